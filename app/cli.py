@@ -1,0 +1,85 @@
+"""Command-line interface: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services.errors import ServiceError
+
+
+def register_cli(app: Flask) -> None:
+    users_cli = AppGroup("users", help="Manage users.")
+    tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+
+    @users_cli.command("create")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "staff"]))
+    @click.option("--location", "locations", multiple=True, help="Location code; repeat for several.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_user_cmd(username: str, role: str, locations: tuple[str, ...], password: str) -> None:
+        """Create a user."""
+        from app.services.users import create_user
+
+        try:
+            user = create_user(username, role, password, list(locations))
+        except ServiceError as exc:
+            details = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
+            raise click.ClickException(f"{exc.message} {details}".strip()) from None
+        click.echo(f"Created {user.role} {user.username}.")
+
+    @tokens_cli.command("create")
+    @click.argument("username")
+    @click.option("--name", default=None, help="A label for the token, e.g. the system that uses it.")
+    def create_token_cmd(username: str, name: str | None) -> None:
+        """Create an API token and print only the token."""
+        from app.services.users import create_token
+
+        try:
+            click.echo(create_token(username, name))
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+
+    @app.cli.command("seed-demo")
+    def seed_demo_cmd() -> None:
+        """Create the demo brand (idempotent)."""
+        from app.services.demo import seed_demo
+
+        created = seed_demo()
+        click.echo("Demo brand ready: " + ", ".join(f"{v} {k}" for k, v in created.items()) + " created.")
+
+    @app.cli.command("seed-demo-if-empty")
+    def seed_if_empty_cmd() -> None:
+        """Seed the demo brand only when the database has no users yet (used by `make run`)."""
+        from app.models import User
+        from app.services.demo import seed_demo
+
+        if db.session.scalar(select(User.id).limit(1)) is None:
+            seed_demo()
+            click.echo("Seeded the demo brand.")
+        else:
+            click.echo("Database already has data; not seeding.")
+
+    @app.cli.command("demo-logins")
+    def demo_logins_cmd() -> None:
+        """Print the demo logins."""
+        from app.services.demo import demo_logins
+
+        for login in demo_logins():
+            where = f"  ({login.location})" if login.location else ""
+            click.echo(f"  {login.role:<10} {login.username:<16} {login.password}{where}")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    @click.argument("queues", nargs=-1)
+    def worker_cmd(burst: bool, queues: tuple[str, ...]) -> None:
+        """Run an RQ worker with the scheduler (delayed jobs and periodic jobs)."""
+        from app.worker import run_worker
+
+        run_worker(list(queues) or None, burst=burst)
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)

@@ -1,0 +1,52 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.api import IdempotencyRecord, ImportRun
+from app.models.catalog import CargoCompany, Channel, DenialReason, Product, ProductBarcode
+from app.models.events import OutboxEvent, TransitionLog
+from app.models.locations import StockLocation
+from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
+from app.models.packages import Package, PackageItem
+from app.models.scenarios import Scenario, ScenarioRule
+from app.models.settings import Setting
+from app.models.shipments import Invoice, Shipment
+from app.models.stock import Reservation, Stock, StockLedger
+from app.models.transfers import Transfer, TransferItem
+from app.models.users import ApiToken, LoginFailure, User, user_locations
+from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+__all__ = [
+    "ApiToken",
+    "CargoCompany",
+    "Channel",
+    "DenialReason",
+    "IdempotencyRecord",
+    "ImportRun",
+    "Invoice",
+    "LoginFailure",
+    "Order",
+    "OrderItem",
+    "OutboxEvent",
+    "Package",
+    "PackageItem",
+    "PlanningExclusion",
+    "PlanningTrace",
+    "Product",
+    "ProductBarcode",
+    "Reservation",
+    "Scenario",
+    "ScenarioRule",
+    "Setting",
+    "Shipment",
+    "Invoice",
+    "Stock",
+    "StockLedger",
+    "StockLocation",
+    "TransitionLog",
+    "Transfer",
+    "TransferItem",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "user_locations",
+]

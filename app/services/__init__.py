@@ -1,0 +1,1 @@
+"""The domain API: the only layer that commits."""

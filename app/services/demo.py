@@ -1,0 +1,168 @@
+"""The demo brand: a warehouse and six stores in Istanbul and Ankara, 60 products, users."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    CargoCompany,
+    Channel,
+    DenialReason,
+    Product,
+    ProductBarcode,
+    Stock,
+    StockLedger,
+    StockLocation,
+    User,
+)
+from app.services.users import hash_password
+
+# code, name, type, city, district, lat, lon, priority, max_quota, target minutes, pickup
+LOCATIONS = [
+    ("WH-IST", "Istanbul Warehouse", "warehouse", "Istanbul", "Tuzla", 40.8160, 29.3030, 50, None, 240, False),
+    ("IST-KDK", "Kadıköy Store", "store", "Istanbul", "Kadıköy", 40.9903, 29.0290, 10, 40, 120, True),
+    ("IST-BSK", "Beşiktaş Store", "store", "Istanbul", "Beşiktaş", 41.0430, 29.0070, 10, 40, 120, True),
+    ("IST-SSL", "Nişantaşı Store", "store", "Istanbul", "Şişli", 41.0520, 28.9930, 20, 30, 120, True),
+    ("IST-BKR", "Bakırköy Store", "store", "Istanbul", "Bakırköy", 40.9780, 28.8720, 20, 30, 180, True),
+    ("ANK-KZL", "Kızılay Store", "store", "Ankara", "Çankaya", 39.9208, 32.8541, 10, 40, 120, True),
+    ("ANK-TNL", "Tunalı Store", "store", "Ankara", "Çankaya", 39.9035, 32.8597, 20, 30, 120, True),
+]
+CHANNELS = [("web", "Web shop", False), ("trendyol", "Trendyol", True)]
+DENIAL_REASONS = [
+    ("damaged", "Item damaged", 10),
+    ("not_found", "Item not found in the store", 20),
+    ("store_busy", "Store too busy to prepare", 30),
+    ("wrong_item", "Wrong item on the shelf", 40),
+]
+PRODUCT_LINES = [
+    ("TSHIRT", "T-shirt", 0.25, ["S", "M", "L", "XL"]),
+    ("JEANS", "Slim jeans", 0.7, ["30", "32", "34", "36"]),
+    ("HOODIE", "Hoodie", 0.6, ["S", "M", "L", "XL"]),
+    ("SNEAKER", "Canvas sneaker", 0.9, ["38", "40", "42", "44"]),
+    ("SCARF", "Wool scarf", 0.2, ["ONE"]),
+    ("CAP", "Baseball cap", 0.15, ["ONE"]),
+    ("JACKET", "Rain jacket", 0.8, ["S", "M", "L"]),
+    ("SOCKS", "Socks 3-pack", 0.12, ["39-42", "43-46"]),
+    ("DRESS", "Summer dress", 0.35, ["XS", "S", "M", "L"]),
+    ("SHIRT", "Oxford shirt", 0.3, ["S", "M", "L", "XL"]),
+    ("BAG", "Tote bag", 0.4, ["ONE"]),
+    ("BELT", "Leather belt", 0.3, ["85", "95", "105"]),
+    ("SKIRT", "Pleated skirt", 0.3, ["S", "M", "L"]),
+    ("SHORTS", "Chino shorts", 0.3, ["30", "32", "34", "36"]),
+    ("SWEATER", "Merino sweater", 0.45, ["S", "M", "L", "XL"]),
+    ("BEANIE", "Knit beanie", 0.1, ["ONE"]),
+]
+COLOURS = ["Black", "Navy"]
+
+ADMIN_PASSWORD = "packline-admin"
+SUPERVISOR_PASSWORD = "packline-super"
+STAFF_PASSWORD = "packline-staff"
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    location: str | None = None
+
+
+def ean13(seed: int) -> str:
+    body = f"869{seed:09d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def staff_username(code: str) -> str:
+    return "staff-" + code.lower()
+
+
+def demo_logins() -> list[DemoLogin]:
+    logins = [DemoLogin("admin", ADMIN_PASSWORD, "admin"), DemoLogin("supervisor", SUPERVISOR_PASSWORD, "supervisor")]
+    for code, *_rest in LOCATIONS:
+        logins.append(DemoLogin(staff_username(code), STAFF_PASSWORD, "staff", code))
+    return logins
+
+
+def seed_demo() -> dict[str, int]:
+    """Create whatever part of the demo brand is missing; running it again changes nothing. Commits."""
+    created = {"locations": 0, "channels": 0, "products": 0, "stock": 0, "users": 0}
+    locations = {loc.code: loc for loc in db.session.scalars(select(StockLocation))}
+    for code, name, kind, city, district, lat, lon, priority, quota, minutes, pickup in LOCATIONS:
+        if code in locations:
+            continue
+        locations[code] = StockLocation(
+            code=code, name=name, type=kind, city=city, district=district, latitude=lat, longitude=lon,
+            address=f"{district}, {city}", priority=priority, max_quota=quota,
+            target_packaging_minutes=minutes, is_packaging_center=True, is_transfer_source=True,
+            is_pickup_location=pickup, active=True, tags=["demo"],
+        )
+        db.session.add(locations[code])
+        created["locations"] += 1
+
+    existing_channels = set(db.session.scalars(select(Channel.code)))
+    for code, name, own_label in CHANNELS:
+        if code not in existing_channels:
+            db.session.add(Channel(code=code, name=name, provides_shipping_label=own_label))
+            created["channels"] += 1
+    if not db.session.scalar(select(CargoCompany.id).where(CargoCompany.code == "demo")):
+        db.session.add(CargoCompany(code="demo", name="Demo Cargo", adapter="demo",
+                                    config={"deliver_after_minutes": 60}))
+    existing_reasons = set(db.session.scalars(select(DenialReason.code)))
+    for code, title, priority in DENIAL_REASONS:
+        if code not in existing_reasons:
+            db.session.add(DenialReason(code=code, title=title, priority=priority, active=True))
+
+    products = {p.sku: p for p in db.session.scalars(select(Product))}
+    seq = 0
+    for prefix, title, weight, sizes in PRODUCT_LINES:
+        for colour in COLOURS:
+            for size in sizes:
+                seq += 1
+                sku = f"{prefix}-{colour[:3].upper()}-{size}"
+                if sku in products:
+                    continue
+                product = Product(sku=sku, name=f"{title}, {colour}, {size}",
+                                  weight_kg=Decimal(str(weight)), image_url=None)
+                product.barcodes.append(ProductBarcode(barcode=ean13(seq)))
+                products[sku] = product
+                db.session.add(product)
+                created["products"] += 1
+    db.session.flush()
+
+    have_stock = {(s.location_id, s.product_id) for s in db.session.scalars(select(Stock))}
+    rng = random.Random(20261123)  # same demo stock on every machine
+    for code, *_rest in LOCATIONS:
+        location = locations[code]
+        for sku in sorted(products):
+            product = products[sku]
+            # Uneven on purpose: the warehouse is deep, stores are patchy. Drawn before the
+            # "already there" check so a re-run sees the same sequence.
+            if location.type == "warehouse":
+                quantity = rng.choice([0, 5, 10, 20, 40])
+            else:
+                quantity = rng.choice([0, 0, 0, 1, 1, 2, 3, 5])
+            if quantity == 0 or (location.id, product.id) in have_stock:
+                continue
+            db.session.add(Stock(location_id=location.id, product_id=product.id, on_hand=quantity, reserved=0))
+            db.session.add(StockLedger(location_id=location.id, product_id=product.id, on_hand_delta=quantity,
+                                       reserved_delta=0, on_hand_after=quantity, reserved_after=0,
+                                       reason="initial_stock", actor="system:seed", reference="seed-demo"))
+            created["stock"] += 1
+
+    usernames = set(db.session.scalars(select(User.username)))
+    for login in demo_logins():
+        if login.username in usernames:
+            continue
+        user = User(username=login.username, role=login.role, password_hash=hash_password(login.password))
+        if login.location:
+            user.locations = [locations[login.location]]
+        db.session.add(user)
+        created["users"] += 1
+    db.session.commit()
+    return created

@@ -1,0 +1,149 @@
+"""Users, passwords, login throttling and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.locations import StockLocation
+from app.models.users import ROLES, ApiToken, LoginFailure, User
+from app.services.errors import Conflict, ServiceError, ValidationFailed
+
+TOKEN_PREFIX = "pkl_"
+# A hash to compare against when the user does not exist, so timing does not reveal it.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class LoginError(ServiceError):
+    status = 401
+    code = "login_failed"
+
+
+def hash_password(password: str) -> str:
+    """scrypt (werkzeug's default) — a memory-hard KDF."""
+    return generate_password_hash(password)
+
+
+def create_user(
+    username: str, role: str, password: str, location_codes: list[str] | None = None
+) -> User:
+    """Create a user; staff need at least one location. Commits."""
+    username = (username or "").strip()
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Enter a username."
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
+    if not password or len(password) < 8:
+        errors["password"] = "Use at least 8 characters."
+    locations = _locations_by_code(location_codes or [], errors)
+    if role == "staff" and not locations and "locations" not in errors:
+        errors["locations"] = "Staff users need at least one location."
+    if errors:
+        raise ValidationFailed("The user could not be created.", errors)
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(username=username, role=role, password_hash=hash_password(password), locations=locations)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _locations_by_code(codes: list[str], errors: dict[str, str]) -> list[StockLocation]:
+    if not codes:
+        return []
+    found = db.session.scalars(select(StockLocation).where(StockLocation.code.in_(codes))).all()
+    missing = sorted(set(codes) - {loc.code for loc in found})
+    if missing:
+        errors["locations"] = f"Unknown location code(s): {', '.join(missing)}."
+    return list(found)
+
+
+def _is_throttled(username: str, address: str) -> bool:
+    cfg = current_app.config
+    since = utcnow() - timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+    base = select(func.count(LoginFailure.id)).where(LoginFailure.created_at >= since)
+    per_user = db.session.scalar(base.where(LoginFailure.username == username)) or 0
+    per_address = db.session.scalar(base.where(LoginFailure.address == address)) or 0
+    # An address may try several accounts (a shared store tablet), so it gets more room.
+    return per_user >= cfg["LOGIN_MAX_FAILURES"] or per_address >= cfg["LOGIN_MAX_FAILURES"] * 4
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Return the user for valid credentials; one generic error for every failure. Commits."""
+    username = (username or "").strip()
+    if _is_throttled(username, address):
+        raise LoginError(
+            "Too many failed attempts. Wait a few minutes, then try again.", code="throttled"
+        )
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if not (ok and user and user.active):
+        db.session.add(LoginFailure(username=username[:100], address=address[:64]))
+        db.session.commit()
+        raise LoginError("Wrong username or password, or the account is disabled.")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def _token_hash(raw: str) -> str:
+    # Tokens are 256-bit random values, so a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(username: str, name: str | None = None) -> str:
+    """Create an API token for a user and return it; only its hash is stored. Commits."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ValidationFailed(f"No user named {username!r}.", {"username": "Unknown user."})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=name, prefix=raw[:10], token_hash=_token_hash(raw)))
+    db.session.commit()
+    return raw
+
+
+def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
+    """The active user and token for a raw token, or None. Does not commit."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.active:
+        return None
+    return token.user, token
+
+
+def revoke_token(token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+
+
+def prune_login_failures() -> int:
+    cutoff = utcnow() - timedelta(days=1)
+    result = db.session.execute(delete(LoginFailure).where(LoginFailure.created_at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+__all__ = [
+    "LoginError",
+    "authenticate",
+    "create_token",
+    "create_user",
+    "hash_password",
+    "prune_login_failures",
+    "revoke_token",
+    "user_for_token",
+]

@@ -1,0 +1,65 @@
+"""Error pages for people and JSON errors for the API; never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.errors import ServiceError
+
+MESSAGES = {
+    400: "The request could not be understood. Go back and try again.",
+    403: "You do not have access to this page. Ask your supervisor if you need it.",
+    404: "This page does not exist, or you do not have access to it.",
+    405: "That action is not possible here.",
+    413: "The file is too large.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. Try again; if it keeps happening, tell your supervisor.",
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, details: dict | None = None):
+    return jsonify(error={"code": code, "message": message, "details": details or {}}), status
+
+
+def _page(status: int, message: str):
+    template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
+    return render_template(template, status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "Your session form expired. Reload the page and try again."
+        if _is_api():
+            return api_error(400, "csrf_failed", message)
+        return _page(400, message)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        db.session.rollback()
+        if _is_api():
+            return api_error(exc.status, exc.code, exc.message, exc.details)
+        return _page(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if _is_api():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return api_error(status, code, exc.description or MESSAGES.get(status, "Error"))
+        return _page(status, MESSAGES.get(status, exc.description or "Error"))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if _is_api():
+            return api_error(500, "internal_error", "Unexpected server error; it has been logged.")
+        return _page(500, MESSAGES[500])

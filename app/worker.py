@@ -1,0 +1,101 @@
+"""The worker process: an RQ worker plus a de-duplicated periodic scheduler.
+
+Any number of workers may run on any number of hosts. Periodic jobs are enqueued by whichever
+worker first claims the period's slot in Redis (SET NX with expiry), so a job runs once per
+period no matter how many workers tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+
+from app.queues import QUEUE_NAMES, redis_connection
+from app.tasks import set_app
+
+log = logging.getLogger("packline.worker")
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    queue: str
+    func: str  # dotted path, so the scheduler does not import every task module up front
+    interval: Callable[[Flask], int]  # seconds, read from settings/config at each tick
+
+
+def _every(seconds: int) -> Callable[[Flask], int]:
+    return lambda app: seconds
+
+
+PERIODIC: list[Periodic] = [
+    Periodic("housekeeping", "default", "app.tasks.housekeeping.housekeeping", _every(3600)),
+]
+
+
+def register_periodic(job: Periodic) -> None:
+    """Add a periodic job (used by domain modules such as planning, carriers, webhooks)."""
+    if all(p.name != job.name for p in PERIODIC):
+        PERIODIC.append(job)
+
+
+def tick(app: Flask, conn: Redis, now: float | None = None) -> list[str]:
+    """Enqueue each periodic job whose slot this process wins; return their names."""
+    now = time.time() if now is None else now
+    enqueued = []
+    for periodic in PERIODIC:
+        interval = max(1, int(periodic.interval(app)))
+        slot = int(now // interval)
+        key = f"packline:periodic:{periodic.name}:{slot}"
+        if conn.set(key, "1", nx=True, ex=interval * 2):
+            Queue(periodic.queue, connection=conn).enqueue(
+                periodic.func, job_id=f"periodic-{periodic.name}-{slot}", result_ttl=interval
+            )
+            enqueued.append(periodic.name)
+    return enqueued
+
+
+def _scheduler_loop(app: Flask, stop: threading.Event) -> None:
+    conn = redis_connection(app.config["REDIS_URL"])
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                tick(app, conn)
+        except RedisError as exc:  # Redis restarting: try again next tick
+            log.warning("periodic tick skipped: %s", exc)
+        stop.wait(5)
+
+
+def run_worker(queues: list[str] | None = None, burst: bool = False) -> None:
+    app = current_app._get_current_object()
+    set_app(app)
+    _import_task_modules()
+    conn = redis_connection(app.config["REDIS_URL"])
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_scheduler_loop, args=(app, stop), daemon=True).start()
+    names = queues or list(QUEUE_NAMES)
+    worker = Worker([Queue(n, connection=conn) for n in names], connection=conn)
+    try:
+        worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    finally:
+        stop.set()
+
+
+def _import_task_modules() -> None:
+    """Import every task module so domain modules can register their periodic jobs."""
+    import importlib
+    import pkgutil
+
+    import app.tasks as tasks_pkg
+
+    for info in pkgutil.iter_modules(tasks_pkg.__path__):
+        importlib.import_module(f"app.tasks.{info.name}")
