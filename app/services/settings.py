@@ -1,0 +1,90 @@
+"""Typed access to the key → JSON settings, with defaults and per-key validation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from app.extensions import db
+from app.models.settings import Setting
+from app.services.errors import ValidationFailed
+
+
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "Must be true or false."
+
+
+def _positive_int(value: Any) -> str | None:
+    return None if isinstance(value, int) and not isinstance(value, bool) and value > 0 else "Must be a whole number above 0."
+
+
+def _order_filtering(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return 'Must be an object like {"accepted_statuses": ["approved"]}.'
+    statuses = value.get("accepted_statuses")
+    if statuses is not None and not (isinstance(statuses, list) and all(isinstance(s, str) for s in statuses)):
+        return "accepted_statuses must be a list of status names."
+    return None
+
+
+def _geolocation(value: Any) -> str | None:
+    return None if value in ("offline", "none") else 'Must be "offline" or "none".'
+
+
+# key: (default, validator, description)
+KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
+    "ORDER_FILTERING": ({"accepted_statuses": []}, _order_filtering,
+                        "Source statuses that may be planned; an empty list accepts every status."),
+    "GEOLOCATION_DISCOVERY": ("offline", _geolocation, "How addresses without coordinates are located."),
+    "REPLAN_INTERVAL_MINUTES": (30, _positive_int, "How often out-of-stock packages are re-planned."),
+    "REQUIRE_SCAN_TO_PACK": (False, _bool, "Staff must scan every item before packing."),
+    "IS_OTP_ENABLED": (False, _bool, "Click & collect handover needs the customer's one-time code."),
+    "WEBHOOK_ALLOW_PRIVATE_URLS": (False, _bool, "Allow webhooks to private/loopback addresses (SSRF risk)."),
+}
+
+
+def _env_override(key: str) -> Any:
+    raw = os.environ.get(key)
+    if raw is None:
+        return None
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def get_setting(key: str, default: Any = None) -> Any:
+    """The stored value, else an environment override (booleans), else the default."""
+    row = db.session.get(Setting, key)
+    if row is not None:
+        return row.value
+    env = _env_override(key)
+    if env is not None:
+        return env
+    if key in KNOWN_SETTINGS:
+        return KNOWN_SETTINGS[key][0]
+    return default
+
+
+def validate_setting(key: str, value: Any) -> None:
+    if key in KNOWN_SETTINGS:
+        problem = KNOWN_SETTINGS[key][1](value)
+        if problem:
+            raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})
+
+
+def put_setting(key: str, value: Any) -> Setting:
+    """Validate and store a setting. Commits."""
+    if not key or len(key) > 100:
+        raise ValidationFailed("Invalid setting key.", {"key": "Use 1 to 100 characters."})
+    validate_setting(key, value)
+    row = db.session.get(Setting, key)
+    if row is None:
+        row = Setting(key=key, value=value)
+        db.session.add(row)
+    else:
+        row.value = value
+    db.session.commit()
+    return row
