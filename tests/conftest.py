@@ -82,7 +82,8 @@ def _database_url(tmp_root: Path) -> str:
         return f"sqlite:///{tmp_root / 'test.db'}"
     url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1)
                    if base.startswith("postgresql://") else base)
-    name = f"{url.database or 'packline'}_test_{WORKER}"
+    # Unique per process, so several test runs can share one PostgreSQL server.
+    name = f"{url.database or 'packline'}_test_{WORKER}_{os.getpid()}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -92,8 +93,21 @@ def _database_url(tmp_root: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_root: Path) -> str:
-    return _database_url(tmp_root)
+def database_url(tmp_root: Path):
+    url = _database_url(tmp_root)
+    yield url
+    if url.startswith("postgresql"):
+        from app.extensions import db as _db
+
+        try:
+            _db.engine.dispose()
+        except RuntimeError:
+            pass
+        parsed = make_url(url)
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
