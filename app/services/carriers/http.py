@@ -1,0 +1,266 @@
+"""`HttpCarrier`: a brand's own carrier gateway, spoken to over a small JSON API.
+
+Config: `base_url`, `api_key` (sent as `Authorization: Bearer`), `timeout_seconds` (default 10),
+optionally `tracking_url_template` (e.g. "https://carrier.example/t/{tracking_number}") used when
+the gateway answers without a tracking URL.
+
+    POST {base_url}/shipments                    request JSON, `Idempotency-Key` header
+         -> {"tracking_number", "tracking_url", "label_pdf_base64", "label_zpl", "reference"}
+    GET  {base_url}/shipments/{tn}/label         -> the same label fields as JSON, or a raw PDF
+    GET  {base_url}/shipments/{tn}               -> {"status": "..."}   (see STATUS_MAP)
+    POST {base_url}/shipments/{tn}/cancel        -> any 2xx
+
+Timeouts, connection errors, 408, 425, 429 and 5xx are transient (the job retries); other
+answers outside 2xx are permanent and carry the gateway's own message. A missing label is not an
+error: we render our own, so a gateway only has to issue tracking numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from app.services.carriers.base import (
+    CarrierAdapter,
+    CarrierError,
+    CarrierShipment,
+    CarrierStatus,
+    CarrierStatusName,
+    ShipmentRequest,
+    validate_tracking_number,
+)
+from app.services.carriers.labels import render_label_pdf, render_zpl
+
+# Gateway status -> ours. Anything else means "nothing we act on" and leaves the shipment as is.
+STATUS_MAP: dict[str, CarrierStatusName] = {
+    "created": "in_transit",
+    "picked_up": "in_transit",
+    "in_transit": "in_transit",
+    "out_for_delivery": "in_transit",
+    "delivery_attempted": "attempted_delivery",
+    "returned": "delivery_failed",
+    "failed": "delivery_failed",
+    "delivered": "delivered",
+    "cancelled": "cancelled",
+}
+
+TRANSIENT_STATUS_CODES = frozenset({408, 425, 429})
+MAX_BODY_BYTES = 10 * 1024 * 1024
+ERROR_BODY_BYTES = 64 * 1024
+USER_AGENT = "Packline carrier adapter"
+
+
+def _gateway_message(body: bytes) -> str:
+    """The most readable part of an error answer: its JSON message, else the start of the text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:300].decode("utf-8", "replace")
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "title"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value.strip():
+                return value
+    return json.dumps(data, ensure_ascii=False)[:300]
+
+
+def _read(response: requests.Response, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` bytes of the body: (body, whether that was all of it)."""
+    # Streaming keeps a huge answer out of the worker's memory. The timeout bounds each socket
+    # read, not the whole answer; the RQ job timeout is the hard bound on a trickling gateway.
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
+    return b"".join(chunks), True
+
+
+def _header_value(value: str) -> str:
+    # Header values must be printable Latin-1; percent-encoding keeps any key sendable.
+    return value if value.isascii() and value.isprintable() else quote(value, safe="")
+
+
+class HttpCarrier(CarrierAdapter):
+    """Carrier gateway over HTTP; see the module docstring for the protocol."""
+
+    name = "http"
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__(config)
+        base_url = self.config.get("base_url")
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise CarrierError("http carrier: base_url must be an http:// or https:// URL", transient=False)
+        self.base_url = base_url.rstrip("/")
+        self.api_key = str(self.config.get("api_key") or "")
+        if not (self.api_key.isascii() and self.api_key.isprintable()):
+            raise CarrierError("http carrier: api_key must be printable ASCII", transient=False)
+        try:
+            self.timeout = float(self.config.get("timeout_seconds", 10))
+        except (TypeError, ValueError):
+            self.timeout = 0.0
+        if not self.timeout > 0:
+            raise CarrierError("http carrier: timeout_seconds must be a positive number", transient=False)
+
+    # ------------------------------------------------------------------------------ contract
+
+    def create_shipment(self, req: ShipmentRequest) -> CarrierShipment:
+        """POST the shipment; a retry with the same idempotency key gets the same shipment."""
+        body = asdict(req)
+        body["weight_kg"] = float(req.weight_kg) if req.weight_kg is not None else None
+        data = self._json(
+            self._call(
+                "POST",
+                "/shipments",
+                json=body,
+                headers={"Idempotency-Key": _header_value(req.idempotency_key)},
+            )
+        )
+        tracking_number = data.get("tracking_number")
+        if tracking_number in (None, ""):
+            raise CarrierError("carrier answered without a tracking number", transient=False)
+        try:
+            tracking_number = validate_tracking_number(tracking_number)
+        except ValueError as exc:
+            raise CarrierError(f"carrier answered with an unusable tracking number: {exc}", transient=False) from None
+        pdf, zpl = self._labels(data, tracking_number, req)
+        reference = data.get("reference")
+        return CarrierShipment(
+            tracking_number=tracking_number,
+            tracking_url=self._tracking_url(data.get("tracking_url"), tracking_number),
+            label_pdf=pdf,
+            label_zpl=zpl,
+            carrier_reference=str(reference)[:200] if reference not in (None, "") else "",
+        )
+
+    def fetch_label(self, tracking_number: str, req: ShipmentRequest) -> tuple[bytes, str]:
+        """GET the label; a raw PDF answer or missing fields fall back to our own rendering."""
+        body = self._call("GET", f"{self._shipment_path(tracking_number)}/label")
+        if body.startswith(b"%PDF-"):
+            return body, render_zpl(req, tracking_number)
+        return self._labels(self._json(body), tracking_number, req)
+
+    def query_status(self, tracking_number: str, shipped_at: datetime, now: datetime) -> CarrierStatus:
+        """GET the shipment and map its status through STATUS_MAP (unknown -> None)."""
+        data = self._json(self._call("GET", self._shipment_path(tracking_number)))
+        raw = data.get("status")
+        if not isinstance(raw, str) or not raw.strip():
+            raise CarrierError("carrier answered without a status", transient=False)
+        return CarrierStatus(STATUS_MAP.get(raw.strip().lower()), raw.strip()[:200])
+
+    def cancel(self, tracking_number: str) -> None:
+        """POST the cancellation; any 2xx answer means it is cancelled."""
+        self._call("POST", f"{self._shipment_path(tracking_number)}/cancel")
+
+    # ------------------------------------------------------------------------------- helpers
+
+    def _shipment_path(self, tracking_number: str) -> str:
+        try:
+            return "/shipments/" + quote(validate_tracking_number(tracking_number), safe="")
+        except ValueError as exc:
+            raise CarrierError(str(exc), transient=False) from None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """Send one request and return the body of its 2xx answer, or raise CarrierError."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        headers.update(kwargs.pop("headers", {}))
+        what = f"{method} {path}"
+        try:
+            response = requests.request(
+                method,
+                self.base_url + path,
+                headers=headers,
+                timeout=self.timeout,
+                # A redirect would replay a POST as GET or leave the configured host.
+                allow_redirects=False,
+                stream=True,
+                **kwargs,
+            )
+            with response:
+                ok = 200 <= response.status_code < 300
+                # Of an error answer only the start is read: it is only quoted, and capped.
+                body, complete = _read(response, MAX_BODY_BYTES if ok else ERROR_BODY_BYTES)
+        except requests.Timeout:
+            raise CarrierError(f"carrier gateway timed out after {self.timeout:g} s ({what})", transient=True) from None
+        except requests.ConnectionError as exc:
+            raise CarrierError(f"carrier gateway unreachable ({what}): {exc}", transient=True) from None
+        except requests.RequestException as exc:
+            raise CarrierError(f"carrier gateway request failed ({what}): {exc}", transient=False) from None
+        status = response.status_code
+        if ok and not complete:
+            raise CarrierError(
+                f"carrier gateway answer to {what} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
+                transient=False,
+            )
+        if ok:
+            return body
+        if 300 <= status < 400:
+            raise CarrierError(
+                f"carrier gateway redirected {what} to {response.headers.get('Location', '?')}; "
+                "configure the final URL",
+                transient=False,
+            )
+        transient = status >= 500 or status in TRANSIENT_STATUS_CODES
+        raise CarrierError(
+            f"carrier gateway answered {status} to {what}: {_gateway_message(body)}",
+            transient=transient,
+        )
+
+    def _json(self, body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise CarrierError(
+                "carrier answered with something that is not JSON: " + body[:100].decode("utf-8", "replace"),
+                transient=False,
+            ) from None
+        if not isinstance(data, dict):
+            raise CarrierError("carrier answered with JSON that is not an object", transient=False)
+        return data
+
+    def _labels(self, data: Mapping[str, Any], tracking_number: str, req: ShipmentRequest) -> tuple[bytes, str]:
+        encoded = data.get("label_pdf_base64")
+        if encoded in (None, ""):
+            pdf = render_label_pdf(req, tracking_number)
+        else:
+            try:
+                pdf = base64.b64decode(str(encoded), validate=True)
+            except (binascii.Error, ValueError):
+                raise CarrierError("carrier answered with a label that is not valid base64", transient=False) from None
+            if not pdf.startswith(b"%PDF-"):
+                raise CarrierError("carrier answered with a label that is not a PDF", transient=False)
+        zpl = data.get("label_zpl")
+        if not isinstance(zpl, str) or not zpl.strip():
+            zpl = render_zpl(req, tracking_number)
+        elif not zpl.lstrip().startswith("^XA"):
+            raise CarrierError("carrier answered with a ZPL label that does not start with ^XA", transient=False)
+        return pdf, zpl
+
+    def _tracking_url(self, value: object, tracking_number: str) -> str:
+        # The URL becomes a link in our UI: anything but plain http(s) is dropped, not trusted.
+        if (
+            isinstance(value, str)
+            and value.startswith(("https://", "http://"))
+            and len(value) <= 1000
+            and value.isprintable()
+            and " " not in value
+        ):
+            return value
+        template = self.config.get("tracking_url_template")
+        if isinstance(template, str) and "{tracking_number}" in template:
+            return template.replace("{tracking_number}", quote(tracking_number, safe=""))
+        return ""

@@ -1,0 +1,586 @@
+"""Webhook delivery against real HTTP receivers on 127.0.0.1; no traffic goes anywhere else."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from app.services.webhooks_delivery import (
+    DEFAULT_MAX_ATTEMPTS,
+    STRATEGIES,
+    USER_AGENT,
+    build_body,
+    build_headers,
+    is_url_allowed,
+    next_attempt_delay,
+    post,
+    retry_schedule,
+    sign,
+    validate_extra_headers,
+    validate_retry_policy,
+    validate_subscription_url,
+    verify,
+)
+
+SECRET = "whsec-test"
+EVENT_ID = "3f1c2b8e-5a7d-4c1e-9b0a-2d4e6f8a1c3e"
+HUGE_BYTES = 50 * 1024 * 1024
+EXAMPLE_RECEIVER = Path(__file__).resolve().parents[2] / "docs" / "examples" / "webhook_receiver.py"
+
+
+# --- a real receiver whose behaviour is chosen by the path -------------------------------------
+
+
+class Recorder(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), RecordingHandler)
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.huge_bytes_sent: list[int] = []
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def paths(self) -> list[str]:
+        return [path for path, _, _ in self.received]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients hang up on purpose in these tests
+
+
+class RecordingHandler(BaseHTTPRequestHandler):
+    server: Recorder
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.path, dict(self.headers.items()), body))
+        route = getattr(self, "route_" + self.path.strip("/").replace("-", "_"))
+        route()
+
+    def reply(self, status: int, body: bytes = b"", **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route_ok(self) -> None:
+        self.reply(200, b"received", Content_Type="text/plain; charset=utf-8")
+
+    def route_redirect(self) -> None:
+        self.reply(302, b"", Location="/ok")
+
+    def route_not_found(self) -> None:
+        self.reply(404, b'{"error": "no such hook"}', Content_Type="application/json")
+
+    def route_broken(self) -> None:
+        self.reply(500, b"database down " * 500, Content_Type="text/plain")
+
+    def route_binary(self) -> None:
+        self.reply(200, b"\x00\xff\xfe" * 100, Content_Type="application/octet-stream")
+
+    def route_slow(self) -> None:
+        time.sleep(2)
+        self.reply(200, b"too late")
+
+    def route_trickle(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "4096")
+        self.end_headers()
+        for _ in range(4096):
+            self.wfile.write(b".")
+            time.sleep(0.1)
+
+    def route_reset(self) -> None:
+        # SO_LINGER with a zero timeout turns close() into a TCP RST.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+    def route_huge(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(HUGE_BYTES))
+        self.end_headers()
+        chunk, sent = b"x" * 65536, 0
+        try:
+            while sent < HUGE_BYTES:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        finally:
+            self.server.huge_bytes_sent.append(sent)
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Recorder]:
+    server = Recorder()
+    with serving(server):
+        yield server
+
+
+def signed_request(event_id: str = EVENT_ID, secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+    body = build_body(
+        event_id,
+        "package.state_changed",
+        datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+        {"id": 42, "number": "WEB-1001-P1", "state": "packed"},
+        {"state": "preparing"},
+    )
+    signature = sign(secret, body, int(time.time()))
+    return body, build_headers(event_id, "package.state_changed", 7, 1, signature, {})
+
+
+# --- one attempt ---------------------------------------------------------------------------------
+
+
+def test_a_2xx_answer_succeeds_with_packline_headers_and_a_verifiable_signature(receiver):
+    body, headers = signed_request()
+
+    result = post(receiver.url("/ok"), body, headers, allow_private=True)
+
+    assert result.ok and result.status_code == 200 and result.error is None
+    assert result.response_excerpt == "received"
+    assert result.duration_ms >= 0
+    [(_, seen, received_body)] = receiver.received
+    assert received_body == body
+    assert seen["Content-Type"] == "application/json"
+    assert seen["User-Agent"] == USER_AGENT
+    assert seen["Packline-Event-Id"] == EVENT_ID
+    assert seen["Packline-Event-Type"] == "package.state_changed"
+    assert seen["Packline-Delivery-Id"] == "7"
+    assert seen["Packline-Attempt"] == "1"
+    assert verify(SECRET, received_body, seen["Packline-Signature"])
+    assert not verify("another-secret", received_body, seen["Packline-Signature"])
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(receiver):
+    body, headers = signed_request()
+
+    result = post(receiver.url("/redirect"), body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code == 302
+    assert "redirect not followed" in result.error
+    assert receiver.paths() == ["/redirect"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "excerpt_start"),
+    [("/not-found", 404, '{"error": "no such hook"}'), ("/broken", 500, "database down")],
+)
+def test_client_and_server_errors_fail_with_their_status_and_an_excerpt(receiver, path, status, excerpt_start):
+    body, headers = signed_request()
+
+    result = post(receiver.url(path), body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code == status
+    assert result.error == f"HTTP {status}"
+    assert result.response_excerpt.startswith(excerpt_start)
+    assert len(result.response_excerpt) <= 1024
+
+
+def test_a_receiver_slower_than_the_timeout_fails_at_the_timeout(receiver):
+    body, headers = signed_request()
+
+    started = time.monotonic()
+    result = post(receiver.url("/slow"), body, headers, timeout=0.5, allow_private=True)
+
+    assert time.monotonic() - started < 1.5
+    assert not result.ok and result.status_code is None
+    assert "timeout" in result.error
+
+
+def test_a_body_trickling_in_is_cut_at_the_deadline_but_the_2xx_still_counts(receiver):
+    body, headers = signed_request()
+
+    started = time.monotonic()
+    result = post(receiver.url("/trickle"), body, headers, timeout=0.5, allow_private=True)
+
+    assert time.monotonic() - started < 1.5
+    assert result.ok and result.status_code == 200
+    assert 0 < len(result.response_excerpt) < 50
+
+
+def test_a_connection_reset_fails_with_a_short_error(receiver):
+    body, headers = signed_request()
+
+    result = post(receiver.url("/reset"), body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code is None
+    assert result.error == "connection reset by peer"
+
+
+def test_a_huge_answer_is_read_only_up_to_the_limit(receiver):
+    body, headers = signed_request()
+
+    started = time.monotonic()
+    result = post(receiver.url("/huge"), body, headers, max_response_bytes=4096, allow_private=True)
+
+    assert time.monotonic() - started < 3
+    assert result.ok and result.response_excerpt == "x" * 1024
+    deadline = time.monotonic() + 5
+    while not receiver.huge_bytes_sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.huge_bytes_sent and receiver.huge_bytes_sent[0] < HUGE_BYTES
+
+
+def test_a_binary_answer_gives_a_text_excerpt_without_nul(receiver):
+    body, headers = signed_request()
+
+    result = post(receiver.url("/binary"), body, headers, allow_private=True)
+
+    assert result.ok and result.response_excerpt and "\x00" not in result.response_excerpt
+
+
+def test_connection_refused_fails_without_raising():
+    body, headers = signed_request()
+    with socket.socket() as bound_but_not_listening:
+        bound_but_not_listening.bind(("127.0.0.1", 0))
+        port = bound_but_not_listening.getsockname()[1]
+
+        result = post(f"http://127.0.0.1:{port}/", body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code is None
+    assert result.error == "connection refused"
+
+
+def test_tls_against_a_plain_http_port_is_a_tls_error(receiver):
+    body, headers = signed_request()
+
+    result = post(receiver.url("/ok").replace("http:", "https:"), body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code is None
+    assert result.error.startswith("TLS error")
+
+
+@pytest.mark.parametrize("url", ["not a url", "http://", "ftp://127.0.0.1/x", "http://[::1/"])
+def test_an_invalid_url_fails_without_raising(url):
+    body, headers = signed_request()
+
+    result = post(url, body, headers, allow_private=True)
+
+    assert not result.ok and result.status_code is None and result.error
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_private_addresses_are_refused_at_connect_time_unless_allowed(receiver, host):
+    body, headers = signed_request()
+    url = receiver.url("/ok").replace("127.0.0.1", host)
+
+    refused = post(url, body, headers)
+    allowed = post(url, body, headers, allow_private=True)
+
+    assert not refused.ok and refused.status_code is None
+    assert refused.error.startswith("refused") and "WEBHOOK_ALLOW_PRIVATE_URLS" in refused.error
+    assert allowed.ok
+    assert receiver.paths() == ["/ok"]  # the refused attempt sent nothing
+
+
+def test_extra_headers_cannot_override_the_packline_ones():
+    extra = {
+        "Authorization": "Bearer abc",
+        "content-type": "text/plain",
+        "PACKLINE-EVENT-ID": "forged",
+        "Packline-Signature": "forged",
+        "Host": "internal",
+    }
+
+    headers = build_headers(EVENT_ID, "order.created", 1, 3, "t=1,v1=ab", extra)
+
+    assert headers["Authorization"] == "Bearer abc"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Packline-Event-Id"] == EVENT_ID
+    assert headers["Packline-Signature"] == "t=1,v1=ab"
+    assert headers["Packline-Attempt"] == "3"
+    lowered = [name.lower() for name in headers]
+    assert len(lowered) == len(set(lowered)) and "host" not in lowered
+
+
+def test_extra_header_validation_names_the_problem():
+    assert validate_extra_headers({"X-Api-Key": "k"}) is None
+    assert "cannot be overridden" in validate_extra_headers({"Packline-Attempt": "1"})
+    assert "single-line" in validate_extra_headers({"X-Evil": "a\r\nHost: b"})
+    assert "valid HTTP header name" in validate_extra_headers({"Bad Name": "x"})
+
+
+# --- body and signature ----------------------------------------------------------------------------
+
+
+def test_the_body_is_compact_json_with_exactly_the_contract_keys():
+    istanbul = timezone(timedelta(hours=3))
+    body = build_body(
+        EVENT_ID,
+        "order.created",
+        datetime(2026, 11, 20, 13, 0, 0, 250000, tzinfo=istanbul),
+        {"number": "WEB-1001", "total": Decimal("199.90"), "customer": "Ayşe"},
+        None,
+    )
+
+    payload = json.loads(body)
+    assert list(payload) == ["id", "type", "occurred_at", "data", "previous"]
+    assert payload["occurred_at"] == "2026-11-20T10:00:00.250Z"
+    assert payload["data"]["total"] == "199.90" and payload["previous"] == {}
+    assert b" " not in body.replace(b"Ay\xc5\x9fe", b"")
+    naive_utc = build_body(EVENT_ID, "order.created", datetime(2026, 11, 20, 10), {}, {})
+    assert json.loads(naive_utc)["occurred_at"] == "2026-11-20T10:00:00.000Z"
+
+
+def test_a_signature_is_rejected_when_stale_tampered_or_malformed():
+    body = b'{"id":"1"}'
+    now = 1_800_000_000
+    header = sign(SECRET, body, now)
+
+    assert header.startswith(f"t={now},v1=")
+    assert verify(SECRET, body, header, now=now + 299)
+    assert not verify(SECRET, body, header, now=now + 301)
+    assert not verify(SECRET, body, header, now=now - 301)
+    assert verify(SECRET, body, header, tolerance_seconds=3600, now=now + 3000)
+    assert not verify(SECRET, body + b" ", header, now=now)
+    assert not verify(SECRET, body, header.replace(f"t={now}", f"t={now + 1}"), now=now)
+    for malformed in ["", "v1=abc", f"t={now}", f"t=x,{header}", f"{header},t={now}", "t=١,v1=a"]:
+        assert not verify(SECRET, body, malformed, now=now)
+
+
+def test_secret_rotation_is_tolerated_on_both_sides():
+    body, now = b"{}", 1_800_000_000
+
+    during_rotation = sign("new", body, now, previous_secrets=["old"])
+
+    assert during_rotation.count("v1=") == 2
+    assert verify("old", body, during_rotation, now=now)
+    assert verify("new", body, during_rotation, now=now)
+    assert verify(["new", "old"], body, sign("old", body, now), now=now)
+    assert not verify("other", body, during_rotation, now=now)
+
+
+# --- retry schedule --------------------------------------------------------------------------------
+
+
+def attempts_and_span(strategy: str, **kwargs) -> tuple[int, timedelta]:
+    attempt, span = 1, timedelta()
+    while (delay := next_attempt_delay(strategy, attempt, **kwargs)) is not None:
+        span += delay
+        attempt += 1
+    return attempt, span
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_defaults_to_at_least_8_attempts_over_at_least_24_hours(strategy):
+    attempts, span = attempts_and_span(strategy)
+
+    assert attempts == DEFAULT_MAX_ATTEMPTS >= 8
+    assert span >= timedelta(hours=24)
+    assert validate_retry_policy(strategy, DEFAULT_MAX_ATTEMPTS) is None
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_jitter_is_deterministic_and_only_lengthens_the_wait(strategy):
+    for attempt in range(1, DEFAULT_MAX_ATTEMPTS):
+        plain = next_attempt_delay(strategy, attempt)
+        jittered = next_attempt_delay(strategy, attempt, jitter_key="delivery:9")
+        assert jittered == next_attempt_delay(strategy, attempt, jitter_key="delivery:9")
+        assert plain <= jittered <= plain * 1.1 + timedelta(milliseconds=1)
+    assert attempts_and_span(strategy, jitter_key="delivery:9")[1] >= timedelta(hours=24)
+
+
+def test_the_documented_exponential_schedule():
+    assert retry_schedule("exponential") == [
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=10),
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=3),
+        timedelta(hours=6),
+        timedelta(hours=12),
+        timedelta(hours=12),
+    ]
+    assert retry_schedule("linear")[:3] == [timedelta(minutes=m) for m in (40, 80, 120)]
+    assert set(retry_schedule("fixed")) == {timedelta(hours=3)}
+
+
+def test_no_delay_after_the_last_attempt():
+    assert next_attempt_delay("fixed", 2, max_attempts=3) is not None
+    assert next_attempt_delay("fixed", 3, max_attempts=3) is None
+    assert next_attempt_delay("exponential", 10) is None
+    assert next_attempt_delay("linear", 12) is None
+
+
+def test_retry_settings_that_break_the_delivery_promise_are_refused():
+    assert "max_attempts" in validate_retry_policy("exponential", 3)
+    assert "24 hours" in validate_retry_policy("fixed", 8, base_seconds=60)
+    assert "strategy" in validate_retry_policy("random", 10)
+    with pytest.raises(ValueError):
+        next_attempt_delay("random", 1)
+    with pytest.raises(ValueError):
+        next_attempt_delay("fixed", 0)
+
+
+# --- URL validation (resolution only; nothing is sent) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/hook", "http:// or https://"),
+        ("https:///hook", "no host"),
+        ("https://", "no host"),
+        ("http://exa mple.com/", "spaces"),
+        ("https://example.com:99999/", "malformed"),
+    ],
+)
+def test_urls_that_are_not_http_with_a_host_are_refused_even_when_private_is_allowed(url, message):
+    assert message in validate_subscription_url(url, allow_private=True)
+    assert message in validate_subscription_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5000/hook",
+        "http://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.1.20/hook",
+        "https://172.16.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+        "http://[::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://2130706433/hook",
+    ],
+)
+def test_private_addresses_are_refused_unless_allowed(url):
+    error = validate_subscription_url(url, allow_private=False)
+
+    assert error and "WEBHOOK_ALLOW_PRIVATE_URLS" in error
+    assert not is_url_allowed(url, allow_private=False)
+    assert validate_subscription_url(url, allow_private=True) is None
+    assert is_url_allowed(url, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://93.184.216.34/hook", "http://93.184.216.34:8080/x?y=1", "https://[2606:4700::1]/"],
+)
+def test_public_literal_addresses_are_accepted(url):
+    assert validate_subscription_url(url, allow_private=False) is None
+    assert is_url_allowed(url, allow_private=False)
+
+
+# --- the receiver example from docs/webhooks.md ------------------------------------------------------
+
+
+@pytest.fixture
+def example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("webhook_receiver_example", EXAMPLE_RECEIVER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def example_receiver(example):
+    server = example.Receiver(("127.0.0.1", 0), SECRET)
+    server.daemon_threads = True
+    with serving(server):
+        yield server
+
+
+def test_the_documented_receiver_accepts_each_signed_event_once(example_receiver):
+    url = f"http://127.0.0.1:{example_receiver.server_address[1]}/hooks"
+    body, headers = signed_request()
+    redelivery = dict(headers, **{"Packline-Attempt": "2", "Packline-Delivery-Id": "8"})
+
+    first = post(url, body, headers, allow_private=True)
+    again = post(url, body, redelivery, allow_private=True)
+    other_body, other_headers = signed_request(event_id="7b0f3c52-0000-4000-8000-000000000002")
+    other = post(url, other_body, other_headers, allow_private=True)
+
+    assert first.ok and again.ok and other.ok
+    assert first.status_code == 204
+    processed = [example_receiver.inbox.get_nowait()["id"] for _ in range(2)]
+    assert processed == [EVENT_ID, "7b0f3c52-0000-4000-8000-000000000002"]
+    assert example_receiver.inbox.empty()
+
+
+def test_the_documented_receiver_refuses_bad_or_stale_signatures(example_receiver):
+    url = f"http://127.0.0.1:{example_receiver.server_address[1]}/hooks"
+    body, _ = signed_request()
+    forged = build_headers(EVENT_ID, "order.created", 1, 1, sign("wrong", body, int(time.time())))
+    stale = build_headers(EVENT_ID, "order.created", 1, 1, sign(SECRET, body, int(time.time()) - 3600))
+
+    results = [post(url, body, headers, allow_private=True) for headers in (forged, stale)]
+
+    assert [(r.ok, r.status_code) for r in results] == [(False, 400), (False, 400)]
+    assert example_receiver.inbox.empty()
+
+
+def test_the_receiver_runs_as_a_script_and_processes_each_event_once(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = subprocess.Popen(
+        [sys.executable, str(EXAMPLE_RECEIVER), str(port)],
+        env={**os.environ, "WEBHOOK_SECRET": SECRET},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/hooks"
+        body, headers = signed_request()
+        deadline = time.monotonic() + 10
+        while (first := post(url, body, headers, allow_private=True)).error == "connection refused":
+            assert time.monotonic() < deadline, "the example receiver did not start"
+            time.sleep(0.05)
+        again = post(url, body, headers, allow_private=True)
+    finally:
+        script.terminate()
+        output, _ = script.communicate(timeout=10)
+
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert output.splitlines() == [f"2026-11-20T10:00:00.000Z package.state_changed {EVENT_ID}"]
+
+
+def test_the_docs_show_the_receiver_file_verbatim_and_a_valid_example_body():
+    docs = (EXAMPLE_RECEIVER.parents[1] / "webhooks.md").read_text()
+
+    assert EXAMPLE_RECEIVER.read_text() in docs
+    example_body = docs.split("```json\n", 1)[1].split("```", 1)[0]
+    assert list(json.loads(example_body)) == ["id", "type", "occurred_at", "data", "previous"]
