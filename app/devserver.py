@@ -54,6 +54,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    # SIGTERM (a process manager, `timeout`) stops everything the same way Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
     redis_proc = _start_redis(env)
