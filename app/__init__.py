@@ -41,6 +41,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_security(app)
     register_blueprints(app)
     register_error_handlers(app)
+    from app.services.outbox import install_relay
+
+    install_relay(app)
 
     from app.cli import register_cli
 

@@ -83,3 +83,6 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    from app.services.planning.cli import register_planning_cli
+
+    register_planning_cli(app)

@@ -155,6 +155,9 @@ def app(_app, redis_server: RedisServer):
         from app.queues import redis_connection
 
         redis_connection().flushdb()
+        from app.services.outbox import reset_redis_backoff
+
+        reset_redis_backoff()  # a previous test may have stopped Redis
         yield _app
         db.session.remove()
 

@@ -13,6 +13,6 @@ def begin_write() -> None:
     from the first statement and read-then-write sequences cannot interleave with other writers.
     On PostgreSQL row locks (`SELECT ... FOR UPDATE`) do that work.
     """
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})

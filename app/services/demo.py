@@ -155,6 +155,8 @@ def seed_demo() -> dict[str, int]:
                                        reason="initial_stock", actor="system:seed", reference="seed-demo"))
             created["stock"] += 1
 
+    created["scenarios"] = _seed_scenarios(locations)
+
     usernames = set(db.session.scalars(select(User.username)))
     for login in demo_logins():
         if login.username in usernames:
@@ -166,3 +168,45 @@ def seed_demo() -> dict[str, int]:
         created["users"] += 1
     db.session.commit()
     return created
+
+
+# name, priority, conditions, rules — the demo's distribution logic (see docs/planning.md)
+_NEAREST = [{"by": "distance", "order": "asc"}]
+DEMO_SCENARIOS = [
+    ("Click & collect", 10, {"delivery_types": ["click_and_collect"]}, [
+        {"name": "Pickup store, else transfer from the nearest source", "sort": _NEAREST}]),
+    ("Marketplaces", 20, {"channels": ["trendyol"]}, [
+        {"name": "Warehouse first", "location_type": "warehouse", "sort": [{"by": "priority", "order": "asc"}]},
+        {"name": "Store in the customer's city with room", "location_type": "store", "same_city": True,
+         "use_quota": True, "sort": [{"by": "load", "order": "asc"}, {"by": "distance", "order": "asc"}]},
+        {"name": "Split over at most two locations", "allow_split": True, "max_packages": 2, "sort": _NEAREST}]),
+    ("Web shop", 30, {}, [
+        {"name": "Nearest store with room", "location_type": "store", "use_quota": True,
+         "sort": [{"by": "distance", "order": "asc"}, {"by": "priority", "order": "asc"}]},
+        {"name": "Split over at most two stores", "location_type": "store", "use_quota": True,
+         "allow_split": True, "max_packages": 2, "sort": _NEAREST},
+        {"name": "Warehouse", "location_type": "warehouse", "sort": _NEAREST},
+        {"name": "Nearest store, missing units from the warehouse", "location_type": "store", "use_quota": True,
+         "sort": _NEAREST, "transferable": True, "transfer_sources": ["WH-IST"]}]),
+]
+
+
+def _seed_scenarios(locations: dict[str, StockLocation]) -> int:
+    """The demo's scenarios, parked at the Istanbul warehouse when nothing fits (flush only)."""
+    from app.models import Scenario, ScenarioRule
+
+    existing = set(db.session.scalars(select(Scenario.name)))
+    made = 0
+    for name, priority, conditions, rules in DEMO_SCENARIOS:
+        if name in existing:
+            continue
+        scenario = Scenario(name=name, priority=priority, active=True, default_location=locations["WH-IST"],
+                            conditions={"channels": [], "delivery_types": [], "payment_types": [],
+                                        "cargo_companies": [], **conditions})
+        for position, rule in enumerate(rules, start=1):
+            scenario.rules.append(ScenarioRule(position=position, **{
+                "locations": [], "exclude": [], "location_type": None, "same_city": False, "use_quota": False,
+                "allow_split": False, "max_packages": 1, "transferable": False, "transfer_sources": [], **rule}))
+        db.session.add(scenario)
+        made += 1
+    return made

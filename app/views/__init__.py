@@ -19,3 +19,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    from app.views.admin_webhooks import bp as admin_webhooks_bp
+    app.register_blueprint(admin_webhooks_bp)

@@ -1,29 +1,58 @@
-"""Admin console."""
+"""Admin console. Entity forms, stock, settings, users and imports live in admin_*.py modules on
+this blueprint; every route is admin-only (decorator per route, plus a blueprint-wide check)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CargoCompany, Channel, DenialReason, Product, StockLocation, User
+from app.views.htmx import render
 from app.views.security import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.before_request
+def admins_only():
+    return role_required("admin")(lambda: None)()
+
+
+@bp.app_context_processor
+def admin_links() -> dict:
+    def optional_url(*endpoints: str) -> str | None:
+        """A link to a page another module provides, when it is installed."""
+        for endpoint in endpoints:
+            if endpoint in current_app.view_functions:
+                return url_for(endpoint)
+        return None
+
+    return {"optional_url": optional_url}
+
+
 @bp.get("/")
 @role_required("admin")
 def console():
-    counts = {
-        label: db.session.scalar(select(func.count()).select_from(model))
-        for label, model in (
-            ("Locations", StockLocation),
-            ("Channels", Channel),
-            ("Products", Product),
-            ("Cargo companies", CargoCompany),
-            ("Denial reasons", DenialReason),
-            ("Users", User),
+    counts = [
+        (label, endpoint, db.session.scalar(select(func.count()).select_from(model)))
+        for label, endpoint, model in (
+            ("Locations", "admin.entity_list:locations", StockLocation),
+            ("Channels", "admin.entity_list:channels", Channel),
+            ("Products", "admin.entity_list:products", Product),
+            ("Cargo companies", "admin.entity_list:cargo_companies", CargoCompany),
+            ("Denial reasons", "admin.entity_list:denial_reasons", DenialReason),
+            ("Users", "admin.users", User),
         )
-    }
-    return render_template("admin/console.html", counts=counts)
+    ]
+    return render("admin/console.html", counts=counts)
+
+
+from app.views import (  # noqa: E402, F401
+    admin_entities,
+    admin_imports,
+    admin_scenarios,
+    admin_settings,
+    admin_stock,
+    admin_users,
+)

@@ -1,16 +1,30 @@
-"""The store app for staff on tablets: location picker and home."""
+"""The store app for staff on tablets: location picker, home, and shared helpers.
+
+Package routes live in store_packages.py and transfer routes in store_transfers.py, on this
+same blueprint. Every route loads the location with `location_or_404` first and only ever
+looks up work orders through that location, so another store's URLs answer 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.locations import StockLocation
-from app.services import dashboards
+from app.services import dashboards, queues_store
+from app.services.actors import Actor
+from app.services.errors import ServiceError
+from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
+
+STALE_MESSAGE = "Already done — here is the current state."
 
 
 def visible_locations() -> list[StockLocation]:
@@ -28,6 +42,66 @@ def location_or_404(code: str) -> StockLocation:
     return location
 
 
+def current_actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def form_version() -> int | None:
+    """The work order version the form was rendered with (None if missing or garbled)."""
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+
+
+def int_arg(name: str, default: int = 1) -> int:
+    """A small non-negative integer query argument; anything else (or absurdly large) is the default."""
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else default
+
+
+def error_message(exc: ServiceError) -> str:
+    """A message store staff can act on; field details are appended in plain words."""
+    if exc.code == "stale":
+        return STALE_MESSAGE
+    state = (exc.details or {}).get("state")
+    if exc.code == "command_not_allowed" and isinstance(state, str) and exc.message.startswith("A "):
+        # The service names states and commands as the API does; say it in shop-floor words.
+        return f"That is not possible now (it is {state_label(state).lower()}). The buttons show what you can do."
+    parts = [exc.message]
+    for key, value in (exc.details or {}).items():
+        if isinstance(value, str) and key not in ("state", "commands", "allowed_commands") and value not in parts:
+            parts.append(value)
+    return " ".join(parts).strip()
+
+
+def after_command(redirect_to: str, message: str, category: str, fragment_page: str, fragment: str,
+                  status: int = 200, **context: Any):
+    """htmx: the re-rendered fragment with the message inline. Plain POST: flash + 303 back."""
+    if wants_fragment():
+        return render(fragment_page, fragment, status=status,
+                      notice={"text": message, "category": category}, **context)
+    flash(message, category)
+    return redirect(redirect_to, code=303)
+
+
+@bp.app_template_filter("age")
+def age(moment: datetime | None) -> str:
+    """How long ago, in the words staff use: "5 min", "3 h", "2 days"."""
+    if moment is None:
+        return ""
+    minutes = max(0, int((utcnow() - moment).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+@bp.app_template_filter("state_label")
+def state_label(state: str) -> str:
+    """`ready_for_dispatch` -> "Ready for dispatch"."""
+    return state.replace("_", " ").capitalize()
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -42,4 +116,11 @@ def index():
 def home(code: str):
     location = location_or_404(code)
     summary = dashboards.location_summary(location)
-    return render_template("store/home.html", location=location, summary=summary)
+    return render("store/home.html", "store/_home.html", location=location, summary=summary,
+                  tabs=queues_store.PACKAGE_TABS, tab_counts=queues_store.tab_counts(location.id),
+                  transfer_counts=queues_store.transfer_counts(location.id),
+                  newest_id=queues_store.newest_package_id(location.id))
+
+
+# Routes on this blueprint defined by the split modules.
+from app.views import store_packages, store_transfers  # noqa: E402,F401

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, g, request
+from sqlalchemy import update
 
 from app.extensions import csrf, db
 from app.models.base import utcnow
+from app.models.users import ApiToken
 from app.services.actors import Actor
 from app.services.users import user_for_token
 from app.views.errors import api_error
@@ -28,10 +32,15 @@ def authenticate_token():
     if found is None:
         return api_error(401, "invalid_token", "The API token is invalid, revoked, or its user is disabled.")
     user, token = found
-    token.last_used_at = utcnow()
-    db.session.commit()
     g.api_user = user
     g.actor = Actor.for_user(user, via_token_id=token.id)
+    if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
+        # Write in a fresh transaction: SQLite cannot upgrade this read transaction once a
+        # concurrent request has committed ("database is locked"). Once a minute is enough.
+        token_id = token.id
+        db.session.rollback()
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+        db.session.commit()
     return None
 
 
@@ -39,4 +48,19 @@ def current_actor() -> Actor:
     return g.actor
 
 
-from app.views.api import me  # noqa: E402,F401  (routes register on bp)
+from app.views.api import (  # noqa: E402,F401
+    catalog,
+    common,
+    jobs,
+    labels,  # noqa: E402,F401
+    locations,
+    me,  # noqa: E402,F401  (routes register on bp)
+    openapi,
+    orders,
+    packages,
+    planning,  # noqa: E402,F401
+    settings,
+    stock,
+    transfers,
+    webhooks,  # noqa: E402,F401
+)

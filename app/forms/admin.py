@@ -1,0 +1,84 @@
+"""Forms for stock adjustments, settings, users, API tokens and imports."""
+
+from __future__ import annotations
+
+import json
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.models.users import ROLES
+from app.services.admin_records import STOCK_REASONS
+
+IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders")
+
+
+class StockAdjustmentForm(FlaskForm):
+    location = SelectField("Location", validators=[DataRequired()])
+    sku = StringField("SKU", validators=[DataRequired(), Length(max=100)])
+    quantity = IntegerField("Units on hand (counted)", validators=[InputRequired(message="Enter the counted units."),
+                                                                   NumberRange(min=0)])
+    reason = SelectField("Reason", choices=[SelectChoice(r, r.replace("_", " ").capitalize()) for r in STOCK_REASONS])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args, locations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location.choices = [SelectChoice(loc.code, f"{loc.code} · {loc.name}") for loc in locations]
+
+
+class SettingForm(FlaskForm):
+    value = TextAreaField("Value (JSON)", validators=[DataRequired(), Length(max=20000)])
+
+    def validate_value(self, field) -> None:
+        try:
+            json.loads(field.data)
+        except ValueError as exc:
+            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=100)])
+    role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES], default="staff")
+    locations = SelectMultipleField("Locations", validators=[Optional()],
+                                    description="Required for staff; optional for supervisors (empty = all).")
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=500, message="Use at least 8 characters.")])
+
+    def __init__(self, *args, locations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locations.choices = [SelectChoice(loc.code, f"{loc.code} · {loc.name}") for loc in locations]
+
+
+class UserEditForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES])
+    locations = SelectMultipleField("Locations", validators=[Optional()],
+                                    description="Required for staff; optional for supervisors (empty = all).")
+    active = BooleanField("Active (can sign in)")
+
+    def __init__(self, *args, locations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locations.choices = [SelectChoice(loc.code, f"{loc.code} · {loc.name}") for loc in locations]
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=500, message="Use at least 8 characters.")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
+                       description="Say what uses it, like 'ERP sync'.")
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField("What to import", choices=[SelectChoice(k, k.title()) for k in IMPORT_KINDS])
+    file = FileField("CSV or JSON file", validators=[FileRequired("Choose a file to upload.")])

@@ -1,0 +1,135 @@
+"""Webhook subscription input (SPEC §9.1 `POST /api/v1/webhooks`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.models.events import EVENT_TYPES
+from app.services.webhooks_delivery import DEFAULT_MAX_ATTEMPTS, DEFAULT_STRATEGY, validate_extra_headers
+
+Strategy = Literal["fixed", "linear", "exponential"]
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Strategy = DEFAULT_STRATEGY
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, strict=True)
+
+
+def _check_events(events: list[str]) -> list[str]:
+    if not events:
+        raise ValueError('List at least one event type, or "*" for every event.')
+    unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"Unknown event type {unknown[0]!r}. Known types: {', '.join(EVENT_TYPES)}.")
+    if "*" in events and len(events) > 1:
+        raise ValueError('"*" already means every event; do not list others with it.')
+    return list(dict.fromkeys(events))
+
+
+def _check_secret(secret: str) -> str:
+    if not secret.strip():
+        raise ValueError("The secret must not be empty.")
+    return secret
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    problem = validate_extra_headers(headers)
+    if problem:
+        raise ValueError(problem[0].upper() + problem[1:] + ".")
+    return headers
+
+
+EventList = Annotated[list[str], AfterValidator(_check_events)]
+Secret = Annotated[str, Field(max_length=200), AfterValidator(_check_secret)]
+Url = Annotated[str, Field(min_length=1, max_length=2000)]
+Headers = Annotated[dict[str, str], AfterValidator(_check_headers)]
+
+
+class WebhookIn(BaseModel):
+    """A new subscription. `url` is checked further by the service (scheme, private addresses)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url
+    events: EventList
+    secret: Secret
+    active: bool = True
+    retry: RetryIn = Field(default_factory=RetryIn)
+    headers: Headers = Field(default_factory=dict)
+    description: str | None = Field(None, max_length=300)
+
+
+class WebhookUpdate(BaseModel):
+    """A partial change: only the fields sent are changed; `secret` is replaced when sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url | None = None
+    events: EventList | None = None
+    secret: Secret | None = None
+    active: bool | None = None
+    retry: RetryIn | None = None
+    headers: Headers | None = None
+    description: str | None = Field(None, max_length=300)
+
+
+# --- responses (documented in the OpenAPI document) -----------------------------------------------
+
+
+class RetryOut(BaseModel):
+    strategy: Strategy
+    max_attempts: int
+
+
+class WebhookOut(BaseModel):
+    """A subscription. The secret is write-only; `headers` lists only the extra headers' names."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    retry: RetryOut
+    headers: list[str]
+    description: str | None
+    created_at: str
+    updated_at: str
+
+
+class DeliveryEventOut(BaseModel):
+    id: str
+    type: str
+    occurred_at: str
+
+
+class AttemptOut(BaseModel):
+    number: int
+    status_code: int | None
+    duration_ms: int | None
+    response_excerpt: str | None
+    error: str | None
+    created_at: str
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    subscription_id: int
+    event: DeliveryEventOut
+    status: Literal["pending", "retrying", "succeeded", "failed"]
+    attempts: int
+    next_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    completed_at: str | None
+
+
+class DeliveryDetailOut(DeliveryOut):
+    attempt_log: list[AttemptOut]
+
+
+class RedeliveredOut(BaseModel):
+    redelivered: int

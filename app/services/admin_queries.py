@@ -1,0 +1,253 @@
+"""Read-only queries for the supervisor and admin screens, always within the actor's locations.
+
+Nothing here writes to the database; `retry_failed_job` only moves an RQ job back to its queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    Order,
+    Package,
+    PackageItem,
+    PlanningTrace,
+    Stock,
+    StockLocation,
+    Transfer,
+    TransitionLog,
+)
+from app.models.base import utcnow
+from app.models.packages import OPEN_PACKAGE_STATES
+from app.services.actors import Actor
+from app.services.errors import NotFound
+
+PER_PAGE = 50
+
+
+def visible_locations(actor: Actor, active_only: bool = True) -> list[StockLocation]:
+    query = select(StockLocation).order_by(StockLocation.code)
+    if active_only:
+        query = query.where(StockLocation.active.is_(True))
+    if actor.location_ids is not None:
+        query = query.where(StockLocation.id.in_(actor.location_ids or {-1}))
+    return list(db.session.scalars(query))
+
+
+def location_by_code(actor: Actor, code: str | None) -> StockLocation | None:
+    """The location `code` if the actor may see it; None for no code; NotFound otherwise."""
+    if not code:
+        return None
+    loc = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
+    if loc is None or not actor.can_see(loc.id):
+        raise NotFound(f"No location {code}.")
+    return loc
+
+
+def _package_query(actor: Actor):
+    query = select(Package).options(selectinload(Package.items).selectinload(PackageItem.product),
+                                    selectinload(Package.location), selectinload(Package.order))
+    if actor.location_ids is not None:
+        query = query.where(Package.location_id.in_(actor.location_ids or {-1}))
+    return query
+
+
+def packages_in_states(actor: Actor, states: tuple[str, ...], location: StockLocation | None = None,
+                       page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+    """Packages in `states`, oldest first, one page."""
+    query = _package_query(actor).where(Package.state.in_(states))
+    if location is not None:
+        query = query.where(Package.location_id == location.id)
+    query = query.order_by(Package.created_at, Package.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def ageing_packages(actor: Actor, location: StockLocation | None = None, page: int = 1,
+                    per_page: int = PER_PAGE) -> Pagination:
+    """Open packages older than their location's `target_packaging_minutes`, oldest first."""
+    now = utcnow()
+    locations = [location] if location is not None else visible_locations(actor)
+    overdue = [
+        and_(Package.location_id == loc.id, Package.created_at < now - timedelta(minutes=loc.target_packaging_minutes))
+        for loc in locations if loc.target_packaging_minutes
+    ]
+    query = (_package_query(actor).where(Package.state.in_(OPEN_PACKAGE_STATES))
+             .where(or_(*overdue) if overdue else false())
+             .order_by(Package.created_at, Package.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def minutes_late(package: Package) -> int:
+    target = package.location.target_packaging_minutes or 0
+    return max(0, int((utcnow() - package.created_at).total_seconds() // 60) - target)
+
+
+def package_for(actor: Actor, package_id: int) -> Package:
+    package = db.session.get(Package, package_id)
+    if package is None or not actor.can_see(package.location_id):
+        raise NotFound("No such package.")
+    return package
+
+
+@dataclass
+class Availability:
+    location: StockLocation
+    by_product: dict[int, int]
+
+    def covers(self, needs: dict[int, int]) -> bool:
+        return all(self.by_product.get(pid, 0) >= qty for pid, qty in needs.items())
+
+
+def availability_for(product_ids: set[int]) -> list[Availability]:
+    """Every active location with its available units of those products; best-stocked first."""
+    locations = list(db.session.scalars(
+        select(StockLocation).where(StockLocation.active.is_(True)).order_by(StockLocation.priority, StockLocation.code)))
+    by_location: dict[int, dict[int, int]] = {loc.id: {} for loc in locations}
+    if product_ids:
+        for row in db.session.scalars(select(Stock).where(Stock.product_id.in_(product_ids))):
+            if row.location_id in by_location:
+                by_location[row.location_id][row.product_id] = row.on_hand - row.reserved
+    rows = [Availability(loc, by_location[loc.id]) for loc in locations]
+    rows.sort(key=lambda a: -sum(1 for pid in product_ids if a.by_product.get(pid, 0) > 0))
+    return rows
+
+
+@dataclass
+class HistoryRow:
+    at: Any
+    entity: str
+    from_state: str | None
+    to_state: str
+    command: str
+    actor: str
+    params: dict
+
+
+def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
+    """An order with its items, packages, transfers, history and planning traces.
+    Supervisors with a location subset see it only when one of its packages is theirs."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    packages = list(order.packages)
+    if actor.location_ids is not None and not any(actor.can_see(p.location_id) for p in packages):
+        raise NotFound("No such order.")
+    transfers = [t for p in packages for t in p.transfers]
+    shipments = [p.shipment for p in packages if p.shipment is not None]
+    names = {("order", order.id): f"Order {order.number}"}
+    names.update({("package", p.id): f"Package {p.number}" for p in packages})
+    names.update({("transfer", t.id): f"Transfer {t.number}" for t in transfers})
+    names.update({("shipment", s.id): f"Shipment of {s.package.number}" for s in shipments})
+    conditions = [
+        and_(TransitionLog.entity_type == kind, TransitionLog.entity_id.in_([i for k, i in names if k == kind]))
+        for kind in {k for k, _ in names}
+    ]
+    logs = db.session.scalars(select(TransitionLog).where(or_(*conditions))
+                              .order_by(TransitionLog.created_at, TransitionLog.id))
+    history = [HistoryRow(log.created_at, names[(log.entity_type, log.entity_id)], log.from_state, log.to_state,
+                          log.command, log.actor, log.params or {}) for log in logs]
+    traces = list(db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order.id)
+                                     .order_by(PlanningTrace.id)))
+    return {"order": order, "packages": packages, "transfers": transfers, "history": history,
+            "traces": [(t, trace_text(t)) for t in traces]}
+
+
+def trace_text(trace: PlanningTrace) -> str:
+    """The planning engineer's readable rendering when available, else a plain outline."""
+    try:
+        from app.services.planning import trace as trace_module
+
+        render = getattr(trace_module, "render_text", None) or getattr(trace_module, "render", None)
+        if render is not None:
+            return str(render(trace.trace))
+    except ImportError:
+        pass
+    return _outline(trace.trace)
+
+
+def _outline(value: Any, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:")
+                lines.append(_outline(item, indent + 1))
+            else:
+                lines.append(f"{pad}{key}: {item}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        return "\n".join(_outline(item, indent) if isinstance(item, (dict, list)) else f"{pad}- {item}"
+                         for item in value)
+    return f"{pad}{value}"
+
+
+def find_order(actor: Actor, number: str) -> list[Order]:
+    """Orders whose number matches, for the supervisor's search box."""
+    query = select(Order).where(Order.number == number.strip()).order_by(Order.id).limit(20)
+    return [o for o in db.session.scalars(query)
+            if actor.location_ids is None or any(actor.can_see(p.location_id) for p in o.packages)]
+
+
+def transfers_for(location: StockLocation) -> dict[str, list[Transfer]]:
+    open_states = ("waiting", "ready_for_dispatch", "in_transit")
+    base = select(Transfer).where(Transfer.state.in_(open_states)).order_by(Transfer.created_at).limit(100)
+    return {"outgoing": list(db.session.scalars(base.where(Transfer.source_id == location.id))),
+            "incoming": list(db.session.scalars(base.where(Transfer.destination_id == location.id)))}
+
+
+# ------------------------------------------------------------------------------------ failed jobs
+
+@dataclass
+class FailedJob:
+    id: str
+    queue: str
+    func: str
+    args: str
+    error: str
+    ended_at: Any
+
+
+def failed_jobs(limit: int = 200) -> list[FailedJob]:
+    """Jobs in every queue's RQ failed registry, newest first."""
+    from rq.registry import FailedJobRegistry
+
+    from app.queues import QUEUE_NAMES, get_queue
+
+    found: list[FailedJob] = []
+    for name in QUEUE_NAMES:
+        queue = get_queue(name)
+        registry = FailedJobRegistry(queue=queue)
+        for job in registry.get_job_ids(0, limit):
+            fetched = queue.fetch_job(job)
+            if fetched is None:
+                continue
+            result = fetched.latest_result()
+            error = ((result.exc_string if result is not None else None) or "").strip().splitlines()
+            found.append(FailedJob(fetched.id, name, fetched.func_name or "?", repr(fetched.args)[:200],
+                                   error[-1][:500] if error else "", fetched.ended_at))
+    found.sort(key=lambda j: j.ended_at or utcnow(), reverse=True)
+    return found[:limit]
+
+
+def retry_failed_job(queue_name: str, job_id: str) -> bool:
+    """Put a failed job back on its queue. Returns False when it is no longer in the registry."""
+    from rq.registry import FailedJobRegistry
+
+    from app.queues import QUEUE_NAMES, get_queue
+
+    if queue_name not in QUEUE_NAMES:
+        raise NotFound("No such queue.")
+    registry = FailedJobRegistry(queue=get_queue(queue_name))
+    if job_id not in registry.get_job_ids():
+        return False
+    registry.requeue(job_id)
+    return True
+

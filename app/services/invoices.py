@@ -1,0 +1,111 @@
+"""The optional invoice service: after packing, a job asks the brand's invoicing system for the
+package's invoice and stores its number, date and URL through the `update_invoice` command.
+
+    POST {INVOICE_SERVICE_URL}   JSON below          -> 2xx {"number", "date": "YYYY-MM-DD", "url"}
+
+The call runs outside any database transaction; its answer is validated by the command itself.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from app.extensions import db
+from app.models import Package
+from app.services.actors import Actor
+from app.services.errors import ServiceError
+
+INVOICEABLE_STATES = ("packed", "ready_for_pickup", "shipped", "attempted_delivery", "delivery_failed", "delivered")
+TIMEOUT_SECONDS = 10
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+class InvoiceServiceError(Exception):
+    """The invoice service failed; `transient` ones (timeouts, 5xx) are worth retrying."""
+
+    def __init__(self, message: str, transient: bool) -> None:
+        super().__init__(message[:500])
+        self.message = message[:500]
+        self.transient = transient
+
+
+def invoice_request(package: Package) -> dict[str, Any]:
+    """What the invoice service receives about a package."""
+    order = package.order
+    prices = {i.id: i.price for i in order.items}
+
+    def money(value: Decimal | None) -> str | None:
+        return str(value) if value is not None else None
+
+    return {
+        "package": {"id": package.id, "number": package.number, "location": package.location.code},
+        "order": {"number": order.number, "channel": order.channel.code, "placed_at": order.placed_at.isoformat(),
+                  "payment_type": order.payment_type},
+        "customer": {"name": order.customer_name, "email": order.customer_email, "phone": order.customer_phone},
+        "shipping_address": {"line": order.ship_line, "city": order.ship_city, "district": order.ship_district,
+                             "postcode": order.ship_postcode, "country": order.ship_country},
+        "items": [{"sku": i.product.sku, "name": i.product.name, "quantity": i.quantity,
+                   "unit_price": money(prices.get(i.order_item_id))}
+                  for i in package.items if i.state not in ("missing", "cancelled")],
+    }
+
+
+def fetch_invoice(package_id: int, service_url: str, timeout: float = TIMEOUT_SECONDS) -> str:
+    """Ask the invoice service for the package's invoice and store it; returns what happened.
+
+    Skips packages that already have an invoice number or are not packed (yet). Raises
+    InvoiceServiceError for a failed call, and ServiceError when the answer is not a valid
+    invoice (the `update_invoice` command's validation, e.g. a missing number or bad date).
+    """
+    package = db.session.get(Package, package_id)
+    if package is None:
+        return "skipped: package does not exist"
+    if package.invoice is not None and package.invoice.number:
+        return "skipped: already invoiced"
+    if package.state not in INVOICEABLE_STATES:
+        return f"skipped: package is {package.state}"
+    payload = invoice_request(package)
+    db.session.rollback()  # no transaction stays open during the call
+    answer = _post(service_url, payload, timeout)
+    params = {key: answer.get(key) for key in ("number", "date", "url") if answer.get(key) is not None}
+    from app.services.packages import run_package_command
+
+    try:
+        run_package_command(package_id, "update_invoice", params, Actor.system("invoice"))
+    except ServiceError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
+        raise InvoiceServiceError(f"invoice service answer not stored: {exc.message} {details}".strip(),
+                                  transient=False) from None
+    return "invoiced"
+
+
+def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    try:
+        # The service is the brand's own, configured by an admin: its answer is read whole.
+        response = requests.post(url, json=payload, timeout=timeout, allow_redirects=False,
+                                 headers={"Accept": "application/json", "User-Agent": "Packline invoices"})
+        body = response.content
+    except requests.Timeout:
+        raise InvoiceServiceError(f"invoice service timed out after {timeout:g} s", transient=True) from None
+    except requests.ConnectionError as exc:
+        raise InvoiceServiceError(f"invoice service unreachable: {exc}", transient=True) from None
+    except requests.RequestException as exc:
+        raise InvoiceServiceError(f"invoice service request failed: {exc}", transient=False) from None
+    try:
+        data = json.loads(body) if len(body) <= MAX_ANSWER_BYTES else None
+    except ValueError:
+        data = None
+    status = response.status_code
+    if not 200 <= status < 300:
+        message = data.get("message") if isinstance(data, dict) else None
+        text = message if isinstance(message, str) else body[:300].decode("utf-8", "replace")
+        raise InvoiceServiceError(f"invoice service answered {status}: {' '.join(text.split())}",
+                                  transient=status >= 500 or status in (408, 425, 429))
+    if not isinstance(data, dict):
+        raise InvoiceServiceError("invoice service answered with something that is not a JSON object",
+                                  transient=False)
+    return data

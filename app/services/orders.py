@@ -1,0 +1,295 @@
+"""Orders: creation (idempotent on channel + number), cancellation, and the derived order status."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import CargoCompany, Channel, Order, OrderItem, Package, PackageItem, Product, StockLocation
+from app.models.base import utcnow
+from app.schemas import parse
+from app.schemas.orders import OrderCancelIn, OrderIn
+from app.services import events, stock
+from app.services.actors import Actor
+from app.services.db import begin_write
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.package_commands.common import (
+    PACKED_STATES,
+    SHIPPED_OR_LATER,
+    cancel_package,
+    holding_items,
+    log_same_state,
+    replan,
+    safe_enqueue,
+)
+from app.services.representations import order_dict
+
+MAX_ATTEMPTS = 5
+IN_PROGRESS_STATES = ("preparing", "waiting_cargo_label", "packed", "ready_for_pickup")
+# When some units of an item are cancelled they are taken from the least advanced work first.
+CANCEL_ORDER = ("out_of_stock", "waiting_for_transfer", "blocked", "waiting", "preparing",
+                "waiting_cargo_label", "packed", "ready_for_pickup")
+
+
+# --- status ---------------------------------------------------------------------------------
+
+def derive_order_status(order: Order) -> str:
+    """The order status from its items and packages (SPEC §3)."""
+    if order.items and all(i.cancelled_quantity >= i.quantity for i in order.items):
+        return "cancelled"
+    packages = [p for p in order.packages if p.state not in ("cancelled", "refused")]
+    live = [p for p in packages if p.state != "packed_for_refund"]
+    if not live and packages:
+        return "cancelled"  # everything left was handed back for a refund
+    if not live:
+        return "on_hold" if order.status == "on_hold" else "new"
+    states = [p.state for p in live]
+    if all(s == "delivered" for s in states):
+        return "delivered"
+    if all(s in SHIPPED_OR_LATER for s in states):
+        return "shipped"
+    if any(s in SHIPPED_OR_LATER for s in states):
+        return "partially_shipped"
+    if any(s == "out_of_stock" for s in states):
+        return "out_of_stock"
+    if any(s in IN_PROGRESS_STATES for s in states):
+        return "in_progress"
+    return "planned"
+
+
+def refresh_order_status(order: Order, actor_label: str, command: str = "status") -> None:
+    """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled)."""
+    db.session.flush()
+    old = order.status
+    new = derive_order_status(order)
+    if new == old:
+        return
+    order.status = new
+    order.updated_at = utcnow()
+    events.log_transition("order", order.id, old, new, command, {}, actor_label)
+    db.session.flush()
+    data = order_dict(order)
+    events.emit("order.status_changed", "order", order.id, data, previous={"status": old})
+    if new == "cancelled":
+        events.emit("order.cancelled", "order", order.id, data, previous={"status": old})
+
+
+# --- create ---------------------------------------------------------------------------------
+
+def _by_code(model, column, value):
+    return db.session.scalar(select(model).where(column == value)) if value else None
+
+
+def create_order(data: dict, actor: Actor) -> tuple[Order, bool]:
+    """Create an order from a channel payload (OrderIn). Idempotent on (channel, number): an
+    existing order is returned as (order, False). Planning is enqueued after commit."""
+    payload = parse(OrderIn, data, "The order is not valid.")
+    begin_write()
+    try:
+        channel = _by_code(Channel, Channel.code, payload.channel)
+        if channel is None:
+            raise ValidationFailed("Unknown channel.", {"channel": f"No channel with code {payload.channel!r}."})
+        existing = db.session.scalar(select(Order).where(Order.channel_id == channel.id,
+                                                         Order.number == payload.number))
+        if existing is not None:
+            db.session.commit()
+            return existing, False
+        order = _new_order(payload, channel)
+        events.log_transition("order", order.id, None, order.status, "create", {}, actor.label)
+        events.emit("order.created", "order", order.id, order_dict(order))
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request created the same order first.
+        db.session.rollback()
+        existing = db.session.scalar(select(Order).join(Channel).where(Channel.code == payload.channel,
+                                                                       Order.number == payload.number))
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        db.session.rollback()
+        raise
+    safe_enqueue("planning", "app.tasks.planning.plan_order", order.id, job_id=f"plan-order-{order.id}")
+    return order, True
+
+
+def _new_order(payload: OrderIn, channel: Channel) -> Order:
+    errors: dict[str, str] = {}
+    pickup = _by_code(StockLocation, StockLocation.code, payload.pickup_location)
+    if payload.pickup_location and (pickup is None or not pickup.active or not pickup.is_pickup_location):
+        errors["pickup_location"] = f"No active pickup location with code {payload.pickup_location!r}."
+    if payload.delivery_type == "click_and_collect" and not payload.pickup_location:
+        errors["pickup_location"] = "Click & collect orders need a pickup location."
+    address = payload.shipping_address
+    if payload.delivery_type == "cargo" and not (address and address.city):
+        errors["shipping_address.city"] = "Cargo orders need a shipping address with a city."
+    cargo = _by_code(CargoCompany, CargoCompany.code, payload.cargo_company)
+    if payload.cargo_company and cargo is None:
+        errors["cargo_company"] = f"No cargo company with code {payload.cargo_company!r}."
+    skus = {line.sku for line in payload.items}
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    for n, line in enumerate(payload.items):
+        if line.sku not in products:
+            errors[f"items.{n}.sku"] = f"No product with SKU {line.sku!r}."
+    if errors:
+        raise ValidationFailed("The order is not valid.", errors)
+
+    placed = payload.placed_at
+    if placed.tzinfo is not None:
+        placed = placed.astimezone(UTC).replace(tzinfo=None)
+    order = Order(
+        number=payload.number, channel=channel, placed_at=placed, received_at=utcnow(),
+        source_status=payload.status, status="new", delivery_type=payload.delivery_type, pickup_location=pickup,
+        payment_type=payload.payment_type, cargo_company=cargo, customer_name=payload.customer.name,
+        customer_email=payload.customer.email, customer_phone=payload.customer.phone,
+    )
+    if address is not None:
+        order.ship_line, order.ship_city, order.ship_district = address.line, address.city, address.district
+        order.ship_postcode, order.ship_country = address.postcode, address.country
+        order.ship_latitude, order.ship_longitude = address.latitude, address.longitude
+    for line in payload.items:
+        order.items.append(OrderItem(product=products[line.sku], quantity=line.quantity, price=line.price))
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+# --- cancel ---------------------------------------------------------------------------------
+
+def _lock_order(order_id: int, actor: Actor) -> Order:
+    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound("Order not found.")
+    if actor.location_ids is not None and not any(actor.can_see(p.location_id) for p in order.packages):
+        raise NotFound("Order not found.")
+    return order
+
+
+def _holding_by_order_item(order: Order) -> dict[int, list[PackageItem]]:
+    result: dict[int, list[PackageItem]] = {}
+    for package in order.packages:
+        for item in holding_items(package):
+            result.setdefault(item.order_item_id, []).append(item)
+    return result
+
+
+def cancel_order(order_id: int, data: dict, actor: Actor) -> Order:
+    """Cancel the whole order (no `items`) or some units of some items: the affected package items
+    shrink, packages left empty are cancelled (reservations released, transfers cancelled), and
+    units already shipped cannot be cancelled (409). Supervisors and admins only."""
+    payload = parse(OrderCancelIn, data, "The cancellation is not valid.")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        begin_write()
+        try:
+            order = _lock_order(order_id, actor)
+            if not actor.is_manager:
+                raise Forbidden("Only supervisors and admins may cancel orders.")
+            if payload.items is None and order.status == "cancelled":
+                db.session.commit()
+                return order  # a repeated whole-order cancel changes nothing
+            _cancel_units(order, _requested_units(order, payload), actor.label)
+            if payload.reason:
+                order.cancel_reason = payload.reason
+            refresh_order_status(order, actor.label, command="cancel")
+            db.session.commit()
+            return order
+        except stock.InsufficientStock:
+            # Re-planning the rest of a shrunk package lost a reservation race: start again.
+            db.session.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderItem, int]]:
+    if payload.items is None:
+        return [(i, i.quantity - i.cancelled_quantity) for i in order.items if i.quantity > i.cancelled_quantity]
+    by_id = {i.id: i for i in order.items}
+    errors: dict[str, str] = {}
+    wanted: list[tuple[OrderItem, int]] = []
+    for n, line in enumerate(payload.items):
+        item = by_id.get(line.item_id)
+        if item is None:
+            errors[f"items.{n}.item_id"] = "This item is not in this order."
+            continue
+        left = item.quantity - item.cancelled_quantity - sum(q for i, q in wanted if i is item)
+        if line.quantity > left:
+            errors[f"items.{n}.quantity"] = f"Only {left} unit(s) of {item.sku} can still be cancelled."
+        wanted.append((item, line.quantity))
+    if errors:
+        raise ValidationFailed("The cancellation is not valid.", errors)
+    return wanted
+
+
+def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label: str) -> None:
+    holding = _holding_by_order_item(order)
+    touched: dict[int, Package] = {}
+    needs_replan = False
+    for order_item, quantity in wanted:
+        items = holding.get(order_item.id, [])
+        held = sum(i.quantity for i in items if i.state not in ("missing", "cancelled"))
+        unassigned = order_item.quantity - order_item.cancelled_quantity - held
+        left = quantity - min(quantity, max(unassigned, 0))
+        refunded = [i for i in items if i.package.state == "packed_for_refund"]
+        for item in refunded:  # already handed back: cancelling them needs no work
+            left -= min(left, item.quantity)
+        for state in CANCEL_ORDER:
+            for item in [i for i in items if i.package.state == state and i.state not in ("missing", "cancelled")]:
+                if not left:
+                    break
+                take = min(left, item.quantity)
+                needs_replan |= _shrink(item, take, actor_label)
+                touched[item.package.id] = item.package
+                left -= take
+        if left:
+            raise Conflict(f"{left} unit(s) of {order_item.sku} have already shipped and cannot be cancelled.",
+                           code="already_shipped", details={"item_id": order_item.id, "quantity": left})
+        order_item.cancelled_quantity += quantity
+        if order_item.cancelled_quantity >= order_item.quantity:
+            order_item.status = "cancelled"
+    db.session.flush()
+    for package in touched.values():
+        if package.state == "cancelled":
+            continue
+        if not holding_items(package) or needs_replan and _has_active_transfers(package):
+            cancel_package(package, actor_label, "cancel_order")
+        else:
+            log_same_state(package, "cancel_order", {}, actor_label)
+        package.version += 1
+    if needs_replan:
+        replan(order, "cancel_order", actor_label)
+
+
+def _has_active_transfers(package: Package) -> bool:
+    return any(t.state in ("waiting", "ready_for_dispatch", "in_transit") for t in package.transfers)
+
+
+def _shrink(item: PackageItem, quantity: int, actor_label: str) -> bool:
+    """Take `quantity` units out of a package item. Returns True when the package must be
+    re-planned instead (some of its units are still travelling by transfer)."""
+    package = item.package
+    if quantity < item.quantity and _has_active_transfers(package):
+        # Shrinking an item half-way through a transfer is error-prone; the package is cancelled
+        # and its remaining units re-planned from scratch.
+        item.quantity -= quantity
+        item.picked_quantity = min(item.picked_quantity, item.quantity)
+        return True
+    if package.state in PACKED_STATES and item.state == "packed":
+        stock.receive(package.location_id, item.product_id, quantity, actor_label, package.number,
+                      reason="return_to_stock")
+    else:
+        stock.release(actor_label, package.number, package_item_ids=[item.id],
+                      quantity_by_package_item={item.id: quantity}, reason="cancel")
+    if quantity >= item.quantity:
+        item.state = "cancelled"
+    else:
+        item.quantity -= quantity
+        item.picked_quantity = min(item.picked_quantity, item.quantity)
+    return False

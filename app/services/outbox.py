@@ -1,0 +1,369 @@
+"""From committed outbox events to webhook deliveries, and the life of one delivery attempt.
+
+- The **relay** (`install_relay`) notices commits that wrote `OutboxEvent` rows and, after the
+  commit, enqueues a publish job. If Redis is down it only logs: the events stay unpublished.
+- `publish_pending` turns unpublished events, in outbox order, into one `WebhookDelivery` per
+  matching active subscription and marks them published, in one transaction.
+- The **sweeper** (`sweep`, every ~15 s) publishes whatever the relay missed and re-enqueues
+  deliveries that are due: retries whose time has come, and attempts whose worker died.
+- `claim_attempt` / `finish_attempt` bracket one HTTP attempt. Claiming takes a **lease**: it
+  moves `next_attempt_at` to now + `WEBHOOK_LEASE_SECONDS` before anything is sent, so nobody
+  else claims the delivery while the attempt runs, and a worker killed mid-attempt leaves a
+  lease that simply expires and makes the delivery due again (at-least-once).
+- **Ordering**: within a subscription, a delivery's first attempt waits until every earlier
+  event's delivery (by outbox sequence) has had its first attempt. Retries never block newer
+  events. When a first attempt finishes, the next delivery of the subscription is enqueued.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.events import OutboxEvent
+from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.services.db import begin_write
+from app.services.settings import get_setting
+from app.services.webhooks_delivery import (
+    PRIVATE_URLS_SETTING,
+    AttemptResult,
+    build_body,
+    next_attempt_delay,
+)
+
+log = logging.getLogger("packline.webhooks")
+
+QUEUE = "webhooks"
+PUBLISH_JOB = "app.tasks.webhooks.publish"
+DELIVER_JOB = "app.tasks.webhooks.deliver"
+DELIVER_JOB_TIMEOUT = 60  # RQ kills a stuck attempt long before its lease runs out
+DEFAULT_LEASE_SECONDS = 120
+REDIS_BACKOFF_SECONDS = 5.0
+PUBLISH_FLAG = "packline:webhooks:publish-queued"
+PUBLISH_FLAG_SECONDS = 10  # if the queued job is lost, commits enqueue again after this
+INTERRUPTED = "Interrupted: the worker stopped before this attempt finished."
+
+_installed = False
+_redis_down_until = 0.0
+
+
+# --- relay ---------------------------------------------------------------------------------------
+
+
+def install_relay(app: Flask) -> None:
+    """Publish outbox events right after each commit that wrote some (once per process)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(db.session, "after_flush", _note_new_events)
+    event.listen(db.session, "after_commit", _relay_after_commit)
+    event.listen(db.session, "after_rollback", _forget_events)
+    _installed = True
+
+
+def _note_new_events(session: Session, flush_context: Any) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, OutboxEvent)]
+    if ids:
+        session.info["outbox_max_id"] = max(ids + [session.info.get("outbox_max_id", 0)])
+
+
+def _forget_events(session: Session) -> None:
+    session.info.pop("outbox_max_id", None)
+
+
+def _relay_after_commit(session: Session) -> None:
+    max_id = session.info.pop("outbox_max_id", None)
+    if max_id is None or not has_app_context() or current_app.config.get("RQ_SYNC"):
+        return
+    # The session cannot run SQL here; enqueueing only talks to Redis. While a publish job is
+    # queued and not yet started, it will see this commit too: one job serves many commits.
+    if _publish_flag(set_it=True):
+        _safe_enqueue(PUBLISH_JOB, job_id=f"webhooks-publish-{max_id}")
+
+
+def _publish_flag(set_it: bool) -> bool:
+    """Set (True if it was not set yet) or clear the "a publish job is queued" flag in Redis."""
+    global _redis_down_until
+    if time.monotonic() < _redis_down_until:
+        return False
+    from app.queues import redis_connection
+
+    try:
+        if set_it:
+            return bool(redis_connection().set(PUBLISH_FLAG, "1", nx=True, ex=PUBLISH_FLAG_SECONDS))
+        redis_connection().delete(PUBLISH_FLAG)
+        return True
+    except Exception as exc:  # Redis down: the sweeper publishes later
+        _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+        log.warning("webhook relay skipped: %s; the sweeper will publish", exc)
+        return False
+
+
+def start_publishing() -> None:
+    """Called by the publish job before it reads the outbox, so later commits queue a new job."""
+    reset_redis_backoff()  # this job was just fetched from Redis
+    _publish_flag(set_it=False)
+
+
+def _safe_enqueue(func: str, *args: Any, job_id: str, delay: timedelta | None = None) -> bool:
+    """Enqueue on the webhooks queue; never raises. After a Redis failure, skip for a few
+    seconds so commits do not each wait on a dead connection; the sweeper catches up."""
+    global _redis_down_until
+    if time.monotonic() < _redis_down_until:
+        return False
+    from app.queues import enqueue, get_queue
+
+    options = {"job_timeout": DELIVER_JOB_TIMEOUT} if func == DELIVER_JOB else {}
+    try:
+        if delay is not None:
+            get_queue(QUEUE).enqueue_in(delay, func, *args, job_id=job_id, **options)
+        else:
+            enqueue(QUEUE, func, *args, job_id=job_id, **options)
+        return True
+    except Exception as exc:  # Redis down or restarting: the sweeper publishes later
+        _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+        log.warning("could not enqueue %s (%s): %s; the sweeper will pick it up", func, job_id, exc)
+        return False
+
+
+def reset_redis_backoff() -> None:
+    """Forget a recent Redis failure (the sweeper calls it: it runs only when Redis works)."""
+    global _redis_down_until
+    _redis_down_until = 0.0
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+
+def _matches(subscription: WebhookSubscription, event_type: str) -> bool:
+    events = subscription.events or []
+    return "*" in events or event_type in events
+
+
+def publish_pending(limit: int = 500) -> int:
+    """Create the deliveries of up to `limit` unpublished events, oldest first, and mark them
+    published; then enqueue the next delivery of every subscription that got one. Commits.
+    Returns the number of events published."""
+    begin_write()
+    # FOR UPDATE (PostgreSQL) / BEGIN IMMEDIATE (SQLite): concurrent publishers queue up, so
+    # each event is published once and deliveries are created in outbox order.
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id)
+        .limit(limit).with_for_update()
+    ).all()
+    if not events:
+        db.session.commit()
+        return 0
+    subscriptions = db.session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+    ).all()
+    now = utcnow()
+    touched: set[int] = set()
+    for outbox_event in events:
+        for subscription in subscriptions:
+            if _matches(subscription, outbox_event.type):
+                db.session.add(WebhookDelivery(subscription_id=subscription.id, event_id=outbox_event.id,
+                                               status="pending", attempts=0, next_attempt_at=now))
+                touched.add(subscription.id)
+        outbox_event.published_at = now
+    count = len(events)
+    db.session.commit()
+    for subscription_id in sorted(touched):
+        kick_subscription(subscription_id)
+    return count
+
+
+def _head_of_line(subscription_id: int) -> WebhookDelivery | None:
+    """The subscription's oldest delivery still waiting for its first attempt."""
+    return db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "pending")
+        .order_by(WebhookDelivery.event_id).limit(1)
+    ).first()
+
+
+def kick_subscription(subscription_id: int) -> None:
+    """Enqueue the subscription's next first attempt, if any (read-only; call after commit)."""
+    head = _head_of_line(subscription_id)
+    if head is not None:
+        enqueue_delivery(head.id, head.attempts)
+    db.session.rollback()  # end the read transaction
+
+
+def enqueue_delivery(delivery_id: int, attempts: int, suffix: str = "") -> bool:
+    return _safe_enqueue(DELIVER_JOB, delivery_id, job_id=f"webhook-{delivery_id}-{attempts}{suffix}")
+
+
+# --- the sweeper ---------------------------------------------------------------------------------
+
+
+def due_deliveries(now: datetime | None = None, limit: int = 500) -> list[tuple[int, int]]:
+    """(delivery id, attempts) of deliveries that should be attempted now: due retries and
+    expired leases, plus each active subscription's next first attempt when it is due."""
+    now = now or utcnow()
+    active = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
+    retries = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .where(WebhookDelivery.status == "retrying", WebhookDelivery.next_attempt_at <= now,
+               WebhookDelivery.subscription_id.in_(active))
+        .order_by(WebhookDelivery.next_attempt_at).limit(limit)
+    ).all()
+    heads = (
+        select(WebhookDelivery.subscription_id, func.min(WebhookDelivery.event_id).label("event_id"))
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.subscription_id.in_(active))
+        .group_by(WebhookDelivery.subscription_id).subquery()
+    )
+    firsts = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .join(heads, (heads.c.subscription_id == WebhookDelivery.subscription_id)
+              & (heads.c.event_id == WebhookDelivery.event_id))
+        .where((WebhookDelivery.next_attempt_at.is_(None)) | (WebhookDelivery.next_attempt_at <= now))
+    ).all()
+    return [(row[0], row[1]) for row in [*firsts, *retries]]
+
+
+def sweep(batch: int = 500) -> dict[str, int]:
+    """Publish every unpublished event and re-enqueue every due delivery. Safe to run anywhere,
+    any number of times: claiming a delivery is what decides who sends it."""
+    reset_redis_backoff()
+    published = 0
+    while True:
+        count = publish_pending(batch)
+        published += count
+        if count < batch:
+            break
+    due = due_deliveries(limit=batch)
+    db.session.rollback()
+    # A distinct job id: a retry's own scheduled job may still sit in RQ's scheduled registry.
+    enqueued = sum(enqueue_delivery(delivery_id, attempts, "-sweep") for delivery_id, attempts in due)
+    return {"published": published, "enqueued": enqueued}
+
+
+# --- one attempt ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Everything a worker needs to make one attempt without touching the database."""
+
+    delivery_id: int
+    attempt_id: int
+    number: int
+    url: str
+    secret: str
+    extra_headers: dict[str, str]
+    event_id: str
+    event_type: str
+    body: bytes
+    allow_private: bool
+
+
+def lease_seconds() -> float:
+    configured = current_app.config.get("WEBHOOK_LEASE_SECONDS") or os.environ.get("WEBHOOK_LEASE_SECONDS")
+    return float(configured or DEFAULT_LEASE_SECONDS)
+
+
+def _waits_for_earlier_event(delivery: WebhookDelivery) -> bool:
+    earlier = db.session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.subscription_id == delivery.subscription_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.event_id < delivery.event_id,
+        ).limit(1)
+    )
+    return earlier is not None
+
+
+def claim_attempt(delivery_id: int) -> Claim | None:
+    """Take the lease for the next attempt of a delivery and log the attempt as started.
+    Returns None when there is nothing to do now: already succeeded or failed, not due yet,
+    leased by another worker, its subscription is inactive, or an earlier event of the same
+    subscription has not had its first attempt. Commits."""
+    begin_write()
+    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
+    now = utcnow()
+    if (
+        delivery is None
+        or delivery.status not in ("pending", "retrying")
+        or (delivery.next_attempt_at is not None and delivery.next_attempt_at > now)
+        or not delivery.subscription.active
+        or (delivery.status == "pending" and _waits_for_earlier_event(delivery))
+    ):
+        db.session.commit()
+        return None
+    for previous in delivery.attempt_log:
+        if previous.duration_ms is None and previous.status_code is None and previous.error is None:
+            previous.error = INTERRUPTED
+    delivery.attempts += 1
+    delivery.next_attempt_at = now + timedelta(seconds=lease_seconds())
+    attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, created_at=now)
+    db.session.add(attempt)
+    db.session.flush()
+    subscription, outbox_event = delivery.subscription, delivery.event
+    claim = Claim(
+        delivery_id=delivery.id, attempt_id=attempt.id, number=delivery.attempts, url=subscription.url,
+        secret=subscription.secret, extra_headers=dict(subscription.headers or {}),
+        event_id=outbox_event.event_id, event_type=outbox_event.type,
+        body=build_body(outbox_event.event_id, outbox_event.type, outbox_event.occurred_at,
+                        outbox_event.data or {}, outbox_event.previous or {}),
+        allow_private=get_setting(PRIVATE_URLS_SETTING) is True,
+    )
+    db.session.commit()
+    return claim
+
+
+def _retry_base_seconds() -> float | None:
+    base = current_app.config.get("WEBHOOK_RETRY_BASE_SECONDS")
+    return float(base) if base else None
+
+
+def finish_attempt(claim: Claim, result: AttemptResult) -> WebhookDelivery | None:
+    """Log the attempt's outcome; mark the delivery succeeded, retrying (with its next time)
+    or failed after its last attempt. Commits, then enqueues the retry and, after a first
+    attempt, the subscription's next delivery."""
+    begin_write()
+    delivery = db.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True,
+                              populate_existing=True)
+    attempt = db.session.get(WebhookAttempt, claim.attempt_id)
+    if delivery is None or attempt is None:  # deleted with its subscription meanwhile
+        db.session.commit()
+        return None
+    now = utcnow()
+    attempt.status_code = result.status_code
+    attempt.duration_ms = result.duration_ms
+    attempt.response_excerpt = result.response_excerpt
+    attempt.error = result.error
+    was_first = delivery.status == "pending"
+    still_ours = delivery.attempts == claim.number and delivery.status in ("pending", "retrying")
+    retry_in: timedelta | None = None
+    if result.ok and delivery.status != "succeeded":
+        delivery.status, delivery.completed_at, delivery.next_attempt_at = "succeeded", now, None
+    elif still_ours and not result.ok:
+        subscription = delivery.subscription
+        retry_in = next_attempt_delay(subscription.retry_strategy, delivery.attempts, _retry_base_seconds(),
+                                      subscription.max_attempts, jitter_key=str(delivery.id))
+        if retry_in is None:
+            delivery.status, delivery.completed_at, delivery.next_attempt_at = "failed", now, None
+        else:
+            delivery.status, delivery.next_attempt_at = "retrying", now + retry_in
+    if still_ours or result.ok:
+        delivery.last_status_code = result.status_code
+        delivery.last_error = result.error
+    subscription_id, attempts = delivery.subscription_id, delivery.attempts
+    db.session.commit()
+    if retry_in is not None:
+        _safe_enqueue(DELIVER_JOB, claim.delivery_id, job_id=f"webhook-{claim.delivery_id}-{attempts}",
+                      delay=retry_in)
+    if was_first:
+        kick_subscription(subscription_id)
+    return delivery

@@ -1,0 +1,1 @@
+"""Handlers of the package commands, split by stage; `app.services.packages` dispatches to them."""

@@ -1,0 +1,172 @@
+"""Package commands at the store before packing: prepare, pick, report missing, refuse, deallocate,
+refund, block/unblock, cancel and manual planning. Flush only."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import DenialReason, ProductBarcode, StockLocation
+from app.services import stock, workorders
+from app.services.errors import ValidationFailed
+from app.services.package_commands.common import (
+    NOT_HOLDING_ITEM_STATES,
+    Ctx,
+    cancel_package,
+    exclude_location,
+    holding_items,
+    log_same_state,
+    move_package,
+    release_package,
+    replan,
+)
+
+
+def prepare(ctx: Ctx) -> None:
+    move_package(ctx.package, "preparing", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def pick(ctx: Ctx) -> None:
+    package, params = ctx.package, ctx.params
+    product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == params.barcode))
+    items = [i for i in holding_items(package) if i.product_id == product_id] if product_id else []
+    if not items:
+        raise ValidationFailed("This barcode is not in this package.",
+                               {"barcode": "This barcode is not in this package."})
+    short = [i for i in items if i.picked_quantity < i.quantity]
+    remaining = sum(i.quantity - i.picked_quantity for i in short)
+    if params.quantity > remaining:
+        sku = items[0].product.sku
+        message = (f"Every unit of {sku} is already picked." if remaining == 0
+                   else f"Only {remaining} more unit(s) of {sku} are needed.")
+        raise ValidationFailed(message, {"quantity": message})
+    left = params.quantity
+    for item in short:
+        take = min(left, item.quantity - item.picked_quantity)
+        item.picked_quantity += take
+        if item.picked_quantity == item.quantity:
+            item.state = "picked"
+        left -= take
+        if not left:
+            break
+    log_same_state(package, ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def report_missing(ctx: Ctx) -> None:
+    """Missing units leave the package, on_hand is corrected, and they are re-planned elsewhere."""
+    package, label = ctx.package, ctx.actor.label
+    by_id = {i.id: i for i in package.items}
+    errors: dict[str, str] = {}
+    for n, line in enumerate(ctx.params.items):
+        item = by_id.get(line.item_id)
+        if item is None or item.state in NOT_HOLDING_ITEM_STATES:
+            errors[f"items.{n}.item_id"] = "This item is not an open item of this package."
+        elif line.quantity > item.quantity:
+            errors[f"items.{n}.quantity"] = f"The package holds only {item.quantity} unit(s) of {item.product.sku}."
+    if errors:
+        raise ValidationFailed("Some missing items are not valid.", errors)
+
+    for line in ctx.params.items:
+        item = by_id[line.item_id]
+        stock.release(label, package.number, package_item_ids=[item.id],
+                      quantity_by_package_item={item.id: line.quantity}, reason="release_missing")
+        stock.correct_missing(package.location_id, item.product_id, line.quantity, label, package.number)
+        exclude_location(item.order_item_id, package.location_id, "missing")
+        if line.quantity == item.quantity:
+            item.state = "missing"
+        else:
+            item.quantity -= line.quantity
+            item.picked_quantity = min(item.picked_quantity, item.quantity)
+            if item.picked_quantity == item.quantity:
+                item.state = "picked"
+    db.session.flush()
+
+    if ctx.params.whole_package:
+        for item in holding_items(package):
+            exclude_location(item.order_item_id, package.location_id, "missing")
+    if ctx.params.whole_package or not holding_items(package):
+        cancel_package(package, label, ctx.command, params=ctx.log_params)
+    else:
+        log_same_state(package, ctx.command, ctx.log_params, label)
+    replan(package.order, "report_missing", label)
+
+
+def refuse(ctx: Ctx) -> None:
+    package, label = ctx.package, ctx.actor.label
+    reason = db.session.scalar(select(DenialReason).where(DenialReason.code == ctx.params.reason,
+                                                          DenialReason.active.is_(True)))
+    if reason is None:
+        raise ValidationFailed("Unknown denial reason.", {"reason": "Choose one of the active denial reasons."})
+    items = holding_items(package)
+    release_package(package, label)
+    for item in items:
+        exclude_location(item.order_item_id, package.location_id, "refused")
+    package.refuse_reason = reason.code
+    move_package(package, "refused", ctx.command, ctx.log_params, label)
+    replan(package.order, "refuse", label)
+
+
+def deallocate(ctx: Ctx) -> None:
+    """The store's own system takes over the stock: our reservations are released."""
+    release_package(ctx.package, ctx.actor.label, reason="deallocate")
+    move_package(ctx.package, "preparing", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def packed_for_refund(ctx: Ctx) -> None:
+    release_package(ctx.package, ctx.actor.label, reason="refund")
+    move_package(ctx.package, "packed_for_refund", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def block(ctx: Ctx) -> None:
+    package = ctx.package
+    package.previous_state = package.state
+    package.block_reason = ctx.params.reason
+    move_package(package, "blocked", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def unblock(ctx: Ctx) -> None:
+    package = ctx.package
+    target = package.previous_state or "waiting"
+    package.previous_state = None
+    package.block_reason = None
+    move_package(package, target, ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def cancel(ctx: Ctx) -> None:
+    cancel_package(ctx.package, ctx.actor.label, ctx.command, reason=ctx.params.reason, params=ctx.log_params)
+
+
+def manual_plan(ctx: Ctx) -> None:
+    """A supervisor decides where each item is packed: the package is replaced by new ones."""
+    package, label = ctx.package, ctx.actor.label
+    items = {i.id: i for i in holding_items(package)}
+    errors: dict[str, str] = {}
+    seen: set[int] = set()
+    locations: list[StockLocation] = []
+    for n, assignment in enumerate(ctx.params.assignments):
+        loc = db.session.scalar(select(StockLocation).where(StockLocation.code == assignment.location))
+        if loc is None or not loc.active:
+            errors[f"assignments.{n}.location"] = f"No active location with code {assignment.location!r}."
+        locations.append(loc)  # type: ignore[arg-type]
+        for item_id in assignment.item_ids:
+            if item_id not in items:
+                errors[f"assignments.{n}.item_ids"] = f"Item {item_id} is not an open item of this package."
+            elif item_id in seen:
+                errors[f"assignments.{n}.item_ids"] = f"Item {item_id} is assigned twice."
+            seen.add(item_id)
+    unassigned = sorted(set(items) - seen)
+    if unassigned and not errors:
+        errors["assignments"] = "Assign every item exactly once; not assigned: " + ", ".join(map(str, unassigned))
+    if errors:
+        raise ValidationFailed("The plan is not valid.", errors)
+
+    cancel_package(package, label, ctx.command, params=ctx.log_params)
+    for n, (assignment, loc) in enumerate(zip(ctx.params.assignments, locations, strict=True)):
+        lines = [workorders.Line(items[i].order_item, items[i].quantity) for i in assignment.item_ids]
+        try:
+            workorders.create_package(package.order, loc.id, lines, "waiting", label, reserve=True,
+                                      command="manual_plan")
+        except stock.InsufficientStock as exc:
+            sku = next(items[i].product.sku for i in assignment.item_ids if items[i].product_id == exc.product_id)
+            message = f"Not enough available stock of {sku} at {loc.code}."
+            raise ValidationFailed(message, {f"assignments.{n}.location": message}) from None

@@ -1,0 +1,211 @@
+"""Package commands from packing to the customer: packing, shipments, shipping, delivery,
+click & collect handover and invoices. Flush only."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+
+from app.extensions import db
+from app.models import CargoCompany, Invoice, Shipment
+from app.models.base import utcnow
+from app.services import events, stock
+from app.services.errors import Conflict, ValidationFailed
+from app.services.package_commands.common import (
+    Ctx,
+    cargo_company_by_code,
+    holding_items,
+    label_job,
+    log_same_state,
+    move_package,
+    set_shipment_status,
+    shipment_data,
+)
+from app.services.settings import get_setting
+
+PRE_SHIP_STATUSES = ("pending", "label_ready", "failed")
+
+
+def _consume(ctx: Ctx) -> None:
+    """Packing: the reserved units physically leave the shelf (on_hand and reserved drop)."""
+    items = holding_items(ctx.package)
+    stock.consume(ctx.actor.label, ctx.package.number, package_item_ids=[i.id for i in items], reason="pack")
+    for item in items:
+        item.state = "packed"
+
+
+def _company(ctx: Ctx, code: str | None) -> CargoCompany:
+    if code:
+        return cargo_company_by_code(code)
+    company = ctx.package.order.cargo_company
+    if company is None:
+        raise ValidationFailed("The order has no cargo company.",
+                               {"cargo_company": "The order has no cargo company: choose one."})
+    return company
+
+
+def _open_shipment(ctx: Ctx, company: CargoCompany | None, status: str, **fields) -> Shipment:
+    """A new shipment for the package (a cancelled one is reused: one shipment row per package)."""
+    package = ctx.package
+    shipment = package.shipment
+    if shipment is None:
+        shipment = Shipment(package=package, version=1)
+        db.session.add(shipment)
+    else:
+        shipment.version += 1
+        for name in ("tracking_number", "tracking_url", "label_pdf", "label_zpl", "label_url", "last_error",
+                     "carrier_reference", "shipped_at", "delivered_at", "weight_kg"):
+            setattr(shipment, name, None)
+        shipment.attempts = 0
+        shipment.boxes = 1
+    old_status = shipment.status if shipment.id else None
+    shipment.cargo_company = company
+    shipment.status = status
+    for name, value in fields.items():
+        setattr(shipment, name, value)
+    db.session.flush()
+    events.log_transition("shipment", shipment.id, old_status, status, ctx.command, {}, ctx.actor.label)
+    events.emit("shipment.created", "shipment", shipment.id, shipment_data(shipment))
+    return shipment
+
+
+def complete_packing(ctx: Ctx) -> None:
+    company = _company(ctx, ctx.params.cargo_company)
+    _consume(ctx)
+    shipment = _open_shipment(ctx, company, "pending", boxes=ctx.params.boxes, weight_kg=ctx.params.weight_kg)
+    move_package(ctx.package, "waiting_cargo_label", ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(label_job(shipment))
+
+
+def complete_packing_without_shipment(ctx: Ctx) -> None:
+    _consume(ctx)
+    move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def complete_packing_channel(ctx: Ctx) -> None:
+    """The channel printed the label itself: the shipment is ready at once."""
+    _consume(ctx)
+    shipment = _open_shipment(ctx, ctx.package.order.cargo_company, "label_ready",
+                              tracking_number=ctx.params.tracking_number, label_url=ctx.params.label_url)
+    events.emit("shipment.label_ready", "shipment", shipment.id, shipment_data(shipment))
+    move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def create_shipment(ctx: Ctx) -> None:
+    company = _company(ctx, ctx.params.cargo_company)
+    shipment = _open_shipment(ctx, company, "pending")
+    move_package(ctx.package, "waiting_cargo_label", ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(label_job(shipment))
+
+
+def refresh_label(ctx: Ctx) -> None:
+    shipment = ctx.package.shipment
+    shipment.version += 1  # a new job id, so a finished earlier job does not swallow this one
+    if shipment.status in PRE_SHIP_STATUSES:
+        shipment.last_error = None
+        set_shipment_status(shipment, "pending", ctx.command, ctx.actor.label)
+    log_same_state(ctx.package, ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(label_job(shipment))
+
+
+def update_shipment_info(ctx: Ctx) -> None:
+    shipment, params = ctx.package.shipment, ctx.params
+    if params.cargo_company is not None:
+        shipment.cargo_company = cargo_company_by_code(params.cargo_company)
+    if params.tracking_number is not None:
+        shipment.tracking_number = params.tracking_number
+    if params.tracking_url is not None:
+        shipment.tracking_url = params.tracking_url
+    shipment.version += 1
+    log_same_state(ctx.package, ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(label_job(shipment))  # the label is regenerated with the new details
+
+
+def _mark_shipped(ctx: Ctx, shipment: Shipment) -> None:
+    shipment.shipped_at = utcnow()
+    set_shipment_status(shipment, "in_transit", ctx.command, ctx.actor.label)
+    move_package(ctx.package, "shipped", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def ship(ctx: Ctx) -> None:
+    shipment = ctx.package.shipment
+    if shipment.status != "label_ready":
+        raise Conflict(f"The label is not ready yet (shipment is {shipment.status}).", code="command_not_allowed",
+                       details={"state": ctx.package.state, "shipment_status": shipment.status})
+    _mark_shipped(ctx, shipment)
+
+
+def _manual_shipment(ctx: Ctx, **fields) -> Shipment:
+    """ship_advanced / ship_without_integration: create or update the shipment record by hand."""
+    company = cargo_company_by_code(ctx.params.cargo_company)
+    shipment = ctx.package.shipment
+    if shipment is None or shipment.status == "cancelled":
+        return _open_shipment(ctx, company, "label_ready", **fields)
+    shipment.cargo_company = company
+    for name, value in fields.items():
+        if value is not None:
+            setattr(shipment, name, value)
+    return shipment
+
+
+def ship_advanced(ctx: Ctx) -> None:
+    p = ctx.params
+    shipment = _manual_shipment(ctx, tracking_number=p.tracking_number, boxes=p.boxes, weight_kg=p.weight_kg)
+    _mark_shipped(ctx, shipment)
+
+
+def ship_without_integration(ctx: Ctx) -> None:
+    p = ctx.params
+    shipment = _manual_shipment(ctx, tracking_number=p.tracking_number, tracking_url=p.tracking_url)
+    _mark_shipped(ctx, shipment)
+
+
+def update_shipment_status(ctx: Ctx) -> None:
+    status, package = ctx.params.status, ctx.package
+    shipment = package.shipment
+    if shipment is not None and shipment.status not in ("cancelled", status):
+        if status == "delivered":
+            shipment.delivered_at = utcnow()
+        set_shipment_status(shipment, status, ctx.command, ctx.actor.label)
+    if package.state == status:
+        log_same_state(package, ctx.command, ctx.log_params, ctx.actor.label)
+    else:
+        move_package(package, status, ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def ready_for_pickup(ctx: Ctx) -> None:
+    """The customer is told by the event; with IS_OTP_ENABLED it carries a one-time code, which
+    is never part of API responses."""
+    extra = None
+    if get_setting("IS_OTP_ENABLED", False):
+        ctx.package.otp_code = f"{secrets.randbelow(10**6):06d}"
+        extra = {"otp": ctx.package.otp_code}
+    move_package(ctx.package, "ready_for_pickup", ctx.command, ctx.log_params, ctx.actor.label, event_extra=extra)
+
+
+def deliver_to_customer(ctx: Ctx) -> None:
+    package = ctx.package
+    if get_setting("IS_OTP_ENABLED", False) and package.otp_code:
+        given = (ctx.params.otp or "").strip()
+        if not given or not hmac.compare_digest(given, package.otp_code):
+            raise ValidationFailed("The pickup code is not correct.", {"otp": "The pickup code is not correct."})
+    package.otp_code = None
+    move_package(package, "delivered", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def update_invoice(ctx: Ctx) -> None:
+    p, package = ctx.params, ctx.package
+    invoice = package.invoice
+    if invoice is None:
+        invoice = Invoice(package=package)
+        db.session.add(invoice)
+    invoice.number = p.number
+    invoice.date = p.date
+    if p.url is not None:
+        invoice.url = p.url
+    if p.document_base64 is not None:
+        raw = base64.b64decode(p.document_base64)
+        invoice.document = raw
+        invoice.content_type = "application/pdf" if raw.startswith(b"%PDF") else "application/octet-stream"
+    log_same_state(package, ctx.command, ctx.log_params, ctx.actor.label)

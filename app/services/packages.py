@@ -1,0 +1,132 @@
+"""Package commands (SPEC §5): the one entry point the UI, the API and jobs call.
+
+`run_package_command` locks the package row, checks scope, the transition table
+(app/services/transitions.py) and the optimistic version, validates the parameters with the
+command's pydantic model, runs the handler (stock effects, transition log, outbox events),
+bumps the version and commits once. Follow-up jobs are enqueued after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Package
+from app.schemas import parse
+from app.schemas.commands import PACKAGE_COMMAND_PARAMS
+from app.services import stock
+from app.services.actors import Actor
+from app.services.db import begin_write
+from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.package_commands import picking, shipping
+from app.services.package_commands.common import Ctx, lock_order_of
+from app.services.transitions import (
+    PACKAGE_TRANSITIONS,
+    Transition,
+    allowed_package_commands,
+    package_guard_failure,
+)
+
+HANDLERS: dict[str, Callable[[Ctx], None]] = {
+    "prepare": picking.prepare,
+    "pick": picking.pick,
+    "report_missing": picking.report_missing,
+    "complete_packing": shipping.complete_packing,
+    "complete_packing_without_shipment": shipping.complete_packing_without_shipment,
+    "complete_packing_channel": shipping.complete_packing_channel,
+    "create_shipment": shipping.create_shipment,
+    "refresh_label": shipping.refresh_label,
+    "update_shipment_info": shipping.update_shipment_info,
+    "ship": shipping.ship,
+    "ship_advanced": shipping.ship_advanced,
+    "ship_without_integration": shipping.ship_without_integration,
+    "update_shipment_status": shipping.update_shipment_status,
+    "ready_for_pickup": shipping.ready_for_pickup,
+    "deliver_to_customer": shipping.deliver_to_customer,
+    "refuse": picking.refuse,
+    "deallocate": picking.deallocate,
+    "packed_for_refund": picking.packed_for_refund,
+    "block": picking.block,
+    "unblock": picking.unblock,
+    "update_invoice": shipping.update_invoice,
+    "manual_plan": picking.manual_plan,
+    "cancel": picking.cancel,
+}
+MAX_ATTEMPTS = 5  # a command that re-plans retries a lost reservation race this many times
+
+assert set(HANDLERS) == set(PACKAGE_TRANSITIONS) == set(PACKAGE_COMMAND_PARAMS)
+
+
+def lock_package(package_id: int, actor: Actor) -> Package:
+    """Load the package with a row lock, or 404 when it is missing or outside the actor's scope."""
+    package = None
+    if lock_order_of(package_id):
+        package = db.session.scalar(
+            select(Package).where(Package.id == package_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    if package is None or not actor.can_see(package.location_id):
+        raise NotFound("Package not found.")
+    return package
+
+
+def check_package_command(package: Package, transition: Transition, actor: Actor,
+                          expected_version: int | None = None) -> None:
+    """Raise Forbidden / Conflict when `transition` may not run on `package` now."""
+    allowed = allowed_package_commands(package, manager=actor.is_manager)
+    if transition.managers_only and not actor.is_manager:
+        raise Forbidden("Only supervisors and admins may do this.")
+    if expected_version is not None and expected_version != package.version:
+        raise Conflict("The package was changed by someone else; reload and try again.", code="stale",
+                       details={"state": package.state, "allowed_commands": allowed, "version": package.version})
+    if package.state not in transition.sources:
+        raise Conflict(f"A package in state {package.state!r} cannot {transition.command!r}.",
+                       code="command_not_allowed", details={"state": package.state, "allowed_commands": allowed})
+    for guard in transition.guards:
+        problem = package_guard_failure(package, guard)
+        if problem:
+            raise Conflict(problem, code="command_not_allowed",
+                           details={"state": package.state, "allowed_commands": allowed})
+
+
+def run_package_command(package_id: int, command: str, params: dict[str, Any] | None, actor: Actor,
+                        expected_version: int | None = None) -> Package:
+    """Run one package command in one transaction and return the package.
+
+    Errors: NotFound (missing, other store, unknown command), Forbidden (managers-only),
+    Conflict ("command_not_allowed" naming the state and allowed commands, or "stale" when
+    `expected_version` is not the current version), ValidationFailed (bad params). Nothing is
+    changed when an error is raised. Every success increments `package.version`.
+    """
+    transition = PACKAGE_TRANSITIONS.get(command)
+    if transition is None:
+        raise NotFound(f"Unknown package command {command!r}.", code="unknown_command",
+                       details={"commands": list(PACKAGE_TRANSITIONS)})
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        begin_write()
+        try:
+            package = lock_package(package_id, actor)
+            check_package_command(package, transition, actor, expected_version)
+            validated = parse(PACKAGE_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
+            ctx = Ctx(package=package, actor=actor, command=command, params=validated)
+            HANDLERS[command](ctx)
+            package.version += 1
+            from app.services.orders import refresh_order_status
+
+            refresh_order_status(package.order, actor.label)
+            db.session.commit()
+            break
+        except stock.InsufficientStock:
+            # Re-planning lost a reservation race to another transaction: run the command again.
+            db.session.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    for follow_up in ctx.after_commit:
+        follow_up()
+    return package

@@ -1,0 +1,172 @@
+"""Candidate locations for one rule: the rule's filters, what each location can supply, and
+the multi-key sort (SPEC §6.2). Pure functions on a `Network` snapshot."""
+
+from __future__ import annotations
+
+import math
+
+from app.services.planning.geo import EARTH_RADIUS_KM, normalise
+from app.services.planning.model import INF, Demand, Network, OrderView, RuleView, Site
+
+
+def static_sites(network: Network, rule: RuleView) -> dict[int, str | None]:
+    """location id -> None when the rule's fixed filters keep it, else the reason it is dropped."""
+    key = ("static", rule.position, tuple(rule.locations), tuple(rule.exclude), rule.location_type)
+    cached = network._static_cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    wanted, unwanted = set(rule.locations), set(rule.exclude)
+    out: dict[int, str | None] = {}
+    for site in network.sites.values():
+        if not site.active or not site.packaging:
+            out[site.id] = "not an active packaging center"
+        elif wanted and site.code not in wanted:
+            out[site.id] = "not in the rule's location list"
+        elif site.code in unwanted:
+            out[site.id] = "excluded by the rule"
+        elif rule.location_type and site.type != rule.location_type:
+            out[site.id] = f"not a {rule.location_type}"
+        else:
+            out[site.id] = None
+    network._static_cache[key] = out  # type: ignore[assignment]
+    return out
+
+
+def dynamic_drop(network: Network, rule: RuleView, site: Site, order: OrderView,
+                  demands: list[Demand], city_key: str) -> str | None:
+    if rule.same_city and site.city_key != city_key:
+        return f"not in {order.city or 'the customer city'}"
+    if network.exclusions and all((d.order_item_id, site.id) in network.exclusions for d in demands):
+        return "refused or missed these items before"
+    if rule.use_quota and site.max_quota is not None and network.open_packages.get(site.id, 0) >= site.max_quota:
+        return f"full: {network.open_packages.get(site.id, 0)} open packages, quota {site.max_quota}"
+    return None
+
+
+_NONE: dict[int, int] = {}
+
+
+def supply_of(network: Network, site_id: int, demands: list[Demand]) -> list[int]:
+    """Units of each demand this location can give (0 where it is excluded for that item)."""
+    available, excluded = network.available, network.exclusions
+    if len(demands) == 1 and not excluded:
+        d = demands[0]
+        units = available.get(d.product_id, _NONE).get(site_id, 0)
+        return [d.quantity if units >= d.quantity else max(0, units)]
+    out, used = [], {}
+    for d in demands:
+        if excluded and (d.order_item_id, site_id) in excluded:
+            out.append(0)
+            continue
+        # Two order items of one SKU share the location's units.
+        taken = used.get(d.product_id, 0)
+        units = max(0, min(d.quantity, available.get(d.product_id, _NONE).get(site_id, 0) - taken))
+        used[d.product_id] = taken + units
+        out.append(units)
+    return out
+
+
+
+def prepare(origin: tuple[float, float] | None) -> tuple | None:
+    """The origin with its trigonometry computed once per ranking."""
+    if origin is None:
+        return None
+    lat = math.radians(origin[0])
+    return (lat, math.radians(origin[1]), math.cos(lat))
+
+
+def distance(site: Site, origin: tuple | None) -> float:
+    """Great-circle km (haversine) from a `_prepare`d origin."""
+    if origin is None or site.latitude is None or site.longitude is None:
+        return INF
+    rad = _site_radians.get(site.id)
+    if rad is None or rad[0] != site.latitude or rad[1] != site.longitude:
+        lat2 = math.radians(site.latitude)
+        rad = _site_radians[site.id] = (site.latitude, site.longitude, lat2, math.radians(site.longitude),
+                                        math.cos(lat2))
+    lat1, lon1, cos1 = origin
+    a = math.sin((rad[2] - lat1) / 2) ** 2 + cos1 * rad[4] * math.sin((rad[3] - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+_site_radians: dict[int, tuple[float, float, float, float, float]] = {}
+
+
+def key_value(by: str, network: Network, site: Site, supply: list[int], origin) -> float:
+    if by == "distance":
+        return distance(site, origin)
+    if by == "priority":
+        return site.priority
+    if by == "stock":
+        return sum(supply)
+    return network.load(site)
+
+
+def effective_sort(rule: RuleView) -> list[tuple[str, str]]:
+    return rule.sort or [("priority", "asc")]
+
+
+class Candidate:
+    __slots__ = ("site", "supply", "values", "order", "verdict", "sort")
+
+    def __init__(self, site: Site, supply: list[int], values: list[float], sort: list[tuple[str, str]]):
+        self.site, self.supply, self.values, self.sort, self.verdict = site, supply, values, sort, ""
+        if len(values) == 1:  # the common case, without the generator
+            self.order = (-values[0] if sort[0][1] == "desc" else values[0], site.id)
+        else:
+            self.order = tuple(-v if o == "desc" else v for v, (_, o) in zip(values, sort, strict=True)) + (site.id,)
+
+    @property
+    def keys(self) -> dict:
+        return {by: v for v, (by, _) in zip(self.values, self.sort, strict=True)}
+
+
+def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Demand],
+         pool: dict[int, list[int] | None], trace_rule: dict, origin=None) -> list[Candidate]:
+    """The rule's candidates among `pool` (location -> its supply, or None to compute it),
+    sorted; drops are recorded in `trace_rule`."""
+    static = static_sites(network, rule)
+    sort = effective_sort(rule)
+    city_key = normalise(order.city) if rule.same_city else ""
+    origin = prepare(order.coords if origin is None else origin)
+    dynamic = rule.same_city or rule.use_quota or bool(network.exclusions)
+    dropped: dict[str, list[str]] = {}
+    sites = network.sites
+    out = []
+    for site_id, supply in pool.items():
+        site = sites.get(site_id)
+        if site is None:
+            continue
+        reason = static.get(site_id)
+        if reason is None and dynamic:
+            reason = dynamic_drop(network, rule, site, order, demands, city_key)
+        if reason:
+            dropped.setdefault(reason, []).append(site.code)
+            continue
+        if supply is None:
+            supply = supply_of(network, site_id, demands)
+        out.append(Candidate(site, supply, [key_value(by, network, site, supply, origin) for by, _ in sort], sort))
+    out.sort(key=lambda c: c.order)
+    trace_rule["dropped"] = [{"reason": r, "locations": sorted(codes)} for r, codes in dropped.items()]
+    return out
+
+
+def stock_pool(network: Network, demands: list[Demand]) -> dict[int, list[int]]:
+    """Every location holding some of the order, with what it can supply of each demand —
+    built per product from the stock index rather than per location."""
+    n = len(demands)
+    if network.exclusions or len({d.product_id for d in demands}) != n:
+        locations: set[int] = set()
+        for d in demands:
+            locations.update(loc for loc, qty in network.available.get(d.product_id, _NONE).items() if qty > 0)
+        return {loc: supply_of(network, loc, demands) for loc in locations}
+    table: dict[int, list[int]] = {}
+    for i, d in enumerate(demands):
+        q = d.quantity
+        for loc, units in network.available.get(d.product_id, _NONE).items():
+            if units > 0:
+                vec = table.get(loc)
+                if vec is None:
+                    vec = table[loc] = [0] * n
+                vec[i] = q if units >= q else units
+    return table

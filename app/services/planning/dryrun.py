@@ -1,0 +1,98 @@
+"""Dry-run: plan a pasted order body or an existing order and return the plan and its trace,
+reserving and writing nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CargoCompany, Channel, Order, Product, StockLocation
+from app.schemas import parse
+from app.schemas.orders import OrderIn
+from app.services.actors import Actor
+from app.services.errors import Forbidden, NotFound, ValidationFailed
+from app.services.planning import engine, snapshot
+from app.services.planning.model import Demand, OrderView, Plan
+from app.services.planning.trace import render
+
+
+def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
+    """`{"order_id": n}` or an order body shaped like POST /orders → {"outcome", "packages",
+    "trace", "explanation"}. Nothing is reserved or stored."""
+    if actor is not None and not actor.is_manager:
+        raise Forbidden("Only supervisors and admins can dry-run planning.")
+    if not isinstance(body, dict):
+        raise ValidationFailed("Send a JSON object.", {"__root__": "Send an order or {\"order_id\": n}."})
+    try:
+        if "order_id" in body:
+            view = _existing(body)
+        else:
+            view = _pasted(body)
+        scenarios = snapshot.load_scenarios()
+        network = snapshot.load_network([d.product_id for d in view.demands],
+                                        [d.order_item_id for d in view.demands if d.order_item_id > 0],
+                                        open_counts=snapshot.needs_open_counts(scenarios))
+        plan = engine.plan(view, scenarios, network)
+        return _result(plan, network)
+    finally:
+        db.session.rollback()  # belt and braces: a dry-run never leaves anything pending
+
+
+def _existing(body: dict[str, Any]) -> OrderView:
+    order_id = body.get("order_id")
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        raise ValidationFailed("order_id must be a number.", {"order_id": "Must be an order id."})
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("Order not found.")
+    held = snapshot.held_quantities(i.id for i in order.items)
+    demands = snapshot.demands_of(order, held)
+    if not demands:  # already planned: show how it would be planned from scratch
+        demands = snapshot.demands_of(order, {})
+    return snapshot.order_view(order, demands)
+
+
+def _pasted(body: dict[str, Any]) -> OrderView:
+    data = parse(OrderIn, body, "The order is not valid.")
+    errors: dict[str, str] = {}
+    channel = db.session.scalar(select(Channel).where(Channel.code == data.channel))
+    if channel is None:
+        errors["channel"] = f"No channel with code {data.channel!r}."
+    skus = {i.sku for i in data.items}
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    for n, item in enumerate(data.items):
+        if item.sku not in products:
+            errors[f"items.{n}.sku"] = f"No product with SKU {item.sku!r}."
+    pickup_id = None
+    if data.delivery_type == "click_and_collect":
+        pickup_id = db.session.scalar(select(StockLocation.id).where(StockLocation.code == data.pickup_location))
+        if pickup_id is None:
+            errors["pickup_location"] = "Click & collect needs a known pickup location."
+    if data.cargo_company and db.session.scalar(
+            select(CargoCompany.id).where(CargoCompany.code == data.cargo_company)) is None:
+        errors["cargo_company"] = f"No cargo company with code {data.cargo_company!r}."
+    if errors:
+        raise ValidationFailed("The order is not valid.", errors)
+    address = data.shipping_address
+    coords, source = snapshot.coordinates(address.latitude if address else None,
+                                          address.longitude if address else None,
+                                          address.city if address else None, address.district if address else None)
+    # Pasted items have no ids yet: negative placeholders keep them apart (and never excluded).
+    demands = [Demand(-(n + 1), products[i.sku].id, i.sku, i.quantity) for n, i in enumerate(data.items)]
+    return OrderView(id=None, number=data.number, channel=data.channel, delivery_type=data.delivery_type,
+                     payment_type=data.payment_type, cargo_company=data.cargo_company, pickup_location_id=pickup_id,
+                     city=address.city if address else None, district=address.district if address else None,
+                     coords=coords, coords_source=source, demands=demands)
+
+
+def _result(plan: Plan, network) -> dict[str, Any]:
+    return {
+        "outcome": plan.outcome,
+        "scenario": plan.scenario.name if plan.scenario else None,
+        "packages": plan.trace["decision"]["packages"],
+        "trace": plan.trace,
+        "explanation": render(plan.trace),
+    }
+

@@ -1,0 +1,80 @@
+"""Re-planning out-of-stock packages: periodically and whenever a wanted SKU's stock rises."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Package, PackageItem
+from app.services import stock
+from app.services.db import begin_write
+from app.services.planning.service import PLANNER, plan_unassigned
+
+log = logging.getLogger("packline.planning")
+
+
+def waiting_for_stock(product_ids: Iterable[int] | None = None) -> list[int]:
+    """Ids of out_of_stock packages (optionally only those wanting one of `product_ids`), oldest first."""
+    query = select(Package.id).where(Package.state == "out_of_stock")
+    ids = list(product_ids or [])
+    if ids:
+        query = query.where(Package.id.in_(
+            select(PackageItem.package_id).where(PackageItem.product_id.in_(ids))))
+    return list(db.session.scalars(query.order_by(Package.id)))
+
+
+def replan_package(package_id: int) -> str:
+    """Cancel one out_of_stock package and plan its units again, committing only when some of
+    them now find stock (otherwise nothing changes and no new package number is used)."""
+    from app.services.package_commands.common import cancel_package
+
+    begin_write()
+    package = db.session.scalar(select(Package).where(Package.id == package_id).with_for_update())
+    if package is None or package.state != "out_of_stock":
+        db.session.rollback()
+        return "skipped"
+    order = package.order
+    try:
+        cancel_package(package, PLANNER, command="replan")
+        result = plan_unassigned(order, "replan", PLANNER)
+    except stock.InsufficientStock:
+        db.session.rollback()
+        return "race"
+    if result.outcome in ("out_of_stock", "no_scenario", "on_hold"):
+        db.session.rollback()
+        return "still_out_of_stock"
+    db.session.commit()
+    return result.outcome
+
+
+def replan_out_of_stock(product_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Try every out_of_stock package (or those wanting `product_ids`) again; one transaction per
+    package. Returns counts per outcome."""
+    counts: dict[str, int] = {}
+    for package_id in waiting_for_stock(product_ids):
+        outcome = replan_package(package_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    db.session.rollback()
+    return counts
+
+
+def on_stock_increase(location_id: int, product_ids: Iterable[int]) -> bool:
+    """Call after committing a stock increase: when an out_of_stock package wants one of these
+    products, enqueue a re-plan for them. Returns True when a job was enqueued."""
+    ids = sorted(set(product_ids))
+    if not ids or not waiting_for_stock(ids):
+        return False
+    from app.queues import enqueue
+
+    digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    try:
+        enqueue("planning", "app.tasks.planning.replan_out_of_stock", ids, job_id=f"replan-stock-{digest}")
+    except (RedisError, OSError):  # the periodic job will get to it
+        log.warning("could not enqueue a re-plan after a stock increase at %s", location_id, exc_info=True)
+        return False
+    return True

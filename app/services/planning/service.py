@@ -1,0 +1,154 @@
+"""Planning one order: turn an engine `Plan` into packages, transfers and reservations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Order, OrderItem, Package, PlanningTrace, Transfer
+from app.services import events, stock, workorders
+from app.services.actors import Actor
+from app.services.db import begin_write
+from app.services.errors import Conflict, NotFound
+from app.services.planning import engine, snapshot
+from app.services.planning.model import Plan
+from app.services.representations import order_dict
+
+log = logging.getLogger("packline.planning")
+
+PLANNER = "system:planner"
+MAX_ATTEMPTS = 5
+PLANNABLE_ORDER_STATUSES = ("new", "on_hold")
+
+
+@dataclass
+class PlanResult:
+    outcome: str
+    trace: PlanningTrace | None
+    packages: list[Package] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+
+
+def plan_unassigned(order: Order, trigger: str, actor_label: str) -> PlanResult:
+    """Plan every unassigned unit of the order's open items (flush only).
+
+    Respects PlanningExclusion rows, creates packages/transfers through workorders (reserving
+    stock), parks what cannot be planned in an out_of_stock package at the scenario's default
+    location, writes a PlanningTrace and refreshes the order status. Raises
+    stock.InsufficientStock when another planner took the stock first (the caller retries).
+    """
+    if order.status in PLANNABLE_ORDER_STATUSES and not snapshot.accepted_status(order.source_status):
+        return hold(order, trigger, actor_label)
+    held = snapshot.held_quantities(i.id for i in order.items)
+    demands = snapshot.demands_of(order, held)
+    scenarios = snapshot.load_scenarios()
+    network = snapshot.load_network([d.product_id for d in demands], [d.order_item_id for d in demands],
+                                    open_counts=snapshot.needs_open_counts(scenarios))
+    plan = engine.plan(snapshot.order_view(order, demands), scenarios, network)
+    if plan.outcome == "nothing_to_plan" and trigger not in ("api", "manual", "dry_run"):
+        return PlanResult(plan.outcome, None)
+    trace = _store_trace(order, plan, trigger)
+    packages, transfers = _materialise(order, plan, trace, actor_label)
+    if order.status == "on_hold" and plan.outcome != "no_scenario":
+        order.status = "new"
+    refresh_status(order, actor_label)
+    return PlanResult(plan.outcome, trace, packages, transfers)
+
+
+def hold(order: Order, trigger: str, actor_label: str) -> PlanResult:
+    """Put an order whose source status ORDER_FILTERING does not accept on hold (flush only)."""
+    trace_data = {"version": 1, "order": {"number": order.number, "channel": order.channel.code,
+                                          "delivery_type": order.delivery_type, "coordinates": None,
+                                          "coordinates_source": "not needed"},
+                  "on_hold": f"Source status {order.source_status or '(none)'} is not accepted by ORDER_FILTERING.",
+                  "rules": [], "decision": {"outcome": "on_hold", "packages": []}}
+    trace = PlanningTrace(order_id=order.id, trigger=trigger, outcome="on_hold", trace=trace_data,
+                          is_replan=False)
+    db.session.add(trace)
+    if order.status != "on_hold":
+        old, order.status = order.status, "on_hold"
+        events.log_transition("order", order.id, old, "on_hold", "plan", {"trigger": trigger}, actor_label)
+        db.session.flush()
+        events.emit("order.status_changed", "order", order.id, order_dict(order), previous={"status": old})
+    db.session.flush()
+    return PlanResult("on_hold", trace)
+
+
+def _store_trace(order: Order, plan: Plan, trigger: str) -> PlanningTrace:
+    is_replan = db.session.scalar(select(PlanningTrace.id).where(PlanningTrace.order_id == order.id).limit(1))
+    trace = PlanningTrace(order_id=order.id, trigger=trigger, outcome=plan.outcome, trace=plan.trace,
+                          is_replan=is_replan is not None)
+    db.session.add(trace)
+    db.session.flush()
+    return trace
+
+
+def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: str) -> tuple[list, list]:
+    items = {i.id: i for i in order.items}
+    packages, transfers = [], []
+    for planned in plan.packages:
+        lines = [workorders.Line(items[d.order_item_id], q) for d, q in planned.lines]
+        simple = planned.state in ("waiting", "out_of_stock") and not planned.transfers
+        package = workorders.create_package(order, planned.location_id, lines, planned.state, actor_label,
+                                            reserve=simple and planned.state == "waiting",
+                                            planning_trace_id=trace.id)
+        packages.append(package)
+        if simple:
+            continue
+        by_item = {pi.order_item_id: pi for pi in package.items}
+        stock.reserve([stock.Need(planned.location_id, d.product_id, q, package_item_id=by_item[d.order_item_id].id)
+                       for d, q in planned.reserve_here], actor=actor_label, reference=package.number)
+        for pt in planned.transfers:
+            transfers.append(workorders.create_transfer(
+                package, pt.source_id, [(by_item[d.order_item_id], q) for d, q in pt.lines], actor_label))
+    return packages, transfers
+
+
+def refresh_status(order: Order, actor_label: str) -> None:
+    from app.services.orders import refresh_order_status  # orders imports planning: import late
+
+    refresh_order_status(order, actor_label, command="plan")
+
+
+def _load_order(order_id: int, lock: bool) -> Order:
+    query = select(Order).where(Order.id == order_id).options(
+        selectinload(Order.items).selectinload(OrderItem.product))
+    if lock:
+        query = query.with_for_update(of=Order)
+    order = db.session.scalar(query)
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def plan_order(order_id: int, trigger: str = "api", actor: Actor | None = None) -> Order:
+    """Plan what is unassigned of one order now and commit. A lost reservation race rolls back
+    and plans again with fresh stock (a few times) instead of failing."""
+    label = actor.label if actor else PLANNER
+    if actor is not None and not actor.is_manager:
+        from app.services.errors import Forbidden
+
+        raise Forbidden("Only supervisors and admins can plan orders.")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        begin_write()
+        order = _load_order(order_id, lock=True)
+        try:
+            if order.status != "cancelled":
+                plan_unassigned(order, trigger, label)
+            db.session.commit()
+            return order
+        except stock.InsufficientStock as exc:
+            db.session.rollback()
+            log.info("order %s lost a reservation race (attempt %s): %s", order_id, attempt, exc)
+    raise Conflict("The stock changed too often while planning; try again.", code="planning_busy")
+
+
+def release_on_hold(order: Order, actor_label: str = PLANNER) -> PlanResult | None:
+    """An on-hold order whose source status is now accepted gets planned (flush only)."""
+    if order.status != "on_hold" or not snapshot.accepted_status(order.source_status):
+        return None
+    return plan_unassigned(order, "released", actor_label)

@@ -1,0 +1,207 @@
+"""Read-only queries behind the store app: the package queue, transfer lists and object lookups.
+
+Nothing here writes. Every query is scoped to one location, so a view that loaded the location
+with its own access check can never list or open another store's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Order, Package, PackageItem, ProductBarcode, Transfer
+from app.models.base import utcnow
+from app.models.packages import OPEN_PACKAGE_STATES
+
+T = TypeVar("T")
+
+PAGE_SIZE = 25
+
+# Queue tabs, in the order staff work through them: (key, label, states).
+PACKAGE_TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("waiting", "To prepare", ("waiting",)),
+    ("preparing", "Preparing", ("preparing",)),
+    ("waiting_for_transfer", "Awaiting transfer", ("waiting_for_transfer",)),
+    ("packed", "Packed", ("waiting_cargo_label", "packed")),
+    ("ready_for_pickup", "Pickup", ("ready_for_pickup",)),
+    ("blocked", "Blocked", ("blocked",)),
+    ("out_of_stock", "Out of stock", ("out_of_stock",)),
+    ("shipped", "Shipped", ("shipped", "attempted_delivery", "delivery_failed")),
+)
+TAB_STATES = {key: states for key, _, states in PACKAGE_TABS}
+DEFAULT_TAB = "waiting"
+# A "new" package is one staff must start on.
+NEW_WORK_STATES = ("waiting", "waiting_for_transfer")
+
+TRANSFER_DIRECTIONS = {
+    # Expected: coming to us. Dispatch: we send it.
+    "expected": ("waiting", "ready_for_dispatch", "in_transit"),
+    "dispatch": ("waiting", "ready_for_dispatch"),
+}
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    count: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass
+class Queue:
+    tab: str
+    search: str
+    packages: Page[Package]
+    counts: dict[str, int] = field(default_factory=dict)
+    newest_id: int = 0
+    overdue_ids: set[int] = field(default_factory=set)
+
+
+def _package_loads():
+    return (
+        selectinload(Package.order).selectinload(Order.channel),
+        selectinload(Package.items).selectinload(PackageItem.product),
+    )
+
+
+def tab_counts(location_id: int) -> dict[str, int]:
+    """Packages per queue tab at the location (one grouped query)."""
+    rows = db.session.execute(
+        select(Package.state, func.count()).where(Package.location_id == location_id).group_by(Package.state)
+    )
+    by_state = dict(rows.all())
+    return {key: sum(by_state.get(s, 0) for s in states) for key, _, states in PACKAGE_TABS}
+
+
+def newest_package_id(location_id: int) -> int:
+    return db.session.scalar(select(func.max(Package.id)).where(Package.location_id == location_id)) or 0
+
+
+def count_new_since(location_id: int, since_id: int) -> int:
+    """Packages that arrived at the location after `since_id` and still wait for someone."""
+    return db.session.scalar(
+        select(func.count()).where(
+            Package.location_id == location_id, Package.id > since_id, Package.state.in_(NEW_WORK_STATES)
+        )
+    ) or 0
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_filter(search: str):
+    term = search.strip()
+    prefix = f"{_escape_like(term)}%"
+    like = f"%{_escape_like(term.lower())}%"
+    by_barcode = (
+        select(PackageItem.package_id)
+        .join(ProductBarcode, ProductBarcode.product_id == PackageItem.product_id)
+        .where(ProductBarcode.barcode == term)
+    )
+    return or_(
+        Package.number.ilike(prefix, escape="\\"),
+        Order.number.ilike(prefix, escape="\\"),
+        func.lower(Order.customer_name).like(like, escape="\\"),
+        Package.id.in_(by_barcode),
+    )
+
+
+def package_queue(location_id: int, tab: str = DEFAULT_TAB, search: str = "", page: int = 1,
+                  page_size: int = PAGE_SIZE, target_minutes: int | None = None) -> Queue:
+    """One page of the location's queue, oldest first.
+
+    With `search` (order number, package number, a product barcode, or part of the customer's
+    name) every state is searched, because staff scanning a parcel rarely know its tab.
+    """
+    tab = tab if tab in TAB_STATES else DEFAULT_TAB
+    page = max(1, page)
+    query = select(Package).join(Order, Order.id == Package.order_id).where(Package.location_id == location_id)
+    if search.strip():
+        query = query.where(_search_filter(search))
+    else:
+        query = query.where(Package.state.in_(TAB_STATES[tab]))
+    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    packages = list(db.session.scalars(
+        query.options(*_package_loads())
+        .order_by(Package.created_at, Package.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ))
+    overdue: set[int] = set()
+    if target_minutes:
+        cutoff = utcnow() - timedelta(minutes=target_minutes)
+        overdue = {p.id for p in packages if p.state in OPEN_PACKAGE_STATES and p.created_at < cutoff}
+    return Queue(tab=tab, search=search.strip(), packages=Page(packages, count, page, page_size),
+                 counts=tab_counts(location_id), newest_id=newest_package_id(location_id), overdue_ids=overdue)
+
+
+def package_at(location_id: int, package_id: int) -> Package | None:
+    """The package if it belongs to the location; None otherwise (the caller answers 404)."""
+    return db.session.scalar(
+        select(Package)
+        .where(Package.id == package_id, Package.location_id == location_id)
+        .options(*_package_loads(), selectinload(Package.shipment), selectinload(Package.transfers))
+    )
+
+
+def _transfer_query(location_id: int, direction: str) -> Select:
+    column = Transfer.destination_id if direction == "expected" else Transfer.source_id
+    return select(Transfer).where(column == location_id, Transfer.state.in_(TRANSFER_DIRECTIONS[direction]))
+
+
+def transfer_counts(location_id: int) -> dict[str, int]:
+    return {
+        direction: db.session.scalar(
+            select(func.count()).select_from(_transfer_query(location_id, direction).subquery())
+        ) or 0
+        for direction in TRANSFER_DIRECTIONS
+    }
+
+
+def transfer_list(location_id: int, direction: str, page: int = 1, page_size: int = PAGE_SIZE) -> Page[Transfer]:
+    """Open transfers coming to (`expected`) or leaving (`dispatch`) the location, oldest first."""
+    direction = direction if direction in TRANSFER_DIRECTIONS else "expected"
+    page = max(1, page)
+    query = _transfer_query(location_id, direction)
+    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(
+            selectinload(Transfer.items),
+            selectinload(Transfer.source),
+            selectinload(Transfer.destination),
+            selectinload(Transfer.package),
+        )
+        .order_by(Transfer.created_at, Transfer.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return Page(list(rows), count, page, page_size)
+
+
+def transfer_at(location_id: int, transfer_id: int) -> Transfer | None:
+    """The transfer if the location sends or receives it; None otherwise (the caller answers 404)."""
+    return db.session.scalar(
+        select(Transfer)
+        .where(Transfer.id == transfer_id,
+               or_(Transfer.source_id == location_id, Transfer.destination_id == location_id))
+        .options(selectinload(Transfer.items), selectinload(Transfer.source), selectinload(Transfer.destination))
+    )

@@ -1,0 +1,241 @@
+"""Transfer commands (SPEC §5): send stock from a source location to the package's packing location.
+
+Re-sourcing (`report_missing`, `out_of_stock`, `cancel`): the units the source cannot send are
+released there (and, when missing, written off with `stock.correct_missing` and the source is
+excluded for that order item); the transfer item and its package item shrink by those units (or
+are marked missing/cancelled), so the units become *unassigned*, and `planning.plan_unassigned`
+re-plans them in the same transaction — from another source, or at another location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Package, Transfer, TransferItem
+from app.schemas import parse
+from app.schemas.commands import TRANSFER_COMMAND_PARAMS
+from app.services import stock
+from app.services.actors import Actor
+from app.services.db import begin_write
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.package_commands.common import (
+    Ctx,
+    cancel_package,
+    cargo_company_by_code,
+    exclude_location,
+    holding_items,
+    lock_order_of,
+    move_package,
+    move_transfer,
+    replan,
+)
+from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
+
+FINISHED_TRANSFER_STATES = ("received", "cancelled", "out_of_stock")
+MAX_ATTEMPTS = 5
+
+
+class TransferCtx(Ctx):
+    """Ctx whose `package` is the transfer's package; `transfer` is the locked transfer."""
+
+    transfer: Transfer
+
+
+def _ready_for_dispatch(ctx: TransferCtx) -> None:
+    transfer, params = ctx.transfer, ctx.params
+    if params.cargo_company:
+        transfer.cargo_company = cargo_company_by_code(params.cargo_company)
+    if params.tracking_number:
+        transfer.tracking_number = params.tracking_number
+    move_transfer(transfer, "ready_for_dispatch", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def _dispatch(ctx: TransferCtx) -> None:
+    """The goods leave the source: its reservation is consumed (on_hand and reserved drop)."""
+    transfer = ctx.transfer
+    stock.consume(ctx.actor.label, transfer.number, transfer_item_ids=[ti.id for ti in transfer.items
+                                                                        if ti.state == "open"],
+                  reason="transfer_out")
+    move_transfer(transfer, "in_transit", ctx.command, ctx.log_params, ctx.actor.label)
+
+
+def _receive(ctx: TransferCtx) -> None:
+    """The goods arrive and are reserved for their package item (unless it no longer wants them)."""
+    transfer, label = ctx.transfer, ctx.actor.label
+    wanted = {i.id for i in holding_items(transfer.package)}
+    for ti in transfer.items:
+        if ti.state != "open":
+            continue
+        need = 0
+        if ti.package_item_id in wanted:
+            need = max(0, ti.package_item.quantity - stock.reserved_quantity(ti.package_item_id))
+        reserve = min(need, ti.quantity)
+        if reserve:
+            stock.receive(transfer.destination_id, ti.product_id, reserve, label, transfer.number,
+                          package_item_id=ti.package_item_id)
+        if ti.quantity - reserve:
+            stock.receive(transfer.destination_id, ti.product_id, ti.quantity - reserve, label, transfer.number)
+        ti.state = "received"
+    move_transfer(transfer, "received", ctx.command, ctx.log_params, label)
+
+
+def _give_up_units(ctx: TransferCtx, ti: TransferItem, quantity: int, missing: bool) -> None:
+    """`quantity` units of `ti` will not come from this source: release (and write off when
+    missing) them there, shrink the transfer item and its package item so they become unassigned."""
+    transfer, label = ctx.transfer, ctx.actor.label
+    stock.release(label, transfer.number, transfer_item_ids=[ti.id],
+                  reason="release_missing" if missing else "release")
+    keep = ti.quantity - quantity
+    if keep:
+        # stock.release frees whole reservations; re-take what still travels (same transaction,
+        # the stock row stays locked, so the units cannot be lost in between).
+        stock.reserve([stock.Need(transfer.source_id, ti.product_id, keep, transfer_item_id=ti.id)], label,
+                      transfer.number)
+        ti.quantity = keep
+    else:
+        ti.state = "missing" if missing else "cancelled"
+    if missing:
+        stock.correct_missing(transfer.source_id, ti.product_id, quantity, label, transfer.number)
+        exclude_location(ti.package_item.order_item_id, transfer.source_id, "missing")
+    item = ti.package_item
+    if item.state in ("missing", "cancelled"):
+        return
+    if quantity >= item.quantity:
+        stock.release(label, transfer.package.number, package_item_ids=[item.id])
+        item.state = "missing" if missing else "cancelled"
+    else:
+        item.quantity -= quantity
+        item.picked_quantity = min(item.picked_quantity, item.quantity)
+
+
+def _report_missing(ctx: TransferCtx) -> None:
+    transfer = ctx.transfer
+    by_id = {ti.id: ti for ti in transfer.items}
+    errors: dict[str, str] = {}
+    for n, line in enumerate(ctx.params.items):
+        ti = by_id.get(line.item_id)
+        if ti is None or ti.state != "open":
+            errors[f"items.{n}.item_id"] = "This item is not an open item of this transfer."
+        elif line.quantity > ti.quantity:
+            errors[f"items.{n}.quantity"] = f"The transfer holds only {ti.quantity} unit(s) of {ti.product.sku}."
+    if errors:
+        raise ValidationFailed("Some missing items are not valid.", errors)
+    for line in ctx.params.items:
+        _give_up_units(ctx, by_id[line.item_id], line.quantity, missing=True)
+    if any(ti.state == "open" for ti in transfer.items):
+        from app.services.events import log_transition
+
+        log_transition("transfer", transfer.id, transfer.state, transfer.state, ctx.command, ctx.log_params,
+                       ctx.actor.label)
+    else:
+        move_transfer(transfer, "out_of_stock", ctx.command, ctx.log_params, ctx.actor.label)
+    _after_resourcing(ctx, "transfer_missing")
+
+
+def _out_of_stock(ctx: TransferCtx) -> None:
+    for ti in ctx.transfer.items:
+        if ti.state == "open":
+            _give_up_units(ctx, ti, ti.quantity, missing=True)
+    move_transfer(ctx.transfer, "out_of_stock", ctx.command, ctx.log_params, ctx.actor.label)
+    _after_resourcing(ctx, "transfer_out_of_stock")
+
+
+def _cancel(ctx: TransferCtx) -> None:
+    for ti in ctx.transfer.items:
+        if ti.state == "open":
+            _give_up_units(ctx, ti, ti.quantity, missing=False)
+    move_transfer(ctx.transfer, "cancelled", ctx.command, ctx.log_params, ctx.actor.label)
+    _after_resourcing(ctx, "transfer_cancelled")
+
+
+def _after_resourcing(ctx: TransferCtx, trigger: str) -> None:
+    package = ctx.transfer.package
+    if package.state not in ("cancelled", "refused") and not holding_items(package):
+        cancel_package(package, ctx.actor.label, trigger)
+        package.version += 1
+    replan(package.order, trigger, ctx.actor.label)
+
+
+def release_package_if_ready(package: Package, actor_label: str, command: str) -> None:
+    """A package waiting for transfers may be prepared once none of them is still on its way."""
+    if package.state != "waiting_for_transfer":
+        return
+    if all(t.state in FINISHED_TRANSFER_STATES for t in package.transfers):
+        move_package(package, "waiting", command, {}, actor_label)
+        package.version += 1
+
+
+HANDLERS: dict[str, Callable[[TransferCtx], None]] = {
+    "ready_for_dispatch": _ready_for_dispatch,
+    "dispatch": _dispatch,
+    "receive": _receive,
+    "report_missing": _report_missing,
+    "out_of_stock": _out_of_stock,
+    "cancel": _cancel,
+}
+assert set(HANDLERS) == set(TRANSFER_TRANSITIONS) == set(TRANSFER_COMMAND_PARAMS)
+
+
+def _lock_transfer(transfer_id: int, actor: Actor) -> Transfer:
+    """Lock order, package, then transfer (the order every command takes rows in), or 404."""
+    package_id = db.session.scalar(select(Transfer.package_id).where(Transfer.id == transfer_id))
+    transfer = None
+    if package_id is not None and lock_order_of(package_id):
+        db.session.scalar(select(Package).where(Package.id == package_id).with_for_update()
+                          .execution_options(populate_existing=True))
+        transfer = db.session.scalar(select(Transfer).where(Transfer.id == transfer_id).with_for_update()
+                                     .execution_options(populate_existing=True))
+    if transfer is None or not (actor.can_see(transfer.source_id) or actor.can_see(transfer.destination_id)):
+        raise NotFound("Transfer not found.")
+    return transfer
+
+
+def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] | None, actor: Actor,
+                         expected_version: int | None = None) -> Transfer:
+    """Run one transfer command in one transaction and return the transfer.
+
+    Same error contract as `run_package_command`; staff may act when they can see the
+    transfer's source or its destination. Every success increments `transfer.version`.
+    """
+    transition = TRANSFER_TRANSITIONS.get(command)
+    if transition is None:
+        raise NotFound(f"Unknown transfer command {command!r}.", code="unknown_command",
+                       details={"commands": list(TRANSFER_TRANSITIONS)})
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        begin_write()
+        try:
+            transfer = _lock_transfer(transfer_id, actor)
+            allowed = allowed_transfer_commands(transfer, manager=actor.is_manager)
+            if transition.managers_only and not actor.is_manager:
+                raise Forbidden("Only supervisors and admins may do this.")
+            if expected_version is not None and expected_version != transfer.version:
+                raise Conflict("The transfer was changed by someone else; reload and try again.", code="stale",
+                               details={"state": transfer.state, "allowed_commands": allowed,
+                                        "version": transfer.version})
+            if transfer.state not in transition.sources:
+                raise Conflict(f"A transfer in state {transfer.state!r} cannot {command!r}.",
+                               code="command_not_allowed", details={"state": transfer.state, "allowed_commands": allowed})
+            validated = parse(TRANSFER_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
+            ctx = TransferCtx(package=transfer.package, actor=actor, command=command, params=validated)
+            ctx.transfer = transfer
+            HANDLERS[command](ctx)
+            release_package_if_ready(transfer.package, actor.label, command)
+            transfer.version += 1
+            from app.services.orders import refresh_order_status
+
+            refresh_order_status(transfer.package.order, actor.label)
+            db.session.commit()
+            break
+        except stock.InsufficientStock:
+            # Re-planning lost a reservation race to another transaction: run the command again.
+            db.session.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    return transfer

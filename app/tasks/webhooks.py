@@ -1,0 +1,63 @@
+"""Webhook jobs on the "webhooks" queue: publish the outbox, deliver one delivery, sweep.
+
+`deliver` is idempotent: it only sends after claiming the delivery's lease (see
+app/services/outbox.py), so a duplicate job, a job for a succeeded delivery or a job that
+arrives before a retry is due does nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+from app.services import outbox
+from app.services.webhooks_delivery import (
+    AttemptResult,
+    build_headers,
+    post,
+    sign,
+    validate_subscription_url,
+)
+from app.tasks import job
+from app.worker import Periodic, register_periodic
+
+TIMEOUT_SECONDS = 10.0
+SWEEP_SECONDS = 15
+
+
+@job
+def publish() -> int:
+    """Publish every committed, unpublished outbox event (the relay enqueues this after commit)."""
+    outbox.start_publishing()
+    total = 0
+    while (count := outbox.publish_pending()) > 0:
+        total += count
+    return total
+
+
+@job
+def deliver(delivery_id: int) -> str:
+    """One attempt of one delivery, if it is due and nobody else holds it."""
+    claim = outbox.claim_attempt(delivery_id)
+    if claim is None:
+        return "skipped"
+    problem = validate_subscription_url(claim.url, claim.allow_private)
+    if problem:
+        # DNS may have changed since the subscription was saved: nothing is sent.
+        result = AttemptResult(ok=False, status_code=None, duration_ms=0, response_excerpt="",
+                               error=f"refused: {problem}"[:300])
+    else:
+        signature = sign(claim.secret, claim.body, int(time.time()))
+        headers = build_headers(claim.event_id, claim.event_type, claim.delivery_id, claim.number, signature,
+                                claim.extra_headers)
+        result = post(claim.url, claim.body, headers, timeout=TIMEOUT_SECONDS, allow_private=claim.allow_private)
+    outbox.finish_attempt(claim, result)
+    return "succeeded" if result.ok else (result.error or "failed")
+
+
+@job
+def sweep() -> dict[str, int]:
+    """Periodic safety net: publish what the relay missed, re-enqueue due and stuck deliveries."""
+    return outbox.sweep()
+
+
+register_periodic(Periodic("webhooks-sweep", "webhooks", "app.tasks.webhooks.sweep", lambda app: SWEEP_SECONDS))

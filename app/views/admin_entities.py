@@ -1,0 +1,137 @@
+"""List, create and edit master data with one pattern: locations, channels, products, cargo
+companies and denial reasons. Each entity names its model, key column, form and list columns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.forms import form_data, show_service_errors
+from app.forms.masterdata import CargoCompanyForm, ChannelForm, DenialReasonForm, LocationForm, ProductForm
+from app.models import CargoCompany, Channel, DenialReason, Product, StockLocation
+from app.services.admin_records import save_record
+from app.services.errors import NotFound, ValidationFailed
+from app.views.admin import bp
+from app.views.htmx import render, wants_fragment
+from app.views.security import role_required
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # URL segment and service kind
+    title: str
+    singular: str
+    model: Any
+    key: str
+    form: type[FlaskForm]
+    columns: tuple[tuple[str, str], ...]
+    search: tuple[str, ...]
+
+
+ENTITIES = {e.name: e for e in (
+    Entity("locations", "Locations", "location", StockLocation, "code", LocationForm,
+           (("code", "Code"), ("name", "Name"), ("type", "Type"), ("city", "City"), ("priority", "Priority"),
+            ("max_quota", "Quota"), ("active", "Active")), ("code", "name", "city")),
+    Entity("channels", "Channels", "channel", Channel, "code", ChannelForm,
+           (("code", "Code"), ("name", "Name"), ("provides_shipping_label", "Prints labels")), ("code", "name")),
+    Entity("products", "Products", "product", Product, "sku", ProductForm,
+           (("sku", "SKU"), ("name", "Name"), ("barcode_values", "Barcodes"), ("weight_kg", "Weight (kg)")),
+           ("sku", "name")),
+    Entity("cargo_companies", "Cargo companies", "cargo company", CargoCompany, "code", CargoCompanyForm,
+           (("code", "Code"), ("name", "Name"), ("adapter", "Adapter"), ("active", "Active")), ("code", "name")),
+    Entity("denial_reasons", "Denial reasons", "denial reason", DenialReason, "code", DenialReasonForm,
+           (("code", "Code"), ("title", "Title"), ("priority", "Order"), ("active", "Active")), ("code", "title")),
+)}
+
+
+def _entity(name: str) -> Entity:
+    entity = ENTITIES.get(name)
+    if entity is None:
+        abort(404)
+    return entity
+
+
+def _object(entity: Entity, key: str):
+    obj = db.session.scalar(select(entity.model).where(getattr(entity.model, entity.key) == key))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _form_for(entity: Entity, obj=None, formdata: Any = "request") -> FlaskForm:
+    kwargs: dict[str, Any] = {} if formdata == "request" else {"formdata": None}
+    form = entity.form(obj=obj, **kwargs)
+    if obj is not None:
+        form[entity.key].render_kw = {"readonly": True}  # codes never change once in use
+    return form
+
+
+def _data(entity: Entity, form: FlaskForm) -> dict[str, Any]:
+    data = form_data(form)
+    if entity.name == "cargo_companies":
+        data["config"] = json.loads(data.get("config") or "{}")
+    return data
+
+
+def _list_view(name: str):
+    entity = _entity(name)
+    q = (request.args.get("q") or "").strip()
+    query = select(entity.model).order_by(getattr(entity.model, entity.key))
+    if q:
+        query = query.where(or_(*(getattr(entity.model, col).ilike(f"%{q}%") for col in entity.search)))
+    rows = db.paginate(query, page=max(1, request.args.get("page", 1, type=int) or 1), per_page=50, error_out=False)
+    return render("admin/entities/list.html", "admin/entities/_table.html", entity=entity, rows=rows, q=q)
+
+
+def _form_view(name: str, key: str | None):
+    entity = _entity(name)
+    obj = _object(entity, key) if key else None
+    if request.method == "GET":
+        return _page(entity, obj, _form_for(entity, obj, formdata=None))
+    form = _form_for(entity, obj)
+    if form.validate_on_submit():
+        try:
+            saved = save_record(entity.name, _data(entity, form), key)
+        except ValidationFailed as exc:
+            return _page(entity, obj, form, error=_unmatched(form, exc), status=422)
+        except NotFound:
+            abort(404)
+        flash(f"Saved {entity.singular} {getattr(saved, entity.key)}.", "ok")
+        target = url_for(f"admin.entity_edit:{name}", key=getattr(saved, entity.key))
+        if wants_fragment():
+            return _page(entity, saved, _form_for(entity, saved, formdata=None), saved=True,
+                         trigger={"entity-saved": entity.name})
+        return redirect(target, 303)
+    return _page(entity, obj, form, status=422)
+
+
+def _unmatched(form: FlaskForm, exc: ValidationFailed) -> str | None:
+    leftover = show_service_errors(form, exc.details)
+    return "; ".join(leftover) if leftover else None
+
+
+def _page(entity: Entity, obj, form: FlaskForm, *, error: str | None = None, status: int = 200,
+          saved: bool = False, trigger: dict | None = None):
+    key = getattr(obj, entity.key) if obj is not None else None
+    action = url_for(f"admin.entity_edit:{entity.name}", key=key) if key else url_for(f"admin.entity_new:{entity.name}")
+    return render("admin/entities/form.html", "admin/entities/_form.html", status=status, entity=entity, obj=obj,
+                  form=form, action=action, error=error, saved=saved, trigger=trigger)
+
+
+def _register(name: str) -> None:
+    # One set of URL rules per entity so each has readable endpoints like admin.entity_list:products.
+    bp.add_url_rule(f"/{name}/", f"entity_list:{name}", role_required("admin")(lambda: _list_view(name)))
+    bp.add_url_rule(f"/{name}/new", f"entity_new:{name}", role_required("admin")(lambda: _form_view(name, None)),
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/{name}/<key>/edit", f"entity_edit:{name}",
+                    role_required("admin")(lambda key: _form_view(name, key)), methods=["GET", "POST"])
+
+
+for _name in ENTITIES:
+    _register(_name)

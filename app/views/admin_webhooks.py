@@ -1,0 +1,146 @@
+"""Admin screens for webhooks: subscriptions, the delivery log and redelivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models.events import EVENT_TYPES
+from app.models.webhooks import DELIVERY_STATUSES
+from app.services import webhooks
+from app.services.actors import Actor
+from app.services.errors import ServiceError
+from app.services.webhooks_delivery import DEFAULT_MAX_ATTEMPTS, STRATEGIES
+from app.views.htmx import render, wants_fragment
+from app.views.security import role_required
+
+bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
+PAGE_SIZE = 50
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def _form_data(form: Any) -> dict[str, Any]:
+    """The create form as the service's input; bad numbers are passed on for it to reject."""
+    events = form.getlist("events")
+    raw_attempts = form.get("max_attempts", "").strip()
+    headers = {}
+    for line in form.get("headers", "").splitlines():
+        if line.strip():
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+    return {
+        "url": form.get("url", "").strip(), "events": ["*"] if "*" in events else events,
+        "secret": form.get("secret", ""), "active": form.get("active") == "on",
+        "retry": {"strategy": form.get("strategy", ""),
+                  "max_attempts": int(raw_attempts) if raw_attempts.isdigit() else raw_attempts},
+        "headers": headers, "description": form.get("description", "").strip() or None,
+    }
+
+
+def _index_context(form: dict | None = None, errors: dict | None = None) -> dict[str, Any]:
+    _, subscriptions = webhooks.list_subscriptions(_actor(), 0, 500)
+    failing = {row["id"]: row for row in webhooks.failing_subscriptions()}
+    return dict(subscriptions=subscriptions, failing=failing, event_types=EVENT_TYPES, strategies=STRATEGIES,
+                form=form or {"events": ["*"], "active": True,
+                              "retry": {"strategy": "exponential", "max_attempts": DEFAULT_MAX_ATTEMPTS}},
+                errors=errors or {})
+
+
+@bp.get("/")
+@role_required("admin", "supervisor")
+def index():
+    return render("admin/webhooks/index.html", "admin/webhooks/_index.html", **_index_context())
+
+
+@bp.post("/")
+@role_required("admin")
+def create():
+    data = _form_data(request.form)
+    try:
+        sub = webhooks.create_subscription(data, _actor())
+    except ServiceError as exc:
+        db.session.rollback()
+        context = _index_context(data, exc.details or {"__root__": exc.message})
+        return render("admin/webhooks/index.html", "admin/webhooks/_index.html", status=422, **context)
+    if wants_fragment():
+        return render("admin/webhooks/index.html", "admin/webhooks/_index.html",
+                      trigger={"webhooks:created": sub.id}, **_index_context())
+    flash("Webhook saved.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+def _detail_context(subscription_id: int) -> dict[str, Any]:
+    sub = webhooks.get_subscription(subscription_id, _actor())
+    status = request.args.get("status") or None
+    if status not in (None, *DELIVERY_STATUSES):
+        status = None
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    count, deliveries = webhooks.list_deliveries(sub.id, _actor(), status, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    failed_count, _ = webhooks.list_deliveries(sub.id, _actor(), "failed", 0, 1)
+    return dict(sub=sub, deliveries=deliveries, count=count, page_number=page, pages=max(1, -(-count // PAGE_SIZE)),
+                status=status, statuses=DELIVERY_STATUSES, failed_count=failed_count)
+
+
+@bp.get("/<int:subscription_id>")
+@role_required("admin", "supervisor")
+def detail(subscription_id: int):
+    return render("admin/webhooks/detail.html", "admin/webhooks/_deliveries.html", **_detail_context(subscription_id))
+
+
+@bp.post("/<int:subscription_id>/active")
+@role_required("admin")
+def set_active(subscription_id: int):
+    active = request.form.get("active") == "1"
+    webhooks.update_subscription(subscription_id, {"active": active}, _actor())
+    flash("Webhook turned on." if active else "Webhook turned off. Its events wait until you turn it on.", "success")
+    return redirect(url_for(".detail", subscription_id=subscription_id), 303)
+
+
+@bp.post("/<int:subscription_id>/delete")
+@role_required("admin")
+def delete(subscription_id: int):
+    webhooks.delete_subscription(subscription_id, _actor())
+    flash("Webhook deleted.", "success")
+    if wants_fragment():
+        response = redirect(url_for(".index"), 303)
+        response.headers["HX-Redirect"] = url_for(".index")
+        return response
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver")
+@role_required("admin", "supervisor")
+def redeliver(subscription_id: int, delivery_id: int):
+    try:
+        delivery = webhooks.redeliver(subscription_id, delivery_id, _actor())
+        message = "Sending again now."
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        db.session.rollback()
+        delivery = webhooks.get_delivery(subscription_id, delivery_id, _actor())
+        message = exc.message
+    if wants_fragment():
+        return render("admin/webhooks/detail.html", "admin/webhooks/_delivery_row.html", d=delivery,
+                      sub=delivery.subscription, message=message)
+    flash(message, "success")
+    return redirect(url_for(".detail", subscription_id=subscription_id), 303)
+
+
+@bp.post("/<int:subscription_id>/redeliver-failed")
+@role_required("admin", "supervisor")
+def redeliver_failed(subscription_id: int):
+    count = webhooks.redeliver_failed(subscription_id, _actor())
+    message = f"Sending {count} failed deliveries again." if count else "There were no failed deliveries."
+    if wants_fragment():
+        return render("admin/webhooks/detail.html", "admin/webhooks/_deliveries.html", message=message,
+                      **_detail_context(subscription_id))
+    flash(message, "success")
+    return redirect(url_for(".detail", subscription_id=subscription_id), 303)

@@ -1,0 +1,109 @@
+"""/api/v1/packages: list with filters, one package, its commands and its history.
+
+A staff token sees only its locations' packages; anything else answers 404, never 403, so
+other stores' work is not even revealed to exist.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Order, Package, PackageItem, StockLocation, Transfer
+from app.schemas.common import PackageOut, TransitionOut
+from app.services.errors import NotFound
+from app.services.representations import package_dict
+from app.views.api.common import (
+    QueryParam,
+    actor,
+    api_route,
+    expected_version,
+    history_page,
+    json_object,
+    paginate,
+    parse_time,
+    with_version,
+)
+
+TAG = "Packages"
+
+
+def _package_commands():
+    from app.schemas.commands import PACKAGE_COMMAND_PARAMS
+
+    return PACKAGE_COMMAND_PARAMS
+
+
+def _loaded():
+    return (selectinload(Package.items).selectinload(PackageItem.product),
+            selectinload(Package.transfers).selectinload(Transfer.source),
+            selectinload(Package.transfers).selectinload(Transfer.destination),
+            selectinload(Package.order), selectinload(Package.location),
+            selectinload(Package.shipment), selectinload(Package.invoice))
+
+
+def visible_package(package_id: int) -> Package:
+    package = db.session.get(Package, package_id)
+    if package is None or not actor().can_see(package.location_id):
+        raise NotFound(f"There is no package {package_id}.")
+    return package
+
+
+def serialize(package: Package) -> dict:
+    return package_dict(package, manager=actor().is_manager)
+
+
+@api_route("/v1/packages", "GET", summary="List packages (oldest first)", tag=TAG, response=PackageOut, many=True,
+           query=(QueryParam("state", repeatable=True, description="Package state; repeat for several"),
+                  QueryParam("location", repeatable=True, description="Location code"),
+                  QueryParam("order", description="Order id or order number"),
+                  QueryParam("created_after", "date-time"), QueryParam("created_before", "date-time")))
+def list_packages():
+    stmt = select(Package).options(*_loaded()).order_by(Package.created_at, Package.id)
+    scope = actor().location_ids
+    if scope is not None:
+        stmt = stmt.where(Package.location_id.in_(scope))
+    if request.args.getlist("state"):
+        stmt = stmt.where(Package.state.in_(request.args.getlist("state")))
+    if request.args.getlist("location"):
+        stmt = stmt.where(Package.location_id.in_(
+            select(StockLocation.id).where(StockLocation.code.in_(request.args.getlist("location")))))
+    order = request.args.get("order")
+    if order:
+        match = Order.number == order
+        if order.isdigit():
+            match = match | (Order.id == int(order))
+        stmt = stmt.where(Package.order_id.in_(select(Order.id).where(match)))
+    after, before = parse_time("created_after"), parse_time("created_before")
+    if after is not None:
+        stmt = stmt.where(Package.created_at >= after)
+    if before is not None:
+        stmt = stmt.where(Package.created_at < before)
+    return paginate(stmt, serialize)
+
+
+@api_route("/v1/packages/<int:package_id>", "GET", summary="One package with items, shipment, invoice and "
+           "the commands allowed now", tag=TAG, response=PackageOut)
+def get_package(package_id: int):
+    package = visible_package(package_id)
+    return with_version(jsonify(serialize(package)), package.version)
+
+
+@api_route("/v1/packages/<int:package_id>/commands/<command>", "POST", tag=TAG, response=PackageOut,
+           summary="Run a package command", body_required=False, commands=_package_commands)
+def package_command(package_id: int, command: str):
+    from app.services.packages import run_package_command
+
+    package = run_package_command(package_id, command, json_object(optional=True), actor(),
+                                  expected_version=expected_version())
+    return with_version(jsonify(serialize(package)), package.version)
+
+
+@api_route("/v1/packages/<int:package_id>/history", "GET", summary="Every state change, oldest first", tag=TAG,
+           response=TransitionOut, many=True)
+def package_history(package_id: int):
+    visible_package(package_id)
+    return history_page("package", package_id)
+

@@ -1,0 +1,127 @@
+"""/api/v1/scenarios (with nested rules), /api/v1/planning/dry-run and /run, and the planning
+trace of an order at /api/v1/orders/{id}/planning."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import jsonify
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Order, PlanningTrace
+from app.models.base import iso
+from app.schemas.scenarios import (
+    DryRunOut,
+    PlanningRunIn,
+    PlanningRunOut,
+    RuleOut,
+    RulePositionIn,
+    ScenarioIn,
+    ScenarioOut,
+    ScenarioPatch,
+)
+from app.services.errors import NotFound
+from app.services.planning import dry_run, render_trace
+from app.services.planning import scenarios as service
+from app.services.planning.scenarios import rule_dict, scenario_dict
+from app.views.api.common import actor, api_route, json_body, json_object, paginate, require_manager
+
+TAG = "Planning"
+
+
+@api_route("/v1/scenarios", "GET", summary="List scenarios in the order they are tried", tag=TAG,
+           response=ScenarioOut, many=True)
+def list_scenarios():
+    require_manager()
+    return paginate(service.list_scenarios(), scenario_dict)
+
+
+@api_route("/v1/scenarios", "POST", summary="Create a scenario with its rules", tag=TAG, body=ScenarioIn,
+           response=ScenarioOut, status=201)
+def create_scenario():
+    return jsonify(scenario_dict(service.create_scenario(json_body(), actor()))), 201
+
+
+@api_route("/v1/scenarios/<int:scenario_id>", "GET", summary="One scenario", tag=TAG, response=ScenarioOut)
+def get_scenario(scenario_id: int):
+    require_manager()
+    return jsonify(scenario_dict(service.get_scenario(scenario_id)))
+
+
+@api_route("/v1/scenarios/<int:scenario_id>", "PUT", summary="Replace a scenario and all its rules", tag=TAG,
+           body=ScenarioIn, response=ScenarioOut)
+def replace_scenario(scenario_id: int):
+    return jsonify(scenario_dict(service.update_scenario(scenario_id, json_body(), actor(), replace=True)))
+
+
+@api_route("/v1/scenarios/<int:scenario_id>", "PATCH", summary="Change some fields of a scenario", tag=TAG,
+           body=ScenarioPatch, response=ScenarioOut)
+def update_scenario(scenario_id: int):
+    return jsonify(scenario_dict(service.update_scenario(scenario_id, json_body(), actor())))
+
+
+@api_route("/v1/scenarios/<int:scenario_id>", "DELETE", summary="Delete a scenario", tag=TAG)
+def delete_scenario(scenario_id: int):
+    service.delete_scenario(scenario_id, actor())
+    return "", 204
+
+
+@api_route("/v1/scenarios/<int:scenario_id>/rules", "GET", summary="The rules of a scenario, in order", tag=TAG,
+           response=RuleOut)
+def list_rules(scenario_id: int):
+    require_manager()
+    return jsonify(scenario_dict(service.get_scenario(scenario_id))["rules"])
+
+
+@api_route("/v1/scenarios/<int:scenario_id>/rules", "POST", summary="Add a rule (at `position`, default last)",
+           tag=TAG, body=RulePositionIn, response=RuleOut, status=201)
+def add_rule(scenario_id: int):
+    return jsonify(rule_dict(service.add_rule(scenario_id, json_body(), actor()))), 201
+
+
+@api_route("/v1/scenarios/<int:scenario_id>/rules/<int:rule_id>", "PUT",
+           summary="Replace a rule; `position` moves it", tag=TAG, body=RulePositionIn, response=RuleOut)
+def update_rule(scenario_id: int, rule_id: int):
+    return jsonify(rule_dict(service.update_rule(scenario_id, rule_id, json_body(), actor())))
+
+
+@api_route("/v1/scenarios/<int:scenario_id>/rules/<int:rule_id>", "DELETE", summary="Remove a rule", tag=TAG)
+def delete_rule(scenario_id: int, rule_id: int):
+    service.delete_rule(scenario_id, rule_id, actor())
+    return "", 204
+
+
+@api_route("/v1/planning/dry-run", "POST",
+           summary="Plan an order body (as POST /orders) or {\"order_id\": n} without writing anything",
+           tag=TAG, response=DryRunOut)
+def planning_dry_run():
+    return jsonify(dry_run(json_object(), actor()))
+
+
+@api_route("/v1/planning/run", "POST", summary="Plan every waiting order in batches (a background job)",
+           tag=TAG, body=PlanningRunIn, response=PlanningRunOut, status=202, body_required=False)
+def planning_run():
+    require_manager()
+    from app.schemas.common import validate
+
+    body = validate(PlanningRunIn, json_object(optional=True))
+    from app.queues import enqueue
+
+    job_id = f"plan-batch-{uuid.uuid4().hex[:12]}"
+    enqueue("planning", "app.tasks.planning.plan_batch", body.chunk_size, job_id=job_id, job_timeout=3600)
+    return jsonify(job_id=job_id), 202
+
+
+@api_route("/v1/orders/<int:order_id>/planning", "GET",
+           summary="The order's planning traces, newest first, with 'why this location?' text", tag=TAG)
+def order_planning(order_id: int):
+    require_manager()
+    if db.session.get(Order, order_id) is None:
+        raise NotFound(f"There is no order {order_id}.")
+    traces = db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order_id)
+                                .order_by(PlanningTrace.id.desc()).limit(50)).all()
+    return jsonify(order_id=order_id, results=[
+        {"id": t.id, "trigger": t.trigger, "outcome": t.outcome, "is_replan": t.is_replan,
+         "created_at": iso(t.created_at), "explanation": render_trace(t.trace or {}), "trace": t.trace}
+        for t in traces])

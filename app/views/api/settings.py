@@ -1,0 +1,31 @@
+"""/api/v1/settings/{key}: read (supervisors, admins) and write (admins) one JSON setting."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from app.extensions import db
+from app.models import Setting
+from app.schemas.common import SettingIn, SettingOut, validate
+from app.services.errors import NotFound
+from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting
+from app.views.api.common import api_route, json_body, require_admin, require_manager
+
+TAG = "Settings"
+
+
+@api_route("/v1/settings/<key>", "GET", summary="One setting (its default when never set)", tag=TAG,
+           response=SettingOut)
+def get_setting_view(key: str):
+    require_manager()
+    if key not in KNOWN_SETTINGS and db.session.get(Setting, key) is None:
+        raise NotFound(f"There is no setting {key}.")
+    return jsonify(key=key, value=get_setting(key))
+
+
+@api_route("/v1/settings/<key>", "PUT", summary="Set a setting", tag=TAG, body=SettingIn, response=SettingOut)
+def put_setting_view(key: str):
+    require_admin()
+    body = validate(SettingIn, json_body())
+    row = put_setting(key, body.value)
+    return jsonify(key=row.key, value=row.value)

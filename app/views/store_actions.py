@@ -1,0 +1,151 @@
+"""Turn the allowed commands of a work order into the buttons and small forms staff see.
+
+Which commands exist, their labels and whether they are destructive come from the transition
+tables; this module only decides how a command's parameters are typed in and how prominent its
+button is. Form values go back to the command layer as the same params the API takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import CargoCompany, DenialReason
+from app.services.settings import get_setting
+from app.services.transitions import DELIVERY_STATUS_TARGETS, Transition
+
+# Shown as the big buttons of the page; everything else goes under "More actions".
+PRIMARY = ("prepare", "complete_packing", "complete_packing_channel", "complete_packing_without_shipment",
+           "ship", "ready_for_pickup", "deliver_to_customer", "unblock", "refuse",
+           "ready_for_dispatch", "dispatch", "receive", "out_of_stock")
+# Of those, the usual next step is drawn solid; the others are outlined.
+PROMINENT = ("prepare", "complete_packing", "complete_packing_channel", "ship", "ready_for_pickup",
+             "deliver_to_customer", "unblock", "ready_for_dispatch", "dispatch", "receive")
+# Commands with their own screen (scan field, missing-items form) or not for the shop floor.
+NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
+NUMBER_PARAMS = ("boxes", "quantity")
+OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "url", "otp")
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    kind: str  # text | number | decimal | url | date | select
+    options: list[tuple[str, str]] = field(default_factory=list)
+    value: str = ""
+    required: bool = True
+    error: str = ""
+
+
+@dataclass
+class Action:
+    command: str
+    label: str
+    destructive: bool
+    primary: bool
+    fields: list[Field]
+    emphasis: bool = False  # the one solid button: the usual next step
+
+    @property
+    def style(self) -> str:
+        if self.destructive:
+            return "btn-danger"
+        return "btn-primary" if self.emphasis else ""
+
+    @property
+    def confirm(self) -> str | None:
+        return f"{self.label}? This cannot be undone." if self.destructive else None
+
+
+def _cargo_options() -> list[tuple[str, str]]:
+    rows = db.session.scalars(select(CargoCompany).where(CargoCompany.active.is_(True)).order_by(CargoCompany.name))
+    return [(c.code, c.name) for c in rows]
+
+
+def _denial_options() -> list[tuple[str, str]]:
+    rows = db.session.scalars(
+        select(DenialReason).where(DenialReason.active.is_(True)).order_by(DenialReason.priority, DenialReason.title)
+    )
+    return [(d.code, d.title) for d in rows]
+
+
+def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
+    def options(key: str, loader) -> list[tuple[str, str]]:
+        if key not in cache:
+            cache[key] = loader()
+        return cache[key]
+
+    required = param not in OPTIONAL_PARAMS
+    if param == "reason" and command == "refuse":
+        return Field(param, "Reason", "select", options("denial", _denial_options))
+    if param == "reason":
+        return Field(param, "Reason", "text", required=command != "cancel")
+    if param == "cargo_company":
+        # Ready-for-dispatch and create-shipment may leave it to the defaults.
+        optional = command in ("ready_for_dispatch", "create_shipment", "complete_packing", "update_shipment_info")
+        return Field(param, "Cargo company", "select", options("cargo", _cargo_options), required=not optional)
+    if param == "tracking_number":
+        optional = command in ("ready_for_dispatch", "ship_advanced", "update_shipment_info")
+        return Field(param, "Tracking number", "text", required=not optional)
+    if param == "status":
+        return Field(param, "New status", "select", [(s, s.replace("_", " ").capitalize()) for s in DELIVERY_STATUS_TARGETS])
+    if param == "otp":
+        if not get_setting("IS_OTP_ENABLED", False):
+            return None
+        return Field(param, "Customer's code", "text", required=True)
+    labels = {"boxes": ("Boxes", "number"), "weight_kg": ("Weight (kg)", "decimal"),
+              "tracking_url": ("Tracking link", "url"), "label_url": ("Label link", "url"),
+              "number": ("Invoice number", "text"), "date": ("Invoice date", "date"), "url": ("Invoice link", "url")}
+    if param not in labels:
+        return None  # e.g. document_base64: not something to type on a tablet
+    label, kind = labels[param]
+    return Field(param, label, kind, value="1" if param == "boxes" else "", required=required)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A command form that came back with an error: its values and per-field messages."""
+
+    command: str
+    form: MultiDict
+    errors: dict[str, Any]
+
+
+def build_actions(table: dict[str, Transition], commands: list[str], hidden: tuple[str, ...] = (),
+                  submitted: Submitted | None = None) -> list[Action]:
+    """The buttons for `commands` (already filtered to what is allowed now), in table order.
+
+    With `submitted`, that command's fields keep what was typed and show their error."""
+    cache: dict[str, Any] = {}
+    actions = []
+    for command in commands:
+        if command in NOT_BUTTONS or command in hidden:
+            continue
+        transition = table[command]
+        fields = [f for f in (_field(command, p, cache) for p in transition.params) if f is not None]
+        if submitted is not None and submitted.command == command:
+            for f in fields:
+                f.value = submitted.form.get(f.name, f.value)
+                message = submitted.errors.get(f.name)
+                f.error = message if isinstance(message, str) else ""
+        actions.append(Action(command, transition.label, transition.destructive, command in PRIMARY, fields))
+    next_step = next((a for a in actions if a.command in PROMINENT), None)
+    if next_step is not None:
+        next_step.emphasis = True
+    return actions
+
+
+def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:
+    """The command's params from a submitted form: blank fields are left out, counts become ints."""
+    params: dict[str, Any] = {}
+    for name in transition.params:
+        raw = form.get(name, "").strip()
+        if not raw:
+            continue
+        params[name] = int(raw) if name in NUMBER_PARAMS and raw.isdigit() else raw
+    return params

@@ -1,0 +1,245 @@
+"""Store package screens: the queue, the package page, scan-to-pick, commands, missing items, PDFs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app.models import Package, StockLocation
+from app.services import queues_store
+from app.services.carriers.base import Address
+from app.services.carriers.labels import render_packing_slip_pdf
+from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.packages import run_package_command
+from app.services.transitions import PACKAGE_TRANSITIONS, allowed_package_commands
+from app.views.htmx import render, wants_fragment
+from app.views.store import (
+    after_command,
+    bp,
+    current_actor,
+    error_message,
+    form_version,
+    int_arg,
+    location_or_404,
+)
+from app.views.store_actions import Submitted, build_actions, params_from_form
+
+MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
+                   ("defective", "Damaged or defective"))
+
+
+def package_or_404(location: StockLocation, package_id: int) -> Package:
+    package = queues_store.package_at(location.id, package_id)
+    if package is None:
+        abort(404)
+    return package
+
+
+def package_context(location: StockLocation, package: Package, submitted: Submitted | None = None) -> dict[str, Any]:
+    """Everything the package partials need; the allowed commands decide every button."""
+    allowed = allowed_package_commands(package, manager=current_actor().is_manager)
+    shipment = package.shipment
+    items = list(package.items)
+    counted = [i for i in items if i.state not in ("missing", "cancelled")]
+    return {
+        "location": location,
+        "package": package,
+        "order": package.order,
+        "items": items,
+        "allowed": allowed,
+        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted),
+        "can_scan": "pick" in allowed,
+        "can_report_missing": "report_missing" in allowed,
+        "picked": sum(i.picked_quantity for i in counted),
+        "required": sum(i.quantity for i in counted),
+        "label_ready": bool(shipment and (shipment.label_pdf or shipment.label_url)),
+        # A carrier job is fetching the label: refresh the page until it lands.
+        "awaiting_label": bool(shipment and shipment.status == "pending"),
+        "shipment": shipment,
+    }
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+@bp.get("/<code>/packages")
+@login_required
+def queue(code: str):
+    location = location_or_404(code)
+    queue = queues_store.package_queue(location.id, request.args.get("tab", queues_store.DEFAULT_TAB),
+                                       request.args.get("q", "")[:100], int_arg("page"),
+                                       target_minutes=location.target_packaging_minutes)
+    return render("store/packages/queue.html", "store/packages/_queue.html", location=location, queue=queue,
+                  tabs=queues_store.PACKAGE_TABS)
+
+
+@bp.get("/<code>/packages/new")
+@login_required
+def new_badge(code: str):
+    """Polled by the queue and home every 15 s: how many packages arrived since the page was drawn."""
+    location = location_or_404(code)
+    since = int_arg("since", 0)
+    if not wants_fragment():
+        return redirect(url_for("store.queue", code=location.code), code=303)
+    return render("store/packages/_new_badge.html", "store/packages/_new_badge.html", location=location,
+                  since=since, new_count=queues_store.count_new_since(location.id, since))
+
+
+# --- package page and commands -------------------------------------------------------------
+
+@bp.get("/<code>/packages/<int:package_id>")
+@login_required
+def package(code: str, package_id: int):
+    location = location_or_404(code)
+    return render("store/packages/package.html", "store/packages/_package.html",
+                  **package_context(location, package_or_404(location, package_id)))
+
+
+def _success_message(command: str) -> str:
+    return f"Done: {PACKAGE_TRANSITIONS[command].label.lower()}." if command in PACKAGE_TRANSITIONS else "Done."
+
+
+@bp.post("/<code>/packages/<int:package_id>/commands/<command>")
+@login_required
+def package_command(code: str, package_id: int, command: str):
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    transition = PACKAGE_TRANSITIONS.get(command)
+    params = params_from_form(transition, request.form) if transition else {}
+    status, category, submitted = 200, "success", None
+    try:
+        package = run_package_command(package.id, command, params, current_actor(), expected_version=form_version())
+        message = _success_message(command)
+    except ServiceError as exc:
+        message = error_message(exc)
+        if exc.code == "stale":
+            category = "info"
+        else:
+            category, status = "error", exc.status
+            submitted = Submitted(command, request.form, exc.details or {})
+        package = package_or_404(location, package_id)
+    back = url_for("store.package", code=location.code, package_id=package.id)
+    return after_command(back, message, category, "store/packages/package.html", "store/packages/_package.html",
+                         status=status, **package_context(location, package, submitted))
+
+
+@bp.post("/<code>/packages/<int:package_id>/scan")
+@login_required
+def scan(code: str, package_id: int):
+    """One scan = one unit picked. Not version-guarded: scanning the same barcode twice is two units."""
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    before = {item.id: item.picked_quantity for item in package.items}
+    barcode = request.form.get("barcode", "").strip()
+    changed: list[int] = []
+    error, status = None, 200
+    try:
+        if not barcode:
+            message = "Scan a barcode or type it, then press Enter."
+            raise ValidationFailed(message, {"barcode": message})
+        package = run_package_command(package.id, "pick", {"barcode": barcode[:100]}, current_actor())
+        changed = [i.id for i in package.items if i.picked_quantity != before.get(i.id)]
+    except ServiceError as exc:
+        error, status = error_message(exc), exc.status
+        package = package_or_404(location, package_id)
+    back = url_for("store.package", code=location.code, package_id=package.id)
+    context = package_context(location, package)
+    if not wants_fragment():
+        return after_command(back, error or f"Counted {barcode}.", "error" if error else "success", "", "")
+    if status == 409:
+        # The package moved on meanwhile (packed by a colleague, blocked...): show it as it is now.
+        response = render("store/packages/_package.html", "store/packages/_package.html", status=status,
+                          notice={"text": error, "category": "error"}, **context)
+        response.headers["HX-Retarget"] = "#package"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    picked_items = [i for i in context["items"] if i.id in changed]
+    return render("store/packages/_scan_result.html", "store/packages/_scan_result.html",
+                  status=status, scan_error=error, scanned=barcode, picked_items=picked_items,
+                  **context)
+
+
+# --- missing items -------------------------------------------------------------------------
+
+def _missing_form(location: StockLocation, package: Package, status: int = 200, errors: str | None = None):
+    return render("store/packages/missing.html", "store/packages/_missing.html", status=status,
+                  reasons=MISSING_REASONS, error=errors, form=request.form, **package_context(location, package))
+
+
+@bp.get("/<code>/packages/<int:package_id>/missing")
+@login_required
+def missing_form(code: str, package_id: int):
+    location = location_or_404(code)
+    return _missing_form(location, package_or_404(location, package_id))
+
+
+@bp.post("/<code>/packages/<int:package_id>/missing")
+@login_required
+def report_missing(code: str, package_id: int):
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    items = []
+    for item in package.items:
+        raw = request.form.get(f"quantity-{item.id}", "").strip()
+        if raw and raw != "0":
+            items.append({"item_id": item.id, "quantity": int(raw) if raw.isdigit() else raw,
+                          "reason": request.form.get(f"reason-{item.id}", "not_found")})
+    params = {"items": items, "whole_package": request.form.get("whole_package") == "yes"}
+    try:
+        package = run_package_command(package.id, "report_missing", params, current_actor(),
+                                      expected_version=form_version())
+    except ServiceError as exc:
+        package = package_or_404(location, package_id)
+        if exc.code == "stale":
+            back = url_for("store.package", code=location.code, package_id=package.id)
+            return after_command(back, error_message(exc), "info", "store/packages/package.html",
+                                 "store/packages/_package.html", **package_context(location, package))
+        if not wants_fragment():
+            return after_command(url_for("store.missing_form", code=location.code, package_id=package.id),
+                                 error_message(exc), "error", "", "")
+        return _missing_form(location, package, status=exc.status, errors=error_message(exc))
+    back = url_for("store.package", code=location.code, package_id=package.id)
+    return after_command(back, "Missing items reported. They will be planned at another location.", "success",
+                         "store/packages/package.html", "store/packages/_package.html",
+                         **package_context(location, package))
+
+
+# --- printing ------------------------------------------------------------------------------
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<code>/packages/<int:package_id>/label.pdf")
+@login_required
+def label_pdf(code: str, package_id: int):
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    shipment = package.shipment
+    if shipment is not None and shipment.label_pdf:
+        return _pdf(shipment.label_pdf, f"label-{package.number}.pdf")
+    if shipment is not None and shipment.label_url:
+        return redirect(shipment.label_url)  # the channel printed its own label
+    raise NotFound("The label is not ready yet. It appears on the package page as soon as the carrier sends it.")
+
+
+@bp.get("/<code>/packages/<int:package_id>/packing-slip.pdf")
+@login_required
+def packing_slip_pdf(code: str, package_id: int):
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    order = package.order
+    sender = Address(name=location.name, line=location.address or "", city=location.city or "",
+                     district=location.district or "")
+    recipient = Address(name=order.customer_name or "", line=order.ship_line or "", city=order.ship_city or "",
+                        district=order.ship_district or "", postcode=order.ship_postcode or "",
+                        country=order.ship_country or "", phone=order.customer_phone or "")
+    lines = [(i.product.sku, i.product.name, i.quantity) for i in package.items
+             if i.state not in ("missing", "cancelled")]
+    return _pdf(render_packing_slip_pdf(package.number, order.number, sender, recipient, lines),
+                f"packing-slip-{package.number}.pdf")

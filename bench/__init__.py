@@ -1,0 +1,1 @@
+"""Benchmark scripts (SPEC §12); run them all with `python -m bench`."""

@@ -1,0 +1,311 @@
+"""Batch planning benchmark (SPEC §12): 10,000 orders (avg 2.5 lines) over 200 locations and
+20,000 SKUs, planned by `plan_batch`, next to a same-run baseline: the bulk SQL cost of writing
+the same rows (packages, items, transfers, reservations, stock, ledger, log, events, traces,
+order statuses) with plain multi-row statements and the same commits.
+
+    python -m bench.planning                        # SQLite in a temporary directory
+    python -m bench.planning --database postgresql://postgres@/packline?host=/tmp/pg&port=5433
+
+Planning and the baseline each run in a fresh child process, so the peak RSS printed is that
+of the planner alone (Python, Flask and SQLAlchemy included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+
+CITIES = [("Istanbul", 41.01, 28.97, 60), ("Ankara", 39.93, 32.86, 25), ("Izmir", 38.42, 27.14, 20),
+          ("Bursa", 40.19, 29.06, 12), ("Antalya", 36.89, 30.71, 12), ("Adana", 37.00, 35.32, 10),
+          ("Konya", 37.87, 32.48, 8), ("Gaziantep", 37.07, 37.38, 8), ("Kayseri", 38.73, 35.49, 6),
+          ("Trabzon", 41.00, 39.72, 6), ("Eskisehir", 39.78, 30.52, 6), ("Samsun", 41.29, 36.33, 6),
+          ("Diyarbakir", 37.91, 40.24, 5), ("Mersin", 36.81, 34.64, 6), ("Kocaeli", 40.77, 29.94, 10)]
+TABLES = ("planning_traces", "packages", "package_items", "transfers", "transfer_items", "reservations",
+          "stock_ledger", "transition_log", "outbox_events")
+
+
+def _app(url: str):
+    from app import create_app
+    from app.config import Config
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        RQ_SYNC = True  # no Redis needed: the outbox relay stays quiet, the sweeper would publish
+
+    return create_app(BenchConfig)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def generate(url: str, orders: int, locations: int, skus: int, seed: int = 20261123) -> dict:
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.models import (
+        Channel,
+        Order,
+        OrderItem,
+        Product,
+        ProductBarcode,
+        Scenario,
+        ScenarioRule,
+        Stock,
+        StockLocation,
+    )
+
+    rng = random.Random(seed)
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        s = db.session
+        s.execute(insert(Channel), [{"code": "web", "name": "Web shop", "provides_shipping_label": False}])
+        warehouses = 5
+        weights = [c[3] for c in CITIES]
+        loc_rows = []
+        for n in range(locations):
+            city, lat, lon, _ = CITIES[n % len(CITIES)] if n < len(CITIES) else rng.choices(CITIES, weights)[0]
+            is_wh = n >= locations - warehouses
+            loc_rows.append({"code": f"{'WH' if is_wh else 'ST'}-{n:03d}", "name": f"Location {n}",
+                             "type": "warehouse" if is_wh else "store", "city": city,
+                             "latitude": lat + rng.uniform(-0.15, 0.15), "longitude": lon + rng.uniform(-0.15, 0.15),
+                             "priority": rng.choice([10, 20, 30]), "max_quota": None if is_wh else 400,
+                             "is_packaging_center": True, "is_transfer_source": True,
+                             "is_pickup_location": not is_wh, "active": True, "tags": []})
+        s.execute(insert(StockLocation), loc_rows)
+        loc_ids = [r[0] for r in s.execute(StockLocation.__table__.select().with_only_columns(
+            StockLocation.id).order_by(StockLocation.id))]
+        for start in range(0, skus, 5000):
+            s.execute(insert(Product), [{"sku": f"SKU-{n:05d}", "name": f"Product {n}", "weight_kg": 0.5}
+                                        for n in range(start, min(skus, start + 5000))])
+        product_ids = [r[0] for r in s.execute(Product.__table__.select().with_only_columns(Product.id)
+                                               .order_by(Product.id))]
+        for start in range(0, skus, 5000):
+            s.execute(insert(ProductBarcode), [{"product_id": pid, "barcode": f"869{pid:010d}"}
+                                               for pid in product_ids[start:start + 5000]])
+        stock_rows = 0
+        for i, loc in enumerate(loc_ids):
+            is_wh = i >= locations - warehouses
+            share = 0.7 if is_wh else 0.08
+            chosen = rng.sample(product_ids, int(len(product_ids) * share))
+            rows = [{"location_id": loc, "product_id": pid, "on_hand": rng.randint(5, 50) if is_wh
+                     else rng.randint(1, 5), "reserved": 0} for pid in chosen]
+            for start in range(0, len(rows), 10000):
+                s.execute(insert(Stock), rows[start:start + 10000])
+            stock_rows += len(rows)
+        wh_codes = [r["code"] for r in loc_rows if r["type"] == "warehouse"]
+        sc = Scenario(name="Bench", priority=10, active=True, default_location_id=loc_ids[-1], conditions={})
+        sort = [{"by": "distance", "order": "asc"}]
+        sc.rules = [
+            ScenarioRule(position=1, name="Nearest store", location_type="store", sort=sort, max_packages=1,
+                         locations=[], exclude=[], transfer_sources=[]),
+            ScenarioRule(position=2, name="Split", sort=sort, allow_split=True, max_packages=3,
+                         locations=[], exclude=[], transfer_sources=[]),
+            ScenarioRule(position=3, name="Store with transfer", location_type="store", sort=sort,
+                         transferable=True, transfer_sources=wh_codes, locations=[], exclude=[]),
+        ]
+        s.add(sc)
+        s.flush()
+        channel_id = s.scalar(Channel.__table__.select().with_only_columns(Channel.id))
+        placed = datetime(2026, 11, 20, 8, 0)
+        lines_total = 0
+        for start in range(0, orders, 1000):
+            order_rows = []
+            for n in range(start, min(orders, start + 1000)):
+                city, lat, lon, _ = rng.choices(CITIES, weights)[0]
+                order_rows.append({"number": f"B-{n:06d}", "channel_id": channel_id,
+                                   "placed_at": placed + timedelta(seconds=n), "received_at": placed,
+                                   "source_status": "approved", "status": "new", "delivery_type": "cargo",
+                                   "payment_type": "card", "customer_name": f"Customer {n}",
+                                   "ship_city": city, "ship_latitude": lat + rng.uniform(-0.1, 0.1),
+                                   "ship_longitude": lon + rng.uniform(-0.1, 0.1)})
+            ids = [r[0] for r in s.execute(insert(Order).returning(Order.id, sort_by_parameter_order=True),
+                                           order_rows)]
+            item_rows = []
+            for oid in ids:
+                for pid in rng.sample(product_ids, rng.randint(1, 4)):  # 1..4 lines: 2.5 on average
+                    item_rows.append({"order_id": oid, "product_id": pid, "quantity": rng.choice([1, 1, 1, 2]),
+                                      "cancelled_quantity": 0, "status": "open"})
+            s.execute(insert(OrderItem), item_rows)
+            lines_total += len(item_rows)
+        s.commit()
+    return {"stock_rows": stock_rows, "lines": lines_total}
+
+
+# --- phases (child processes) ----------------------------------------------------------------
+
+def phase_plan(url: str, chunk: int) -> dict:
+    app = _app(url)
+    with app.app_context():
+        from app.services.planning import plan_batch
+
+        timings: list[float] = []
+        stats: dict[str, float] = {}
+        started = time.perf_counter()
+        counts = plan_batch(chunk_size=chunk, timings=timings, stats=stats)
+        elapsed = time.perf_counter() - started
+    planned = sum(counts.values())
+    return {"orders": planned, "seconds": elapsed, "per_second": planned / elapsed if elapsed else 0,
+            "p95_ms": _p95(timings) * 1000, "counts": counts, "peak_rss_mb": _rss_mb(),
+            "steps": {k: round(v, 2) for k, v in stats.items()}}
+
+
+def phase_baseline(url: str, chunk: int) -> dict:
+    """Write copies of every row planning wrote, in the same number of transactions, with
+    multi-row INSERT/UPDATE statements; then remove the copies (not timed)."""
+    from sqlalchemy import MetaData, delete, select, text
+
+    from app.extensions import db
+    from app.models.base import utcnow
+    from app.services.planning.writer import bulk_insert, rows_from
+
+    app = _app(url)
+    with app.app_context():
+        meta = MetaData()
+        meta.reflect(bind=db.engine, only=TABLES + ("stock", "orders"))
+        rows = {}
+        for name in TABLES:
+            table = meta.tables[name]
+            rows[name] = [dict(r._mapping) for r in db.session.execute(select(table))]
+        stock_updates = [{"b_loc": r["location_id"], "b_pid": r["product_id"]} for r in rows["stock_ledger"]]
+        status = dict(db.session.execute(select(meta.tables["orders"].c.id, meta.tables["orders"].c.status)).all())
+        order_ids = sorted(status)
+        now = utcnow()
+        db.session.rollback()
+        chunks = max(1, -(-len(order_ids) // chunk))
+        first_new = {}
+        for name in TABLES:
+            first_new[name] = (db.session.scalar(text(f"SELECT max(id) FROM {name}")) or 0) + 10_000_000
+        db.session.rollback()
+        for name in TABLES:  # unique columns get a suffix; ids are fresh
+            for n, r in enumerate(rows[name]):
+                r["id"] = first_new[name] + n
+                if "number" in r:
+                    r["number"] = f"{r['number']}-copy"
+                if "event_id" in r:
+                    r["event_id"] = f"copy-{n}"
+        started = time.perf_counter()
+        for c in range(chunks):
+            db.session.connection(execution_options={"sqlite_immediate": True})
+            for name in TABLES:
+                part = _slice(rows[name], c, chunks)
+                if part:  # the planner's own bulk insert: COPY on PostgreSQL, executemany on SQLite
+                    bulk_insert(meta.tables[name], part)
+            part = _slice(stock_updates, c, chunks)
+            if part:  # the same multi-row UPDATE the planner uses, adding 0
+                rows_from("UPDATE stock SET reserved = stock.reserved + v.q, updated_at = :now FROM {rows} "
+                          "WHERE stock.location_id = v.l AND stock.product_id = v.p",
+                          (("l", "int"), ("p", "int"), ("q", "int")),
+                          sorted({(r["b_loc"], r["b_pid"], 0) for r in part}), {"now": now})
+            part = _slice(order_ids, c, chunks)
+            if part:
+                rows_from("UPDATE orders SET status = v.status, updated_at = :now FROM {rows} WHERE orders.id = v.id",
+                          (("id", "int"), ("status", "text")), [(i, status[i]) for i in part], {"now": now})
+            db.session.commit()
+        elapsed = time.perf_counter() - started
+        for name in reversed(TABLES):
+            db.session.execute(delete(meta.tables[name]).where(meta.tables[name].c.id >= first_new[name]))
+        db.session.commit()
+    return {"seconds": elapsed, "per_second": len(order_ids) / elapsed if elapsed else 0,
+            "rows": {k: len(v) for k, v in rows.items()}, "peak_rss_mb": _rss_mb()}
+
+
+def _slice(values: list, index: int, parts: int) -> list:
+    size = -(-len(values) // parts)
+    return values[index * size:(index + 1) * size]
+
+
+def _p95(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- driver ----------------------------------------------------------------------------------
+
+def _database(spec: str | None) -> tuple[str, callable]:
+    """A fresh database URL and a function that removes it."""
+    if not spec or spec == "sqlite":
+        directory = tempfile.mkdtemp(prefix="packline-bench-")
+        return f"sqlite:///{directory}/bench.db", lambda: shutil.rmtree(directory, ignore_errors=True)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(spec.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"packline_bench_{os.getpid()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _child(phase: str, url: str, chunk: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.planning", "--phase", phase, "--url", url,
+                          "--chunk", str(chunk)], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{phase} phase failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "sqlite"),
+                        help="sqlite (default) or a postgresql:// server URL (a scratch database is created)")
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--locations", type=int, default=200)
+    parser.add_argument("--skus", type=int, default=20_000)
+    parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--phase", choices=("plan", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        result = phase_plan(args.url, args.chunk) if args.phase == "plan" else phase_baseline(args.url, args.chunk)
+        print(json.dumps(result))
+        return 0
+
+    url, drop = _database(args.database)
+    kind = url.split(":", 1)[0].split("+")[0]
+    try:
+        started = time.perf_counter()
+        data = generate(url, args.orders, args.locations, args.skus)
+        print(f"[planning/{kind}] generated {args.orders} orders ({data['lines']} lines), {args.locations} "
+              f"locations, {args.skus} SKUs, {data['stock_rows']} stock rows in {time.perf_counter() - started:.1f}s")
+        plan = _child("plan", url, args.chunk)
+        base = _child("baseline", url, args.chunk)
+    finally:
+        drop()
+    target = "PASS" if plan["per_second"] >= 1000 and plan["peak_rss_mb"] <= 300 else "BELOW TARGET"
+    print(f"[planning/{kind}] batch planning: {plan['per_second']:.0f} orders/s "
+          f"({plan['orders']} orders in {plan['seconds']:.2f}s), p95 {plan['p95_ms']:.2f} ms/order, "
+          f"peak RSS {plan['peak_rss_mb']:.0f} MB  outcomes {plan['counts']}")
+    print(f"[planning/{kind}] where the time goes (s): {plan['steps']}")
+    print(f"[planning/{kind}] baseline (bulk SQL writing the same rows): {base['per_second']:.0f} orders/s "
+          f"({base['seconds']:.2f}s)  rows {base['rows']}")
+    print(f"[planning/{kind}] planning costs {plan['seconds'] / base['seconds']:.1f}x the baseline; "
+          f"target >= 1000 orders/s and <= 300 MB: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

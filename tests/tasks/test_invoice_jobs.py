@@ -1,0 +1,106 @@
+"""The optional invoice service, served on 127.0.0.1 by this module, called by a real RQ worker
+once the package's label is ready."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from rq import Queue
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Package, TransitionLog
+from app.queues import redis_connection
+from tests.tasks.test_carriers_jobs import build_shipment, enqueue_label, run_worker
+
+
+@dataclass
+class InvoiceService:
+    url: str = ""
+    status: int = 200
+    answer: dict | bytes = field(default_factory=lambda: {"number": "INV-2026-0001", "date": "2026-11-23",
+                                                          "url": "https://invoices.example.invalid/INV-2026-0001"})
+    received: list[dict] = field(default_factory=list)
+
+
+@pytest.fixture
+def invoice_service(app, monkeypatch) -> Iterator[InvoiceService]:
+    service = InvoiceService()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            service.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = service.answer if isinstance(service.answer, bytes) else json.dumps(service.answer).encode()
+            self.send_response(service.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    service.url = f"http://127.0.0.1:{server.server_port}/invoices"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setitem(app.config, "INVOICE_SERVICE_URL", service.url)
+    monkeypatch.setitem(app.config, "CARRIER_RETRY_INTERVALS", [0, 0])
+    yield service
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_invoice_service_is_asked_after_the_label_and_its_invoice_is_stored(app, invoice_service):
+    shipment = build_shipment()
+    shipment_id, package_id = shipment.id, shipment.package_id
+    enqueue_label(shipment_id)
+    run_worker()  # the label job enqueues the invoice job, which the same burst runs
+
+    (request,) = invoice_service.received
+    package = db.session.get(Package, package_id)
+    assert request["package"] == {"id": package_id, "number": package.number, "location": package.location.code}
+    assert request["customer"]["name"] == "Ayşe Yılmaz"
+    assert request["items"][0]["quantity"] == 2 and request["items"][0]["unit_price"] == "199.90"
+    invoice = package.invoice
+    assert (invoice.number, invoice.date) == ("INV-2026-0001", date(2026, 11, 23))
+    assert invoice.url == "https://invoices.example.invalid/INV-2026-0001"
+    logged = db.session.scalars(select(TransitionLog).where(TransitionLog.command == "update_invoice")).one()
+    assert logged.actor == "system:invoice"
+
+
+def test_a_failing_invoice_service_is_retried_then_fails_the_job_with_its_reason(app, invoice_service):
+    invoice_service.status, invoice_service.answer = 503, {"message": "invoicing is closed for the night"}
+    shipment = build_shipment()
+    shipment_id, package_id = shipment.id, shipment.package_id
+    enqueue_label(shipment_id)
+    run_worker()
+
+    assert len(invoice_service.received) == 3
+    job = Queue("carriers", connection=redis_connection()).fetch_job(f"invoice-{package_id}")
+    assert job.get_status() == "failed"
+    assert "invoice service answered 503: invoicing is closed for the night" in job.latest_result().exc_string
+    package = db.session.get(Package, package_id)
+    assert package.state == "packed" and package.invoice is None
+
+
+def test_an_invoice_answer_without_a_number_is_not_stored(app, invoice_service):
+    invoice_service.answer = {"date": "2026-11-23"}
+    shipment = build_shipment()
+    shipment_id, package_id = shipment.id, shipment.package_id
+    enqueue_label(shipment_id)
+    run_worker()
+
+    assert len(invoice_service.received) == 1  # a bad answer is not worth retrying
+    job = Queue("carriers", connection=redis_connection()).fetch_job(f"invoice-{package_id}")
+    assert job.get_status() == "failed"
+    assert "invoice service answer not stored" in job.latest_result().exc_string
+    assert db.session.get(Package, package_id).invoice is None

@@ -1,0 +1,84 @@
+"""Settings edited as JSON validated per key; stock adjustments with a ledger reason."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Setting, StockLedger
+from tests import factories
+from tests.services.builders import row_counts, stock_of
+from tests.views.test_auth import login
+
+
+@pytest.fixture
+def admin(app, client):
+    factories.user("root", "admin")
+    db.session.commit()
+    login(client, "root")
+    return client
+
+
+def test_settings_list_shows_every_known_key_with_its_value(admin):
+    html = admin.get("/admin/settings/").get_data(as_text=True)
+    for key in ("ORDER_FILTERING", "REPLAN_INTERVAL_MINUTES", "REQUIRE_SCAN_TO_PACK", "IS_OTP_ENABLED"):
+        assert key in html
+
+
+def test_a_setting_is_saved_as_json(admin):
+    response = admin.post("/admin/settings/REPLAN_INTERVAL_MINUTES", data={"value": "15"})
+    assert response.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Setting, "REPLAN_INTERVAL_MINUTES").value == 15
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("REPLAN_INTERVAL_MINUTES", "0", "Must be a whole number above 0."),
+    ("REQUIRE_SCAN_TO_PACK", '"yes"', "Must be true or false."),
+    ("ORDER_FILTERING", '{"accepted_statuses": "approved"}', "accepted_statuses must be a list"),
+    ("ORDER_FILTERING", "{not json", "Not valid JSON"),
+])
+def test_invalid_setting_values_are_refused_next_to_the_field(admin, key, value, message):
+    response = admin.post(f"/admin/settings/{key}", data={"value": value}, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Setting, key) is None
+
+
+def test_unknown_setting_is_404(admin):
+    assert admin.get("/admin/settings/NOPE").status_code == 404
+
+
+def test_stock_adjustment_sets_on_hand_and_writes_the_reason_to_the_ledger(admin):
+    loc = factories.location("IST-01")
+    factories.product("MUG-1")
+    db.session.commit()
+    response = admin.post("/admin/stock/adjust", data={"location": "IST-01", "sku": "MUG-1", "quantity": "12",
+                                                      "reason": "count", "note": "Yearly count"})
+    assert response.status_code == 303
+    db.session.rollback()
+    assert stock_of(loc, "MUG-1") == (12, 0)
+    entry = db.session.scalar(select(StockLedger).order_by(StockLedger.id.desc()))
+    assert (entry.on_hand_delta, entry.reason, entry.note, entry.actor) == (12, "count", "Yearly count", "user:root")
+    page = admin.get("/admin/stock/?location=IST-01").get_data(as_text=True)
+    assert "MUG-1" in page and "Yearly count" in page
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"location": "IST-01", "sku": "NOPE", "quantity": "3", "reason": "count"}, "Unknown SKU"),
+    ({"location": "IST-01", "sku": "MUG-1", "quantity": "-1", "reason": "count"}, "Number must be at least 0"),
+    ({"location": "IST-01", "sku": "MUG-1", "quantity": "", "reason": "count"}, "Enter the counted units."),
+    ({"location": "IST-01", "sku": "MUG-1", "quantity": "1", "reason": "count"}, "reserved"),
+])
+def test_stock_adjustment_errors_are_shown_in_place_and_nothing_is_written(admin, data, message):
+    loc = factories.location("IST-01")
+    mug = factories.product("MUG-1")
+    factories.stock(loc, mug, on_hand=5, reserved=3)
+    db.session.commit()
+    db.session.rollback()
+    before = row_counts()
+    response = admin.post("/admin/stock/adjust", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert row_counts() == before and stock_of(loc, "MUG-1") == (5, 3)
