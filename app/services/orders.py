@@ -95,7 +95,11 @@ def create_order(data: dict, actor: Actor) -> tuple[Order, bool]:
         existing = db.session.scalar(select(Order).where(Order.channel_id == channel.id,
                                                          Order.number == payload.number))
         if existing is not None:
+            released = _update_source_status(existing, payload.status, actor)
             db.session.commit()
+            if released:
+                safe_enqueue("planning", "app.tasks.planning.plan_order", existing.id,
+                             job_id=f"plan-order-{existing.id}")
             return existing, False
         order = _new_order(payload, channel)
         events.log_transition("order", order.id, None, order.status, "create", {}, actor.label)
@@ -114,6 +118,18 @@ def create_order(data: dict, actor: Actor) -> tuple[Order, bool]:
         raise
     safe_enqueue("planning", "app.tasks.planning.plan_order", order.id, job_id=f"plan-order-{order.id}")
     return order, True
+
+
+def _update_source_status(order: Order, status: str | None, actor: Actor) -> bool:
+    """A channel re-sent the order with a new source status (e.g. payment approved). Returns
+    True when an on-hold order should now be planned (ORDER_FILTERING accepts the new status)."""
+    if status is None or status == order.source_status:
+        return False
+    old = order.source_status
+    order.source_status = status
+    events.log_transition("order", order.id, order.status, order.status, "update_source_status",
+                          {"from": old, "to": status}, actor.label)
+    return order.status == "on_hold"
 
 
 def _new_order(payload: OrderIn, channel: Channel) -> Order:

@@ -212,6 +212,10 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
             allowed = allowed_transfer_commands(transfer, manager=actor.is_manager)
             if transition.managers_only and not actor.is_manager:
                 raise Forbidden("Only supervisors and admins may do this.")
+            side_id = {"source": transfer.source_id, "destination": transfer.destination_id}.get(transition.side or "")
+            if side_id is not None and not actor.is_manager and not actor.can_see(side_id):
+                who = "sending" if transition.side == "source" else "receiving"
+                raise Forbidden(f"Only the {who} store can do this.")
             if expected_version is not None and expected_version != transfer.version:
                 raise Conflict("The transfer was changed by someone else; reload and try again.", code="stale",
                                details={"state": transfer.state, "allowed_commands": allowed,

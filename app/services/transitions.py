@@ -27,6 +27,7 @@ class Transition:
     label: str = ""
     destructive: bool = False
     params: tuple[str, ...] = field(default=())
+    side: str | None = None  # transfers: "source" or "destination" — which store's staff may run it
 
 
 _BEFORE_SHIPPED = tuple(
@@ -42,14 +43,14 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
     Transition("report_missing", ("waiting", "preparing"), None, label="Report missing items",
                params=("items", "whole_package")),
     Transition("complete_packing", ("preparing", "waiting"), "waiting_cargo_label",
-               guards=("scan_complete_or_not_required", "carrier_ships"), label="Complete packing",
+               guards=("scan_complete_or_not_required", "carrier_ships", "cargo_delivery"), label="Complete packing",
                params=("boxes", "weight_kg")),
     Transition("complete_packing_without_shipment", ("waiting", "preparing"), "packed",
                label="Complete packing without shipment"),
     Transition("complete_packing_channel", ("waiting", "preparing"), "packed",
                guards=("channel_prints_label",), label="Complete packing (channel label)",
                params=("tracking_number", "label_url")),
-    Transition("create_shipment", ("packed",), "waiting_cargo_label", guards=("no_shipment",),
+    Transition("create_shipment", ("packed",), "waiting_cargo_label", guards=("no_shipment", "cargo_delivery"),
                label="Create shipment", params=("cargo_company",)),
     Transition("refresh_label", ("waiting_cargo_label", "packed", "shipped"), None, guards=("has_shipment",),
                label="Refresh label"),
@@ -87,11 +88,13 @@ DELIVERY_STATUS_TARGETS = ("attempted_delivery", "delivery_failed", "delivered")
 
 TRANSFER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
     Transition("ready_for_dispatch", ("waiting",), "ready_for_dispatch", label="Ready for dispatch",
-               params=("cargo_company", "tracking_number")),
-    Transition("dispatch", ("waiting", "ready_for_dispatch"), "in_transit", label="Dispatch"),
-    Transition("receive", ("in_transit",), "received", label="Receive"),
-    Transition("report_missing", ("waiting",), None, label="Report missing items", params=("items",)),
-    Transition("out_of_stock", ("waiting",), "out_of_stock", label="Out of stock", destructive=True),
+               params=("cargo_company", "tracking_number"), side="source"),
+    Transition("dispatch", ("waiting", "ready_for_dispatch"), "in_transit", label="Dispatch", side="source"),
+    Transition("receive", ("in_transit",), "received", label="Receive", side="destination"),
+    Transition("report_missing", ("waiting",), None, label="Report missing items", params=("items",),
+               side="source"),
+    Transition("out_of_stock", ("waiting",), "out_of_stock", label="Out of stock", destructive=True,
+               side="source"),
     Transition("cancel", ("waiting", "ready_for_dispatch"), "cancelled", managers_only=True, label="Cancel",
                destructive=True, params=("reason",)),
 )}

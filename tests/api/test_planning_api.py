@@ -195,3 +195,20 @@ def test_scenario_is_replaced_patched_and_deleted(app, client):
     assert client.get(f"/api/v1/scenarios/{sid}", headers=headers).status_code == 404
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ScenarioRule)) == 0
+
+
+def test_a_second_scenario_with_the_same_name_is_409_and_writes_nothing(app, client):
+    headers = _admin()
+    site("WH-01", 40.81, 29.30, type="warehouse")
+    db.session.commit()
+    assert client.post("/api/v1/scenarios", json=_body(), headers=headers).status_code == 201
+    other = client.post("/api/v1/scenarios", json=_body(name="Marketplace"), headers=headers).get_json()
+
+    duplicate = client.post("/api/v1/scenarios", json=_body(), headers=headers)
+    renamed = client.patch(f"/api/v1/scenarios/{other['id']}", json={"name": "Web"}, headers=headers)
+
+    assert duplicate.status_code == 409 and duplicate.get_json()["error"]["details"] == {"name": "Choose another name."}
+    assert renamed.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Scenario.id))) == 2
+    assert db.session.scalar(select(func.count(ScenarioRule.id))) == 2

@@ -13,6 +13,7 @@ from app.models import Invoice, OutboxEvent, Package, Reservation
 from app.queues import redis_connection
 from app.services.errors import Conflict, ValidationFailed
 from app.services.packages import run_package_command
+from app.services.transitions import allowed_package_commands
 from app.services.representations import package_dict
 from app.services.settings import put_setting
 from tests import factories
@@ -304,3 +305,15 @@ def test_update_invoice_with_bad_input_is_422_and_changes_nothing(app, params, f
         run_package_command(package.id, "update_invoice", params, staff(package.location))
     assert field in exc.value.details
     assert row_counts() == before
+
+
+def test_click_and_collect_packages_are_packed_without_a_carrier_shipment(app):
+    package = make_package("preparing", delivery_type="click_and_collect")
+    actor = staff(package.location)
+    with pytest.raises(Conflict) as exc:
+        run_package_command(package.id, "complete_packing", {}, actor)
+    assert "complete_packing_without_shipment" in exc.value.details["allowed_commands"]
+    packed = run_package_command(package.id, "complete_packing_without_shipment", {}, actor)
+    assert packed.state == "packed" and packed.shipment is None
+    assert "create_shipment" not in allowed_package_commands(packed)
+    assert "ready_for_pickup" in allowed_package_commands(packed)

@@ -99,7 +99,18 @@ def test_staff_of_source_or_destination_may_act_others_get_404(app):
     assert row_counts() == before
     assert run_transfer_command(transfer.id, "ready_for_dispatch", {}, staff(transfer.source)).state == \
         "ready_for_dispatch"
-    assert run_transfer_command(transfer.id, "dispatch", {}, staff(transfer.destination)).state == "in_transit"
+    assert run_transfer_command(transfer.id, "dispatch", {}, staff(transfer.source)).state == "in_transit"
+
+
+def test_only_the_sending_store_dispatches_and_only_the_receiving_store_receives(app):
+    transfer = make_transfer()
+    db.session.commit()
+    with pytest.raises(Forbidden, match="sending store"):
+        run_transfer_command(transfer.id, "dispatch", {}, staff(transfer.destination))
+    assert run_transfer_command(transfer.id, "dispatch", {}, staff(transfer.source)).state == "in_transit"
+    with pytest.raises(Forbidden, match="receiving store"):
+        run_transfer_command(transfer.id, "receive", {}, staff(transfer.source))
+    assert run_transfer_command(transfer.id, "receive", {}, staff(transfer.destination)).state == "received"
 
 
 def test_unknown_transfer_or_command_is_404(app):

@@ -86,6 +86,16 @@ def _get(scenario_id: int, lock: bool = False) -> Scenario:
     return scenario
 
 
+def _check_name_free(name: str, scenario_id: int | None = None) -> None:
+    """Checked before any flush: a duplicate name must be a 409, never an IntegrityError mid-write."""
+    query = select(Scenario.id).where(Scenario.name == name)
+    if scenario_id is not None:
+        query = query.where(Scenario.id != scenario_id)
+    if db.session.scalar(query) is not None:
+        db.session.rollback()
+        raise Conflict("A scenario with this name already exists.", {"name": "Choose another name."})
+
+
 def _commit_unique() -> None:
     try:
         db.session.commit()
@@ -113,6 +123,7 @@ def create_scenario(data: Any, actor: Actor) -> Scenario:
         errors["default_location"] = f"No location with code {body.default_location!r}."
     if errors:
         raise ValidationFailed("The scenario cannot work.", errors)
+    _check_name_free(body.name)
     scenario = Scenario(name=body.name, priority=body.priority, active=body.active,
                         default_location_id=known[body.default_location],
                         conditions=body.conditions.model_dump())
@@ -135,6 +146,8 @@ def update_scenario(scenario_id: int, data: Any, actor: Actor, replace: bool = F
         errors["default_location"] = f"No location with code {body.default_location!r}."
     if errors:
         raise ValidationFailed("The scenario cannot work.", errors)
+    if body.name is not None:
+        _check_name_free(body.name, scenario.id)
     for field in ("name", "priority", "active"):
         if getattr(body, field) is not None:
             setattr(scenario, field, getattr(body, field))

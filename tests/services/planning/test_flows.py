@@ -213,3 +213,33 @@ def test_trace_reads_as_why_this_location(app):
     assert "NEAR (" in text and "cannot supply everything: JEANS short by 1" in text
     assert "FAR (" in text and "chosen: has every item" in text
     assert "Package at FAR (waiting): SHIRT ×1, JEANS ×1." in text
+
+
+def test_an_on_hold_order_resent_by_the_channel_with_an_accepted_status_is_planned(app):
+    from app.services.actors import Actor
+    from app.services.orders import create_order
+
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 5)
+    factories.channel("web")
+    scenario(default, [{}])
+    put_setting("ORDER_FILTERING", {"accepted_statuses": ["approved"]})
+    body = {"number": "WEB-9", "channel": "web", "placed_at": "2026-11-20T10:00:00Z", "status": "awaiting_payment",
+            "delivery_type": "cargo", "customer": {"name": "Ayse"},
+            "shipping_address": {"line": "Moda Cd. 1", "city": "Istanbul", "latitude": 40.98, "longitude": 29.02},
+            "items": [{"sku": "SHIRT", "quantity": 1, "price": "10.00"}]}
+    channel_actor = Actor.system("tests")
+    created, is_new = create_order(body, channel_actor)
+    _run_planning_worker()
+    db.session.expire_all()
+    assert is_new and db.session.get(Order, created.id).status == "on_hold"
+
+    again, is_new = create_order({**body, "status": "approved"}, channel_actor)
+    _run_planning_worker()
+    db.session.expire_all()
+    assert not is_new and again.id == created.id
+    assert db.session.get(Order, created.id).source_status == "approved"
+    assert db.session.get(Order, created.id).status == "planned"
+    assert placement(created.id) == {"KDK": {"SHIRT": 1}}
