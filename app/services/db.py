@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from app.extensions import db
+
+T = TypeVar("T")
 
 
 def begin_write() -> None:
@@ -16,3 +21,32 @@ def begin_write() -> None:
     if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+RACE_ATTEMPTS = 5  # a write that re-plans retries a lost reservation race this many times
+
+
+def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS) -> T:
+    """Run `work` in a fresh write transaction and commit once.
+
+    A lost reservation race (another transaction took the stock first) rolls back and runs
+    `work` again with fresh rows; after `attempts` tries it becomes a 409 the caller can retry.
+    Any other error rolls back and propagates.
+    """
+    from app.services.errors import Conflict
+    from app.services.stock import InsufficientStock
+
+    for attempt in range(1, attempts + 1):
+        begin_write()
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except InsufficientStock:
+            db.session.rollback()
+            if attempt == attempts:
+                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")

@@ -14,7 +14,7 @@ from app.schemas import parse
 from app.schemas.orders import OrderCancelIn, OrderIn
 from app.services import events, stock
 from app.services.actors import Actor
-from app.services.db import begin_write
+from app.services.db import begin_write, write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.package_commands.common import (
     PACKED_STATES,
@@ -27,7 +27,6 @@ from app.services.package_commands.common import (
 )
 from app.services.representations import order_dict
 
-MAX_ATTEMPTS = 5
 IN_PROGRESS_STATES = ("preparing", "waiting_cargo_label", "packed", "ready_for_pickup")
 # When some units of an item are cancelled they are taken from the least advanced work first.
 CANCEL_ORDER = ("out_of_stock", "waiting_for_transfer", "blocked", "waiting", "preparing",
@@ -198,30 +197,19 @@ def cancel_order(order_id: int, data: dict, actor: Actor) -> Order:
     shrink, packages left empty are cancelled (reservations released, transfers cancelled), and
     units already shipped cannot be cancelled (409). Supervisors and admins only."""
     payload = parse(OrderCancelIn, data, "The cancellation is not valid.")
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        begin_write()
-        try:
-            order = _lock_order(order_id, actor)
-            if not actor.is_manager:
-                raise Forbidden("Only supervisors and admins may cancel orders.")
-            if payload.items is None and order.status == "cancelled":
-                db.session.commit()
-                return order  # a repeated whole-order cancel changes nothing
-            _cancel_units(order, _requested_units(order, payload), actor.label)
-            if payload.reason:
-                order.cancel_reason = payload.reason
-            refresh_order_status(order, actor.label, command="cancel")
-            db.session.commit()
-            return order
-        except stock.InsufficientStock:
-            # Re-planning the rest of a shrunk package lost a reservation race: start again.
-            db.session.rollback()
-            if attempt == MAX_ATTEMPTS:
-                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
-        except BaseException:
-            db.session.rollback()
-            raise
-    raise AssertionError("unreachable")
+    def work() -> Order:
+        order = _lock_order(order_id, actor)
+        if not actor.is_manager:
+            raise Forbidden("Only supervisors and admins may cancel orders.")
+        if payload.items is None and order.status == "cancelled":
+            return order  # a repeated whole-order cancel changes nothing
+        _cancel_units(order, _requested_units(order, payload), actor.label)
+        if payload.reason:
+            order.cancel_reason = payload.reason
+        refresh_order_status(order, actor.label, command="cancel")
+        return order
+
+    return write_with_race_retry(work)
 
 
 def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderItem, int]]:

@@ -17,9 +17,8 @@ from app.extensions import db
 from app.models import Package
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
-from app.services import stock
 from app.services.actors import Actor
-from app.services.db import begin_write
+from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.package_commands import picking, shipping
 from app.services.package_commands.common import Ctx, lock_order_of
@@ -55,7 +54,6 @@ HANDLERS: dict[str, Callable[[Ctx], None]] = {
     "manual_plan": picking.manual_plan,
     "cancel": picking.cancel,
 }
-MAX_ATTEMPTS = 5  # a command that re-plans retries a lost reservation race this many times
 
 assert set(HANDLERS) == set(PACKAGE_TRANSITIONS) == set(PACKAGE_COMMAND_PARAMS)
 
@@ -105,28 +103,19 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
     if transition is None:
         raise NotFound(f"Unknown package command {command!r}.", code="unknown_command",
                        details={"commands": list(PACKAGE_TRANSITIONS)})
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        begin_write()
-        try:
-            package = lock_package(package_id, actor)
-            check_package_command(package, transition, actor, expected_version)
-            validated = parse(PACKAGE_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
-            ctx = Ctx(package=package, actor=actor, command=command, params=validated)
-            HANDLERS[command](ctx)
-            package.version += 1
-            from app.services.orders import refresh_order_status
+    def work() -> tuple[Package, Ctx]:
+        package = lock_package(package_id, actor)
+        check_package_command(package, transition, actor, expected_version)
+        validated = parse(PACKAGE_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
+        ctx = Ctx(package=package, actor=actor, command=command, params=validated)
+        HANDLERS[command](ctx)
+        package.version += 1
+        from app.services.orders import refresh_order_status
 
-            refresh_order_status(package.order, actor.label)
-            db.session.commit()
-            break
-        except stock.InsufficientStock:
-            # Re-planning lost a reservation race to another transaction: run the command again.
-            db.session.rollback()
-            if attempt == MAX_ATTEMPTS:
-                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
-        except BaseException:
-            db.session.rollback()
-            raise
+        refresh_order_status(package.order, actor.label)
+        return package, ctx
+
+    package, ctx = write_with_race_retry(work)
     for follow_up in ctx.after_commit:
         follow_up()
     return package

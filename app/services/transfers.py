@@ -20,7 +20,7 @@ from app.schemas import parse
 from app.schemas.commands import TRANSFER_COMMAND_PARAMS
 from app.services import stock
 from app.services.actors import Actor
-from app.services.db import begin_write
+from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.package_commands.common import (
     Ctx,
@@ -36,7 +36,6 @@ from app.services.package_commands.common import (
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
 
 FINISHED_TRANSFER_STATES = ("received", "cancelled", "out_of_stock")
-MAX_ATTEMPTS = 5
 
 
 class TransferCtx(Ctx):
@@ -205,41 +204,31 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
     if transition is None:
         raise NotFound(f"Unknown transfer command {command!r}.", code="unknown_command",
                        details={"commands": list(TRANSFER_TRANSITIONS)})
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        begin_write()
-        try:
-            transfer = _lock_transfer(transfer_id, actor)
-            allowed = allowed_transfer_commands(transfer, manager=actor.is_manager)
-            if transition.managers_only and not actor.is_manager:
-                raise Forbidden("Only supervisors and admins may do this.")
-            side_id = {"source": transfer.source_id, "destination": transfer.destination_id}.get(transition.side or "")
-            if side_id is not None and not actor.is_manager and not actor.can_see(side_id):
-                who = "sending" if transition.side == "source" else "receiving"
-                raise Forbidden(f"Only the {who} store can do this.")
-            if expected_version is not None and expected_version != transfer.version:
-                raise Conflict("The transfer was changed by someone else; reload and try again.", code="stale",
-                               details={"state": transfer.state, "allowed_commands": allowed,
-                                        "version": transfer.version})
-            if transfer.state not in transition.sources:
-                raise Conflict(f"A transfer in state {transfer.state!r} cannot {command!r}.",
-                               code="command_not_allowed", details={"state": transfer.state, "allowed_commands": allowed})
-            validated = parse(TRANSFER_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
-            ctx = TransferCtx(package=transfer.package, actor=actor, command=command, params=validated)
-            ctx.transfer = transfer
-            HANDLERS[command](ctx)
-            release_package_if_ready(transfer.package, actor.label, command)
-            transfer.version += 1
-            from app.services.orders import refresh_order_status
+    def work() -> Transfer:
+        transfer = _lock_transfer(transfer_id, actor)
+        allowed = allowed_transfer_commands(transfer, manager=actor.is_manager)
+        if transition.managers_only and not actor.is_manager:
+            raise Forbidden("Only supervisors and admins may do this.")
+        side_id = {"source": transfer.source_id, "destination": transfer.destination_id}.get(transition.side or "")
+        if side_id is not None and not actor.is_manager and not actor.can_see(side_id):
+            who = "sending" if transition.side == "source" else "receiving"
+            raise Forbidden(f"Only the {who} store can do this.")
+        if expected_version is not None and expected_version != transfer.version:
+            raise Conflict("The transfer was changed by someone else; reload and try again.", code="stale",
+                           details={"state": transfer.state, "allowed_commands": allowed,
+                                    "version": transfer.version})
+        if transfer.state not in transition.sources:
+            raise Conflict(f"A transfer in state {transfer.state!r} cannot {command!r}.",
+                           code="command_not_allowed", details={"state": transfer.state, "allowed_commands": allowed})
+        validated = parse(TRANSFER_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
+        ctx = TransferCtx(package=transfer.package, actor=actor, command=command, params=validated)
+        ctx.transfer = transfer
+        HANDLERS[command](ctx)
+        release_package_if_ready(transfer.package, actor.label, command)
+        transfer.version += 1
+        from app.services.orders import refresh_order_status
 
-            refresh_order_status(transfer.package.order, actor.label)
-            db.session.commit()
-            break
-        except stock.InsufficientStock:
-            # Re-planning lost a reservation race to another transaction: run the command again.
-            db.session.rollback()
-            if attempt == MAX_ATTEMPTS:
-                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
-        except BaseException:
-            db.session.rollback()
-            raise
-    return transfer
+        refresh_order_status(transfer.package.order, actor.label)
+        return transfer
+
+    return write_with_race_retry(work)
