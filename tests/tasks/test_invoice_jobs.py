@@ -104,3 +104,18 @@ def test_an_invoice_answer_without_a_number_is_not_stored(app, invoice_service):
     assert job.get_status() == "failed"
     assert "invoice service answer not stored" in job.latest_result().exc_string
     assert db.session.get(Package, package_id).invoice is None
+
+
+def test_packing_without_a_carrier_also_asks_the_invoice_service(app, invoice_service):
+    from app.services.packages import run_package_command
+    from tests.services.builders import make_package, staff
+
+    package = make_package("preparing")
+    package_id = package.id
+    run_package_command(package_id, "complete_packing_without_shipment", {}, staff(package.location))
+    db.session.rollback()  # the job must see what the command committed
+    run_worker()
+
+    assert len(invoice_service.received) == 1
+    db.session.expire_all()
+    assert db.session.get(Package, package_id).invoice.number == "INV-2026-0001"

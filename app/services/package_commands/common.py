@@ -208,3 +208,16 @@ def label_job(shipment: Shipment) -> Callable[[], None]:
     shipment_id, version = shipment.id, shipment.version
     return lambda: safe_enqueue("carriers", "app.tasks.carriers.request_label", shipment_id,
                                 job_id=f"label-{shipment_id}-{version}")
+
+
+def invoice_job(package: Package) -> Callable[[], None]:
+    """After packing without a carrier label job, ask the invoice service (when one is configured)."""
+    package_id = package.id
+
+    def follow_up() -> None:
+        from flask import current_app
+
+        if current_app.config.get("INVOICE_SERVICE_URL"):
+            safe_enqueue("carriers", "app.tasks.carriers.fetch_invoice", package_id, job_id=f"invoice-{package_id}")
+
+    return follow_up

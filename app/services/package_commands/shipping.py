@@ -16,6 +16,7 @@ from app.services.package_commands.common import (
     Ctx,
     cargo_company_by_code,
     holding_items,
+    invoice_job,
     label_job,
     log_same_state,
     move_package,
@@ -81,6 +82,7 @@ def complete_packing(ctx: Ctx) -> None:
 def complete_packing_without_shipment(ctx: Ctx) -> None:
     _consume(ctx)
     move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(invoice_job(ctx.package))
 
 
 def complete_packing_channel(ctx: Ctx) -> None:
@@ -90,6 +92,7 @@ def complete_packing_channel(ctx: Ctx) -> None:
                               tracking_number=ctx.params.tracking_number, label_url=ctx.params.label_url)
     events.emit("shipment.label_ready", "shipment", shipment.id, shipment_data(shipment))
     move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+    ctx.after_commit.append(invoice_job(ctx.package))
 
 
 def create_shipment(ctx: Ctx) -> None:
