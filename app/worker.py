@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
+from sqlalchemy.orm import configure_mappers
 
 from app.queues import QUEUE_NAMES, redis_connection
 from app.tasks import set_app
@@ -79,11 +80,15 @@ def run_worker(queues: list[str] | None = None, burst: bool = False) -> None:
     set_app(app)
     _import_task_modules()
     conn = redis_connection(app.config["REDIS_URL"])
+    # Jobs run in this process (no fork per job): the scheduler thread uses the database and
+    # Redis, and forking while another thread holds one of their locks (SQLAlchemy's mapper
+    # configuration mutex, a pool lock) leaves the child waiting forever on a lock nobody owns.
+    configure_mappers()
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_scheduler_loop, args=(app, stop), daemon=True).start()
     names = queues or list(QUEUE_NAMES)
-    worker = Worker([Queue(n, connection=conn) for n in names], connection=conn)
+    worker = SimpleWorker([Queue(n, connection=conn) for n in names], connection=conn)
     try:
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:

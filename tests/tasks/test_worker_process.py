@@ -1,0 +1,47 @@
+"""The real `flask worker` process: RQ worker plus the periodic scheduler, as `make run` starts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rq import Queue
+
+from app.queues import redis_connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
+               PACKLINE_INSTANCE_DIR=app.instance_path)
+    flask = Path(sys.executable).with_name("flask")
+    queue = Queue("default", connection=redis_connection())
+    queued = queue.enqueue("app.tasks.housekeeping.housekeeping", job_id="queued-housekeeping")
+    proc = subprocess.Popen([str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        slot = int(time.time() // 3600)
+        deadline = time.time() + 60
+        periodic = None
+        while time.time() < deadline:
+            periodic = queue.fetch_job(f"periodic-housekeeping-{slot}") or queue.fetch_job(
+                f"periodic-housekeeping-{slot + 1}")
+            if periodic and periodic.get_status(refresh=True) == "finished" and \
+                    queued.get_status(refresh=True) == "finished":
+                break
+            time.sleep(0.2)
+        assert periodic is not None and periodic.get_status() == "finished"
+        assert queued.get_status() == "finished"
+        assert queued.return_value() == {"idempotency_records": 0, "login_failures": 0}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("the worker did not stop on SIGTERM") from None
