@@ -79,7 +79,9 @@ def run_worker(queues: list[str] | None = None, burst: bool = False) -> None:
     app = current_app._get_current_object()
     set_app(app)
     _import_task_modules()
-    conn = redis_connection(app.config["REDIS_URL"])
+    # The worker blocks on Redis for minutes waiting for work, so its connection must not have
+    # the short socket timeout the web tier uses (RQ would take the timeout for a lost Redis and quit).
+    conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30)
     # Jobs run in this process (no fork per job): the scheduler thread uses the database and
     # Redis, and forking while another thread holds one of their locks (SQLAlchemy's mapper
     # configuration mutex, a pool lock) leaves the child waiting forever on a lock nobody owns.

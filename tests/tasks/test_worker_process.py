@@ -22,7 +22,8 @@ def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
     flask = Path(sys.executable).with_name("flask")
     queue = Queue("default", connection=redis_connection())
     queued = queue.enqueue("app.tasks.housekeeping.housekeeping", job_id="queued-housekeeping")
-    proc = subprocess.Popen([str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+    # Only the default queue, so the frequent periodic sweeps (other queues) cannot end the idle wait.
+    proc = subprocess.Popen([str(flask), "--app", "wsgi", "worker", "default"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         slot = int(time.time() // 3600)
@@ -38,6 +39,14 @@ def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
         assert periodic is not None and periodic.get_status() == "finished"
         assert queued.get_status() == "finished"
         assert queued.return_value() == {"idempotency_records": 0, "login_failures": 0}
+        # Idle for longer than the web tier's 10 s Redis socket timeout: the worker must still be there.
+        time.sleep(12)
+        assert proc.poll() is None, "the worker quit while idle"
+        later = queue.enqueue("app.tasks.housekeeping.housekeeping", job_id="later-housekeeping")
+        deadline = time.time() + 20
+        while later.get_status(refresh=True) != "finished" and time.time() < deadline:
+            time.sleep(0.2)
+        assert later.get_status() == "finished"
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
