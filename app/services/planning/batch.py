@@ -108,9 +108,9 @@ class _Item:
     __slots__ = ("id", "product_id", "quantity", "cancelled_quantity", "price", "status", "sku", "name", "barcodes")
 
     def __init__(self, row, barcodes: dict[int, list[str]]):
-        for name in ("id", "product_id", "quantity", "cancelled_quantity", "price", "status", "sku", "name"):
-            setattr(self, name, getattr(row, name))
-        self.barcodes = barcodes.get(row.product_id, [])
+        (self.id, _order_id, self.product_id, self.quantity, self.cancelled_quantity, self.price, self.status,
+         self.sku, self.name) = row
+        self.barcodes = barcodes.get(self.product_id, [])
 
 
 class _Order:

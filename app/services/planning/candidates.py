@@ -4,6 +4,7 @@ the multi-key sort (SPEC §6.2). Pure functions on a `Network` snapshot."""
 from __future__ import annotations
 
 import math
+from math import asin, sin, sqrt
 
 from app.services.planning.geo import EARTH_RADIUS_KM, normalise
 from app.services.planning.model import INF, Demand, Network, OrderView, RuleView, Site
@@ -44,6 +45,8 @@ def dynamic_drop(network: Network, rule: RuleView, site: Site, order: OrderView,
 
 
 _NONE: dict[int, int] = {}
+_TWO_R = 2 * EARTH_RADIUS_KM
+_UNKNOWN = "unknown location"
 
 
 def supply_of(network: Network, site_id: int, demands: list[Demand]) -> list[int]:
@@ -109,9 +112,12 @@ def effective_sort(rule: RuleView) -> list[tuple[str, str]]:
 class Candidate:
     __slots__ = ("site", "supply", "values", "order", "verdict", "sort")
 
-    def __init__(self, site: Site, supply: list[int], values: list[float], sort: list[tuple[str, str]]):
+    def __init__(self, site: Site, supply: list[int], values: list[float], sort: list[tuple[str, str]],
+                 order: tuple | None = None):
         self.site, self.supply, self.values, self.sort, self.verdict = site, supply, values, sort, ""
-        if len(values) == 1:  # the common case, without the generator
+        if order is not None:
+            self.order = order
+        elif len(values) == 1:  # the common case, without the generator
             self.order = (-values[0] if sort[0][1] == "desc" else values[0], site.id)
         else:
             self.order = tuple(-v if o == "desc" else v for v, (_, o) in zip(values, sort, strict=True)) + (site.id,)
@@ -121,6 +127,16 @@ class Candidate:
         return {by: v for v, (by, _) in zip(self.values, self.sort, strict=True)}
 
 
+def _distances(network: Network, origin: tuple | None) -> dict[int, float]:
+    """Great-circle km from one origin to each site, computed at most once per site: the rules
+    of one order share them. Kept on the network (one per chunk or request, never shared
+    between threads), keyed by the prepared origin's identity (see `_prepared`)."""
+    cached = network.__dict__.get("_km")
+    if cached is None or cached[0] is not origin:
+        cached = network.__dict__["_km"] = (origin, {})
+    return cached[1]
+
+
 def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Demand],
          pool: dict[int, list[int] | None], trace_rule: dict, origin=None) -> list[Candidate]:
     """The rule's candidates among `pool` (location -> its supply, or None to compute it),
@@ -128,27 +144,72 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
     static = static_sites(network, rule)
     sort = effective_sort(rule)
     city_key = normalise(order.city) if rule.same_city else ""
-    origin = prepare(order.coords if origin is None else origin)
+    raw_origin = order.coords if origin is None else origin
+    origin = _prepared(network, raw_origin)
     dynamic = rule.same_city or rule.use_quota or bool(network.exclusions)
     dropped: dict[str, list[str]] = {}
     sites = network.sites
-    out = []
+    only_distance = len(sort) == 1 and sort[0][0] == "distance"
+    desc = sort[0][1] == "desc"
+    km = _distances(network, origin)
+    lat1, lon1, cos1 = origin if origin is not None else (0.0, 0.0, 0.0)
+    scored = []
     for site_id, supply in pool.items():
-        site = sites.get(site_id)
-        if site is None:
-            continue
-        reason = static.get(site_id)
-        if reason is None and dynamic:
-            reason = dynamic_drop(network, rule, site, order, demands, city_key)
+        reason = static.get(site_id, _UNKNOWN)
+        if reason is None:
+            if dynamic:
+                reason = dynamic_drop(network, rule, sites[site_id], order, demands, city_key)
+        elif reason is _UNKNOWN:
+            continue  # not a known location
         if reason:
-            dropped.setdefault(reason, []).append(site.code)
+            dropped.setdefault(reason, []).append(sites[site_id].code)
             continue
+        site = sites[site_id]
         if supply is None:
             supply = supply_of(network, site_id, demands)
-        out.append(Candidate(site, supply, [key_value(by, network, site, supply, origin) for by, _ in sort], sort))
-    out.sort(key=lambda c: c.order)
+        if only_distance:
+            d = km.get(site_id)
+            if d is None:
+                rad = _site_radians.get(site_id)
+                if origin is None or rad is None or rad[0] != site.latitude or rad[1] != site.longitude:
+                    d = distance(site, origin)  # also fills _site_radians
+                else:  # distance(), inlined: this is the innermost loop of batch planning
+                    a = sin((rad[2] - lat1) / 2) ** 2 + cos1 * rad[4] * sin((rad[3] - lon1) / 2) ** 2
+                    d = _TWO_R * asin(min(1.0, sqrt(a)))
+                km[site_id] = d
+            scored.append(((-d if desc else d, site_id), site, supply, [d]))
+        else:
+            values = [key_value(by, network, site, supply, origin) for by, _ in sort]
+            scored.append((None, site, supply, values))
+    if only_distance:
+        scored.sort(key=_first)
+        out = [Candidate(site, supply, values, sort, key) for key, site, supply, values in scored]
+    else:
+        out = [Candidate(site, supply, values, sort) for _, site, supply, values in scored]
+        out.sort(key=_order)
     trace_rule["dropped"] = [{"reason": r, "locations": sorted(codes)} for r, codes in dropped.items()]
     return out
+
+
+def _first(row: tuple):
+    return row[0]
+
+
+def _order(c: Candidate):
+    return c.order
+
+
+def _prepared(network: Network, origin: tuple[float, float] | None) -> tuple | None:
+    """`prepare`, memoised on the network for the last origin, so that the same tuple object
+    comes back for every rule of one order (the distance cache is keyed by its identity)."""
+    if origin is None:
+        return None
+    hit = network.__dict__.get("_origin")
+    if hit is not None and hit[0] == origin:
+        return hit[1]
+    prepared = prepare(origin)
+    network.__dict__["_origin"] = (origin, prepared)
+    return prepared
 
 
 def stock_pool(network: Network, demands: list[Demand]) -> dict[int, list[int]]:

@@ -23,6 +23,7 @@ from app.services.planning.model import (
 )
 
 TRACE_CANDIDATE_LIMIT = 10
+TRACE_RUNNERS_UP = 2
 CONDITION_FIELDS = (("channels", "channel"), ("delivery_types", "delivery_type"),
                     ("payment_types", "payment_type"), ("cargo_companies", "cargo_company"))
 
@@ -138,9 +139,16 @@ def _clean(keys: dict) -> dict:
 
 
 def _trace_candidates(cands: list[Candidate], demands: list[Demand]) -> list[dict]:
+    """The first candidates in sort order with their verdicts: every one up to the last chosen
+    (at most TRACE_CANDIDATE_LIMIT), then at most TRACE_RUNNERS_UP that were not needed — enough
+    to read "why this location and not the next ones" without storing every candidate."""
+    shown = cands[:TRACE_CANDIDATE_LIMIT]
+    last_chosen = max((n for n, c in enumerate(shown) if c.verdict.startswith("chosen")), default=None)
+    if last_chosen is not None:
+        shown = shown[:last_chosen + 1 + TRACE_RUNNERS_UP]
     return [{"location": c.site.code, "availability": {d.sku: s for d, s in zip(demands, c.supply, strict=True)},
              "keys": _clean(c.keys), "verdict": c.verdict or "not needed"}
-            for c in cands[:TRACE_CANDIDATE_LIMIT]]
+            for c in shown]
 
 
 def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[Demand],
