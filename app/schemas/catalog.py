@@ -32,7 +32,7 @@ class LocationIn(StrictModel):
     is_packaging_center: bool = True
     is_transfer_source: bool = True
     is_pickup_location: bool = False
-    max_quota: int | None = Field(default=None, ge=0, description="Open packages it may hold; null = unlimited.")
+    max_quota: int | None = Field(default=None, ge=0, le=1_000_000, description="Open packages it may hold; null = unlimited.")
     target_packaging_minutes: int | None = Field(default=None, gt=0, le=100_000)
     active: bool = True
     tags: list[Tag] = Field(default_factory=list, max_length=50)

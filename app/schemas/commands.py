@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.schemas.common import MAX_INT
+
 MAX_INVOICE_BYTES = 10 * 1024 * 1024
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
@@ -41,8 +43,8 @@ class PickParams(CommandParams):
 
 
 class MissingItem(CommandParams):
-    item_id: int = Field(ge=1, description="Package item id.")
-    quantity: int = Field(ge=1, description="Units that could not be found (at most the item's quantity).")
+    item_id: int = Field(ge=1, le=MAX_INT, description="Package item id.")
+    quantity: int = Field(ge=1, le=100_000, description="Units that could not be found (at most the item's quantity).")
     reason: Literal["not_found", "wrong_product", "defective"] = Field(description="Why the units are missing.")
 
 
@@ -154,7 +156,7 @@ class UpdateInvoiceParams(CommandParams):
 
 
 class Assignment(CommandParams):
-    item_ids: list[int] = Field(min_length=1, description="Package item ids packed at this location.")
+    item_ids: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(min_length=1, description="Package item ids packed at this location.")
     location: CargoCode = Field(description="Stock location code.")
 
 
@@ -198,8 +200,8 @@ class ReadyForDispatchParams(CommandParams):
 
 
 class TransferMissingItem(CommandParams):
-    item_id: int = Field(ge=1, description="Transfer item id.")
-    quantity: int = Field(ge=1, description="Units the source could not find (at most the item's quantity).")
+    item_id: int = Field(ge=1, le=MAX_INT, description="Transfer item id.")
+    quantity: int = Field(ge=1, le=100_000, description="Units the source could not find (at most the item's quantity).")
     reason: Literal["not_found", "wrong_product", "defective"] = "not_found"
 
 

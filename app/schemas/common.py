@@ -18,6 +18,8 @@ M = TypeVar("M", bound=BaseModel)
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The largest value an Integer column (and so any id) holds on PostgreSQL; bigger ids cannot exist.
+MAX_INT = 2_147_483_647
 
 
 class StrictModel(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.schemas.common import MAX_INT
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -52,13 +54,24 @@ class OrderIn(_In):
     customer: CustomerIn = Field(default_factory=CustomerIn)
     shipping_address: AddressIn | None = None
     items: list[OrderItemIn] = Field(min_length=1, max_length=1000)
+
+    @field_validator("placed_at")
+    @classmethod
+    def _utc_representable(cls, value: datetime) -> datetime:
+        if value.tzinfo is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ValueError("The date-time is out of range.") from None
+        return value
+
     # Cross-field rules (cargo needs a city, click & collect a pickup location) are checked by
     # services.orders.create_order so their errors name the field.
 
 
 class CancelItemIn(_In):
-    item_id: int = Field(ge=1, description="Order item id.")
-    quantity: int = Field(ge=1, description="Units to cancel.")
+    item_id: int = Field(ge=1, le=MAX_INT, description="Order item id.")
+    quantity: int = Field(ge=1, le=100_000, description="Units to cancel.")
 
 
 class OrderCancelIn(_In):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.schemas.common import Code, Name, StrictModel
+from app.schemas.common import MAX_INT, Code, Name, StrictModel
 
 SortKey = Literal["priority", "stock", "load", "distance"]
 
@@ -75,7 +75,7 @@ class ScenarioPatch(StrictModel):
 class RulePositionIn(RuleIn):
     """A rule added to a scenario; `position` (1-based) inserts it there, default last."""
 
-    position: int | None = Field(None, ge=1)
+    position: int | None = Field(None, ge=1, le=1_000)
 
 
 class ScenarioOut(StrictModel):
@@ -91,7 +91,7 @@ class ScenarioOut(StrictModel):
 class DryRunIn(StrictModel):
     """Either `order_id` of an existing order, or an order body shaped like POST /orders."""
 
-    order_id: int | None = Field(None, ge=1)
+    order_id: int | None = Field(None, ge=1, le=MAX_INT)
 
 
 class DryRunOut(StrictModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models.settings import Setting
+from app.services.db import begin_write
 from app.services.errors import ValidationFailed
 
 
@@ -80,6 +81,7 @@ def put_setting(key: str, value: Any) -> Setting:
     if not key or len(key) > 100:
         raise ValidationFailed("Invalid setting key.", {"key": "Use 1 to 100 characters."})
     validate_setting(key, value)
+    begin_write()
     row = db.session.get(Setting, key)
     if row is None:
         row = Setting(key=key, value=value)

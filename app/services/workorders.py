@@ -20,9 +20,12 @@ class Line:
 
 
 def next_package_number(order: Order) -> str:
-    """`<order number>-P<n>`, n counting every package the order ever had."""
-    count = db.session.scalar(select(func.count(Package.id)).where(Package.order_id == order.id)) or 0
-    return f"{order.number}-P{count + 1}"
+    """`<order number>-P<n>`, n counting every package the order ever had. Order numbers are unique
+    per channel only, so n skips numbers a same-numbered order of another channel already took."""
+    n = (db.session.scalar(select(func.count(Package.id)).where(Package.order_id == order.id)) or 0) + 1
+    while db.session.scalar(select(Package.id).where(Package.number == f"{order.number}-P{n}")) is not None:
+        n += 1
+    return f"{order.number}-P{n}"
 
 
 def create_package(order: Order, location_id: int, lines: Sequence[Line], state: str, actor: str,

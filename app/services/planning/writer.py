@@ -188,6 +188,31 @@ def _ids(table, rows: list[dict]) -> list[int]:
     return ids
 
 
+class _PackageNumbers:
+    """`<order number>-P<n>` for a whole chunk. Order numbers are unique per channel only, so a
+    number another channel's same-numbered order already took (in the database or earlier in this
+    chunk) is skipped. One IN query on the unique package-number index per chunk; a collision
+    (rare) costs one more lookup per skipped number."""
+
+    def __init__(self, batch: list[Planned]):
+        wanted = [f"{b.order.number}-P{n}" for b in batch
+                  for n in range(b.package_count + 1, b.package_count + 1 + len(b.plan.packages))]
+        self.checked = set(wanted)
+        self.taken: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            self.taken.update(db.session.scalars(
+                select(Package.number).where(Package.number.in_(wanted[start:start + 500]))))
+
+    def take(self, order_number: str, n: int) -> str:
+        while True:
+            number = f"{order_number}-P{n}"
+            if number not in self.taken and (number in self.checked or db.session.scalar(
+                    select(Package.id).where(Package.number == number)) is None):
+                self.taken.add(number)
+                return number
+            n += 1
+
+
 def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> None:
     """Write every planned order of a batch. Raises StockRaceLost when the stock moved since the
     snapshot (the caller rolls the chunk back and plans it again)."""
@@ -199,9 +224,10 @@ def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> N
          "is_replan": False, "created_at": now} for b in batch])
 
     pkg_rows, pkg_refs = [], []
+    numbers = _PackageNumbers(batch)
     for b, trace_id in zip(batch, trace_ids, strict=True):
         for n, p in enumerate(b.plan.packages, start=b.package_count + 1):
-            pkg_rows.append({"number": f"{b.order.number}-P{n}", "order_id": b.order.id,
+            pkg_rows.append({"number": numbers.take(b.order.number, n), "order_id": b.order.id,
                              "location_id": p.location_id, "state": p.state, "previous_state": None,
                              "state_changed_at": now, "planning_trace_id": trace_id, "version": 1, "extra": {},
                              "created_at": now, "updated_at": now})

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import IdempotencyRecord, TransitionLog
 from app.models.base import iso, utcnow
+from app.schemas.common import MAX_INT
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import Forbidden, ServiceError, ValidationFailed
@@ -26,6 +27,7 @@ from app.views.errors import api_error
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A record still "in progress" after this long belongs to a request that died; let a retry run.
 IDEMPOTENCY_ABANDONED = timedelta(minutes=5)
@@ -106,10 +108,31 @@ def json_body(optional: bool = False) -> Any:
     if not request.is_json:
         raise ServiceError("Send the body as JSON with 'Content-Type: application/json'.",
                            code="unsupported_content_type")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # silent=True only covers ValueError
+        raise ServiceError("The body is nested too deeply.", code="malformed_json") from None
     if data is None and raw.strip() != b"null":
         raise ServiceError("The body is not valid JSON.", code="malformed_json")
+    if _has_nul(data):
+        raise ValidationFailed("Text must not contain NUL (\\u0000) characters.", {"body": "Contains a NUL character."})
     return data
+
+
+def _has_nul(data: Any) -> bool:
+    """NUL cannot be stored in a text column (PostgreSQL refuses it) and is never meaningful."""
+    stack = [data]  # not recursive: deeply nested JSON must not hit the recursion limit
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def json_object(optional: bool = False) -> dict[str, Any]:
@@ -125,7 +148,7 @@ def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ValidationFailed(f"{name} must be a whole number of at least 1.", {name: "Must be a whole number >= 1."})
     value = int(raw)
     if maximum is not None and value > maximum:
@@ -140,7 +163,7 @@ def _page_url(page: int) -> str:
 
 def paginate(stmt, serialize: Callable[[Any], dict[str, Any]]) -> Response:
     """{"count", "next", "previous", "results"} for a select() of ORM rows (already ordered)."""
-    page = _positive_int("page", 1)
+    page = _positive_int("page", 1, MAX_PAGE)
     size = _positive_int("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
@@ -163,7 +186,10 @@ def parse_time(name: str) -> datetime | None:
         raise ValidationFailed(f"{name} is not a date-time.",
                                {name: "Use ISO 8601, e.g. 2026-11-20T10:00:00Z."}) from None
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValidationFailed(f"{name} is out of range.", {name: "Not a representable date-time."}) from None
     return value
 
 
@@ -183,7 +209,7 @@ def expected_version() -> int | None:
     raw = request.headers.get("If-Match", "").strip().strip('"')
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_INT:
         raise ValidationFailed("If-Match must be the ETag (version) you last saw.", {"If-Match": "Not a number."})
     return int(raw)
 
@@ -191,6 +217,19 @@ def expected_version() -> int | None:
 def with_version(response: Response, version: int) -> Response:
     response.headers["ETag"] = f'"{version}"'
     return response
+
+
+# --- URLs --------------------------------------------------------------------------------------------
+
+@bp.before_request
+def reject_impossible_urls():
+    """Ids beyond the database's integer range cannot exist (404); NUL in a URL is never valid (400)."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        return api_error(400, "invalid_characters", "The URL must not contain NUL (%00) characters.")
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and value > MAX_INT:
+            return api_error(404, "not_found", f"There is no such {name.removesuffix('_id')} ({value}).")
+    return None
 
 
 # --- Idempotency-Key ---------------------------------------------------------------------------------
@@ -221,7 +260,9 @@ def idempotency_start():
             db.session.flush()
             record = None
         if record is None:
-            record = IdempotencyRecord(user_id=user_id, key=key, method=request.method, path=request.path,
+            # `path` is for people reading the table (the fingerprint covers the whole path); the
+            # column holds 500 characters and PostgreSQL refuses longer values.
+            record = IdempotencyRecord(user_id=user_id, key=key, method=request.method, path=request.path[:500],
                                        request_hash=fingerprint)
             db.session.add(record)
             try:

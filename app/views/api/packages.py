@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Order, Package, PackageItem, StockLocation, Transfer
-from app.schemas.common import PackageOut, TransitionOut
+from app.schemas.common import MAX_INT, PackageOut, TransitionOut
 from app.services.errors import NotFound
 from app.services.representations import package_dict
 from app.views.api.common import (
@@ -73,7 +73,7 @@ def list_packages():
     order = request.args.get("order")
     if order:
         match = Order.number == order
-        if order.isdigit():
+        if order.isascii() and order.isdigit() and int(order) <= MAX_INT:
             match = match | (Order.id == int(order))
         stmt = stmt.where(Package.order_id.in_(select(Order.id).where(match)))
     after, before = parse_time("created_after"), parse_time("created_before")

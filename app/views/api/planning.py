@@ -11,7 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order, PlanningTrace
 from app.models.base import iso
+from app.schemas.common import validate
 from app.schemas.scenarios import (
+    DryRunIn,
     DryRunOut,
     PlanningRunIn,
     PlanningRunOut,
@@ -96,7 +98,10 @@ def delete_rule(scenario_id: int, rule_id: int):
            summary="Plan an order body (as POST /orders) or {\"order_id\": n} without writing anything",
            tag=TAG, response=DryRunOut)
 def planning_dry_run():
-    return jsonify(dry_run(json_object(), actor()))
+    body = json_object()
+    if "order_id" in body:
+        validate(DryRunIn, body, "order_id must be an order id.")
+    return jsonify(dry_run(body, actor()))
 
 
 @api_route("/v1/planning/run", "POST", summary="Plan every waiting order in batches (a background job)",

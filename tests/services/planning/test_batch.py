@@ -105,3 +105,25 @@ def test_flask_plan_and_replan_commands_print_a_summary(app):
     assert "Planned 2 order(s)" in result.output and "1 out of stock" in result.output and "1 planned" in result.output
     result = runner.invoke(args=["replan-out-of-stock"])
     assert result.exit_code == 0 and "1 still out of stock" in result.output
+
+
+def test_same_order_number_in_three_channels_gets_distinct_package_numbers_in_a_batch(app):
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 10)
+    scenario(default, [{}])
+    first = order([(shirt, 1)], channel_code="web")
+    plan_batch([first.id])  # already has SAME-P1 in the database before the next chunk
+    others = []
+    for code in ("trendyol", "amazon"):
+        o = order([(shirt, 1)], channel_code=code, commit=False)
+        o.number = first.number
+        db.session.commit()
+        others.append(o.id)
+
+    counts = plan_batch(others)  # both in one chunk, both colliding with the first order's package
+
+    assert counts.get("planned") == 2, counts
+    numbers = db.session.scalars(select(Package.number).order_by(Package.id)).all()
+    assert numbers == [f"{first.number}-P1", f"{first.number}-P2", f"{first.number}-P3"]
