@@ -13,9 +13,9 @@ from app.models import Invoice, OutboxEvent, Package, Reservation
 from app.queues import redis_connection
 from app.services.errors import Conflict, ValidationFailed
 from app.services.packages import run_package_command
-from app.services.transitions import allowed_package_commands
 from app.services.representations import package_dict
 from app.services.settings import put_setting
+from app.services.transitions import allowed_package_commands
 from tests import factories
 from tests.services.builders import (
     get_channel,
