@@ -38,3 +38,22 @@ def test_retrying_a_job_that_is_gone_says_so(app, client):
     response = client.post("/supervisor/jobs/failed/default/nope/retry", follow_redirects=True)
     assert "no longer in the failed list" in response.get_data(as_text=True)
     assert client.post("/supervisor/jobs/failed/bogus/nope/retry").status_code == 404
+
+
+def test_a_webhook_that_keeps_failing_is_on_the_supervisors_failed_list(app, client):
+    from app.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+    from app.models.base import utcnow
+
+    sub = WebhookSubscription(url="https://erp.example.com/hooks", events=["*"], secret="s3cret")
+    event = OutboxEvent(type="package.created", aggregate_type="package", aggregate_id=1, data={})
+    db.session.add_all([sub, event])
+    db.session.flush()
+    db.session.add(WebhookDelivery(subscription_id=sub.id, event_id=event.id, status="failed", attempts=10,
+                                   last_error="HTTP 503", completed_at=utcnow()))
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    html = client.get("/supervisor/jobs/failed").get_data(as_text=True)
+    assert f'data-subscription="{sub.id}"' in html and "HTTP 503" in html
+    assert f"/admin/webhooks/{sub.id}" in html
+    assert client.get(f"/admin/webhooks/{sub.id}").status_code == 200
