@@ -166,6 +166,19 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _run_clients(client, clients: int, seconds: float, latencies: list[list[float]], errors: list[str]) -> dict:
+    """Run `client(n)` on `clients` threads (bounded by `seconds` + 60) and gather their latencies."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    elapsed = time.perf_counter() - started
+    flat = [v for part in latencies for v in part]
+    return {"requests": len(flat), "seconds": elapsed, "latencies": flat, "errors": errors}
+
+
 def _drive_commands(base: str, token: str, work: list[tuple[int, list[str]]], clients: int,
                     seconds: float) -> dict:
     import requests
@@ -204,16 +217,9 @@ def _drive_commands(base: str, token: str, work: list[tuple[int, list[str]]], cl
         finally:
             session.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=seconds + 60)
-    elapsed = time.perf_counter() - started
-    flat = [v for part in latencies for v in part]
-    return {"requests": len(flat), "seconds": elapsed, "latencies": flat, "errors": errors,
-            "packages": sum(done_packages)}
+    result = _run_clients(client, clients, seconds, latencies, errors)
+    result["packages"] = sum(done_packages)
+    return result
 
 
 def _drive_healthz(base: str, clients: int, requests_total: int, seconds: float) -> dict:
@@ -241,15 +247,7 @@ def _drive_healthz(base: str, clients: int, requests_total: int, seconds: float)
         finally:
             session.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=seconds + 60)
-    elapsed = time.perf_counter() - started
-    flat = [v for part in latencies for v in part]
-    return {"requests": len(flat), "seconds": elapsed, "latencies": flat, "errors": errors}
+    return _run_clients(client, clients, seconds, latencies, errors)
 
 
 def _line(label: str, r: dict) -> str:

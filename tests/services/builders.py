@@ -190,3 +190,13 @@ def make_scenario(default: StockLocation, **rule) -> None:
     scenario.rules.append(ScenarioRule(position=1, **values))
     db.session.add(scenario)
     db.session.commit()
+
+
+def live_packages(order_id: int) -> list[tuple[str, str, list[tuple[str, int]]]]:
+    """The order's packages that still hold items: (location, state, [(sku, quantity)])."""
+    db.session.expire_all()
+    packages = db.session.scalars(select(Package).where(Package.order_id == order_id,
+                                                        Package.state.not_in(("cancelled", "refused")))
+                                  .order_by(Package.id)).all()
+    return [(p.location.code, p.state, [(i.sku, i.quantity) for i in p.items if i.state not in ("missing", "cancelled")])
+            for p in packages]

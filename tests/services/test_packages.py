@@ -15,6 +15,7 @@ from tests import factories
 from tests.services.builders import (
     get_channel,
     ledger_sums,
+    live_packages,
     make_package,
     make_transfer,
     row_counts,
@@ -345,15 +346,6 @@ def network(app):
     set_stock(b, get_product("SKU-A"), 5)
     db.session.commit()
     return a, b, wh
-
-
-def live_packages(order_id: int) -> list[tuple[str, str, list[tuple[str, int]]]]:
-    db.session.expire_all()
-    packages = db.session.scalars(select(Package).where(Package.order_id == order_id,
-                                                        Package.state.not_in(("cancelled", "refused")))
-                                  .order_by(Package.id)).all()
-    return [(p.location.code, p.state, [(i.sku, i.quantity) for i in p.items if i.state not in ("missing", "cancelled")])
-            for p in packages]
 
 
 def test_missing_units_are_written_off_and_replanned_elsewhere(network):
