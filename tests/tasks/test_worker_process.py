@@ -23,11 +23,13 @@ def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
     queue = Queue("default", connection=redis_connection())
     queued = queue.enqueue("app.tasks.housekeeping.housekeeping", job_id="queued-housekeeping")
     # Only the default queue, so the frequent periodic sweeps (other queues) cannot end the idle wait.
+    log_path = Path(app.instance_path) / "worker-process-test.log"
+    log_file = open(log_path, "wb")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen([str(flask), "--app", "wsgi", "worker", "default"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log_file, stderr=subprocess.STDOUT)
     try:
         slot = int(time.time() // 3600)
-        deadline = time.time() + 60
+        deadline = time.time() + 120  # a loaded CI machine starts the process slowly
         periodic = None
         while time.time() < deadline:
             periodic = queue.fetch_job(f"periodic-housekeeping-{slot}") or queue.fetch_job(
@@ -36,7 +38,7 @@ def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
                     queued.get_status(refresh=True) == "finished":
                 break
             time.sleep(0.2)
-        assert periodic is not None and periodic.get_status() == "finished"
+        assert periodic is not None and periodic.get_status() == "finished", log_path.read_text()[-3000:]
         assert queued.get_status() == "finished"
         assert queued.return_value() == {"idempotency_records": 0, "login_failures": 0}
         # Idle for longer than the web tier's 10 s Redis socket timeout: the worker must still be there.
@@ -54,3 +56,5 @@ def test_worker_process_runs_periodic_and_queued_jobs_and_stops_on_sigterm(app):
         except subprocess.TimeoutExpired:
             proc.kill()
             raise AssertionError("the worker did not stop on SIGTERM") from None
+        finally:
+            log_file.close()
