@@ -164,12 +164,13 @@ def trace_text(trace: PlanningTrace) -> str:
     try:
         from app.services.planning import trace as trace_module
 
+        data = trace_module.expand(trace.trace) if trace.trace else trace.trace  # stored compactly (v2)
         render = getattr(trace_module, "render_text", None) or getattr(trace_module, "render", None)
         if render is not None:
-            return str(render(trace.trace))
+            return str(render(data))
     except ImportError:
-        pass
-    return _outline(trace.trace)
+        data = trace.trace
+    return _outline(data)
 
 
 def _outline(value: Any, indent: int = 0) -> str:

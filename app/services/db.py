@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+
 from app.extensions import db
 
 T = TypeVar("T")
@@ -21,6 +24,15 @@ def begin_write() -> None:
     if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def in_values(column, values):
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter however many
+    values (psycopg spends real time parsing a statement with thousands of placeholders)."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 RACE_ATTEMPTS = 5  # a write that re-plans retries a lost reservation race this many times

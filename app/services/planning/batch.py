@@ -9,16 +9,20 @@ anyway (the `reserved <= on_hand` constraint fires) is rolled back and planned a
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models import CargoCompany, Channel, Order, OrderItem, Package, Product, ProductBarcode, StockLocation
-from app.services.db import begin_write
+from app.services.db import begin_write, in_values
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView
 from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold
@@ -39,43 +43,207 @@ def waiting_order_ids() -> list[int]:
 
 def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT_CHUNK,
                progress: Progress | None = None, trigger: str = "batch",
-               timings: list[float] | None = None, stats: dict[str, float] | None = None) -> dict[str, int]:
+               timings: list[float] | None = None, stats: dict[str, float] | None = None,
+               overlap: bool | None = None) -> dict[str, int]:
     """Plan every waiting order (or `order_ids`) in chunks, committing per chunk. Returns counts
-    per outcome. `progress(done, total)` is called after each chunk; `timings` (when given)
-    receives the time spent per order in each chunk, `stats` the seconds spent loading,
-    planning in memory, writing and committing."""
+    per outcome. `progress(done, total)` is called after each committed chunk; `timings` (when
+    given) receives the time spent per order in each chunk, `stats` the seconds spent loading,
+    planning in memory, writing and committing.
+
+    On PostgreSQL (or with `overlap=True`) a writer thread writes and commits chunk k on its own
+    connection while this thread loads and plans chunk k+1: the database's work on one chunk
+    overlaps the planner's Python work on the next. Each chunk is still one transaction that
+    locked its orders when it read them."""
     ids = list(order_ids) if order_ids is not None else waiting_order_ids()
     db.session.rollback()
-    total, done = len(ids), 0
-    counts: dict[str, int] = {}
-    codes = _codes()  # channel/cargo/location codes, scenarios and sites: read once per batch
-    codes["scenarios"] = snapshot.load_scenarios()
-    codes["sites"] = snapshot.load_sites()
-    for start in range(0, total, chunk_size):
-        chunk = ids[start:start + chunk_size]
-        began = time.perf_counter()
+    run = _Batch(ids, chunk_size, progress, trigger, timings, stats if stats is not None else {})
+    if overlap is None:
+        overlap = db.session.get_bind().dialect.name == "postgresql"
+    chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    if overlap and len(chunks) > 1:
+        _overlapped(run, chunks)
+    else:
+        for chunk in chunks:
+            run.sequential(chunk)
+    if run.parked:
+        recheck_out_of_stock(run.parked, run.view)
+    return run.counts
+
+
+class _Batch:
+    """What one batch run shares across its chunks."""
+
+    def __init__(self, ids: list[int], chunk_size: int, progress: Progress | None, trigger: str,
+                 timings: list[float] | None, stats: dict[str, float]):
+        self.total, self.done = len(ids), 0
+        self.progress, self.trigger, self.timings, self.stats = progress, trigger, timings, stats
+        self.counts: dict[str, int] = {}
+        self.parked: set[int] = set()  # products of the out_of_stock packages this batch wrote
+        # Channel/cargo/location codes, scenarios, sites and stock: read once per batch.
+        self.codes = _codes()
+        self.codes["scenarios"] = snapshot.load_scenarios()
+        self.codes["sites"] = snapshot.load_sites()
+        self.view = self.codes["stock"] = snapshot.StockView()
+        self.last_commit = time.perf_counter()
+
+    def sequential(self, chunk: list[int]) -> None:
+        """Plan, write and commit one chunk on the current session; a lost race plans it again."""
         for attempt in range(3):
             try:
-                chunk_counts = _plan_chunk(chunk, codes, trigger, stats if stats is not None else {})
+                prepared = _prepare_chunk(chunk, self.codes, self.stats)
+                _write_chunk(prepared, self.trigger, self.stats)
                 tick = time.perf_counter()
                 db.session.commit()
-                if stats is not None:
-                    stats["commit"] = stats.get("commit", 0.0) + time.perf_counter() - tick
-                break
+                _lap(self.stats, "commit", tick)
+                self.committed(prepared)
+                return
             except (StockRaceLost, IntegrityError, OperationalError) as exc:
                 db.session.rollback()
+                self.view.clear()  # it holds this chunk's takes and stale rows: read afresh
                 log.info("batch chunk lost a stock race (attempt %s): %s; planning it again", attempt + 1, exc)
-        else:  # a very busy moment: plan these orders one by one, each with its own retries
-            chunk_counts = _one_by_one(chunk, trigger)
-        for k, v in chunk_counts.items():
-            counts[k] = counts.get(k, 0) + v
-        done += len(chunk)
-        if timings is not None and chunk:
-            per_order = (time.perf_counter() - began) / len(chunk)
-            timings.extend([per_order] * len(chunk))
-        if progress:
-            progress(done, total)
-    return counts
+        # A very busy moment: plan these orders one by one, each with its own retries.
+        self.committed(_Prepared(chunk, [], None, _one_by_one(chunk, self.trigger), set(), []))
+        self.view.clear()
+
+    def committed(self, prepared: _Prepared) -> None:
+        for k, v in prepared.counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+        self.parked |= prepared.parked
+        self.done += len(prepared.chunk)
+        now = time.perf_counter()
+        if self.timings is not None and prepared.chunk:
+            self.timings.extend([(now - self.last_commit) / len(prepared.chunk)] * len(prepared.chunk))
+        self.last_commit = now
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _overlapped(run: _Batch, chunks: list[list[int]]) -> None:
+    """Plan chunk k+1 here while a writer thread writes and commits chunk k. Each chunk gets its
+    own session (so its own connection and transaction), handed to the writer once planned; at
+    most one chunk is being written while the next is planned. The stock view is shared: chunk
+    k+1 is planned against what chunk k took, so a writer failure (a lost stock race) rolls back
+    the planned-but-unwritten chunk too, and both are planned again one after the other."""
+    app = current_app._get_current_object()
+    own = db.session.registry()
+    own.rollback()  # nothing of the batch's own reads stays open while the chunks run
+    writer = _Writer(app, run.trigger, run.stats)
+    import sys
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)
+    writer.start()
+    in_flight: _Prepared | None = None
+    try:
+        for chunk in chunks:
+            session = db.session.session_factory()
+            db.session.registry.set(session)
+            try:
+                prepared = _prepare_chunk(chunk, run.codes, run.stats)
+            except (IntegrityError, OperationalError):
+                session.rollback()
+                prepared = None
+            except BaseException:
+                session.rollback()
+                session.close()
+                raise
+            if in_flight is not None:
+                failed = writer.wait(in_flight, run)
+                in_flight = None
+                if failed is not None:  # plan the failed chunk, then this one, without overlap
+                    session.rollback()
+                    session.close()
+                    run.view.clear()
+                    _sequentially(run, [failed.chunk, chunk])
+                    continue
+            if prepared is None:
+                session.close()
+                run.view.clear()
+                _sequentially(run, [chunk])
+                continue
+            writer.submit(session, prepared)
+            in_flight = prepared
+        if in_flight is not None:
+            failed = writer.wait(in_flight, run)
+            if failed is not None:
+                run.view.clear()
+                _sequentially(run, [failed.chunk])
+    finally:
+        writer.stop()
+        sys.setswitchinterval(old)
+        db.session.registry.set(own)
+
+
+def _sequentially(run: _Batch, chunks: list[list[int]]) -> None:
+    session = db.session.session_factory()
+    db.session.registry.set(session)
+    try:
+        for chunk in chunks:
+            run.sequential(chunk)
+    finally:
+        session.close()
+
+
+class _Writer(threading.Thread):
+    """Writes and commits planned chunks, each on the session it was planned in."""
+
+    def __init__(self, app, trigger: str, stats: dict[str, float]):
+        super().__init__(name="planning-writer", daemon=True)
+        self.app, self.trigger, self.stats = app, trigger, stats
+        self.tasks: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
+
+    def submit(self, session, prepared: _Prepared) -> None:
+        self.tasks.put((session, prepared))
+
+    def wait(self, prepared: _Prepared, run: _Batch) -> _Prepared | None:
+        """Wait for `prepared` to be written; returns it when it lost a stock race (rolled back)."""
+        done, error = self.results.get()
+        assert done is prepared
+        if error is None:
+            run.committed(prepared)
+            return None
+        if isinstance(error, (StockRaceLost, IntegrityError, OperationalError)):
+            log.info("batch chunk lost a stock race: %s; planning it again", error)
+            return prepared
+        raise error
+
+    def stop(self) -> None:
+        self.tasks.put(None)
+        self.join()
+
+    def run(self) -> None:
+        while True:
+            task = self.tasks.get()
+            if task is None:
+                return
+            session, prepared = task
+            error = None
+            with self.app.app_context():
+                db.session.registry.set(session)  # closed when this app context ends
+                try:
+                    _write_chunk(prepared, self.trigger, self.stats)
+                    tick = time.perf_counter()
+                    session.commit()
+                    _lap(self.stats, "commit", tick)
+                except BaseException as exc:  # reported to the planning thread
+                    session.rollback()
+                    error = exc
+            self.results.put((prepared, error))
+
+
+def recheck_out_of_stock(product_ids: set[int], view: snapshot.StockView) -> dict[str, int]:
+    """The batch planned later chunks against stock it read earlier. If someone else added stock
+    of a product this batch parked as out_of_stock in the meantime, the re-plan that the
+    increase triggered may have run before the parked package existed: re-plan those now."""
+    db.session.rollback()
+    fresh = snapshot.read_available(sorted(product_ids))
+    grown = {pid for pid, per_loc in fresh.items()
+             if any(units > view.available.get(pid, {}).get(loc, 0) for loc, units in per_loc.items())}
+    if not grown:
+        return {}
+    from app.services.planning.replan import replan_out_of_stock
+
+    return replan_out_of_stock(grown)
 
 
 def _one_by_one(chunk: list[int], trigger: str) -> dict[str, int]:
@@ -123,7 +291,7 @@ class _Order:
 
 def _load_orders(chunk: list[int]) -> list[_Order]:
     orders_t = Order.__table__
-    query = (select(orders_t).where(orders_t.c.id.in_(chunk), orders_t.c.status.in_(PLANNABLE_ORDER_STATUSES))
+    query = (select(orders_t).where(in_values(orders_t.c.id, chunk), orders_t.c.status.in_(PLANNABLE_ORDER_STATUSES))
              .order_by(orders_t.c.placed_at, orders_t.c.id))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # rows another planner holds are its to plan
@@ -134,10 +302,10 @@ def _load_orders(chunk: list[int]) -> list[_Order]:
         select(OrderItem.id, OrderItem.order_id, OrderItem.product_id, OrderItem.quantity,
                OrderItem.cancelled_quantity, OrderItem.price, OrderItem.status, Product.sku, Product.name)
         .join(Product, Product.id == OrderItem.product_id)
-        .where(OrderItem.order_id.in_(list(orders))).order_by(OrderItem.id)).all()
+        .where(in_values(OrderItem.order_id, orders)).order_by(OrderItem.id)).all()
     barcodes: dict[int, list[str]] = {}
     for pid, code in db.session.execute(select(ProductBarcode.product_id, ProductBarcode.barcode)
-                                        .where(ProductBarcode.product_id.in_({i.product_id for i in items}))
+                                        .where(in_values(ProductBarcode.product_id, {i.product_id for i in items}))
                                         .order_by(ProductBarcode.id)):
         barcodes.setdefault(pid, []).append(code)
     for row in items:
@@ -162,7 +330,20 @@ def _lap(stats: dict[str, float], step: str, since: float) -> float:
     return now
 
 
-def _plan_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str, float]) -> dict[str, int]:
+@dataclass
+class _Prepared:
+    """One chunk planned in memory, not written yet."""
+
+    chunk: list[int]
+    batch: list[Planned]
+    network: Any
+    counts: dict[str, int]
+    parked: set[int]  # products of its out_of_stock packages
+    newly_held: list[int]  # orders ORDER_FILTERING puts on hold now
+
+
+def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float]) -> _Prepared:
+    """Begin the chunk's transaction, lock and load its orders, plan them in memory."""
     tick = time.perf_counter()
     begin_write()
     orders = _load_orders(chunk)
@@ -177,17 +358,20 @@ def _plan_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str, fl
     product_ids = {d.product_id for ds in demands.values() for d in ds}
     scenarios = codes["scenarios"]
     network = snapshot.load_network(product_ids, item_ids, open_counts=snapshot.needs_open_counts(scenarios),
-                                    sites=codes["sites"])
+                                    sites=codes["sites"], view=codes["stock"])
     existing = dict(db.session.execute(select(Package.order_id, func.count(Package.id))
-                                       .where(Package.order_id.in_([o.id for o in to_plan]))
+                                       .where(in_values(Package.order_id, [o.id for o in to_plan]))
                                        .group_by(Package.order_id)).tuples().all()) if to_plan else {}
     tick = _lap(stats, "load", tick)
     batch: list[Planned] = []
+    parked: set[int] = set()
     provider = get_setting("GEOLOCATION_DISCOVERY", "offline")
     for order in to_plan:
         view = _view(order, demands[order.id], codes, provider)
         plan = engine.plan(view, scenarios, network)
         counts[plan.outcome] = counts.get(plan.outcome, 0) + 1
+        if plan.outcome == "out_of_stock":
+            parked.update(d.product_id for p in plan.packages for d, _ in p.lines)
         if plan.outcome in ("no_scenario", "nothing_to_plan") and order.status == "new":
             continue
         batch.append(Planned(order, plan, _status_after(plan), existing.get(order.id, 0),
@@ -195,16 +379,19 @@ def _plan_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str, fl
                               "cargo_company": codes["cargo"].get(order.cargo_company_id),
                               "pickup_location": codes["location"].get(order.pickup_location_id)},
                              codes["own_label"].get(order.channel_id, False)))
-    tick = _lap(stats, "plan", tick)
-    write(batch, network, PLANNER, trigger)
-    tick = _lap(stats, "write", tick)
-    newly_held = [o for o in holding if o.status == "new"]
-    if newly_held:
-        for order in newly_held:
-            hold(db.session.get(Order, order.id), trigger, PLANNER)
     if holding:
         counts["on_hold"] = counts.get("on_hold", 0) + len(holding)
-    return counts
+    _lap(stats, "plan", tick)
+    return _Prepared(chunk, batch, network, counts, parked, [o.id for o in holding if o.status == "new"])
+
+
+def _write_chunk(prepared: _Prepared, trigger: str, stats: dict[str, float]) -> None:
+    """Write a planned chunk in its transaction (not committed)."""
+    tick = time.perf_counter()
+    write(prepared.batch, prepared.network, PLANNER, trigger)
+    for order_id in prepared.newly_held:
+        hold(db.session.get(Order, order_id), trigger, PLANNER)
+    _lap(stats, "write", tick)
 
 
 def _status_after(plan) -> str:

@@ -15,7 +15,7 @@ from app.services.actors import Actor
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView, Plan
-from app.services.planning.trace import render
+from app.services.planning.trace import expand, render
 
 
 def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
@@ -88,11 +88,12 @@ def _pasted(body: dict[str, Any]) -> OrderView:
 
 
 def _result(plan: Plan, network) -> dict[str, Any]:
+    trace = expand(plan.trace)  # the readable shape, as GET /orders/{id}/planning shows it
     return {
         "outcome": plan.outcome,
         "scenario": plan.scenario.name if plan.scenario else None,
-        "packages": plan.trace["decision"]["packages"],
-        "trace": plan.trace,
-        "explanation": render(plan.trace),
+        "packages": trace["decision"]["packages"],
+        "trace": trace,
+        "explanation": render(trace),
     }
 

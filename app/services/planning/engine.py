@@ -8,7 +8,16 @@ filters and sorts them); the static part of a rule's filter is computed once per
 
 from __future__ import annotations
 
-from app.services.planning.candidates import Candidate, effective_sort, key_value, prepare, rank, stock_pool, supply_of
+from app.services.planning.candidates import (
+    Row,
+    effective_sort,
+    key_value,
+    prepare,
+    rank,
+    sort_order,
+    stock_pool,
+    supply_of,
+)
 from app.services.planning.model import (
     INF,
     Demand,
@@ -21,7 +30,12 @@ from app.services.planning.model import (
     ScenarioView,
     Site,
 )
+from app.services.planning.trace import VERDICT_CHOSEN as CHOSEN
+from app.services.planning.trace import VERDICT_NOT_NEEDED as NOT_NEEDED
+from app.services.planning.trace import VERDICT_PART as PART
+from app.services.planning.trace import VERDICT_SHORT as SHORT
 
+TRACE_VERSION = 2
 TRACE_CANDIDATE_LIMIT = 10
 TRACE_RUNNERS_UP = 2
 CONDITION_FIELDS = (("channels", "channel"), ("delivery_types", "delivery_type"),
@@ -51,42 +65,41 @@ def choose_scenario(scenarios: list[ScenarioView], order: OrderView) -> tuple[Sc
     return None, considered
 
 
-def _missing_text(demands: list[Demand], supply: list[int]) -> str:
-    parts = [f"{d.sku} short by {d.quantity - s}" for d, s in zip(demands, supply, strict=True) if s < d.quantity]
-    return "cannot supply everything: " + ", ".join(parts)
-
-
 # --- choosing ------------------------------------------------------------------------------
 
-def _single(cands: list[Candidate], demands: list[Demand]) -> Candidate | None:
-    need = [d.quantity for d in demands]  # supplies are capped at the demand
+def _single(cands: list[Row], demands: list[Demand]) -> int | None:
+    """Index of the first candidate that has every item (supplies are capped at the demand)."""
+    need = [d.quantity for d in demands]
     for n, c in enumerate(cands):
-        if c.supply == need:
-            return c
-        if n < TRACE_CANDIDATE_LIMIT:
-            c.verdict = _missing_text(demands, c.supply)
+        if c[2] == need:
+            return n
     return None
 
 
-def _split(cands: list[Candidate], demands: list[Demand], max_packages: int) -> list[tuple[Candidate, list[int]]] | None:
+def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[tuple[int, list[int]]] | None:
     """Greedy set cover: repeatedly take the candidate that covers most of what is still missing
-    (ties go to the earlier one in sort order) until everything is covered or the limit is hit."""
+    (ties go to the earlier one in sort order) until everything is covered or the limit is hit.
+    Returns (index in `cands`, units taken per demand) per chosen candidate."""
     remaining = [d.quantity for d in demands]
-    chosen: list[tuple[Candidate, list[int]]] = []
+    chosen: list[tuple[int, list[int]]] = []
     used: set[int] = set()
     while any(remaining) and len(chosen) < max_packages:
-        best, best_units = None, 0
-        for c in cands:
-            if c.site.id in used:
+        best, best_units, most = None, 0, sum(remaining)
+        for n, c in enumerate(cands):
+            if c[1].id in used:
                 continue
-            units = sum(min(s, r) for s, r in zip(c.supply, remaining, strict=True))
+            units = 0
+            for s, r in zip(c[2], remaining, strict=True):
+                units += s if s < r else r
             if units > best_units:
-                best, best_units = c, units
+                best, best_units = n, units
+                if units == most:
+                    break  # nothing later can cover more, and ties go to the earlier one
         if best is None:
             break
-        take = [min(s, r) for s, r in zip(best.supply, remaining, strict=True)]
+        take = [min(s, r) for s, r in zip(cands[best][2], remaining, strict=True)]
         remaining = [r - t for r, t in zip(remaining, take, strict=True)]
-        used.add(best.site.id)
+        used.add(cands[best][1].id)
         chosen.append((best, take))
     return chosen if not any(remaining) else None
 
@@ -111,14 +124,14 @@ def _sources_for(network: Network, rule: RuleView, pack: Site, demands: list[Dem
         supply = supply_of(network, sid, demands)
         if not any(s > 0 for s, m in zip(supply, missing, strict=True) if m):
             continue
-        ranked.append(Candidate(site, supply, [key_value(by, network, site, supply, origin) for by, _ in sort],
-                                 sort))
-    ranked.sort(key=lambda c: c.order)
+        values = [key_value(by, network, site, supply, origin) for by, _ in sort]
+        ranked.append((sort_order(values, sort, site.id), site, supply, values))
+    ranked.sort(key=lambda c: c[0])
     remaining = list(missing)
     transfers = []
     trace["sources"] = []
-    for cand in ranked:
-        site, supply, keys = cand.site, cand.supply, cand.keys
+    for _, site, supply, values in ranked:
+        keys = {by: v for v, (by, _) in zip(values, sort, strict=True)}
         if not any(remaining):
             break
         lines = []
@@ -134,21 +147,45 @@ def _sources_for(network: Network, rule: RuleView, pack: Site, demands: list[Dem
     return transfers if not any(remaining) else None
 
 
+def _key_value(v):
+    return None if v == INF else round(v, 3) if isinstance(v, float) else v
+
+
 def _clean(keys: dict) -> dict:
-    return {k: (None if v == INF else round(v, 3) if isinstance(v, float) else v) for k, v in keys.items()}
+    return {k: _key_value(v) for k, v in keys.items()}
 
 
-def _trace_candidates(cands: list[Candidate], demands: list[Demand]) -> list[dict]:
+def _trace_candidates(t: dict, rule: RuleView, cands: list[Row], hit: int | None = None,
+                      parts: list[tuple[int, list[int]]] | None = None) -> None:
     """The first candidates in sort order with their verdicts: every one up to the last chosen
     (at most TRACE_CANDIDATE_LIMIT), then at most TRACE_RUNNERS_UP that were not needed — enough
-    to read "why this location and not the next ones" without storing every candidate."""
+    to read "why this location and not the next ones" without storing every candidate.
+
+    Stored compactly (trace version 2): `t["keys"]` names the sort keys once, each candidate is
+    `[code, units per trace item, key values, verdict code]` (+ the units taken for PART), and
+    `trace.expand` rebuilds the sentences. `hit` is the index of the single chosen candidate,
+    `parts` the split's chosen (index, units taken); the others shown before the last chosen are
+    SHORT (no candidate before a hit, and none at all without one, has every item)."""
     shown = cands[:TRACE_CANDIDATE_LIMIT]
-    last_chosen = max((n for n, c in enumerate(shown) if c.verdict.startswith("chosen")), default=None)
-    if last_chosen is not None:
+    taken = dict(parts) if parts else {}
+    last_chosen = hit if hit is not None else max((n for n in taken if n < TRACE_CANDIDATE_LIMIT), default=None)
+    if last_chosen is not None and last_chosen < TRACE_CANDIDATE_LIMIT:
         shown = shown[:last_chosen + 1 + TRACE_RUNNERS_UP]
-    return [{"location": c.site.code, "availability": {d.sku: s for d, s in zip(demands, c.supply, strict=True)},
-             "keys": _clean(c.keys), "verdict": c.verdict or "not needed"}
-            for c in shown]
+    t["keys"] = [by for by, _ in effective_sort(rule)]
+    rows = []
+    for n, (_, site, supply, values) in enumerate(shown):
+        if len(values) == 1:
+            v = values[0]
+            keys = [None if v == INF else round(v, 3) if isinstance(v, float) else v]
+        else:
+            keys = [_key_value(v) for v in values]
+        if hit is not None:
+            rows.append([site.code, supply, keys, SHORT if n < hit else CHOSEN if n == hit else NOT_NEEDED])
+        elif n in taken:
+            rows.append([site.code, supply, keys, PART, taken[n]])
+        else:
+            rows.append([site.code, supply, keys, SHORT])
+    t["candidates"] = rows
 
 
 def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[Demand],
@@ -157,44 +194,41 @@ def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[
     t["candidates_total"] = len(cands)
     hit = _single(cands, demands)
     if hit is not None:
-        hit.verdict = "chosen: has every item"
-        t["candidates"] = _trace_candidates(cands, demands)
-        t["result"] = f"{hit.site.code} has every item"
-        return "planned", [PlannedPackage(hit.site.id, "waiting", [(d, d.quantity) for d in demands])]
+        site = cands[hit][1]
+        _trace_candidates(t, rule, cands, hit=hit)
+        t["result"] = f"{site.code} has every item"
+        return "planned", [PlannedPackage(site.id, "waiting", [(d, d.quantity) for d in demands])]
     if rule.allow_split and rule.max_packages > 1:
         chosen = _split(cands, demands, rule.max_packages)
         if chosen:
-            for c, take in chosen:
-                c.verdict = "chosen for part of the order: " + ", ".join(
-                    f"{d.sku} ×{q}" for d, q in zip(demands, take, strict=True) if q)
-            t["candidates"] = _trace_candidates(cands, demands)
-            t["result"] = f"split over {len(chosen)} locations: " + ", ".join(c.site.code for c, _ in chosen)
-            return "split", [PlannedPackage(c.site.id, "waiting",
+            _trace_candidates(t, rule, cands, parts=chosen)
+            t["result"] = f"split over {len(chosen)} locations: " + ", ".join(cands[n][1].code for n, _ in chosen)
+            return "split", [PlannedPackage(cands[n][1].id, "waiting",
                                             [(d, q) for d, q in zip(demands, take, strict=True) if q])
-                             for c, take in chosen]
+                             for n, take in chosen]
         t["split"] = f"cannot cover the order with at most {rule.max_packages} locations"
     if rule.transferable:
         # The packing location is the first candidate overall, stock or not.
         everyone = rank(network, rule, order, demands, {s: pool.get(s) for s in network.sites}, {})
         everyone = [c for c in everyone
-                    if not any((d.order_item_id, c.site.id) in network.exclusions for d in demands)]
+                    if not any((d.order_item_id, c[1].id) in network.exclusions for d in demands)]
         if everyone:
-            pack = everyone[0]
-            missing = [d.quantity - s for d, s in zip(demands, pack.supply, strict=True)]
-            tt: dict = {"packing_location": pack.site.code}
-            sources = {s for s in _source_sites(network, rule, pack.site.id)
+            _, pack, pack_supply, _ = everyone[0]
+            missing = [d.quantity - s for d, s in zip(demands, pack_supply, strict=True)]
+            tt: dict = {"packing_location": pack.code}
+            sources = {s for s in _source_sites(network, rule, pack.id)
                        if not any((d.order_item_id, s) in network.exclusions for d in demands)}
-            transfers = _sources_for(network, rule, pack.site, demands, missing, sources, tt)
+            transfers = _sources_for(network, rule, pack, demands, missing, sources, tt)
             t["transfer"] = tt
             if transfers is not None:
-                t["candidates"] = _trace_candidates(cands, demands)
-                t["result"] = (f"pack at {pack.site.code}, bring the missing units from "
+                _trace_candidates(t, rule, cands)
+                t["result"] = (f"pack at {pack.code}, bring the missing units from "
                                + ", ".join(network.sites[x.source_id].code for x in transfers))
-                package = PlannedPackage(pack.site.id, "waiting_for_transfer",
+                package = PlannedPackage(pack.id, "waiting_for_transfer",
                                          [(d, d.quantity) for d in demands], transfers)
                 return "transfer", [package]
             tt["problem"] = "the transfer sources do not hold the missing units"
-    t["candidates"] = _trace_candidates(cands, demands)
+    _trace_candidates(t, rule, cands)
     t["result"] = "no location fits this rule" if not cands else "no single location has every item"
     return None
 
@@ -221,8 +255,8 @@ def _click_and_collect(network: Network, scenario: ScenarioView, order: OrderVie
         if rule.transferable and rule.transfer_sources:
             sources = _source_sites(network, rule, pickup.id)
         else:
-            sources = {c.site.id for c in rank(network, rule, order, demands, pool, rt)
-                       if c.site.transfer_source and c.site.id != pickup.id}
+            sources = {c[1].id for c in rank(network, rule, order, demands, pool, rt)
+                       if c[1].transfer_source and c[1].id != pickup.id}
         sources = {s for s in sources if not any((d.order_item_id, s) in network.exclusions for d in demands)}
         transfers = _sources_for(network, rule, pickup, demands, missing, sources, rt)
         if transfers is not None:
@@ -237,7 +271,7 @@ def plan(order: OrderView, scenarios: list[ScenarioView], network: Network) -> P
     """Plan `order.demands`; takes the planned units out of `network`."""
     demands = [d for d in order.demands if d.quantity > 0]
     trace: dict = {
-        "version": 1,
+        "version": TRACE_VERSION,
         "order": {"number": order.number, "channel": order.channel, "delivery_type": order.delivery_type,
                   "coordinates": list(order.coords) if order.coords else None,
                   "coordinates_source": order.coords_source},

@@ -61,7 +61,7 @@ def plan_unassigned(order: Order, trigger: str, actor_label: str) -> PlanResult:
 
 def hold(order: Order, trigger: str, actor_label: str) -> PlanResult:
     """Put an order whose source status ORDER_FILTERING does not accept on hold (flush only)."""
-    trace_data = {"version": 1, "order": {"number": order.number, "channel": order.channel.code,
+    trace_data = {"version": engine.TRACE_VERSION, "order": {"number": order.number, "channel": order.channel.code,
                                           "delivery_type": order.delivery_type, "coordinates": None,
                                           "coordinates_source": "not needed"},
                   "on_hold": f"Source status {order.source_status or '(none)'} is not accepted by ORDER_FILTERING.",

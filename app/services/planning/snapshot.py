@@ -17,6 +17,7 @@ from app.models import (
     StockLocation,
 )
 from app.models.packages import OPEN_PACKAGE_STATES
+from app.services.db import in_values
 from app.services.planning import geo
 from app.services.planning.model import Demand, Network, OrderView, RuleView, ScenarioView, Site
 from app.services.settings import get_setting
@@ -62,27 +63,70 @@ def needs_open_counts(scenarios: list[ScenarioView]) -> bool:
     return any(r.use_quota or any(by == "load" for by, _ in r.sort) for s in scenarios for r in s.rules)
 
 
-def load_network(product_ids: Iterable[int], order_item_ids: Iterable[int], *, open_counts: bool,
-                 lock: bool = False, sites: dict[int, Site] | None = None) -> Network:
-    """Stock of the given products everywhere, open packages per location (when a rule needs
-    them) and the exclusions of the given order items. With `lock` (batch planning on PostgreSQL)
-    the stock rows are locked in (location, product) order until commit."""
-    pids = sorted(set(product_ids))
-    available: dict[int, dict[int, int]] = {}
-    for chunk in _chunks(pids, 5000):
+class StockView:
+    """Available units per product and location, and open packages per location, kept for a
+    whole planning batch: each product's stock is read once, the first time an order wants it,
+    and the planner takes its own reservations out as it goes, so later chunks see exactly what
+    earlier ones left. What *other* writers do meanwhile is handled elsewhere: a decrease makes
+    the guarded reservation UPDATE fail (the chunk is planned again after `clear()`), an
+    increase is found by `batch.recheck_out_of_stock` at the end of the batch."""
+
+    def __init__(self) -> None:
+        self.available: dict[int, dict[int, int]] = {}
+        self.open_packages: dict[int, int] | None = None
+        self._loaded: set[int] = set()
+
+    def fill(self, product_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+        missing = sorted(set(product_ids) - self._loaded)
+        read_available(missing, self.available)
+        self._loaded.update(missing)
+        return self.available
+
+    def open_counts(self) -> dict[int, int]:
+        if self.open_packages is None:
+            self.open_packages = open_package_counts()
+        return self.open_packages
+
+    def clear(self) -> None:
+        self.available.clear()
+        self._loaded.clear()
+        self.open_packages = None
+
+
+def read_available(product_ids: list[int], into: dict[int, dict[int, int]] | None = None,
+                   lock: bool = False) -> dict[int, dict[int, int]]:
+    """product -> {location: units on hand and not reserved} for the given products."""
+    available = {} if into is None else into
+    for chunk in _chunks(product_ids, 5000):
         for loc, pid, on_hand, reserved in _stock_rows(chunk, lock):
             if on_hand > reserved:
                 available.setdefault(pid, {})[loc] = on_hand - reserved
-    open_packages: dict[int, int] = {}
-    if open_counts:
-        open_packages = dict(db.session.execute(
-            select(Package.location_id, func.count(Package.id))
-            .where(Package.state.in_(OPEN_PACKAGE_STATES)).group_by(Package.location_id)).all())
+    return available
+
+
+def open_package_counts() -> dict[int, int]:
+    return dict(db.session.execute(
+        select(Package.location_id, func.count(Package.id))
+        .where(Package.state.in_(OPEN_PACKAGE_STATES)).group_by(Package.location_id)).all())
+
+
+def load_network(product_ids: Iterable[int], order_item_ids: Iterable[int], *, open_counts: bool,
+                 lock: bool = False, sites: dict[int, Site] | None = None, view: StockView | None = None) -> Network:
+    """Stock of the given products everywhere, open packages per location (when a rule needs
+    them) and the exclusions of the given order items. With `lock` the stock rows are locked in
+    (location, product) order until commit. With `view` (batch planning) stock and open packages
+    come from, and stay in, that batch-wide view."""
+    if view is not None:
+        available = view.fill(product_ids)
+        open_packages = view.open_counts() if open_counts else {}
+    else:
+        available = read_available(sorted(set(product_ids)), lock=lock)
+        open_packages = open_package_counts() if open_counts else {}
     exclusions: set[tuple[int, int]] = set()
     for chunk in _chunks(sorted(set(order_item_ids)), 5000):
         exclusions.update(db.session.execute(
             select(PlanningExclusion.order_item_id, PlanningExclusion.location_id)
-            .where(PlanningExclusion.order_item_id.in_(chunk))).tuples())
+            .where(in_values(PlanningExclusion.order_item_id, chunk))).tuples())
     return Network(sites if sites is not None else load_sites(), available, open_packages, exclusions)
 
 
@@ -118,7 +162,7 @@ def held_quantities(order_item_ids: Iterable[int]) -> dict[int, int]:
         rows = db.session.execute(
             select(PackageItem.order_item_id, func.sum(PackageItem.quantity))
             .join(Package, Package.id == PackageItem.package_id)
-            .where(PackageItem.order_item_id.in_(chunk),
+            .where(in_values(PackageItem.order_item_id, chunk),
                    Package.state.not_in(NOT_HOLDING_PACKAGE_STATES),
                    PackageItem.state.not_in(NOT_HOLDING_ITEM_STATES))
             .group_by(PackageItem.order_item_id))

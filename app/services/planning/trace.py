@@ -1,8 +1,16 @@
-"""Reading a planning trace: the stored JSON rendered as 'why this location?' text."""
+"""Reading a planning trace: the stored JSON expanded to its readable shape (`expand`) and
+rendered as 'why this location?' text (`render`).
+
+The engine stores a compact version 2 trace: per rule the sort key names once (`keys`) and each
+candidate as a row `[location, units per trace item, key values, verdict code(, units taken)]`.
+Readers get version 1, where each candidate is `{location, availability, keys, verdict}` with
+the verdict as a sentence; version 1 traces (older rows) are returned as they are."""
 
 from __future__ import annotations
 
 from typing import Any
+
+INF = float("inf")
 
 OUTCOME_TEXT = {
     "planned": "Planned as one package.",
@@ -14,6 +22,58 @@ OUTCOME_TEXT = {
     "nothing_to_plan": "Nothing was left to plan.",
     "on_hold": "On hold: the order's source status is not accepted by ORDER_FILTERING.",
 }
+
+
+VERDICT_SHORT, VERDICT_CHOSEN, VERDICT_PART, VERDICT_NOT_NEEDED = "short", "chosen", "part", "-"
+
+
+def _clean_value(v: Any) -> Any:
+    if v is None or v == INF:
+        return None
+    return round(v, 3) if isinstance(v, float) else v
+
+
+def _verdict(row: list, items: list[dict]) -> str:
+    code, units = row[3], row[1]
+    if code == VERDICT_SHORT:
+        return "cannot supply everything: " + ", ".join(
+            f"{i['sku']} short by {i['quantity'] - u}" for i, u in zip(items, units, strict=True)
+            if u < i["quantity"])
+    if code == VERDICT_CHOSEN:
+        return "chosen: has every item"
+    if code == VERDICT_PART:
+        return "chosen for part of the order: " + ", ".join(
+            f"{i['sku']} ×{q}" for i, q in zip(items, row[4], strict=True) if q)
+    return "not needed"
+
+
+def _expand_rule(rule: dict[str, Any], items: list[dict]) -> dict[str, Any]:
+    names = rule.get("keys") or []
+    out: dict[str, Any] = {}
+    for key, value in rule.items():
+        if key == "keys":
+            continue
+        if key == "candidates":
+            value = [{"location": row[0],
+                      "availability": {i["sku"]: u for i, u in zip(items, row[1], strict=True)},
+                      "keys": {k: _clean_value(v) for k, v in zip(names, row[2], strict=True)},
+                      "verdict": _verdict(row, items)}
+                     for row in value]
+        out[key] = value
+    return out
+
+
+def expand(trace: dict[str, Any]) -> dict[str, Any]:
+    """A stored trace in the readable (version 1) shape: a version 2 trace is rebuilt into a new
+    dict (the argument is left alone), anything else is returned unchanged."""
+    if not isinstance(trace, dict) or trace.get("version") != 2:
+        return trace
+    items = trace.get("items") or []
+    out = dict(trace)
+    out["version"] = 1
+    if "rules" in trace:
+        out["rules"] = [_expand_rule(r, items) for r in trace["rules"]]
+    return out
 
 
 def _items(items: dict[str, int]) -> str:
@@ -35,7 +95,8 @@ def _keys(keys: dict[str, Any]) -> str:
 
 
 def render(trace: dict[str, Any]) -> str:
-    """The trace as plain text a supervisor can read, top to bottom."""
+    """The trace (either version) as plain text a supervisor can read, top to bottom."""
+    trace = expand(trace)
     lines: list[str] = []
     order = trace.get("order") or {}
     lines.append(f"Order {order.get('number', '?')} ({order.get('channel', '?')}, "

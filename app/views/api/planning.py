@@ -27,6 +27,7 @@ from app.services.errors import NotFound
 from app.services.planning import dry_run, render_trace
 from app.services.planning import scenarios as service
 from app.services.planning.scenarios import rule_dict, scenario_dict
+from app.services.planning.trace import expand as expand_trace
 from app.views.api.common import actor, api_route, json_body, json_object, paginate, require_manager
 
 TAG = "Planning"
@@ -128,5 +129,6 @@ def order_planning(order_id: int):
                                 .order_by(PlanningTrace.id.desc()).limit(50)).all()
     return jsonify(order_id=order_id, results=[
         {"id": t.id, "trigger": t.trigger, "outcome": t.outcome, "is_replan": t.is_replan,
-         "created_at": iso(t.created_at), "explanation": render_trace(t.trace or {}), "trace": t.trace}
+         "created_at": iso(t.created_at), "explanation": render_trace(t.trace or {}),
+         "trace": expand_trace(t.trace) if t.trace else t.trace}
         for t in traces])

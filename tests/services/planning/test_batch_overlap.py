@@ -1,0 +1,121 @@
+"""Batch planning across chunks: the batch-wide stock view, the writer thread that commits chunk k
+while chunk k+1 is planned, a chunk that loses a race to another writer, and stock that arrives
+while the batch runs."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.models import Order, Package, Reservation, Stock
+from app.services.planning import plan_batch
+from tests import factories
+from tests.services.planning.network import order, scenario, site
+
+RACE_LOG = "lost a stock race"
+
+
+def _stock(location) -> tuple[int, int]:
+    db.session.rollback()  # a fresh snapshot (SQLite WAL readers keep theirs)
+    row = db.session.scalar(select(Stock).where(Stock.location_id == location.id))
+    return row.on_hand, row.reserved
+
+
+def _locations_of(order_ids: list[int]) -> list[str | None]:
+    db.session.rollback()
+    out = []
+    for order_id in order_ids:
+        package = db.session.scalar(select(Package).where(Package.order_id == order_id,
+                                                          Package.state != "cancelled"))
+        out.append(f"{package.location.code}:{package.state}")
+    return out
+
+
+def _other_writer(sql: str, **params) -> None:
+    """Another process's committed change, on its own connection, behind the planner's back."""
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def _overlap() -> bool:
+    """Overlap needs PostgreSQL's row locks to let another writer in between two chunks; on
+    SQLite the planned chunk holds the database write lock, so those tests run it in turn."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_overlapped_chunks_plan_against_what_earlier_chunks_took(app, caplog):
+    near = site("NEAR", 40.99, 29.03)
+    far = site("FAR", 41.10, 29.00)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(near, shirt, 3)
+    factories.stock(far, shirt, 2)
+    scenario(default, [{"location_type": "store"}])
+    ids = [order([(shirt, 1)]).id for _ in range(7)]
+
+    with caplog.at_level(logging.INFO, logger="packline.planning"):
+        counts = plan_batch(ids, chunk_size=2, overlap=True)
+
+    assert counts == {"planned": 5, "out_of_stock": 2}
+    # In order: the nearest store until its stock is gone, then the next, then parked. Each
+    # chunk saw the units earlier (possibly not yet committed) chunks took, so none had to be
+    # planned again.
+    assert _locations_of(ids) == ["NEAR:waiting"] * 3 + ["FAR:waiting"] * 2 + ["WH:out_of_stock"] * 2
+    assert RACE_LOG not in caplog.text
+    assert _stock(near) == (3, 3) and _stock(far) == (2, 2)
+    assert db.session.scalar(select(func.sum(Reservation.quantity))) == 5
+    assert {db.session.get(Order, i).status for i in ids} == {"planned", "out_of_stock"}
+
+
+def test_a_chunk_that_loses_stock_to_another_writer_is_planned_again(app, caplog):
+    near = site("NEAR", 40.99, 29.03)
+    far = site("FAR", 41.10, 29.00)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(near, shirt, 4)
+    factories.stock(far, shirt, 4)
+    scenario(default, [{"location_type": "store"}])
+    ids = [order([(shirt, 1)]).id for _ in range(4)]
+    stolen = []
+
+    def progress(done: int, total: int) -> None:
+        if not stolen:  # after the first chunk: someone else takes NEAR's last units
+            _other_writer("UPDATE stock SET on_hand = reserved WHERE location_id = :loc", loc=near.id)
+            stolen.append(done)
+
+    with caplog.at_level(logging.INFO, logger="packline.planning"):
+        counts = plan_batch(ids, chunk_size=2, progress=progress, overlap=_overlap())
+
+    assert stolen == [2]
+    assert counts == {"planned": 4}
+    # The second chunk had been planned at NEAR against the batch's own view of the stock; its
+    # guarded reservation failed, it was rolled back and planned again from fresh rows.
+    assert RACE_LOG in caplog.text
+    assert _locations_of(ids) == ["NEAR:waiting"] * 2 + ["FAR:waiting"] * 2
+    assert _stock(near) == (2, 2) and _stock(far) == (4, 2)
+
+
+def test_stock_that_arrives_during_the_batch_reaches_orders_it_parked(app):
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 0)
+    scenario(default, [{"location_type": "store"}])
+    ids = [order([(shirt, 1)]).id for _ in range(4)]
+    arrived = []
+
+    def progress(done: int, total: int) -> None:
+        if not arrived:  # a delivery lands after the first chunk parked its orders
+            _other_writer("UPDATE stock SET on_hand = 4 WHERE location_id = :loc", loc=store.id)
+            arrived.append(done)
+
+    plan_batch(ids, chunk_size=2, progress=progress, overlap=_overlap())
+
+    assert arrived == [2]
+    # The second chunk still planned against the batch's earlier read (nothing there), but the
+    # check at the end of the batch saw the new units and re-planned every parked order.
+    assert _locations_of(ids) == ["KDK:waiting"] * 4
+    assert _stock(store) == (4, 4)
+    assert {db.session.get(Order, i).status for i in ids} == {"planned"}
