@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -52,6 +52,9 @@ class Reservation(db.Model):
             "(package_item_id IS NULL) <> (transfer_item_id IS NULL)", name="one_owner"
         ),
         Index("ix_reservations_location_product", "location_id", "product_id"),
+        # Most reservations belong to a package item: only the others are indexed by transfer item.
+        Index("ix_reservations_transfer_item_id", "transfer_item_id",
+              sqlite_where=text("transfer_item_id IS NOT NULL"), postgresql_where=text("transfer_item_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,9 +64,7 @@ class Reservation(db.Model):
     package_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("package_items.id", ondelete="CASCADE"), index=True
     )
-    transfer_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transfer_items.id", ondelete="CASCADE"), index=True
-    )
+    transfer_item_id: Mapped[int | None] = mapped_column(ForeignKey("transfer_items.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -84,4 +85,4 @@ class StockLedger(db.Model):
     actor: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str | None] = mapped_column(String(200), index=True)
     note: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # ids are in time order

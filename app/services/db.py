@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import Text, any_, bindparam, cast
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
@@ -27,12 +27,25 @@ def begin_write() -> None:
 
 
 def in_values(column, values):
-    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter however many
-    values (psycopg spends real time parsing a statement with thousands of placeholders)."""
+    """`column IN (values)`; on PostgreSQL `column = ANY(CAST(:array AS type[]))`, one parameter
+    however many values (psycopg spends real time parsing a statement with thousands of
+    placeholders, and dumping a Python list element by element)."""
     values = list(values)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column == any_(cast(bindparam(None, pg_array(values), type_=Text), ARRAY(column.type)))
     return column.in_(values)
+
+
+def pg_array(values) -> str:
+    """A PostgreSQL array literal ('{1,2,3}', '{"a","b"}') of ints or strings, to be CAST to
+    int[] / text[]: one string parameter instead of a list psycopg dumps element by element."""
+    return "{" + ",".join(str(v) if isinstance(v, int) else _quoted(v) for v in values) + "}"
+
+
+def _quoted(value) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 RACE_ATTEMPTS = 5  # a write that re-plans retries a lost reservation race this many times

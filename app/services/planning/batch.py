@@ -32,6 +32,7 @@ from app.services.settings import get_setting
 log = logging.getLogger("packline.planning")
 
 DEFAULT_CHUNK = 500
+CHECKPOINT_EVERY = 5000  # orders: SQLite's WAL is checkpointed once per this many, not per chunk
 Progress = Callable[[int, int], None]
 
 
@@ -65,6 +66,7 @@ def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT
     else:
         for chunk in chunks:
             run.sequential(chunk)
+    run.checkpoint()
     if run.parked:
         recheck_out_of_stock(run.parked, run.view)
     return run.counts
@@ -85,6 +87,7 @@ class _Batch:
         self.codes["sites"] = snapshot.load_sites()
         self.view = self.codes["stock"] = snapshot.StockView()
         self.last_commit = time.perf_counter()
+        self.since_checkpoint = 0
 
     def sequential(self, chunk: list[int]) -> None:
         """Plan, write and commit one chunk on the current session; a lost race plans it again."""
@@ -114,8 +117,24 @@ class _Batch:
         if self.timings is not None and prepared.chunk:
             self.timings.extend([(now - self.last_commit) / len(prepared.chunk)] * len(prepared.chunk))
         self.last_commit = now
+        self.since_checkpoint += len(prepared.chunk)
+        if self.since_checkpoint >= CHECKPOINT_EVERY:
+            self.checkpoint()
         if self.progress:
             self.progress(self.done, self.total)
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL's pages into the database file now (see `_defer_checkpoint`)."""
+        self.since_checkpoint = 0
+        if db.engine.dialect.name != "sqlite":
+            return
+        tick = time.perf_counter()
+        raw = db.engine.raw_connection()  # no transaction: a checkpoint cannot run inside one
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            raw.close()
+        _lap(self.stats, "commit", tick)
 
 
 def _overlapped(run: _Batch, chunks: list[list[int]]) -> None:
@@ -346,6 +365,7 @@ def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float]) -> _P
     """Begin the chunk's transaction, lock and load its orders, plan them in memory."""
     tick = time.perf_counter()
     begin_write()
+    _defer_checkpoint()
     orders = _load_orders(chunk)
     counts: dict[str, int] = {}
     accepted = snapshot.accepted_statuses()
@@ -383,6 +403,18 @@ def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float]) -> _P
         counts["on_hold"] = counts.get("on_hold", 0) + len(holding)
     _lap(stats, "plan", tick)
     return _Prepared(chunk, batch, network, counts, parked, [o.id for o in holding if o.status == "new"])
+
+
+def _defer_checkpoint() -> None:
+    """SQLite checkpoints the WAL into the database file whenever a commit leaves more than 1,000
+    pages in it, i.e. after every chunk; the chunks of a batch rewrite many of the same pages
+    (stock, indexes), so the batch checkpoints once per CHECKPOINT_EVERY orders instead. The
+    pool's reset hook (app/__init__.py) turns automatic checkpoints back on when the connection
+    is returned."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.connection.info["checkpoints_deferred"] = True
 
 
 def _write_chunk(prepared: _Prepared, trigger: str, stats: dict[str, float]) -> None:

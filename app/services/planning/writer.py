@@ -31,7 +31,7 @@ from app.models import (
     TransitionLog,
 )
 from app.models.base import iso, utcnow
-from app.services.db import in_values
+from app.services.db import in_values, pg_array
 from app.services.planning.model import Network, Plan
 from app.services.transitions import allowed_package_commands, allowed_transfer_commands
 
@@ -87,7 +87,7 @@ def rows_from(sql: str, columns: tuple[tuple[str, str], ...], rows: list[tuple],
     names = [name for name, _ in columns]
     if db.session.connection().dialect.name == "postgresql":
         arrays = ", ".join(f"CAST(:a_{name} AS {kind}[])" for name, kind in columns)
-        bound = {**params, **{f"a_{name}": [row[n] for row in rows] for n, name in enumerate(names)}}
+        bound = {**params, **{f"a_{name}": pg_array([row[n] for row in rows]) for n, name in enumerate(names)}}
         result = db.session.execute(text(sql.replace("{rows}", f"unnest({arrays}) AS v({', '.join(names)})")), bound)
         return result.all() if result.returns_rows else []
     # SQLite: the statement goes straight to the DB-API cursor (named parameters, which sqlite3

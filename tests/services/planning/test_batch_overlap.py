@@ -119,3 +119,32 @@ def test_stock_that_arrives_during_the_batch_reaches_orders_it_parked(app):
     assert _locations_of(ids) == ["KDK:waiting"] * 4
     assert _stock(store) == (4, 4)
     assert {db.session.get(Order, i).status for i in ids} == {"planned"}
+
+
+def test_sqlite_connections_go_back_to_the_pool_with_automatic_checkpoints_on(app):
+    """Batch planning turns SQLite's automatic WAL checkpoints off for its chunk transactions
+    (it checkpoints once per CHECKPOINT_EVERY orders instead); no pooled connection may keep
+    that setting. On PostgreSQL there is no such setting: the batch must simply plan."""
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 5)
+    scenario(default, [{}])
+    ids = [order([(shirt, 1)]).id for _ in range(5)]
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:  # the connection the chunk just committed on
+                seen.append(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+
+    assert plan_batch(ids, chunk_size=2, progress=progress) == {"planned": 5}
+    if db.engine.dialect.name == "sqlite":
+        assert seen == [1000, 1000, 1000]
+        connections = [db.engine.raw_connection() for _ in range(3)]
+        try:
+            assert [c.driver_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                    for c in connections] == [1000, 1000, 1000]
+        finally:
+            for c in connections:
+                c.close()
