@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
@@ -47,14 +47,17 @@ def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT
                timings: list[float] | None = None, stats: dict[str, float] | None = None,
                overlap: bool | None = None) -> dict[str, int]:
     """Plan every waiting order (or `order_ids`) in chunks, committing per chunk. Returns counts
-    per outcome. `progress(done, total)` is called after each committed chunk; `timings` (when
-    given) receives the time spent per order in each chunk, `stats` the seconds spent loading,
-    planning in memory, writing and committing.
+    per outcome (plus `replanned`: parked packages re-planned by the check at the end).
+    `progress(done, total)` is called after each committed chunk; `timings` (when given)
+    receives the time spent per order in each chunk, `stats` the seconds spent loading,
+    planning in memory, writing and committing (with `overlap`, writing and committing run at
+    the same time as loading and planning, so they add up to more than the wall time).
 
     On PostgreSQL (or with `overlap=True`) a writer thread writes and commits chunk k on its own
     connection while this thread loads and plans chunk k+1: the database's work on one chunk
     overlaps the planner's Python work on the next. Each chunk is still one transaction that
-    locked its orders when it read them."""
+    locked its orders when it read them. (On SQLite the next chunk's `BEGIN IMMEDIATE` waits for
+    the writer's commit, so nothing overlaps there; it is off by default.)"""
     ids = list(order_ids) if order_ids is not None else waiting_order_ids()
     db.session.rollback()
     run = _Batch(ids, chunk_size, progress, trigger, timings, stats if stats is not None else {})
@@ -68,7 +71,16 @@ def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT
             run.sequential(chunk)
     run.checkpoint()
     if run.parked:
-        recheck_out_of_stock(run.parked, run.view)
+        try:
+            replanned = recheck_out_of_stock(run.parked)
+        except Exception:  # the batch itself is committed; the periodic re-plan will catch up
+            db.session.rollback()
+            log.exception("re-checking the batch's out-of-stock packages failed")
+        else:
+            moved = sum(n for outcome, n in replanned.items()
+                        if outcome not in ("still_out_of_stock", "skipped", "race"))
+            if moved:
+                run.counts["replanned"] = moved
     return run.counts
 
 
@@ -80,7 +92,9 @@ class _Batch:
         self.total, self.done = len(ids), 0
         self.progress, self.trigger, self.timings, self.stats = progress, trigger, timings, stats
         self.counts: dict[str, int] = {}
-        self.parked: set[int] = set()  # products of the out_of_stock packages this batch wrote
+        # Products of the out_of_stock packages this batch committed, each with the units per
+        # location it was planned against (the least seen, if parked more than once).
+        self.parked: dict[int, dict[int, int]] = {}
         # Channel/cargo/location codes, scenarios, sites and stock: read once per batch.
         self.codes = _codes()
         self.codes["scenarios"] = snapshot.load_scenarios()
@@ -98,20 +112,28 @@ class _Batch:
                 tick = time.perf_counter()
                 db.session.commit()
                 _lap(self.stats, "commit", tick)
-                self.committed(prepared)
-                return
             except (StockRaceLost, IntegrityError, OperationalError) as exc:
                 db.session.rollback()
                 self.view.clear()  # it holds this chunk's takes and stale rows: read afresh
                 log.info("batch chunk lost a stock race (attempt %s): %s; planning it again", attempt + 1, exc)
+                continue
+            except BaseException:
+                db.session.rollback()  # never leave the write transaction (SQLite: the lock) open
+                self.view.clear()
+                raise
+            self.committed(prepared)
+            return
         # A very busy moment: plan these orders one by one, each with its own retries.
-        self.committed(_Prepared(chunk, [], None, _one_by_one(chunk, self.trigger), set(), []))
+        self.committed(_Prepared(chunk, [], None, _one_by_one(chunk, self.trigger), {}, []))
         self.view.clear()
 
     def committed(self, prepared: _Prepared) -> None:
         for k, v in prepared.counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
-        self.parked |= prepared.parked
+        for pid, seen in prepared.parked.items():
+            known = self.parked.setdefault(pid, dict(seen))
+            for loc in set(known) | set(seen):
+                known[loc] = min(known.get(loc, 0), seen.get(loc, 0))
         self.done += len(prepared.chunk)
         now = time.perf_counter()
         if self.timings is not None and prepared.chunk:
@@ -142,57 +164,73 @@ def _overlapped(run: _Batch, chunks: list[list[int]]) -> None:
     own session (so its own connection and transaction), handed to the writer once planned; at
     most one chunk is being written while the next is planned. The stock view is shared: chunk
     k+1 is planned against what chunk k took, so a writer failure (a lost stock race) rolls back
-    the planned-but-unwritten chunk too, and both are planned again one after the other."""
+    the planned-but-unwritten chunk too, and both are planned again one after the other.
+
+    Between chunks the caller's own session is the current one again, so `progress` callbacks
+    (and anything else that uses `db.session`) never touch a chunk's transaction."""
     app = current_app._get_current_object()
     own = db.session.registry()
     own.rollback()  # nothing of the batch's own reads stays open while the chunks run
     writer = _Writer(app, run.trigger, run.stats)
-    import sys
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0002)
     writer.start()
     in_flight: _Prepared | None = None
+    planned: tuple | None = None  # (session, prepared) planned here, not handed to the writer yet
     try:
         for chunk in chunks:
             session = db.session.session_factory()
             db.session.registry.set(session)
             try:
-                prepared = _prepare_chunk(chunk, run.codes, run.stats)
-            except (IntegrityError, OperationalError):
-                session.rollback()
-                prepared = None
-            except BaseException:
+                planned = (session, _prepare_chunk(chunk, run.codes, run.stats, lock_timeout=True))
+            except BaseException as exc:
                 session.rollback()
                 session.close()
-                raise
+                if not isinstance(exc, (IntegrityError, OperationalError)):
+                    raise
+                log.info("batch chunk could not be loaded (%s); planning it on its own", exc)
+            finally:
+                db.session.registry.set(own)
             if in_flight is not None:
-                failed = writer.wait(in_flight, run)
-                in_flight = None
+                waiting, in_flight = in_flight, None
+                failed = writer.wait(waiting, run)
                 if failed is not None:  # plan the failed chunk, then this one, without overlap
-                    session.rollback()
-                    session.close()
+                    _discard(planned)
+                    planned = None
                     run.view.clear()
-                    _sequentially(run, [failed.chunk, chunk])
+                    _sequentially(run, [failed.chunk, chunk], own)
                     continue
-            if prepared is None:
-                session.close()
+            if planned is None:
                 run.view.clear()
-                _sequentially(run, [chunk])
+                _sequentially(run, [chunk], own)
                 continue
-            writer.submit(session, prepared)
-            in_flight = prepared
+            writer.submit(*planned)
+            in_flight, planned = planned[1], None
         if in_flight is not None:
-            failed = writer.wait(in_flight, run)
+            waiting, in_flight = in_flight, None
+            failed = writer.wait(waiting, run)
             if failed is not None:
                 run.view.clear()
-                _sequentially(run, [failed.chunk])
+                _sequentially(run, [failed.chunk], own)
     finally:
+        _discard(planned)  # an error here: release that chunk's transaction and order locks
         writer.stop()
-        sys.setswitchinterval(old)
+        if in_flight is not None:  # an error here while the writer wrote: say what became of it
+            try:
+                done, error = writer.results.get_nowait()
+            except queue.Empty:
+                pass
+            else:
+                log.warning("batch stopped while a chunk of %s orders was being written: %s",
+                            len(done.chunk), f"rolled back ({error})" if error else "committed")
         db.session.registry.set(own)
 
 
-def _sequentially(run: _Batch, chunks: list[list[int]]) -> None:
+def _discard(planned: tuple | None) -> None:
+    if planned is not None:
+        planned[0].rollback()
+        planned[0].close()
+
+
+def _sequentially(run: _Batch, chunks: list[list[int]], own) -> None:
     session = db.session.session_factory()
     db.session.registry.set(session)
     try:
@@ -200,10 +238,13 @@ def _sequentially(run: _Batch, chunks: list[list[int]]) -> None:
             run.sequential(chunk)
     finally:
         session.close()
+        db.session.registry.set(own)
 
 
 class _Writer(threading.Thread):
     """Writes and commits planned chunks, each on the session it was planned in."""
+
+    RACES = (StockRaceLost, IntegrityError, OperationalError)
 
     def __init__(self, app, trigger: str, stats: dict[str, float]):
         super().__init__(name="planning-writer", daemon=True)
@@ -216,12 +257,18 @@ class _Writer(threading.Thread):
 
     def wait(self, prepared: _Prepared, run: _Batch) -> _Prepared | None:
         """Wait for `prepared` to be written; returns it when it lost a stock race (rolled back)."""
-        done, error = self.results.get()
+        while True:
+            try:
+                done, error = self.results.get(timeout=5)
+                break
+            except queue.Empty:
+                if not self.is_alive():
+                    raise RuntimeError("the planning writer thread stopped") from None
         assert done is prepared
         if error is None:
             run.committed(prepared)
             return None
-        if isinstance(error, (StockRaceLost, IntegrityError, OperationalError)):
+        if isinstance(error, self.RACES):
             log.info("batch chunk lost a stock race: %s; planning it again", error)
             return prepared
         raise error
@@ -236,28 +283,33 @@ class _Writer(threading.Thread):
             if task is None:
                 return
             session, prepared = task
-            error = None
-            with self.app.app_context():
-                db.session.registry.set(session)  # closed when this app context ends
-                try:
-                    _write_chunk(prepared, self.trigger, self.stats)
-                    tick = time.perf_counter()
-                    session.commit()
-                    _lap(self.stats, "commit", tick)
-                except BaseException as exc:  # reported to the planning thread
-                    session.rollback()
-                    error = exc
-            self.results.put((prepared, error))
+            error: BaseException | None = None
+            try:
+                with self.app.app_context():
+                    db.session.registry.set(session)  # closed when this app context ends
+                    try:
+                        _write_chunk(prepared, self.trigger, self.stats)
+                        tick = time.perf_counter()
+                        session.commit()
+                        _lap(self.stats, "commit", tick)
+                    except BaseException as exc:  # reported to the planning thread
+                        error = exc
+                        session.rollback()
+            except BaseException as exc:  # the rollback or the teardown failed: still report
+                error = error or exc
+            finally:
+                self.results.put((prepared, error))
 
 
-def recheck_out_of_stock(product_ids: set[int], view: snapshot.StockView) -> dict[str, int]:
+def recheck_out_of_stock(parked: dict[int, dict[int, int]]) -> dict[str, int]:
     """The batch planned later chunks against stock it read earlier. If someone else added stock
-    of a product this batch parked as out_of_stock in the meantime, the re-plan that the
-    increase triggered may have run before the parked package existed: re-plan those now."""
+    of a product this batch parked as out_of_stock (more units at some location than the batch
+    planned against), the re-plan that the increase triggered may have run before the parked
+    package existed: re-plan those packages now. Returns `replan_out_of_stock`'s counts."""
     db.session.rollback()
-    fresh = snapshot.read_available(sorted(product_ids))
+    fresh = snapshot.read_available(sorted(parked))
     grown = {pid for pid, per_loc in fresh.items()
-             if any(units > view.available.get(pid, {}).get(loc, 0) for loc, units in per_loc.items())}
+             if any(units > parked[pid].get(loc, 0) for loc, units in per_loc.items())}
     if not grown:
         return {}
     from app.services.planning.replan import replan_out_of_stock
@@ -357,15 +409,21 @@ class _Prepared:
     batch: list[Planned]
     network: Any
     counts: dict[str, int]
-    parked: set[int]  # products of its out_of_stock packages
+    parked: dict[int, dict[int, int]]  # product of an out_of_stock package -> units it was planned against
     newly_held: list[int]  # orders ORDER_FILTERING puts on hold now
 
 
-def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float]) -> _Prepared:
-    """Begin the chunk's transaction, lock and load its orders, plan them in memory."""
+def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float],
+                   lock_timeout: bool = False) -> _Prepared:
+    """Begin the chunk's transaction, lock and load its orders, plan them in memory.
+    `lock_timeout` (overlapped batches on PostgreSQL): this chunk will hold its order locks while
+    the planner waits for the writer thread, a wait PostgreSQL's deadlock detector cannot see;
+    a lock that takes longer than 30 s then fails the chunk, which is planned again."""
     tick = time.perf_counter()
     begin_write()
     _defer_checkpoint()
+    if lock_timeout and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lock_timeout = '30s'"))
     orders = _load_orders(chunk)
     counts: dict[str, int] = {}
     accepted = snapshot.accepted_statuses()
@@ -384,14 +442,15 @@ def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float]) -> _P
                                        .group_by(Package.order_id)).tuples().all()) if to_plan else {}
     tick = _lap(stats, "load", tick)
     batch: list[Planned] = []
-    parked: set[int] = set()
+    parked: dict[int, dict[int, int]] = {}
     provider = get_setting("GEOLOCATION_DISCOVERY", "offline")
     for order in to_plan:
         view = _view(order, demands[order.id], codes, provider)
         plan = engine.plan(view, scenarios, network)
         counts[plan.outcome] = counts.get(plan.outcome, 0) + 1
         if plan.outcome == "out_of_stock":
-            parked.update(d.product_id for p in plan.packages for d, _ in p.lines)
+            for d, _ in plan.packages[0].lines:
+                parked.setdefault(d.product_id, dict(network.available.get(d.product_id, {})))
         if plan.outcome in ("no_scenario", "nothing_to_plan") and order.status == "new":
             continue
         batch.append(Planned(order, plan, _status_after(plan), existing.get(order.id, 0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sqlalchemy import func, select, text
 
 from app.extensions import db
@@ -17,9 +18,12 @@ from tests.services.planning.network import order, scenario, site
 RACE_LOG = "lost a stock race"
 
 
-def _stock(location) -> tuple[int, int]:
+def _stock(location, product=None) -> tuple[int, int]:
     db.session.rollback()  # a fresh snapshot (SQLite WAL readers keep theirs)
-    row = db.session.scalar(select(Stock).where(Stock.location_id == location.id))
+    query = select(Stock).where(Stock.location_id == location.id)
+    if product is not None:
+        query = query.where(Stock.product_id == product.id)
+    (row,) = db.session.scalars(query).all()
     return row.on_hand, row.reserved
 
 
@@ -148,3 +152,74 @@ def test_sqlite_connections_go_back_to_the_pool_with_automatic_checkpoints_on(ap
         finally:
             for c in connections:
                 c.close()
+
+
+def test_stock_that_arrives_is_found_even_after_a_lost_race_reset_the_batch_view(app):
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt, jeans = factories.product("SHIRT"), factories.product("JEANS")
+    factories.stock(store, shirt, 0)
+    factories.stock(store, jeans, 2)
+    scenario(default, [{"location_type": "store"}])
+    one_shirt = order([(shirt, 1)]).id
+    first_jeans = order([(jeans, 1)]).id
+    second_jeans = order([(jeans, 1)]).id
+    five_shirts = order([(shirt, 5)]).id
+    moved = []
+
+    def progress(done: int, total: int) -> None:
+        if not moved:  # after the first chunk: 4 shirts arrive, someone takes the last jeans
+            _other_writer("UPDATE stock SET on_hand = 4 WHERE location_id = :loc AND product_id = :p",
+                          loc=store.id, p=shirt.id)
+            _other_writer("UPDATE stock SET on_hand = reserved WHERE location_id = :loc AND product_id = :p",
+                          loc=store.id, p=jeans.id)
+            moved.append(done)
+
+    counts = plan_batch([one_shirt, first_jeans, second_jeans, five_shirts], chunk_size=2,
+                        progress=progress, overlap=_overlap())
+
+    # The second chunk lost the race for the jeans and was planned again from a fresh read, which
+    # already saw the 4 shirts (still short of 5). The shirt order parked by the first chunk was
+    # planned against 0 shirts: the end-of-batch check compares with that, not with the re-read.
+    assert _locations_of([one_shirt, first_jeans, second_jeans, five_shirts]) == [
+        "KDK:waiting", "KDK:waiting", "WH:out_of_stock", "WH:out_of_stock"]
+    assert counts["replanned"] == 1
+    assert _stock(store, shirt) == (4, 1) and _stock(store, jeans) == (1, 1)
+
+
+def test_an_error_in_the_middle_of_a_batch_leaves_no_lock_behind(app):
+    store = site("KDK", 40.99, 29.03)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 10)
+    scenario(default, [{}])
+    ids = [order([(shirt, 1)]).id for _ in range(6)]
+
+    def progress(done: int, total: int) -> None:
+        raise RuntimeError("the progress display broke")
+
+    with pytest.raises(RuntimeError, match="progress display") as raised:
+        plan_batch(ids, chunk_size=2, progress=progress, overlap=True)
+    # `raised` keeps the batch's frames (and whatever they still reference) alive: a leaked
+    # session cannot be rescued by the garbage collector before the checks below.
+
+    # The first chunk was committed; the one planned meanwhile (PostgreSQL) was rolled back, and
+    # neither its order locks nor SQLite's write lock outlived the error.
+    db.session.rollback()
+    assert [db.session.get(Order, i).status for i in ids] == ["planned"] * 2 + ["new"] * 4
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            locked = conn.execute(text("SELECT id FROM orders WHERE id = ANY(:ids) FOR UPDATE NOWAIT"),
+                                  {"ids": ids}).scalars().all()
+        assert sorted(locked) == sorted(ids)
+    else:
+        import sqlite3
+
+        other = sqlite3.connect(db.engine.url.database, timeout=0.5)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails with 'database is locked' if a lock leaked
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    assert raised.value is not None
+    assert plan_batch(ids) == {"planned": 4}
