@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Text, any_, bindparam, cast
+from sqlalchemy import any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
@@ -27,12 +27,13 @@ def begin_write() -> None:
 
 
 def in_values(column, values):
-    """`column IN (values)`; on PostgreSQL `column = ANY(CAST(:array AS type[]))`, one parameter
-    however many values (psycopg spends real time parsing a statement with thousands of
-    placeholders, and dumping a Python list element by element)."""
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter however many
+    values (psycopg spends real time parsing a statement with thousands of placeholders). The
+    parameter stays a typed array, not a cast literal: PostgreSQL then plans with the actual
+    values (index or hashed lookup); behind a cast it scanned a table per query."""
     values = list(values)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(bindparam(None, pg_array(values), type_=Text), ARRAY(column.type)))
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 
 

@@ -17,7 +17,7 @@ from app.models import (
     StockLocation,
 )
 from app.models.packages import OPEN_PACKAGE_STATES
-from app.services.db import in_values, pg_array
+from app.services.db import in_values
 from app.services.planning import geo
 from app.services.planning.model import Demand, Network, OrderView, RuleView, ScenarioView, Site
 from app.services.settings import get_setting
@@ -140,7 +140,7 @@ def _stock_rows(product_ids: list[int], lock: bool) -> list[tuple[int, int, int,
     postgres = connection.dialect.name == "postgresql"
     if postgres:  # one array parameter: psycopg parses a query with thousands of %s slowly
         sql, params = ("SELECT location_id, product_id, on_hand, reserved FROM stock"
-                       " WHERE product_id = ANY(%s::int[]) AND on_hand > reserved"), [pg_array(product_ids)]
+                       " WHERE product_id = ANY(%s) AND on_hand > reserved"), [list(product_ids)]
     else:
         sql = (f"SELECT location_id, product_id, on_hand, reserved FROM stock"
                f" WHERE product_id IN ({', '.join('?' * len(product_ids))}) AND on_hand > reserved")
