@@ -26,7 +26,7 @@ from app.services.db import begin_write, in_values
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView
 from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold
-from app.services.planning.writer import Planned, StockRaceLost, write
+from app.services.planning.writer import Planned, Staged, StockRaceLost, flush, stage
 from app.services.settings import get_setting
 
 log = logging.getLogger("packline.planning")
@@ -107,7 +107,7 @@ class _Batch:
         """Plan, write and commit one chunk on the current session; a lost race plans it again."""
         for attempt in range(3):
             try:
-                prepared = _prepare_chunk(chunk, self.codes, self.stats)
+                prepared = _prepare_chunk(chunk, self.codes, self.trigger, self.stats)
                 _write_chunk(prepared, self.trigger, self.stats)
                 tick = time.perf_counter()
                 db.session.commit()
@@ -180,7 +180,7 @@ def _overlapped(run: _Batch, chunks: list[list[int]]) -> None:
             session = db.session.session_factory()
             db.session.registry.set(session)
             try:
-                planned = (session, _prepare_chunk(chunk, run.codes, run.stats, lock_timeout=True))
+                planned = (session, _prepare_chunk(chunk, run.codes, run.trigger, run.stats, lock_timeout=True))
             except BaseException as exc:
                 session.rollback()
                 session.close()
@@ -411,11 +411,13 @@ class _Prepared:
     counts: dict[str, int]
     parked: dict[int, dict[int, int]]  # product of an out_of_stock package -> units it was planned against
     newly_held: list[int]  # orders ORDER_FILTERING puts on hold now
+    staged: Staged | None = None  # its rows, built by the planning thread
 
 
-def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float],
+def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str, float],
                    lock_timeout: bool = False) -> _Prepared:
-    """Begin the chunk's transaction, lock and load its orders, plan them in memory.
+    """Begin the chunk's transaction, lock and load its orders, plan them in memory and stage
+    their rows (`writer.stage`).
     `lock_timeout` (overlapped batches on PostgreSQL): this chunk will hold its order locks while
     the planner waits for the writer thread, a wait PostgreSQL's deadlock detector cannot see;
     a lock that takes longer than 30 s then fails the chunk, which is planned again."""
@@ -460,8 +462,10 @@ def _prepare_chunk(chunk: list[int], codes: dict, stats: dict[str, float],
                              codes["own_label"].get(order.channel_id, False)))
     if holding:
         counts["on_hold"] = counts.get("on_hold", 0) + len(holding)
-    _lap(stats, "plan", tick)
-    return _Prepared(chunk, batch, network, counts, parked, [o.id for o in holding if o.status == "new"])
+    tick = _lap(stats, "plan", tick)
+    staged = stage(batch, network, PLANNER, trigger)  # rows and ids: Python work, kept off the writer
+    _lap(stats, "stage", tick)
+    return _Prepared(chunk, batch, network, counts, parked, [o.id for o in holding if o.status == "new"], staged)
 
 
 def _defer_checkpoint() -> None:
@@ -479,7 +483,8 @@ def _defer_checkpoint() -> None:
 def _write_chunk(prepared: _Prepared, trigger: str, stats: dict[str, float]) -> None:
     """Write a planned chunk in its transaction (not committed)."""
     tick = time.perf_counter()
-    write(prepared.batch, prepared.network, PLANNER, trigger)
+    if prepared.staged is not None:
+        flush(prepared.staged)
     for order_id in prepared.newly_held:
         hold(db.session.get(Order, order_id), trigger, PLANNER)
     _lap(stats, "write", tick)

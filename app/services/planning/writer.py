@@ -184,8 +184,8 @@ def _values(rows: list[dict], columns: list[str], json_cols: list[int], processo
 
 
 def _ids(table, rows: list[dict]) -> list[int]:
-    """Insert `rows` with ids allocated up front, so one multi-row INSERT (no RETURNING, which
-    SQLite would run row by row to keep the order) writes them all. Returns the ids in order."""
+    """Allocate ids for `rows` up front (set on each row), so one multi-row INSERT (no RETURNING,
+    which SQLite would run row by row to keep the order) writes them all later. Returns them."""
     if not rows:
         return []
     n = len(rows)
@@ -198,7 +198,6 @@ def _ids(table, rows: list[dict]) -> list[int]:
         ids = list(range(first, first + n))
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
-    bulk_insert(table, rows)
     return ids
 
 
@@ -227,15 +226,38 @@ class _PackageNumbers:
             n += 1
 
 
+@dataclass
+class Staged:
+    """A chunk's rows, with their ids, ready to insert: everything but the reservations and
+    ledger rows, which need the stock rows as the reserving UPDATE leaves them."""
+
+    now: datetime
+    actor: str
+    inserts: list[tuple[Any, list[dict]]]  # (table, rows) in foreign-key order
+    needs: list[tuple]  # (location, product, qty, package_item_id, transfer_item_id, reference)
+    logs: list[dict]
+    events: list[dict]
+    statuses: list[tuple[int, str]]  # (order id, new status)
+
+
 def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> None:
     """Write every planned order of a batch. Raises StockRaceLost when the stock moved since the
     snapshot (the caller rolls the chunk back and plans it again)."""
+    staged = stage(batch, network, actor, trigger)
+    if staged is not None:
+        flush(staged)
+
+
+def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> Staged | None:
+    """Build every row of the batch in memory, ids allocated (the only database work: id
+    sequences and the package-number check, in the chunk's transaction). Batch planning stages
+    a chunk on the planning thread and flushes it on the writer thread."""
     if not batch:
-        return
+        return None
     now = utcnow()
-    trace_ids = _ids(PlanningTrace.__table__, [
-        {"order_id": b.order.id, "trigger": trigger, "outcome": b.plan.outcome, "trace": b.plan.trace,
-         "is_replan": False, "created_at": now} for b in batch])
+    trace_rows = [{"order_id": b.order.id, "trigger": trigger, "outcome": b.plan.outcome, "trace": b.plan.trace,
+                   "is_replan": False, "created_at": now} for b in batch]
+    trace_ids = _ids(PlanningTrace.__table__, trace_rows)
 
     pkg_rows, pkg_refs = [], []
     numbers = _PackageNumbers(batch)
@@ -287,6 +309,20 @@ def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> N
     for ti_id, tr_id, (src, d, q) in zip(ti_ids, ti_transfer, ti_refs, strict=True):
         needs.append((src, d.product_id, q, None, ti_id, tr_number[tr_id]))
     needs.sort(key=lambda n: (n[0], n[1]))
+    logs, events = _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
+                                   tr_ids, tr_rows, tr_refs, ti_ids, ti_rows)
+    inserts = [(PlanningTrace.__table__, trace_rows), (Package.__table__, pkg_rows),
+               (PackageItem.__table__, item_rows), (Transfer.__table__, tr_rows), (TransferItem.__table__, ti_rows)]
+    statuses = [(b.order.id, b.new_status) for b in batch if b.new_status != b.order.status]
+    return Staged(now, actor, inserts, needs, logs, events, statuses)
+
+
+def flush(staged: Staged) -> None:
+    """Insert a staged chunk, reserve its stock (StockRaceLost when a row lacks the units) and
+    write the matching reservations, ledger rows, transition log, events and order statuses."""
+    now, actor, needs = staged.now, staged.actor, staged.needs
+    for table, rows in staged.inserts:
+        bulk_insert(table, rows)
     totals: dict[tuple[int, int], int] = {}
     for loc, pid, qty, *_rest in needs:
         totals[(loc, pid)] = totals.get((loc, pid), 0) + qty
@@ -304,17 +340,21 @@ def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> N
         bulk_insert(Reservation.__table__, res_rows)
         bulk_insert(StockLedger.__table__, ledger_rows)
 
-    _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
-                    tr_ids, tr_rows, tr_refs, ti_ids, ti_rows)
-    status_rows = [{"b_id": b.order.id, "b_status": b.new_status} for b in batch if b.new_status != b.order.status]
-    if status_rows:
+    if staged.logs:
+        bulk_insert(TransitionLog.__table__, staged.logs)
+    if staged.events:
+        bulk_insert(OutboxEvent.__table__, staged.events)
+        # Tell the outbox relay (it watches ORM flushes) that this commit wrote events.
+        db.session.info["outbox_max_id"] = max([e["id"] for e in staged.events]
+                                               + [db.session.info.get("outbox_max_id", 0)])
+    if staged.statuses:
         rows_from("UPDATE orders SET status = v.status, updated_at = :now FROM {rows} WHERE orders.id = v.id",
-                  (("id", "int"), ("status", "text")), [(r["b_id"], r["b_status"]) for r in status_rows],
-                  {"now": now})
+                  (("id", "int"), ("status", "text")), staged.statuses, {"now": now})
 
 
 def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
-                    tr_ids, tr_rows, tr_refs, ti_ids, ti_rows) -> None:
+                    tr_ids, tr_rows, tr_refs, ti_ids, ti_rows) -> tuple[list[dict], list[dict]]:
+    """The transition log rows and outbox events (ids allocated) of a staged chunk."""
     sites = network.sites
     at = iso(now)
     items_by_pkg: dict[int, list[tuple[int, Any]]] = {}
@@ -366,14 +406,10 @@ def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, ite
         transfers = [t for p in packages for t in transfers_by_pkg.get(p["id"], [])]
         events.append(_event("order.status_changed", "order", b.order.id, _order_data(b, packages, transfers),
                              now, previous={"status": b.order.status}))
-    if logs:
-        bulk_insert(TransitionLog.__table__, logs)
-    if events:
-        for event, event_id in zip(events, event_ids(len(events)), strict=True):
-            event["event_id"] = event_id
-        ids = _ids(OutboxEvent.__table__, events)
-        # Tell the outbox relay (it watches ORM flushes) that this commit wrote events.
-        db.session.info["outbox_max_id"] = max(ids + [db.session.info.get("outbox_max_id", 0)])
+    for event, event_id in zip(events, event_ids(len(events)), strict=True):
+        event["event_id"] = event_id
+    _ids(OutboxEvent.__table__, events)
+    return logs, events
 
 
 def _log(entity: str, entity_id: int, state: str, actor: str, now) -> dict[str, Any]:
