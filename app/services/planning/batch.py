@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models import CargoCompany, Channel, Order, OrderItem, Package, Product, ProductBarcode, StockLocation
@@ -26,7 +25,7 @@ from app.services.db import begin_write, in_values
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView
 from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold
-from app.services.planning.writer import Planned, Staged, StockRaceLost, flush, stage
+from app.services.planning.writer import RACE_ERRORS, Planned, Staged, flush, stage
 from app.services.settings import get_setting
 
 log = logging.getLogger("packline.planning")
@@ -112,7 +111,7 @@ class _Batch:
                 tick = time.perf_counter()
                 db.session.commit()
                 _lap(self.stats, "commit", tick)
-            except (StockRaceLost, IntegrityError, OperationalError) as exc:
+            except RACE_ERRORS as exc:
                 db.session.rollback()
                 self.view.clear()  # it holds this chunk's takes and stale rows: read afresh
                 log.info("batch chunk lost a stock race (attempt %s): %s; planning it again", attempt + 1, exc)
@@ -184,7 +183,7 @@ def _overlapped(run: _Batch, chunks: list[list[int]]) -> None:
             except BaseException as exc:
                 session.rollback()
                 session.close()
-                if not isinstance(exc, (IntegrityError, OperationalError)):
+                if not isinstance(exc, RACE_ERRORS):
                     raise
                 log.info("batch chunk could not be loaded (%s); planning it on its own", exc)
             finally:
@@ -244,8 +243,6 @@ def _sequentially(run: _Batch, chunks: list[list[int]], own) -> None:
 class _Writer(threading.Thread):
     """Writes and commits planned chunks, each on the session it was planned in."""
 
-    RACES = (StockRaceLost, IntegrityError, OperationalError)
-
     def __init__(self, app, trigger: str, stats: dict[str, float]):
         super().__init__(name="planning-writer", daemon=True)
         self.app, self.trigger, self.stats = app, trigger, stats
@@ -268,7 +265,7 @@ class _Writer(threading.Thread):
         if error is None:
             run.committed(prepared)
             return None
-        if isinstance(error, self.RACES):
+        if isinstance(error, RACE_ERRORS):
             log.info("batch chunk lost a stock race: %s; planning it again", error)
             return prepared
         raise error

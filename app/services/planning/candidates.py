@@ -190,13 +190,7 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
             if only_distance:
                 d = km.get(site_id)
                 if d is None:
-                    rad = _site_radians.get(site_id)
-                    if origin is None or rad is None or rad[0] != site.latitude or rad[1] != site.longitude:
-                        d = distance(site, origin)  # also fills _site_radians
-                    else:  # distance(), inlined: this is the innermost loop of batch planning
-                        a = sin((rad[2] - lat1) / 2) ** 2 + cos1 * rad[4] * sin((rad[3] - lon1) / 2) ** 2
-                        d = _TWO_R * asin(min(1.0, sqrt(a)))
-                    km[site_id] = d
+                    d = km[site_id] = distance(site, origin)
                 scored.append(((-d if desc else d, site_id), site, supply, (d,)))
             else:
                 values = tuple([key_value(by, network, site, supply, origin) for by, _ in sort])

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, DateTime, func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models import (
@@ -55,6 +56,11 @@ def _package_commands(state: str, delivery_type: str, provides_label: bool) -> t
 
 class StockRaceLost(Exception):
     """Another writer took stock this batch had planned with."""
+
+
+# What makes batch planning roll a chunk back and plan it again: a lost stock race, or a
+# constraint or lock error another writer caused (a package number taken, a lock timeout).
+RACE_ERRORS = (StockRaceLost, IntegrityError, OperationalError)
 
 
 def reserve_totals(totals: dict[tuple[int, int], int], now) -> dict[tuple[int, int], tuple[int, int]]:
@@ -238,14 +244,6 @@ class Staged:
     logs: list[dict]
     events: list[dict]
     statuses: list[tuple[int, str]]  # (order id, new status)
-
-
-def write(batch: list[Planned], network: Network, actor: str, trigger: str) -> None:
-    """Write every planned order of a batch. Raises StockRaceLost when the stock moved since the
-    snapshot (the caller rolls the chunk back and plans it again)."""
-    staged = stage(batch, network, actor, trigger)
-    if staged is not None:
-        flush(staged)
 
 
 def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> Staged | None:

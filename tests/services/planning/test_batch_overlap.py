@@ -43,6 +43,18 @@ def _other_writer(sql: str, **params) -> None:
         conn.execute(text(sql), params)
 
 
+def _shirt_network(**units_at):
+    """Stores (NEAR, FAR or KDK, nearest first) holding `units_at[code]` shirts, a warehouse WH
+    as the default location, and a scenario of one rule: the nearest store."""
+    coords = {"NEAR": (40.99, 29.03), "KDK": (40.99, 29.03), "FAR": (41.10, 29.00)}
+    stores = {code: site(code, *coords[code]) for code in units_at}
+    scenario(site("WH", 40.81, 29.30, type="warehouse"), [{"location_type": "store"}])
+    shirt = factories.product("SHIRT")
+    for code, units in units_at.items():
+        factories.stock(stores[code], shirt, units)
+    return stores, shirt
+
+
 def _overlap() -> bool:
     """Overlap needs PostgreSQL's row locks to let another writer in between two chunks; on
     SQLite the planned chunk holds the database write lock, so those tests run it in turn."""
@@ -50,13 +62,8 @@ def _overlap() -> bool:
 
 
 def test_overlapped_chunks_plan_against_what_earlier_chunks_took(app, caplog):
-    near = site("NEAR", 40.99, 29.03)
-    far = site("FAR", 41.10, 29.00)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(near, shirt, 3)
-    factories.stock(far, shirt, 2)
-    scenario(default, [{"location_type": "store"}])
+    stores, shirt = _shirt_network(NEAR=3, FAR=2)
+    near, far = stores["NEAR"], stores["FAR"]
     ids = [order([(shirt, 1)]).id for _ in range(7)]
 
     with caplog.at_level(logging.INFO, logger="packline.planning"):
@@ -74,13 +81,8 @@ def test_overlapped_chunks_plan_against_what_earlier_chunks_took(app, caplog):
 
 
 def test_a_chunk_that_loses_stock_to_another_writer_is_planned_again(app, caplog):
-    near = site("NEAR", 40.99, 29.03)
-    far = site("FAR", 41.10, 29.00)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(near, shirt, 4)
-    factories.stock(far, shirt, 4)
-    scenario(default, [{"location_type": "store"}])
+    stores, shirt = _shirt_network(NEAR=4, FAR=4)
+    near, far = stores["NEAR"], stores["FAR"]
     ids = [order([(shirt, 1)]).id for _ in range(4)]
     stolen = []
 
@@ -102,11 +104,8 @@ def test_a_chunk_that_loses_stock_to_another_writer_is_planned_again(app, caplog
 
 
 def test_stock_that_arrives_during_the_batch_reaches_orders_it_parked(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 0)
-    scenario(default, [{"location_type": "store"}])
+    stores, shirt = _shirt_network(KDK=0)
+    store = stores["KDK"]
     ids = [order([(shirt, 1)]).id for _ in range(4)]
     arrived = []
 
@@ -129,11 +128,7 @@ def test_sqlite_connections_go_back_to_the_pool_with_automatic_checkpoints_on(ap
     """Batch planning turns SQLite's automatic WAL checkpoints off for its chunk transactions
     (it checkpoints once per CHECKPOINT_EVERY orders instead); no pooled connection may keep
     that setting. On PostgreSQL there is no such setting: the batch must simply plan."""
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(default, [{}])
+    _, shirt = _shirt_network(KDK=5)
     ids = [order([(shirt, 1)]).id for _ in range(5)]
     seen: list[int] = []
 
@@ -188,11 +183,7 @@ def test_stock_that_arrives_is_found_even_after_a_lost_race_reset_the_batch_view
 
 
 def test_an_error_in_the_middle_of_a_batch_leaves_no_lock_behind(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 10)
-    scenario(default, [{}])
+    _, shirt = _shirt_network(KDK=10)
     ids = [order([(shirt, 1)]).id for _ in range(6)]
 
     def progress(done: int, total: int) -> None:
