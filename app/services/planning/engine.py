@@ -209,9 +209,13 @@ def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[
         t["split"] = f"cannot cover the order with at most {rule.max_packages} locations"
     if rule.transferable:
         # The packing location is the first candidate overall, stock or not.
-        everyone = rank(network, rule, order, demands, {s: pool.get(s) for s in network.sites}, {})
-        everyone = [c for c in everyone
-                    if not any((d.order_item_id, c[1].id) in network.exclusions for d in demands)]
+        # A location missing from the pool holds none of the order: its supply is all zeros.
+        n = len(demands)
+        everyone = rank(network, rule, order, demands,
+                        {s: pool[s] if s in pool else [0] * n for s in network.sites}, {})
+        if network.exclusions:
+            everyone = [c for c in everyone
+                        if not any((d.order_item_id, c[1].id) in network.exclusions for d in demands)]
         if everyone:
             _, pack, pack_supply, _ = everyone[0]
             missing = [d.quantity - s for d, s in zip(demands, pack_supply, strict=True)]
