@@ -214,3 +214,28 @@ def test_an_error_in_the_middle_of_a_batch_leaves_no_lock_behind(app):
             other.close()
     assert raised.value is not None
     assert plan_batch(ids) == {"planned": 4}
+
+
+def test_the_batch_runs_with_fewer_garbage_collections_and_restores_the_thresholds(app):
+    import gc
+
+    from app.services.planning.batch import GC_THRESHOLDS
+
+    _stores, shirt = _shirt_network(NEAR=5)
+    ids = [order([(shirt, 1)]).id for _ in range(4)]
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLDS
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(gc.get_threshold())
+        if done == 4:
+            raise RuntimeError("the caller's progress callback failed")
+
+    with pytest.raises(RuntimeError):
+        plan_batch(ids, chunk_size=2, progress=progress, overlap=_overlap())
+
+    assert seen == [GC_THRESHOLDS, GC_THRESHOLDS]
+    assert gc.get_threshold() == before  # back to normal, even though the batch failed
+    assert plan_batch(ids) == {}  # the two chunks were committed before the failure
+    assert gc.get_threshold() == before
