@@ -52,12 +52,17 @@ def _quoted(value) -> str:
 RACE_ATTEMPTS = 5  # a write that re-plans retries a lost reservation race this many times
 
 
-def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS) -> T:
+def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS, keep_loaded: bool = False) -> T:
     """Run `work` in a fresh write transaction and commit once.
 
     A lost reservation race (another transaction took the stock first) rolls back and runs
     `work` again with fresh rows; after `attempts` tries it becomes a 409 the caller can retry.
     Any other error rolls back and propagates.
+
+    `keep_loaded`: the objects `work` loaded keep their attributes through the commit instead
+    of being expired, so describing them afterwards (the response body) does not read them all
+    again. Only for work that locked the rows it returns: what it wrote is then exactly what
+    was committed.
     """
     from app.services.errors import Conflict
     from app.services.stock import InsufficientStock
@@ -66,7 +71,10 @@ def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS) 
         begin_write()
         try:
             result = work()
-            db.session.commit()
+            if keep_loaded:
+                _commit_keeping_loaded()
+            else:
+                db.session.commit()
             return result
         except InsufficientStock:
             db.session.rollback()
@@ -76,3 +84,13 @@ def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS) 
             db.session.rollback()
             raise
     raise AssertionError("unreachable")
+
+
+def _commit_keeping_loaded() -> None:
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = before

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -117,6 +118,7 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
         return None
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))
     )
     if token is None or not token.user.active:
         return None

@@ -457,3 +457,40 @@ def test_order_status_follows_the_package(app):
     assert package.order.status == "planned"
     result = run_package_command(package.id, "prepare", {}, staff(package.location))
     assert result.order.status == "in_progress"
+
+
+def test_the_package_a_command_returns_is_described_without_reading_it_again(app):
+    """A command loads the package with its items, products, barcodes, transfers, shipment and
+    order up front, and keeps them loaded through its commit: the response body is built from
+    memory. The session expires on commit again for whatever the request does next."""
+    from sqlalchemy import event
+
+    from app.services.representations import package_dict
+
+    package = make_package("waiting", items=(("SKU-A", 1), ("SKU-B", 2)))
+    package_id = package.id
+    db.session.commit()
+    db.session.expunge_all()  # nothing of the package is in the session before the command
+
+    done = run_package_command(package_id, "prepare", {}, supervisor())
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        body = package_dict(done)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+    assert body["state"] == "preparing"
+    assert sorted((i["sku"], i["quantity"]) for i in body["items"]) == [("SKU-A", 1), ("SKU-B", 2)]
+    assert all(i["barcodes"] for i in body["items"])
+    read_again = [s for s in statements if any(f" {t}" in s for t in (
+        "packages", "package_items", "products", "product_barcodes", "orders", "transfers", "stock_locations"))]
+    assert read_again == []
+    assert db.session().expire_on_commit is True
+    db.session.commit()
+    assert "state" not in db.inspect(done).dict  # expired by an ordinary commit, as before
+    assert done.state == "preparing"
