@@ -59,10 +59,16 @@ HANDLERS: dict[str, Callable[[Ctx], None]] = {
 assert set(HANDLERS) == set(PACKAGE_TRANSITIONS) == set(PACKAGE_COMMAND_PARAMS)
 
 
-# What a command and its response read of a package, loaded with it in four statements instead
-# of one lazy load per relationship and per item (docs/benchmarks.md, "Command API").
+# What a command and its response read of a package, loaded with it instead of one lazy load per
+# relationship and per item (docs/benchmarks.md, "Command API"). Only rows that cannot change
+# under the command are joined into the locking statement: the order (locked just before) and
+# plain reference rows. Everything another writer may change while this statement waits for the
+# package lock (the shipment and invoice: label jobs lock the package without the order) comes in
+# separate statements after the lock, so it is read fresh; PostgreSQL re-reads only the locked
+# row itself after such a wait, not the rows joined to it.
 PACKAGE_GRAPH = (
-    joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location), joinedload(Package.shipment), joinedload(Package.invoice),
+    joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location),
+    selectinload(Package.shipment), selectinload(Package.invoice),
     selectinload(Package.items).joinedload(PackageItem.product).selectinload(Product.barcodes),
     selectinload(Package.transfers),
 )

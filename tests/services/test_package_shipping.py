@@ -317,3 +317,39 @@ def test_click_and_collect_packages_are_packed_without_a_carrier_shipment(app):
     assert packed.state == "packed" and packed.shipment is None
     assert "create_shipment" not in allowed_package_commands(packed)
     assert "ready_for_pickup" in allowed_package_commands(packed)
+
+
+def test_ship_right_after_the_label_lands_sees_the_new_label(app):
+    """The label job locks the package (not the order) and marks label and package ready; a `ship`
+    that arrives while it commits waits for the package lock and must then see the fresh shipment,
+    not the one from before its wait."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    package = make_package("waiting_cargo_label")
+    package_id, shipment_id, actor = package.id, package.shipment.id, staff(package.location)
+    assert package.shipment.status == "pending"
+    db.session.commit()
+    holding, engine = threading.Event(), db.engine
+
+    def label_lands() -> None:  # another process's transaction, on its own connection
+        with engine.connect() as conn:
+            conn.execute(text("UPDATE packages SET state = 'packed' WHERE id = :p"), {"p": package_id})
+            conn.execute(text("UPDATE shipments SET status = 'label_ready', tracking_number = 'TRK-9' "
+                              "WHERE id = :s"), {"s": shipment_id})
+            holding.set()
+            time.sleep(1.0)  # the ship command arrives now and waits for this commit
+            conn.commit()
+
+    writer = threading.Thread(target=label_lands)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        result = run_package_command(package_id, "ship", {}, actor)
+    finally:
+        writer.join()
+    assert result.state == "shipped"
+    assert result.shipment.status == "in_transit"
+    assert result.shipment.tracking_number == "TRK-9"
