@@ -170,6 +170,7 @@ def phase_baseline(url: str, chunk: int) -> dict:
     from app.extensions import db
     from app.models.base import utcnow
     from app.services.planning.batch import fewer_collections
+    from app.services.planning.writer import bulk_insert, rows_from
 
     app = _app(url)
     with app.app_context():
@@ -198,37 +199,29 @@ def phase_baseline(url: str, chunk: int) -> dict:
                     r["event_id"] = f"copy-{n}"
         started = time.perf_counter()
         with fewer_collections():  # as planning runs: the baseline holds every row in memory too
-            _write_copies(meta, rows, stock_updates, status, order_ids, chunks, now)
+            for c in range(chunks):
+                db.session.connection(execution_options={"sqlite_immediate": True})
+                for name in TABLES:
+                    part = _slice(rows[name], c, chunks)
+                    if part:  # the planner's own bulk insert: COPY on PostgreSQL, executemany on SQLite
+                        bulk_insert(meta.tables[name], part)
+                part = _slice(stock_updates, c, chunks)
+                if part:  # the same multi-row UPDATE the planner uses, adding 0
+                    rows_from("UPDATE stock SET reserved = stock.reserved + v.q, updated_at = :now FROM {rows} "
+                              "WHERE stock.location_id = v.l AND stock.product_id = v.p",
+                              (("l", "int"), ("p", "int"), ("q", "int")),
+                              sorted({(r["b_loc"], r["b_pid"], 0) for r in part}), {"now": now})
+                part = _slice(order_ids, c, chunks)
+                if part:
+                    rows_from("UPDATE orders SET status = v.status, updated_at = :now FROM {rows} WHERE orders.id = v.id",
+                              (("id", "int"), ("status", "text")), [(i, status[i]) for i in part], {"now": now})
+                db.session.commit()
         elapsed = time.perf_counter() - started
         for name in reversed(TABLES):
             db.session.execute(delete(meta.tables[name]).where(meta.tables[name].c.id >= first_new[name]))
         db.session.commit()
     return {"seconds": elapsed, "per_second": len(order_ids) / elapsed if elapsed else 0,
             "rows": {k: len(v) for k, v in rows.items()}, "peak_rss_mb": _rss_mb()}
-
-
-def _write_copies(meta, rows, stock_updates, status, order_ids, chunks, now) -> None:
-    """The timed part of the baseline: `chunks` transactions of bulk statements."""
-    from app.extensions import db
-    from app.services.planning.writer import bulk_insert, rows_from
-
-    for c in range(chunks):
-        db.session.connection(execution_options={"sqlite_immediate": True})
-        for name in TABLES:
-            part = _slice(rows[name], c, chunks)
-            if part:  # the planner's own bulk insert: COPY on PostgreSQL, executemany on SQLite
-                bulk_insert(meta.tables[name], part)
-        part = _slice(stock_updates, c, chunks)
-        if part:  # the same multi-row UPDATE the planner uses, adding 0
-            rows_from("UPDATE stock SET reserved = stock.reserved + v.q, updated_at = :now FROM {rows} "
-                      "WHERE stock.location_id = v.l AND stock.product_id = v.p",
-                      (("l", "int"), ("p", "int"), ("q", "int")),
-                      sorted({(r["b_loc"], r["b_pid"], 0) for r in part}), {"now": now})
-        part = _slice(order_ids, c, chunks)
-        if part:
-            rows_from("UPDATE orders SET status = v.status, updated_at = :now FROM {rows} WHERE orders.id = v.id",
-                      (("id", "int"), ("status", "text")), [(i, status[i]) for i in part], {"now": now})
-        db.session.commit()
 
 
 def _slice(values: list, index: int, parts: int) -> list:
