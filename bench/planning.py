@@ -149,7 +149,7 @@ def generate(url: str, orders: int, locations: int, skus: int, seed: int = 20261
 def phase_plan(url: str, chunk: int) -> dict:
     app = _app(url)
     with app.app_context():
-        from app.services.planning import plan_batch
+        from app.services.planning.batch import plan_batch
 
         timings: list[float] = []
         stats: dict[str, float] = {}

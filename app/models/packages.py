@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -76,7 +75,6 @@ class Package(Timestamped, db.Model):
     planning_trace_id: Mapped[int | None] = mapped_column(ForeignKey("planning_traces.id"))
     # Optimistic guard for stale UI actions (someone else moved the package meanwhile).
     version: Mapped[int] = mapped_column(Integer, default=1)
-    extra: Mapped[dict] = mapped_column(JSON, default=dict)
 
     order: Mapped[Order] = relationship(back_populates="packages")
     location: Mapped[StockLocation] = relationship()

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
+from rq.registry import FailedJobRegistry
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -26,8 +27,11 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.packages import OPEN_PACKAGE_STATES
+from app.queues import QUEUE_NAMES, get_queue
 from app.services.actors import Actor
 from app.services.errors import NotFound
+from app.services.planning import render_trace
+from app.services.transitions import ACTIVE_TRANSFER_STATES
 
 PER_PAGE = 50
 
@@ -160,34 +164,8 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
 
 
 def trace_text(trace: PlanningTrace) -> str:
-    """The planning engineer's readable rendering when available, else a plain outline."""
-    try:
-        from app.services.planning import trace as trace_module
-
-        data = trace_module.expand(trace.trace) if trace.trace else trace.trace  # stored compactly (v2)
-        render = getattr(trace_module, "render_text", None) or getattr(trace_module, "render", None)
-        if render is not None:
-            return str(render(data))
-    except ImportError:
-        data = trace.trace
-    return _outline(data)
-
-
-def _outline(value: Any, indent: int = 0) -> str:
-    pad = "  " * indent
-    if isinstance(value, dict):
-        lines = []
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:")
-                lines.append(_outline(item, indent + 1))
-            else:
-                lines.append(f"{pad}{key}: {item}")
-        return "\n".join(lines)
-    if isinstance(value, list):
-        return "\n".join(_outline(item, indent) if isinstance(item, (dict, list)) else f"{pad}- {item}"
-                         for item in value)
-    return f"{pad}{value}"
+    """The planning trace as the text a supervisor reads ("why this location?")."""
+    return render_trace(trace.trace or {})
 
 
 def find_order(actor: Actor, number: str) -> list[Order]:
@@ -198,8 +176,7 @@ def find_order(actor: Actor, number: str) -> list[Order]:
 
 
 def transfers_for(location: StockLocation) -> dict[str, list[Transfer]]:
-    open_states = ("waiting", "ready_for_dispatch", "in_transit")
-    base = select(Transfer).where(Transfer.state.in_(open_states)).order_by(Transfer.created_at).limit(100)
+    base = select(Transfer).where(Transfer.state.in_(ACTIVE_TRANSFER_STATES)).order_by(Transfer.created_at).limit(100)
     return {"outgoing": list(db.session.scalars(base.where(Transfer.source_id == location.id))),
             "incoming": list(db.session.scalars(base.where(Transfer.destination_id == location.id)))}
 
@@ -218,10 +195,6 @@ class FailedJob:
 
 def failed_jobs(limit: int = 200) -> list[FailedJob]:
     """Jobs in every queue's RQ failed registry, newest first."""
-    from rq.registry import FailedJobRegistry
-
-    from app.queues import QUEUE_NAMES, get_queue
-
     found: list[FailedJob] = []
     for name in QUEUE_NAMES:
         queue = get_queue(name)
@@ -240,10 +213,6 @@ def failed_jobs(limit: int = 200) -> list[FailedJob]:
 
 def retry_failed_job(queue_name: str, job_id: str) -> bool:
     """Put a failed job back on its queue. Returns False when it is no longer in the registry."""
-    from rq.registry import FailedJobRegistry
-
-    from app.queues import QUEUE_NAMES, get_queue
-
     if queue_name not in QUEUE_NAMES:
         raise NotFound("No such queue.")
     registry = FailedJobRegistry(queue=get_queue(queue_name))

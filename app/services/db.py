@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.services.errors import Conflict
+from app.services.stock import InsufficientStock
 
 T = TypeVar("T")
 
@@ -21,9 +24,69 @@ def begin_write() -> None:
     from the first statement and read-then-write sequences cannot interleave with other writers.
     On PostgreSQL row locks (`SELECT ... FOR UPDATE`) do that work.
     """
-    if db.session().in_transaction():
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+    hooks = session.info.get(_WRITE_HOOKS)
+    if hooks:
+        session.info[_HOOKS_RAN] = (session.get_transaction(), list(hooks))
+        for hook in list(hooks.values()):
+            hook()
+
+
+# --- write hooks: rows a request adds to the transaction of whatever command it runs -------------
+
+_WRITE_HOOKS = "packline.write_hooks"
+_HOOKS_RAN = "packline.write_hooks_ran"
+
+
+def on_next_write(name: str, hook: Callable[[], None]) -> None:
+    """Run `hook` first thing in this session's next write transaction (`begin_write`).
+
+    The hook's statements ride on that transaction: if it rolls back, the hook runs again in
+    the next write transaction; once one commits, the hook is done. The API edge uses it to put
+    its own rows (the Idempotency-Key claim, the token's last use) into the transaction of the
+    command a request runs, without every service taking a parameter for them. Hooks run in the
+    order they were added, so concurrent requests take their rows' locks in the same order.
+    """
+    db.session().info.setdefault(_WRITE_HOOKS, {})[name] = hook
+
+
+def write_hook_pending(name: str) -> bool:
+    """True while `name` has not yet been committed by a write transaction."""
+    return name in db.session().info.get(_WRITE_HOOKS, {})
+
+
+def cancel_write_hook(name: str) -> None:
+    db.session().info.get(_WRITE_HOOKS, {}).pop(name, None)
+
+
+def run_pending_write_hooks() -> None:
+    """Give the hooks no write transaction picked up (a read-only request) one short transaction."""
+    if db.session().info.get(_WRITE_HOOKS):
+        begin_write()
         db.session.commit()
-    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def discard_write_hooks() -> None:
+    """Forget every hook (the end of a request: hooks never outlive the request that added them)."""
+    info = db.session().info
+    info.pop(_WRITE_HOOKS, None)
+    info.pop(_HOOKS_RAN, None)
+
+
+@event.listens_for(db.session, "after_commit")
+def _write_hooks_committed(session: Session) -> None:
+    ran = session.info.get(_HOOKS_RAN)
+    # Only the commit of the very transaction the hooks ran in (not a savepoint inside it, not a
+    # later one after a rollback) settles them.
+    if ran is None or session.in_nested_transaction() or ran[0] is not session.get_transaction():
+        return
+    del session.info[_HOOKS_RAN]
+    hooks = session.info.get(_WRITE_HOOKS, {})
+    for name in ran[1]:
+        hooks.pop(name, None)
 
 
 def in_values(column, values):
@@ -64,9 +127,6 @@ def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS, 
     again. Only for work that locked the rows it returns: what it wrote is then exactly what
     was committed.
     """
-    from app.services.errors import Conflict
-    from app.services.stock import InsufficientStock
-
     for attempt in range(1, attempts + 1):
         begin_write()
         try:

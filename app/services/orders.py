@@ -16,64 +16,15 @@ from app.services import events, stock
 from app.services.actors import Actor
 from app.services.db import begin_write, write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.package_commands.common import (
-    PACKED_STATES,
-    SHIPPED_OR_LATER,
-    cancel_package,
-    holding_items,
-    log_same_state,
-    replan,
-    safe_enqueue,
-)
+from app.services.lifecycle import cancel_package, holding_items, item_quantities, items_changed, log_same_state
+from app.services.order_status import refresh_order_status
+from app.services.package_commands.common import replan, safe_enqueue
 from app.services.representations import order_dict
+from app.services.transitions import ACTIVE_TRANSFER_STATES, NOT_HOLDING_ITEM_STATES, PACKED_STATES
 
-IN_PROGRESS_STATES = ("preparing", "waiting_cargo_label", "packed", "ready_for_pickup")
 # When some units of an item are cancelled they are taken from the least advanced work first.
 CANCEL_ORDER = ("out_of_stock", "waiting_for_transfer", "blocked", "waiting", "preparing",
                 "waiting_cargo_label", "packed", "ready_for_pickup")
-
-
-# --- status ---------------------------------------------------------------------------------
-
-def derive_order_status(order: Order) -> str:
-    """The order status from its items and packages (SPEC §3)."""
-    if order.items and all(i.cancelled_quantity >= i.quantity for i in order.items):
-        return "cancelled"
-    packages = [p for p in order.packages if p.state not in ("cancelled", "refused")]
-    live = [p for p in packages if p.state != "packed_for_refund"]
-    if not live and packages:
-        return "cancelled"  # everything left was handed back for a refund
-    if not live:
-        return "on_hold" if order.status == "on_hold" else "new"
-    states = [p.state for p in live]
-    if all(s == "delivered" for s in states):
-        return "delivered"
-    if all(s in SHIPPED_OR_LATER for s in states):
-        return "shipped"
-    if any(s in SHIPPED_OR_LATER for s in states):
-        return "partially_shipped"
-    if any(s == "out_of_stock" for s in states):
-        return "out_of_stock"
-    if any(s in IN_PROGRESS_STATES for s in states):
-        return "in_progress"
-    return "planned"
-
-
-def refresh_order_status(order: Order, actor_label: str, command: str = "status") -> None:
-    """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled)."""
-    db.session.flush()
-    old = order.status
-    new = derive_order_status(order)
-    if new == old:
-        return
-    order.status = new
-    order.updated_at = utcnow()
-    events.log_transition("order", order.id, old, new, command, {}, actor_label)
-    db.session.flush()
-    data = order_dict(order)
-    events.emit("order.status_changed", "order", order.id, data, previous={"status": old})
-    if new == "cancelled":
-        events.emit("order.cancelled", "order", order.id, data, previous={"status": old})
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -203,13 +154,21 @@ def cancel_order(order_id: int, data: dict, actor: Actor) -> Order:
             raise Forbidden("Only supervisors and admins may cancel orders.")
         if payload.items is None and order.status == "cancelled":
             return order  # a repeated whole-order cancel changes nothing
+        before = _item_quantities(order)
         _cancel_units(order, _requested_units(order, payload), actor.label)
         if payload.reason:
             order.cancel_reason = payload.reason
         refresh_order_status(order, actor.label, command="cancel")
+        if payload.items is not None:
+            events.emit("order.items_changed", "order", order.id, order_dict(order), previous={"items": before})
         return order
 
     return write_with_race_retry(work)
+
+
+def _item_quantities(order: Order) -> list[dict]:
+    return [{"id": i.id, "quantity": i.quantity, "cancelled_quantity": i.cancelled_quantity, "status": i.status}
+            for i in order.items]
 
 
 def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderItem, int]]:
@@ -235,20 +194,22 @@ def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderIt
 def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label: str) -> None:
     holding = _holding_by_order_item(order)
     touched: dict[int, Package] = {}
+    before: dict[int, list[dict]] = {}
     needs_replan = False
     for order_item, quantity in wanted:
         items = holding.get(order_item.id, [])
-        held = sum(i.quantity for i in items if i.state not in ("missing", "cancelled"))
+        held = sum(i.quantity for i in items if i.state not in NOT_HOLDING_ITEM_STATES)
         unassigned = order_item.quantity - order_item.cancelled_quantity - held
         left = quantity - min(quantity, max(unassigned, 0))
         refunded = [i for i in items if i.package.state == "packed_for_refund"]
         for item in refunded:  # already handed back: cancelling them needs no work
             left -= min(left, item.quantity)
         for state in CANCEL_ORDER:
-            for item in [i for i in items if i.package.state == state and i.state not in ("missing", "cancelled")]:
+            for item in [i for i in items if i.package.state == state and i.state not in NOT_HOLDING_ITEM_STATES]:
                 if not left:
                     break
                 take = min(left, item.quantity)
+                before.setdefault(item.package.id, item_quantities(item.package))
                 needs_replan |= _shrink(item, take, actor_label)
                 touched[item.package.id] = item.package
                 left -= take
@@ -266,13 +227,14 @@ def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label
             cancel_package(package, actor_label, "cancel_order")
         else:
             log_same_state(package, "cancel_order", {}, actor_label)
+            items_changed(package, before[package.id])
         package.version += 1
     if needs_replan:
         replan(order, "cancel_order", actor_label)
 
 
 def _has_active_transfers(package: Package) -> bool:
-    return any(t.state in ("waiting", "ready_for_dispatch", "in_transit") for t in package.transfers)
+    return any(t.state in ACTIVE_TRANSFER_STATES for t in package.transfers)
 
 
 def _shrink(item: PackageItem, quantity: int, actor_label: str) -> bool:

@@ -21,6 +21,7 @@ from app.schemas.commands import PACKAGE_COMMAND_PARAMS
 from app.services.actors import Actor
 from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.order_status import refresh_order_status
 from app.services.package_commands import picking, shipping
 from app.services.package_commands.common import Ctx, lock_order_of
 from app.services.transitions import (
@@ -126,8 +127,6 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
         ctx = Ctx(package=package, actor=actor, command=command, params=validated)
         HANDLERS[command](ctx)
         package.version += 1
-        from app.services.orders import refresh_order_status
-
         refresh_order_status(package.order, actor.label)
         return package, ctx
 

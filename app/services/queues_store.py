@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Order, Package, PackageItem, ProductBarcode, Transfer
 from app.models.base import utcnow
 from app.models.packages import OPEN_PACKAGE_STATES
+from app.services.transitions import ACTIVE_TRANSFER_STATES, OPEN_TRANSFER_STATES, OUT_WITH_CARRIER
 
 T = TypeVar("T")
 
@@ -31,7 +32,7 @@ PACKAGE_TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ready_for_pickup", "Pickup", ("ready_for_pickup",)),
     ("blocked", "Blocked", ("blocked",)),
     ("out_of_stock", "Out of stock", ("out_of_stock",)),
-    ("shipped", "Shipped", ("shipped", "attempted_delivery", "delivery_failed")),
+    ("shipped", "Shipped", OUT_WITH_CARRIER),
 )
 TAB_STATES = {key: states for key, _, states in PACKAGE_TABS}
 DEFAULT_TAB = "waiting"
@@ -40,8 +41,8 @@ NEW_WORK_STATES = ("waiting", "waiting_for_transfer")
 
 TRANSFER_DIRECTIONS = {
     # Expected: coming to us. Dispatch: we send it.
-    "expected": ("waiting", "ready_for_dispatch", "in_transit"),
-    "dispatch": ("waiting", "ready_for_dispatch"),
+    "expected": ACTIVE_TRANSFER_STATES,
+    "dispatch": OPEN_TRANSFER_STATES,
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from app.models import (
     CargoCompany,
@@ -72,47 +73,131 @@ def invoice_dict(inv: Invoice | None) -> dict[str, Any] | None:
             "has_document": inv.document is not None, "content_type": inv.content_type}
 
 
-def package_dict(p: Package, manager: bool = True) -> dict[str, Any]:
+# --- work orders and orders ------------------------------------------------------------------
+# Each shape is built by one `*_data` function from plain values; the `*_dict` functions feed it
+# from ORM objects, batch planning from the rows it holds, so the API, per-order events and batch
+# events can never disagree.
+
+def package_ref(id: int, number: str, state: str, location: str) -> dict[str, Any]:
+    """A package as an order lists it."""
+    return {"id": id, "number": number, "state": state, "location": location}
+
+
+def transfer_ref(id: int, number: str, state: str, source: str, destination: str) -> dict[str, Any]:
+    """A transfer as an order or a package lists it."""
+    return {"id": id, "number": number, "state": state, "source": source, "destination": destination}
+
+
+def package_item_data(id: int, sku: str, name: str, barcodes: list[str], quantity: int, picked_quantity: int,
+                      state: str) -> dict[str, Any]:
+    return {"id": id, "sku": sku, "name": name, "barcodes": list(barcodes), "quantity": quantity,
+            "picked_quantity": picked_quantity, "state": state}
+
+
+def package_data(*, id: int, number: str, state: str, previous_state: str | None, order_id: int,
+                 order_number: str, location: str, items: list[dict[str, Any]], transfers: list[dict[str, Any]],
+                 shipment: dict[str, Any] | None, invoice: dict[str, Any] | None, allowed_commands: list[str],
+                 created_at: datetime, updated_at: datetime) -> dict[str, Any]:
     return {
-        "id": p.id, "number": p.number, "state": p.state, "previous_state": p.previous_state,
-        "order": {"id": p.order.id, "number": p.order.number}, "location": p.location.code,
-        "items": [{"id": i.id, "sku": i.product.sku, "name": i.product.name, "barcodes": i.product.barcode_values,
-                   "quantity": i.quantity, "picked_quantity": i.picked_quantity, "state": i.state}
-                  for i in p.items],
-        "transfers": [{"id": t.id, "number": t.number, "state": t.state, "source": t.source.code,
-                       "destination": t.destination.code} for t in p.transfers],
-        "shipment": shipment_dict(p.shipment), "invoice": invoice_dict(p.invoice),
-        "allowed_commands": allowed_package_commands(p, manager=manager),
-        "created_at": iso(p.created_at), "updated_at": iso(p.updated_at),
+        "id": id, "number": number, "state": state, "previous_state": previous_state,
+        "order": {"id": order_id, "number": order_number}, "location": location, "items": items,
+        "transfers": transfers, "shipment": shipment, "invoice": invoice, "allowed_commands": allowed_commands,
+        "created_at": iso(created_at), "updated_at": iso(updated_at),
+    }
+
+
+def package_dict(p: Package, manager: bool = True) -> dict[str, Any]:
+    return package_data(
+        id=p.id, number=p.number, state=p.state, previous_state=p.previous_state, order_id=p.order.id,
+        order_number=p.order.number, location=p.location.code,
+        items=[package_item_data(i.id, i.product.sku, i.product.name, i.product.barcode_values, i.quantity,
+                                 i.picked_quantity, i.state) for i in p.items],
+        transfers=[transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code) for t in p.transfers],
+        shipment=shipment_dict(p.shipment), invoice=invoice_dict(p.invoice),
+        allowed_commands=allowed_package_commands(p, manager=manager),
+        created_at=p.created_at, updated_at=p.updated_at)
+
+
+def transfer_item_data(id: int, sku: str, quantity: int, state: str) -> dict[str, Any]:
+    return {"id": id, "sku": sku, "quantity": quantity, "state": state}
+
+
+def transfer_data(*, ref: dict[str, Any], package_id: int, package_number: str, cargo_company: str | None,
+                  tracking_number: str | None, items: list[dict[str, Any]], allowed_commands: list[str],
+                  created_at: datetime, updated_at: datetime) -> dict[str, Any]:
+    """A transfer as the API returns it; `ref` is its `transfer_ref`."""
+    return {
+        "id": ref["id"], "number": ref["number"], "state": ref["state"],
+        "package": {"id": package_id, "number": package_number}, "source": ref["source"],
+        "destination": ref["destination"], "cargo_company": cargo_company, "tracking_number": tracking_number,
+        "items": items, "allowed_commands": allowed_commands,
+        "created_at": iso(created_at), "updated_at": iso(updated_at),
     }
 
 
 def transfer_dict(t: Transfer, manager: bool = True) -> dict[str, Any]:
-    return {
-        "id": t.id, "number": t.number, "state": t.state, "package": {"id": t.package.id, "number": t.package.number},
-        "source": t.source.code, "destination": t.destination.code,
-        "cargo_company": t.cargo_company.code if t.cargo_company else None, "tracking_number": t.tracking_number,
-        "items": [{"id": i.id, "sku": i.product.sku, "quantity": i.quantity, "state": i.state} for i in t.items],
-        "allowed_commands": allowed_transfer_commands(t, manager=manager),
-        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
-    }
+    return transfer_data(
+        ref=transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code),
+        package_id=t.package.id, package_number=t.package.number,
+        cargo_company=t.cargo_company.code if t.cargo_company else None, tracking_number=t.tracking_number,
+        items=[transfer_item_data(i.id, i.product.sku, i.quantity, i.state) for i in t.items],
+        allowed_commands=allowed_transfer_commands(t.state, manager=manager),
+        created_at=t.created_at, updated_at=t.updated_at)
 
 
-def order_dict(o: Order, manager: bool = True) -> dict[str, Any]:
+class OrderColumns(Protocol):
+    """The order's own columns, as the Order model and batch planning's order rows both have them."""
+
+    id: int
+    number: str
+    source_status: str | None
+    placed_at: datetime
+    delivery_type: str
+    payment_type: str | None
+    customer_name: str | None
+    customer_email: str | None
+    customer_phone: str | None
+    ship_line: str | None
+    ship_city: str | None
+    ship_district: str | None
+    ship_postcode: str | None
+    ship_country: str | None
+    ship_latitude: float | None
+    ship_longitude: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def order_item_data(id: int, sku: str, quantity: int, cancelled_quantity: int, price: Any,
+                    status: str) -> dict[str, Any]:
+    return {"id": id, "sku": sku, "quantity": quantity, "cancelled_quantity": cancelled_quantity,
+            "price": str(price) if price is not None else None, "status": status}
+
+
+def order_data(o: OrderColumns, *, status: str, channel: str | None, pickup_location: str | None,
+               cargo_company: str | None, items: list[dict[str, Any]], packages: list[dict[str, Any]],
+               transfers: list[dict[str, Any]]) -> dict[str, Any]:
+    """An order as the API returns it: its columns, codes of what it refers to, its items and
+    every package and transfer it ever had (`package_ref`/`transfer_ref`)."""
     return {
-        "id": o.id, "number": o.number, "channel": o.channel.code, "status": o.status,
+        "id": o.id, "number": o.number, "channel": channel, "status": status,
         "source_status": o.source_status, "placed_at": iso(o.placed_at), "delivery_type": o.delivery_type,
-        "pickup_location": o.pickup_location.code if o.pickup_location else None, "payment_type": o.payment_type,
-        "cargo_company": o.cargo_company.code if o.cargo_company else None,
+        "pickup_location": pickup_location, "payment_type": o.payment_type, "cargo_company": cargo_company,
         "customer": {"name": o.customer_name, "email": o.customer_email, "phone": o.customer_phone},
         "shipping_address": {"line": o.ship_line, "city": o.ship_city, "district": o.ship_district,
                              "postcode": o.ship_postcode, "country": o.ship_country,
                              "latitude": o.ship_latitude, "longitude": o.ship_longitude},
-        "items": [{"id": i.id, "sku": i.product.sku, "quantity": i.quantity, "cancelled_quantity": i.cancelled_quantity,
-                   "price": str(i.price) if i.price is not None else None, "status": i.status} for i in o.items],
-        "packages": [{"id": p.id, "number": p.number, "state": p.state, "location": p.location.code}
-                     for p in o.packages],
-        "transfers": [{"id": t.id, "number": t.number, "state": t.state, "source": t.source.code,
-                       "destination": t.destination.code} for t in o.transfers],
+        "items": items, "packages": packages, "transfers": transfers,
         "created_at": iso(o.created_at), "updated_at": iso(o.updated_at),
     }
+
+
+def order_dict(o: Order, manager: bool = True) -> dict[str, Any]:
+    return order_data(
+        o, status=o.status, channel=o.channel.code,
+        pickup_location=o.pickup_location.code if o.pickup_location else None,
+        cargo_company=o.cargo_company.code if o.cargo_company else None,
+        items=[order_item_data(i.id, i.product.sku, i.quantity, i.cancelled_quantity, i.price, i.status)
+               for i in o.items],
+        packages=[package_ref(p.id, p.number, p.state, p.location.code) for p in o.packages],
+        transfers=[transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code) for t in o.transfers])

@@ -21,13 +21,14 @@ from app.services.actors import Actor
 from app.services.carriers import CarrierAdapter, CarrierError, CarrierStatus, get_adapter
 from app.services.db import begin_write
 from app.services.errors import ServiceError
-from app.services.shipments import CARRIER_ACTOR, set_status
-from app.services.transitions import DELIVERY_STATUS_TARGETS, SHIPMENT_TRANSITIONS
+from app.services.lifecycle import set_shipment_status
+from app.services.packages import run_package_command
+from app.services.shipments import CARRIER_ACTOR
+from app.services.transitions import DELIVERY_STATUS_TARGETS, OUT_WITH_CARRIER, SHIPMENT_TRANSITIONS
 
 log = logging.getLogger(__name__)
 
 # Package states in which the parcel is with the carrier and worth polling.
-OUT_WITH_CARRIER = ("shipped", "attempted_delivery", "delivery_failed")
 CANCEL_COMMAND = "cancel_at_carrier"
 # Cancellations older than this are not sent any more (the carrier has long dropped the parcel).
 CANCEL_WINDOW = timedelta(days=7)
@@ -103,8 +104,6 @@ def apply_carrier_status(shipment_id: int, news: CarrierStatus) -> bool:
     package_id, package_state = shipment.package_id, shipment.package.state
     db.session.rollback()
     if news.status in DELIVERY_STATUS_TARGETS and package_state != news.status:
-        from app.services.packages import run_package_command
-
         run_package_command(package_id, "update_shipment_status", {"status": news.status}, Actor.system("carrier"))
         changed = True
     return _follow_carrier(shipment_id, news) or changed
@@ -119,7 +118,7 @@ def _follow_carrier(shipment_id: int, news: CarrierStatus) -> bool:
             shipment.status, ()):
         db.session.rollback()
         return False
-    set_status(shipment, news.status, "carrier_status", CARRIER_ACTOR, {"carrier_status": news.raw})
+    set_shipment_status(shipment, news.status, "carrier_status", CARRIER_ACTOR, {"carrier_status": news.raw})
     db.session.commit()
     return True
 

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CargoCompany, Order, Package, Shipment, TransitionLog
-from app.models.base import utcnow
 from app.services import events
 from app.services.actors import Actor
 from app.services.carriers import (
@@ -28,7 +27,8 @@ from app.services.carriers import (
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
-from app.services.package_commands.common import move_package, shipment_data
+from app.services.lifecycle import move_package, set_shipment_status
+from app.services.transitions import NOT_HOLDING_ITEM_STATES
 
 CARRIER_ACTOR = "system:carrier"
 # Shipment statuses in which a label is still wanted; anything else means a label job is late.
@@ -190,18 +190,6 @@ def _lock(shipment_id: int, expected_version: int | None) -> tuple[Shipment, Pac
     return None
 
 
-def set_status(shipment: Shipment, status: str, command: str, actor_label: str, params: dict | None = None) -> None:
-    """Change the shipment's status with its log row and event (flush only)."""
-    old = shipment.status
-    shipment.status = status
-    if status == "delivered" and shipment.delivered_at is None:
-        shipment.delivered_at = utcnow()
-    db.session.flush()
-    events.log_transition("shipment", shipment.id, old, status, command, params, actor_label)
-    event_type = "shipment.label_ready" if status == "label_ready" else "shipment.status_changed"
-    events.emit(event_type, "shipment", shipment.id, shipment_data(shipment), previous={"status": old})
-
-
 def label_ready(shipment_id: int, result: CarrierShipment, actor_label: str,
                 expected_version: int | None = None) -> Shipment | None:
     """Store the carrier's tracking data and label; a package waiting for it becomes `packed`.
@@ -222,8 +210,8 @@ def label_ready(shipment_id: int, result: CarrierShipment, actor_label: str,
     shipment.last_error = None
     params = {"tracking_number": result.tracking_number, "version": shipment.version}
     if shipment.status in AWAITING_LABEL:
-        set_status(shipment, _STATUS_FOR_PACKAGE_STATE.get(package.state, "label_ready"), "request_label",
-                    actor_label, params)
+        set_shipment_status(shipment, _STATUS_FOR_PACKAGE_STATE.get(package.state, "label_ready"), "request_label",
+                            actor_label, params)
     else:  # a regenerated label: same status, still written to the history
         events.log_transition("shipment", shipment.id, shipment.status, shipment.status, "request_label", params,
                               actor_label)
@@ -248,7 +236,7 @@ def label_failed(shipment_id: int, message: str, actor_label: str, final: bool =
     shipment.attempts += 1
     shipment.last_error = message[:1000]
     if final and shipment.status == "pending":
-        set_status(shipment, "failed", "request_label", actor_label, {"error": message[:300]})
+        set_shipment_status(shipment, "failed", "request_label", actor_label, {"error": message[:300]}, repeat=True)
     db.session.commit()
     return shipment
 
@@ -305,7 +293,7 @@ def packing_slip_document(package_id: int, actor: Actor) -> Document:
     """The package's A4 packing slip (PDF) listing the items that travel in it."""
     package = _visible_package(package_id, actor)
     items = [(i.product.sku, i.product.name, i.quantity) for i in package.items
-             if i.state not in ("missing", "cancelled")]
+             if i.state not in NOT_HOLDING_ITEM_STATES]
     pdf = render_packing_slip_pdf(package.number, package.order.number, location_address(package),
                                   recipient_address(package.order), items)
     return Document(pdf, "application/pdf", f"packing-slip-{package.number}.pdf")

@@ -18,22 +18,27 @@ from app.extensions import db
 from app.models import Package, Transfer, TransferItem
 from app.schemas import parse
 from app.schemas.commands import TRANSFER_COMMAND_PARAMS
-from app.services import stock
+from app.services import events, stock
 from app.services.actors import Actor
 from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.package_commands.common import (
-    Ctx,
+from app.services.lifecycle import (
     cancel_package,
-    cargo_company_by_code,
     exclude_location,
     holding_items,
-    lock_order_of,
+    item_quantities,
+    items_changed,
     move_package,
     move_transfer,
-    replan,
 )
-from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
+from app.services.order_status import refresh_order_status
+from app.services.package_commands.common import Ctx, cargo_company_by_code, lock_order_of, replan
+from app.services.transitions import (
+    NOT_HOLDING_ITEM_STATES,
+    NOT_HOLDING_PACKAGE_STATES,
+    TRANSFER_TRANSITIONS,
+    allowed_transfer_commands,
+)
 
 FINISHED_TRANSFER_STATES = ("received", "cancelled", "out_of_stock")
 
@@ -101,7 +106,7 @@ def _give_up_units(ctx: TransferCtx, ti: TransferItem, quantity: int, missing: b
         stock.correct_missing(transfer.source_id, ti.product_id, quantity, label, transfer.number)
         exclude_location(ti.package_item.order_item_id, transfer.source_id, "missing")
     item = ti.package_item
-    if item.state in ("missing", "cancelled"):
+    if item.state in NOT_HOLDING_ITEM_STATES:
         return
     if quantity >= item.quantity:
         stock.release(label, transfer.package.number, package_item_ids=[item.id])
@@ -123,40 +128,45 @@ def _report_missing(ctx: TransferCtx) -> None:
             errors[f"items.{n}.quantity"] = f"The transfer holds only {ti.quantity} unit(s) of {ti.product.sku}."
     if errors:
         raise ValidationFailed("Some missing items are not valid.", errors)
+    before = item_quantities(transfer.package)
     for line in ctx.params.items:
         _give_up_units(ctx, by_id[line.item_id], line.quantity, missing=True)
     if any(ti.state == "open" for ti in transfer.items):
-        from app.services.events import log_transition
-
-        log_transition("transfer", transfer.id, transfer.state, transfer.state, ctx.command, ctx.log_params,
+        events.log_transition("transfer", transfer.id, transfer.state, transfer.state, ctx.command, ctx.log_params,
                        ctx.actor.label)
     else:
         move_transfer(transfer, "out_of_stock", ctx.command, ctx.log_params, ctx.actor.label)
-    _after_resourcing(ctx, "transfer_missing")
+    _after_resourcing(ctx, "transfer_missing", before)
 
 
 def _out_of_stock(ctx: TransferCtx) -> None:
+    before = item_quantities(ctx.transfer.package)
     for ti in ctx.transfer.items:
         if ti.state == "open":
             _give_up_units(ctx, ti, ti.quantity, missing=True)
     move_transfer(ctx.transfer, "out_of_stock", ctx.command, ctx.log_params, ctx.actor.label)
-    _after_resourcing(ctx, "transfer_out_of_stock")
+    _after_resourcing(ctx, "transfer_out_of_stock", before)
 
 
 def _cancel(ctx: TransferCtx) -> None:
+    before = item_quantities(ctx.transfer.package)
     for ti in ctx.transfer.items:
         if ti.state == "open":
             _give_up_units(ctx, ti, ti.quantity, missing=False)
     move_transfer(ctx.transfer, "cancelled", ctx.command, ctx.log_params, ctx.actor.label)
-    _after_resourcing(ctx, "transfer_cancelled")
+    _after_resourcing(ctx, "transfer_cancelled", before)
 
 
-def _after_resourcing(ctx: TransferCtx, trigger: str) -> None:
+def _after_resourcing(ctx: TransferCtx, trigger: str, before: list[dict[str, Any]]) -> None:
+    """Units the transfer will not bring are planned again: into the same package first (by the
+    scenario's rules), else wherever the rules allow. The package reports its new quantities."""
     package = ctx.transfer.package
-    if package.state not in ("cancelled", "refused") and not holding_items(package):
+    if package.state not in NOT_HOLDING_PACKAGE_STATES and not holding_items(package):
         cancel_package(package, ctx.actor.label, trigger)
         package.version += 1
     replan(package.order, trigger, ctx.actor.label)
+    if package.state not in NOT_HOLDING_PACKAGE_STATES:
+        items_changed(package, before)
 
 
 def release_package_if_ready(package: Package, actor_label: str, command: str) -> None:
@@ -206,7 +216,7 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
                        details={"commands": list(TRANSFER_TRANSITIONS)})
     def work() -> Transfer:
         transfer = _lock_transfer(transfer_id, actor)
-        allowed = allowed_transfer_commands(transfer, manager=actor.is_manager)
+        allowed = allowed_transfer_commands(transfer.state, manager=actor.is_manager)
         if transition.managers_only and not actor.is_manager:
             raise Forbidden("Only supervisors and admins may do this.")
         side_id = {"source": transfer.source_id, "destination": transfer.destination_id}.get(transition.side or "")
@@ -226,8 +236,6 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
         HANDLERS[command](ctx)
         release_package_if_ready(transfer.package, actor.label, command)
         transfer.version += 1
-        from app.services.orders import refresh_order_status
-
         refresh_order_status(transfer.package.order, actor.label)
         return transfer
 

@@ -13,8 +13,27 @@ from dataclasses import dataclass, field
 
 from app.models.packages import PACKAGE_STATES, TERMINAL_PACKAGE_STATES
 from app.models.transfers import TRANSFER_STATES
+from app.services.settings import get_setting
 
 PREVIOUS = "@previous"
+
+# --- named state groups: every module that asks "is this package/transfer/item ...?" reads these
+# (OPEN_PACKAGE_STATES and TERMINAL_PACKAGE_STATES live with the model's CHECK constraint).
+# Goods consumed at packing that have not left the building yet.
+PACKED_STATES = ("waiting_cargo_label", "packed", "ready_for_pickup")
+# With the carrier: shipped and not delivered yet.
+OUT_WITH_CARRIER = ("shipped", "attempted_delivery", "delivery_failed")
+SHIPPED_OR_LATER = (*OUT_WITH_CARRIER, "delivered")
+PACKED_AND_LATER = ("packed", "ready_for_pickup", *SHIPPED_OR_LATER)
+BEFORE_SHIPPED = tuple(s for s in PACKAGE_STATES if s not in TERMINAL_PACKAGE_STATES and s not in OUT_WITH_CARRIER)
+# Work began at the store but nothing has left it.
+IN_PROGRESS_STATES = ("preparing", "waiting_cargo_label", "packed", "ready_for_pickup")
+# A package in these states holds none of the order's units (they may be planned again).
+NOT_HOLDING_PACKAGE_STATES = ("cancelled", "refused")
+NOT_HOLDING_ITEM_STATES = ("missing", "cancelled")
+# Transfers not on the road yet (they can still be cancelled), and those still to arrive.
+OPEN_TRANSFER_STATES = ("waiting", "ready_for_dispatch")
+ACTIVE_TRANSFER_STATES = (*OPEN_TRANSFER_STATES, "in_transit")
 
 
 @dataclass(frozen=True)
@@ -30,12 +49,6 @@ class Transition:
     side: str | None = None  # transfers: "source" or "destination" — which store's staff may run it
 
 
-_BEFORE_SHIPPED = tuple(
-    s for s in PACKAGE_STATES
-    if s not in TERMINAL_PACKAGE_STATES
-    and s not in ("shipped", "attempted_delivery", "delivery_failed")
-)
-_PACKED_AND_LATER = ("packed", "ready_for_pickup", "shipped", "attempted_delivery", "delivery_failed", "delivered")
 
 PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
     Transition("prepare", ("waiting",), "preparing", label="Start preparing"),
@@ -54,7 +67,7 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                label="Create shipment", params=("cargo_company",)),
     Transition("refresh_label", ("waiting_cargo_label", "packed", "shipped"), None, guards=("has_shipment",),
                label="Refresh label"),
-    Transition("update_shipment_info", ("packed", "shipped", "attempted_delivery", "delivery_failed", "delivered"),
+    Transition("update_shipment_info", ("packed", *SHIPPED_OR_LATER),
                None, guards=("has_shipment",), label="Update shipment info",
                params=("cargo_company", "tracking_number", "tracking_url")),
     Transition("ship", ("packed",), "shipped", guards=("has_shipment", "cargo_delivery"), label="Ship"),
@@ -62,7 +75,7 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                params=("cargo_company", "tracking_number", "boxes", "weight_kg")),
     Transition("ship_without_integration", ("packed",), "shipped", guards=("cargo_delivery",),
                label="Ship without integration", params=("cargo_company", "tracking_number", "tracking_url")),
-    Transition("update_shipment_status", ("shipped", "attempted_delivery", "delivery_failed"), "@status",
+    Transition("update_shipment_status", OUT_WITH_CARRIER, "@status",
                label="Update delivery status", params=("status",)),
     Transition("ready_for_pickup", ("packed",), "ready_for_pickup", guards=("click_and_collect",),
                label="Ready for pickup"),
@@ -75,11 +88,11 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
     Transition("block", ("waiting_for_transfer", "waiting", "preparing"), "blocked", label="Block",
                params=("reason",)),
     Transition("unblock", ("blocked",), PREVIOUS, label="Unblock"),
-    Transition("update_invoice", _PACKED_AND_LATER, None, label="Update invoice",
+    Transition("update_invoice", PACKED_AND_LATER, None, label="Update invoice",
                params=("number", "date", "url", "document_base64")),
     Transition("manual_plan", ("waiting_for_transfer", "waiting", "preparing", "out_of_stock", "blocked"),
                "cancelled", managers_only=True, label="Plan manually", params=("assignments",)),
-    Transition("cancel", _BEFORE_SHIPPED, "cancelled", managers_only=True, label="Cancel", destructive=True,
+    Transition("cancel", BEFORE_SHIPPED, "cancelled", managers_only=True, label="Cancel", destructive=True,
                params=("reason",)),
 )}
 
@@ -111,59 +124,84 @@ SHIPMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "cancelled": (),
 }
 
-ORDER_COMMANDS = ("cancel", "plan")
-
 assert all(s in PACKAGE_STATES for t in PACKAGE_TRANSITIONS.values() for s in t.sources)
 assert all(s in TRANSFER_STATES for t in TRANSFER_TRANSITIONS.values() for s in t.sources)
 
 
 # --- guards -------------------------------------------------------------------------------
 
-def _setting(key: str, default):
-    from app.services.settings import get_setting
+@dataclass(frozen=True)
+class PackageFacts:
+    """What the guards need to know about a package besides its state. Plain values, so batch
+    planning (which holds rows, not ORM objects) asks exactly the question the API asks."""
 
-    return get_setting(key, default)
+    state: str
+    delivery_type: str
+    channel_prints_label: bool
+    shipment_status: str | None = None  # None: no shipment
+    fully_picked: bool = False
+    require_scan: bool = False
 
 
-def package_guard_failure(package, guard: str) -> str | None:
-    """Why `guard` does not hold for `package` now, or None when it holds."""
+def package_facts(package, require_scan: bool | None = None) -> PackageFacts:
+    """The facts of an ORM package; `require_scan` is read from the settings unless given."""
+    if require_scan is None:
+        require_scan = bool(get_setting("REQUIRE_SCAN_TO_PACK", False))
+    order = package.order
     shipment = package.shipment
+    return PackageFacts(
+        state=package.state, delivery_type=order.delivery_type,
+        channel_prints_label=bool(order.channel.provides_shipping_label),
+        shipment_status=shipment.status if shipment is not None else None,
+        fully_picked=all(i.picked_quantity >= i.quantity for i in package.items
+                         if i.state not in NOT_HOLDING_ITEM_STATES),
+        require_scan=require_scan)
+
+
+def guard_failure(facts: PackageFacts, guard: str) -> str | None:
+    """Why `guard` does not hold for a package with these facts, or None when it holds."""
+    has_shipment = facts.shipment_status is not None and facts.shipment_status != "cancelled"
     if guard == "has_shipment":
-        return None if shipment is not None and shipment.status != "cancelled" else "The package has no shipment."
+        return None if has_shipment else "The package has no shipment."
     if guard == "no_shipment":
-        return None if shipment is None or shipment.status == "cancelled" else "The package already has a shipment."
+        return None if not has_shipment else "The package already has a shipment."
     if guard == "channel_prints_label":
-        return None if package.order.channel.provides_shipping_label else "This channel does not print its own labels."
+        return None if facts.channel_prints_label else "This channel does not print its own labels."
     if guard == "carrier_ships":
-        if package.order.channel.provides_shipping_label:
-            return "This channel prints its own label: use complete_packing_channel."
-        return None
+        return "This channel prints its own label: use complete_packing_channel." if facts.channel_prints_label else None
     if guard == "cargo_delivery":
-        return None if package.order.delivery_type == "cargo" else "Click & collect packages are handed over, not shipped."
+        return None if facts.delivery_type == "cargo" else "Click & collect packages are handed over, not shipped."
     if guard == "click_and_collect":
-        return None if package.order.delivery_type == "click_and_collect" else "Only click & collect packages wait for pickup."
+        return None if facts.delivery_type == "click_and_collect" else "Only click & collect packages wait for pickup."
     if guard == "scan_complete_or_not_required":
-        if package.state == "waiting" and _setting("REQUIRE_SCAN_TO_PACK", False):
+        if facts.require_scan and facts.state == "waiting":
             return "Scanning is required: start preparing and scan every item first."
-        if package.state == "preparing" and _setting("REQUIRE_SCAN_TO_PACK", False):
-            if any(i.state != "cancelled" and i.picked_quantity < i.quantity for i in package.items):
-                return "Scan every item before completing packing."
+        if facts.require_scan and facts.state == "preparing" and not facts.fully_picked:
+            return "Scan every item before completing packing."
         return None
     raise KeyError(guard)
 
 
-def allowed_package_commands(package, manager: bool = True) -> list[str]:
-    """The package commands allowed now, in table order (what UI buttons and the API list)."""
+def package_guard_failure(package, guard: str) -> str | None:
+    """Why `guard` does not hold for the ORM `package` now, or None when it holds."""
+    return guard_failure(package_facts(package), guard)
+
+
+def allowed_package_commands(package: PackageFacts | object, manager: bool = True) -> list[str]:
+    """The package commands allowed now, in table order (what UI buttons and the API list).
+    Takes an ORM package or its `PackageFacts`."""
+    facts = package if isinstance(package, PackageFacts) else package_facts(package)
     result = []
     for t in PACKAGE_TRANSITIONS.values():
-        if package.state not in t.sources or (t.managers_only and not manager):
+        if facts.state not in t.sources or (t.managers_only and not manager):
             continue
-        if any(package_guard_failure(package, g) for g in t.guards):
+        if any(guard_failure(facts, g) for g in t.guards):
             continue
         result.append(t.command)
     return result
 
 
-def allowed_transfer_commands(transfer, manager: bool = True) -> list[str]:
+def allowed_transfer_commands(state: str, manager: bool = True) -> list[str]:
+    """The transfer commands allowed in `state` (transfer commands depend on the state alone)."""
     return [t.command for t in TRANSFER_TRANSITIONS.values()
-            if transfer.state in t.sources and (manager or not t.managers_only)]
+            if state in t.sources and (manager or not t.managers_only)]

@@ -7,6 +7,7 @@ from flask import Flask
 from rq import get_current_job
 
 from app.services import planning
+from app.services.planning import batch
 from app.tasks import job
 from app.worker import Periodic, register_periodic
 
@@ -28,9 +29,9 @@ def plan_batch(chunk_size: int = 500) -> dict[str, int]:
             current.meta["progress"] = {"done": done, "total": total}
             current.save_meta()
 
-    order_ids = planning.waiting_order_ids()
+    order_ids = batch.waiting_order_ids()
     progress(0, len(order_ids))
-    return planning.plan_batch(order_ids, chunk_size=chunk_size, progress=progress)
+    return batch.plan_batch(order_ids, chunk_size=chunk_size, progress=progress)
 
 
 @job

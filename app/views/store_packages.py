@@ -14,7 +14,7 @@ from app.services.carriers.base import Address
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.packages import run_package_command
-from app.services.transitions import PACKAGE_TRANSITIONS, allowed_package_commands
+from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -43,7 +43,7 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     allowed = allowed_package_commands(package, manager=current_actor().is_manager)
     shipment = package.shipment
     items = list(package.items)
-    counted = [i for i in items if i.state not in ("missing", "cancelled")]
+    counted = [i for i in items if i.state not in NOT_HOLDING_ITEM_STATES]
     return {
         "location": location,
         "package": package,
@@ -240,6 +240,6 @@ def packing_slip_pdf(code: str, package_id: int):
                         district=order.ship_district or "", postcode=order.ship_postcode or "",
                         country=order.ship_country or "", phone=order.customer_phone or "")
     lines = [(i.product.sku, i.product.name, i.quantity) for i in package.items
-             if i.state not in ("missing", "cancelled")]
+             if i.state not in NOT_HOLDING_ITEM_STATES]
     return _pdf(render_packing_slip_pdf(package.number, order.number, sender, recipient, lines),
                 f"packing-slip-{package.number}.pdf")

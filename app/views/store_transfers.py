@@ -44,7 +44,7 @@ def other_side_commands(location: StockLocation, transfer: Transfer) -> tuple[st
 
 def transfer_context(location: StockLocation, transfer: Transfer, submitted: Submitted | None = None) -> dict[str, Any]:
     hidden = other_side_commands(location, transfer)
-    allowed = [c for c in allowed_transfer_commands(transfer, manager=current_actor().is_manager) if c not in hidden]
+    allowed = [c for c in allowed_transfer_commands(transfer.state, manager=current_actor().is_manager) if c not in hidden]
     return {
         "location": location,
         "transfer": transfer,

@@ -117,7 +117,7 @@ def make_package(state: str = "waiting", items: Sequence[tuple[str, int]] = (("S
         db.session.add(Shipment(package=package, cargo_company=order.cargo_company, status=SHIPMENT_STATUS[state],
                                 tracking_number="TRK-1" if state != "waiting_cargo_label" else None))
     db.session.flush()
-    from app.services.orders import refresh_order_status
+    from app.services.order_status import refresh_order_status
 
     refresh_order_status(order, SYSTEM)
     db.session.commit()
@@ -140,7 +140,7 @@ def make_transfer(items: Sequence[tuple[str, int]] = (("SKU-A", 1),), source: St
     if state == "in_transit":
         stock_service.consume(SYSTEM, transfer.number, transfer_item_ids=[ti.id for ti in transfer.items])
     db.session.flush()
-    from app.services.orders import refresh_order_status
+    from app.services.order_status import refresh_order_status
 
     refresh_order_status(order, SYSTEM)
     db.session.commit()

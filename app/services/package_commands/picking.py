@@ -9,17 +9,18 @@ from app.extensions import db
 from app.models import DenialReason, ProductBarcode, StockLocation
 from app.services import stock, workorders
 from app.services.errors import ValidationFailed
-from app.services.package_commands.common import (
-    NOT_HOLDING_ITEM_STATES,
-    Ctx,
+from app.services.lifecycle import (
     cancel_package,
     exclude_location,
     holding_items,
+    item_quantities,
+    items_changed,
     log_same_state,
     move_package,
     release_package,
-    replan,
 )
+from app.services.package_commands.common import Ctx, replan
+from app.services.transitions import NOT_HOLDING_ITEM_STATES
 
 
 def prepare(ctx: Ctx) -> None:
@@ -66,6 +67,7 @@ def report_missing(ctx: Ctx) -> None:
     if errors:
         raise ValidationFailed("Some missing items are not valid.", errors)
 
+    before = item_quantities(package)
     for line in ctx.params.items:
         item = by_id[line.item_id]
         stock.release(label, package.number, package_item_ids=[item.id],
@@ -86,9 +88,11 @@ def report_missing(ctx: Ctx) -> None:
             exclude_location(item.order_item_id, package.location_id, "missing")
     if ctx.params.whole_package or not holding_items(package):
         cancel_package(package, label, ctx.command, params=ctx.log_params)
-    else:
-        log_same_state(package, ctx.command, ctx.log_params, label)
-    replan(package.order, "report_missing", label)
+        replan(package.order, "report_missing", label)
+        return
+    log_same_state(package, ctx.command, ctx.log_params, label)
+    replan(package.order, "report_missing", label)  # may bring the units back into this package
+    items_changed(package, before)
 
 
 def refuse(ctx: Ctx) -> None:

@@ -12,17 +12,8 @@ from app.models import CargoCompany, Invoice, Shipment
 from app.models.base import utcnow
 from app.services import events, stock
 from app.services.errors import Conflict, ValidationFailed
-from app.services.package_commands.common import (
-    Ctx,
-    cargo_company_by_code,
-    holding_items,
-    invoice_job,
-    label_job,
-    log_same_state,
-    move_package,
-    set_shipment_status,
-    shipment_data,
-)
+from app.services.lifecycle import holding_items, log_same_state, move_package, set_shipment_status, shipment_data
+from app.services.package_commands.common import Ctx, cargo_company_by_code, invoice_job, label_job
 from app.services.settings import get_setting
 
 PRE_SHIP_STATUSES = ("pending", "label_ready", "failed")

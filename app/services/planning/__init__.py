@@ -4,9 +4,11 @@
 `service` turns a plan into packages/transfers/reservations for one order, `batch` + `writer`
 do the same for thousands of orders with bulk statements, `replan` re-tries out-of-stock
 packages, `dryrun` plans without writing, `trace` renders 'why this location?'.
+
+This package exports the per-order functions every command uses; the batch machinery (threads,
+bulk writers) is imported only by those who run batches: `app.services.planning.batch`.
 """
 
-from app.services.planning.batch import plan_batch, waiting_order_ids
 from app.services.planning.dryrun import dry_run
 from app.services.planning.replan import on_stock_increase, replan_out_of_stock
 from app.services.planning.service import PlanResult, plan_order, plan_unassigned, release_on_hold
@@ -16,11 +18,9 @@ __all__ = [
     "PlanResult",
     "dry_run",
     "on_stock_increase",
-    "plan_batch",
     "plan_order",
     "plan_unassigned",
     "release_on_hold",
     "render_trace",
     "replan_out_of_stock",
-    "waiting_order_ids",
 ]

@@ -19,15 +19,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import CargoCompany, Channel, Order, OrderItem, Package, Product, ProductBarcode, StockLocation
+from app.models import (
+    CargoCompany,
+    Channel,
+    Order,
+    OrderItem,
+    Package,
+    Product,
+    ProductBarcode,
+    StockLocation,
+    Transfer,
+)
 from app.services.db import begin_write, in_values
+from app.services.errors import Conflict
+from app.services.order_status import status_from
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView
-from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold
-from app.services.planning.writer import RACE_ERRORS, Planned, Staged, flush, stage
+from app.services.planning.replan import replan_out_of_stock
+from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold, plan_order
+from app.services.planning.writer import RACE_ERRORS, Earlier, Planned, Staged, flush, stage
+from app.services.representations import package_ref, transfer_ref
 from app.services.settings import get_setting
 
 log = logging.getLogger("packline.planning")
@@ -330,15 +344,10 @@ def recheck_out_of_stock(parked: dict[int, dict[int, int]]) -> dict[str, int]:
              if any(units > parked[pid].get(loc, 0) for loc, units in per_loc.items())}
     if not grown:
         return {}
-    from app.services.planning.replan import replan_out_of_stock
-
     return replan_out_of_stock(grown)
 
 
 def _one_by_one(chunk: list[int], trigger: str) -> dict[str, int]:
-    from app.services.errors import Conflict
-    from app.services.planning.service import plan_order
-
     counts: dict[str, int] = {}
     for order_id in chunk:
         try:
@@ -457,9 +466,7 @@ def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str,
     scenarios = codes["scenarios"]
     network = snapshot.load_network(product_ids, item_ids, open_counts=snapshot.needs_open_counts(scenarios),
                                     sites=codes["sites"], view=codes["stock"])
-    existing = dict(db.session.execute(select(Package.order_id, func.count(Package.id))
-                                       .where(in_values(Package.order_id, [o.id for o in to_plan]))
-                                       .group_by(Package.order_id)).tuples().all()) if to_plan else {}
+    earlier = _earlier_work([o.id for o in to_plan], codes["location"])
     tick = _lap(stats, "load", tick)
     batch: list[Planned] = []
     parked: dict[int, dict[int, int]] = {}
@@ -473,7 +480,8 @@ def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str,
                 parked.setdefault(d.product_id, dict(network.available.get(d.product_id, {})))
         if plan.outcome in ("no_scenario", "nothing_to_plan") and order.status == "new":
             continue
-        batch.append(Planned(order, plan, _status_after(plan), existing.get(order.id, 0),
+        before = earlier.get(order.id, [])
+        batch.append(Planned(order, plan, _status_after(order, plan, before), before,
                              {"channel": codes["channel"].get(order.channel_id),
                               "cargo_company": codes["cargo"].get(order.cargo_company_id),
                               "pickup_location": codes["location"].get(order.pickup_location_id)},
@@ -508,11 +516,37 @@ def _write_chunk(prepared: _Prepared, trigger: str, stats: dict[str, float]) -> 
     _lap(stats, "write", tick)
 
 
-def _status_after(plan) -> str:
-    states = [p.state for p in plan.packages]
-    if not states:
-        return "new"
-    return "out_of_stock" if "out_of_stock" in states else "planned"
+def _status_after(order: _Order, plan, earlier: list[Earlier]) -> str:
+    """The order's status once `plan` is written, decided like `order_status.derive_order_status`
+    (an on-hold order that a scenario now matches is no longer held, as in `plan_unassigned`)."""
+    current = "new" if order.status == "on_hold" and plan.outcome != "no_scenario" else order.status
+    all_cancelled = bool(order.items) and all(i.cancelled_quantity >= i.quantity for i in order.items)
+    states = [e.package["state"] for e in earlier] + [p.state for p in plan.packages]
+    return status_from(current, all_cancelled, states)
+
+
+def _earlier_work(order_ids: list[int], location_code: dict[int, str]) -> dict[int, list[Earlier]]:
+    """The packages (with their transfers) the orders already had, oldest first: what the
+    order's event lists before this batch's new packages. Usually none (new orders)."""
+    if not order_ids:
+        return {}
+    packages = db.session.execute(
+        select(Package.order_id, Package.id, Package.number, Package.state, Package.location_id)
+        .where(in_values(Package.order_id, order_ids)).order_by(Package.id)).all()
+    if not packages:
+        return {}
+    by_package: dict[int, Earlier] = {}
+    out: dict[int, list[Earlier]] = {}
+    for order_id, pid, number, state, location_id in packages:
+        by_package[pid] = Earlier(package_ref(pid, number, state, location_code[location_id]))
+        out.setdefault(order_id, []).append(by_package[pid])
+    for pid, tid, number, state, source_id, destination_id in db.session.execute(
+            select(Transfer.package_id, Transfer.id, Transfer.number, Transfer.state, Transfer.source_id,
+                   Transfer.destination_id).where(in_values(Transfer.package_id, list(by_package)))
+            .order_by(Transfer.id)):
+        by_package[pid].transfers.append(
+            transfer_ref(tid, number, state, location_code[source_id], location_code[destination_id]))
+    return out
 
 
 def _view(order: _Order, demands, codes: dict, provider: str) -> OrderView:

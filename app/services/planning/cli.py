@@ -13,7 +13,7 @@ def register_planning_cli(app: Flask) -> None:
     @click.option("--chunk-size", default=500, show_default=True, help="Orders per transaction.")
     def plan_cmd(chunk_size: int) -> None:
         """Plan every waiting order now and print a summary."""
-        from app.services.planning import plan_batch
+        from app.services.planning.batch import plan_batch
 
         started = time.perf_counter()
 

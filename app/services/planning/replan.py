@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Package, PackageItem
+from app.queues import enqueue
 from app.services import stock
 from app.services.db import begin_write
+from app.services.lifecycle import cancel_package
 from app.services.planning.service import PLANNER, plan_unassigned
 
 log = logging.getLogger("packline.planning")
@@ -31,8 +33,6 @@ def waiting_for_stock(product_ids: Iterable[int] | None = None) -> list[int]:
 def replan_package(package_id: int) -> str:
     """Cancel one out_of_stock package and plan its units again, committing only when some of
     them now find stock (otherwise nothing changes and no new package number is used)."""
-    from app.services.package_commands.common import cancel_package
-
     begin_write()
     package = db.session.scalar(select(Package).where(Package.id == package_id).with_for_update())
     if package is None or package.state != "out_of_stock":
@@ -69,8 +69,6 @@ def on_stock_increase(location_id: int, product_ids: Iterable[int]) -> bool:
     ids = sorted(set(product_ids))
     if not ids or not waiting_for_stock(ids):
         return False
-    from app.queues import enqueue
-
     digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:16]
     try:
         enqueue("planning", "app.tasks.planning.replan_out_of_stock", ids, job_id=f"replan-stock-{digest}")

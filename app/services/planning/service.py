@@ -13,7 +13,8 @@ from app.models import Order, OrderItem, Package, PlanningTrace, Transfer
 from app.services import events, stock, workorders
 from app.services.actors import Actor
 from app.services.db import begin_write
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.order_status import refresh_order_status
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Plan
 from app.services.representations import order_dict
@@ -109,8 +110,6 @@ def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: st
 
 
 def refresh_status(order: Order, actor_label: str) -> None:
-    from app.services.orders import refresh_order_status  # orders imports planning: import late
-
     refresh_order_status(order, actor_label, command="plan")
 
 
@@ -130,8 +129,6 @@ def plan_order(order_id: int, trigger: str = "api", actor: Actor | None = None) 
     and plans again with fresh stock (a few times) instead of failing."""
     label = actor.label if actor else PLANNER
     if actor is not None and not actor.is_manager:
-        from app.services.errors import Forbidden
-
         raise Forbidden("Only supervisors and admins can plan orders.")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         begin_write()

@@ -21,9 +21,7 @@ from app.services.db import in_values
 from app.services.planning import geo
 from app.services.planning.model import Demand, Network, OrderView, RuleView, ScenarioView, Site
 from app.services.settings import get_setting
-
-NOT_HOLDING_PACKAGE_STATES = ("cancelled", "refused")
-NOT_HOLDING_ITEM_STATES = ("missing", "cancelled")
+from app.services.transitions import NOT_HOLDING_ITEM_STATES, NOT_HOLDING_PACKAGE_STATES
 
 
 def load_sites() -> dict[int, Site]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -31,27 +29,44 @@ from app.models import (
     TransferItem,
     TransitionLog,
 )
-from app.models.base import iso, utcnow
+from app.models.base import utcnow
 from app.services.db import in_values, pg_array
 from app.services.planning.model import Network, Plan
-from app.services.transitions import allowed_package_commands, allowed_transfer_commands
+from app.services.representations import (
+    order_data,
+    order_item_data,
+    package_data,
+    package_item_data,
+    package_ref,
+    transfer_data,
+    transfer_item_data,
+    transfer_ref,
+)
+from app.services.settings import get_setting
+from app.services.transitions import PackageFacts, allowed_package_commands, allowed_transfer_commands
+
+
+@dataclass
+class Earlier:
+    """A package the order already had before this batch, as the order lists it, with its transfers."""
+
+    package: dict[str, Any]  # representations.package_ref
+    transfers: list[dict[str, Any]] = field(default_factory=list)  # representations.transfer_ref
 
 
 @dataclass
 class Planned:
-    order: Any  # batch._Order: the order's columns and items with sku, name, barcodes
+    order: Any  # batch._Order: the order's columns (representations.OrderColumns) and its items
     plan: Plan
     new_status: str
-    package_count: int  # packages the order already had (for numbering)
+    earlier: list[Earlier] = field(default_factory=list)  # every package it had, oldest first
     codes: dict[str, str | None] = field(default_factory=dict)  # channel, cargo_company, pickup_location
     provides_label: bool = False
 
-
-@lru_cache(maxsize=64)
-def _package_commands(state: str, delivery_type: str, provides_label: bool) -> tuple[str, ...]:
-    stand_in = SimpleNamespace(state=state, shipment=None, items=[], order=SimpleNamespace(
-        delivery_type=delivery_type, channel=SimpleNamespace(provides_shipping_label=provides_label)))
-    return tuple(allowed_package_commands(stand_in))
+    @property
+    def package_count(self) -> int:
+        """Packages the order already had (the next number is one more)."""
+        return len(self.earlier)
 
 
 class StockRaceLost(Exception):
@@ -263,7 +278,7 @@ def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> S
         for n, p in enumerate(b.plan.packages, start=b.package_count + 1):
             pkg_rows.append({"number": numbers.take(b.order.number, n), "order_id": b.order.id,
                              "location_id": p.location_id, "state": p.state, "previous_state": None,
-                             "state_changed_at": now, "planning_trace_id": trace_id, "version": 1, "extra": {},
+                             "state_changed_at": now, "planning_trace_id": trace_id, "version": 1,
                              "created_at": now, "updated_at": now})
             pkg_refs.append((b, p))
     pkg_ids = _ids(Package.__table__, pkg_rows)
@@ -352,9 +367,10 @@ def flush(staged: Staged) -> None:
 
 def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
                     tr_ids, tr_rows, tr_refs, ti_ids, ti_rows) -> tuple[list[dict], list[dict]]:
-    """The transition log rows and outbox events (ids allocated) of a staged chunk."""
-    sites = network.sites
-    at = iso(now)
+    """The transition log rows and outbox events (ids allocated) of a staged chunk. Event data is
+    built by the same `representations` functions the API uses, from the rows staged here."""
+    code = {sid: site.code for sid, site in network.sites.items()}
+    require_scan = bool(get_setting("REQUIRE_SCAN_TO_PACK", False))  # read per chunk: settings change
     items_by_pkg: dict[int, list[tuple[int, Any]]] = {}
     for iid, (pkg_id, d) in zip(item_ids, item_refs, strict=True):
         items_by_pkg.setdefault(pkg_id, []).append((iid, d))
@@ -364,46 +380,48 @@ def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, ite
                                                              "quantity": row["quantity"]})
     sku_of = {d.product_id: d.sku for _, d in item_refs}
     item_of = {item.id: item for b in batch for item in b.order.items}
+    number_of = {pkg_id: row["number"] for pkg_id, row in zip(pkg_ids, pkg_rows, strict=True)}
     transfers_by_pkg: dict[int, list[dict]] = {}
     logs, events = [], []
+    waiting_commands = allowed_transfer_commands("waiting")
     for tr_id, row, (pkg_id, t) in zip(tr_ids, tr_rows, tr_refs, strict=True):
-        data = {"id": tr_id, "number": row["number"], "state": "waiting", "source": sites[t.source_id].code,
-                "destination": sites[row["destination_id"]].code}
-        transfers_by_pkg.setdefault(pkg_id, []).append(data)
+        ref = transfer_ref(tr_id, row["number"], "waiting", code[t.source_id], code[row["destination_id"]])
+        transfers_by_pkg.setdefault(pkg_id, []).append(ref)
         logs.append(_log("transfer", tr_id, "waiting", actor, now))
-        full = {**data, "package": {"id": pkg_id, "number": row["number"].rsplit("-T", 1)[0]},
-                "cargo_company": None, "tracking_number": None,
-                "items": [{"id": ti["id"], "sku": sku_of.get(ti["product_id"]), "quantity": ti["quantity"],
-                           "state": "open"} for ti in tis_by_tr.get(tr_id, [])],
-                "allowed_commands": allowed_transfer_commands(SimpleNamespace(state="waiting")),
-                "created_at": at, "updated_at": at}
-        events.append(_event("transfer.created", "transfer", tr_id, full, now))
-    packages_by_order: dict[int, list[dict]] = {}
+        data = transfer_data(
+            ref=ref, package_id=pkg_id, package_number=number_of[pkg_id], cargo_company=None, tracking_number=None,
+            items=[transfer_item_data(ti["id"], sku_of.get(ti["product_id"]), ti["quantity"], "open")
+                   for ti in tis_by_tr.get(tr_id, [])],
+            allowed_commands=list(waiting_commands), created_at=now, updated_at=now)
+        events.append(_event("transfer.created", "transfer", tr_id, data, now))
+    new_packages: dict[int, list[tuple[dict, list[dict]]]] = {}
     for pkg_id, row, (b, p) in zip(pkg_ids, pkg_rows, pkg_refs, strict=True):
         logs.append(_log("package", pkg_id, p.state, actor, now))
         quantities = {d.order_item_id: q for d, q in p.lines}
         items = []
         for iid, d in items_by_pkg.get(pkg_id, []):
             item = item_of[d.order_item_id]
-            items.append({"id": iid, "sku": item.sku, "name": item.name, "barcodes": list(item.barcodes),
-                          "quantity": quantities[d.order_item_id], "picked_quantity": 0, "state": "open"})
-        data = {"id": pkg_id, "number": row["number"], "state": p.state, "previous_state": None,
-                "order": {"id": b.order.id, "number": b.order.number}, "location": sites[p.location_id].code,
-                "items": items, "transfers": transfers_by_pkg.get(pkg_id, []), "shipment": None, "invoice": None,
-                "allowed_commands": list(_package_commands(p.state, b.order.delivery_type, b.provides_label)),
-                "created_at": at, "updated_at": at}
+            items.append(package_item_data(iid, item.sku, item.name, item.barcodes, quantities[d.order_item_id],
+                                           0, "open"))
+        facts = PackageFacts(state=p.state, delivery_type=b.order.delivery_type,
+                             channel_prints_label=b.provides_label, require_scan=require_scan)
+        transfers = transfers_by_pkg.get(pkg_id, [])
+        data = package_data(
+            id=pkg_id, number=row["number"], state=p.state, previous_state=None, order_id=b.order.id,
+            order_number=b.order.number, location=code[p.location_id], items=items, transfers=transfers,
+            shipment=None, invoice=None, allowed_commands=allowed_package_commands(facts), created_at=now,
+            updated_at=now)
         events.append(_event("package.created", "package", pkg_id, data, now))
-        packages_by_order.setdefault(b.order.id, []).append(
-            {"id": pkg_id, "number": row["number"], "state": p.state, "location": sites[p.location_id].code})
+        new_packages.setdefault(b.order.id, []).append(
+            (package_ref(pkg_id, row["number"], p.state, code[p.location_id]), transfers))
     for b in batch:
         if b.new_status == b.order.status:
             continue
         logs.append({"entity_type": "order", "entity_id": b.order.id, "from_state": b.order.status,
                      "to_state": b.new_status, "command": "plan", "params": {}, "actor": actor, "created_at": now})
-        packages = packages_by_order.get(b.order.id, [])
-        transfers = [t for p in packages for t in transfers_by_pkg.get(p["id"], [])]
-        events.append(_event("order.status_changed", "order", b.order.id, _order_data(b, packages, transfers),
-                             now, previous={"status": b.order.status}))
+        events.append(_event("order.status_changed", "order", b.order.id,
+                             _order_data(b, new_packages.get(b.order.id, []), now), now,
+                             previous={"status": b.order.status}))
     for event, event_id in zip(events, event_ids(len(events)), strict=True):
         event["event_id"] = event_id
     _ids(OutboxEvent.__table__, events)
@@ -420,20 +438,15 @@ def _event(kind: str, aggregate: str, aggregate_id: int, data: dict, now, previo
             "occurred_at": now, "data": data, "previous": previous or {}, "published_at": None}
 
 
-def _order_data(b: Planned, new_packages: list[dict], new_transfers: list[dict]) -> dict[str, Any]:
-    """representations.order_dict, built from what the batch already holds."""
+def _order_data(b: Planned, new: list[tuple[dict, list[dict]]], now: datetime) -> dict[str, Any]:
+    """The order as the API returns it after this batch: every package it ever had (the earlier
+    ones, then the new ones) with their transfers, as `representations.order_dict` lists them."""
     o = b.order
-    return {
-        "id": o.id, "number": o.number, "channel": b.codes.get("channel"), "status": b.new_status,
-        "source_status": o.source_status, "placed_at": iso(o.placed_at), "delivery_type": o.delivery_type,
-        "pickup_location": b.codes.get("pickup_location"), "payment_type": o.payment_type,
-        "cargo_company": b.codes.get("cargo_company"),
-        "customer": {"name": o.customer_name, "email": o.customer_email, "phone": o.customer_phone},
-        "shipping_address": {"line": o.ship_line, "city": o.ship_city, "district": o.ship_district,
-                             "postcode": o.ship_postcode, "country": o.ship_country,
-                             "latitude": o.ship_latitude, "longitude": o.ship_longitude},
-        "items": [{"id": i.id, "sku": i.sku, "quantity": i.quantity, "cancelled_quantity": i.cancelled_quantity,
-                   "price": str(i.price) if i.price is not None else None, "status": i.status} for i in o.items],
-        "packages": new_packages, "transfers": new_transfers,
-        "created_at": iso(o.created_at), "updated_at": iso(o.updated_at),
-    }
+    o.updated_at = now  # what the status update writes (`flush`)
+    packages = [e.package for e in b.earlier] + [ref for ref, _ in new]
+    transfers = [t for e in b.earlier for t in e.transfers] + [t for _, ts in new for t in ts]
+    return order_data(
+        o, status=b.new_status, channel=b.codes.get("channel"), pickup_location=b.codes.get("pickup_location"),
+        cargo_company=b.codes.get("cargo_company"),
+        items=[order_item_data(i.id, i.sku, i.quantity, i.cancelled_quantity, i.price, i.status) for i in o.items],
+        packages=packages, transfers=transfers)

@@ -16,7 +16,7 @@ from app.models import (
     Transfer,
     TransitionLog,
 )
-from app.services.planning import plan_batch
+from app.services.planning.batch import plan_batch
 from app.services.representations import order_dict, package_dict, transfer_dict
 from app.services.settings import put_setting
 from tests import factories
@@ -127,3 +127,56 @@ def test_same_order_number_in_three_channels_gets_distinct_package_numbers_in_a_
     assert counts.get("planned") == 2, counts
     numbers = db.session.scalars(select(Package.number).order_by(Package.id)).all()
     assert numbers == [f"{first.number}-P1", f"{first.number}-P2", f"{first.number}-P3"]
+
+
+def _event_for(kind: str, aggregate_id: int) -> OutboxEvent:
+    return db.session.scalar(select(OutboxEvent).where(OutboxEvent.type == kind, OutboxEvent.aggregate_id == aggregate_id)
+                             .order_by(OutboxEvent.id.desc()))
+
+
+def test_batch_order_event_lists_the_packages_the_order_had_before(app):
+    from app.services.packages import run_package_command
+    from app.services.planning import plan_order
+    from tests.services.builders import supervisor
+
+    store = site("KDK", 40.99, 29.03)
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 5)
+    scenario(store, [{}])
+    o = order([(shirt, 1)])
+    plan_order(o.id, trigger="job")
+    (first,) = db.session.scalars(select(Package).where(Package.order_id == o.id)).all()
+    run_package_command(first.id, "cancel", {"reason": "wrong address"}, supervisor())
+    assert db.session.get(Order, o.id).status == "new"
+
+    assert plan_batch([o.id]) == {"planned": 1}
+
+    db.session.rollback()
+    fresh = db.session.get(Order, o.id)
+    event = _event_for("order.status_changed", o.id)
+    assert [p["number"] for p in event.data["packages"]] == [first.number, f"{fresh.number}-P2"]
+    assert [p["state"] for p in event.data["packages"]] == ["cancelled", "waiting"]
+    assert _without_times(event.data) == _without_times(order_dict(fresh))
+
+
+def test_batch_package_events_offer_the_commands_the_settings_allow_now(app):
+    store = site("KDK", 40.99, 29.03)
+    shirt = factories.product("SHIRT")
+    factories.stock(store, shirt, 5)
+    scenario(store, [{}])
+    before = order([(shirt, 1)]).id
+    plan_batch([before])  # with scanning optional: packing straight away is offered
+    put_setting("REQUIRE_SCAN_TO_PACK", True)
+    after = order([(shirt, 1)]).id
+
+    plan_batch([after])
+
+    db.session.rollback()
+    offered = {}
+    for order_id in (before, after):
+        package = db.session.scalar(select(Package).where(Package.order_id == order_id))
+        offered[order_id] = _event_for("package.created", package.id).data["allowed_commands"]
+        if order_id == after:
+            assert offered[order_id] == package_dict(package)["allowed_commands"]
+    assert "complete_packing" in offered[before]
+    assert "complete_packing" not in offered[after] and "prepare" in offered[after]

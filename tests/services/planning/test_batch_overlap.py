@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Order, Package, Reservation, Stock
-from app.services.planning import plan_batch
+from app.services.planning.batch import plan_batch
 from tests import factories
 from tests.services.planning.network import order, scenario, site
 

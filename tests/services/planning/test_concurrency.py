@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, Package, PackageItem, Reservation, Stock
-from app.services.planning import plan_batch, plan_order
+from app.services.planning import plan_order
+from app.services.planning.batch import plan_batch
 from tests import factories
 from tests.services.planning.network import order, scenario, site
 

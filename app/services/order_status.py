@@ -1,0 +1,63 @@
+"""The order's own status, derived from its items and work orders (SPEC §3). Flush only.
+
+One function decides the status from plain values (`status_from`), so the per-order path and batch
+planning (which holds rows, not ORM objects) can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.extensions import db
+from app.models import Order
+from app.models.base import utcnow
+from app.services import events
+from app.services.representations import order_dict
+from app.services.transitions import IN_PROGRESS_STATES, NOT_HOLDING_PACKAGE_STATES, SHIPPED_OR_LATER
+
+
+def status_from(current: str, all_cancelled: bool, package_states: Iterable[str]) -> str:
+    """The order status for an order whose every unit is cancelled (`all_cancelled`) or not, with
+    packages in `package_states`, now in status `current` (only `on_hold` vs `new` needs it)."""
+    if all_cancelled:
+        return "cancelled"
+    states = [s for s in package_states if s not in NOT_HOLDING_PACKAGE_STATES]
+    live = [s for s in states if s != "packed_for_refund"]
+    if not live and states:
+        return "cancelled"  # everything left was handed back for a refund
+    if not live:
+        return "on_hold" if current == "on_hold" else "new"
+    if all(s == "delivered" for s in live):
+        return "delivered"
+    if all(s in SHIPPED_OR_LATER for s in live):
+        return "shipped"
+    if any(s in SHIPPED_OR_LATER for s in live):
+        return "partially_shipped"
+    if "out_of_stock" in live:
+        return "out_of_stock"
+    if any(s in IN_PROGRESS_STATES for s in live):
+        return "in_progress"
+    return "planned"
+
+
+def derive_order_status(order: Order) -> str:
+    """The order status from its items and packages (SPEC §3)."""
+    all_cancelled = bool(order.items) and all(i.cancelled_quantity >= i.quantity for i in order.items)
+    return status_from(order.status, all_cancelled, (p.state for p in order.packages))
+
+
+def refresh_order_status(order: Order, actor_label: str, command: str = "status") -> None:
+    """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled)."""
+    db.session.flush()
+    old = order.status
+    new = derive_order_status(order)
+    if new == old:
+        return
+    order.status = new
+    order.updated_at = utcnow()
+    events.log_transition("order", order.id, old, new, command, {}, actor_label)
+    db.session.flush()
+    data = order_dict(order)
+    events.emit("order.status_changed", "order", order.id, data, previous={"status": old})
+    if new == "cancelled":
+        events.emit("order.cancelled", "order", order.id, data, previous={"status": old})
