@@ -42,7 +42,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_security(app)
     register_blueprints(app)
     register_error_handlers(app)
-    from app.services.outbox import install_relay
+    from app.services.webhooks import install_relay
 
     install_relay(app)
 

@@ -155,7 +155,7 @@ def app(_app, redis_server: RedisServer):
         from app.queues import redis_connection
 
         redis_connection().flushdb()
-        from app.services.outbox import reset_redis_backoff
+        from app.services.webhooks import reset_redis_backoff
 
         reset_redis_backoff()  # a previous test may have stopped Redis
         yield _app

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models.events import EVENT_TYPES
-from app.services.webhooks_delivery import DEFAULT_MAX_ATTEMPTS, DEFAULT_STRATEGY, validate_extra_headers
+from app.services.webhooks.payload import validate_extra_headers
+from app.services.webhooks.retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_STRATEGY
 
 Strategy = Literal["fixed", "linear", "exponential"]
 

@@ -3,21 +3,21 @@ package's invoice and stores its number, date and URL through the `update_invoic
 
     POST {INVOICE_SERVICE_URL}   JSON below          -> 2xx {"number", "date": "YYYY-MM-DD", "url"}
 
-The call runs outside any database transaction; its answer is validated by the command itself.
+The call runs outside any database transaction, through the shared client
+(app/services/http_client.py); the service is the brand's own, so private addresses are allowed.
+Its answer is validated by the command itself.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
-
-import requests
 
 from app.extensions import db
 from app.models import Package
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.http_client import HttpError, request
 
 INVOICEABLE_STATES = ("packed", "ready_for_pickup", "shipped", "attempted_delivery", "delivery_failed", "delivered")
 TIMEOUT_SECONDS = 10
@@ -85,27 +85,35 @@ def fetch_invoice(package_id: int, service_url: str, timeout: float = TIMEOUT_SE
 
 def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
     try:
-        # The service is the brand's own, configured by an admin: its answer is read whole.
-        response = requests.post(url, json=payload, timeout=timeout, allow_redirects=False,
-                                 headers={"Accept": "application/json", "User-Agent": "Packline invoices"})
-        body = response.content
-    except requests.Timeout:
-        raise InvoiceServiceError(f"invoice service timed out after {timeout:g} s", transient=True) from None
-    except requests.ConnectionError as exc:
-        raise InvoiceServiceError(f"invoice service unreachable: {exc}", transient=True) from None
-    except requests.RequestException as exc:
-        raise InvoiceServiceError(f"invoice service request failed: {exc}", transient=False) from None
+        answer = request("POST", url, json=payload, timeout=timeout, max_bytes=MAX_ANSWER_BYTES, allow_private=True,
+                         headers={"Accept": "application/json", "User-Agent": "Packline invoices"})
+    except HttpError as exc:
+        raise InvoiceServiceError(_failure(exc, timeout), transient=exc.transient) from None
     try:
-        data = json.loads(body) if len(body) <= MAX_ANSWER_BYTES else None
+        data = answer.json()
     except ValueError:
         data = None
-    status = response.status_code
-    if not 200 <= status < 300:
-        message = data.get("message") if isinstance(data, dict) else None
-        text = message if isinstance(message, str) else body[:300].decode("utf-8", "replace")
-        raise InvoiceServiceError(f"invoice service answered {status}: {' '.join(text.split())}",
-                                  transient=status >= 500 or status in (408, 425, 429))
     if not isinstance(data, dict):
         raise InvoiceServiceError("invoice service answered with something that is not a JSON object",
                                   transient=False)
     return data
+
+
+def _failure(exc: HttpError, timeout: float) -> str:
+    if exc.reason == "timeout":
+        return f"invoice service timed out after {timeout:g} s"
+    if exc.reason == "connection":
+        return f"invoice service unreachable: {exc.message}"
+    if exc.reason == "too_large":
+        return f"invoice service answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MB"
+    if exc.reason == "redirect" and exc.response is not None:
+        return f"invoice service redirected to {exc.response.headers.get('Location', '?')}; configure the final URL"
+    if exc.response is not None:
+        try:
+            data = exc.response.json()
+        except ValueError:
+            data = None
+        message = data.get("message") if isinstance(data, dict) else None
+        text = message if isinstance(message, str) else exc.response.body[:300].decode("utf-8", "replace")
+        return f"invoice service answered {exc.status}: {' '.join(text.split())}"
+    return f"invoice service request failed: {exc.message}"

@@ -1,26 +1,16 @@
 """Webhook jobs on the "webhooks" queue: publish the outbox, deliver one delivery, sweep.
 
 `deliver` is idempotent: it only sends after claiming the delivery's lease (see
-app/services/outbox.py), so a duplicate job, a job for a succeeded delivery or a job that
+app/services/webhooks/outbox.py), so a duplicate job, a job for a succeeded delivery or a job that
 arrives before a retry is due does nothing.
 """
 
 from __future__ import annotations
 
-import time
-
-from app.services import outbox
-from app.services.webhooks_delivery import (
-    AttemptResult,
-    build_headers,
-    post,
-    sign,
-    validate_subscription_url,
-)
+from app.services.webhooks import attempt, outbox
 from app.tasks import job
 from app.worker import Periodic, register_periodic
 
-TIMEOUT_SECONDS = 10.0
 SWEEP_SECONDS = 15
 
 
@@ -40,16 +30,7 @@ def deliver(delivery_id: int) -> str:
     claim = outbox.claim_attempt(delivery_id)
     if claim is None:
         return "skipped"
-    problem = validate_subscription_url(claim.url, claim.allow_private)
-    if problem:
-        # DNS may have changed since the subscription was saved: nothing is sent.
-        result = AttemptResult(ok=False, status_code=None, duration_ms=0, response_excerpt="",
-                               error=f"refused: {problem}"[:300])
-    else:
-        signature = sign(claim.secret, claim.body, int(time.time()))
-        headers = build_headers(claim.event_id, claim.event_type, claim.delivery_id, claim.number, signature,
-                                claim.extra_headers)
-        result = post(claim.url, claim.body, headers, timeout=TIMEOUT_SECONDS, allow_private=claim.allow_private)
+    result = attempt.make_attempt(claim)
     outbox.finish_attempt(claim, result)
     return "succeeded" if result.ok else (result.error or "failed")
 

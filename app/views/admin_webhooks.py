@@ -10,10 +10,9 @@ from flask_login import current_user
 from app.extensions import db
 from app.models.events import EVENT_TYPES
 from app.models.webhooks import DELIVERY_STATUSES
-from app.services import webhooks
 from app.services.actors import Actor
 from app.services.errors import ServiceError
-from app.services.webhooks_delivery import DEFAULT_MAX_ATTEMPTS, STRATEGIES
+from app.services.webhooks import DEFAULT_MAX_ATTEMPTS, STRATEGIES, subscriptions
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
@@ -44,9 +43,9 @@ def _form_data(form: Any) -> dict[str, Any]:
 
 
 def _index_context(form: dict | None = None, errors: dict | None = None) -> dict[str, Any]:
-    _, subscriptions = webhooks.list_subscriptions(_actor(), 0, 500)
-    failing = {row["id"]: row for row in webhooks.failing_subscriptions()}
-    return dict(subscriptions=subscriptions, failing=failing, event_types=EVENT_TYPES, strategies=STRATEGIES,
+    _, rows = subscriptions.list_subscriptions(_actor(), 0, 500)
+    failing = {row["id"]: row for row in subscriptions.failing_subscriptions()}
+    return dict(subscriptions=rows, failing=failing, event_types=EVENT_TYPES, strategies=STRATEGIES,
                 form=form or {"events": ["*"], "active": True,
                               "retry": {"strategy": "exponential", "max_attempts": DEFAULT_MAX_ATTEMPTS}},
                 errors=errors or {})
@@ -63,7 +62,7 @@ def index():
 def create():
     data = _form_data(request.form)
     try:
-        sub = webhooks.create_subscription(data, _actor())
+        sub = subscriptions.create_subscription(data, _actor())
     except ServiceError as exc:
         db.session.rollback()
         context = _index_context(data, exc.details or {"__root__": exc.message})
@@ -76,14 +75,14 @@ def create():
 
 
 def _detail_context(subscription_id: int) -> dict[str, Any]:
-    sub = webhooks.get_subscription(subscription_id, _actor())
+    sub = subscriptions.get_subscription(subscription_id, _actor())
     status = request.args.get("status") or None
     if status not in (None, *DELIVERY_STATUSES):
         status = None
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    count, deliveries = webhooks.list_deliveries(sub.id, _actor(), status, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    failed_count, _ = webhooks.list_deliveries(sub.id, _actor(), "failed", 0, 1)
+    count, deliveries = subscriptions.list_deliveries(sub.id, _actor(), status, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    failed_count, _ = subscriptions.list_deliveries(sub.id, _actor(), "failed", 0, 1)
     return dict(sub=sub, deliveries=deliveries, count=count, page_number=page, pages=max(1, -(-count // PAGE_SIZE)),
                 status=status, statuses=DELIVERY_STATUSES, failed_count=failed_count)
 
@@ -98,7 +97,7 @@ def detail(subscription_id: int):
 @role_required("admin")
 def set_active(subscription_id: int):
     active = request.form.get("active") == "1"
-    webhooks.update_subscription(subscription_id, {"active": active}, _actor())
+    subscriptions.update_subscription(subscription_id, {"active": active}, _actor())
     flash("Webhook turned on." if active else "Webhook turned off. Its events wait until you turn it on.", "success")
     return redirect(url_for(".detail", subscription_id=subscription_id), 303)
 
@@ -106,7 +105,7 @@ def set_active(subscription_id: int):
 @bp.post("/<int:subscription_id>/delete")
 @role_required("admin")
 def delete(subscription_id: int):
-    webhooks.delete_subscription(subscription_id, _actor())
+    subscriptions.delete_subscription(subscription_id, _actor())
     flash("Webhook deleted.", "success")
     if wants_fragment():
         response = redirect(url_for(".index"), 303)
@@ -119,13 +118,13 @@ def delete(subscription_id: int):
 @role_required("admin", "supervisor")
 def redeliver(subscription_id: int, delivery_id: int):
     try:
-        delivery = webhooks.redeliver(subscription_id, delivery_id, _actor())
+        delivery = subscriptions.redeliver(subscription_id, delivery_id, _actor())
         message = "Sending again now."
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
         db.session.rollback()
-        delivery = webhooks.get_delivery(subscription_id, delivery_id, _actor())
+        delivery = subscriptions.get_delivery(subscription_id, delivery_id, _actor())
         message = exc.message
     if wants_fragment():
         return render("admin/webhooks/detail.html", "admin/webhooks/_delivery_row.html", d=delivery,
@@ -137,7 +136,7 @@ def redeliver(subscription_id: int, delivery_id: int):
 @bp.post("/<int:subscription_id>/redeliver-failed")
 @role_required("admin", "supervisor")
 def redeliver_failed(subscription_id: int):
-    count = webhooks.redeliver_failed(subscription_id, _actor())
+    count = subscriptions.redeliver_failed(subscription_id, _actor())
     message = f"Sending {count} failed deliveries again." if count else "There were no failed deliveries."
     if wants_fragment():
         return render("admin/webhooks/detail.html", "admin/webhooks/_deliveries.html", message=message,

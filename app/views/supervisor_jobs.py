@@ -22,7 +22,7 @@ def webhook_deliveries_url() -> str | None:
 @bp.get("/jobs/failed")
 @role_required(*MANAGERS)
 def failed_jobs():
-    from app.services.webhooks import failing_subscriptions
+    from app.services.webhooks.subscriptions import failing_subscriptions
 
     return render("supervisor/jobs.html", "supervisor/_jobs_table.html", jobs=admin_queries.failed_jobs(),
                   form=VersionForm(formdata=None), webhooks_url=webhook_deliveries_url(),

@@ -4,6 +4,7 @@ once the package's label is ready."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,6 +115,24 @@ def test_packing_without_a_carrier_also_asks_the_invoice_service(app, invoice_se
     package_id = package.id
     run_package_command(package_id, "complete_packing_without_shipment", {}, staff(package.location))
     db.session.rollback()  # the job must see what the command committed
+    run_worker()
+
+    assert len(invoice_service.received) == 1
+    db.session.expire_all()
+    assert db.session.get(Package, package_id).invoice.number == "INV-2026-0001"
+
+
+def test_proxies_from_the_environment_are_ignored(app, invoice_service, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    shipment = build_shipment()
+    package_id = shipment.package_id
+    enqueue_label(shipment.id)
     run_worker()
 
     assert len(invoice_service.received) == 1

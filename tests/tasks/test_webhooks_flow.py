@@ -23,10 +23,9 @@ from app.queues import redis_connection
 from app.services import events
 from app.services.actors import Actor
 from app.services.db import begin_write
-from app.services.outbox import publish_pending, sweep
 from app.services.settings import put_setting
-from app.services.webhooks import create_subscription
-from app.services.webhooks_delivery import verify
+from app.services.webhooks import publish_pending, sweep, verify
+from app.services.webhooks.subscriptions import create_subscription, update_subscription
 from app.worker import tick
 
 SECRET = "s3cret-for-tests"
@@ -269,8 +268,6 @@ def test_deliveries_wait_while_their_subscription_is_off_and_go_out_when_it_is_b
     db.session.commit()
     run_worker()  # the delivery exists but waits while the subscription is off
     assert receiver.requests_to("/ok") == []
-    from app.services.webhooks import update_subscription
-
     update_subscription(sub_id, {"active": True}, ADMIN)
     run_worker()
     assert len(receiver.requests_to("/ok")) == 1

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.events import OutboxEvent
 from app.models.webhooks import WebhookDelivery
-from app.services.outbox import publish_pending
 from app.services.packages import run_package_command
-from app.services.webhooks_delivery import verify
+from app.services.webhooks import publish_pending, verify
 from tests.services.builders import get_cargo_company, make_package, staff
 from tests.tasks.test_webhooks_flow import SECRET, Receiver, run_worker, running_receiver, subscribe
 

@@ -19,8 +19,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.webhooks import WebhookAttempt, WebhookDelivery
 from app.queues import redis_connection
-from app.services.outbox import INTERRUPTED
-from app.services.webhooks_delivery import verify
+from app.services.webhooks import INTERRUPTED, verify
 from app.worker import tick
 from tests.tasks.test_webhooks_flow import (
     SECRET,

@@ -10,9 +10,12 @@ the gateway answers without a tracking URL.
     GET  {base_url}/shipments/{tn}               -> {"status": "..."}   (see STATUS_MAP)
     POST {base_url}/shipments/{tn}/cancel        -> any 2xx
 
-Timeouts, connection errors, 408, 425, 429 and 5xx are transient (the job retries); other
-answers outside 2xx are permanent and carry the gateway's own message. A missing label is not an
-error: we render our own, so a gateway only has to issue tracking numbers.
+Calls go through the shared client (app/services/http_client.py): no redirects, answers over
+10 MB refused, proxies from the environment ignored. The gateway is the brand's own and often on
+its private network, so private addresses are allowed. Timeouts, connection errors, 408, 425, 429
+and 5xx are transient (the job retries); other answers outside 2xx are permanent and carry the
+gateway's own message. A missing label is not an error: we render our own, so a gateway only has
+to issue tracking numbers.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from app.services.carriers.base import (
     CarrierAdapter,
     CarrierError,
@@ -38,6 +39,7 @@ from app.services.carriers.base import (
     validate_tracking_number,
 )
 from app.services.carriers.labels import render_label_pdf, render_zpl
+from app.services.http_client import HttpError, request
 
 # Gateway status -> ours. Anything else means "nothing we act on" and leaves the shipment as is.
 STATUS_MAP: dict[str, CarrierStatusName] = {
@@ -52,9 +54,7 @@ STATUS_MAP: dict[str, CarrierStatusName] = {
     "cancelled": "cancelled",
 }
 
-TRANSIENT_STATUS_CODES = frozenset({408, 425, 429})
 MAX_BODY_BYTES = 10 * 1024 * 1024
-ERROR_BODY_BYTES = 64 * 1024
 USER_AGENT = "Packline carrier adapter"
 
 
@@ -72,20 +72,6 @@ def _gateway_message(body: bytes) -> str:
             if isinstance(value, str) and value.strip():
                 return value
     return json.dumps(data, ensure_ascii=False)[:300]
-
-
-def _read(response: requests.Response, limit: int) -> tuple[bytes, bool]:
-    """Read at most `limit` bytes of the body: (body, whether that was all of it)."""
-    # Streaming keeps a huge answer out of the worker's memory. The timeout bounds each socket
-    # read, not the whole answer; the RQ job timeout is the hard bound on a trickling gateway.
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(64 * 1024):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], False
-    return b"".join(chunks), True
 
 
 def _header_value(value: str) -> str:
@@ -172,53 +158,32 @@ class HttpCarrier(CarrierAdapter):
         except ValueError as exc:
             raise CarrierError(str(exc), transient=False) from None
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> bytes:
+    def _call(self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None) -> bytes:
         """Send one request and return the body of its 2xx answer, or raise CarrierError."""
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        request_headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        headers.update(kwargs.pop("headers", {}))
-        what = f"{method} {path}"
+            request_headers["Authorization"] = f"Bearer {self.api_key}"
+        request_headers.update(headers or {})
         try:
-            response = requests.request(
-                method,
-                self.base_url + path,
-                headers=headers,
-                timeout=self.timeout,
-                # A redirect would replay a POST as GET or leave the configured host.
-                allow_redirects=False,
-                stream=True,
-                **kwargs,
-            )
-            with response:
-                ok = 200 <= response.status_code < 300
-                # Of an error answer only the start is read: it is only quoted, and capped.
-                body, complete = _read(response, MAX_BODY_BYTES if ok else ERROR_BODY_BYTES)
-        except requests.Timeout:
-            raise CarrierError(f"carrier gateway timed out after {self.timeout:g} s ({what})", transient=True) from None
-        except requests.ConnectionError as exc:
-            raise CarrierError(f"carrier gateway unreachable ({what}): {exc}", transient=True) from None
-        except requests.RequestException as exc:
-            raise CarrierError(f"carrier gateway request failed ({what}): {exc}", transient=False) from None
-        status = response.status_code
-        if ok and not complete:
-            raise CarrierError(
-                f"carrier gateway answer to {what} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
-                transient=False,
-            )
-        if ok:
-            return body
-        if 300 <= status < 400:
-            raise CarrierError(
-                f"carrier gateway redirected {what} to {response.headers.get('Location', '?')}; "
-                "configure the final URL",
-                transient=False,
-            )
-        transient = status >= 500 or status in TRANSIENT_STATUS_CODES
-        raise CarrierError(
-            f"carrier gateway answered {status} to {what}: {_gateway_message(body)}",
-            transient=transient,
-        )
+            answer = request(method, self.base_url + path, headers=request_headers, json=json,
+                             timeout=self.timeout, max_bytes=MAX_BODY_BYTES, allow_private=True)
+        except HttpError as exc:
+            raise CarrierError(self._failure(exc, f"{method} {path}"), transient=exc.transient) from None
+        return answer.body
+
+    def _failure(self, exc: HttpError, what: str) -> str:
+        if exc.reason == "timeout":
+            return f"carrier gateway timed out after {self.timeout:g} s ({what})"
+        if exc.reason == "connection":
+            return f"carrier gateway unreachable ({what}): {exc.message}"
+        if exc.reason == "too_large":
+            return f"carrier gateway answer to {what} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"
+        if exc.reason == "redirect" and exc.response is not None:
+            location = exc.response.headers.get("Location", "?")
+            return f"carrier gateway redirected {what} to {location}; configure the final URL"
+        if exc.response is not None:
+            return f"carrier gateway answered {exc.status} to {what}: {_gateway_message(exc.response.body)}"
+        return f"carrier gateway request failed ({what}): {exc.message}"
 
     def _json(self, body: bytes) -> dict[str, Any]:
         try:

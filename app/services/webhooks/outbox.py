@@ -6,10 +6,11 @@
   matching active subscription and marks them published, in one transaction.
 - The **sweeper** (`sweep`, every ~15 s) publishes whatever the relay missed and re-enqueues
   deliveries that are due: retries whose time has come, and attempts whose worker died.
-- `claim_attempt` / `finish_attempt` bracket one HTTP attempt. Claiming takes a **lease**: it
-  moves `next_attempt_at` to now + `WEBHOOK_LEASE_SECONDS` before anything is sent, so nobody
-  else claims the delivery while the attempt runs, and a worker killed mid-attempt leaves a
-  lease that simply expires and makes the delivery due again (at-least-once).
+- `claim_attempt` / `finish_attempt` bracket one HTTP attempt (`attempt.make_attempt`).
+  Claiming takes a **lease**: it moves `next_attempt_at` to now + `WEBHOOK_LEASE_SECONDS`
+  before anything is sent, so nobody else claims the delivery while the attempt runs, and a
+  worker killed mid-attempt leaves a lease that simply expires and makes the delivery due
+  again (at-least-once).
 - **Ordering**: within a subscription, a delivery's first attempt waits until every earlier
   event's delivery (by outbox sequence) has had its first attempt. Retries never block newer
   events. When a first attempt finishes, the next delivery of the subscription is enqueued.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,12 +34,10 @@ from app.models.events import OutboxEvent
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.services.db import begin_write
 from app.services.settings import get_setting
-from app.services.webhooks_delivery import (
-    PRIVATE_URLS_SETTING,
-    AttemptResult,
-    build_body,
-    next_attempt_delay,
-)
+from app.services.webhooks.attempt import AttemptResult, Claim
+from app.services.webhooks.payload import build_body
+from app.services.webhooks.retry import next_attempt_delay
+from app.services.webhooks.urls import PRIVATE_URLS_SETTING
 
 log = logging.getLogger("packline.webhooks")
 
@@ -250,22 +248,6 @@ def sweep(batch: int = 500) -> dict[str, int]:
 
 
 # --- one attempt ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Everything a worker needs to make one attempt without touching the database."""
-
-    delivery_id: int
-    attempt_id: int
-    number: int
-    url: str
-    secret: str
-    extra_headers: dict[str, str]
-    event_id: str
-    event_type: str
-    body: bytes
-    allow_private: bool
 
 
 def lease_seconds() -> float:

@@ -1,7 +1,7 @@
 """Webhook subscriptions (admin only), their delivery log, and redelivery.
 
-Delivery itself lives in app/services/outbox.py (publishing and attempts) and
-app/services/webhooks_delivery.py (HTTP, signatures, retry schedule).
+Delivery itself lives next door: `outbox` (publishing, claiming and finishing attempts),
+`attempt` (one signed POST), `retry` (the schedules) and `urls` (which addresses are allowed).
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from app.models.base import iso, utcnow
 from app.models.webhooks import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.schemas import parse
 from app.schemas.webhooks import RetryIn, WebhookIn, WebhookUpdate
-from app.services import outbox
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.settings import get_setting
-from app.services.webhooks_delivery import (
-    PRIVATE_URLS_SETTING,
-    validate_retry_policy,
-    validate_subscription_url,
-)
+from app.services.webhooks import outbox
+from app.services.webhooks.retry import validate_retry_policy
+from app.services.webhooks.urls import PRIVATE_URLS_SETTING, validate_subscription_url
 
 INVALID = "The webhook subscription is not valid."
 M = TypeVar("M", bound=BaseModel)

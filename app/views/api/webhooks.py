@@ -12,8 +12,8 @@ from app.schemas.webhooks import (
     WebhookOut,
     WebhookUpdate,
 )
-from app.services import webhooks
 from app.services.actors import Actor
+from app.services.webhooks import subscriptions
 from app.views.api.common import QueryParam, actor, api_route, json_body, paginate, require_admin
 
 TAG = "Webhooks"
@@ -27,33 +27,33 @@ def admin() -> Actor:
 
 @api_route("/v1/webhooks", "GET", summary="List webhook subscriptions", tag=TAG, response=WebhookOut, many=True)
 def list_webhooks():
-    return paginate(webhooks.subscriptions_query(admin()), webhooks.subscription_dict)
+    return paginate(subscriptions.subscriptions_query(admin()), subscriptions.subscription_dict)
 
 
 @api_route("/v1/webhooks", "POST", summary="Create a webhook subscription", tag=TAG, body=WebhookIn,
            response=WebhookOut, status=201)
 def create_webhook():
-    sub = webhooks.create_subscription(json_body(), admin())
-    return jsonify(webhooks.subscription_dict(sub)), 201
+    sub = subscriptions.create_subscription(json_body(), admin())
+    return jsonify(subscriptions.subscription_dict(sub)), 201
 
 
 @api_route("/v1/webhooks/<int:subscription_id>", "GET", summary="One webhook subscription", tag=TAG,
            response=WebhookOut)
 def get_webhook(subscription_id: int):
-    return jsonify(webhooks.subscription_dict(webhooks.get_subscription(subscription_id, admin())))
+    return jsonify(subscriptions.subscription_dict(subscriptions.get_subscription(subscription_id, admin())))
 
 
 @api_route("/v1/webhooks/<int:subscription_id>", "PATCH", summary="Change the fields sent (a new secret "
            "replaces the old one)", tag=TAG, body=WebhookUpdate, response=WebhookOut)
 def update_webhook(subscription_id: int):
-    sub = webhooks.update_subscription(subscription_id, json_body(), admin())
-    return jsonify(webhooks.subscription_dict(sub))
+    sub = subscriptions.update_subscription(subscription_id, json_body(), admin())
+    return jsonify(subscriptions.subscription_dict(sub))
 
 
 @api_route("/v1/webhooks/<int:subscription_id>", "DELETE", summary="Delete a subscription and its delivery log",
            tag=TAG, status=204)
 def delete_webhook(subscription_id: int):
-    webhooks.delete_subscription(subscription_id, admin())
+    subscriptions.delete_subscription(subscription_id, admin())
     return "", 204
 
 
@@ -61,27 +61,27 @@ def delete_webhook(subscription_id: int):
            "event first", tag=TAG, response=DeliveryOut, many=True,
            query=(QueryParam("status", description="pending, retrying, succeeded or failed"),))
 def list_deliveries(subscription_id: int):
-    stmt = webhooks.deliveries_query(subscription_id, admin(), request.args.get("status") or None)
-    return paginate(stmt, webhooks.delivery_dict)
+    stmt = subscriptions.deliveries_query(subscription_id, admin(), request.args.get("status") or None)
+    return paginate(stmt, subscriptions.delivery_dict)
 
 
 @api_route("/v1/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>", "GET",
            summary="One delivery with its attempt log", tag=TAG, response=DeliveryDetailOut)
 def get_delivery(subscription_id: int, delivery_id: int):
-    delivery = webhooks.get_delivery(subscription_id, delivery_id, admin())
-    return jsonify(webhooks.delivery_dict(delivery, with_attempts=True))
+    delivery = subscriptions.get_delivery(subscription_id, delivery_id, admin())
+    return jsonify(subscriptions.delivery_dict(delivery, with_attempts=True))
 
 
 @api_route("/v1/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver", "POST",
            summary="Send a delivery again now (same event id)", tag=TAG, response=DeliveryOut, status=202,
            body_required=False)
 def redeliver(subscription_id: int, delivery_id: int):
-    delivery = webhooks.redeliver(subscription_id, delivery_id, admin())
-    return jsonify(webhooks.delivery_dict(delivery)), 202
+    delivery = subscriptions.redeliver(subscription_id, delivery_id, admin())
+    return jsonify(subscriptions.delivery_dict(delivery)), 202
 
 
 @api_route("/v1/webhooks/<int:subscription_id>/redeliver-failed", "POST",
            summary="Send every failed delivery of a subscription again", tag=TAG, response=RedeliveredOut,
            status=202, body_required=False)
 def redeliver_failed(subscription_id: int):
-    return jsonify(redelivered=webhooks.redeliver_failed(subscription_id, admin())), 202
+    return jsonify(redelivered=subscriptions.redeliver_failed(subscription_id, admin())), 202

@@ -322,6 +322,29 @@ def test_a_huge_error_page_is_cut_to_a_short_message(gateway: Gateway) -> None:
     assert error.message.startswith("carrier gateway answered 400 to POST /shipments: xxx")
 
 
+def test_an_answer_over_10_mb_is_refused_as_permanent(gateway: Gateway) -> None:
+    gateway.script("GET", "/api/shipments/GW9/label", Answer(200, b"%PDF-" + b"x" * (10 * 1024 * 1024)))
+
+    error = carrier_error(carrier(gateway).fetch_label, "GW9", shipment_request())
+
+    assert error.transient is False
+    assert error.message == "carrier gateway answer to GET /shipments/GW9/label is larger than 10 MB"
+
+
+def test_proxies_from_the_environment_are_ignored(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    shipment = carrier(gateway).create_shipment(shipment_request())
+
+    assert shipment.tracking_number == "GW00000001"
+
+
 def test_garbage_instead_of_json_is_a_clear_error(gateway: Gateway) -> None:
     gateway.script("POST", "/api/shipments", Answer(200, b"<html>Welcome to nginx!</html>"))
 
