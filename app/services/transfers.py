@@ -159,13 +159,19 @@ def _cancel(ctx: TransferCtx) -> None:
 
 def _after_resourcing(ctx: TransferCtx, trigger: str, before: list[dict[str, Any]]) -> None:
     """Units the transfer will not bring are planned again: into the same package first (by the
-    scenario's rules), else wherever the rules allow. The package reports its new quantities."""
-    package = ctx.transfer.package
-    if package.state not in NOT_HOLDING_PACKAGE_STATES and not holding_items(package):
-        cancel_package(package, ctx.actor.label, trigger)
+    scenario's rules: another transfer into its location), else wherever the rules allow. A
+    package left holding nothing is cancelled; otherwise it reports its new quantities."""
+    package, label = ctx.transfer.package, ctx.actor.label
+    if package.state in NOT_HOLDING_PACKAGE_STATES:
+        replan(package.order, trigger, label)
+        return
+    replan(package.order, trigger, label, into=package)
+    if package.state in NOT_HOLDING_PACKAGE_STATES:
+        package.version += 1  # the rules moved the whole package elsewhere
+    elif not holding_items(package):
+        cancel_package(package, label, trigger)
         package.version += 1
-    replan(package.order, trigger, ctx.actor.label)
-    if package.state not in NOT_HOLDING_PACKAGE_STATES:
+    else:
         items_changed(package, before)
 
 

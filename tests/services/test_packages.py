@@ -348,7 +348,29 @@ def network(app):
     return a, b, wh
 
 
-def test_missing_units_are_written_off_and_replanned_elsewhere(network):
+def test_missing_units_move_the_whole_package_when_the_rule_does_not_split(network):
+    a, b, _ = network
+    package = make_package("preparing", items=[("SKU-A", 3)], location=a, spare=2)
+    item = package.items[0]
+    params = {"items": [{"item_id": item.id, "quantity": 1, "reason": "not_found"}]}
+    result = run_package_command(package.id, "report_missing", params, staff(a))
+    assert result.state == "cancelled"  # A cannot complete it and the order may not be split
+    assert stock_of(a, "SKU-A") == (4, 0)  # 5 on hand, 1 written off; the rest released
+    assert ledger_sums(a, "SKU-A") == (4, 0)
+    assert live_packages(package.order_id) == [("B", "waiting", [("SKU-A", 3)])]
+    assert stock_of(b, "SKU-A") == (5, 3)
+    from app.models import PlanningExclusion
+
+    exclusion = db.session.scalars(select(PlanningExclusion)).one()
+    assert (exclusion.location_id, exclusion.reason) == (a.id, "missing")
+
+
+def test_missing_units_are_written_off_and_split_off_when_the_rule_splits(network):
+    from app.models import ScenarioRule
+
+    rule = db.session.scalars(select(ScenarioRule)).one()
+    rule.allow_split, rule.max_packages = True, 2
+    db.session.commit()
     a, b, _ = network
     package = make_package("preparing", items=[("SKU-A", 3)], location=a, spare=2)
     item = package.items[0]
@@ -357,13 +379,8 @@ def test_missing_units_are_written_off_and_replanned_elsewhere(network):
     assert result.state == "preparing"
     assert [(i.quantity, i.state) for i in result.items] == [(2, "open")]
     assert stock_of(a, "SKU-A") == (4, 2)  # 5 on hand, 1 written off; 2 still reserved
-    assert ledger_sums(a, "SKU-A") == (4, 2)
     assert live_packages(package.order_id) == [("A", "preparing", [("SKU-A", 2)]), ("B", "waiting", [("SKU-A", 1)])]
     assert stock_of(b, "SKU-A") == (5, 1)
-    from app.models import PlanningExclusion
-
-    exclusion = db.session.scalars(select(PlanningExclusion)).one()
-    assert (exclusion.location_id, exclusion.reason) == (a.id, "missing")
 
 
 def test_reporting_every_unit_missing_cancels_the_package(network):

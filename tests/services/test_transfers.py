@@ -197,8 +197,17 @@ def network(app):
     return source, destination, b
 
 
-def test_missing_transfer_units_are_written_off_at_the_source_and_resourced(network):
-    source, destination, _ = network
+def _rules_allow_transfers() -> None:
+    from app.models import ScenarioRule
+
+    for rule in db.session.scalars(select(ScenarioRule)):
+        rule.transferable = True
+    db.session.commit()
+
+
+def test_missing_transfer_units_are_written_off_and_brought_by_another_transfer(network):
+    source, destination, b = network
+    _rules_allow_transfers()
     transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=0)
     params = {"items": [{"item_id": transfer.items[0].id, "quantity": 1}]}
     result = run_transfer_command(transfer.id, "report_missing", params, staff(source))
@@ -206,20 +215,44 @@ def test_missing_transfer_units_are_written_off_at_the_source_and_resourced(netw
     assert [(ti.quantity, ti.state) for ti in result.items] == [(1, "open")]
     assert stock_of(source, "SKU-A") == (1, 1)  # one written off, one still travels
     assert ledger_sums(source, "SKU-A") == (1, 1)
-    assert live_packages(transfer.package.order_id) == [("D", "waiting_for_transfer", [("SKU-A", 1)]),
-                                                        ("B", "waiting", [("SKU-A", 1)])]
+    # The same package at D: one unit still comes from S, the missing one now from B.
+    assert live_packages(transfer.package.order_id) == [("D", "waiting_for_transfer", [("SKU-A", 2)])]
+    transfers = db.session.scalars(select(Transfer).where(Transfer.package_id == transfer.package_id)
+                                   .order_by(Transfer.id)).all()
+    assert [(t.source.code, t.destination.code, [i.quantity for i in t.items]) for t in transfers] == [
+        ("S", "D", [1]), ("B", "D", [1])]
+    assert stock_of(b, "SKU-A") == (5, 1)
     from app.models import PlanningExclusion
 
     assert db.session.scalars(select(PlanningExclusion.location_id)).all() == [source.id]
 
 
-def test_out_of_stock_transfer_resources_every_unit(network):
+def test_missing_transfer_units_park_when_the_rules_neither_transfer_nor_split(network):
     source, destination, _ = network
+    transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=0)
+    params = {"items": [{"item_id": transfer.items[0].id, "quantity": 1}]}
+    run_transfer_command(transfer.id, "report_missing", params, staff(source))
+    # Not a second package at B: the rule packs an order in one place. The unit waits for stock.
+    assert live_packages(transfer.package.order_id) == [("D", "waiting_for_transfer", [("SKU-A", 1)]),
+                                                        ("WH", "out_of_stock", [("SKU-A", 1)])]
+
+
+def test_out_of_stock_transfer_is_replaced_by_a_transfer_from_another_source(network):
+    source, destination, _ = network
+    _rules_allow_transfers()
     transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=1)
     result = run_transfer_command(transfer.id, "out_of_stock", {}, staff(source))
     assert result.state == "out_of_stock"
     assert result.items[0].state == "missing"
     assert stock_of(source, "SKU-A") == (1, 0)
+    assert result.package.state == "waiting_for_transfer"  # the same package, refilled
+    assert live_packages(transfer.package.order_id) == [("D", "waiting_for_transfer", [("SKU-A", 2)])]
+
+
+def test_out_of_stock_transfer_moves_an_empty_package_when_the_rules_do_not_transfer(network):
+    source, destination, _ = network
+    transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=1)
+    result = run_transfer_command(transfer.id, "out_of_stock", {}, staff(source))
     assert result.package.state == "cancelled"  # nothing was left to pack at D
     assert live_packages(transfer.package.order_id) == [("B", "waiting", [("SKU-A", 2)])]
 

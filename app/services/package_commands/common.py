@@ -51,9 +51,10 @@ def lock_order_of(package_id: int) -> bool:
     return True
 
 
-def replan(order: Order, trigger: str, actor_label: str) -> None:
-    """Plan the order's unassigned units in this transaction (the planner only flushes)."""
-    plan_unassigned(order, trigger, actor_label)
+def replan(order: Order, trigger: str, actor_label: str, into: Package | None = None) -> None:
+    """Plan the order's unassigned units in this transaction (the planner only flushes); `into`
+    is the open package that lost them, which the rules try to refill first."""
+    plan_unassigned(order, trigger, actor_label, into=into)
 
 
 def cargo_company_by_code(code: str, field_name: str = "cargo_company") -> CargoCompany:

@@ -20,7 +20,7 @@ from app.services.lifecycle import (
     release_package,
 )
 from app.services.package_commands.common import Ctx, replan
-from app.services.transitions import NOT_HOLDING_ITEM_STATES
+from app.services.transitions import NOT_HOLDING_ITEM_STATES, NOT_HOLDING_PACKAGE_STATES
 
 
 def prepare(ctx: Ctx) -> None:
@@ -86,13 +86,18 @@ def report_missing(ctx: Ctx) -> None:
     if ctx.params.whole_package:
         for item in holding_items(package):
             exclude_location(item.order_item_id, package.location_id, "missing")
-    if ctx.params.whole_package or not holding_items(package):
+    if ctx.params.whole_package:
         cancel_package(package, label, ctx.command, params=ctx.log_params)
         replan(package.order, "report_missing", label)
         return
     log_same_state(package, ctx.command, ctx.log_params, label)
-    replan(package.order, "report_missing", label)  # may bring the units back into this package
-    items_changed(package, before)
+    replan(package.order, "report_missing", label, into=package)  # the rules refill this package first
+    if package.state in NOT_HOLDING_PACKAGE_STATES:
+        return  # the rules moved the whole package elsewhere
+    if not holding_items(package):
+        cancel_package(package, label, ctx.command, params=ctx.log_params)
+    else:
+        items_changed(package, before)
 
 
 def refuse(ctx: Ctx) -> None:

@@ -22,6 +22,7 @@ from app.services.planning.model import (
     INF,
     Demand,
     Network,
+    OpenPackage,
     OrderView,
     Plan,
     PlannedPackage,
@@ -271,8 +272,52 @@ def _click_and_collect(network: Network, scenario: ScenarioView, order: OrderVie
     return None
 
 
-def plan(order: OrderView, scenarios: list[ScenarioView], network: Network) -> Plan:
-    """Plan `order.demands`; takes the planned units out of `network`."""
+def _resource(network: Network, scenario: ScenarioView, order: OrderView, demands: list[Demand],
+              into: OpenPackage, trace: dict) -> tuple[str, list[PlannedPackage]] | None:
+    """Bring units an open package lost (a transfer that will not come, items reported missing)
+    back into that same package: from its own location's stock when it has them now (and is not
+    excluded for the item), else by transfers into it from each rule's sources, rule by rule
+    (click & collect: the same sources `_click_and_collect` would use)."""
+    pack = network.sites.get(into.location_id)
+    rt: dict = {"into": pack.code if pack else None, "sources": []}
+    trace["resource"] = rt
+    if pack is None:
+        rt["result"] = "the package's location is not active"
+        return None
+    lines = [(d, d.quantity) for d in demands]
+    supply = supply_of(network, pack.id, demands)
+    missing = [d.quantity - s for d, s in zip(demands, supply, strict=True)]
+    if not any(missing):
+        rt["result"] = f"{pack.code} has the units now"
+        return "planned", [PlannedPackage(pack.id, "waiting", lines, into=into.id)]
+    pool = stock_pool(network, demands)
+    for rule in scenario.rules:
+        if order.delivery_type == "click_and_collect" and not (rule.transferable and rule.transfer_sources):
+            sources = {c[1].id for c in rank(network, rule, order, demands, pool, {})
+                       if c[1].transfer_source and c[1].id != pack.id}
+        elif rule.transferable:
+            sources = _source_sites(network, rule, pack.id)
+        else:
+            continue
+        sources = {s for s in sources if not any((d.order_item_id, s) in network.exclusions for d in demands)}
+        tried: dict = {}
+        transfers = _sources_for(network, rule, pack, demands, missing, sources, tried)
+        if transfers is not None:
+            rt["sources"] = tried["sources"]
+            rt["result"] = (f"rule {rule.position} '{rule.name}' brings the missing units to {pack.code} from "
+                            + ", ".join(network.sites[x.source_id].code for x in transfers))
+            return "transfer", [PlannedPackage(pack.id, "waiting_for_transfer", lines, transfers, into=into.id)]
+    rt["result"] = f"no rule can bring the missing units to {pack.code}"
+    return None
+
+
+def plan(order: OrderView, scenarios: list[ScenarioView], network: Network,
+         into: OpenPackage | None = None) -> Plan:
+    """Plan `order.demands`; takes the planned units out of `network`.
+
+    `into`: the order's open package that lost these units. They go back into it when its
+    location or a rule's transfer sources can supply them; otherwise only a rule that allows
+    splitting may put them in a new package, and else they are parked out of stock."""
     demands = [d for d in order.demands if d.quantity > 0]
     trace: dict = {
         "version": TRACE_VERSION,
@@ -295,12 +340,19 @@ def plan(order: OrderView, scenarios: list[ScenarioView], network: Network) -> P
                          "default_location": default.code if default else None}
     pool = stock_pool(network, demands)
     result = None
-    if order.delivery_type == "click_and_collect":
+    if into is not None:
+        result = _resource(network, scenario, order, demands, into, trace)
+    if result is not None or (into is not None and order.delivery_type == "click_and_collect"):
+        pass  # re-sourced, or a click & collect order's units can only go to its pickup package
+    elif order.delivery_type == "click_and_collect":
         result = _click_and_collect(network, scenario, order, demands, pool, trace)
     else:
         for rule in scenario.rules:
             rt: dict = {"position": rule.position, "name": rule.name}
             trace["rules"].append(rt)
+            if into is not None and not rule.allow_split:
+                rt["result"] = "the order already has a package and this rule does not split orders"
+                continue
             result = _try_rule(network, rule, order, demands, pool, rt)
             if result is not None:
                 break
@@ -316,7 +368,8 @@ def plan(order: OrderView, scenarios: list[ScenarioView], network: Network) -> P
             for tr in p.transfers:
                 for d, q in tr.lines:
                     network.take(tr.source_id, d.product_id, q)
-            network.open_packages[p.location_id] = network.open_packages.get(p.location_id, 0) + 1
+            if p.into is None:
+                network.open_packages[p.location_id] = network.open_packages.get(p.location_id, 0) + 1
     trace["decision"] = {"outcome": outcome, "packages": [_package_trace(network, p) for p in packages]}
     return Plan(outcome, scenario, packages, trace)
 

@@ -104,6 +104,14 @@ class Network:
         return self.open_packages.get(site.id, 0) / site.max_quota
 
 
+@dataclass(frozen=True)
+class OpenPackage:
+    """An open package of the order (its id and location) that units may be re-sourced into."""
+
+    id: int
+    location_id: int
+
+
 @dataclass
 class PlannedTransfer:
     source_id: int
@@ -116,6 +124,7 @@ class PlannedPackage:
     state: str  # waiting | waiting_for_transfer | out_of_stock
     lines: list[tuple[Demand, int]]  # units packed here (for waiting_for_transfer: all units)
     transfers: list[PlannedTransfer] = field(default_factory=list)
+    into: int | None = None  # an existing package's id: the units join it instead of a new package
 
     @property
     def reserve_here(self) -> list[tuple[Demand, int]]:

@@ -14,8 +14,8 @@ from app.models import Package, PackageItem
 from app.queues import enqueue
 from app.services import stock
 from app.services.db import begin_write
-from app.services.lifecycle import cancel_package
-from app.services.planning.service import PLANNER, plan_unassigned
+from app.services.lifecycle import cancel_package, item_quantities, items_changed
+from app.services.planning.service import PLANNER, RESOURCEABLE_STATES, plan_unassigned
 
 log = logging.getLogger("packline.planning")
 
@@ -39,15 +39,21 @@ def replan_package(package_id: int) -> str:
         db.session.rollback()
         return "skipped"
     order = package.order
+    # The order's one open package (if it has exactly one) is refilled first, as when it lost them.
+    open_packages = [p for p in order.packages if p.state in RESOURCEABLE_STATES]
+    into = open_packages[0] if len(open_packages) == 1 else None
+    before = item_quantities(into) if into is not None else None
     try:
         cancel_package(package, PLANNER, command="replan")
-        result = plan_unassigned(order, "replan", PLANNER)
+        result = plan_unassigned(order, "replan", PLANNER, into=into)
     except stock.InsufficientStock:
         db.session.rollback()
         return "race"
     if result.outcome in ("out_of_stock", "no_scenario", "on_hold"):
         db.session.rollback()
         return "still_out_of_stock"
+    if into is not None:
+        items_changed(into, before)
     db.session.commit()
     return result.outcome
 

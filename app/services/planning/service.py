@@ -9,21 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Order, OrderItem, Package, PlanningTrace, Transfer
+from app.models import Order, OrderItem, Package, PackageItem, PlanningTrace, Transfer
 from app.services import events, stock, workorders
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.lifecycle import cancel_package, holding_items, log_same_state, move_package
 from app.services.order_status import refresh_order_status
 from app.services.planning import engine, snapshot
-from app.services.planning.model import Plan
+from app.services.planning.model import OpenPackage, Plan, PlannedPackage
 from app.services.representations import order_dict
+from app.services.transitions import ACTIVE_TRANSFER_STATES
 
 log = logging.getLogger("packline.planning")
 
 PLANNER = "system:planner"
 MAX_ATTEMPTS = 5
 PLANNABLE_ORDER_STATUSES = ("new", "on_hold")
+# Open packages that re-sourced units may join (not yet packed, not blocked).
+RESOURCEABLE_STATES = ("waiting_for_transfer", "waiting", "preparing")
 
 
 @dataclass
@@ -34,13 +38,17 @@ class PlanResult:
     transfers: list[Transfer] = field(default_factory=list)
 
 
-def plan_unassigned(order: Order, trigger: str, actor_label: str) -> PlanResult:
+def plan_unassigned(order: Order, trigger: str, actor_label: str, into: Package | None = None) -> PlanResult:
     """Plan every unassigned unit of the order's open items (flush only).
 
     Respects PlanningExclusion rows, creates packages/transfers through workorders (reserving
     stock), parks what cannot be planned in an out_of_stock package at the scenario's default
     location, writes a PlanningTrace and refreshes the order status. Raises
     stock.InsufficientStock when another planner took the stock first (the caller retries).
+
+    `into`: the open package that lost these units (a transfer that will not come, items
+    reported missing). The rules bring them back into it first — its own stock, then transfers
+    into its location — and only a rule that splits orders may start another package.
     """
     if order.status in PLANNABLE_ORDER_STATUSES and not snapshot.accepted_status(order.source_status):
         return hold(order, trigger, actor_label)
@@ -49,15 +57,54 @@ def plan_unassigned(order: Order, trigger: str, actor_label: str) -> PlanResult:
     scenarios = snapshot.load_scenarios()
     network = snapshot.load_network([d.product_id for d in demands], [d.order_item_id for d in demands],
                                     open_counts=snapshot.needs_open_counts(scenarios))
-    plan = engine.plan(snapshot.order_view(order, demands), scenarios, network)
+    target = None
+    if into is not None and into.state in RESOURCEABLE_STATES:
+        target = OpenPackage(into.id, into.location_id)
+    view = snapshot.order_view(order, demands)
+    plan = engine.plan(view, scenarios, network, into=target)
+    if target is not None and plan.outcome == "out_of_stock":
+        whole = _plan_whole_package(order, into, view, scenarios, held)
+        if whole is not None:  # the package moves as a whole rather than split or park its units
+            plan, into = whole, None
     if plan.outcome == "nothing_to_plan" and trigger not in ("api", "manual", "dry_run"):
         return PlanResult(plan.outcome, None)
     trace = _store_trace(order, plan, trigger)
-    packages, transfers = _materialise(order, plan, trace, actor_label)
+    packages, transfers = _materialise(order, plan, trace, actor_label, into)
     if order.status == "on_hold" and plan.outcome != "no_scenario":
         order.status = "new"
     refresh_status(order, actor_label)
     return PlanResult(plan.outcome, trace, packages, transfers)
+
+
+def _plan_whole_package(order: Order, package: Package, view, scenarios, held: dict[int, int]) -> Plan | None:
+    """The units `package` lost cannot come back into it and no rule may split the order: plan
+    the package's units and the lost ones together as if new (its location stays excluded for
+    what it reported missing). When that finds a place for all of them, `package` is cancelled
+    (its reservations released) and the returned plan replaces it; otherwise None and the lost
+    units are parked out of stock. Only for a package whose units are all at its location (no
+    transfer still under way)."""
+    if any(t.state in ACTIVE_TRANSFER_STATES for t in package.transfers):
+        return None
+    moving = {}
+    for item in holding_items(package):
+        moving[item.order_item_id] = moving.get(item.order_item_id, 0) + item.quantity
+    rest = {oid: units - moving.get(oid, 0) for oid, units in held.items()}
+    demands = snapshot.demands_of(order, rest)
+    network = snapshot.load_network([d.product_id for d in demands], [d.order_item_id for d in demands],
+                                    open_counts=snapshot.needs_open_counts(scenarios))
+    for item in holding_items(package):  # what the package holds becomes available again there
+        per_location = network.available.setdefault(item.product_id, {})
+        per_location[package.location_id] = (per_location.get(package.location_id, 0)
+                                              + stock.reserved_quantity(item.id))
+    network.open_packages[package.location_id] = max(0, network.open_packages.get(package.location_id, 0) - 1)
+    view.demands = demands
+    plan = engine.plan(view, scenarios, network)
+    if plan.outcome in ("out_of_stock", "no_scenario", "nothing_to_plan"):
+        return None
+    plan.trace["moved_package"] = package.number
+    cancel_package(package, PLANNER, command="replan",
+                   reason="Re-planned as a whole: the missing units could not be brought to this location.")
+    return plan
 
 
 def hold(order: Order, trigger: str, actor_label: str) -> PlanResult:
@@ -88,10 +135,15 @@ def _store_trace(order: Order, plan: Plan, trigger: str) -> PlanningTrace:
     return trace
 
 
-def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: str) -> tuple[list, list]:
+def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: str,
+                 into: Package | None) -> tuple[list, list]:
     items = {i.id: i for i in order.items}
     packages, transfers = [], []
     for planned in plan.packages:
+        if planned.into is not None:
+            assert into is not None and into.id == planned.into
+            transfers.extend(_add_to_package(into, planned, trace, actor_label))
+            continue
         lines = [workorders.Line(items[d.order_item_id], q) for d, q in planned.lines]
         simple = planned.state in ("waiting", "out_of_stock") and not planned.transfers
         package = workorders.create_package(order, planned.location_id, lines, planned.state, actor_label,
@@ -107,6 +159,37 @@ def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: st
             transfers.append(workorders.create_transfer(
                 package, pt.source_id, [(by_item[d.order_item_id], q) for d, q in pt.lines], actor_label))
     return packages, transfers
+
+
+def _add_to_package(package: Package, planned: PlannedPackage, trace: PlanningTrace,
+                    actor_label: str) -> list[Transfer]:
+    """Re-sourced units join `package`: its items grow (or get a new item), what its location has
+    is reserved there, the rest comes by new transfers, and a package that now waits for a
+    transfer says so. The caller reports the package's new quantities (`items_changed`)."""
+    holding = {i.order_item_id: i for i in holding_items(package)}
+    by_item: dict[int, PackageItem] = {}
+    for d, q in planned.lines:
+        item = holding.get(d.order_item_id)
+        if item is None:
+            item = PackageItem(order_item_id=d.order_item_id, product_id=d.product_id, quantity=q)
+            package.items.append(item)
+        else:
+            item.quantity += q
+            if item.state == "picked":
+                item.state = "open"  # more units to pick now
+        by_item[d.order_item_id] = item
+    db.session.flush()
+    stock.reserve([stock.Need(planned.location_id, d.product_id, q, package_item_id=by_item[d.order_item_id].id)
+                   for d, q in planned.reserve_here], actor=actor_label, reference=package.number)
+    transfers = [workorders.create_transfer(package, pt.source_id, [(by_item[d.order_item_id], q) for d, q in pt.lines],
+                                            actor_label) for pt in planned.transfers]
+    package.planning_trace_id = trace.id
+    package.version += 1
+    if transfers and package.state != "waiting_for_transfer":
+        move_package(package, "waiting_for_transfer", "replan", {"trigger": trace.trigger}, actor_label)
+    else:
+        log_same_state(package, "replan", {"trigger": trace.trigger}, actor_label)
+    return transfers
 
 
 def refresh_status(order: Order, actor_label: str) -> None:

@@ -123,6 +123,15 @@ def render(trace: dict[str, Any]) -> str:
             lines.append(f"Click & collect at {cc['pickup_location']}: has {_items(cc['availability'])}.")
             if cc.get("result"):
                 lines.append(cc["result"] + ".")
+    if trace.get("moved_package"):
+        lines.append(f"The units {trace['moved_package']} lost could not be brought back to it and the rules do not "
+                     "split orders: the package was planned again as a whole.")
+    resource = trace.get("resource")
+    if resource:
+        lines.append(f"Bring the units back into the order's open package at {resource.get('into') or '?'}:")
+        for src in resource.get("sources", []):
+            lines.append(f"  - take {_items(src['items'])} from {src['location']} ({_keys(src['keys'])}).")
+        lines.append(f"  Result: {resource.get('result', '')}.")
     for rule in trace.get("rules", []):
         lines.append(f"Rule {rule.get('position', '?')} '{rule.get('name', '')}':")
         for drop in rule.get("dropped", []):
