@@ -18,8 +18,10 @@ from app.models import Package
 from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.services.http_client import HttpError, request
+from app.services.packages import run_package_command
+from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKED_AND_LATER
 
-INVOICEABLE_STATES = ("packed", "ready_for_pickup", "shipped", "attempted_delivery", "delivery_failed", "delivered")
+INVOICEABLE_STATES = PACKED_AND_LATER
 TIMEOUT_SECONDS = 10
 MAX_ANSWER_BYTES = 1024 * 1024
 
@@ -50,7 +52,7 @@ def invoice_request(package: Package) -> dict[str, Any]:
                              "postcode": order.ship_postcode, "country": order.ship_country},
         "items": [{"sku": i.product.sku, "name": i.product.name, "quantity": i.quantity,
                    "unit_price": money(prices.get(i.order_item_id))}
-                  for i in package.items if i.state not in ("missing", "cancelled")],
+                  for i in package.items if i.state not in NOT_HOLDING_ITEM_STATES],
     }
 
 
@@ -72,8 +74,6 @@ def fetch_invoice(package_id: int, service_url: str, timeout: float = TIMEOUT_SE
     db.session.rollback()  # no transaction stays open during the call
     answer = _post(service_url, payload, timeout)
     params = {key: answer.get(key) for key in ("number", "date", "url") if answer.get(key) is not None}
-    from app.services.packages import run_package_command
-
     try:
         run_package_command(package_id, "update_invoice", params, Actor.system("invoice"))
     except ServiceError as exc:
