@@ -7,12 +7,17 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets migrate bench lint clean
+.PHONY: run test install install-dev assets migrate bench lint clean
 
 $(VENV)/.installed: requirements.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# Tests and tools on top of the runtime (make test, lint, bench).
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 app/static/vendor/.installed: package.json package-lock.json
@@ -24,6 +29,8 @@ app/static/vendor/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed app/static/vendor/.installed
 
+install-dev: install $(VENV)/.installed-dev
+
 assets: app/static/vendor/.installed
 
 migrate: install
@@ -34,13 +41,13 @@ run: install
 	$(PY) -m app.devserver --port $(PORT)
 
 ## The whole test suite (TEST_DATABASE_URL=postgresql://... selects PostgreSQL).
-test: install
+test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install-dev
 	$(PY) -m bench
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 
 clean:
