@@ -10,19 +10,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
-from app.config import INSTANCE_DIR, Config
+from app.config import DEV_SECRET_KEY, Config, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
-    """Application factory: config -> extensions -> blueprints -> error handlers -> CLI."""
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
-    app.config.from_object(Config)
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] == Config.SECRET_KEY:
+    """Application factory: config -> extensions -> blueprints -> error handlers -> CLI.
+
+    The environment is read here, not when `app.config` is imported (see `Config.from_env`).
+    """
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=str(settings["INSTANCE_DIR"]), instance_relative_config=False)
+    app.config.update(settings)
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise RuntimeError("Set SECRET_KEY in the environment for production.")
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     os.makedirs(app.instance_path, exist_ok=True)

@@ -1,53 +1,120 @@
-"""Configuration, read once from the environment with safe development defaults."""
+"""Configuration: defaults here, read from the environment each time an app is created.
+
+Nothing is read at import time, so a variable set before `create_app` runs (by a test, or in a
+subprocess's environment) is honoured even when this module was imported earlier.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("PACKLINE_INSTANCE_DIR", BASE_DIR / "instance"))
+DEV_SECRET_KEY = "dev-only-not-secret"
 
 
-def _bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
+def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{INSTANCE_DIR / 'packline.db'}"
+def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where SQLite, the private Redis socket and uploads live: PACKLINE_INSTANCE_DIR or instance/."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("PACKLINE_INSTANCE_DIR") or BASE_DIR / "instance")
 
 
-def default_redis_url() -> str:
-    return f"unix://{INSTANCE_DIR / 'redis.sock'}"
+def default_database_url(directory: Path | None = None) -> str:
+    return f"sqlite:///{(directory or instance_dir()) / 'packline.db'}"
+
+
+def default_redis_url(directory: Path | None = None) -> str:
+    return f"unix://{(directory or instance_dir()) / 'redis.sock'}"
+
+
+# config key -> (environment variable, parser); an unset or empty variable keeps the default.
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "INSTANCE_DIR": ("PACKLINE_INSTANCE_DIR", Path),
+    "ENV_NAME": ("PACKLINE_ENV", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "SQLALCHEMY_DATABASE_URI": ("DATABASE_URL", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "RQ_SYNC": ("RQ_SYNC", _bool),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+    "LOGIN_LOCK_MINUTES": ("LOGIN_LOCK_MINUTES", int),
+    "WEBHOOK_ALLOW_PRIVATE_URLS": ("WEBHOOK_ALLOW_PRIVATE_URLS", str),
+    "INVOICE_SERVICE_URL": ("INVOICE_SERVICE_URL", str),
+}
 
 
 class Config:
-    ENV_NAME = os.environ.get("PACKLINE_ENV", "development")
+    """The defaults. `from_env()` lays the environment over them when an app is created; what a
+    subclass sets itself (TestConfig, a benchmark's database) wins over both. None means
+    "derived": the database and Redis socket live in INSTANCE_DIR, cookies are Secure in production.
+    """
+
+    INSTANCE_DIR: Path | None = None  # None: instance/ in the checkout
+    ENV_NAME = "development"
     # Development default only; production must set SECRET_KEY (checked in create_app).
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or default_redis_url()
+    REDIS_URL: str | None = None
     RQ_DEFAULT_QUEUES = ("default", "planning", "carriers", "webhooks")
     # Run jobs inline instead of enqueueing (only for scripts that have no Redis).
-    RQ_SYNC = _bool("RQ_SYNC", False)
+    RQ_SYNC = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", ENV_NAME == "production")
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None  # None: as SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
-    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "480"))
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    SESSION_IDLE_MINUTES = 480
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
-    WEBHOOK_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS")
-    INVOICE_SERVICE_URL = os.environ.get("INVOICE_SERVICE_URL")
+    WEBHOOK_ALLOW_PRIVATE_URLS: str | None = None
+    INVOICE_SERVICE_URL: str | None = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """This class's settings with the environment (default: os.environ) read now, then `overrides`."""
+        environ = os.environ if environ is None else environ
+        values = _settings_of(Config)
+        values.update({key: parse(environ[name]) for key, (name, parse) in ENVIRONMENT.items()
+                       if environ.get(name)})
+        for klass in reversed(cls.__mro__):
+            if klass is not Config and issubclass(klass, Config):
+                values.update({key: value for key, value in vars(klass).items() if key.isupper()})
+        values.update(overrides or {})
+        directory = values["INSTANCE_DIR"] = Path(values["INSTANCE_DIR"] or instance_dir(environ))
+        values["SQLALCHEMY_DATABASE_URI"] = values["SQLALCHEMY_DATABASE_URI"] or default_database_url(directory)
+        values["REDIS_URL"] = values["REDIS_URL"] or default_redis_url(directory)
+        if values["SESSION_COOKIE_SECURE"] is None:
+            values["SESSION_COOKIE_SECURE"] = values["ENV_NAME"] == "production"
+        if values["REMEMBER_COOKIE_SECURE"] is None:
+            values["REMEMBER_COOKIE_SECURE"] = values["SESSION_COOKIE_SECURE"]
+        return values
+
+
+def _settings_of(klass: type) -> dict[str, Any]:
+    return {key: getattr(klass, key) for key in dir(klass) if key.isupper()}
+
+
+def load_config(config: type | Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings for `create_app(config)`: a Config subclass, a mapping of overrides, or None."""
+    if isinstance(config, type) and issubclass(config, Config):
+        return config.from_env(environ)
+    if config is None or isinstance(config, Mapping):
+        return Config.from_env(environ, config)
+    return Config.from_env(environ, _settings_of(config))
 
 
 class TestConfig(Config):

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.config import INSTANCE_DIR
+from app.config import instance_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -24,7 +24,7 @@ def _flask(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True)
 
 
-def _start_redis(env: dict[str, str]) -> subprocess.Popen | None:
+def _start_redis(env: dict[str, str], directory: Path) -> subprocess.Popen | None:
     if os.environ.get("REDIS_URL"):
         return None
     server = shutil.which("redis-server")
@@ -33,12 +33,12 @@ def _start_redis(env: dict[str, str]) -> subprocess.Popen | None:
             "redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install "
             "redis-server) or set REDIS_URL to an existing Redis, then run `make run` again."
         )
-    socket = INSTANCE_DIR / "redis.sock"
+    socket = directory / "redis.sock"
     if socket.exists():
         socket.unlink()  # left over from a run that was killed
     proc = subprocess.Popen(
         [server, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--dir", str(INSTANCE_DIR), "--save", "60 1", "--appendonly", "no", "--daemonize", "no"],
+         "--dir", str(directory), "--save", "60 1", "--appendonly", "no", "--daemonize", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     for _ in range(100):
@@ -53,12 +53,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    directory = instance_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     # SIGTERM (a process manager, `timeout`) stops everything the same way Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
-    redis_proc = _start_redis(env)
+    redis_proc = _start_redis(env, directory)
     if redis_proc:
         children.append(redis_proc)
     try:

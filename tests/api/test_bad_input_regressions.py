@@ -3,9 +3,11 @@ found by fuzzing the API (schemathesis) or probing it by hand, on SQLite or Post
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Order, OrderItem, Package, Scenario, Setting, StockLocation, TransitionLog
@@ -170,35 +172,53 @@ def test_a_second_scenario_with_the_same_name_is_a_conflict(app, client):
     assert count(Scenario) == 1
 
 
-def test_put_setting_survives_another_writer_committing_meanwhile(app, client):
+def test_two_admins_putting_settings_at_once_both_succeed_without_waiting_out_a_lock(app, client):
     """Found by schemathesis on SQLite: put_setting read in a plain transaction and then wrote, so a
-    concurrent commit in between made SQLite refuse the upgrade ("database is locked", 500).
-    Another connection commits a write in the middle of the request, on either database."""
-    admin = auth("erp")
-    sqlite = db.engine.dialect.name == "sqlite"
-    # On SQLite the other writer must not wait: the request may already hold the write lock.
-    other_engine = create_engine(db.engine.url, connect_args={"timeout": 0} if sqlite else {})
-    attempts = []
+    writer committing in between made SQLite refuse the upgrade ("database is locked", 500).
+    Two requests interleave for real: the second starts once the first has read the setting
+    inside its transaction, and the first waits (briefly) for the second before it writes."""
+    first, second = auth("erp"), auth("erp2")
+    for headers in (first, second):  # token last-use stamps now, so the race is put_setting alone
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    first_has_read, second_finished = threading.Event(), threading.Event()
+    first_thread: list[threading.Thread] = []
 
-    def other_writer(session, flush_context, instances):
-        try:
-            with other_engine.begin() as conn:
-                conn.execute(text("UPDATE users SET last_login_at = CURRENT_TIMESTAMP"))
-            attempts.append("committed")
-        except OperationalError:
-            attempts.append("locked out")  # the request already holds the write lock
+    def pause_the_first_after_its_read(conn, cursor, statement, parameters, context, executemany):
+        if (threading.current_thread() in first_thread and not first_has_read.is_set()
+                and statement.lstrip().upper().startswith("SELECT") and " settings" in statement):
+            first_has_read.set()
+            # On SQLite the second waits for our write lock, so it cannot finish: go on after 1 s.
+            second_finished.wait(1)
 
-    event.listen(db.session, "before_flush", other_writer)
+    responses: dict[str, object] = {}
+
+    def put(name: str, headers: dict, key: str, wait_for: threading.Event | None) -> None:
+        if wait_for is not None:
+            assert wait_for.wait(10), "the first request never read the setting"
+        responses[name] = app.test_client().put(f"/api/v1/settings/{key}", json={"value": True}, headers=headers)
+        if name == "second":
+            second_finished.set()
+
+    threads = [threading.Thread(target=put, args=("first", first, "IS_OTP_ENABLED", None)),
+               threading.Thread(target=put, args=("second", second, "REQUIRE_SCAN_TO_PACK", first_has_read))]
+    first_thread.append(threads[0])
+    event.listen(db.engine, "after_cursor_execute", pause_the_first_after_its_read)
+    started = time.monotonic()
     try:
-        response = client.put("/api/v1/settings/IS_OTP_ENABLED", json={"value": True}, headers=admin)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
     finally:
-        event.remove(db.session, "before_flush", other_writer)
-        other_engine.dispose()
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert attempts, "the other writer never ran"
-    db.session.commit()
-    db.session.expire_all()
-    assert db.session.get(Setting, "IS_OTP_ENABLED").value is True
+        event.remove(db.engine, "after_cursor_execute", pause_the_first_after_its_read)
+    elapsed = time.monotonic() - started
+    assert first_has_read.is_set()
+    for name in ("first", "second"):
+        assert responses[name].status_code == 200, responses[name].get_data(as_text=True)
+    assert elapsed < 10, f"{elapsed:.1f} s: a writer sat out a lock timeout"
+    db.session.commit()  # a fresh snapshot
+    assert {row.key: row.value for row in db.session.scalars(select(Setting))} == {
+        "IS_OTP_ENABLED": True, "REQUIRE_SCAN_TO_PACK": True}
 
 
 def test_same_order_number_in_two_channels_plans_both(app, client):

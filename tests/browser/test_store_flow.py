@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from playwright.sync_api import expect
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Package
+from app.models import Package, TransitionLog
 from app.queues import redis_connection
 from tests import factories
 from tests.factories import PASSWORD
@@ -19,14 +21,23 @@ from tests.services.builders import make_package
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
 TABLET = {"width": 768, "height": 1024}
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshots_dir() -> Path:
+    """Where `shoot` writes: the test app's temporary instance directory, or the directory that
+    PACKLINE_SCREENSHOTS_DIR names (`docs/screenshots` refreshes the screenshots the docs show)."""
+    asked = os.environ.get("PACKLINE_SCREENSHOTS_DIR")
+    return ROOT / asked if asked else Path(current_app.instance_path) / "screenshots"
+
+
+def shoot(page, name: str) -> Path:
+    directory = screenshots_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     # caret="initial": hiding the caret injects a <style>, which our CSP (rightly) blocks.
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), caret="initial")
+    page.screenshot(path=str(directory / f"{name}.png"), caret="initial")
+    return directory / f"{name}.png"
 
 
 def sign_in(page, username: str) -> None:
@@ -133,18 +144,36 @@ def test_refusing_asks_for_a_reason_and_a_confirmation(app, page):
     factories.denial_reason("damaged", title="Item damaged")
     factories.denial_reason("no_stock", title="Not in the store")
     db.session.commit()
+    package_id = package.id
+    asked = []
     answers = iter([False, True])  # first "Cancel" in the dialog, then "OK"
-    page.on("dialog", lambda dialog: dialog.accept() if next(answers) else dialog.dismiss())
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    sent = []  # every request that reached the refuse command
+    page.on("request", lambda request: sent.append(request.method) if "/commands/refuse" in request.url else None)
     sign_in(page, "ayse")
-    page.goto(f"/store/IST-KDK/packages/{package.id}")
+    page.goto(f"/store/IST-KDK/packages/{package_id}")
     page.select_option("#refuse-reason", "no_stock")
+    # A click does not return before its dialog is answered; dismissed, the button stays.
     page.click("button[data-command=refuse]")
-    page.wait_for_timeout(300)
-    assert state_of(package.id) == "waiting"  # dismissed: nothing happened
+    assert asked == ["Refuse? This cannot be undone."]
+    expect(page.locator("button[data-command=refuse]")).to_be_enabled()
+
     page.click("button[data-command=refuse]")
     expect(page.locator("#package .package-head .chip")).to_have_text("Refused")
     expect(page.locator("button[data-command]")).to_have_count(0)
-    assert state_of(package.id) == "refused"
+    assert len(asked) == 2
+    assert sent == ["POST"], "the dismissed dialog must not have sent the command"
+    assert state_of(package_id) == "refused"
+    assert db.session.get(Package, package_id).refuse_reason == "no_stock"
+    refusals = db.session.scalars(select(TransitionLog).where(
+        TransitionLog.entity_type == "package", TransitionLog.entity_id == package_id,
+        TransitionLog.command == "refuse")).all()
+    assert [(log.from_state, log.to_state) for log in refusals] == [("waiting", "refused")]
 
 
 def test_the_core_flow_works_without_javascript(app, browser, live_server):

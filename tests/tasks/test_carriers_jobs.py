@@ -501,6 +501,21 @@ def test_a_cancelled_package_s_shipment_is_cancelled_at_the_carrier_once(app, ga
                                                        {"tracking_number": "GW00000001"})
 
 
+def test_a_cancelled_demo_parcel_is_recorded_as_cancelled_at_the_demo_carrier_once(app):
+    shipment = build_shipment()  # demo carrier
+    shipment_id, package_id = shipment.id, shipment.package_id
+    enqueue_label(shipment_id)
+    run_worker()
+    tracking_number = reload(shipment_id).tracking_number
+    run_package_command(package_id, "cancel", {}, Actor.system("test"))
+
+    assert run_poll() == {**QUIET, "cancelled_at_carrier": 1}
+    assert run_poll() == QUIET
+    told = db.session.scalars(select(TransitionLog).where(TransitionLog.entity_type == "shipment",
+                                                          TransitionLog.command == "cancel_at_carrier")).all()
+    assert [(t.actor, t.params) for t in told] == [("system:carrier", {"tracking_number": tracking_number})]
+
+
 def test_a_carrier_refusing_a_cancellation_is_recorded_and_not_asked_again(app, gateway):
     gateway.cancel_answer = 409
     shipment = build_shipment(http_cargo(gateway))

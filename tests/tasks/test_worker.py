@@ -8,6 +8,7 @@ from rq import Queue, SimpleWorker
 
 from app.queues import redis_connection
 from app.worker import PERIODIC, tick
+from tests.tasks.test_housekeeping import KEPT, remaining, seed_old_and_new_rows
 
 
 def test_redis_fixture_is_a_real_server(app, redis_server):
@@ -16,6 +17,7 @@ def test_redis_fixture_is_a_real_server(app, redis_server):
 
 
 def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_schedulers(app):
+    seed_old_and_new_rows()
     conn = redis_connection()
     now = time.time()
     first = tick(app, conn, now)
@@ -27,4 +29,5 @@ def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_schedulers(
     SimpleWorker([queue], connection=conn).work(burst=True)
     job = queue.fetch_job(f"periodic-housekeeping-{int(now // 3600)}")
     assert job.get_status() == "finished"
-    assert job.return_value() == {"idempotency_records": 0, "login_failures": 0}
+    assert job.return_value() == {"idempotency_records": 1, "login_failures": 1}
+    assert remaining() == {"idempotency_records": KEPT, "login_failures": KEPT}

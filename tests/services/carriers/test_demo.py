@@ -99,10 +99,6 @@ def test_naive_times_are_read_as_utc_next_to_aware_ones() -> None:
     assert carrier.query_status("PKL1", SHIPPED_AT, now).status == "delivered"
 
 
-def test_cancel_succeeds() -> None:
-    DemoCarrier({}).cancel("PKL0000000000000001")
-
-
 @pytest.mark.parametrize("minutes", [-1, "soon", None, float("nan")])
 def test_a_bad_delivery_delay_is_a_permanent_configuration_error(minutes: object) -> None:
     with pytest.raises(CarrierError, match="deliver_after_minutes") as error:
