@@ -6,7 +6,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.settings import Setting
 from app.services.db import begin_write
 from app.services.errors import ValidationFailed
@@ -82,11 +86,17 @@ def put_setting(key: str, value: Any) -> Setting:
         raise ValidationFailed("Invalid setting key.", {"key": "Use 1 to 100 characters."})
     validate_setting(key, value)
     begin_write()
-    row = db.session.get(Setting, key)
-    if row is None:
-        row = Setting(key=key, value=value)
-        db.session.add(row)
-    else:
-        row.value = value
-    db.session.commit()
-    return row
+    try:
+        # One upsert: two admins saving a key nobody set yet must not both INSERT (the second
+        # would fail on the primary key on PostgreSQL, where rows are not locked before they exist).
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(Setting).values(key=key, value=value)
+        db.session.execute(statement.on_conflict_do_update(index_elements=[Setting.key],
+                                                           set_={"value": statement.excluded.value,
+                                                                 "updated_at": utcnow()}))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return db.session.get(Setting, key, populate_existing=True)
