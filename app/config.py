@@ -63,7 +63,6 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = None
-    RQ_DEFAULT_QUEUES = ("default", "planning", "carriers", "webhooks")
     # Run jobs inline instead of enqueueing (only for scripts that have no Redis).
     RQ_SYNC = False
 
