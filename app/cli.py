@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services.db import committed
 from app.services.errors import ServiceError
 
 
@@ -25,7 +26,7 @@ def register_cli(app: Flask) -> None:
         from app.services.users import create_user
 
         try:
-            user = create_user(username, role, password, list(locations))
+            user = committed(create_user, username, role, password, list(locations))
         except ServiceError as exc:
             details = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
             raise click.ClickException(f"{exc.message} {details}".strip()) from None
@@ -39,7 +40,7 @@ def register_cli(app: Flask) -> None:
         from app.services.users import create_token
 
         try:
-            click.echo(create_token(username, name))
+            click.echo(committed(create_token, username, name))
         except ServiceError as exc:
             raise click.ClickException(exc.message) from None
 

@@ -1,4 +1,5 @@
-"""Small factories for tests: each creates one row with sensible defaults and flushes."""
+"""Small factories for tests: each creates one row with sensible defaults and flushes (API tokens
+are committed: the requests that use them run in their own sessions)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.models import (
     StockLocation,
     User,
 )
-from app.services.users import hash_password
+from app.services.users import create_token, hash_password
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
@@ -80,3 +81,10 @@ def user(username: str | None = None, role: str = "staff", locations: list[Stock
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def api_token(username: str, name: str | None = None) -> str:
+    """A raw API token for an existing user, made by the users service and committed."""
+    raw = create_token(username, name)
+    db.session.commit()
+    return raw

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.models.users import ROLES
-from app.services.admin_records import STOCK_REASONS
+from app.services.stock_levels import STOCK_REASONS
 
 IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders")
 

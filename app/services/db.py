@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy import any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -154,3 +155,21 @@ def _commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = before
+
+
+def committed(operation: Callable[..., T], *args, **kwargs) -> T:
+    """Run one domain operation (one that only flushes) in its own write transaction and commit:
+    the edges' way to write (API views, admin forms, the CLI). Any error rolls everything back;
+    a unique index tripped by a concurrent writer becomes a 409 the caller can retry."""
+    begin_write()
+    try:
+        result = operation(*args, **kwargs)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Another request changed the same records at the same time; try again.",
+                       code="duplicate") from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result

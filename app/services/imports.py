@@ -3,8 +3,10 @@
 The upload is kept in Redis (shared by every web host and worker) until the job has read it.
 The job streams the file row by row; each row runs in its own savepoint, so a broken row is
 reported with its line number and reason and never stops the good ones nor half-writes itself.
-Progress (done/total/created/updated/rejected) is committed every `BATCH` rows for the
-progress bar. Encodings: UTF-8 with or without BOM, else Windows-1254 (Turkish Excel).
+Rows are written by the same operations as the API and the admin forms (`services.records`,
+`services.stock_levels`); this job is their edge: it commits progress (done/total/created/
+updated/rejected) every `BATCH` rows for the progress bar, then re-plans for stock that went up.
+Encodings: UTF-8 with or without BOM, else Windows-1254 (Turkish Excel).
 """
 
 from __future__ import annotations
@@ -21,12 +23,17 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app.extensions import db
 from app.models import ImportRun
 from app.models.base import utcnow
-from app.services import admin_records
+from app.schemas.catalog import StockRowIn
+from app.services import human_input, records, stock_levels
 from app.services.actors import Actor
+from app.services.catalog import PRODUCTS
 from app.services.db import begin_write
 from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.locations import LOCATIONS
+from app.services.masterdata import CHANNELS
 
 KINDS = ("locations", "channels", "products", "stock", "orders")
+RECORDS = {"locations": LOCATIONS, "channels": CHANNELS, "products": PRODUCTS}
 BATCH = 200
 MAX_ERRORS = 1000  # kept in the report; the rejected count is always exact
 MAX_BYTES = 50 * 1024 * 1024
@@ -207,8 +214,9 @@ def run_import(run_id: int) -> ImportRun | None:
 class _Progress:
     def __init__(self, run_id: int, errors: list[dict]):
         self.run_id, self.errors = run_id, errors
+        self.actor = Actor.system(f"import#{run_id}")
         self.done = self.created = self.updated = self.rejected = 0
-        self.stock_increases: dict[int, set[int]] = {}
+        self.stock_changes: list[stock_levels.LevelChange] = []  # since the last commit
         self.ids: dict = {}  # code/SKU -> id, looked up once per import
 
     def reject(self, line: int, message: str, fields: dict | None = None) -> None:
@@ -222,23 +230,20 @@ class _Progress:
         run.total = max(run.total, self.done)
         run.errors = list(self.errors)
         db.session.commit()
-        self._replan()
-
-    def _replan(self) -> None:
-        increases, self.stock_increases = self.stock_increases, {}
-        for location_id, product_ids in increases.items():
-            admin_records.notify_stock_increase(location_id, product_ids)
+        changes, self.stock_changes = self.stock_changes, []
+        stock_levels.replan_after_increase(changes)
 
 
-def _apply_row(kind: str, row: dict[str, Any], state: _Progress) -> tuple[bool, tuple[int, int] | None]:
-    """Apply one row; returns (created, stock increase (location_id, product_id) or None)."""
+def _apply_row(kind: str, row: dict[str, Any], state: _Progress) -> tuple[bool, stock_levels.LevelChange | None]:
+    """Apply one row (flush only); returns (created, the stock change of a stock row)."""
     if kind == "stock":
-        location_id, product_id, old, new = admin_records.apply_stock(
-            row, f"system:import#{state.run_id}", reason="import", ids=state.ids)
-        return False, (location_id, product_id) if new > old else None
+        change = stock_levels.set_stock_level(human_input.clean(StockRowIn, row), state.actor, "import",
+                                              ids=state.ids)
+        return False, change
     if kind == "products" and "barcodes" not in row and row.get("barcode"):
         row = {**row, "barcodes": row["barcode"]}
-    _, created = admin_records.apply_record(kind, row, upsert=True)
+    record_kind = RECORDS[kind]
+    _, created = records.upsert(record_kind, human_input.clean(record_kind.schema, row), state.actor)
     return created, None
 
 
@@ -250,18 +255,19 @@ def _import_rows(kind: str, rows: Iterator[tuple[int, dict[str, Any]]], state: _
         else:
             try:
                 with db.session.begin_nested():
-                    created, increase = _apply_row(kind, row, state)
-            except ValidationFailed as exc:
-                state.reject(line, _message(exc), exc.details)
-            except (ServiceError, IntegrityError) as exc:
-                state.reject(line, getattr(exc, "message", None) or "Conflicts with an existing record.")
+                    created, change = _apply_row(kind, row, state)
+            except ServiceError as exc:  # invalid (422) or a duplicate / clash (409)
+                details = human_input.in_words(exc.details)
+                state.reject(line, _message(exc, details), details)
+            except IntegrityError:
+                state.reject(line, "Conflicts with an existing record.")
             except (SQLAlchemyError, ValueError, TypeError) as exc:
                 state.reject(line, f"Could not be saved: {exc.__class__.__name__}.")
             else:
                 state.created += created
                 state.updated += not created
-                if increase:
-                    state.stock_increases.setdefault(increase[0], set()).add(increase[1])
+                if change is not None:
+                    state.stock_changes.append(change)
         state.done += 1
         if state.done % BATCH == 0:
             state.save()
@@ -269,9 +275,9 @@ def _import_rows(kind: str, rows: Iterator[tuple[int, dict[str, Any]]], state: _
     state.save()
 
 
-def _message(exc: ValidationFailed) -> str:
-    details = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items())
-    return details or exc.message
+def _message(exc: ServiceError, details: dict | None = None) -> str:
+    details = exc.details if details is None else details
+    return "; ".join(f"{k}: {v}" for k, v in (details or {}).items()) or exc.message
 
 
 def _finish(run: ImportRun, status: str, errors: list[dict], state: _Progress | None = None) -> ImportRun:

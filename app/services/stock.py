@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, select, update
 
 from app.extensions import db
 from app.models.stock import Reservation, Stock, StockLedger
@@ -202,9 +202,3 @@ def set_on_hand(location_id: int, product_id: int, quantity: int, actor: str, re
 
 def reserved_quantity(package_item_id: int) -> int:
     return sum(r.quantity for r in _reservations_for(package_item_ids=[package_item_id]))
-
-
-def delete_reservations(package_item_ids: Iterable[int]) -> None:
-    ids = list(package_item_ids)
-    if ids:
-        db.session.execute(delete(Reservation).where(Reservation.package_item_id.in_(ids)))

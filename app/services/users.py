@@ -1,4 +1,7 @@
-"""Users, passwords, login throttling and API tokens."""
+"""Users, passwords, login throttling and API tokens.
+
+Creating and changing users and tokens only flushes: the admin form or the CLI that calls it
+commits (`services.db.committed`). Signing in records its own outcome and commits."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.models.users import ROLES, ApiToken, LoginFailure, User
-from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
 TOKEN_PREFIX = "pkl_"
 # A hash to compare against when the user does not exist, so timing does not reveal it.
@@ -35,7 +38,7 @@ def hash_password(password: str) -> str:
 def create_user(
     username: str, role: str, password: str, location_codes: list[str] | None = None
 ) -> User:
-    """Create a user; staff need at least one location. Commits."""
+    """Create a user; staff need at least one location. Flushes."""
     username = (username or "").strip()
     errors: dict[str, str] = {}
     if not username:
@@ -53,7 +56,41 @@ def create_user(
         raise Conflict(f"A user named {username!r} already exists.")
     user = User(username=username, role=role, password_hash=hash_password(password), locations=locations)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
+    return user
+
+
+def update_user(user_id: int, role: str, location_codes: list[str], active: bool) -> User:
+    """Change a user's role, locations and active flag; staff need at least one location.
+    Deactivating, or narrowing what they may see, signs them out everywhere. Flushes."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    errors: dict[str, str] = {}
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
+    locations = _locations_by_code(location_codes, errors)
+    if role == "staff" and not locations and "locations" not in errors:
+        errors["locations"] = "Staff users need at least one location."
+    if errors:
+        raise ValidationFailed("The user was not saved: check the highlighted fields.", errors)
+    if (not active and user.active) or role != user.role or set(location_codes) != {loc.code for loc in user.locations}:
+        user.session_version += 1  # a narrower scope or a deactivation takes effect at once
+    user.role, user.locations, user.active = role, locations, active
+    db.session.flush()
+    return user
+
+
+def reset_password(user_id: int, password: str) -> User:
+    """Set a new password and sign the user out everywhere. Flushes."""
+    if not password or len(password) < 8:
+        raise ValidationFailed("The password was not changed.", {"password": "Use at least 8 characters."})
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
     return user
 
 
@@ -102,13 +139,13 @@ def _token_hash(raw: str) -> str:
 
 
 def create_token(username: str, name: str | None = None) -> str:
-    """Create an API token for a user and return it; only its hash is stored. Commits."""
+    """Create an API token for a user and return it; only its hash is stored. Flushes."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise ValidationFailed(f"No user named {username!r}.", {"username": "Unknown user."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user=user, name=name, prefix=raw[:10], token_hash=_token_hash(raw)))
-    db.session.commit()
+    db.session.flush()
     return raw
 
 
@@ -126,10 +163,11 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
 
 
 def revoke_token(token_id: int) -> None:
+    """Revoke a token (a revoked one stays revoked at its first time). Flushes."""
     token = db.session.get(ApiToken, token_id)
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
-        db.session.commit()
+        db.session.flush()
 
 
 def prune_login_failures() -> int:
@@ -146,6 +184,8 @@ __all__ = [
     "create_user",
     "hash_password",
     "prune_login_failures",
+    "reset_password",
     "revoke_token",
+    "update_user",
     "user_for_token",
 ]

@@ -1,5 +1,6 @@
 """List, create and edit master data with one pattern: locations, channels, products, cargo
-companies and denial reasons. Each entity names its model, key column, form and list columns."""
+companies and denial reasons. Each entity names its record kind (`services.records`), form and
+list columns; saving goes through the same write path as the API and the imports."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.forms import form_data, show_service_errors
 from app.forms.masterdata import CargoCompanyForm, ChannelForm, DenialReasonForm, LocationForm, ProductForm
-from app.models import CargoCompany, Channel, DenialReason, Product, StockLocation
-from app.services.admin_records import save_record
-from app.services.errors import NotFound, ValidationFailed
+from app.services import human_input, records
+from app.services.actors import Actor
+from app.services.catalog import PRODUCTS
+from app.services.db import committed
+from app.services.errors import NotFound, ServiceError
+from app.services.locations import LOCATIONS
+from app.services.masterdata import CARGO_COMPANIES, CHANNELS, DENIAL_REASONS
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -27,25 +33,32 @@ class Entity:
     name: str  # URL segment and service kind
     title: str
     singular: str
-    model: Any
-    key: str
+    kind: records.Kind
     form: type[FlaskForm]
     columns: tuple[tuple[str, str], ...]
     search: tuple[str, ...]
 
+    @property
+    def model(self) -> Any:
+        return self.kind.model
+
+    @property
+    def key(self) -> str:
+        return self.kind.key
+
 
 ENTITIES = {e.name: e for e in (
-    Entity("locations", "Locations", "location", StockLocation, "code", LocationForm,
+    Entity("locations", "Locations", "location", LOCATIONS, LocationForm,
            (("code", "Code"), ("name", "Name"), ("type", "Type"), ("city", "City"), ("priority", "Priority"),
             ("max_quota", "Quota"), ("active", "Active")), ("code", "name", "city")),
-    Entity("channels", "Channels", "channel", Channel, "code", ChannelForm,
+    Entity("channels", "Channels", "channel", CHANNELS, ChannelForm,
            (("code", "Code"), ("name", "Name"), ("provides_shipping_label", "Prints labels")), ("code", "name")),
-    Entity("products", "Products", "product", Product, "sku", ProductForm,
+    Entity("products", "Products", "product", PRODUCTS, ProductForm,
            (("sku", "SKU"), ("name", "Name"), ("barcode_values", "Barcodes"), ("weight_kg", "Weight (kg)")),
            ("sku", "name")),
-    Entity("cargo_companies", "Cargo companies", "cargo company", CargoCompany, "code", CargoCompanyForm,
+    Entity("cargo_companies", "Cargo companies", "cargo company", CARGO_COMPANIES, CargoCompanyForm,
            (("code", "Code"), ("name", "Name"), ("adapter", "Adapter"), ("active", "Active")), ("code", "name")),
-    Entity("denial_reasons", "Denial reasons", "denial reason", DenialReason, "code", DenialReasonForm,
+    Entity("denial_reasons", "Denial reasons", "denial reason", DENIAL_REASONS, DenialReasonForm,
            (("code", "Code"), ("title", "Title"), ("priority", "Order"), ("active", "Active")), ("code", "title")),
 )}
 
@@ -76,7 +89,7 @@ def _data(entity: Entity, form: FlaskForm) -> dict[str, Any]:
     data = form_data(form)
     if entity.name == "cargo_companies":
         data["config"] = json.loads(data.get("config") or "{}")
-    return data
+    return human_input.clean(entity.kind.schema, data)
 
 
 def _list_view(name: str):
@@ -96,12 +109,16 @@ def _form_view(name: str, key: str | None):
         return _page(entity, obj, _form_for(entity, obj, formdata=None))
     form = _form_for(entity, obj)
     if form.validate_on_submit():
+        actor = Actor.for_user(current_user)
         try:
-            saved = save_record(entity.name, _data(entity, form), key)
-        except ValidationFailed as exc:
-            return _page(entity, obj, form, error=_unmatched(form, exc), status=422)
+            if key:
+                saved = committed(records.update, entity.kind, key, _data(entity, form), actor, partial=False)
+            else:
+                saved = committed(records.create, entity.kind, _data(entity, form), actor)
         except NotFound:
             abort(404)
+        except ServiceError as exc:  # invalid (422) or a duplicate / clash (409): shown in place
+            return _page(entity, obj, form, error=_unmatched(form, exc), status=422)
         flash(f"Saved {entity.singular} {getattr(saved, entity.key)}.", "ok")
         target = url_for(f"admin.entity_edit:{name}", key=getattr(saved, entity.key))
         if wants_fragment():
@@ -111,9 +128,9 @@ def _form_view(name: str, key: str | None):
     return _page(entity, obj, form, status=422)
 
 
-def _unmatched(form: FlaskForm, exc: ValidationFailed) -> str | None:
-    leftover = show_service_errors(form, exc.details)
-    return "; ".join(leftover) if leftover else None
+def _unmatched(form: FlaskForm, exc: ServiceError) -> str | None:
+    leftover = show_service_errors(form, human_input.in_words(exc.details))
+    return "; ".join(leftover) or (None if exc.details else exc.message)
 
 
 def _page(entity: Entity, obj, form: FlaskForm, *, error: str | None = None, status: int = 200,

@@ -11,8 +11,9 @@ from app.extensions import db
 from app.forms import form_data, show_service_errors
 from app.forms.admin import StockAdjustmentForm
 from app.models import Product, Stock, StockLedger, StockLocation
+from app.services import human_input, stock_levels
 from app.services.actors import Actor
-from app.services.admin_records import adjust_stock
+from app.services.db import committed
 from app.services.errors import ValidationFailed
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
@@ -54,11 +55,12 @@ def stock_adjust():
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:
-        old, new = adjust_stock(form_data(form), Actor.for_user(current_user))
+        change = committed(stock_levels.adjust_stock, form_data(form), Actor.for_user(current_user))
     except ValidationFailed as exc:
-        leftover = show_service_errors(form, exc.details)
+        leftover = show_service_errors(form, human_input.in_words(exc.details))
         return _page(form, status=422, error="; ".join(leftover) or None)
-    message = f"{form.sku.data} at {form.location.data}: {old} → {new} on hand."
+    stock_levels.replan_after_increase([change])
+    message = f"{form.sku.data} at {form.location.data}: {change.old} → {change.new} on hand."
     if wants_fragment():
         fresh = StockAdjustmentForm(formdata=None, locations=_locations(), location=form.location.data)
         return _page(fresh, saved=message)

@@ -11,7 +11,7 @@ from app.forms.admin import PasswordResetForm, TokenForm, UserCreateForm, UserEd
 from app.models import StockLocation, User
 from app.models.users import ApiToken
 from app.services import users as user_service
-from app.services.admin_records import reset_password, update_user
+from app.services.db import committed
 from app.services.errors import Conflict, ValidationFailed
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
@@ -44,8 +44,8 @@ def user_new():
     if form.is_submitted():
         if form.validate():
             try:
-                user = user_service.create_user(form.username.data, form.role.data, form.password.data,
-                                                form.locations.data or [])
+                user = committed(user_service.create_user, form.username.data, form.role.data,
+                                 form.password.data, form.locations.data or [])
             except ValidationFailed as exc:
                 show_service_errors(form, exc.details)
             except Conflict as exc:
@@ -86,8 +86,8 @@ def user_update(user_id: int):
     form = UserEditForm(locations=_locations())
     if form.validate_on_submit():
         try:
-            update_user(user_id, {"role": form.role.data, "locations": form.locations.data or [],
-                                  "active": form.active.data})
+            committed(user_service.update_user, user_id, form.role.data, form.locations.data or [],
+                      bool(form.active.data))
         except ValidationFailed as exc:
             show_service_errors(form, exc.details)
         else:
@@ -106,7 +106,7 @@ def user_password(user_id: int):
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            reset_password(user_id, form.password.data)
+            committed(user_service.reset_password, user_id, form.password.data)
         except ValidationFailed as exc:
             show_service_errors(form, exc.details)
         else:
@@ -125,7 +125,7 @@ def token_create(user_id: int):
     form = TokenForm()
     if not form.validate_on_submit():
         return _detail(target, token_form=form, status=422, fragment="admin/users/_tokens.html")
-    raw = user_service.create_token(target.username, form.name.data.strip())
+    raw = committed(user_service.create_token, target.username, form.name.data.strip())
     # Rendered directly (no redirect) so the token never travels in a cookie or URL: it is shown once.
     return _detail(_user(user_id), new_token=raw, status=201, fragment="admin/users/_tokens.html")
 
@@ -137,7 +137,7 @@ def token_revoke(user_id: int, token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != target.id:
         abort(404)
-    user_service.revoke_token(token_id)  # CSRF is checked app-wide for every POST
+    committed(user_service.revoke_token, token_id)  # CSRF is checked app-wide for every POST
     if wants_fragment():
         return _detail(_user(user_id), fragment="admin/users/_tokens.html")
     flash("Token revoked.", "ok")

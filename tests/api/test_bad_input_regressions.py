@@ -13,7 +13,6 @@ from app.extensions import db
 from app.models import Order, OrderItem, Package, Scenario, Setting, StockLocation, TransitionLog
 from app.models.base import utcnow
 from app.services import workorders
-from app.services.users import create_token
 from tests import factories
 
 HUGE = 2**70  # beyond SQLite's and PostgreSQL's integers
@@ -23,7 +22,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def count(model) -> int:

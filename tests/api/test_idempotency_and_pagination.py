@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import IdempotencyRecord, OutboxEvent, StockLedger, StockLocation, TransitionLog, User
 from app.models.base import utcnow
-from app.services.users import create_token
 from app.views.api.common import request_fingerprint
 from tests import factories
 
@@ -20,7 +19,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def written_rows() -> tuple[int, int, int, int]:

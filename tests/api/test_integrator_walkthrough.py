@@ -7,7 +7,6 @@ from rq import Queue, SimpleWorker
 
 from app.extensions import db
 from app.queues import redis_connection
-from app.services.users import create_token
 from tests import factories
 
 
@@ -19,7 +18,7 @@ def run_worker(*queues: str) -> None:
 def test_the_documented_walkthrough_takes_a_package_from_waiting_to_delivered(app, client):
     factories.user("erp", "admin")
     db.session.commit()
-    admin = {"Authorization": f"Token {create_token('erp')}"}
+    admin = {"Authorization": f"Token {factories.api_token('erp')}"}
 
     def call(method: str, url: str, body=None, status: int = 200, **headers):
         response = client.open(url, method=method, json=body, headers={**admin, **headers})

@@ -9,14 +9,13 @@ from pypdf import PdfReader
 from app.extensions import db
 from app.models import Package, Shipment
 from app.services import shipments
-from app.services.users import create_token
 from tests import factories
 from tests.services import builders
 from tests.tasks.test_carriers_jobs import build_shipment
 
 
 def auth(username: str) -> dict[str, str]:
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from app.extensions import db
-from app.services.users import create_token
 from app.views.api.common import REGISTRY
 from app.views.api.openapi import openapi_path
 from tests import factories
@@ -17,7 +16,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def conforms(schema: dict, value, doc: dict) -> bool:

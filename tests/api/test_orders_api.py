@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Order, OutboxEvent, Scenario, ScenarioRule
 from app.services import workorders
-from app.services.users import create_token
 from tests import factories
 
 ORDER = {"number": "WEB-1001", "channel": "web", "placed_at": "2026-11-20T10:00:00Z", "status": "approved",
@@ -22,7 +21,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def master_data():

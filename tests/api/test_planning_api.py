@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Order, Package, Scenario, ScenarioRule
 from app.queues import redis_connection
-from app.services.users import create_token
 from tests import factories
 from tests.services.planning.network import order, scenario, site
 
@@ -16,7 +15,7 @@ from tests.services.planning.network import order, scenario, site
 def _admin(role: str = "admin") -> dict[str, str]:
     factories.user("boss", role)
     db.session.commit()
-    return {"Authorization": f"Token {create_token('boss')}"}
+    return {"Authorization": f"Token {factories.api_token('boss')}"}
 
 
 def _body(**overrides) -> dict:
@@ -102,7 +101,7 @@ def test_staff_cannot_change_scenarios(app, client):
     store = site("WH-01", 40.81, 29.30, type="warehouse")
     factories.user("clerk", "staff", [store])
     db.session.commit()
-    headers = {"Authorization": f"Token {create_token('clerk')}"}
+    headers = {"Authorization": f"Token {factories.api_token('clerk')}"}
     assert client.post("/api/v1/scenarios", json=_body(), headers=headers).status_code == 403
     assert client.get("/api/v1/scenarios", headers=headers).status_code == 403
 

@@ -7,7 +7,6 @@ from rq import Queue, SimpleWorker, get_current_job
 from app.extensions import db
 from app.models import Setting
 from app.queues import redis_connection
-from app.services.users import create_token
 from tests import factories
 
 
@@ -15,7 +14,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def test_admin_puts_and_reads_a_setting(app, client):

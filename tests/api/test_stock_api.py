@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Stock, StockLedger
-from app.services.users import create_token
 from tests import factories
 
 
@@ -14,7 +13,7 @@ def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
     db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
     factories.user(username, role, locations)
     db.session.commit()
-    return {"Authorization": f"Token {create_token(username)}"}
+    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def ledger_rows() -> list[StockLedger]:

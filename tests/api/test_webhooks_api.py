@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.services.settings import put_setting
-from app.services.users import create_token
 from tests import factories
 from tests.tasks.test_webhooks_flow import Receiver, change_package, run_worker, running_receiver
 
@@ -30,7 +29,7 @@ VALID = {"url": "https://93.184.215.14/hooks", "events": ["package.state_changed
 def admin(app) -> dict[str, str]:
     factories.user("erp", "admin")
     db.session.commit()
-    return {"Authorization": f"Token {create_token('erp')}"}
+    return {"Authorization": f"Token {factories.api_token('erp')}"}
 
 
 def test_admin_creates_reads_lists_updates_and_deletes_a_subscription(client, admin):
@@ -93,7 +92,7 @@ def test_private_urls_are_refused_unless_the_setting_allows_them(client, admin, 
 def test_only_admin_tokens_manage_webhooks(client, app):
     factories.user("boss", "supervisor")
     db.session.commit()
-    headers = {"Authorization": f"Token {create_token('boss')}"}
+    headers = {"Authorization": f"Token {factories.api_token('boss')}"}
     assert client.get("/api/v1/webhooks", headers=headers).status_code == 403
     assert client.get("/api/v1/webhooks/1/deliveries", headers=headers).status_code == 403
     assert client.post("/api/v1/webhooks", json=VALID, headers=headers).status_code == 403

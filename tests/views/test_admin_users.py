@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, User
-from app.services.users import create_token
 from tests import factories
 from tests.services.builders import row_counts
 from tests.views.test_auth import login
@@ -112,7 +111,7 @@ def test_api_token_is_shown_once_works_and_can_be_revoked(app, admin):
     assert raw not in (token.token_hash, token.prefix)
     assert _token_works(app, raw)
     db.session.rollback()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    spare = create_token("erp")  # a second integration of the same user
+    spare = factories.api_token("erp")  # a second integration of the same user
     assert admin.post(f"/admin/users/{bot.id}/tokens/{token.id}/revoke").status_code == 303
     assert not _token_works(app, raw)
     assert _token_works(app, spare), "revoking one token must leave the user's other tokens working"
@@ -128,7 +127,7 @@ def test_a_token_of_another_user_cannot_be_revoked_through_this_user(app, admin)
     a = factories.user("a1", "admin")
     b = factories.user("b1", "admin")
     db.session.commit()
-    raw = create_token("b1")
+    raw = factories.api_token("b1")
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == b.id))
     assert admin.post(f"/admin/users/{a.id}/tokens/{token.id}/revoke").status_code == 404
     db.session.rollback()

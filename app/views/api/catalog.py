@@ -21,7 +21,10 @@ from app.schemas.catalog import (
     ProductOut,
     ProductPatch,
 )
-from app.services import catalog as service
+from app.services import records
+from app.services.catalog import PRODUCTS, upsert_products
+from app.services.db import committed
+from app.services.masterdata import CARGO_COMPANIES, CHANNELS, DENIAL_REASONS
 from app.services.representations import cargo_company_dict, channel_dict, denial_reason_dict, product_dict
 from app.views.api.common import actor, api_route, json_body, paginate
 
@@ -36,18 +39,18 @@ def list_channels():
 @api_route("/v1/channels", "POST", summary="Create a channel", tag="Channels", body=ChannelIn,
            response=ChannelIn, status=201)
 def create_channel():
-    return jsonify(channel_dict(service.create_simple("channel", json_body(), actor()))), 201
+    return jsonify(channel_dict(committed(records.create, CHANNELS, json_body(), actor()))), 201
 
 
 @api_route("/v1/channels/<code>", "GET", summary="One channel", tag="Channels", response=ChannelIn)
 def get_channel(code: str):
-    return jsonify(channel_dict(service.get_simple("channel", code)))
+    return jsonify(channel_dict(records.get(CHANNELS, code)))
 
 
 @api_route("/v1/channels/<code>", "PATCH", summary="Change a channel", tag="Channels", body=ChannelPatch,
            response=ChannelIn)
 def update_channel(code: str):
-    return jsonify(channel_dict(service.update_simple("channel", code, json_body(), actor())))
+    return jsonify(channel_dict(committed(records.update, CHANNELS, code, json_body(), actor())))
 
 
 # --- products ---------------------------------------------------------------------------------------
@@ -61,25 +64,25 @@ def list_products():
 @api_route("/v1/products", "POST", summary="Create a product", tag="Products", body=ProductIn,
            response=ProductOut, status=201)
 def create_product():
-    return jsonify(product_dict(service.create_product(json_body(), actor()))), 201
+    return jsonify(product_dict(committed(records.create, PRODUCTS, json_body(), actor()))), 201
 
 
 @api_route("/v1/products/bulk", "POST", summary="Create or update up to 1,000 products by SKU (all or nothing)",
            tag="Products", body=ProductBulkIn, response=BulkResult)
 def bulk_products():
-    created, updated = service.upsert_products(json_body(), actor())
+    created, updated = committed(upsert_products, json_body(), actor())
     return jsonify(created=created, updated=updated)
 
 
 @api_route("/v1/products/<sku>", "GET", summary="One product", tag="Products", response=ProductOut)
 def get_product(sku: str):
-    return jsonify(product_dict(service.get_product(sku)))
+    return jsonify(product_dict(records.get(PRODUCTS, sku)))
 
 
 @api_route("/v1/products/<sku>", "PATCH", summary="Change a product (barcodes, when sent, replace the list)",
            tag="Products", body=ProductPatch, response=ProductOut)
 def update_product(sku: str):
-    return jsonify(product_dict(service.update_product(sku, json_body(), actor())))
+    return jsonify(product_dict(committed(records.update, PRODUCTS, sku, json_body(), actor())))
 
 
 # --- cargo companies --------------------------------------------------------------------------------
@@ -94,19 +97,19 @@ def list_cargo_companies():
 @api_route("/v1/cargo-companies", "POST", summary="Create a cargo company", tag="Cargo companies",
            body=CargoCompanyIn, response=CargoCompanyOut, status=201)
 def create_cargo_company():
-    return jsonify(cargo_company_dict(service.create_simple("cargo_company", json_body(), actor()))), 201
+    return jsonify(cargo_company_dict(committed(records.create, CARGO_COMPANIES, json_body(), actor()))), 201
 
 
 @api_route("/v1/cargo-companies/<code>", "GET", summary="One cargo company", tag="Cargo companies",
            response=CargoCompanyOut)
 def get_cargo_company(code: str):
-    return jsonify(cargo_company_dict(service.get_simple("cargo_company", code)))
+    return jsonify(cargo_company_dict(records.get(CARGO_COMPANIES, code)))
 
 
 @api_route("/v1/cargo-companies/<code>", "PATCH", summary="Change a cargo company", tag="Cargo companies",
            body=CargoCompanyPatch, response=CargoCompanyOut)
 def update_cargo_company(code: str):
-    return jsonify(cargo_company_dict(service.update_simple("cargo_company", code, json_body(), actor())))
+    return jsonify(cargo_company_dict(committed(records.update, CARGO_COMPANIES, code, json_body(), actor())))
 
 
 # --- denial reasons ---------------------------------------------------------------------------------
@@ -122,16 +125,16 @@ def list_denial_reasons():
 @api_route("/v1/denial-reasons", "POST", summary="Create a denial reason", tag="Denial reasons",
            body=DenialReasonIn, response=DenialReasonIn, status=201)
 def create_denial_reason():
-    return jsonify(denial_reason_dict(service.create_simple("denial_reason", json_body(), actor()))), 201
+    return jsonify(denial_reason_dict(committed(records.create, DENIAL_REASONS, json_body(), actor()))), 201
 
 
 @api_route("/v1/denial-reasons/<code>", "GET", summary="One denial reason", tag="Denial reasons",
            response=DenialReasonIn)
 def get_denial_reason(code: str):
-    return jsonify(denial_reason_dict(service.get_simple("denial_reason", code)))
+    return jsonify(denial_reason_dict(records.get(DENIAL_REASONS, code)))
 
 
 @api_route("/v1/denial-reasons/<code>", "PATCH", summary="Change a denial reason", tag="Denial reasons",
            body=DenialReasonPatch, response=DenialReasonIn)
 def update_denial_reason(code: str):
-    return jsonify(denial_reason_dict(service.update_simple("denial_reason", code, json_body(), actor())))
+    return jsonify(denial_reason_dict(committed(records.update, DENIAL_REASONS, code, json_body(), actor())))

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from app.models import StockLocation
 from app.schemas.catalog import LocationIn, LocationOut, LocationPatch
-from app.services import locations as service
+from app.services import records
+from app.services.db import committed
+from app.services.locations import LOCATIONS
 from app.services.representations import location_dict
 from app.views.api.common import QueryParam, actor, api_route, json_body, paginate
 
@@ -32,15 +34,15 @@ def list_locations():
 @api_route("/v1/locations", "POST", summary="Create a location", tag=TAG, body=LocationIn, response=LocationOut,
            status=201)
 def create_location():
-    return jsonify(location_dict(service.create_location(json_body(), actor()))), 201
+    return jsonify(location_dict(committed(records.create, LOCATIONS, json_body(), actor()))), 201
 
 
 @api_route("/v1/locations/<code>", "GET", summary="One location", tag=TAG, response=LocationOut)
 def get_location(code: str):
-    return jsonify(location_dict(service.get_location(code)))
+    return jsonify(location_dict(records.get(LOCATIONS, code)))
 
 
 @api_route("/v1/locations/<code>", "PATCH", summary="Change some fields of a location", tag=TAG,
            body=LocationPatch, response=LocationOut)
 def update_location(code: str):
-    return jsonify(location_dict(service.update_location(code, json_body(), actor())))
+    return jsonify(location_dict(committed(records.update, LOCATIONS, code, json_body(), actor())))

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Product, Stock, StockLocation
 from app.schemas.catalog import StockOut, StockPut, StockPutResult
-from app.services import catalog as service
+from app.services import stock_levels
+from app.services.db import committed
 from app.services.errors import ValidationFailed
 from app.services.representations import stock_dict
 from app.views.api.common import QueryParam, actor, api_route, json_body, paginate
@@ -45,8 +46,10 @@ def list_stock():
 @api_route("/v1/stock", "PUT", summary="Set absolute on-hand figures (all rows or none)", tag=TAG,
            body=StockPut, response=StockPutResult)
 def put_stock():
-    changed, unchanged = service.set_stock_levels(json_body(), actor(), reference="api:stock")
-    return jsonify(updated=changed, unchanged=unchanged)
+    changes = committed(stock_levels.set_stock_levels, json_body(), actor(), reference="api:stock")
+    stock_levels.replan_after_increase(changes)
+    changed = sum(change.new != change.old for change in changes)
+    return jsonify(updated=changed, unchanged=len(changes) - changed)
 
 
 @api_route("/v1/stock/availability", "GET", tag=TAG,

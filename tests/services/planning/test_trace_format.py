@@ -142,8 +142,6 @@ def test_a_version_1_trace_passes_through_expand_unchanged(app):
 
 
 def test_every_reader_gets_the_expanded_trace_and_the_same_text(app, client):
-    from app.services.users import create_token
-
     o = _single_rule_network()
     plan_order(o.id)
     row = _stored(o.id)
@@ -161,7 +159,7 @@ def test_every_reader_gets_the_expanded_trace_and_the_same_text(app, client):
     factories.user("boss", "admin")
     db.session.commit()
     response = client.get(f"/api/v1/orders/{o.id}/planning",
-                          headers={"Authorization": f"Token {create_token('boss')}"})
+                          headers={"Authorization": f"Token {factories.api_token('boss')}"})
     latest = response.get_json()["results"][0]
     assert latest["trace"] == expanded
     assert latest["explanation"] == text
