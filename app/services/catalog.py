@@ -28,19 +28,21 @@ def _check(body: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def barcodes_taken(wanted: dict[str, list[str]]) -> dict[str, list[str]]:
-    """For each SKU, the barcodes it asks for that another product holds (one query)."""
+def barcodes_taken(wanted: dict[str, list[str]]) -> dict[str, list[tuple[str, str]]]:
+    """For each SKU, the barcodes it asks for that another product holds, with that product's SKU
+    (one query)."""
     codes = {code for values in wanted.values() for code in values}
     if not codes:
         return {}
     owners = dict(db.session.execute(select(ProductBarcode.barcode, Product.sku).join(Product)
                                      .where(ProductBarcode.barcode.in_(codes))).all())
-    taken = {sku: sorted(code for code in values if owners.get(code, sku) != sku) for sku, values in wanted.items()}
+    taken = {sku: sorted((code, owners[code]) for code in values if owners.get(code, sku) != sku)
+             for sku, values in wanted.items()}
     return {sku: values for sku, values in taken.items() if values}
 
 
-def _taken_message(codes: list[str]) -> str:
-    return f"Already used by another product: {', '.join(codes)}."
+def _taken_message(taken: list[tuple[str, str]]) -> str:
+    return "Already used by another product: " + ", ".join(f"{code} ({owner})" for code, owner in taken) + "."
 
 
 def _conflicts(body: dict[str, Any], _product: Product | None) -> dict[str, str]:

@@ -66,7 +66,7 @@ TOO_MANY_BARCODES = [f"86900000001{n:02d}" for n in range(21)]
 @pytest.mark.parametrize("edge", EDGES)
 @pytest.mark.parametrize(("product", "problems"), [
     ({"sku": "NEW-1", "name": "Mug", "barcodes": ["8690000000001"]},
-     {"barcodes": "Already used by another product: 8690000000001."}),
+     {"barcodes": "Already used by another product: 8690000000001 (OLD-1)."}),
     ({"sku": "NEW-1", "name": "Mug", "barcodes": TOO_MANY_BARCODES},
      {"barcodes": "List should have at most 20 items after validation, not 21"}),
 ], ids=["barcode_of_another_product", "too_many_barcodes"])

@@ -133,7 +133,7 @@ def test_duplicate_codes_update_and_a_barcode_taken_by_another_product_is_reject
     assert (run.created, run.updated, run.rejected) == (1, 1, 2)
     assert {e["line"]: e["message"] for e in run.errors} == {
         4: "weight_kg: Input should be a valid decimal",
-        5: "barcodes: Already used by another product: 112.",
+        5: "barcodes: Already used by another product: 112 (MUG-1).",
     }
     mug = db.session.scalar(select(Product).where(Product.sku == "MUG-1"))
     assert (mug.name, mug.barcode_values) == ("Mug large", ["111", "112"])
