@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from rq.registry import FailedJobRegistry
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
@@ -30,10 +29,12 @@ from app.models.packages import OPEN_PACKAGE_STATES
 from app.queues import QUEUE_NAMES, get_queue
 from app.services.actors import Actor
 from app.services.errors import NotFound
+from app.services.pagination import Page, PageArgs, paginate
 from app.services.planning import render_trace
 from app.services.transitions import ACTIVE_TRANSFER_STATES
 
 PER_PAGE = 50
+FIRST_PAGE = PageArgs(size=PER_PAGE)
 
 
 def visible_locations(actor: Actor, active_only: bool = True) -> list[StockLocation]:
@@ -64,17 +65,17 @@ def _package_query(actor: Actor):
 
 
 def packages_in_states(actor: Actor, states: tuple[str, ...], location: StockLocation | None = None,
-                       page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+                       page: PageArgs = FIRST_PAGE) -> Page[Package]:
     """Packages in `states`, oldest first, one page."""
     query = _package_query(actor).where(Package.state.in_(states))
     if location is not None:
         query = query.where(Package.location_id == location.id)
     query = query.order_by(Package.created_at, Package.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page)
 
 
-def ageing_packages(actor: Actor, location: StockLocation | None = None, page: int = 1,
-                    per_page: int = PER_PAGE) -> Pagination:
+def ageing_packages(actor: Actor, location: StockLocation | None = None,
+                    page: PageArgs = FIRST_PAGE) -> Page[Package]:
     """Open packages older than their location's `target_packaging_minutes`, oldest first."""
     now = utcnow()
     locations = [location] if location is not None else visible_locations(actor)
@@ -85,7 +86,7 @@ def ageing_packages(actor: Actor, location: StockLocation | None = None, page: i
     query = (_package_query(actor).where(Package.state.in_(OPEN_PACKAGE_STATES))
              .where(or_(*overdue) if overdue else false())
              .order_by(Package.created_at, Package.id))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page)
 
 
 def minutes_late(package: Package) -> int:

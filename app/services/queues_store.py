@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -17,11 +16,11 @@ from app.extensions import db
 from app.models import Order, Package, PackageItem, ProductBarcode, Transfer
 from app.models.base import utcnow
 from app.models.packages import OPEN_PACKAGE_STATES
+from app.services.pagination import Page, PageArgs, paginate
 from app.services.transitions import ACTIVE_TRANSFER_STATES, OPEN_TRANSFER_STATES, OUT_WITH_CARRIER
 
-T = TypeVar("T")
-
 PAGE_SIZE = 25
+FIRST_PAGE = PageArgs(size=PAGE_SIZE)
 
 # Queue tabs, in the order staff work through them: (key, label, states).
 PACKAGE_TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -44,26 +43,6 @@ TRANSFER_DIRECTIONS = {
     "expected": ACTIVE_TRANSFER_STATES,
     "dispatch": OPEN_TRANSFER_STATES,
 }
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    count: int
-    page: int
-    page_size: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.count // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass
@@ -126,32 +105,25 @@ def _search_filter(search: str):
     )
 
 
-def package_queue(location_id: int, tab: str = DEFAULT_TAB, search: str = "", page: int = 1,
-                  page_size: int = PAGE_SIZE, target_minutes: int | None = None) -> Queue:
+def package_queue(location_id: int, tab: str = DEFAULT_TAB, search: str = "",
+                  page: PageArgs = FIRST_PAGE, target_minutes: int | None = None) -> Queue:
     """One page of the location's queue, oldest first.
 
     With `search` (order number, package number, a product barcode, or part of the customer's
     name) every state is searched, because staff scanning a parcel rarely know its tab.
     """
     tab = tab if tab in TAB_STATES else DEFAULT_TAB
-    page = max(1, page)
     query = select(Package).join(Order, Order.id == Package.order_id).where(Package.location_id == location_id)
     if search.strip():
         query = query.where(_search_filter(search))
     else:
         query = query.where(Package.state.in_(TAB_STATES[tab]))
-    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    packages = list(db.session.scalars(
-        query.options(*_package_loads())
-        .order_by(Package.created_at, Package.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ))
+    packages = paginate(query.options(*_package_loads()).order_by(Package.created_at, Package.id), page)
     overdue: set[int] = set()
     if target_minutes:
         cutoff = utcnow() - timedelta(minutes=target_minutes)
-        overdue = {p.id for p in packages if p.state in OPEN_PACKAGE_STATES and p.created_at < cutoff}
-    return Queue(tab=tab, search=search.strip(), packages=Page(packages, count, page, page_size),
+        overdue = {p.id for p in packages.items if p.state in OPEN_PACKAGE_STATES and p.created_at < cutoff}
+    return Queue(tab=tab, search=search.strip(), packages=packages,
                  counts=tab_counts(location_id), newest_id=newest_package_id(location_id), overdue_ids=overdue)
 
 
@@ -178,24 +150,16 @@ def transfer_counts(location_id: int) -> dict[str, int]:
     }
 
 
-def transfer_list(location_id: int, direction: str, page: int = 1, page_size: int = PAGE_SIZE) -> Page[Transfer]:
+def transfer_list(location_id: int, direction: str, page: PageArgs = FIRST_PAGE) -> Page[Transfer]:
     """Open transfers coming to (`expected`) or leaving (`dispatch`) the location, oldest first."""
     direction = direction if direction in TRANSFER_DIRECTIONS else "expected"
-    page = max(1, page)
-    query = _transfer_query(location_id, direction)
-    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.options(
-            selectinload(Transfer.items),
-            selectinload(Transfer.source),
-            selectinload(Transfer.destination),
-            selectinload(Transfer.package),
-        )
-        .order_by(Transfer.created_at, Transfer.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+    query = _transfer_query(location_id, direction).options(
+        selectinload(Transfer.items),
+        selectinload(Transfer.source),
+        selectinload(Transfer.destination),
+        selectinload(Transfer.package),
     )
-    return Page(list(rows), count, page, page_size)
+    return paginate(query.order_by(Transfer.created_at, Transfer.id), page)
 
 
 def transfer_at(location_id: int, transfer_id: int) -> Transfer | None:

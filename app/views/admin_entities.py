@@ -23,6 +23,7 @@ from app.services.db import committed
 from app.services.errors import NotFound, ServiceError
 from app.services.locations import LOCATIONS
 from app.services.masterdata import CARGO_COMPANIES, CHANNELS, DENIAL_REASONS
+from app.services.pagination import PageArgs, paginate
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -98,7 +99,7 @@ def _list_view(name: str):
     query = select(entity.model).order_by(getattr(entity.model, entity.key))
     if q:
         query = query.where(or_(*(getattr(entity.model, col).ilike(f"%{q}%") for col in entity.search)))
-    rows = db.paginate(query, page=max(1, request.args.get("page", 1, type=int) or 1), per_page=50, error_out=False)
+    rows = paginate(query, PageArgs.lenient(request.args, 50))
     return render("admin/entities/list.html", "admin/entities/_table.html", entity=entity, rows=rows, q=q)
 
 

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import htmx_flask
 from flask import redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.extensions import db
 from app.forms import show_service_errors
 from app.forms.admin import ImportForm
 from app.models import ImportRun
 from app.services import imports
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
+from app.services.pagination import PageArgs, paginate
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
 
 def _list_page(form: ImportForm, status: int = 200):
-    runs = db.paginate(select(ImportRun).order_by(ImportRun.id.desc()),
-                       page=max(1, request.args.get("page", 1, type=int) or 1), per_page=25, error_out=False)
+    runs = paginate(select(ImportRun).order_by(ImportRun.id.desc()), PageArgs.lenient(request.args, 25))
     return render("admin/imports/list.html", "admin/imports/_upload_form.html", status=status, form=form, runs=runs)
 
 
@@ -43,9 +43,8 @@ def import_upload():
         else:
             target = url_for("admin.import_run", run_id=run.id)
             if wants_fragment():
-                response = render("admin/imports/list.html", "admin/imports/_upload_form.html", form=form, runs=None)
-                response.headers["HX-Redirect"] = target
-                return response
+                return htmx_flask.make_response(render("admin/imports/list.html", "admin/imports/_upload_form.html",
+                                                       form=form, runs=None), redirect=target)
             return redirect(target, 303)
     return _list_page(form, status=422)
 

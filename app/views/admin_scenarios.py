@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -90,9 +91,8 @@ def _submit(scenario_id: int | None):
     except NotFound:
         abort(404)
     if wants_fragment():
-        response = _editor(scenario_service.scenario_dict(saved), saved.id, saved=True)
-        response.headers["HX-Push-Url"] = url_for("admin.scenario", scenario_id=saved.id)
-        return response
+        return htmx_flask.make_response(_editor(scenario_service.scenario_dict(saved), saved.id, saved=True),
+                                        push_url=url_for("admin.scenario", scenario_id=saved.id))
     flash(f"Scenario {saved.name} saved.", "ok")
     return redirect(url_for("admin.scenario", scenario_id=saved.id), 303)
 

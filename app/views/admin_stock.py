@@ -15,6 +15,7 @@ from app.services import human_input, stock_levels
 from app.services.actors import Actor
 from app.services.db import committed
 from app.services.errors import ValidationFailed
+from app.services.pagination import PageArgs, paginate
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -34,7 +35,7 @@ def _page(form: StockAdjustmentForm, *, status: int = 200, error: str | None = N
         query = query.where(StockLocation.code == location)
     if sku:
         query = query.where(Product.sku.ilike(f"%{sku}%"))
-    rows = db.paginate(query, page=max(1, request.args.get("page", 1, type=int) or 1), per_page=50, error_out=False)
+    rows = paginate(query, PageArgs.lenient(request.args, 50))
     ledger = list(db.session.scalars(select(StockLedger).order_by(StockLedger.id.desc()).limit(20)))
     return render("admin/stock.html", "admin/_stock_form.html", status=status, form=form, rows=rows, ledger=ledger,
                   location=location, sku=sku, locations=_locations(), error=error, saved=saved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from app.models.users import ApiToken
 from app.services import users as user_service
 from app.services.db import committed
 from app.services.errors import Conflict, ValidationFailed
+from app.services.pagination import PageArgs, paginate
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -32,8 +34,7 @@ def _user(user_id: int) -> User:
 @bp.get("/users/")
 @role_required("admin")
 def users():
-    rows = db.paginate(select(User).order_by(User.username), page=max(1, request.args.get("page", 1, type=int) or 1),
-                       per_page=50, error_out=False)
+    rows = paginate(select(User).order_by(User.username), PageArgs.lenient(request.args, 50))
     return render("admin/users/list.html", rows=rows)
 
 
@@ -54,9 +55,8 @@ def user_new():
                 flash(f"User {user.username} created.", "ok")
                 target = url_for("admin.user", user_id=user.id)
                 if wants_fragment():
-                    response = render("admin/users/new.html", "admin/users/_create_form.html", form=form)
-                    response.headers["HX-Redirect"] = target
-                    return response
+                    return htmx_flask.make_response(render("admin/users/new.html", "admin/users/_create_form.html",
+                                                           form=form), redirect=target)
                 return redirect(target, 303)
         return render("admin/users/new.html", "admin/users/_create_form.html", form=form, status=422)
     return render("admin/users/new.html", form=UserCreateForm(formdata=None, locations=_locations()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import htmx_flask
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -12,6 +13,7 @@ from app.models.events import EVENT_TYPES
 from app.models.webhooks import DELIVERY_STATUSES
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.pagination import PageArgs, paginate
 from app.services.webhooks import DEFAULT_MAX_ATTEMPTS, STRATEGIES, subscriptions
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -79,11 +81,9 @@ def _detail_context(subscription_id: int) -> dict[str, Any]:
     status = request.args.get("status") or None
     if status not in (None, *DELIVERY_STATUSES):
         status = None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    count, deliveries = subscriptions.list_deliveries(sub.id, _actor(), status, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    page = paginate(subscriptions.deliveries_query(sub.id, _actor(), status), PageArgs.lenient(request.args, PAGE_SIZE))
     failed_count, _ = subscriptions.list_deliveries(sub.id, _actor(), "failed", 0, 1)
-    return dict(sub=sub, deliveries=deliveries, count=count, page_number=page, pages=max(1, -(-count // PAGE_SIZE)),
+    return dict(sub=sub, deliveries=page.items, count=page.total, page_number=page.page, pages=page.pages,
                 status=status, statuses=DELIVERY_STATUSES, failed_count=failed_count)
 
 
@@ -108,9 +108,7 @@ def delete(subscription_id: int):
     subscriptions.delete_subscription(subscription_id, _actor())
     flash("Webhook deleted.", "success")
     if wants_fragment():
-        response = redirect(url_for(".index"), 303)
-        response.headers["HX-Redirect"] = url_for(".index")
-        return response
+        return htmx_flask.make_response(redirect(url_for(".index"), 303), redirect=url_for(".index"))
     return redirect(url_for(".index"), 303)
 
 

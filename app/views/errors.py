@@ -29,7 +29,7 @@ def api_error(status: int, code: str, message: str, details: dict | None = None)
 
 
 def _page(status: int, message: str):
-    template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
+    template = "errors/_fragment.html" if request.htmx else "errors/page.html"
     return render_template(template, status=status, message=message), status
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import make_response, render_template, request
+import htmx_flask
+from flask import render_template, request
 from werkzeug.wrappers import Response
 
 
@@ -19,8 +19,7 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, trigger
            **context: Any) -> Response:
     """Render `fragment` for htmx requests and `page` otherwise; always `Vary: HX-Request`."""
     template = fragment if fragment and wants_fragment() else page
-    response = make_response(render_template(template, **context), status)
+    response = htmx_flask.make_response(render_template(template, **context), status,
+                                        trigger=trigger if wants_fragment() else None)
     response.headers["Vary"] = "HX-Request"
-    if trigger and wants_fragment():
-        response.headers["HX-Trigger"] = json.dumps(trigger)
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import htmx_flask
 from flask import abort, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -14,6 +15,7 @@ from app.services.carriers.base import Address
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.packages import run_package_command
+from app.services.pagination import PageArgs
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
@@ -69,7 +71,8 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
 def queue(code: str):
     location = location_or_404(code)
     queue = queues_store.package_queue(location.id, request.args.get("tab", queues_store.DEFAULT_TAB),
-                                       request.args.get("q", "")[:100], int_arg("page"),
+                                       request.args.get("q", "")[:100],
+                                       PageArgs.lenient(request.args, queues_store.PAGE_SIZE),
                                        target_minutes=location.target_packaging_minutes)
     return render("store/packages/queue.html", "store/packages/_queue.html", location=location, queue=queue,
                   tabs=queues_store.PACKAGE_TABS)
@@ -150,11 +153,9 @@ def scan(code: str, package_id: int):
         return after_command(back, error or f"Counted {barcode}.", "error" if error else "success", "", "")
     if status == 409:
         # The package moved on meanwhile (packed by a colleague, blocked...): show it as it is now.
-        response = render("store/packages/_package.html", "store/packages/_package.html", status=status,
-                          notice={"text": error, "category": "error"}, **context)
-        response.headers["HX-Retarget"] = "#package"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return htmx_flask.make_response(render("store/packages/_package.html", "store/packages/_package.html",
+                                               status=status, notice={"text": error, "category": "error"},
+                                               **context), retarget="#package", reswap="outerHTML")
     picked_items = [i for i in context["items"] if i.id in changed]
     return render("store/packages/_scan_result.html", "store/packages/_scan_result.html",
                   status=status, scan_error=error, scanned=barcode, picked_items=picked_items,

@@ -10,6 +10,7 @@ from flask_login import login_required
 from app.models import StockLocation, Transfer
 from app.services import queues_store
 from app.services.errors import Conflict, ServiceError
+from app.services.pagination import PageArgs
 from app.services.transfers import run_transfer_command
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
 from app.views.htmx import render
@@ -19,7 +20,6 @@ from app.views.store import (
     current_actor,
     error_message,
     form_version,
-    int_arg,
     location_or_404,
 )
 from app.views.store_actions import Submitted, build_actions, params_from_form
@@ -60,7 +60,8 @@ def transfers(code: str):
     location = location_or_404(code)
     direction = request.args.get("direction", "expected")
     direction = direction if direction in queues_store.TRANSFER_DIRECTIONS else "expected"
-    listing = queues_store.transfer_list(location.id, direction, int_arg("page"))
+    listing = queues_store.transfer_list(location.id, direction,
+                                         PageArgs.lenient(request.args, queues_store.PAGE_SIZE))
     return render("store/transfers/list.html", "store/transfers/_list.html", location=location,
                   direction=direction, directions=DIRECTIONS, listing=listing,
                   counts=queues_store.transfer_counts(location.id))

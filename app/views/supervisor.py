@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.models.packages import PACKAGE_STATES
 from app.services import admin_queries, dashboards
 from app.services.actors import Actor
+from app.services.pagination import PageArgs
 from app.views.htmx import render
 from app.views.security import role_required
 
@@ -29,8 +30,8 @@ def current_actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+def page_arg() -> PageArgs:
+    return PageArgs.lenient(request.args, admin_queries.PER_PAGE)
 
 
 @bp.get("/")

@@ -3,7 +3,8 @@ location's available units of those SKUs, and the package is re-planned there.""
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, request, url_for
+import htmx_flask
+from flask import flash, redirect, request, url_for
 
 from app.forms.supervisor import VersionForm
 from app.services import admin_queries
@@ -65,9 +66,7 @@ def plan_submit(package_id: int):
     flash(f"Package {package.number} was planned again.", "ok")
     target = url_for("supervisor.order", order_id=package.order_id)
     if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target  # the order page shows the new packages
-        return response
+        return htmx_flask.make_response("", 200, redirect=target)  # the order page shows the new packages
     return redirect(target, 303)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from app.extensions import db
-from app.views.api.common import REGISTRY
 from app.views.api.openapi import openapi_path
+from app.views.api.routing import REGISTRY
 from tests import factories
 
 MY_MODULES = {"catalog", "jobs", "locations", "orders", "packages", "settings", "stock", "transfers"}

@@ -1,16 +1,20 @@
-"""JSON API v1 under /api/v1, authenticated by `Authorization: Token <token>`."""
+"""JSON API v1 under /api/v1, authenticated by `Authorization: Token <token>`.
+
+Every request passes the same edge, in this order: token authentication, impossible URLs,
+the Idempotency-Key of a write; at the end, the keyed write's answer is stored and the token's
+last use stamped (both ride on the request's own write transaction when it has one).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, g, request
-from sqlalchemy import update
+from werkzeug.wrappers import Response
 
-from app.extensions import csrf, db
-from app.models.base import utcnow
-from app.models.users import ApiToken
+from app.extensions import csrf
+from app.services import idempotency as idempotency_service
+from app.services import token_use
 from app.services.actors import Actor
+from app.services.db import discard_write_hooks
 from app.services.users import user_for_token
 from app.views.errors import api_error
 
@@ -34,13 +38,7 @@ def authenticate_token():
     user, token = found
     g.api_user = user
     g.actor = Actor.for_user(user, via_token_id=token.id)
-    if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
-        # Write in a fresh transaction: SQLite cannot upgrade this read transaction once a
-        # concurrent request has committed ("database is locked"). Once a minute is enough.
-        token_id = token.id
-        db.session.rollback()
-        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
-        db.session.commit()
+    token_use.note_use(token)
     return None
 
 
@@ -48,9 +46,29 @@ def current_actor() -> Actor:
     return g.actor
 
 
+from app.views.api.bodies import reject_impossible_urls  # noqa: E402
+from app.views.api.idempotency import finish_keyed_write, key_taken_meanwhile, start_keyed_write  # noqa: E402
+
+bp.before_request(reject_impossible_urls)
+bp.before_request(start_keyed_write)
+bp.register_error_handler(idempotency_service.KeyInUse, key_taken_meanwhile)
+
+
+@bp.after_request
+def end_of_request(response: Response) -> Response:
+    response = finish_keyed_write(response)
+    token_use.stamp_now()
+    return response
+
+
+@bp.teardown_request
+def forget_request_state(_exc: BaseException | None) -> None:
+    idempotency_service.discard()
+    discard_write_hooks()
+
+
 from app.views.api import (  # noqa: E402,F401
     catalog,
-    common,
     jobs,
     labels,  # noqa: E402,F401
     locations,

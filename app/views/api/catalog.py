@@ -26,7 +26,10 @@ from app.services.catalog import PRODUCTS, upsert_products
 from app.services.db import committed
 from app.services.masterdata import CARGO_COMPANIES, CHANNELS, DENIAL_REASONS
 from app.services.representations import cargo_company_dict, channel_dict, denial_reason_dict, product_dict
-from app.views.api.common import actor, api_route, json_body, paginate
+from app.views.api.access import actor
+from app.views.api.bodies import json_body
+from app.views.api.lists import paginate
+from app.views.api.routing import api_route
 
 # --- channels ---------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from rq.job import Job
 from app.queues import redis_connection
 from app.schemas.common import JobOut
 from app.services.errors import NotFound
-from app.views.api.common import api_route
+from app.views.api.routing import api_route
 
 STATUSES = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "started": "started",
             "finished": "finished", "failed": "failed", "stopped": "failed", "canceled": "failed"}

@@ -8,7 +8,7 @@ from flask import Response, request
 
 from app.services import shipments
 from app.views.api import current_actor
-from app.views.api.common import QueryParam, api_route
+from app.views.api.routing import QueryParam, api_route
 
 TAG = "packages"
 

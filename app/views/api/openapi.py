@@ -12,7 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.schemas.common import ErrorResponse
 from app.views.api import bp
-from app.views.api.common import REGISTRY, Operation, QueryParam
+from app.views.api.routing import REGISTRY, Operation, QueryParam
 
 REF = "#/components/schemas/{model}"
 ERROR_STATUSES = {400: "Malformed request", 401: "Missing or invalid token", 403: "Not allowed for this role",

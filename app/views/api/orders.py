@@ -16,7 +16,10 @@ from app.schemas.common import OrderOut
 from app.schemas.orders import OrderCancelIn, OrderIn
 from app.services.errors import NotFound
 from app.services.representations import order_dict
-from app.views.api.common import QueryParam, actor, api_route, json_object, paginate, parse_time, require_manager
+from app.views.api.access import actor, require_manager
+from app.views.api.bodies import json_object, parse_time
+from app.views.api.lists import paginate
+from app.views.api.routing import QueryParam, api_route
 
 TAG = "Orders"
 

@@ -15,17 +15,11 @@ from app.models import Order, Package, PackageItem, StockLocation, Transfer
 from app.schemas.common import MAX_INT, PackageOut, TransitionOut
 from app.services.errors import NotFound
 from app.services.representations import package_dict
-from app.views.api.common import (
-    QueryParam,
-    actor,
-    api_route,
-    expected_version,
-    history_page,
-    json_object,
-    paginate,
-    parse_time,
-    with_version,
-)
+from app.views.api.access import actor
+from app.views.api.bodies import json_object, parse_time
+from app.views.api.lists import history_page, paginate
+from app.views.api.routing import QueryParam, api_route
+from app.views.api.versions import expected_version, with_version
 
 TAG = "Packages"
 

@@ -28,7 +28,10 @@ from app.services.planning import dry_run, render_trace
 from app.services.planning import scenarios as service
 from app.services.planning.scenarios import rule_dict, scenario_dict
 from app.services.planning.trace import expand as expand_trace
-from app.views.api.common import actor, api_route, json_body, json_object, paginate, require_manager
+from app.views.api.access import actor, require_manager
+from app.views.api.bodies import json_body, json_object
+from app.views.api.lists import paginate
+from app.views.api.routing import api_route
 
 TAG = "Planning"
 

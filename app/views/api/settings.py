@@ -9,7 +9,9 @@ from app.models import Setting
 from app.schemas.common import SettingIn, SettingOut, validate
 from app.services.errors import NotFound
 from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting
-from app.views.api.common import api_route, json_body, require_admin, require_manager
+from app.views.api.access import require_admin, require_manager
+from app.views.api.bodies import json_body
+from app.views.api.routing import api_route
 
 TAG = "Settings"
 

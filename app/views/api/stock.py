@@ -15,7 +15,10 @@ from app.services import stock_levels
 from app.services.db import committed
 from app.services.errors import ValidationFailed
 from app.services.representations import stock_dict
-from app.views.api.common import QueryParam, actor, api_route, json_body, paginate
+from app.views.api.access import actor
+from app.views.api.bodies import json_body
+from app.views.api.lists import paginate
+from app.views.api.routing import QueryParam, api_route
 
 TAG = "Stock"
 

@@ -14,16 +14,11 @@ from app.models import StockLocation, Transfer, TransferItem
 from app.schemas.common import TransferOut, TransitionOut
 from app.services.errors import NotFound
 from app.services.representations import transfer_dict
-from app.views.api.common import (
-    QueryParam,
-    actor,
-    api_route,
-    expected_version,
-    history_page,
-    json_object,
-    paginate,
-    with_version,
-)
+from app.views.api.access import actor
+from app.views.api.bodies import json_object
+from app.views.api.lists import history_page, paginate
+from app.views.api.routing import QueryParam, api_route
+from app.views.api.versions import expected_version, with_version
 
 TAG = "Transfers"
 

@@ -14,7 +14,10 @@ from app.schemas.webhooks import (
 )
 from app.services.actors import Actor
 from app.services.webhooks import subscriptions
-from app.views.api.common import QueryParam, actor, api_route, json_body, paginate, require_admin
+from app.views.api.access import actor, require_admin
+from app.views.api.bodies import json_body
+from app.views.api.lists import paginate
+from app.views.api.routing import QueryParam, api_route
 
 TAG = "Webhooks"
 

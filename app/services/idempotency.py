@@ -1,0 +1,185 @@
+"""Idempotency keys: a keyed write runs once; a repeat gets the first answer back.
+
+`begin` runs before the request's command: it answers a repeat from the stored record, or
+arranges (`db.on_next_write`) that the claim row is inserted first thing in the command's own
+write transaction. The claim therefore commits or rolls back together with the command: a
+command that failed leaves no claim, and a committed command is always recorded. `finish`
+stores the answer on the claim right after the command's commit (the answer is only known once
+the view has described the result).
+
+A concurrent duplicate waits for the first request's transaction at the claim's unique key
+(PostgreSQL makes the second inserter wait; SQLite's BEGIN IMMEDIATE serialises writers), then
+finds the key taken (`KeyInUse`): its own transaction rolls back, so nothing is applied twice,
+and it answers with the first request's stored answer (`answer_for`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.extensions import db
+from app.models import IdempotencyRecord
+from app.models.base import utcnow
+from app.services.db import begin_write, cancel_write_hook, on_next_write, write_hook_pending
+from app.services.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+TTL = timedelta(hours=24)
+# A committed claim gets its answer a few milliseconds later; a duplicate waits this long for it.
+ANSWER_WAIT_SECONDS = 1.0
+# A claim still without an answer after this long lost it (the process died right after the commit).
+ANSWER_LOST_AFTER = timedelta(minutes=5)
+_HOOK = "idempotency_claim"
+_CLAIM = "packline.idempotency_claim"
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: str
+
+
+@dataclass
+class Claim:
+    user_id: int
+    key: str
+    method: str
+    path: str
+    fingerprint: str
+    record_id: int | None = None
+
+
+class KeyInUse(Exception):
+    """A concurrent request with the same key committed first; this one's transaction rolled back."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(f"Idempotency-Key {claim.key!r} was taken by a concurrent request.")
+        self.claim = claim
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def begin(user_id: int, key: str, method: str, path: str, body: bytes) -> StoredAnswer | None:
+    """Start a keyed write.
+
+    Returns the stored answer when the same request already ran (replay it). Raises Conflict
+    when the key was used for another request (`idempotency_key_reused`), when the first request
+    has committed but not yet stored its answer (`request_in_progress`), or when that answer was
+    lost (`request_answer_lost`). Otherwise returns None: the caller runs the command, whose
+    first write transaction (`begin_write`) inserts the claim and may raise `KeyInUse`.
+    """
+    claim = Claim(user_id=user_id, key=key, method=method, path=path, fingerprint=fingerprint(method, path, body))
+    record = _live_record(user_id, key)
+    if record is not None:
+        return _answer(record, claim)
+    db.session().info[_CLAIM] = claim
+    on_next_write(_HOOK, lambda: _insert_claim(claim))
+    return None
+
+
+def answer_for(claim: Claim) -> StoredAnswer:
+    """The answer for a request that found its key taken (`KeyInUse`): the first one's, or Conflict."""
+    record = _live_record(claim.user_id, claim.key)
+    if record is None:  # the first request's claim expired in between: vanishingly rare
+        raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+    return _answer(record, claim)
+
+
+def finish(status: int, body: str) -> None:
+    """Store the request's answer on its claim (the command committed), or drop the claim.
+
+    A request that committed no write (a failed command, or a read-only one) has no claim row;
+    a successful one is recorded now, in its own transaction, so a repeat is still replayed.
+    Never raises: the command's outcome stands even if its answer cannot be stored.
+    """
+    claim = db.session().info.pop(_CLAIM, None)
+    if claim is None:
+        return
+    committed = not write_hook_pending(_HOOK) and claim.record_id is not None
+    cancel_write_hook(_HOOK)
+    if not committed and status >= 400:
+        return
+    try:
+        begin_write()
+        if committed:
+            db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+                               .values(status_code=status, response_body=body))
+        else:
+            db.session.add(_record(claim, status_code=status, response_body=body))
+        db.session.commit()
+    except IntegrityError:  # an identical request recorded its answer first; it stands
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not store the answer for Idempotency-Key %r", claim.key)
+
+
+def claimed() -> bool:
+    """True when this request is a keyed write that `begin` let run."""
+    return _CLAIM in db.session().info
+
+
+def discard() -> None:
+    """Forget the request's claim without storing anything (the end of every request)."""
+    db.session().info.pop(_CLAIM, None)
+    cancel_write_hook(_HOOK)
+
+
+def _record(claim: Claim, **answer) -> IdempotencyRecord:
+    # `path` is for people reading the table (the fingerprint covers the whole path); the column
+    # holds 500 characters and PostgreSQL refuses longer values.
+    return IdempotencyRecord(user_id=claim.user_id, key=claim.key, method=claim.method, path=claim.path[:500],
+                             request_hash=claim.fingerprint, **answer)
+
+
+def _insert_claim(claim: Claim) -> None:
+    """Runs first in the command's write transaction (see `begin`)."""
+    db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == claim.user_id, IdempotencyRecord.key == claim.key,
+        IdempotencyRecord.created_at < utcnow() - TTL))
+    record = _record(claim)
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise KeyInUse(claim) from None
+    claim.record_id = record.id
+
+
+def _live_record(user_id: int, key: str) -> IdempotencyRecord | None:
+    record = db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True))
+    if record is None or record.created_at < utcnow() - TTL:
+        return None
+    return record
+
+
+def _answer(record: IdempotencyRecord, claim: Claim) -> StoredAnswer:
+    if record.request_hash != claim.fingerprint:
+        raise Conflict("This Idempotency-Key was used with a different request; use a new key.",
+                       code="idempotency_key_reused")
+    deadline = time.monotonic() + ANSWER_WAIT_SECONDS
+    while record.status_code is None and record.created_at > utcnow() - ANSWER_LOST_AFTER:
+        if time.monotonic() > deadline:
+            raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+        time.sleep(0.02)
+        db.session.rollback()  # a fresh snapshot (SQLite keeps the old one while a read is open)
+        record = _live_record(claim.user_id, claim.key)
+        if record is None:
+            raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+    if record.status_code is None:
+        raise Conflict("A request with this Idempotency-Key was applied, but its answer was lost; "
+                       "read the resource to see the outcome.", code="request_answer_lost")
+    return StoredAnswer(record.status_code, record.response_body or "")
