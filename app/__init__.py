@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from app.config import DEV_SECRET_KEY, Config, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
+from app.services.db import intend_write, write_intended
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -34,6 +35,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
+    _register_write_intent(app)  # before any hook that may read the database
+
     from app import models  # noqa: F401  (register every table on the metadata)
     from app.views import register_blueprints
     from app.views.errors import register_error_handlers
@@ -50,6 +53,16 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _register_write_intent(app: Flask) -> None:
+    @app.before_request
+    def _changes_queue_for_the_write_lock() -> None:
+        intend_write(request.method in ("POST", "PUT", "PATCH", "DELETE"))
+
+    @app.teardown_request
+    def _request_done(_exc: BaseException | None) -> None:
+        intend_write(False)
 
 
 def _configure_database(app: Flask) -> None:
@@ -99,5 +112,5 @@ def _sqlite_begin(conn) -> None:  # pragma: no cover - driver hook
     # Writers ask for BEGIN IMMEDIATE (see services.db.begin_write) so SQLite's write lock is
     # taken up front and concurrent writers queue on busy_timeout instead of failing.
     if conn.dialect.name == "sqlite":
-        immediate = conn.get_execution_options().get("sqlite_immediate")
+        immediate = conn.get_execution_options().get("sqlite_immediate") or write_intended()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

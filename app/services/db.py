@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy import any_, bindparam, event
@@ -15,6 +16,27 @@ from app.services.errors import Conflict
 from app.services.stock import InsufficientStock
 
 T = TypeVar("T")
+
+# A web request that changes something (POST/PUT/PATCH/DELETE) intends to write: on SQLite its
+# first transaction then begins IMMEDIATE, like `begin_write`, so it queues for the write lock
+# instead of failing ("database is locked") when it upgrades a read after another commit. Set by
+# the request hooks in app/__init__.py, cleared by the first commit and at the end of the request.
+_WRITE_INTENT: ContextVar[bool] = ContextVar("packline_write_intent", default=False)
+
+
+def intend_write(intent: bool = True) -> None:
+    _WRITE_INTENT.set(intent)
+
+
+def write_intended() -> bool:
+    return _WRITE_INTENT.get()
+
+
+@event.listens_for(Session, "after_commit")
+def _write_intent_done(_session: Session) -> None:
+    # Once the request's write is committed, later reads (rendering the answer) must not hold the
+    # write lock; a further write goes through `begin_write` like every service write.
+    _WRITE_INTENT.set(False)
 
 
 def begin_write() -> None:
