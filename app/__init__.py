@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
-from app.config import DEV_SECRET_KEY, Config, load_config
+from app.config import MIN_SECRET_KEY_LENGTH, Config, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
 from app.services.db import intend_write, write_intended
 
@@ -23,8 +23,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     settings = load_config(config)
     app = Flask(__name__, instance_path=str(settings["INSTANCE_DIR"]), instance_relative_config=False)
     app.config.update(settings)
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
-        raise RuntimeError("Set SECRET_KEY in the environment for production.")
+    if app.config["ENV_NAME"] == "production" and len(app.config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(f"Set SECRET_KEY in the environment to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                           "characters for production, e.g. python3 -c 'import secrets; "
+                           "print(secrets.token_urlsafe(48))'.")
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     os.makedirs(app.instance_path, exist_ok=True)
 

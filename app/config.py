@@ -7,12 +7,13 @@ subprocess's environment) is honoured even when this module was imported earlier
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_KEY_LENGTH = 16
 
 
 def _bool(value: str) -> bool:
@@ -58,8 +59,9 @@ class Config:
 
     INSTANCE_DIR: Path | None = None  # None: instance/ in the checkout
     ENV_NAME = "development"
-    # Development default only; production must set SECRET_KEY (checked in create_app).
-    SECRET_KEY = DEV_SECRET_KEY
+    # Production must set SECRET_KEY (checked in create_app); elsewhere, when unset, a random key
+    # is made once per instance directory (`development_secret_key`), never a public default.
+    SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = None
@@ -95,11 +97,32 @@ class Config:
         directory = values["INSTANCE_DIR"] = Path(values["INSTANCE_DIR"] or instance_dir(environ))
         values["SQLALCHEMY_DATABASE_URI"] = values["SQLALCHEMY_DATABASE_URI"] or default_database_url(directory)
         values["REDIS_URL"] = values["REDIS_URL"] or default_redis_url(directory)
+        if not values["SECRET_KEY"] and values["ENV_NAME"] != "production":
+            values["SECRET_KEY"] = development_secret_key(directory)
         if values["SESSION_COOKIE_SECURE"] is None:
             values["SESSION_COOKIE_SECURE"] = values["ENV_NAME"] == "production"
         if values["REMEMBER_COOKIE_SECURE"] is None:
             values["REMEMBER_COOKIE_SECURE"] = values["SESSION_COOKIE_SECURE"]
         return values
+
+
+def development_secret_key(directory: Path) -> str:
+    """A random key kept in `<instance>/secret_key` (mode 0600), made the first time it is needed:
+    sessions survive restarts, and no two installations share a key."""
+    path = Path(directory) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 def _settings_of(klass: type) -> dict[str, Any]:
