@@ -3,11 +3,15 @@ re-plan of out-of-stock packages."""
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, has_app_context
 from rq import get_current_job
 
+from app.models.base import utcnow
 from app.services import planning
 from app.services.planning import batch
+from app.services.settings import get_setting
 from app.tasks import job
 from app.worker import Periodic, register_periodic
 
@@ -40,11 +44,16 @@ def replan_out_of_stock(product_ids: list[int] | None = None) -> dict[str, int]:
     return planning.replan_out_of_stock(product_ids)
 
 
+@job
+def plan_unplanned() -> dict[str, int]:
+    """Periodic sweep: plan accepted orders whose planning job never ran (Redis was down when the
+    order was accepted or released). Orders received in the last SWEEP_GRACE_SECONDS are left to
+    their own job."""
+    ids = batch.unplanned_order_ids(utcnow() - timedelta(seconds=SWEEP_GRACE_SECONDS))
+    return batch.plan_batch(ids, trigger="sweep") if ids else {}
+
+
 def _replan_interval(app: Flask) -> int:
-    from flask import has_app_context
-
-    from app.services.settings import get_setting
-
     if has_app_context():
         minutes = get_setting("REPLAN_INTERVAL_MINUTES", 30)
     else:
@@ -53,5 +62,10 @@ def _replan_interval(app: Flask) -> int:
     return max(1, int(minutes or 30)) * 60
 
 
+SWEEP_SECONDS = 60
+SWEEP_GRACE_SECONDS = 30
+
+register_periodic(Periodic("plan-unplanned", "planning", "app.tasks.planning.plan_unplanned",
+                           lambda app: SWEEP_SECONDS))
 register_periodic(Periodic("replan-out-of-stock", "planning", "app.tasks.planning.replan_out_of_stock",
                            _replan_interval))

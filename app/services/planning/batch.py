@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import select, text, true
 
 from app.extensions import db
 from app.models import (
@@ -28,6 +29,7 @@ from app.models import (
     Order,
     OrderItem,
     Package,
+    PlanningTrace,
     Product,
     ProductBarcode,
     StockLocation,
@@ -56,6 +58,20 @@ def waiting_order_ids() -> list[int]:
     """Orders not planned yet ('new') and on-hold orders (they may have become acceptable)."""
     return list(db.session.scalars(select(Order.id).where(Order.status.in_(PLANNABLE_ORDER_STATUSES))
                                    .order_by(Order.placed_at, Order.id)))
+
+
+def unplanned_order_ids(received_before: datetime, limit: int = 5000) -> list[int]:
+    """Orders whose planning request may have been lost (Redis was down when they were accepted
+    or released): `new` orders no planner has traced yet, and on-hold orders whose source status
+    ORDER_FILTERING now accepts, received before `received_before` (the per-order job gets the
+    first chance). The order row itself is the durable request; the periodic sweep plans these."""
+    traced = select(PlanningTrace.id).where(PlanningTrace.order_id == Order.id).exists()
+    never_planned = (Order.status == "new") & ~traced
+    accepted = snapshot.accepted_statuses()
+    released = (Order.status == "on_hold") & (Order.source_status.in_(accepted) if accepted else true())
+    return list(db.session.scalars(
+        select(Order.id).where(never_planned | released, Order.received_at <= received_before)
+        .order_by(Order.placed_at, Order.id).limit(limit)))
 
 
 def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT_CHUNK,
