@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError, create_model
 
-from app.schemas import error_details
+from app.schemas import error_details, validated_input
 from app.services.errors import ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,7 +31,7 @@ class StrictModel(BaseModel):
 def validate(model: type[M], data: Any, message: str = "Some fields are not valid.") -> M:
     """Validate `data` (an object or a list) with `model` or raise ValidationFailed (HTTP 422)."""
     try:
-        return model.model_validate(data)
+        return validated_input(model, data)
     except ValidationError as exc:
         raise ValidationFailed(message, error_details(exc)) from None
 

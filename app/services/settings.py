@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -73,7 +74,13 @@ def get_setting(key: str, default: Any = None) -> Any:
     return default
 
 
+MAX_VALUE_CHARS = 10_000  # a setting is configuration, not a data store
+
+
 def validate_setting(key: str, value: Any) -> None:
+    if len(json.dumps(value)) > MAX_VALUE_CHARS:
+        raise ValidationFailed(f"Invalid value for {key}.",
+                               {"value": f"A setting's value is at most {MAX_VALUE_CHARS:,} characters of JSON."})
     if key in KNOWN_SETTINGS:
         problem = KNOWN_SETTINGS[key][1](value)
         if problem:

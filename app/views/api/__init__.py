@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from werkzeug.wrappers import Response
 
 from app.extensions import csrf
+from app.schemas import strict_json_input
 from app.services import idempotency as idempotency_service
 from app.services import token_use
 from app.services.actors import Actor
@@ -22,6 +23,11 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # token-authenticated, no cookies: CSRF does not apply
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def json_types_are_strict() -> None:
+    strict_json_input(True)  # `true` is not 1 and "2" is not 2 in an API body (app/schemas)
 
 
 @bp.before_request
@@ -63,6 +69,7 @@ def end_of_request(response: Response) -> Response:
 
 @bp.teardown_request
 def forget_request_state(_exc: BaseException | None) -> None:
+    strict_json_input(False)
     idempotency_service.discard()
     discard_write_hooks()
 
