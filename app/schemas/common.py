@@ -162,10 +162,10 @@ class OrderItemOut(BaseModel):
 
 
 class OrderPackageRef(BaseModel):
-    id: int
+    id: int | None = Field(description="Null for a package at a location the caller may not see.")
     number: str
     state: str
-    location: str
+    location: str | None = Field(description="Null for a package at a location the caller may not see.")
 
 
 class OrderOut(BaseModel):

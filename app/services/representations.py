@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -78,8 +79,8 @@ def invoice_dict(inv: Invoice | None) -> dict[str, Any] | None:
 # from ORM objects, batch planning from the rows it holds, so the API, per-order events and batch
 # events can never disagree.
 
-def package_ref(id: int, number: str, state: str, location: str) -> dict[str, Any]:
-    """A package as an order lists it."""
+def package_ref(id: int | None, number: str, state: str, location: str | None) -> dict[str, Any]:
+    """A package as an order lists it (id and location are None when the viewer may not see it)."""
     return {"id": id, "number": number, "state": state, "location": location}
 
 
@@ -192,12 +193,23 @@ def order_data(o: OrderColumns, *, status: str, channel: str | None, pickup_loca
     }
 
 
-def order_dict(o: Order, manager: bool = True) -> dict[str, Any]:
+def order_dict(o: Order, sees: Callable[[int], bool] | None = None) -> dict[str, Any]:
+    """The order as the API returns it. `sees(location_id)` limits it to a viewer's locations (staff,
+    a supervisor of some stores): another location's package shows only its number and state, and
+    transfers that touch none of the viewer's locations are left out."""
+    packages, transfers = [], []
+    for p in o.packages:
+        if sees is None or sees(p.location_id):
+            packages.append(package_ref(p.id, p.number, p.state, p.location.code))
+        else:
+            packages.append(package_ref(None, p.number, p.state, None))
+    for t in o.transfers:
+        if sees is None or sees(t.source_id) or sees(t.destination_id):
+            transfers.append(transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code))
     return order_data(
         o, status=o.status, channel=o.channel.code,
         pickup_location=o.pickup_location.code if o.pickup_location else None,
         cargo_company=o.cargo_company.code if o.cargo_company else None,
         items=[order_item_data(i.id, i.product.sku, i.quantity, i.cancelled_quantity, i.price, i.status)
                for i in o.items],
-        packages=[package_ref(p.id, p.number, p.state, p.location.code) for p in o.packages],
-        transfers=[transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code) for t in o.transfers])
+        packages=packages, transfers=transfers)

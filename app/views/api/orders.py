@@ -33,7 +33,8 @@ def visible_order(order_id: int) -> Order:
 
 
 def serialize(order: Order) -> dict:
-    return order_dict(order, manager=actor().is_manager)
+    viewer = actor()
+    return order_dict(order, sees=None if viewer.location_ids is None else viewer.can_see)
 
 
 @api_route("/v1/orders", "POST", summary="Create an order (200 with the existing order when channel + number "
