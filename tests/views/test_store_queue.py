@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from app.extensions import db
@@ -120,6 +121,31 @@ def test_new_badge_counts_packages_that_arrived_since_the_page_was_drawn(app, cl
     # Without htmx there is nothing to poll: go to the queue.
     plain = client.get(f"/store/IST-KDK/packages/new?since={first.id}")
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/store/IST-KDK/packages")
+
+
+def test_the_badge_polls_at_the_configured_interval_and_replaces_only_itself(app, client, monkeypatch):
+    store = store_with_staff()
+    make_package("waiting", location=store)
+    login(client)
+    monkeypatch.setitem(app.config, "STORE_POLL_SECONDS", 2)
+    for url in ("/store/IST-KDK/", "/store/IST-KDK/packages", "/store/IST-KDK/packages/new?since=0"):
+        body = client.get(url, headers=HX).get_data(as_text=True)
+        badge = re.search(r'<span id="new-badge"[^>]*>', body).group(0)
+        # Inside the queue, the poll must not inherit the queue's hx-target (it blanked the list).
+        assert 'hx-trigger="every 2s"' in badge and 'hx-target="this"' in badge, url
+
+
+def test_store_pages_are_never_kept_by_the_browser_or_htmx(app, client):
+    store = store_with_staff()
+    package = make_package("waiting", location=store)
+    login(client)
+    for url in ("/store/IST-KDK/", "/store/IST-KDK/packages", f"/store/IST-KDK/packages/{package.id}",
+                "/store/IST-KDK/transfers"):
+        page = client.get(url)
+        assert "no-store" in page.headers["Cache-Control"], url
+        assert re.search(r'<body[^>]* hx-history="false"', page.get_data(as_text=True)), url
+        assert "no-store" in client.get(url, headers=HX).headers["Cache-Control"], url
+    assert "no-store" in client.get("/store/").headers["Cache-Control"]
 
 
 def test_new_badge_ignores_other_stores_work(app, client):
