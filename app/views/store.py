@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -25,6 +25,21 @@ from app.views.htmx import render, wants_fragment
 bp = Blueprint("store", __name__, url_prefix="/store")
 
 STALE_MESSAGE = "Already done — here is the current state."
+# How often home and the queue ask for new work; the STORE_POLL_SECONDS config overrides it (tests).
+POLL_SECONDS = 15
+
+
+@bp.after_request
+def never_stale(response):
+    """Work pages change under staff's hands: Back must fetch them again, never show a copy
+    (the browser's cache and back/forward cache; store/layout.html turns off htmx's history cache)."""
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.context_processor
+def store_page_settings() -> dict[str, Any]:
+    return {"poll_seconds": current_app.config.get("STORE_POLL_SECONDS", POLL_SECONDS)}
 
 
 def visible_locations() -> list[StockLocation]:

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.models import CargoCompany, DenialReason
 from app.services.settings import get_setting
-from app.services.transitions import DELIVERY_STATUS_TARGETS, Transition
+from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
 
 # Shown as the big buttons of the page; everything else goes under "More actions".
 PRIMARY = ("prepare", "complete_packing", "complete_packing_channel", "complete_packing_without_shipment",
@@ -25,6 +25,9 @@ PRIMARY = ("prepare", "complete_packing", "complete_packing_channel", "complete_
 # Of those, the usual next step is drawn solid; the others are outlined.
 PROMINENT = ("prepare", "complete_packing", "complete_packing_channel", "ship", "ready_for_pickup",
              "deliver_to_customer", "unblock", "ready_for_dispatch", "dispatch", "receive")
+# While units are still unscanned these are not the next step (scanning is): drawn outlined, and
+# they ask before packing (see `unscanned_question`).
+PACKING = ("complete_packing", "complete_packing_channel", "complete_packing_without_shipment")
 # Commands with their own screen (scan field, missing-items form) or not for the shop floor.
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
 NUMBER_PARAMS = ("boxes", "quantity")
@@ -117,10 +120,11 @@ class Submitted:
 
 
 def build_actions(table: dict[str, Transition], commands: list[str], hidden: tuple[str, ...] = (),
-                  submitted: Submitted | None = None) -> list[Action]:
+                  submitted: Submitted | None = None, not_next: tuple[str, ...] = ()) -> list[Action]:
     """The buttons for `commands` (already filtered to what is allowed now), in table order.
 
-    With `submitted`, that command's fields keep what was typed and show their error."""
+    With `submitted`, that command's fields keep what was typed and show their error. Commands
+    in `not_next` are shown but never drawn as the solid next step."""
     cache: dict[str, Any] = {}
     actions = []
     for command in commands:
@@ -134,10 +138,29 @@ def build_actions(table: dict[str, Transition], commands: list[str], hidden: tup
                 message = submitted.errors.get(f.name)
                 f.error = message if isinstance(message, str) else ""
         actions.append(Action(command, transition.label, transition.destructive, command in PRIMARY, fields))
-    next_step = next((a for a in actions if a.command in PROMINENT), None)
+    next_step = next((a for a in actions if a.command in PROMINENT and a.command not in not_next), None)
     if next_step is not None:
         next_step.emphasis = True
     return actions
+
+
+@dataclass(frozen=True)
+class UnscannedQuestion:
+    """Packing with fewer units scanned than ordered: asked before the command runs."""
+
+    command: str
+    picked: int
+    required: int
+    params: list[tuple[str, str]]  # what was typed in the packing form, carried to "Pack anyway"
+
+
+def unscanned_question(command: str, form: MultiDict, picked: int, required: int) -> UnscannedQuestion | None:
+    """The question to ask before `command` packs a package with units unscanned, or None when it
+    need not be asked (not a packing command, everything scanned, or already confirmed)."""
+    if command not in PACKING or picked >= required or form.get("confirm_unscanned") == "1":
+        return None
+    params = [(name, form.get(name, "").strip()) for name in PACKAGE_TRANSITIONS[command].params]
+    return UnscannedQuestion(command, picked, required, [(name, value) for name, value in params if value])
 
 
 def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from app.views.store import (
     int_arg,
     location_or_404,
 )
-from app.views.store_actions import Submitted, build_actions, params_from_form
+from app.views.store_actions import PACKING, Submitted, build_actions, params_from_form, unscanned_question
 
 MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
                    ("defective", "Damaged or defective"))
@@ -46,17 +46,20 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     shipment = package.shipment
     items = list(package.items)
     counted = [i for i in items if i.state not in NOT_HOLDING_ITEM_STATES]
+    picked, required = sum(i.picked_quantity for i in counted), sum(i.quantity for i in counted)
     return {
         "location": location,
         "package": package,
         "order": package.order,
         "items": items,
         "allowed": allowed,
-        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted),
+        # Until every unit is scanned, scanning is the next step, not packing.
+        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted,
+                                 not_next=PACKING if picked < required else ()),
         "can_scan": "pick" in allowed,
         "can_report_missing": "report_missing" in allowed,
-        "picked": sum(i.picked_quantity for i in counted),
-        "required": sum(i.quantity for i in counted),
+        "picked": picked,
+        "required": required,
         "label_ready": bool(shipment and (shipment.label_pdf or shipment.label_url)),
         # A carrier job is fetching the label: refresh the page until it lands.
         "awaiting_label": bool(shipment and shipment.status == "pending"),
@@ -110,6 +113,13 @@ def package_command(code: str, package_id: int, command: str):
     location = location_or_404(code)
     package = package_or_404(location, package_id)
     transition = PACKAGE_TRANSITIONS.get(command)
+    if command in PACKING:
+        context = package_context(location, package)
+        question = unscanned_question(command, request.form, context["picked"], context["required"])
+        if question is not None and command in context["allowed"]:
+            # Packing with units unscanned: a form that asks first, so it works without JavaScript too.
+            return render("store/packages/package.html", "store/packages/_package.html",
+                          confirm_unscanned=question, **context)
     params = params_from_form(transition, request.form) if transition else {}
     status, category, submitted = 200, "success", None
     try:

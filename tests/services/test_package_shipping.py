@@ -9,7 +9,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Invoice, OutboxEvent, Package, Reservation
+from app.models import Invoice, OutboxEvent, Package, Reservation, TransitionLog
 from app.queues import redis_connection
 from app.services.errors import Conflict, ValidationFailed
 from app.services.packages import run_package_command
@@ -83,6 +83,34 @@ def test_complete_packing_needs_every_scan_when_scanning_is_required(app):
     run_package_command(preparing.id, "pick", {"barcode": barcode}, staff(preparing.location))
     assert run_package_command(preparing.id, "complete_packing", {}, staff(preparing.location)).state == \
         "waiting_cargo_label"
+
+
+def packing_log(package: Package) -> dict:
+    return db.session.scalar(select(TransitionLog.params).where(
+        TransitionLog.entity_type == "package", TransitionLog.entity_id == package.id,
+        TransitionLog.command.like("complete_packing%")))
+
+
+def test_packing_records_how_many_units_were_not_scanned(app):
+    partly = make_package("preparing", items=[("SKU-A", 3)])
+    barcode = partly.items[0].product.barcode_values[0]
+    run_package_command(partly.id, "pick", {"barcode": barcode}, staff(partly.location))
+    run_package_command(partly.id, "complete_packing", {"boxes": 2}, staff(partly.location))
+    assert packing_log(partly) == {"boxes": 2, "unscanned": 2}
+
+    unscanned = make_package("waiting", items=[("SKU-A", 1), ("SKU-B", 2)])
+    run_package_command(unscanned.id, "complete_packing_without_shipment", {}, staff(unscanned.location))
+    assert packing_log(unscanned) == {"unscanned": 3}
+
+    channel = make_package("preparing", channel=get_channel("mp", provides_shipping_label=True))
+    params = {"tracking_number": "MP-1", "label_url": "https://mp.example.com/1.pdf"}
+    run_package_command(channel.id, "complete_packing_channel", params, staff(channel.location))
+    assert packing_log(channel) == {**params, "unscanned": 1}
+
+    scanned = make_package("preparing", items=[("SKU-A", 1)])
+    run_package_command(scanned.id, "pick", {"barcode": barcode}, staff(scanned.location))
+    run_package_command(scanned.id, "complete_packing", {}, staff(scanned.location))
+    assert packing_log(scanned) == {"boxes": 1}  # nothing to note
 
 
 def test_complete_packing_is_refused_when_the_channel_prints_the_label(app):

@@ -261,3 +261,62 @@ def test_a_scan_on_a_package_a_colleague_already_packed_redraws_the_whole_packag
     assert response.headers["HX-Retarget"] == "#package" and response.headers["HX-Reswap"] == "outerHTML"
     assert body.lstrip().startswith('<section id="package"') and "That is not possible now (it is packed)." in body
     assert "data-scan-field" not in body
+
+
+def test_packing_with_units_unscanned_asks_first_and_carries_what_was_typed(app, client):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 2), ("CAP", 1)])
+    login(client)
+    page = client.get(url(package)).get_data(as_text=True)
+    pack_button = re.search(r'<button[^>]*data-command="complete_packing"[^>]*>', page).group(0)
+    assert "btn-primary" not in pack_button  # scanning is the next step, not packing
+    form = {"version": package.version, "boxes": "2", "weight_kg": "1.5"}
+
+    asked = client.post(url(package, "/commands/complete_packing"), data=form, headers=HX)
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and body.lstrip().startswith('<section id="package"')
+    assert "Only 0 of 3 items were scanned. Pack anyway?" in body
+    question = re.search(r'<div id="confirm-unscanned".*?</form>', body, re.S).group(0)
+    for hidden in ('name="confirm_unscanned" value="1"', 'name="boxes" value="2"', 'name="weight_kg" value="1.5"',
+                   f'name="version" value="{package.version}"'):
+        assert hidden in question, hidden
+    assert reload(package).state == "preparing" and transitions(package, "complete_packing") == 0
+
+    plain = client.post(url(package, "/commands/complete_packing"), data=form)  # without JavaScript
+    assert plain.status_code == 200 and "<html" in plain.get_data(as_text=True)
+    assert "Only 0 of 3 items were scanned. Pack anyway?" in plain.get_data(as_text=True)
+
+    packed = client.post(url(package, "/commands/complete_packing"), data={**form, "confirm_unscanned": "1"})
+    assert packed.status_code == 303
+    package = reload(package)
+    assert (package.state, package.shipment.boxes) == ("waiting_cargo_label", 2)
+    log = db.session.scalar(select(TransitionLog.params).where(
+        TransitionLog.entity_type == "package", TransitionLog.entity_id == package.id,
+        TransitionLog.command == "complete_packing"))
+    assert log == {"boxes": 2, "weight_kg": "1.5", "unscanned": 3}
+
+
+def test_packing_everything_scanned_is_the_next_step_and_asks_nothing(app, client):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 1)])
+    login(client)
+    client.post(url(package, "/scan"), data={"barcode": package.items[0].product.barcode_values[0]}, headers=HX)
+    page = client.get(url(package)).get_data(as_text=True)
+    assert re.search(r'<button[^>]*data-command="complete_packing"[^>]*btn-primary', page)
+    done = client.post(url(package, "/commands/complete_packing"), data={"version": reload(package).version},
+                       headers=HX)
+    assert "Done: complete packing." in done.get_data(as_text=True)
+    assert reload(package).state == "waiting_cargo_label"
+
+
+def test_a_double_tap_on_pack_anyway_packs_once(app, client):
+    store = store_with_staff()
+    package = make_package("waiting", location=store, items=[("TSHIRT-M", 1)])
+    login(client)
+    form = {"version": package.version, "confirm_unscanned": "1"}
+    first = client.post(url(package, "/commands/complete_packing_without_shipment"), data=form, headers=HX)
+    again = client.post(url(package, "/commands/complete_packing_without_shipment"), data=form, headers=HX)
+    assert "Done: complete packing without shipment." in first.get_data(as_text=True)
+    assert "Already done — here is the current state." in again.get_data(as_text=True)
+    assert "Pack anyway" not in again.get_data(as_text=True)
+    assert reload(package).state == "packed" and transitions(package, "complete_packing_without_shipment") == 1

@@ -62,27 +62,37 @@ def _open_shipment(ctx: Ctx, company: CargoCompany | None, status: str, **fields
     return shipment
 
 
+def _packing_log(ctx: Ctx) -> dict:
+    """The packing command's params as logged, with `unscanned`: how many units were packed
+    without being scanned (left out when every unit was scanned)."""
+    unscanned = sum(max(0, i.quantity - i.picked_quantity) for i in holding_items(ctx.package))
+    return {**ctx.log_params, "unscanned": unscanned} if unscanned else ctx.log_params
+
+
 def complete_packing(ctx: Ctx) -> None:
     company = _company(ctx, ctx.params.cargo_company)
+    logged = _packing_log(ctx)
     _consume(ctx)
     shipment = _open_shipment(ctx, company, "pending", boxes=ctx.params.boxes, weight_kg=ctx.params.weight_kg)
-    move_package(ctx.package, "waiting_cargo_label", ctx.command, ctx.log_params, ctx.actor.label)
+    move_package(ctx.package, "waiting_cargo_label", ctx.command, logged, ctx.actor.label)
     ctx.after_commit.append(label_job(shipment))
 
 
 def complete_packing_without_shipment(ctx: Ctx) -> None:
+    logged = _packing_log(ctx)
     _consume(ctx)
-    move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+    move_package(ctx.package, "packed", ctx.command, logged, ctx.actor.label)
     ctx.after_commit.append(invoice_job(ctx.package))
 
 
 def complete_packing_channel(ctx: Ctx) -> None:
     """The channel printed the label itself: the shipment is ready at once."""
+    logged = _packing_log(ctx)
     _consume(ctx)
     shipment = _open_shipment(ctx, ctx.package.order.cargo_company, "label_ready",
                               tracking_number=ctx.params.tracking_number, label_url=ctx.params.label_url)
     events.emit("shipment.label_ready", "shipment", shipment.id, shipment_data(shipment))
-    move_package(ctx.package, "packed", ctx.command, ctx.log_params, ctx.actor.label)
+    move_package(ctx.package, "packed", ctx.command, logged, ctx.actor.label)
     ctx.after_commit.append(invoice_job(ctx.package))
 
 

@@ -1,4 +1,4 @@
-// Store app helpers: scan feedback (sound + flash) and keeping the scan field ready.
+// Store app helpers: the scan queue, scan feedback (sound + flash) and keeping the scan field ready.
 (function () {
   "use strict";
   var audio = null;
@@ -40,27 +40,42 @@
     }
   }
 
-  // The barcode is in the request now: empty the field at once so the next scan starts clean.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt && elt.id === "scan-form") {
-      var field = elt.querySelector("[data-scan-field]");
-      if (field) { field.value = ""; }
-    }
+  // Scans are queued here, not by htmx: a scanner types the next barcode while the previous scan
+  // is still on the network, and a request that read the field when it left would carry two
+  // barcodes glued together (and the next one none). So each Enter takes the field's value into a
+  // FIFO and empties the field at once; scans leave one at a time, each after the previous answer.
+  var scans = [];
+  var sending = false;
+
+  function sendNextScan() {
+    if (sending || !scans.length) { return; }
+    var form = document.getElementById("scan-form");
+    if (!form) { scans = []; return; } // the package moved on (its page says why): nothing to count
+    var barcode = scans.shift();
+    sending = true;
+    var done = function () { sending = false; sendNextScan(); };
+    window.htmx.ajax("POST", form.getAttribute("action"), {
+      source: form, values: { barcode: barcode }, target: "#scan-feedback", swap: "outerHTML"
+    }).then(done, done);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-scan-form")) { return; }
+    var field = form.querySelector("[data-scan-field]");
+    var barcode = field ? field.value.trim() : "";
+    if (barcode && !window.htmx) { return; } // no htmx: a plain form post, one scan per page
+    event.preventDefault(); // never an empty scan
+    if (!barcode) { return; }
+    field.value = "";
+    scans.push(barcode);
+    sendNextScan();
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     scanFeedback();
     var field = document.querySelector("[data-scan-field]");
     if (field && !document.querySelector("dialog[open]")) { field.focus(); }
-  });
-
-  // A scanner types fast: ignore Enter on an empty field instead of posting an empty scan.
-  document.addEventListener("keydown", function (event) {
-    var el = event.target;
-    if (event.key === "Enter" && el && el.hasAttribute && el.hasAttribute("data-scan-field") && !el.value.trim()) {
-      event.preventDefault();
-    }
   });
 
   // Tapping empty space on the package page returns focus to the scan field, so the next scan lands.
