@@ -123,6 +123,18 @@ def _new_order(payload: OrderIn, channel: Channel) -> Order:
     return order
 
 
+# --- read ---------------------------------------------------------------------------------------
+
+def get_order(order_id: int, actor: Actor) -> Order:
+    """The order, when `actor` may see it: a viewer limited to some locations sees an order only
+    when one of its packages is at one of them (otherwise 404, as if it did not exist)."""
+    order = db.session.get(Order, order_id)
+    if order is None or (actor.location_ids is not None and not any(actor.can_see(p.location_id)
+                                                                     for p in order.packages)):
+        raise NotFound(f"There is no order {order_id}.")
+    return order
+
+
 # --- cancel ---------------------------------------------------------------------------------
 
 def _lock_order(order_id: int, actor: Actor) -> Order:

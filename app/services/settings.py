@@ -87,7 +87,7 @@ def validate_setting(key: str, value: Any) -> None:
             raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})
 
 
-def put_setting(key: str, value: Any) -> Setting:
+def put_setting(key: str, value: Any) -> None:
     """Validate and store a setting. Commits."""
     if not key or len(key) > 100:
         raise ValidationFailed("Invalid setting key.", {"key": "Use 1 to 100 characters."})
@@ -106,4 +106,4 @@ def put_setting(key: str, value: Any) -> Setting:
     except BaseException:
         db.session.rollback()
         raise
-    return db.session.get(Setting, key, populate_existing=True)
+

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, url_for
 
 from app.forms.supervisor import VersionForm
 from app.services import admin_queries
+from app.services.webhooks.subscriptions import failing_subscriptions
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp
@@ -22,8 +23,6 @@ def webhook_deliveries_url() -> str | None:
 @bp.get("/jobs/failed")
 @role_required(*MANAGERS)
 def failed_jobs():
-    from app.services.webhooks.subscriptions import failing_subscriptions
-
     return render("supervisor/jobs.html", "supervisor/_jobs_table.html", jobs=admin_queries.failed_jobs(),
                   form=VersionForm(formdata=None), webhooks_url=webhook_deliveries_url(),
                   failing_webhooks=failing_subscriptions())

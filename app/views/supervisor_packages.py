@@ -9,6 +9,7 @@ from app.forms import show_service_errors
 from app.forms.supervisor import ReasonForm, VersionForm
 from app.services import admin_queries
 from app.services.errors import Conflict, ValidationFailed
+from app.services.packages import run_package_command
 from app.services.transitions import allowed_package_commands
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -76,8 +77,6 @@ def _version(form) -> int | None:
 
 def _run(package_id: int, command: str, params: dict, form, form_name: str):
     """Run one command; on a bad input re-render the actions with the errors in place (422)."""
-    from app.services.packages import run_package_command
-
     actor = current_actor()
     package = admin_queries.package_for(actor, package_id)
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ from flask import flash, redirect, request, url_for
 from app.forms.supervisor import VersionForm
 from app.services import admin_queries
 from app.services.errors import Conflict, ValidationFailed
+from app.services.packages import run_package_command
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor
@@ -41,8 +42,6 @@ def plan(package_id: int):
 @bp.post("/packages/<int:package_id>/plan")
 @role_required(*MANAGERS)
 def plan_submit(package_id: int):
-    from app.services.packages import run_package_command
-
     actor = current_actor()
     package = admin_queries.package_for(actor, package_id)
     form = VersionForm()

@@ -174,8 +174,8 @@ def test_a_second_scenario_with_the_same_name_is_a_conflict(app, client):
 def test_two_admins_putting_settings_at_once_both_succeed_without_waiting_out_a_lock(app, client):
     """Found by schemathesis on SQLite: put_setting read in a plain transaction and then wrote, so a
     writer committing in between made SQLite refuse the upgrade ("database is locked", 500).
-    Two requests interleave for real: the second starts once the first has read the setting
-    inside its transaction, and the first waits (briefly) for the second before it writes."""
+    Two requests interleave for real: the second starts once the first has touched the settings
+    table inside its transaction, and the first waits (briefly) for the second before it commits."""
     first, second = auth("erp"), auth("erp2")
     for headers in (first, second):  # token last-use stamps now, so the race is put_setting alone
         assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -184,7 +184,7 @@ def test_two_admins_putting_settings_at_once_both_succeed_without_waiting_out_a_
 
     def pause_the_first_after_its_read(conn, cursor, statement, parameters, context, executemany):
         if (threading.current_thread() in first_thread and not first_has_read.is_set()
-                and statement.lstrip().upper().startswith("SELECT") and " settings" in statement):
+                and " settings" in statement):  # its read or write of the setting, inside its transaction
             first_has_read.set()
             # On SQLite the second waits for our write lock, so it cannot finish: go on after 1 s.
             second_finished.wait(1)

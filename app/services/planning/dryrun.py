@@ -27,7 +27,7 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
         raise ValidationFailed("Send a JSON object.", {"__root__": "Send an order or {\"order_id\": n}."})
     try:
         if "order_id" in body:
-            view = _existing(body)
+            view = _existing(body, actor)
         else:
             view = _pasted(body)
         scenarios = snapshot.load_scenarios()
@@ -40,12 +40,13 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
         db.session.rollback()  # belt and braces: a dry-run never leaves anything pending
 
 
-def _existing(body: dict[str, Any]) -> OrderView:
+def _existing(body: dict[str, Any], actor: Actor | None) -> OrderView:
     order_id = body.get("order_id")
     if not isinstance(order_id, int) or isinstance(order_id, bool):
         raise ValidationFailed("order_id must be a number.", {"order_id": "Must be an order id."})
     order = db.session.get(Order, order_id)
-    if order is None:
+    if order is None or (actor is not None and actor.location_ids is not None
+                         and not any(actor.can_see(p.location_id) for p in order.packages)):
         raise NotFound("Order not found.")
     held = snapshot.held_quantities(i.id for i in order.items)
     demands = snapshot.demands_of(order, held)

@@ -8,6 +8,7 @@ last use stamped (both ride on the request's own write transaction when it has o
 from __future__ import annotations
 
 from flask import Blueprint, g, request
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from app.extensions import csrf
@@ -58,6 +59,12 @@ from app.views.api.idempotency import finish_keyed_write, key_taken_meanwhile, s
 bp.before_request(reject_impossible_urls)
 bp.before_request(start_keyed_write)
 bp.register_error_handler(idempotency_service.KeyInUse, key_taken_meanwhile)
+
+
+@bp.errorhandler(RedisError)
+def job_queue_unreachable(_exc: RedisError):
+    return api_error(503, "queue_unavailable", "The job queue is not reachable right now; nothing was started. "
+                     "Try again in a minute.")
 
 
 @bp.after_request

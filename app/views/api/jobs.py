@@ -1,4 +1,4 @@
-"""/api/v1/jobs/{id}: status and progress of any background job (planning runs, imports, labels)."""
+"""/api/v1/jobs/{id}: status and progress of a background job the caller started (admins: any job)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from rq.job import Job
 from app.queues import redis_connection
 from app.schemas.common import JobOut
 from app.services.errors import NotFound
+from app.views.api.access import actor
 from app.views.api.routing import api_route
 
+OWNER = "owner_user_id"  # job.meta: who started it (admins read every job, others only their own)
 STATUSES = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "started": "started",
             "finished": "finished", "failed": "failed", "stopped": "failed", "canceled": "failed"}
 
@@ -27,6 +29,9 @@ def get_job(job_id: str):
         job = Job.fetch(job_id, connection=redis_connection())
     except NoSuchJobError:
         raise NotFound(f"There is no job {job_id}.") from None
+    viewer = actor()
+    if viewer.role != "admin" and (job.meta or {}).get(OWNER) != viewer.user_id:
+        raise NotFound(f"There is no job {job_id}.")  # another user's job, or an internal one
     raw = job.get_status()
     status = STATUSES.get(getattr(raw, "value", raw) or "queued", "queued")
     progress = (job.meta or {}).get("progress")

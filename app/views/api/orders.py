@@ -10,11 +10,11 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db
 from app.models import Channel, Order, OrderItem, Package
 from app.schemas.common import OrderOut
 from app.schemas.orders import OrderCancelIn, OrderIn
-from app.services.errors import NotFound
+from app.services import orders as orders_service
+from app.services import planning
 from app.services.representations import order_dict
 from app.views.api.access import actor, require_manager
 from app.views.api.bodies import json_object, parse_time
@@ -25,11 +25,7 @@ TAG = "Orders"
 
 
 def visible_order(order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
-    scope = actor().location_ids
-    if order is None or (scope is not None and not any(p.location_id in scope for p in order.packages)):
-        raise NotFound(f"There is no order {order_id}.")
-    return order
+    return orders_service.get_order(order_id, actor())
 
 
 def serialize(order: Order) -> dict:
@@ -41,9 +37,8 @@ def serialize(order: Order) -> dict:
            "exist)", tag=TAG, body=OrderIn, response=OrderOut, status=201)
 def create_order():
     require_manager()
-    from app.services.orders import create_order as create
 
-    order, created = create(json_object(), actor())
+    order, created = orders_service.create_order(json_object(), actor())
     return jsonify(serialize(order)), 201 if created else 200
 
 
@@ -84,18 +79,16 @@ def get_order(order_id: int):
            body=OrderCancelIn, response=OrderOut, body_required=False)
 def cancel_order(order_id: int):
     require_manager()
-    from app.services.orders import cancel_order as cancel
 
     visible_order(order_id)
-    return jsonify(serialize(cancel(order_id, json_object(optional=True), actor())))
+    return jsonify(serialize(orders_service.cancel_order(order_id, json_object(optional=True), actor())))
 
 
 @api_route("/v1/orders/<int:order_id>/plan", "POST", summary="Plan this order now", tag=TAG, response=OrderOut,
            body_required=False)
 def plan_order(order_id: int):
     require_manager()
-    from app.services.planning import plan_order as plan
 
     visible_order(order_id)
     json_object(optional=True)
-    return jsonify(serialize(plan(order_id, trigger="api", actor=actor())))
+    return jsonify(serialize(planning.plan_order(order_id, trigger="api", actor=actor())))

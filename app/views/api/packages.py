@@ -12,8 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Order, Package, PackageItem, StockLocation, Transfer
+from app.schemas.commands import PACKAGE_COMMAND_PARAMS
 from app.schemas.common import MAX_INT, PackageOut, TransitionOut
 from app.services.errors import NotFound
+from app.services.packages import run_package_command
 from app.services.representations import package_dict
 from app.views.api.access import actor
 from app.views.api.bodies import json_object, parse_time
@@ -25,8 +27,6 @@ TAG = "Packages"
 
 
 def _package_commands():
-    from app.schemas.commands import PACKAGE_COMMAND_PARAMS
-
     return PACKAGE_COMMAND_PARAMS
 
 
@@ -88,8 +88,6 @@ def get_package(package_id: int):
 @api_route("/v1/packages/<int:package_id>/commands/<command>", "POST", tag=TAG, response=PackageOut,
            summary="Run a package command", body_required=False, commands=_package_commands)
 def package_command(package_id: int, command: str):
-    from app.services.packages import run_package_command
-
     package = run_package_command(package_id, command, json_object(optional=True), actor(),
                                   expected_version=expected_version())
     return with_version(jsonify(serialize(package)), package.version)

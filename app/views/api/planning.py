@@ -9,8 +9,9 @@ from flask import jsonify
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order, PlanningTrace
+from app.models import PlanningTrace
 from app.models.base import iso
+from app.queues import enqueue
 from app.schemas.common import validate
 from app.schemas.scenarios import (
     DryRunIn,
@@ -23,13 +24,15 @@ from app.schemas.scenarios import (
     ScenarioOut,
     ScenarioPatch,
 )
-from app.services.errors import NotFound
+from app.services.errors import Forbidden
+from app.services.orders import get_order
 from app.services.planning import dry_run, render_trace
 from app.services.planning import scenarios as service
 from app.services.planning.scenarios import rule_dict, scenario_dict
 from app.services.planning.trace import expand as expand_trace
 from app.views.api.access import actor, require_manager
 from app.views.api.bodies import json_body, json_object
+from app.views.api.jobs import OWNER
 from app.views.api.lists import paginate
 from app.views.api.routing import api_route
 
@@ -112,13 +115,13 @@ def planning_dry_run():
            tag=TAG, body=PlanningRunIn, response=PlanningRunOut, status=202, body_required=False)
 def planning_run():
     require_manager()
-    from app.schemas.common import validate
-
+    if actor().location_ids is not None:
+        raise Forbidden("A batch run plans every waiting order of every location: only admins and supervisors of "
+                        "all locations may start it. Plan one order with POST /api/v1/orders/{id}/plan.")
     body = validate(PlanningRunIn, json_object(optional=True))
-    from app.queues import enqueue
-
-    job_id = f"plan-batch-{uuid.uuid4().hex[:12]}"
-    enqueue("planning", "app.tasks.planning.plan_batch", body.chunk_size, job_id=job_id, job_timeout=3600)
+    job_id = f"plan-batch-{uuid.uuid4().hex}"
+    enqueue("planning", "app.tasks.planning.plan_batch", body.chunk_size, job_id=job_id, job_timeout=3600,
+            meta={OWNER: actor().user_id})
     return jsonify(job_id=job_id), 202
 
 
@@ -126,8 +129,7 @@ def planning_run():
            summary="The order's planning traces, newest first, with 'why this location?' text", tag=TAG)
 def order_planning(order_id: int):
     require_manager()
-    if db.session.get(Order, order_id) is None:
-        raise NotFound(f"There is no order {order_id}.")
+    get_order(order_id, actor())  # 404 outside the caller's locations
     traces = db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order_id)
                                 .order_by(PlanningTrace.id.desc()).limit(50)).all()
     return jsonify(order_id=order_id, results=[

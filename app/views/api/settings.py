@@ -29,5 +29,5 @@ def get_setting_view(key: str):
 def put_setting_view(key: str):
     require_admin()
     body = validate(SettingIn, json_body())
-    row = put_setting(key, body.value)
-    return jsonify(key=row.key, value=row.value)
+    put_setting(key, body.value)
+    return jsonify(key=key, value=body.value)

@@ -11,9 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import StockLocation, Transfer, TransferItem
+from app.schemas.commands import TRANSFER_COMMAND_PARAMS
 from app.schemas.common import TransferOut, TransitionOut
 from app.services.errors import NotFound
 from app.services.representations import transfer_dict
+from app.services.transfers import run_transfer_command
 from app.views.api.access import actor
 from app.views.api.bodies import json_object
 from app.views.api.lists import history_page, paginate
@@ -24,8 +26,6 @@ TAG = "Transfers"
 
 
 def _transfer_commands():
-    from app.schemas.commands import TRANSFER_COMMAND_PARAMS
-
     return TRANSFER_COMMAND_PARAMS
 
 
@@ -79,8 +79,6 @@ def get_transfer(transfer_id: int):
 @api_route("/v1/transfers/<int:transfer_id>/commands/<command>", "POST", tag=TAG, response=TransferOut,
            summary="Run a transfer command", body_required=False, commands=_transfer_commands)
 def transfer_command(transfer_id: int, command: str):
-    from app.services.transfers import run_transfer_command
-
     transfer = run_transfer_command(transfer_id, command, json_object(optional=True), actor(),
                                     expected_version=expected_version())
     return with_version(jsonify(serialize(transfer)), transfer.version)
