@@ -44,6 +44,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RQ_SYNC": ("RQ_SYNC", _bool),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "SESSION_ABSOLUTE_HOURS": ("SESSION_ABSOLUTE_HOURS", int),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", str),
     "LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
     "LOGIN_LOCK_MINUTES": ("LOGIN_LOCK_MINUTES", int),
     "WEBHOOK_ALLOW_PRIVATE_URLS": ("WEBHOOK_ALLOW_PRIVATE_URLS", str),
@@ -74,6 +76,11 @@ class Config:
     REMEMBER_COOKIE_SECURE: bool | None = None  # None: as SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     SESSION_IDLE_MINUTES = 480
+    # However active, a session ends this long after sign-in (a stolen cookie has a shelf life).
+    SESSION_ABSOLUTE_HOURS = 12
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
+    # ("10.0.0.5, 10.1.0.0/16"). None: the peer's own address is the client's.
+    TRUSTED_PROXIES: str | None = None
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
 

@@ -31,6 +31,15 @@ def test_users_create_refuses_staff_without_location_and_unknown_locations(app):
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 
+def test_users_create_refuses_a_short_or_common_password(app):
+    runner = app.test_cli_runner()
+    for password, message in (("12345678", "Use at least 12 characters."),
+                              ("password1234", "This password is too common; choose another.")):
+        result = runner.invoke(args=["users", "create", "x", "--role", "admin", "--password", password])
+        assert result.exit_code != 0 and message in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
 def test_tokens_create_for_unknown_user_fails_cleanly(app):
     result = app.test_cli_runner().invoke(args=["tokens", "create", "ghost"])
     assert result.exit_code != 0 and "ghost" in result.output

@@ -52,7 +52,8 @@ class UserCreateForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES], default="staff")
     locations = SelectMultipleField("Locations", validators=[Optional()],
                                     description="Required for staff; optional for supervisors (empty = all).")
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=500, message="Use at least 8 characters.")])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)],
+                             description="At least 12 characters; not a common password.")
 
     def __init__(self, *args, locations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +72,8 @@ class UserEditForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=500, message="Use at least 8 characters.")])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=500)],
+                             description="At least 12 characters; not a common password.")
 
 
 class TokenForm(FlaskForm):

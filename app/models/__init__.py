@@ -11,7 +11,7 @@ from app.models.settings import Setting
 from app.models.shipments import Invoice, Shipment
 from app.models.stock import Reservation, Stock, StockLedger
 from app.models.transfers import Transfer, TransferItem
-from app.models.users import ApiToken, LoginFailure, User, user_locations
+from app.models.users import ApiToken, LoginFailure, User, UserSession, user_locations
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Transfer",
     "TransferItem",
     "User",
+    "UserSession",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -1,4 +1,4 @@
-"""Users, their location scope, API tokens and login throttling."""
+"""Users, their location scope, their signed-in sessions, API tokens and login throttling."""
 
 from __future__ import annotations
 
@@ -70,6 +70,22 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Its cookie holds a random id whose hash is stored here, so signing
+    out, a password reset or a role change ends the session on the server: a copy of the cookie
+    stops working too. `last_seen_at` drives the idle timeout, `created_at` the absolute one."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class LoginFailure(db.Model):

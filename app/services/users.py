@@ -1,7 +1,13 @@
 """Users, passwords, login throttling and API tokens.
 
 Creating and changing users and tokens only flushes: the admin form or the CLI that calls it
-commits (`services.db.committed`). Signing in records its own outcome and commits."""
+commits (`services.db.committed`). Signing in records its own outcome and commits.
+
+Throttling: LOGIN_MAX_FAILURES failures for one username within LOGIN_LOCK_MINUTES hold that
+account back, even with the right password. Four times as many failures from one address hold
+that address back too, but only for browsers that have not signed in to that account before (the
+device cookie, `views/client.py`): an attacker at a shared address is slowed to a few guesses per
+window, while the people who work there keep signing in on their own devices."""
 
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.models.users import ROLES, ApiToken, LoginFailure, User
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services.passwords import password_problem
+from app.services.sessions import end_all_sessions, open_session
 
 TOKEN_PREFIX = "pkl_"
 # A hash to compare against when the user does not exist, so timing does not reveal it.
@@ -45,8 +53,8 @@ def create_user(
         errors["username"] = "Enter a username."
     if role not in ROLES:
         errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
-    if not password or len(password) < 8:
-        errors["password"] = "Use at least 8 characters."
+    if problem := password_problem(password, username):
+        errors["password"] = problem
     locations = _locations_by_code(location_codes or [], errors)
     if role == "staff" and not locations and "locations" not in errors:
         errors["locations"] = "Staff users need at least one location."
@@ -76,6 +84,7 @@ def update_user(user_id: int, role: str, location_codes: list[str], active: bool
         raise ValidationFailed("The user was not saved: check the highlighted fields.", errors)
     if (not active and user.active) or role != user.role or set(location_codes) != {loc.code for loc in user.locations}:
         user.session_version += 1  # a narrower scope or a deactivation takes effect at once
+        end_all_sessions(user.id)
     user.role, user.locations, user.active = role, locations, active
     db.session.flush()
     return user
@@ -83,13 +92,14 @@ def update_user(user_id: int, role: str, location_codes: list[str], active: bool
 
 def reset_password(user_id: int, password: str) -> User:
     """Set a new password and sign the user out everywhere. Flushes."""
-    if not password or len(password) < 8:
-        raise ValidationFailed("The password was not changed.", {"password": "Use at least 8 characters."})
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
+    if problem := password_problem(password, user.username):
+        raise ValidationFailed("The password was not changed.", {"password": problem})
     user.password_hash = hash_password(password)
     user.session_version += 1
+    end_all_sessions(user.id)
     db.session.flush()
     return user
 
@@ -104,23 +114,27 @@ def _locations_by_code(codes: list[str], errors: dict[str, str]) -> list[StockLo
     return list(found)
 
 
-def _is_throttled(username: str, address: str) -> bool:
+def _throttled(username: str, address: str, known_device: bool) -> str | None:
+    """Why this attempt is held back without looking at the password, or None."""
     cfg = current_app.config
     since = utcnow() - timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     base = select(func.count(LoginFailure.id)).where(LoginFailure.created_at >= since)
-    per_user = db.session.scalar(base.where(LoginFailure.username == username)) or 0
-    per_address = db.session.scalar(base.where(LoginFailure.address == address)) or 0
+    if (db.session.scalar(base.where(LoginFailure.username == username)) or 0) >= cfg["LOGIN_MAX_FAILURES"]:
+        return "Too many failed attempts. Wait a few minutes, then try again."
     # An address may try several accounts (a shared store tablet), so it gets more room.
-    return per_user >= cfg["LOGIN_MAX_FAILURES"] or per_address >= cfg["LOGIN_MAX_FAILURES"] * 4
+    if not known_device and (
+        db.session.scalar(base.where(LoginFailure.address == address)) or 0
+    ) >= cfg["LOGIN_MAX_FAILURES"] * 4:
+        return "Too many failed sign-ins from this network. Wait a few minutes, or sign in on a device you have used before."
+    return None
 
 
-def authenticate(username: str, password: str, address: str) -> User:
-    """Return the user for valid credentials; one generic error for every failure. Commits."""
+def _check_credentials(username: str, password: str, address: str, known_device: bool) -> User:
+    """The user for valid credentials. A failure is recorded (committed) and raised as one
+    generic error; a success clears the account's failures and flushes."""
     username = (username or "").strip()
-    if _is_throttled(username, address):
-        raise LoginError(
-            "Too many failed attempts. Wait a few minutes, then try again.", code="throttled"
-        )
+    if refusal := _throttled(username, address, known_device):
+        raise LoginError(refusal, code="throttled")
     user = db.session.scalar(select(User).where(User.username == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (ok and user and user.active):
@@ -129,8 +143,24 @@ def authenticate(username: str, password: str, address: str) -> User:
         raise LoginError("Wrong username or password, or the account is disabled.")
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str, address: str, *, known_device: bool = False) -> User:
+    """Return the user for valid credentials; one generic error for every failure. Commits."""
+    user = _check_credentials(username, password, address, known_device)
     db.session.commit()
     return user
+
+
+def sign_in(username: str, password: str, address: str, *, known_device: bool = False) -> tuple[User, str]:
+    """Check the credentials and open a server-side session for this browser; returns the user
+    and the raw session id its cookie keeps. One generic error for every failure. Commits."""
+    user = _check_credentials(username, password, address, known_device)
+    raw = open_session(user)
+    db.session.commit()
+    return user, raw
 
 
 def _token_hash(raw: str) -> str:
@@ -186,6 +216,7 @@ __all__ = [
     "prune_login_failures",
     "reset_password",
     "revoke_token",
+    "sign_in",
     "update_user",
     "user_for_token",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,7 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.services.users import LoginError, authenticate
+from app.services.sessions import end_session
+from app.services.users import LoginError, sign_in
+from app.views.client import client_address, known_device, remember_device
 
 bp = Blueprint("auth", __name__)
 
@@ -30,9 +33,34 @@ def landing_url() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` when it is a path on this site, else None. Browsers read "\\" as "/" and skip
+    tabs and newlines inside URLs, and a proxy may decode %2F, so the check runs on the text as
+    given, its NFKC form (fullwidth "／" becomes "/") and its percent-decoded form."""
+    if not target or len(target) > 2000:
+        return None
+    for form in (target, unicodedata.normalize("NFKC", target), unquote(target)):
+        if not _is_local_path(form):
+            return None
+    return target
+
+
+def _is_local_path(text: str) -> bool:
+    if any(_suspicious(char) for char in text):
+        return False
+    path = text.replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    parts = urlsplit(path)
+    return not (parts.scheme or parts.netloc)
+
+
+def _suspicious(char: str) -> bool:
+    # Whitespace, controls, invisible format characters; beyond ASCII only letters, digits and
+    # marks (a path may hold a name), never symbols such as the many slash look-alikes.
+    category = unicodedata.category(char)
+    if char.isspace() or category[0] in "CZ":
+        return True
+    return not char.isascii() and category[0] not in "LNM"
 
 
 @bp.get("/")
@@ -51,19 +79,25 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data, request.remote_addr or "-")
+            user, session_id = sign_in(form.username.data, form.password.data, client_address(),
+                                       known_device=known_device(form.username.data))
         except LoginError as exc:
             error, status = exc.message, 401 if exc.code != "throttled" else 429
         else:
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a fresh session (and CSRF token) at every sign-in
             login_user(user)
+            session["sid"] = session_id
             session.permanent = True
-            session["last_seen"] = datetime.now(UTC).timestamp()
-            return redirect(next_url or landing_url(), code=303)
+            response = redirect(next_url or landing_url(), code=303)
+            remember_device(response, user.username)
+            return response
     elif request.method == "POST":
         error, status = "Enter your username and password.", 400
-    if request.args.get("expired") and not error:
+    expired = request.args.get("expired")
+    if expired == "limit" and not error:
+        flash("Your session reached its time limit. Please sign in again.", "info")
+    elif expired and not error:
         flash("You were signed out after a period of inactivity. Please sign in again.", "info")
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -71,6 +105,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    end_session(session.get("sid"))  # on the server: a copy of the cookie stops working too
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -1,17 +1,19 @@
-"""Login manager wiring, idle timeout, role checks and security headers."""
+"""Login manager wiring, server-side sessions (idle and absolute timeouts), role checks and
+security headers."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_login import current_user
 
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.models.users import User
+from app.services import sessions
+from app.views.client import register_client
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -22,35 +24,35 @@ CSP = (
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        raw_id, version = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
-    except (ValueError, TypeError):
+    # The cookie's user id ("id:session_version") must match the live server-side session it
+    # names: a signed-out, timed-out or superseded session loads nobody.
+    record = sessions.find_session(session.get("sid"))
+    if record is None or record.user.get_id() != user_id or not record.user.active:
         return None
-    if user is None or str(user.session_version) != version or not user.active:
+    if ended := sessions.why_ended(record):
+        g.session_ended = ended
         return None
-    return user
+    g.user_session = record
+    return record.user
 
 
 def register_security(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = "basic"
+    register_client(app)
 
     @app.before_request
-    def enforce_idle_timeout() -> Any:
+    def keep_session_alive() -> Any:
         if request.blueprint in ("api", "health", "static") or request.endpoint == "static":
             return None
-        if not current_user.is_authenticated:
+        if current_user.is_authenticated:
+            sessions.keep_alive(g.user_session)
             return None
-        now = datetime.now(UTC).timestamp()
-        last = session.get("last_seen", now)
-        if now - last > app.permanent_session_lifetime.total_seconds():
-            logout_user()
+        ended = g.pop("session_ended", None)
+        if ended and request.endpoint not in ("auth.login", "auth.logout"):
             session.clear()
-            return redirect(url_for("auth.login", next=request.path, expired=1))
-        session["last_seen"] = now
-        session.permanent = True
+            return redirect(url_for("auth.login", next=request.path, expired=1 if ended == "idle" else ended))
         return None
 
     @app.after_request

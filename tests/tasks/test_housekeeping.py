@@ -44,5 +44,5 @@ def test_housekeeping_removes_exactly_the_rows_older_than_a_day(app):
     job = queue.enqueue("app.tasks.housekeeping.housekeeping")
     SimpleWorker([queue], connection=conn).work(burst=True)
     assert job.get_status() == "finished"
-    assert job.return_value() == {"idempotency_records": 1, "login_failures": 1}
+    assert job.return_value() == {"idempotency_records": 1, "login_failures": 1, "user_sessions": 0}
     assert remaining() == {"idempotency_records": KEPT, "login_failures": KEPT}

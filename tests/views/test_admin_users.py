@@ -40,7 +40,10 @@ def test_admin_creates_a_staff_user_for_a_location(admin):
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"username": "ayse", "role": "staff", "password": "long-enough-pw"}, "Staff users need at least one location."),
-    ({"username": "ayse", "role": "staff", "locations": ["IST-01"], "password": "short"}, "Use at least 8 characters."),
+    ({"username": "ayse", "role": "staff", "locations": ["IST-01"], "password": "short"}, "Use at least 12 characters."),
+    ({"username": "ayse", "role": "admin", "password": "12345678"}, "Use at least 12 characters."),
+    ({"username": "ayse", "role": "admin", "password": "password1234"}, "This password is too common; choose another."),
+    ({"username": "ayse", "role": "admin", "password": "aaaaaaaaaaaa"}, "This password is too easy to guess"),
     ({"username": "root", "role": "admin", "password": "long-enough-pw"}, "already exists"),
     ({"username": "", "role": "admin", "password": "long-enough-pw"}, "This field is required."),
 ])
@@ -87,7 +90,9 @@ def test_password_reset_sets_the_new_password_and_ends_old_sessions(app, admin):
     login(other, "sup2")
     assert other.get("/supervisor/").status_code == 200
     short = admin.post(f"/admin/users/{ayse.id}/password", data={"password": "short"}, headers={"HX-Request": "true"})
-    assert short.status_code == 422 and "8" in short.get_data(as_text=True)
+    assert short.status_code == 422 and "Use at least 12 characters." in short.get_data(as_text=True)
+    common = admin.post(f"/admin/users/{ayse.id}/password", data={"password": "iloveyou1234"})
+    assert common.status_code == 422 and "too common" in common.get_data(as_text=True)
     assert _user("sup2").session_version == version
     assert admin.post(f"/admin/users/{ayse.id}/password", data={"password": "brand-new-secret"}).status_code == 303
     assert _user("sup2").session_version == version + 1

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from sqlalchemy import update
 
 from app.extensions import db
-from app.models import LoginFailure
+from app.models import LoginFailure, UserSession
+from app.models.base import utcnow
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -119,10 +123,12 @@ def test_idle_session_expires(app, client):
     factories.user("root", "admin")
     db.session.commit()
     login(client, "root")
-    with client.session_transaction() as session:
-        session["last_seen"] -= app.permanent_session_lifetime.total_seconds() + 60
+    db.session.execute(update(UserSession).values(
+        last_seen_at=utcnow() - timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)))
+    db.session.commit()
     response = client.get("/admin/")
     assert response.status_code == 302 and "expired=1" in response.headers["Location"]
+    assert "inactivity" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_health_reports_database_and_redis(app, client, redis_server):
