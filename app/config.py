@@ -50,6 +50,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LOGIN_LOCK_MINUTES": ("LOGIN_LOCK_MINUTES", int),
     "WEBHOOK_ALLOW_PRIVATE_URLS": ("WEBHOOK_ALLOW_PRIVATE_URLS", str),
     "INVOICE_SERVICE_URL": ("INVOICE_SERVICE_URL", str),
+    "PUBLIC_URL": ("PACKLINE_PUBLIC_URL", str),
+    "TRUSTED_HOSTS": ("PACKLINE_TRUSTED_HOSTS", lambda v: [h.strip() for h in v.split(",") if h.strip()]),
 }
 
 
@@ -87,6 +89,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     WEBHOOK_ALLOW_PRIVATE_URLS: str | None = None
     INVOICE_SERVICE_URL: str | None = None
+    # Absolute links the API hands out (`next` pages) start with PUBLIC_URL when set; otherwise with
+    # the request's host only when Flask checks it against TRUSTED_HOSTS (or outside production).
+    PUBLIC_URL: str | None = None
+    TRUSTED_HOSTS: list[str] | None = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
     @classmethod

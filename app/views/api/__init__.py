@@ -74,6 +74,15 @@ def end_of_request(response: Response) -> Response:
     return response
 
 
+@bp.after_app_request
+def never_cached(response: Response) -> Response:
+    # API answers (errors for unknown URLs under /api too) carry customers' data and live states:
+    # no browser or proxy keeps a copy.
+    if request.path.startswith(bp.url_prefix + "/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.teardown_request
 def forget_request_state(_exc: BaseException | None) -> None:
     strict_json_input(False)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.models import TransitionLog
@@ -19,8 +19,17 @@ MAX_PAGE_SIZE = 200
 
 
 def _page_url(page: int) -> str:
+    """The link to another page. Never built from an unchecked Host header: from PUBLIC_URL, else
+    from the request's host when Flask checked it against TRUSTED_HOSTS (or outside production),
+    else relative to this server."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"] + [("page", str(page))]
-    return f"{request.base_url}?{urlencode(args)}"
+    query = urlencode(args)
+    config = current_app.config
+    if config.get("PUBLIC_URL"):
+        return f"{config['PUBLIC_URL'].rstrip('/')}{request.path}?{query}"
+    if config.get("TRUSTED_HOSTS") or config.get("ENV_NAME") != "production":
+        return f"{request.base_url}?{query}"
+    return f"{request.path}?{query}"
 
 
 def paginate(stmt, serialize: Callable[[Any], dict[str, Any]]) -> Response:
