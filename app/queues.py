@@ -8,7 +8,9 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("default", "planning", "carriers", "webhooks")
+# A worker takes jobs from the first of its queues that has one: `imports` comes last, so an
+# import (which runs a slice at a time and re-queues itself) always makes way for other work.
+QUEUE_NAMES = ("default", "planning", "carriers", "webhooks", "imports")
 
 _connections: dict[str, Redis] = {}
 

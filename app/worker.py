@@ -90,11 +90,24 @@ def run_worker(queues: list[str] | None = None, burst: bool = False) -> None:
     if not burst:
         threading.Thread(target=_scheduler_loop, args=(app, stop), daemon=True).start()
     names = queues or list(QUEUE_NAMES)
+    if "imports" in names:
+        _resume_interrupted_imports(app)
     worker = SimpleWorker([Queue(n, connection=conn) for n in names], connection=conn)
     try:
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
+
+
+def _resume_interrupted_imports(app: Flask) -> None:
+    """A worker starting up (after a crash, say) picks up import runs whose worker died."""
+    from app.services.imports import recover_stuck_runs
+
+    try:
+        with app.app_context():
+            recover_stuck_runs()
+    except Exception:  # noqa: BLE001 - the periodic sweep tries again; the worker must start
+        log.exception("could not check for interrupted imports at start-up")
 
 
 def _import_task_modules() -> None:

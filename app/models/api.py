@@ -43,7 +43,15 @@ class ImportRun(db.Model):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # The RQ job that owns the run: each slice of work enqueues the next under a new id, and a
+    # job whose id is no longer here stops (a sweep resumed the run elsewhere).
     job_id: Mapped[str | None] = mapped_column(String(100))
+    # Committed with every chunk: the file line of the last row whose result is saved, where
+    # reading resumes (characters into the decoded CSV, entries into a JSON list), and when.
+    last_line: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resume_offset: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    interruptions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,5 +1,7 @@
 """Absolute stock figures: the ERP's sync (PUT /api/v1/stock), an admin's count or correction and
 the stock import all set on-hand here, validated by the API's schema, each change in the ledger.
+The import sets a whole chunk of figures at once (`set_stock_chunk`): a handful of statements
+per chunk, whatever its size, with the same rules and messages per row as `set_stock_level`.
 
 The operations flush only; the edge commits and then calls `replan_after_increase`, the one
 "stock went up" hook, so out-of-stock packages wanting a SKU that arrived are planned again.
@@ -14,18 +16,22 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Product, StockLocation
+from app.models import Product, StockLedger, StockLocation
+from app.models.base import utcnow
 from app.schemas.catalog import StockPut, StockRowIn
 from app.schemas.common import validate
 from app.services import stock
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
-from app.services.planning.replan import on_stock_increase
+from app.services.planning.replan import on_stock_increase, waiting_for_stock
+from app.services.planning.writer import bulk_insert, rows_from
 from app.services.records import require_admin
 
 STOCK_REASONS = ("count", "damaged", "found", "correction", "stock_sync")  # an admin's choices
 ROWS_INVALID = "Some stock rows are not valid; nothing was saved."
 ROW_INVALID = "The stock figure was not saved."
+PAIR = (("l", "int"), ("p", "int"))
+FIGURE = (*PAIR, ("q", "int"))
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,120 @@ def set_stock_level(data: Any, actor: Actor, reason: str, note: str | None = Non
         raise ValidationFailed(ROW_INVALID, {"quantity": f"Too low: {exc}."}) from None
 
 
+@dataclass
+class CheckedRows:
+    """Stock rows read for `set_stock_chunk`, by their index in the chunk: the valid ones as
+    (location_id, product_id, quantity), the others' problems."""
+
+    valid: dict[int, tuple[int, int, int]]
+    problems: dict[int, dict[str, str]]
+
+
+@dataclass
+class ChunkResult:
+    """What `set_stock_chunk` did with each row, by the row's index in the chunk."""
+
+    changes: dict[int, LevelChange]
+    problems: dict[int, dict[str, str]]
+
+
+def check_stock_rows(rows: list[Any], ids: dict | None = None) -> CheckedRows:
+    """Validate absolute figures ({location, sku, quantity} each, `StockRowIn`) and resolve their
+    codes and SKUs in two queries; a row that is not valid or names an unknown location or SKU
+    gets its problems, worded as `set_stock_level` words them. Reads only: callers do this before
+    their write transaction. `ids` caches the lookups across chunks."""
+    ids = ids if ids is not None else {}
+    checked = CheckedRows({}, {})
+    valid: dict[int, dict[str, Any]] = {}
+    for index, data in enumerate(rows):
+        try:
+            valid[index] = validate(StockRowIn, data, ROW_INVALID).model_dump()
+        except ValidationFailed as exc:
+            checked.problems[index] = exc.details
+    _look_up(list(valid.values()), ids)
+    for index, row in valid.items():
+        unknown = _unknown(row, ids)
+        if unknown:
+            checked.problems[index] = unknown
+        else:
+            checked.valid[index] = (ids[_loc(row)], ids[_sku(row)], row["quantity"])
+    return checked
+
+
+def set_stock_chunk(checked: CheckedRows, actor: Actor, reason: str) -> ChunkResult:
+    """Set the checked figures in bulk, in order, each row on its own: a figure below the units
+    reserved there is that row's problem ("quantity": "Too low: ..."), a pair named twice ends at
+    its last figure, and every change is in the ledger (reason and reference `reason`). One read
+    (locking, on PostgreSQL) of the chunk's stock rows and multi-row writes, whatever the number
+    of rows. Flushes."""
+    require_admin(actor)
+    result = ChunkResult({}, dict(checked.problems))
+    for _attempt in range(3):
+        try:
+            with db.session.begin_nested():  # a lost insert race rolls back only this chunk's writes
+                changes, too_low = _write_chunk(checked.valid, actor.label, reason)
+        except _InsertRace:
+            continue
+        result.changes.update(changes)
+        result.problems.update(too_low)
+        return result
+    raise _InsertRace("stock rows kept appearing while the chunk was written")
+
+
+class _InsertRace(Exception):
+    """Another transaction created a stock row this chunk was about to create (PostgreSQL)."""
+
+
+def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
+                 reason: str) -> tuple[dict[int, LevelChange], dict[int, dict[str, str]]]:
+    pairs = sorted({(location_id, product_id) for location_id, product_id, _ in valid.values()})
+    existing = _levels(pairs)  # (location_id, product_id) -> (on_hand, reserved)
+    on_hand = {pair: existing.get(pair, (0, 0))[0] for pair in pairs}
+    changes: dict[int, LevelChange] = {}
+    problems: dict[int, dict[str, str]] = {}
+    ledger: list[dict[str, Any]] = []
+    now = utcnow()
+    for index, (location_id, product_id, new) in valid.items():  # in the file's order
+        pair = (location_id, product_id)
+        reserved = existing.get(pair, (0, 0))[1]
+        old = on_hand[pair]
+        if new < reserved:
+            problems[index] = {"quantity": f"Too low: {reserved} unit(s) are reserved for open packages or "
+                                           f"transfers."}
+            continue
+        on_hand[pair] = new
+        changes[index] = LevelChange(pair[0], pair[1], old, new)
+        if new != old:
+            ledger.append({"location_id": pair[0], "product_id": pair[1], "on_hand_delta": new - old,
+                           "reserved_delta": 0, "on_hand_after": new, "reserved_after": reserved, "reason": reason,
+                           "actor": actor_label, "reference": reason, "note": None, "created_at": now})
+    new_rows = [(*pair, on_hand[pair]) for pair in pairs if pair not in existing]
+    if new_rows:
+        inserted = rows_from("INSERT INTO stock (location_id, product_id, on_hand, reserved, updated_at) "
+                             "SELECT v.l, v.p, v.q, 0, :now FROM {rows} WHERE true "
+                             "ON CONFLICT (location_id, product_id) DO NOTHING RETURNING location_id",
+                             FIGURE, new_rows, {"now": now})
+        if len(inserted) != len(new_rows):
+            raise _InsertRace()
+    changed = [(*pair, on_hand[pair]) for pair, (before, _) in existing.items() if on_hand[pair] != before]
+    rows_from("UPDATE stock SET on_hand = v.q, updated_at = :now FROM {rows} "
+              "WHERE stock.location_id = v.l AND stock.product_id = v.p", FIGURE, changed, {"now": now})
+    bulk_insert(StockLedger.__table__, ledger)
+    return changes, problems
+
+
+def _levels(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Current (on_hand, reserved) of the stock rows that exist among `pairs`; on PostgreSQL the
+    rows are locked in (location, product) order, as every stock writer takes them."""
+    lock = " ORDER BY stock.location_id, stock.product_id FOR UPDATE OF stock"
+    if db.session.connection().dialect.name != "postgresql":
+        lock = ""  # SQLite: the write transaction already holds the database's write lock
+    found = rows_from("SELECT stock.location_id, stock.product_id, stock.on_hand, stock.reserved FROM stock "
+                      "JOIN {rows} ON stock.location_id = v.l AND stock.product_id = v.p" + lock,
+                      PAIR, pairs, {})
+    return {(loc, product): (held, reserved) for loc, product, held, reserved in found}
+
+
 def adjust_stock(data: dict[str, Any], actor: Actor) -> LevelChange:
     """An admin's count or correction: {location, sku, quantity, reason, note}; the reason is one
     of STOCK_REASONS. Flushes."""
@@ -103,6 +223,9 @@ def replan_after_increase(changes: Iterable[LevelChange]) -> None:
     for change in changes:
         if change.new > change.old:
             increased.setdefault(change.location_id, set()).add(change.product_id)
+    # One look first: usually nothing waits for any of them (an import chunk raises hundreds of figures).
+    if not increased or not waiting_for_stock(set().union(*increased.values())):
+        return
     for location_id, product_ids in increased.items():
         on_stock_increase(location_id, product_ids)
 

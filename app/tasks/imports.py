@@ -1,16 +1,28 @@
-"""The import job: re-loads the run by id and lets the service stream the file."""
+"""Import jobs: one slice of a run (re-loaded by id), and the sweep that resumes runs whose
+worker died; both on the `imports` queue."""
 
 from __future__ import annotations
 
 from app.tasks import job
+from app.worker import Periodic, register_periodic
 
 
 @job
-def run_import(run_id: int) -> dict:
+def run_import(run_id: int, job_id: str | None = None) -> dict:
     from app.services.imports import run_import as process
 
-    run = process(run_id)
+    run = process(run_id, job_id)
     if run is None:
         return {"status": "missing"}
     return {"status": run.status, "done": run.done, "created": run.created, "updated": run.updated,
             "rejected": run.rejected}
+
+
+@job
+def recover_stuck_runs() -> dict:
+    from app.services.imports import recover_stuck_runs as recover
+
+    return recover()
+
+
+register_periodic(Periodic("imports-sweep", "imports", "app.tasks.imports.recover_stuck_runs", lambda app: 60))

@@ -38,9 +38,9 @@ class ThreadWorker(SimpleWorker):
 
 
 def start_worker() -> threading.Thread:
-    """A real RQ worker draining the default queue in its own thread (own app context and session)."""
+    """A real RQ worker draining the imports queue in its own thread (own app context and session)."""
     connection = redis_connection()
-    worker = ThreadWorker([Queue("default", connection=connection)], connection=connection)
+    worker = ThreadWorker([Queue("imports", connection=connection)], connection=connection)
     thread = threading.Thread(target=worker.work, kwargs={"burst": True})
     thread.start()
     return thread
