@@ -5,7 +5,7 @@ from app.models.catalog import CargoCompany, Channel, DenialReason, Product, Pro
 from app.models.events import OutboxEvent, TransitionLog
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
-from app.models.packages import Package, PackageItem
+from app.models.packages import Package, PackageItem, PickupCodeFailure
 from app.models.scenarios import Scenario, ScenarioRule
 from app.models.settings import Setting
 from app.models.shipments import Invoice, Shipment
@@ -28,6 +28,7 @@ __all__ = [
     "OutboxEvent",
     "Package",
     "PackageItem",
+    "PickupCodeFailure",
     "PlanningExclusion",
     "PlanningTrace",
     "Product",

@@ -111,3 +111,14 @@ class PackageItem(db.Model):
     @property
     def sku(self) -> str:
         return self.product.sku
+
+
+class PickupCodeFailure(db.Model):
+    """A wrong click & collect pickup code, counted per package and per person to stop guessing."""
+
+    __tablename__ = "pickup_code_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

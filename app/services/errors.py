@@ -39,3 +39,10 @@ class ValidationFailed(ServiceError):
 
     status = 422
     code = "validation_failed"
+
+
+class TooManyAttempts(ServiceError):
+    """Guessing is being slowed down (HTTP 429); the message says how long to wait."""
+
+    status = 429
+    code = "too_many_attempts"

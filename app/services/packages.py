@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Order, Package, PackageItem, Product
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
+from app.services import pickup_codes
 from app.services.actors import Actor
 from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound
@@ -130,7 +131,11 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
         refresh_order_status(package.order, actor.label)
         return package, ctx
 
-    package, ctx = write_with_race_retry(work, keep_loaded=True)
+    try:
+        package, ctx = write_with_race_retry(work, keep_loaded=True)
+    except pickup_codes.WrongPickupCode:
+        pickup_codes.record_failure(package_id, actor.label)
+        raise
     if ctx.after_commit:
         for follow_up in ctx.after_commit:
             follow_up()

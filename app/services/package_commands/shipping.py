@@ -4,13 +4,12 @@ click & collect handover and invoices. Flush only."""
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 
 from app.extensions import db
 from app.models import CargoCompany, Invoice, Shipment
 from app.models.base import utcnow
-from app.services import events, stock
+from app.services import events, pickup_codes, stock
 from app.services.errors import Conflict, ValidationFailed
 from app.services.lifecycle import holding_items, log_same_state, move_package, set_shipment_status, shipment_data
 from app.services.package_commands.common import Ctx, cargo_company_by_code, invoice_job, label_job
@@ -191,9 +190,7 @@ def ready_for_pickup(ctx: Ctx) -> None:
 def deliver_to_customer(ctx: Ctx) -> None:
     package = ctx.package
     if get_setting("IS_OTP_ENABLED", False) and package.otp_code:
-        given = (ctx.params.otp or "").strip()
-        if not given or not hmac.compare_digest(given, package.otp_code):
-            raise ValidationFailed("The pickup code is not correct.", {"otp": "The pickup code is not correct."})
+        pickup_codes.check(package.id, ctx.actor.label, package.otp_code, ctx.params.otp)
     package.otp_code = None
     move_package(package, "delivered", ctx.command, ctx.log_params, ctx.actor.label)
 
