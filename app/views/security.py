@@ -47,7 +47,8 @@ def register_security(app: Flask) -> None:
         if request.blueprint in ("api", "health", "static") or request.endpoint == "static":
             return None
         if current_user.is_authenticated:
-            sessions.keep_alive(g.user_session)
+            if record := g.get("user_session"):
+                sessions.keep_alive(record)
             return None
         ended = g.pop("session_ended", None)
         if ended and request.endpoint not in ("auth.login", "auth.logout"):
@@ -61,6 +62,13 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            # Pages and answers carry customers' data, live states and (once) new API tokens: no
+            # browser, proxy or Back button may serve a stored copy. Static files keep their own rules.
+            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["ENV_NAME"] == "production":
+            # Browsers honour it only over HTTPS (and ignore it on plain HTTP), so it is always sent.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 
