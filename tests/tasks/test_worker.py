@@ -29,5 +29,5 @@ def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_schedulers(
     SimpleWorker([queue], connection=conn).work(burst=True)
     job = queue.fetch_job(f"periodic-housekeeping-{int(now // 3600)}")
     assert job.get_status() == "finished"
-    assert job.return_value() == {"idempotency_records": 1, "login_failures": 1}
+    assert job.return_value() == {"idempotency_records": 1, "login_failures": 1, "user_sessions": 0}
     assert remaining() == {"idempotency_records": KEPT, "login_failures": KEPT}
