@@ -15,6 +15,8 @@ from app.models import (
     DenialReason,
     Product,
     ProductBarcode,
+    Scenario,
+    ScenarioRule,
     Stock,
     StockLedger,
     StockLocation,
@@ -193,8 +195,6 @@ DEMO_SCENARIOS = [
 
 def _seed_scenarios(locations: dict[str, StockLocation]) -> int:
     """The demo's scenarios, parked at the Istanbul warehouse when nothing fits (flush only)."""
-    from app.models import Scenario, ScenarioRule
-
     existing = set(db.session.scalars(select(Scenario.name)))
     made = 0
     for name, priority, conditions, rules in DEMO_SCENARIOS:

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.events import OutboxEvent
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.queues import enqueue, get_queue, redis_connection
 from app.services.db import begin_write
 from app.services.settings import get_setting
 from app.services.webhooks.attempt import AttemptResult, Claim
@@ -94,8 +95,6 @@ def _publish_flag(set_it: bool) -> bool:
     global _redis_down_until
     if time.monotonic() < _redis_down_until:
         return False
-    from app.queues import redis_connection
-
     try:
         if set_it:
             return bool(redis_connection().set(PUBLISH_FLAG, "1", nx=True, ex=PUBLISH_FLAG_SECONDS))
@@ -119,8 +118,6 @@ def _safe_enqueue(func: str, *args: Any, job_id: str, delay: timedelta | None = 
     global _redis_down_until
     if time.monotonic() < _redis_down_until:
         return False
-    from app.queues import enqueue, get_queue
-
     options = {"job_timeout": DELIVER_JOB_TIMEOUT} if func == DELIVER_JOB else {}
     try:
         if delay is not None:
