@@ -1,0 +1,115 @@
+"""`make run`'s supervisor (app.devserver): it stops cleanly on Ctrl-C and on SIGTERM — web, then
+worker, then the private Redis, no process left behind, no traceback — and refuses a busy port
+before printing any URL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "PACKLINE_ENV")}
+    env.update(PACKLINE_INSTANCE_DIR=str(tmp_path / "instance"), DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+               PYTHONUNBUFFERED="1")
+    return env
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process whose parent chain leads to `pid` (children in other sessions included)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Run:
+    def __init__(self, tmp_path: Path, port: int):
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.devserver", "--port", str(port)], cwd=ROOT,
+                                     env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)  # its own group, like a terminal's foreground job
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert self.proc.poll() is None, f"devserver exited early:\n{self.output}"
+            assert time.monotonic() < deadline, f"no {text!r} within {timeout} s:\n{self.output}"
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize("how", ["ctrl_c", "sigterm"])
+def test_make_run_stops_cleanly_and_leaves_nothing_behind(tmp_path, how):
+    port = free_port()
+    run = Run(tmp_path, port)
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # the printed URL really answers
+        children = _descendants(run.proc.pid)
+        assert len(children) >= 4, children  # redis, worker, gunicorn master and its workers
+        if how == "ctrl_c":
+            os.killpg(run.proc.pid, signal.SIGINT)  # what the terminal does: the foreground group
+        else:
+            run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(timeout=90) == 0, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    run.reader.join(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)], run.output
+    assert "Stopped." in run.output
+    assert "Traceback" not in run.output and "unexpectedly" not in run.output, run.output
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "app.devserver", "--port", str(port)], cwd=ROOT,
+                                env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"Port {port} is already in use" in result.stderr and "running at" not in result.stdout
