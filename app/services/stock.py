@@ -12,8 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.stock import Reservation, Stock, StockLedger
 
 
@@ -141,13 +144,16 @@ def _shrink(res: Reservation, qty: int) -> None:
 
 
 def _ensure_row(location_id: int, product_id: int) -> Stock:
-    row = db.session.scalar(
-        select(Stock).where(Stock.location_id == location_id, Stock.product_id == product_id)
-    )
+    where = (Stock.location_id == location_id, Stock.product_id == product_id)
+    row = db.session.scalar(select(Stock).where(*where))
     if row is None:
-        row = Stock(location_id=location_id, product_id=product_id, on_hand=0, reserved=0)
-        db.session.add(row)
-        db.session.flush()
+        # ON CONFLICT: a transaction creating the same row meanwhile (an import chunk) is waited
+        # for and its row used, instead of failing this one on the unique key.
+        dialect_insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(dialect_insert(Stock).values(location_id=location_id, product_id=product_id, on_hand=0,
+                                                        reserved=0, updated_at=utcnow())
+                           .on_conflict_do_nothing(index_elements=["location_id", "product_id"]))
+        row = db.session.scalar(select(Stock).where(*where))
     return row
 
 

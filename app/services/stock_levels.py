@@ -16,14 +16,15 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Product, StockLedger, StockLocation
+from app.models import Package, PackageItem, Product, StockLedger, StockLocation
 from app.models.base import utcnow
 from app.schemas.catalog import StockPut, StockRowIn
 from app.schemas.common import validate
 from app.services import stock
 from app.services.actors import Actor
+from app.services.db import in_values
 from app.services.errors import ValidationFailed
-from app.services.planning.replan import on_stock_increase, waiting_for_stock
+from app.services.planning.replan import on_stock_increase
 from app.services.planning.writer import bulk_insert, rows_from
 from app.services.records import require_admin
 
@@ -223,11 +224,15 @@ def replan_after_increase(changes: Iterable[LevelChange]) -> None:
     for change in changes:
         if change.new > change.old:
             increased.setdefault(change.location_id, set()).add(change.product_id)
-    # One look first: usually nothing waits for any of them (an import chunk raises hundreds of figures).
-    if not increased or not waiting_for_stock(set().union(*increased.values())):
+    if not increased:
         return
+    # One look first at what out-of-stock packages want (usually nothing, or a few SKUs): an
+    # import chunk raises hundreds of figures and must not ask once per location.
+    wanted = set(db.session.scalars(select(PackageItem.product_id).join(Package)
+                                    .where(Package.state == "out_of_stock").distinct()))
     for location_id, product_ids in increased.items():
-        on_stock_increase(location_id, product_ids)
+        if product_ids & wanted:
+            on_stock_increase(location_id, product_ids & wanted)
 
 
 def _loc(row: dict[str, Any]) -> tuple[str, str]:
@@ -244,10 +249,10 @@ def _look_up(rows: list[dict[str, Any]], ids: dict) -> dict:
     skus = {row["sku"] for row in rows if _sku(row) not in ids}
     if codes:
         found = dict(db.session.execute(select(StockLocation.code, StockLocation.id)
-                                        .where(StockLocation.code.in_(codes))).all())
+                                        .where(in_values(StockLocation.code, codes))).all())
         ids.update({("location", code): found.get(code) for code in codes})
     if skus:
-        found = dict(db.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
+        found = dict(db.session.execute(select(Product.sku, Product.id).where(in_values(Product.sku, skus))).all())
         ids.update({("sku", sku): found.get(sku) for sku in skus})
     return ids
 

@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # One physical line with its ending (\r\n, \n or a lone \r, as Excel for Mac writes), or the last one.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
 _FILLED_LINE = re.compile(r"[^\S\r\n]*\S[^\r\n]*")  # a line with something on it
+_JSON_START = re.compile(r"\s*[\[{]")
 
 Row = tuple[int, int, dict[str, Any]]  # (line, position after the row, the row)
 
@@ -68,7 +69,7 @@ def decode(content: bytes) -> str:
 def open_rows(content: bytes, filename: str | None, kind: str, line: int = 0, position: int = 0) -> Source:
     """The rows of an upload after `line` / `position` (0: from the first row). Raises HeaderError."""
     text = decode(content)
-    if (filename or "").lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
+    if (filename or "").lower().endswith(".json") or _JSON_START.match(text):
         return _json_rows(text, position)
     return _csv_rows(text, kind, line, position)
 

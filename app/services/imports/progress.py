@@ -74,6 +74,10 @@ class Progress:
         changes, self.stock_changes = self.stock_changes, []
         stock_levels.replan_after_increase(changes)
 
+    def committed(self) -> None:
+        """The caller committed a write of its own (an order): the next chunk waits its gap after it."""
+        self._committed_at = time.monotonic()
+
     def save(self) -> None:
         """Save the progress alone (orders commit themselves, one by one)."""
         with self.chunk():

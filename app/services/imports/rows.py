@@ -26,7 +26,11 @@ from app.services.locations import LOCATIONS
 from app.services.masterdata import CHANNELS
 
 RECORDS = {"locations": LOCATIONS, "channels": CHANNELS, "products": PRODUCTS}
-STOCK_CHUNK = 2000  # stock rows per transaction: 0.1-0.2 s of writing (docs/benchmarks.md)
+# Stock rows per transaction: the first chunk has STOCK_CHUNK, later ones are sized so that their
+# writes take about WRITE_SECONDS on this machine and database (a slow, busy box gets smaller
+# chunks, so a writer waiting for SQLite's lock never waits long).
+STOCK_CHUNK, STOCK_CHUNK_MIN, STOCK_CHUNK_MAX = 2000, 250, 5000
+WRITE_SECONDS = 0.25
 CHUNK_ROWS = 500  # other rows: at most this many per transaction...
 CHUNK_SECONDS = 0.25  # ...and at most this long, so other writers never wait long for SQLite's lock
 ORDER_FIELDS = ("number", "channel", "placed_at", "status", "delivery_type", "pickup_location", "payment_type",
@@ -50,8 +54,9 @@ def _message(exc: ServiceError, details: dict | None = None) -> str:
 # ------------------------------------------------------------------------------------------- stock
 
 def _stock(rows: Iterator[Row], progress: Progress, deadline: float) -> bool:
+    size = STOCK_CHUNK
     while time.monotonic() < deadline:
-        chunk = list(islice(rows, STOCK_CHUNK))
+        chunk = list(islice(rows, size))
         if not chunk:
             return False
         readable = [(line, row) for line, _, row in chunk if "__error__" not in row]
@@ -59,7 +64,10 @@ def _stock(rows: Iterator[Row], progress: Progress, deadline: float) -> bool:
         checked = stock_levels.check_stock_rows([human_input.clean(StockRowIn, row) for _, row in readable],
                                                 progress.ids)
         with progress.chunk():
+            started = time.monotonic()
             result = stock_levels.set_stock_chunk(checked, progress.actor, "import")
+            took = max(time.monotonic() - started, 0.001)
+            size = min(STOCK_CHUNK_MAX, max(STOCK_CHUNK_MIN, int(size * min(2.0, max(0.5, WRITE_SECONDS / took)))))
             problems = {readable[index][0]: details for index, details in result.problems.items()}
             for line, _, row in chunk:
                 if "__error__" in row:
@@ -139,6 +147,7 @@ def _orders(groups: Iterator[tuple[int, int, int, int, dict]], progress: Progres
             else:
                 progress.created += created
                 progress.updated += not created
+            progress.committed()
         progress.passed(last, position, count)
         lines += count
         if lines >= CHUNK_ROWS or time.monotonic() - saved_at >= CHUNK_SECONDS:
