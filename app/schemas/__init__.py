@@ -22,11 +22,42 @@ def strict_json_input(on: bool = True) -> None:
     _STRICT_JSON.set(on)
 
 
+def is_strict_json_input() -> bool:
+    return _STRICT_JSON.get()
+
+
 def validated_input(model: type[M], data: Any) -> M:
     """`data` validated by `model`: strict JSON types for API input, lax for people's input."""
     if _STRICT_JSON.get():
-        return model.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate_json(json.dumps(_whole_numbers(data)), strict=True)
     return model.model_validate(data)
+
+
+# Beyond 2**53 a float no longer stands for one whole number.
+_EXACT = 2**53
+
+
+def _whole_numbers(data: Any) -> Any:
+    """JSON has one number type: `2.0` is the integer 2 (as JSON Schema and the OpenAPI document
+    say), while `2.5`, `true` and `"2"` are still not integers. Rewrites `data` in place, without
+    recursion (a body may be nested as deep as the JSON parser allows)."""
+    if isinstance(data, float):
+        return _whole(data)
+    stack = [data]
+    while stack:
+        container = stack.pop()
+        entries = container.items() if isinstance(container, dict) else \
+            enumerate(container) if isinstance(container, list) else ()
+        for key, value in list(entries):
+            if isinstance(value, float):
+                container[key] = _whole(value)
+            elif isinstance(value, dict | list):
+                stack.append(value)
+    return data
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if value.is_integer() and abs(value) <= _EXACT else value
 
 
 def error_details(exc: ValidationError) -> dict[str, str]:

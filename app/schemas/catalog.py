@@ -3,20 +3,20 @@ companies and denial reasons. The services validate with these models; OpenAPI s
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, RootModel, StringConstraints, field_validator
 
-from app.schemas.common import Code, Name, StrictModel, partial_model
+from app.schemas.common import SPACE, Code, Name, StrictModel, decimal, partial_model
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                       pattern=r"^[^\s/]+$")]
+                                       pattern=rf"^[^{SPACE}/]+$")]
 Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                           pattern=r"^[^\s]+$")]
+                                           pattern=rf"^[^{SPACE}]+$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Kilograms = decimal(7, 3)
 
 
 class LocationIn(StrictModel):
@@ -58,8 +58,10 @@ class ProductIn(StrictModel):
     sku: Sku
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     barcodes: list[Barcode] = Field(default_factory=list, max_length=20)
-    weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
-    image_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    weight_kg: Kilograms | None = None
+    image_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
+                         Field(json_schema_extra={"pattern": "^(https?://|/|$)"})] | None = Field(
+        None, description="An http(s) address or a path on this server.")
 
     @field_validator("barcodes")
     @classmethod
@@ -69,7 +71,7 @@ class ProductIn(StrictModel):
         return value
 
 
-ProductPatch = partial_model(ProductIn, "ProductPatch", exclude=("sku",))
+ProductPatch = partial_model(ProductIn, "ProductPatch", exclude=("sku",), nullable=("barcodes",))
 
 
 class ProductOut(BaseModel):

@@ -5,14 +5,34 @@ The same models validate requests (in the services) and describe them in the Ope
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+import re
+from decimal import Decimal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
-from app.schemas import error_details, validated_input
+from app.schemas import error_details, is_strict_json_input, validated_input
 from app.services.errors import ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+# Unicode White_Space, spelled out: what trimming removes, and the same set in every regex dialect
+# that reads the OpenAPI document (`\s` differs between ECMAScript, Python and Rust).
+SPACE = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{SPACE}]"  # somewhere in the text: not only spaces
 
 # Codes appear in URLs, filters and CSV imports: no spaces, no slashes.
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
@@ -36,15 +56,75 @@ def validate(model: type[M], data: Any, message: str = "Some fields are not vali
         raise ValidationFailed(message, error_details(exc)) from None
 
 
-def partial_model(model: type[BaseModel], name: str, exclude: tuple[str, ...] = ()) -> type[BaseModel]:
-    """The same fields, all optional (for PATCH); constraints still apply to values that are sent."""
+def partial_model(model: type[BaseModel], name: str, exclude: tuple[str, ...] = (),
+                  nullable: tuple[str, ...] = ()) -> type[BaseModel]:
+    """The same fields, all optional (for PATCH); constraints still apply to values that are sent,
+    and `null` is a value only where `model` takes it (or the field is in `nullable`)."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         if field_name in exclude:
             continue
         annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-        fields[field_name] = (annotation | None, Field(default=None, description=info.description))
+        if field_name in nullable or _takes_null(info.annotation):
+            annotation = annotation | None
+        fields[field_name] = (annotation, Field(default=None, description=info.description))
     return create_model(name, __base__=StrictModel, **fields)
+
+
+def _takes_null(annotation: Any) -> bool:
+    return annotation is None or (get_origin(annotation) in (Union, UnionType) and NoneType in get_args(annotation))
+
+
+def decimal(whole_digits: int, places: int, *, positive: bool = False) -> Any:
+    """A decimal quantity, as a JSON number or a decimal string ("12.50"): at most `whole_digits`
+    digits before the point and `places` after it, at least 0 (above 0 when `positive`). A string
+    must be written plainly (no sign, exponent or spaces), exactly as the document's pattern says;
+    people's input (screens, imports) is read leniently."""
+    step = Decimal(1).scaleb(-places)
+    top = Decimal(10) ** whole_digits - step
+    pattern = rf"^[0-9]{{1,{whole_digits}}}(\.[0-9]{{1,{places}}})?$"
+    number: dict[str, Any] = {"type": "number", "multipleOf": float(step), "maximum": float(top),
+                              "exclusiveMinimum" if positive else "minimum": 0}
+    text: dict[str, Any] = {"type": "string", "pattern": pattern}
+    if positive:
+        text["not"] = {"pattern": r"^[0.]*$"}
+
+    def plain(value: Any) -> Any:
+        if not is_strict_json_input():
+            return value
+        if isinstance(value, bool):
+            raise ValueError("Must be a number or a decimal string.")
+        if isinstance(value, str):
+            if not re.fullmatch(pattern, value):
+                raise ValueError(f"Write the number plainly with at most {places} decimals, e.g. \"{top}\".")
+            return Decimal(value)
+        if isinstance(value, int | float):
+            return Decimal(repr(value))  # the JSON number as written: 0.07 is 0.07
+        return value
+
+    bound = {"gt": 0} if positive else {"ge": 0}
+    return Annotated[Decimal, BeforeValidator(plain),
+                     Field(le=top, max_digits=whole_digits + places, decimal_places=places, **bound),
+                     WithJsonSchema({"anyOf": [number, text]}, mode="validation")]
+
+
+class DocumentedSchema(GenerateJsonSchema):
+    """JSON Schema for the OpenAPI document that says what validation really does: a trimmed text
+    that must not be empty must hold something besides spaces, and an optional field that may not
+    be null shows no `default: null` (leaving it out is not the same as sending null)."""
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if json_schema.get("default", ...) is None and schema["schema"]["type"] != "nullable":
+            del json_schema["default"]
+        return json_schema
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        trimmed = schema.get("strip_whitespace") or self._config.str_strip_whitespace
+        if trimmed and json_schema.get("minLength", 0) >= 1 and "pattern" not in json_schema:
+            json_schema["pattern"] = NOT_BLANK
+        return json_schema
 
 
 # --- shared shapes -------------------------------------------------------------------------------
@@ -57,6 +137,12 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str
+    locations: list[str] | None = Field(description="Location codes this token sees; null: every location.")
 
 
 class SettingIn(StrictModel):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import MAX_INT
+from app.schemas.common import MAX_INT, NOT_BLANK, decimal
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
+Price = decimal(10, 2)
 
 
 class _In(BaseModel):
@@ -36,11 +36,20 @@ class AddressIn(_In):
 class OrderItemIn(_In):
     sku: Annotated[str, Field(min_length=1, max_length=100)]
     quantity: int = Field(ge=1, le=100_000, description="Units ordered (at least 1).")
-    price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2, description="Unit price.")
+    price: Price | None = Field(None, description="Unit price.")
 
 
 class OrderIn(_In):
     """An order as a channel sends it. `POST /orders` is idempotent on (channel, number)."""
+
+    # Cargo orders need a shipping city, click & collect orders a pickup location (checked by
+    # services.orders.create_order, so the errors name the field); the document says so too.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        "if": {"properties": {"delivery_type": {"const": "click_and_collect"}}, "required": ["delivery_type"]},
+        "then": {"required": ["pickup_location"], "properties": {"pickup_location": {"type": "string"}}},
+        "else": {"required": ["shipping_address"], "properties": {"shipping_address": {
+            "type": "object", "required": ["city"], "properties": {"city": {"type": "string", "pattern": NOT_BLANK}}}}},
+    })
 
     number: Annotated[str, Field(min_length=1, max_length=100, description="Order number, unique per channel.")]
     channel: Code = Field(description="Channel code.")
@@ -65,8 +74,6 @@ class OrderIn(_In):
                 raise ValueError("The date-time is out of range.") from None
         return value
 
-    # Cross-field rules (cargo needs a city, click & collect a pickup location) are checked by
-    # services.orders.create_order so their errors name the field.
 
 
 class CancelItemIn(_In):

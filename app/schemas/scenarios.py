@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, RootModel, field_validator
 
 from app.schemas.common import MAX_INT, Code, Name, StrictModel
+from app.schemas.orders import OrderIn
 
 SortKey = Literal["priority", "stock", "load", "distance"]
 
@@ -27,6 +28,10 @@ class ConditionsIn(StrictModel):
 
 
 class RuleIn(StrictModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={  # what the service checks, as far as a schema can
+        "if": {"properties": {"transferable": {"const": True}}, "required": ["transferable"]},
+        "else": {"properties": {"transfer_sources": {"maxItems": 0}}}})
+
     name: Name
     locations: list[Code] = Field(default_factory=list, description="Only these location codes; empty = all.")
     exclude: list[Code] = Field(default_factory=list, description="Never these location codes.")
@@ -72,6 +77,10 @@ class ScenarioPatch(StrictModel):
     rules: list[RuleIn] | None = Field(None, min_length=1, max_length=50)
 
 
+class RuleList(RootModel[list[RuleOut]]):
+    """A scenario's rules, in order."""
+
+
 class RulePositionIn(RuleIn):
     """A rule added to a scenario; `position` (1-based) inserts it there, default last."""
 
@@ -89,9 +98,13 @@ class ScenarioOut(StrictModel):
 
 
 class DryRunIn(StrictModel):
-    """Either `order_id` of an existing order, or an order body shaped like POST /orders."""
+    """The id of an existing order."""
 
-    order_id: int | None = Field(None, ge=1, le=MAX_INT)
+    order_id: int = Field(ge=1, le=MAX_INT)
+
+
+class DryRunBody(RootModel[DryRunIn | OrderIn]):
+    """Either `{"order_id": n}` of an existing order, or an order body shaped like POST /orders."""
 
 
 class DryRunOut(StrictModel):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models.events import EVENT_TYPES
+from app.schemas.common import NOT_BLANK
 from app.services.webhooks.payload import validate_extra_headers
-from app.services.webhooks.retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_STRATEGY
+from app.services.webhooks.retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_STRATEGY, MAX_ATTEMPTS_LIMIT, MIN_ATTEMPTS
 
 Strategy = Literal["fixed", "linear", "exponential"]
 
@@ -17,7 +19,7 @@ class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strategy: Strategy = DEFAULT_STRATEGY
-    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, strict=True)
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, strict=True, ge=MIN_ATTEMPTS, le=MAX_ATTEMPTS_LIMIT)
 
 
 def _check_events(events: list[str]) -> list[str]:
@@ -32,7 +34,7 @@ def _check_events(events: list[str]) -> list[str]:
 
 
 def _check_secret(secret: str) -> str:
-    if not secret.strip():
+    if not re.search(NOT_BLANK, secret):
         raise ValueError("The secret must not be empty.")
     return secret
 
@@ -44,10 +46,14 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-EventList = Annotated[list[str], AfterValidator(_check_events)]
-Secret = Annotated[str, Field(max_length=200), AfterValidator(_check_secret)]
-Url = Annotated[str, Field(min_length=1, max_length=2000)]
-Headers = Annotated[dict[str, str], AfterValidator(_check_headers)]
+# The document states what a schema can; the service checks the rest (a public host, a 24 h retry span).
+EventList = Annotated[list[str], AfterValidator(_check_events), Field(json_schema_extra={
+    "minItems": 1, "anyOf": [{"const": ["*"]}, {"items": {"enum": list(EVENT_TYPES)}}]})]
+Secret = Annotated[str, Field(max_length=200, json_schema_extra={"pattern": NOT_BLANK}), AfterValidator(_check_secret)]
+Url = Annotated[str, Field(min_length=1, max_length=2000,
+                           json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]"})]
+Headers = Annotated[dict[str, str], AfterValidator(_check_headers), Field(json_schema_extra={
+    "propertyNames": {"pattern": "^[!-9;-~]+$"}, "additionalProperties": {"type": "string", "pattern": r"^[^\r\n\x00]*$"}})]
 
 
 class WebhookIn(BaseModel):
@@ -65,16 +71,17 @@ class WebhookIn(BaseModel):
 
 
 class WebhookUpdate(BaseModel):
-    """A partial change: only the fields sent are changed; `secret` is replaced when sent."""
+    """A partial change: only the fields sent are changed; `secret` is replaced when sent. Only
+    `description` may be null."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Url | None = None
-    events: EventList | None = None
-    secret: Secret | None = None
-    active: bool | None = None
-    retry: RetryIn | None = None
-    headers: Headers | None = None
+    url: Url = Field(None)
+    events: EventList = Field(None)
+    secret: Secret = Field(None)
+    active: bool = Field(None)
+    retry: RetryIn = Field(None)
+    headers: Headers = Field(None)
     description: str | None = Field(None, max_length=300)
 
 

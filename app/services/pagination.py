@@ -45,7 +45,7 @@ class PageArgs:
 
 def _whole_number(args: Mapping[str, str], name: str, default: int, maximum: int) -> int:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ValidationFailed(f"{name} must be a whole number of at least 1.", {name: "Must be a whole number >= 1."})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.extensions import db
 from app.services.errors import ServiceError
@@ -53,8 +53,13 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if _is_api():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return api_error(status, code, exc.description or MESSAGES.get(status, "Error"))
-        return _page(status, MESSAGES.get(status, exc.description or "Error"))
+            body, status = api_error(status, code, exc.description or MESSAGES.get(status, "Error"))
+        else:
+            body, status = _page(status, MESSAGES.get(status, exc.description or "Error"))
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 names the methods the URL takes
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

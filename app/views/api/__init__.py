@@ -55,8 +55,10 @@ def current_actor() -> Actor:
 
 from app.views.api.bodies import reject_impossible_urls  # noqa: E402
 from app.views.api.idempotency import finish_keyed_write, key_taken_meanwhile, start_keyed_write  # noqa: E402
+from app.views.api.routing import refuse_repeated_query_parameters  # noqa: E402
 
 bp.before_request(reject_impossible_urls)
+bp.before_request(refuse_repeated_query_parameters)
 bp.before_request(start_keyed_write)
 bp.register_error_handler(idempotency_service.KeyInUse, key_taken_meanwhile)
 

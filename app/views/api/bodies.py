@@ -56,9 +56,10 @@ def json_object(optional: bool = False) -> dict[str, Any]:
 
 
 def parse_time(name: str) -> datetime | None:
-    """An ISO 8601 query parameter as naive UTC (the database's convention)."""
+    """An ISO 8601 query parameter as naive UTC (the database's convention); left out is None,
+    sent empty is a 422 like any other text that is not a date-time."""
     raw = request.args.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace(" ", "+"))

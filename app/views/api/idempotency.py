@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, g, request
 
 from app.services import idempotency
@@ -9,6 +11,9 @@ from app.services.errors import ServiceError
 from app.views.errors import api_error
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
+# 1 to 200 printable ASCII characters; spaces only inside (HTTP trims them around a header value).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+MAX_KEY_LENGTH = 200
 
 
 def start_keyed_write():
@@ -16,9 +21,9 @@ def start_keyed_write():
     key = request.headers.get("Idempotency-Key")
     if key is None or request.method not in WRITE_METHODS or "api_user" not in g:
         return None
-    key = key.strip()
-    if not key or len(key) > 200:
-        return api_error(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters.")
+    key = key.strip(" \t")
+    if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
+        return api_error(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 printable ASCII characters.")
     try:
         stored = idempotency.begin(g.api_user.id, key, request.method, request.path, request.get_data(cache=True))
     except ServiceError as exc:

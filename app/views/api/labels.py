@@ -24,10 +24,10 @@ def _send(document: shipments.Document, disposition: str = "inline") -> Response
 
 @api_route("/v1/packages/<int:package_id>/label", "GET", tag=TAG,
            summary="The package's shipping label: A6 PDF (one page per box) or ZPL for thermal printers",
-           query=(QueryParam("format", description="pdf (default) or zpl"),),
+           query=(QueryParam("format", description="pdf (default) or zpl", enum=shipments.LABEL_FORMATS),),
            produces=("application/pdf", "text/plain"))
 def package_label(package_id: int):
-    fmt = request.args.get("format", "pdf").strip().lower()
+    fmt = request.args.get("format", "pdf")
     document = shipments.label_document(package_id, fmt, current_actor())
     return _send(document, "inline" if fmt == "pdf" else "attachment")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from app.views.api import bp
+from app.schemas.common import MeOut
+from app.views.api.routing import api_route
 
 
-@bp.get("/v1/me")
+@api_route("/v1/me", "GET", summary="Who this token acts as: role and locations (null: all)", tag="Me",
+           response=MeOut)
 def me():
     user = g.api_user
     return jsonify(

@@ -34,7 +34,7 @@ def serialize(order: Order) -> dict:
 
 
 @api_route("/v1/orders", "POST", summary="Create an order (200 with the existing order when channel + number "
-           "exist)", tag=TAG, body=OrderIn, response=OrderOut, status=201)
+           "exist)", tag=TAG, body=OrderIn, response=OrderOut, status=201, finds_existing=True)
 def create_order():
     require_manager()
 

@@ -14,10 +14,12 @@ from app.models.base import iso
 from app.queues import enqueue
 from app.schemas.common import validate
 from app.schemas.scenarios import (
+    DryRunBody,
     DryRunIn,
     DryRunOut,
     PlanningRunIn,
     PlanningRunOut,
+    RuleList,
     RuleOut,
     RulePositionIn,
     ScenarioIn,
@@ -70,14 +72,14 @@ def update_scenario(scenario_id: int):
     return jsonify(scenario_dict(service.update_scenario(scenario_id, json_body(), actor())))
 
 
-@api_route("/v1/scenarios/<int:scenario_id>", "DELETE", summary="Delete a scenario", tag=TAG)
+@api_route("/v1/scenarios/<int:scenario_id>", "DELETE", summary="Delete a scenario", tag=TAG, status=204)
 def delete_scenario(scenario_id: int):
     service.delete_scenario(scenario_id, actor())
     return "", 204
 
 
-@api_route("/v1/scenarios/<int:scenario_id>/rules", "GET", summary="The rules of a scenario, in order", tag=TAG,
-           response=RuleOut)
+@api_route("/v1/scenarios/<int:scenario_id>/rules", "GET", summary="The rules of a scenario, in order (an array)",
+           tag=TAG, response=RuleList)
 def list_rules(scenario_id: int):
     require_manager()
     return jsonify(scenario_dict(service.get_scenario(scenario_id))["rules"])
@@ -95,7 +97,8 @@ def update_rule(scenario_id: int, rule_id: int):
     return jsonify(rule_dict(service.update_rule(scenario_id, rule_id, json_body(), actor())))
 
 
-@api_route("/v1/scenarios/<int:scenario_id>/rules/<int:rule_id>", "DELETE", summary="Remove a rule", tag=TAG)
+@api_route("/v1/scenarios/<int:scenario_id>/rules/<int:rule_id>", "DELETE", summary="Remove a rule", tag=TAG,
+           status=204)
 def delete_rule(scenario_id: int, rule_id: int):
     service.delete_rule(scenario_id, rule_id, actor())
     return "", 204
@@ -103,7 +106,7 @@ def delete_rule(scenario_id: int, rule_id: int):
 
 @api_route("/v1/planning/dry-run", "POST",
            summary="Plan an order body (as POST /orders) or {\"order_id\": n} without writing anything",
-           tag=TAG, response=DryRunOut)
+           tag=TAG, body=DryRunBody, response=DryRunOut)
 def planning_dry_run():
     body = json_object()
     if "order_id" in body:

@@ -57,7 +57,7 @@ def put_stock():
 
 @api_route("/v1/stock/availability", "GET", tag=TAG,
            summary="Whether each location can supply the SKUs now (a SKU repeated n times asks for n units)",
-           query=(QueryParam("sku", repeatable=True, description="Required, repeatable"),
+           query=(QueryParam("sku", repeatable=True, required=True, description="Repeatable"),
                   QueryParam("location", repeatable=True, description="Location codes; default all active")))
 def availability():
     wanted = Counter(request.args.getlist("sku"))
