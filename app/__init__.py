@@ -10,8 +10,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
+from app import metrics
 from app.config import MIN_SECRET_KEY_LENGTH, Config, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
+from app.logs import configure_logging, register_request_id
 from app.services.db import intend_write, write_intended
 
 
@@ -29,6 +31,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
                            "print(secrets.token_urlsafe(48))'.")
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     os.makedirs(app.instance_path, exist_ok=True)
+    configure_logging(app.config["LOG_FORMAT"])
 
     _configure_database(app)
     db.init_app(app)
@@ -37,7 +40,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
+    register_request_id(app)  # first: every later hook logs with the request id
     _register_write_intent(app)  # before any hook that may read the database
+    metrics.init_app(app)
 
     from app import models  # noqa: F401  (register every table on the metadata)
     from app.views import register_blueprints

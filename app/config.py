@@ -52,6 +52,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "INVOICE_SERVICE_URL": ("INVOICE_SERVICE_URL", str),
     "PUBLIC_URL": ("PACKLINE_PUBLIC_URL", str),
     "TRUSTED_HOSTS": ("PACKLINE_TRUSTED_HOSTS", lambda v: [h.strip() for h in v.split(",") if h.strip()]),
+    "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "LOG_FORMAT": ("PACKLINE_LOG_FORMAT", str),
 }
 
 
@@ -94,6 +96,9 @@ class Config:
     PUBLIC_URL: str | None = None
     TRUSTED_HOSTS: list[str] | None = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # GET /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; unset, it is a 404.
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT = "text"  # "json": one JSON object per log line (app/logs.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,

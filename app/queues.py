@@ -8,6 +8,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
+from app.logs import current_request_id
+
 # A worker takes jobs from the first of its queues that has one: `imports` comes last, so an
 # import (which runs a slice at a time and re-queues itself) always makes way for other work.
 QUEUE_NAMES = ("default", "planning", "carriers", "webhooks", "imports")
@@ -29,10 +31,13 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def enqueue(queue: str, func: Any, *args: Any, job_id: str | None = None, **kwargs: Any):
-    """Enqueue a job; with a stable `job_id` a duplicate of a still-queued job is not added twice."""
+    """Enqueue a job; with a stable `job_id` a duplicate of a still-queued job is not added twice.
+    The job carries the current request id in its meta, so its log lines name the request."""
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in ("queued", "deferred", "scheduled"):
             return existing
+    if request_id := current_request_id():
+        kwargs["meta"] = {"request_id": request_id, **(kwargs.get("meta") or {})}
     return q.enqueue(func, *args, job_id=job_id, **kwargs)

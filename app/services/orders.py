@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.metrics import timed_command
 from app.models import CargoCompany, Channel, Order, OrderItem, Package, PackageItem, Product, StockLocation
 from app.models.base import utcnow
 from app.schemas import parse
@@ -33,6 +34,7 @@ def _by_code(model, column, value):
     return db.session.scalar(select(model).where(column == value)) if value else None
 
 
+@timed_command("order", "create")
 def create_order(data: dict, actor: Actor) -> tuple[Order, bool]:
     """Create an order from a channel payload (OrderIn). Idempotent on (channel, number): an
     existing order is returned as (order, False). Planning is enqueued after commit."""
@@ -155,6 +157,7 @@ def _holding_by_order_item(order: Order) -> dict[int, list[PackageItem]]:
     return result
 
 
+@timed_command("order", "cancel")
 def cancel_order(order_id: int, data: dict, actor: Actor) -> Order:
     """Cancel the whole order (no `items`) or some units of some items: the affected package items
     shrink, packages left empty are cancelled (reservations released, transfers cancelled), and

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.metrics import timed_command
 from app.models import Order, Package, PackageItem, Product
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
@@ -108,6 +109,7 @@ def check_package_command(package: Package, transition: Transition, actor: Actor
                            details={"state": package.state, "allowed_commands": allowed})
 
 
+@timed_command("package", known=PACKAGE_TRANSITIONS)
 def run_package_command(package_id: int, command: str, params: dict[str, Any] | None, actor: Actor,
                         expected_version: int | None = None) -> Package:
     """Run one package command in one transaction and return the package.
