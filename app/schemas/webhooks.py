@@ -19,7 +19,9 @@ class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strategy: Strategy = DEFAULT_STRATEGY
-    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, strict=True, ge=MIN_ATTEMPTS, le=MAX_ATTEMPTS_LIMIT)
+    # The bounds are checked with the 24 h span by services.webhooks (one message for both).
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, strict=True,
+                              json_schema_extra={"minimum": MIN_ATTEMPTS, "maximum": MAX_ATTEMPTS_LIMIT})
 
 
 def _check_events(events: list[str]) -> list[str]:
