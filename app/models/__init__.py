@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.api import IdempotencyRecord, ImportRun
+from app.models.batches import PickBatch, PickBatchPackage
 from app.models.catalog import CargoCompany, Channel, DenialReason, Product, ProductBarcode
 from app.models.events import OutboxEvent, TransitionLog
 from app.models.locations import StockLocation
@@ -28,6 +29,8 @@ __all__ = [
     "OutboxEvent",
     "Package",
     "PackageItem",
+    "PickBatch",
+    "PickBatchPackage",
     "PickupCodeFailure",
     "PlanningExclusion",
     "PlanningTrace",
