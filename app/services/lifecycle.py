@@ -68,12 +68,13 @@ def item_quantities(package: Package) -> list[dict[str, Any]]:
 def items_changed(package: Package, before: list[dict[str, Any]]) -> None:
     """Emit `package.items_changed` when units left or joined a package whose state did not
     change (a partial cancel, a partial missing report, units re-sourced into it), so software
-    that follows packages by webhook sees the new quantities. `before` is `item_quantities()`
-    taken before the change; nothing is emitted when nothing changed."""
+    that follows packages by webhook sees the new quantities (and the version moves on). `before`
+    is `item_quantities()` taken before the change; nothing happens when nothing changed."""
     db.session.flush()
     if item_quantities(package) == before:
         return
     package.updated_at = utcnow()
+    package.version += 1  # a screen or If-Match holding the old quantities is now stale
     events.emit("package.items_changed", "package", package.id, package_dict(package),
                 previous={"items": before})
 

@@ -40,17 +40,20 @@ def status_from(current: str, all_cancelled: bool, package_states: Iterable[str]
     return "planned"
 
 
-def derive_order_status(order: Order) -> str:
-    """The order status from its items and packages (SPEC §3)."""
+def derive_order_status(order: Order, released: bool = False) -> str:
+    """The order status from its items and packages (SPEC §3). `released`: an on-hold order the
+    planner has just taken up counts as new (it stays on hold only while nothing is planned)."""
     all_cancelled = bool(order.items) and all(i.cancelled_quantity >= i.quantity for i in order.items)
-    return status_from(order.status, all_cancelled, (p.state for p in order.packages))
+    current = "new" if released and order.status == "on_hold" else order.status
+    return status_from(current, all_cancelled, (p.state for p in order.packages))
 
 
-def refresh_order_status(order: Order, actor_label: str, command: str = "status") -> None:
-    """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled)."""
+def refresh_order_status(order: Order, actor_label: str, command: str = "status", released: bool = False) -> None:
+    """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled),
+    logged from the status the order really had (`on_hold` → `planned` for a released order)."""
     db.session.flush()
     old = order.status
-    new = derive_order_status(order)
+    new = derive_order_status(order, released)
     if new == old:
         return
     order.status = new

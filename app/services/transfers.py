@@ -153,6 +153,9 @@ def _cancel(ctx: TransferCtx) -> None:
     for ti in ctx.transfer.items:
         if ti.state == "open":
             _give_up_units(ctx, ti, ti.quantity, missing=False)
+            # A cancelled transfer is not planned again from the same source (that is what the
+            # supervisor just undid); nothing is written off there.
+            exclude_location(ti.package_item.order_item_id, ctx.transfer.source_id, "transfer_cancelled")
     move_transfer(ctx.transfer, "cancelled", ctx.command, ctx.log_params, ctx.actor.label)
     _after_resourcing(ctx, "transfer_cancelled", before)
 

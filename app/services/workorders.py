@@ -30,9 +30,11 @@ def next_package_number(order: Order) -> str:
 
 def create_package(order: Order, location_id: int, lines: Sequence[Line], state: str, actor: str,
                    reserve: bool = True, planning_trace_id: int | None = None,
-                   command: str = "plan") -> Package:
+                   command: str = "plan", announce: bool = True) -> Package:
     """A package with one item per line; reserves its stock at the location when `reserve`.
-    Raises stock.InsufficientStock if a reservation fails (the caller rolls back)."""
+    Raises stock.InsufficientStock if a reservation fails (the caller rolls back). With
+    `announce=False` the caller emits `package.created` itself (`announce_package`) once the
+    package is complete (its transfers made), so the event shows what the API will show."""
     package = Package(number=next_package_number(order), order=order, location_id=location_id, state=state,
                       planning_trace_id=planning_trace_id)
     for line in lines:
@@ -44,8 +46,15 @@ def create_package(order: Order, location_id: int, lines: Sequence[Line], state:
         stock.reserve([stock.Need(location_id, item.product_id, item.quantity, package_item_id=item.id)
                        for item in package.items], actor=actor, reference=package.number)
     events.log_transition("package", package.id, None, state, command, {}, actor)
-    events.emit("package.created", "package", package.id, package_dict(package))
+    if announce:
+        announce_package(package)
     return package
+
+
+def announce_package(package: Package) -> None:
+    """`package.created` with the package as the API returns it."""
+    db.session.flush()
+    events.emit("package.created", "package", package.id, package_dict(package))
 
 
 def create_transfer(package: Package, source_id: int, items: Sequence[tuple[PackageItem, int]], actor: str,

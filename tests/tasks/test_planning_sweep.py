@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from rq import Queue, SimpleWorker
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Order
@@ -92,3 +92,30 @@ def test_the_sweep_leaves_fresh_orders_to_their_own_job_and_plans_released_holds
     db.session.expire_all()
     by_number = dict(db.session.execute(select(Order.number, Order.status)).tuples().all())
     assert by_number == {"WEB-H": "planned", "WEB-F": "new"}  # WEB-F is still within its grace period
+
+
+def test_an_order_no_scenario_matches_is_swept_once_not_every_minute(app, client, redis_server):
+    from app.models import PlanningTrace
+
+    _network()
+    db.session.execute(update(Order).values(status="new"))  # (no orders yet; keeps the session fresh)
+    from app.models import Scenario
+
+    for sc in db.session.scalars(select(Scenario)):
+        sc.conditions = {"channels": ["trendyol"]}  # the web order below matches no scenario
+    db.session.commit()
+    admin = auth("boss")
+    redis_server.stop()
+    try:
+        assert client.post("/api/v1/orders", json={**ORDER, "number": "WEB-N"}, headers=admin).status_code == 201
+    finally:
+        redis_server.start()
+    _minutes_pass()
+    reset_redis_backoff()
+
+    plan_unplanned()
+    plan_unplanned()
+
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(PlanningTrace.id))) == 1
+    assert _statuses() == ["new"]

@@ -20,7 +20,7 @@ from app.services.lifecycle import (
     release_package,
 )
 from app.services.package_commands.common import Ctx, replan
-from app.services.transitions import NOT_HOLDING_ITEM_STATES, NOT_HOLDING_PACKAGE_STATES
+from app.services.transitions import ACTIVE_TRANSFER_STATES, NOT_HOLDING_ITEM_STATES, NOT_HOLDING_PACKAGE_STATES
 
 
 def prepare(ctx: Ctx) -> None:
@@ -136,6 +136,8 @@ def block(ctx: Ctx) -> None:
 def unblock(ctx: Ctx) -> None:
     package = ctx.package
     target = package.previous_state or "waiting"
+    if target == "waiting_for_transfer" and not any(t.state in ACTIVE_TRANSFER_STATES for t in package.transfers):
+        target = "waiting"  # its transfers arrived (or were given up) while it was blocked
     package.previous_state = None
     package.block_reason = None
     move_package(package, target, ctx.command, ctx.log_params, ctx.actor.label)

@@ -68,7 +68,12 @@ def unplanned_order_ids(received_before: datetime, limit: int = 5000) -> list[in
     traced = select(PlanningTrace.id).where(PlanningTrace.order_id == Order.id).exists()
     never_planned = (Order.status == "new") & ~traced
     accepted = snapshot.accepted_statuses()
-    released = (Order.status == "on_hold") & (Order.source_status.in_(accepted) if accepted else true())
+    # An on-hold order counts once per change: a trace written since it last changed (its status
+    # update, or a sweep that found no scenario) means a planner has seen this version of it.
+    seen_since = select(PlanningTrace.id).where(PlanningTrace.order_id == Order.id,
+                                                PlanningTrace.created_at >= Order.updated_at).exists()
+    released = ((Order.status == "on_hold") & (Order.source_status.in_(accepted) if accepted else true())
+                & ~seen_since)
     return list(db.session.scalars(
         select(Order.id).where(never_planned | released, Order.received_at <= received_before)
         .order_by(Order.placed_at, Order.id).limit(limit)))
@@ -494,7 +499,7 @@ def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str,
         if plan.outcome == "out_of_stock":
             for d, _ in plan.packages[0].lines:
                 parked.setdefault(d.product_id, dict(network.available.get(d.product_id, {})))
-        if plan.outcome in ("no_scenario", "nothing_to_plan") and order.status == "new":
+        if plan.outcome == "nothing_to_plan" and order.status == "new":
             continue
         before = earlier.get(order.id, [])
         batch.append(Planned(order, plan, _status_after(order, plan, before), before,

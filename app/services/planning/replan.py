@@ -10,12 +10,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Package, PackageItem
+from app.models import Order, Package, PackageItem
 from app.queues import enqueue
 from app.services import stock
 from app.services.db import begin_write
 from app.services.lifecycle import cancel_package, item_quantities, items_changed
 from app.services.planning.service import PLANNER, RESOURCEABLE_STATES, plan_unassigned
+from app.services.transitions import NOT_HOLDING_PACKAGE_STATES
 
 log = logging.getLogger("packline.planning")
 
@@ -34,13 +35,23 @@ def replan_package(package_id: int) -> str:
     """Cancel one out_of_stock package and plan its units again, committing only when some of
     them now find stock (otherwise nothing changes and no new package number is used)."""
     begin_write()
-    package = db.session.scalar(select(Package).where(Package.id == package_id).with_for_update())
+    order_id = db.session.scalar(select(Package.order_id).where(Package.id == package_id))
+    if order_id is None:
+        db.session.rollback()
+        return "skipped"
+    # The lock order of every command: the order row, then its packages (this one and the open
+    # package it may refill), read afresh after the locks.
+    db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    packages = {p.id: p for p in db.session.scalars(
+        select(Package).where(Package.order_id == order_id).order_by(Package.id)
+        .with_for_update().execution_options(populate_existing=True))}
+    package = packages.get(package_id)
     if package is None or package.state != "out_of_stock":
         db.session.rollback()
         return "skipped"
     order = package.order
     # The order's one open package (if it has exactly one) is refilled first, as when it lost them.
-    open_packages = [p for p in order.packages if p.state in RESOURCEABLE_STATES]
+    open_packages = [p for p in packages.values() if p.state in RESOURCEABLE_STATES]
     into = open_packages[0] if len(open_packages) == 1 else None
     before = item_quantities(into) if into is not None else None
     try:
@@ -52,7 +63,7 @@ def replan_package(package_id: int) -> str:
     if result.outcome in ("out_of_stock", "no_scenario", "on_hold"):
         db.session.rollback()
         return "still_out_of_stock"
-    if into is not None:
+    if into is not None and into.state not in NOT_HOLDING_PACKAGE_STATES:
         items_changed(into, before)
     db.session.commit()
     return result.outcome

@@ -26,8 +26,8 @@ log = logging.getLogger("packline.planning")
 PLANNER = "system:planner"
 MAX_ATTEMPTS = 5
 PLANNABLE_ORDER_STATUSES = ("new", "on_hold")
-# Open packages that re-sourced units may join (not yet packed, not blocked).
-RESOURCEABLE_STATES = ("waiting_for_transfer", "waiting", "preparing")
+# Open packages that re-sourced units may join (not yet packed; a blocked one keeps them for later).
+RESOURCEABLE_STATES = ("waiting_for_transfer", "waiting", "preparing", "blocked")
 
 
 @dataclass
@@ -70,9 +70,7 @@ def plan_unassigned(order: Order, trigger: str, actor_label: str, into: Package 
         return PlanResult(plan.outcome, None)
     trace = _store_trace(order, plan, trigger)
     packages, transfers = _materialise(order, plan, trace, actor_label, into)
-    if order.status == "on_hold" and plan.outcome != "no_scenario":
-        order.status = "new"
-    refresh_status(order, actor_label)
+    refresh_order_status(order, actor_label, command="plan", released=plan.outcome != "no_scenario")
     return PlanResult(plan.outcome, trace, packages, transfers)
 
 
@@ -104,6 +102,7 @@ def _plan_whole_package(order: Order, package: Package, view, scenarios, held: d
     plan.trace["moved_package"] = package.number
     cancel_package(package, PLANNER, command="replan",
                    reason="Re-planned as a whole: the missing units could not be brought to this location.")
+    package.version += 1
     return plan
 
 
@@ -148,7 +147,7 @@ def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: st
         simple = planned.state in ("waiting", "out_of_stock") and not planned.transfers
         package = workorders.create_package(order, planned.location_id, lines, planned.state, actor_label,
                                             reserve=simple and planned.state == "waiting",
-                                            planning_trace_id=trace.id)
+                                            planning_trace_id=trace.id, announce=simple)
         packages.append(package)
         if simple:
             continue
@@ -158,6 +157,7 @@ def _materialise(order: Order, plan: Plan, trace: PlanningTrace, actor_label: st
         for pt in planned.transfers:
             transfers.append(workorders.create_transfer(
                 package, pt.source_id, [(by_item[d.order_item_id], q) for d, q in pt.lines], actor_label))
+        workorders.announce_package(package)  # with its transfers, as the batch writer and the API show it
     return packages, transfers
 
 
@@ -185,15 +185,14 @@ def _add_to_package(package: Package, planned: PlannedPackage, trace: PlanningTr
                                             actor_label) for pt in planned.transfers]
     package.planning_trace_id = trace.id
     package.version += 1
-    if transfers and package.state != "waiting_for_transfer":
+    if transfers and package.state == "blocked":
+        package.previous_state = "waiting_for_transfer"  # unblocking waits for the new transfer
+        log_same_state(package, "replan", {"trigger": trace.trigger}, actor_label)
+    elif transfers and package.state != "waiting_for_transfer":
         move_package(package, "waiting_for_transfer", "replan", {"trigger": trace.trigger}, actor_label)
     else:
         log_same_state(package, "replan", {"trigger": trace.trigger}, actor_label)
     return transfers
-
-
-def refresh_status(order: Order, actor_label: str) -> None:
-    refresh_order_status(order, actor_label, command="plan")
 
 
 def _load_order(order_id: int, lock: bool) -> Order:

@@ -148,3 +148,106 @@ def test_a_partial_cancel_tells_followers_the_new_quantities(app):
     (order_event,) = _events("order.items_changed", o.id)
     assert order_event.previous["items"][0]["cancelled_quantity"] == 0
     assert order_event.data["items"][0]["cancelled_quantity"] == 1
+
+
+def test_a_blocked_package_keeps_its_lost_units_and_unblocks_into_waiting_for_them(app):
+    kdk, bsk, wh1, wh2 = _network()
+    shirt = factories.product("SHIRT")
+    factories.stock(wh1, shirt, 1)
+    factories.stock(wh2, shirt, 1)
+    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
+    o = order([(shirt, 1)])
+    plan_order(o.id)
+    (package,) = _live(o.id)
+    assert package.location_id == kdk.id
+    run_package_command(package.id, "block", {"reason": "address check"}, supervisor())
+    factories.stock(bsk, shirt, 5)  # the first rule could now pack the lost unit at BSK: it must not
+    db.session.commit()
+    (first,) = db.session.get(Package, package.id).transfers
+    version = db.session.get(Package, package.id).version
+
+    run_transfer_command(first.id, "out_of_stock", {}, staff(wh1))
+
+    db.session.expire_all()
+    (still,) = _live(o.id)
+    assert still.id == package.id and still.state == "blocked" and still.previous_state == "waiting_for_transfer"
+    assert still.version > version
+    assert [t.source_id for t in still.transfers if t.state == "waiting"] == [wh2.id]
+
+
+def test_unblocking_after_the_transfers_arrived_makes_the_package_ready(app):
+    kdk, _bsk, wh1, _wh2 = _network()
+    shirt = factories.product("SHIRT")
+    factories.stock(wh1, shirt, 1)
+    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
+    o = order([(shirt, 1)])
+    plan_order(o.id)
+    (package,) = _live(o.id)
+    (transfer,) = package.transfers
+    run_package_command(package.id, "block", {"reason": "check"}, supervisor())
+    run_transfer_command(transfer.id, "dispatch", {}, staff(wh1))
+    run_transfer_command(transfer.id, "receive", {}, staff(kdk))
+
+    result = run_package_command(package.id, "unblock", {}, supervisor())
+
+    assert result.state == "waiting"  # not stuck waiting for a transfer that already arrived
+
+
+def test_a_cancelled_transfer_is_not_planned_again_from_the_same_source(app):
+    kdk, _bsk, wh1, wh2 = _network()
+    shirt = factories.product("SHIRT")
+    factories.stock(wh1, shirt, 3)
+    factories.stock(wh2, shirt, 3)
+    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
+    o = order([(shirt, 1)])
+    plan_order(o.id)
+    (package,) = _live(o.id)
+    (first,) = package.transfers
+    assert first.source_id == wh1.id
+
+    run_transfer_command(first.id, "cancel", {"reason": "truck broke down"}, supervisor())
+
+    db.session.expire_all()
+    waiting = [t for t in db.session.get(Package, package.id).transfers if t.state == "waiting"]
+    assert [t.source_id for t in waiting] == [wh2.id]
+
+
+def test_the_package_created_event_lists_its_transfers_like_the_api(app):
+    kdk, _bsk, wh1, _wh2 = _network()
+    shirt = factories.product("SHIRT")
+    factories.stock(wh1, shirt, 1)
+    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
+    o = order([(shirt, 1)])
+    plan_order(o.id)
+    (package,) = _live(o.id)
+    (created,) = _events("package.created", package.id)
+    assert [t["number"] for t in created.data["transfers"]] == [t.number for t in package.transfers]
+    assert created.data == package_dict(package) | {"updated_at": created.data["updated_at"]}
+
+
+def test_a_released_hold_is_logged_from_on_hold(app):
+    from app.models import TransitionLog
+    from app.services.settings import put_setting
+
+    kdk, _bsk, wh1, _wh2 = _network()
+    shirt = factories.product("SHIRT")
+    factories.stock(kdk, shirt, 1)
+    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
+    put_setting("ORDER_FILTERING", {"accepted_statuses": ["approved"]})
+    o = order([(shirt, 1)], status="pending")
+    plan_order(o.id)
+    assert db.session.get(Order, o.id).status == "on_hold"
+    fresh = db.session.get(Order, o.id)
+    fresh.source_status = "approved"
+    db.session.commit()
+
+    plan_order(o.id)
+
+    changes = db.session.scalars(select(TransitionLog).where(TransitionLog.entity_type == "order",
+                                                             TransitionLog.entity_id == o.id)
+                                 .order_by(TransitionLog.id)).all()
+    assert [(c.from_state, c.to_state) for c in changes][-1] == ("on_hold", "planned")
+    event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "order.status_changed",
+                                                         OutboxEvent.aggregate_id == o.id)
+                               .order_by(OutboxEvent.id.desc())).first()
+    assert event.previous == {"status": "on_hold"}
