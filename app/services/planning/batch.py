@@ -22,6 +22,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, text, true
 
+from app import metrics
 from app.extensions import db
 from app.models import (
     CargoCompany,
@@ -190,6 +191,8 @@ class _Batch:
             for loc in set(known) | set(seen):
                 known[loc] = min(known.get(loc, 0), seen.get(loc, 0))
         self.done += len(prepared.chunk)
+        if prepared.network is not None:  # not a chunk planned one by one: plan_order counted those
+            metrics.orders_planned("batch", len(prepared.chunk))
         now = time.perf_counter()
         if self.timings is not None and prepared.chunk:
             self.timings.extend([(now - self.last_commit) / len(prepared.chunk)] * len(prepared.chunk))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import metrics
 from app.extensions import db
 from app.models import Order, OrderItem, Package, PackageItem, PlanningTrace, Transfer
 from app.services import events, stock, workorders
@@ -219,6 +220,7 @@ def plan_order(order_id: int, trigger: str = "api", actor: Actor | None = None) 
             if order.status != "cancelled":
                 plan_unassigned(order, trigger, label)
             db.session.commit()
+            metrics.orders_planned("order")
             return order
         except stock.InsufficientStock as exc:
             db.session.rollback()
