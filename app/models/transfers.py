@@ -56,6 +56,9 @@ class TransferItem(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="open")
+    # Units counted by scanning: by the sender before dispatch, by the receiver before receiving.
+    dispatch_scanned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    receive_scanned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     transfer: Mapped[Transfer] = relationship(back_populates="items")
     package_item: Mapped[PackageItem] = relationship()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -34,6 +35,8 @@ class User(UserMixin, Timestamped, db.Model):
     # Bumped on password change/deactivation so existing sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A tone and a buzz for every scan in the store app (My settings); on unless switched off.
+    scan_feedback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     locations: Mapped[list[StockLocation]] = relationship(
         secondary=user_locations, order_by="StockLocation.code"
