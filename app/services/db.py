@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
 
-from sqlalchemy import any_, bindparam, event
+from sqlalchemy import any_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,7 +20,8 @@ T = TypeVar("T")
 # A web request that changes something (POST/PUT/PATCH/DELETE) intends to write: on SQLite its
 # first transaction then begins IMMEDIATE, like `begin_write`, so it queues for the write lock
 # instead of failing ("database is locked") when it upgrades a read after another commit. Set by
-# the request hooks in app/__init__.py, cleared by the first commit and at the end of the request.
+# the request hooks in app/__init__.py, cleared by the first commit or rollback and at the end of
+# the request.
 _WRITE_INTENT: ContextVar[bool] = ContextVar("packline_write_intent", default=False)
 
 
@@ -37,6 +38,15 @@ def _write_intent_done(_session: Session) -> None:
     # Once the request's write is committed, later reads (rendering the answer) must not hold the
     # write lock; a further write goes through `begin_write` like every service write.
     _WRITE_INTENT.set(False)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _write_intent_abandoned(_session: Session, previous_transaction) -> None:
+    # Likewise once the request's write was rolled back (a refused command): the error page it
+    # renders next is a read. Only the outermost transaction: a savepoint rolled back inside a
+    # write is still that write.
+    if previous_transaction.parent is None:
+        _WRITE_INTENT.set(False)
 
 
 def begin_write() -> None:
@@ -56,6 +66,21 @@ def begin_write() -> None:
         session.info[_HOOKS_RAN] = (session.get_transaction(), list(hooks))
         for hook in list(hooks.values()):
             hook()
+
+
+def lock_names(*names: str) -> None:
+    """Hold named locks until the end of the current write transaction (`begin_write`).
+
+    For a count-then-insert that no single row stands for (the failed sign-ins of a username or
+    an address): transactions locking the same name run one after another, so each one counts
+    the rows the ones before it committed. PostgreSQL takes transaction-level advisory locks, in
+    sorted order so two transactions never wait for each other; SQLite's write transaction
+    already holds the whole database.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
 
 
 # --- write hooks: rows a request adds to the transaction of whatever command it runs -------------

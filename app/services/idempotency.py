@@ -7,10 +7,15 @@ command that failed leaves no claim, and a committed command is always recorded.
 stores the answer on the claim right after the command's commit (the answer is only known once
 the view has described the result).
 
+A view whose effect lies outside the database (it queues a job) has no write transaction for
+the claim to ride on: it calls `claim_now` right before the effect, which commits the claim in a
+short transaction of its own; if the request then fails, `finish` frees the key again.
+
 A concurrent duplicate waits for the first request's transaction at the claim's unique key
 (PostgreSQL makes the second inserter wait; SQLite's BEGIN IMMEDIATE serialises writers), then
 finds the key taken (`KeyInUse`): its own transaction rolls back, so nothing is applied twice,
-and it answers with the first request's stored answer (`answer_for`).
+and it answers with the first request's stored answer (`answer_for`). While it waits for that
+answer it holds no transaction open, so the first request can store it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app.extensions import db
 from app.models import IdempotencyRecord
 from app.models.base import utcnow
-from app.services.db import begin_write, cancel_write_hook, on_next_write, write_hook_pending
+from app.services.db import begin_write, cancel_write_hook, intend_write, on_next_write, write_hook_pending
 from app.services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 TTL = timedelta(hours=24)
 # A committed claim gets its answer a few milliseconds later; a duplicate waits this long for it.
 ANSWER_WAIT_SECONDS = 1.0
+POLL_SECONDS = 0.02
 # A claim still without an answer after this long lost it (the process died right after the commit).
 ANSWER_LOST_AFTER = timedelta(minutes=5)
 _HOOK = "idempotency_claim"
@@ -55,6 +61,7 @@ class Claim:
     path: str
     fingerprint: str
     record_id: int | None = None
+    up_front: bool = False  # committed by `claim_now`, before an effect outside the database
 
 
 class KeyInUse(Exception):
@@ -87,8 +94,29 @@ def begin(user_id: int, key: str, method: str, path: str, body: bytes) -> Stored
     return None
 
 
+def claim_now() -> None:
+    """Commit this keyed request's claim now, in a short transaction of its own.
+
+    For a view whose effect lies outside the database (it queues a job), called after its checks
+    and right before the effect: a concurrent duplicate then finds the key taken and waits for
+    this request's answer instead of repeating the effect. Raises `KeyInUse` when a duplicate
+    claimed it first. Does nothing for a request without a key, or whose claim already committed.
+    """
+    claim = db.session().info.get(_CLAIM)
+    if claim is None or not write_hook_pending(_HOOK):
+        return
+    try:
+        begin_write()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    claim.up_front = True
+
+
 def answer_for(claim: Claim) -> StoredAnswer:
     """The answer for a request that found its key taken (`KeyInUse`): the first one's, or Conflict."""
+    _stop_writing()
     record = _live_record(claim.user_id, claim.key)
     if record is None:  # the first request's claim expired in between: vanishingly rare
         raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
@@ -99,7 +127,9 @@ def finish(status: int, body: str) -> None:
     """Store the request's answer on its claim (the command committed), or drop the claim.
 
     A request that committed no write (a failed command, or a read-only one) has no claim row;
-    a successful one is recorded now, in its own transaction, so a repeat is still replayed.
+    a successful one is recorded now, in its own transaction, so a repeat is still replayed. A
+    claim committed up front (`claim_now`) whose request then failed is deleted: the effect did
+    not happen, so a retry with the same key must run.
     Never raises: the command's outcome stands even if its answer cannot be stored.
     """
     claim = db.session().info.pop(_CLAIM, None)
@@ -111,7 +141,9 @@ def finish(status: int, body: str) -> None:
         return
     try:
         begin_write()
-        if committed:
+        if committed and claim.up_front and status >= 400:
+            db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id))
+        elif committed:
             db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
                                .values(status_code=status, response_body=body))
         else:
@@ -166,20 +198,32 @@ def _live_record(user_id: int, key: str) -> IdempotencyRecord | None:
     return record
 
 
+def _stop_writing() -> None:
+    """This request now only answers with another request's result: end its transaction, and let
+    its reads begin as reads. A POST's first transaction otherwise begins IMMEDIATE on SQLite
+    (`db.intend_write`), and a duplicate waiting in it would hold the write lock the first
+    request needs to store the very answer the duplicate waits for."""
+    db.session.rollback()
+    intend_write(False)
+
+
 def _answer(record: IdempotencyRecord, claim: Claim) -> StoredAnswer:
     if record.request_hash != claim.fingerprint:
         raise Conflict("This Idempotency-Key was used with a different request; use a new key.",
                        code="idempotency_key_reused")
+    status, body, created_at = record.status_code, record.response_body, record.created_at
+    _stop_writing()
     deadline = time.monotonic() + ANSWER_WAIT_SECONDS
-    while record.status_code is None and record.created_at > utcnow() - ANSWER_LOST_AFTER:
+    while status is None and created_at > utcnow() - ANSWER_LOST_AFTER:
         if time.monotonic() > deadline:
             raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
-        time.sleep(0.02)
-        db.session.rollback()  # a fresh snapshot (SQLite keeps the old one while a read is open)
+        time.sleep(POLL_SECONDS)  # never inside a transaction: see `_stop_writing`
         record = _live_record(claim.user_id, claim.key)
         if record is None:
             raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
-    if record.status_code is None:
+        status, body, created_at = record.status_code, record.response_body, record.created_at
+        db.session.rollback()  # the next read takes a fresh snapshot (SQLite keeps a read's one)
+    if status is None:
         raise Conflict("A request with this Idempotency-Key was applied, but its answer was lost; "
                        "read the resource to see the outcome.", code="request_answer_lost")
-    return StoredAnswer(record.status_code, record.response_body or "")
+    return StoredAnswer(status, body or "")

@@ -26,6 +26,7 @@ from app.schemas.scenarios import (
     ScenarioOut,
     ScenarioPatch,
 )
+from app.services import idempotency
 from app.services.errors import Forbidden
 from app.services.orders import get_order
 from app.services.planning import dry_run, render_trace
@@ -122,6 +123,7 @@ def planning_run():
         raise Forbidden("A batch run plans every waiting order of every location: only admins and supervisors of "
                         "all locations may start it. Plan one order with POST /api/v1/orders/{id}/plan.")
     body = validate(PlanningRunIn, json_object(optional=True))
+    idempotency.claim_now()  # the job is queued outside the database: a keyed duplicate must find the key taken
     job_id = f"plan-batch-{uuid.uuid4().hex}"
     enqueue("planning", "app.tasks.planning.plan_batch", body.chunk_size, job_id=job_id, job_timeout=3600,
             meta={OWNER: actor().user_id})
