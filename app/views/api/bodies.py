@@ -3,6 +3,7 @@ URLs that cannot name anything."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.views.errors import api_error
 
 
 def json_body(optional: bool = False) -> Any:
-    """The parsed JSON body; 400 for a wrong content type or malformed JSON."""
+    """The parsed JSON body; 400 for a wrong content type or malformed JSON (NaN and Infinity too)."""
     raw = request.get_data(cache=True)
     if optional and not raw.strip():
         return {}
@@ -22,14 +23,32 @@ def json_body(optional: bool = False) -> Any:
         raise ServiceError("Send the body as JSON with 'Content-Type: application/json'.",
                            code="unsupported_content_type")
     try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # silent=True only covers ValueError
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NotStandardJson as exc:
+        raise ServiceError(str(exc), code="malformed_json") from None
+    except ValueError:  # also text that is not UTF-8
+        raise ServiceError("The body is not valid JSON.", code="malformed_json") from None
+    except RecursionError:
         raise ServiceError("The body is nested too deeply.", code="malformed_json") from None
-    if data is None and raw.strip() != b"null":
-        raise ServiceError("The body is not valid JSON.", code="malformed_json")
     if _has_nul(data):
         raise ValidationFailed("Text must not contain NUL (\\u0000) characters.", {"body": "Contains a NUL character."})
     return data
+
+
+class NotStandardJson(ValueError):
+    """Python's json module reads NaN and Infinity (and turns 1e999 into infinity), which JSON has
+    no place for: PostgreSQL refuses them in a JSON column and no client can read them back."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise NotStandardJson(f"The body contains {name}, which JSON does not allow; send a number or null.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise NotStandardJson(f"The number {text[:40]} is too large; send a smaller number.")
+    return value
 
 
 def _has_nul(data: Any) -> bool:
