@@ -85,7 +85,10 @@ def login():
             error, status = exc.message, 401 if exc.code != "throttled" else 429
         else:
             next_url = _safe_next(request.args.get("next"))
-            session.clear()  # a fresh session (and CSRF token) at every sign-in
+            # A fresh session (and CSRF token) at every sign-in; the one this browser had ends on
+            # the server too, or a copy of its cookie would outlive the next logout.
+            end_session(session.get("sid"))
+            session.clear()
             login_user(user)
             session["sid"] = session_id
             session.permanent = True

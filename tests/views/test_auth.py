@@ -142,3 +142,25 @@ def test_health_reports_database_and_redis(app, client, redis_server):
         assert response.get_json()["checks"]["redis"].startswith("error")
     finally:
         redis_server.start()
+
+
+def test_signing_in_again_ends_the_earlier_session_so_a_copied_cookie_dies_at_logout(app, live_server):
+    """Over real HTTP: the cookie copied before the second sign-in named a session of its own;
+    signing in again ends it on the server, so after logout no copy of any cookie still works."""
+    import requests
+
+    factories.user("root", "admin")
+    db.session.commit()
+    browser = requests.Session()
+    credentials = {"username": "root", "password": PASSWORD}
+    assert browser.post(f"{live_server}/login", data=credentials, allow_redirects=False).status_code == 303
+    copied = browser.cookies.get("session")
+    assert requests.get(f"{live_server}/admin/", cookies={"session": copied}, allow_redirects=False).status_code == 200
+
+    assert browser.post(f"{live_server}/login", data=credentials, allow_redirects=False).status_code == 303
+    assert browser.post(f"{live_server}/logout", allow_redirects=False).status_code == 303
+
+    stolen = requests.get(f"{live_server}/admin/", cookies={"session": copied}, allow_redirects=False)
+    assert stolen.status_code == 302 and "/login" in stolen.headers["Location"]
+    db.session.rollback()
+    assert db.session.query(UserSession).count() == 0
