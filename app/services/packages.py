@@ -133,11 +133,9 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
         refresh_order_status(package.order, actor.label)
         return package, ctx
 
-    try:
-        package, ctx = write_with_race_retry(work, keep_loaded=True)
-    except pickup_codes.WrongPickupCode:
-        pickup_codes.record_failure(package_id, actor.label)
-        raise
+    if command == "deliver_to_customer":  # a wrong pickup code is counted before, under a lock
+        pickup_codes.verify(package_id, actor, params, transition.sources)
+    package, ctx = write_with_race_retry(work, keep_loaded=True)
     if ctx.after_commit:
         for follow_up in ctx.after_commit:
             follow_up()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Package, PickupCodeFailure
 from app.models.base import utcnow
-from app.services.errors import TooManyAttempts, ValidationFailed
+from app.services.errors import Conflict, TooManyAttempts, ValidationFailed
 from app.services.packages import run_package_command
 from app.services.pickup_codes import PER_PACKAGE, PER_PERSON
 from app.services.settings import put_setting
@@ -86,3 +86,60 @@ def test_the_api_answers_429_when_locked(store, client):
     assert statuses == [422] * PER_PACKAGE
     assert locked.status_code == 429
     assert locked.get_json()["error"]["code"] == "too_many_attempts"
+
+
+def _hand_over_at_once(app, attempts: list[tuple[int, str]], who) -> list[str]:
+    """Each attempt in its own thread and app context (its own database session), all at once."""
+    import threading
+
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str] = []
+
+    def run(package_id: int, code: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(_hand_over(package_id, code, who))
+            except Conflict:
+                outcomes.append("Conflict")
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, args=attempt) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_wrong_codes_sent_at_once_are_compared_no_more_often_than_the_limit(app, store):
+    """Each code is counted under the package's lock before it is compared, so forty guesses at
+    once get exactly PER_PACKAGE answers "wrong code" and the others wait out the lock."""
+    package_id = _waiting_for_the_customer(store).id
+    clerk = staff(store)
+    outcomes = _hand_over_at_once(app, [(package_id, f"{n:06d}") for n in range(40)], clerk)
+
+    assert outcomes.count("WrongPickupCode") == PER_PACKAGE
+    assert outcomes.count("TooManyAttempts") == 40 - PER_PACKAGE
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PickupCodeFailure.id))) == PER_PACKAGE
+
+
+def test_one_person_guessing_at_many_packages_at_once_is_held_to_the_personal_limit(app, store):
+    package_ids = [_waiting_for_the_customer(store).id for _ in range(PER_PERSON // PER_PACKAGE + 2)]
+    guesser = staff(store, name="guesser")
+    attempts = [(package_id, f"{n:06d}") for package_id in package_ids for n in range(PER_PACKAGE + 2)]
+    outcomes = _hand_over_at_once(app, attempts, guesser)
+
+    assert outcomes.count("WrongPickupCode") == PER_PERSON
+    assert outcomes.count("TooManyAttempts") == len(attempts) - PER_PERSON
+
+
+def test_the_right_code_among_wrong_ones_at_once_hands_over_once_and_counts_only_the_wrong(app, store):
+    package_id = _waiting_for_the_customer(store).id
+    outcomes = _hand_over_at_once(app, [(package_id, CODE), (package_id, "000001"), (package_id, "000002")],
+                                  staff(store))
+    assert outcomes.count("delivered") == 1
+    assert set(outcomes) <= {"delivered", "WrongPickupCode", "Conflict"}  # Conflict: already handed over
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PickupCodeFailure.id))) == outcomes.count("WrongPickupCode")
