@@ -10,8 +10,15 @@ from sqlalchemy import and_, func, select
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.locations import StockLocation
-from app.models.packages import OPEN_PACKAGE_STATES, PACKAGE_STATES, Package
+from app.models.packages import OPEN_PACKAGE_STATES, PACKAGE_STATES, TERMINAL_PACKAGE_STATES, Package
 from app.models.transfers import TRANSFER_STATES, Transfer
+from app.services.transitions import ACTIVE_TRANSFER_STATES, OUT_WITH_CARRIER
+
+# The board separates work someone at the location still has to do from what is done "so far"
+# (with the carrier, or finished): counts that only grow would otherwise drown the open work.
+WORK_STATES = tuple(s for s in PACKAGE_STATES if s not in TERMINAL_PACKAGE_STATES and s not in OUT_WITH_CARRIER)
+SO_FAR_STATES = (*OUT_WITH_CARRIER, *TERMINAL_PACKAGE_STATES)
+TRANSFER_SO_FAR_STATES = tuple(s for s in TRANSFER_STATES if s not in ACTIVE_TRANSFER_STATES)
 
 
 @dataclass
@@ -25,6 +32,29 @@ class LocationSummary:
     @property
     def open_packages(self) -> int:
         return sum(self.package_counts.get(s, 0) for s in OPEN_PACKAGE_STATES)
+
+    @property
+    def work(self) -> dict[str, int]:
+        """Packages per state that still need someone here (non-zero only, in the order of the work)."""
+        return {s: self.package_counts[s] for s in WORK_STATES if self.package_counts.get(s)}
+
+    @property
+    def so_far(self) -> dict[str, int]:
+        """Packages with the carrier or finished: lifetime totals, not work."""
+        return {s: self.package_counts[s] for s in SO_FAR_STATES if self.package_counts.get(s)}
+
+    @property
+    def transfer_work(self) -> list[tuple[str, str, int]]:
+        """("out"|"in", state, count) for transfers still to send or to arrive."""
+        return [(side, s, counts[s]) for side, counts in (("out", self.outgoing_transfers), ("in", self.incoming_transfers))
+                for s in ACTIVE_TRANSFER_STATES if counts.get(s)]
+
+    @property
+    def transfers_so_far(self) -> dict[str, int]:
+        """Transfers received, out of stock or cancelled, both directions together."""
+        totals = {s: self.outgoing_transfers.get(s, 0) + self.incoming_transfers.get(s, 0)
+                  for s in TRANSFER_SO_FAR_STATES}
+        return {s: n for s, n in totals.items() if n}
 
 
 def location_summary(location: StockLocation) -> LocationSummary:

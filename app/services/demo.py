@@ -1,4 +1,5 @@
-"""The demo brand: a warehouse and six stores in Istanbul and Ankara, 60 products, users."""
+"""The demo brand: a warehouse and six stores in Istanbul and Ankara, 60 products, users, and
+orders that give every store tab some work (demo_orders.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from app.models import (
     StockLocation,
     User,
 )
+from app.services.demo_orders import seed_demo_orders
 from app.services.users import hash_password
 
 # code, name, type, city, district, lat, lon, priority, max_quota, target minutes, pickup
@@ -160,15 +162,19 @@ def seed_demo() -> dict[str, int]:
     created["scenarios"] = _seed_scenarios(locations)
 
     usernames = set(db.session.scalars(select(User.username)))
+    hashes: dict[str, str] = {}  # the demo's public passwords, hashed once each: scrypt is slow on purpose
     for login in demo_logins():
         if login.username in usernames:
             continue
-        user = User(username=login.username, role=login.role, password_hash=hash_password(login.password))
+        if login.password not in hashes:
+            hashes[login.password] = hash_password(login.password)
+        user = User(username=login.username, role=login.role, password_hash=hashes[login.password])
         if login.location:
             user.locations = [locations[login.location]]
         db.session.add(user)
         created["users"] += 1
     db.session.commit()
+    created["orders"] = seed_demo_orders()
     return created
 
 

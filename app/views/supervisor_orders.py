@@ -1,13 +1,31 @@
-"""The order page for supervisors and admins: items, work orders, history and 'why this location'."""
+"""The order page for supervisors and admins: items, work orders, history and 'why this location',
+and the order's own actions: plan now, cancel the order, cancel some units.
+
+Each action is a real form (CSRF, htmx-enhanced, works without JavaScript) that calls one service:
+`planning.plan_order` or `orders.cancel_order`. Cancelling asks first: the first post answers with
+the question (nothing changes), the confirming post carries `confirm=1` and what the question
+showed (`seen`), so a second tap or a colleague's change in between is never applied blindly.
+"""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from typing import Any
 
-from app.services import admin_queries
-from app.views.htmx import render
+from flask import flash, redirect, request, url_for
+
+from app.models import Order
+from app.services import admin_queries, planning
+from app.services import orders as orders_service
+from app.services.errors import Conflict, Forbidden, ValidationFailed
+from app.services.planning.trace import OUTCOME_TEXT
+from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
+from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor
+
+# An order in these statuses has nothing left to plan or to cancel.
+FINISHED_ORDER_STATUSES = ("cancelled", "shipped", "delivered")
+CHANGED_MEANWHILE = "This order changed meanwhile (another tab or a colleague): here it is as it is now."
 
 
 @bp.get("/orders/")
@@ -23,5 +41,138 @@ def orders():
 @bp.get("/orders/<int:order_id>/")
 @role_required(*MANAGERS)
 def order(order_id: int):
+    return _order_page(order_id)
+
+
+def _order_page(order_id: int, *, status: int = 200, notice: dict | None = None, question: dict | None = None,
+                errors: dict[str, str] | None = None, typed: dict[str, str] | None = None):
     view = admin_queries.order_view(current_actor(), order_id)
-    return render("supervisor/order.html", **view)
+    order = view["order"]
+    open_order = order.status not in FINISHED_ORDER_STATUSES
+    cancellable = cancellable_units(order)
+    # The whole order can be cancelled while none of it has shipped; after that, units only.
+    nothing_shipped = all(cancellable[i.id] == i.quantity - i.cancelled_quantity for i in order.items)
+    return render("supervisor/order.html", "supervisor/_order.html", status=status, **view,
+                  can_plan=open_order, can_cancel=open_order, can_cancel_order=open_order and nothing_shipped,
+                  cancellable=cancellable,
+                  seen=fingerprint(order), notice=notice, question=question, errors=errors or {},
+                  typed=typed or {})
+
+
+def cancellable_units(order: Order) -> dict[int, int]:
+    """Order item id -> units that can still be cancelled (not cancelled yet, not shipped)."""
+    shipped: dict[int, int] = {}
+    for package in order.packages:
+        if package.state in SHIPPED_OR_LATER:
+            for item in package.items:
+                if item.state not in NOT_HOLDING_ITEM_STATES:
+                    shipped[item.order_item_id] = shipped.get(item.order_item_id, 0) + item.quantity
+    return {i.id: max(0, i.quantity - i.cancelled_quantity - shipped.get(i.id, 0)) for i in order.items}
+
+
+def fingerprint(order: Order) -> str:
+    """What a cancel question was asked about: the status and every item's cancelled units."""
+    return order.status + ":" + ",".join(f"{i.id}-{i.cancelled_quantity}" for i in order.items)
+
+
+def _done(order_id: int, message: str):
+    """htmx: the order re-rendered with the message. Plain POST: flash + 303 back to the order."""
+    if wants_fragment():
+        return _order_page(order_id, notice={"text": message, "category": "ok"})
+    flash(message, "ok")
+    return redirect(url_for("supervisor.order", order_id=order_id), 303)
+
+
+def _refused(order_id: int, message: str, status: int, **context: Any):
+    return _order_page(order_id, status=status, notice={"text": message, "category": "error"}, **context)
+
+
+@bp.post("/orders/<int:order_id>/plan")
+@role_required(*MANAGERS)
+def plan_order(order_id: int):
+    actor = current_actor()
+    number = admin_queries.order_view(actor, order_id)["order"].number  # 404 outside the actor's scope
+    try:
+        planning.plan_order(order_id, trigger="manual", actor=actor)
+    except (Conflict, Forbidden) as exc:
+        return _refused(order_id, exc.message, 409 if isinstance(exc, Conflict) else 403)
+    traces = admin_queries.order_view(actor, order_id)["traces"]
+    outcome = traces[-1][0].outcome if traces else ""
+    return _done(order_id, f"Order {number} was planned: {OUTCOME_TEXT.get(outcome, 'done.')}")
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@role_required(*MANAGERS)
+def cancel_order(order_id: int):
+    """Cancel the whole order: ask first, then cancel with the reason."""
+    actor = current_actor()
+    order = admin_queries.order_view(actor, order_id)["order"]
+    if request.form.get("confirm") == "1" and request.form.get("seen") != fingerprint(order):
+        return _refused(order_id, CHANGED_MEANWHILE, 409)
+    reason = (request.form.get("reason") or "").strip()
+    typed = {"reason": reason}
+    if not reason:
+        return _refused(order_id, "Give a reason to cancel the order.", 422, typed=typed,
+                        errors={"reason": "Give a reason: the customer service team reads it."})
+    if len(reason) > 500:
+        return _refused(order_id, "The reason is too long.", 422, typed=typed,
+                        errors={"reason": "Keep the reason under 500 characters."})
+    if request.form.get("confirm") != "1":
+        return _order_page(order_id, question={"kind": "order", "reason": reason}, typed=typed)
+    try:
+        orders_service.cancel_order(order_id, {"reason": reason}, actor)
+    except (Conflict, Forbidden, ValidationFailed) as exc:
+        return _refused(order_id, exc.message, 409 if isinstance(exc, Conflict) else 422, typed=typed)
+    return _done(order_id, f"Order {order.number} is cancelled; its stock is released.")
+
+
+@bp.post("/orders/<int:order_id>/cancel-units")
+@role_required(*MANAGERS)
+def cancel_units(order_id: int):
+    """Cancel some units of some items: each field names how many units of one item to cancel."""
+    actor = current_actor()
+    order = admin_queries.order_view(actor, order_id)["order"]
+    if request.form.get("confirm") == "1" and request.form.get("seen") != fingerprint(order):
+        return _refused(order_id, CHANGED_MEANWHILE, 409)
+    left = cancellable_units(order)
+    reason = (request.form.get("reason") or "").strip()
+    typed = {"units-reason": reason} | {f"units-{i.id}": (request.form.get(f"units-{i.id}") or "").strip()
+                                         for i in order.items}
+    errors: dict[str, str] = {}
+    lines: list[dict[str, int]] = []
+    for item in order.items:
+        raw = typed[f"units-{item.id}"]
+        if not raw or raw == "0":
+            continue
+        if not raw.isdigit() or len(raw) > 6:
+            errors[f"units-{item.id}"] = f"Enter a whole number of units, 0 to {left[item.id]}."
+        elif int(raw) > left[item.id]:
+            errors[f"units-{item.id}"] = (f"Only {left[item.id]} unit(s) of {item.sku} can still be cancelled."
+                                          if left[item.id] else f"No unit of {item.sku} can be cancelled any more.")
+        else:
+            lines.append({"item_id": item.id, "quantity": int(raw)})
+    if len(reason) > 500:
+        errors["units-reason"] = "Keep the reason under 500 characters."
+    if not lines and not errors:
+        errors["units"] = "Enter how many units to cancel of at least one item."
+    if errors:
+        return _refused(order_id, "Check the units to cancel.", 422, errors=errors, typed=typed)
+    if request.form.get("confirm") != "1":
+        by_id = {i.id: i for i in order.items}
+        what = ", ".join(f"{line['quantity']} × {by_id[line['item_id']].sku}" for line in lines)
+        return _order_page(order_id, question={"kind": "units", "what": what, "lines": lines, "reason": reason},
+                           typed=typed)
+    try:
+        orders_service.cancel_order(order_id, {"items": lines, "reason": reason or None}, actor)
+    except ValidationFailed as exc:
+        fields = {f"units-{lines[int(k.split('.')[1])]['item_id']}": str(v)
+                  for k, v in (exc.details or {}).items() if k.startswith("items.") and k.split(".")[1].isdigit()}
+        return _refused(order_id, exc.message, 422, errors=fields, typed=typed)
+    except Conflict as exc:
+        item_id = (exc.details or {}).get("item_id")
+        return _refused(order_id, exc.message, 409, typed=typed,
+                        errors={f"units-{item_id}": exc.message} if item_id else None)
+    except Forbidden as exc:
+        return _refused(order_id, exc.message, 403)
+    count = sum(line["quantity"] for line in lines)
+    return _done(order_id, f"{count} unit(s) of order {order.number} cancelled; their stock is released.")

@@ -29,10 +29,46 @@ def test_board_shows_a_card_per_location_with_state_counts_quota_and_transfers(a
     ist_card = html.split('data-location="IST-01"')[1].split("</section>")[0]
     # waiting, preparing and the package waiting for the transfer are open: 3 of 5
     assert "<strong class=\"num\">3</strong>" in ist_card and "of 5" in ist_card
-    assert "waiting for transfer" in ist_card and "in · waiting" in ist_card
+    assert "Waiting for transfer" in ist_card and "in · waiting" in ist_card
     ank_card = html.split('data-location="ANK-01"')[1].split("</section>")[0]
-    assert "packed" in ank_card and "out · waiting" in ank_card
+    assert "Packed" in ank_card and "out · waiting" in ank_card
     assert 'href="/supervisor/locations/IST-01/"' in html
+
+
+def test_the_board_separates_open_work_from_what_is_done_so_far(app, client):
+    ist = factories.location("IST-01", name="Kadikoy")
+    factories.user("sup", "supervisor")
+    make_package("waiting", location=ist)
+    make_package("blocked", location=ist)
+    for state in ("shipped", "delivered", "delivered", "cancelled"):
+        make_package(state, location=ist)
+    login(client, "sup")
+    html = client.get("/supervisor/").get_data(as_text=True)
+    card = html.split('data-location="IST-01"')[1].split("</section>")[0]
+    work = card.split('<dl class="mini work">')[1].split("</dl>")[0]
+    assert ">Waiting</a></dt><dd>1</dd>" in work and ">Blocked</a></dt><dd>1</dd>" in work
+    for finished in ("Shipped", "Delivered", "Cancelled"):
+        assert finished not in work
+    so_far = " ".join(card.split('<p class="so-far">')[1].split("</p>")[0].split())
+    assert "So far:" in so_far
+    assert ">1 shipped</a>" in so_far and ">2 delivered</a>" in so_far and ">1 cancelled</a>" in so_far
+
+
+def test_state_names_on_the_board_and_drill_down_read_as_in_the_store(app, client):
+    ist = factories.location("IST-01")
+    factories.user("sup", "supervisor")
+    package = make_package("waiting_cargo_label", location=ist)
+    login(client, "sup")
+    board = client.get("/supervisor/").get_data(as_text=True)
+    drill = client.get("/supervisor/locations/IST-01/?state=waiting_cargo_label").get_data(as_text=True)
+    page = client.get(f"/supervisor/packages/{package.id}/").get_data(as_text=True)
+    from app.services.state_labels import state_label
+    from app.views.store import state_label as store_label
+
+    assert store_label("waiting_cargo_label") == state_label("waiting_cargo_label") == "Waiting cargo label"
+    for html in (board, drill, page):
+        assert "Waiting cargo label" in html
+        assert "waiting cargo label" not in html.replace("Waiting cargo label", "")
 
 
 def test_drill_down_lists_a_locations_packages_by_state(app, client):

@@ -34,6 +34,40 @@ def static_sites(network: Network, rule: RuleView) -> dict[int, str | None]:
     return out
 
 
+def _allowed_codes(network: Network, rule: RuleView, static: dict[int, str | None]) -> list[tuple[str, int]]:
+    """(code, id) of the locations the rule's fixed filters keep, by code; cached like `static_sites`."""
+    key = ("allowed", rule.position, tuple(rule.locations), tuple(rule.exclude), rule.location_type)
+    cached = network._static_cache.get(key)
+    if cached is None:
+        cached = sorted((network.sites[sid].code, sid) for sid, reason in static.items() if reason is None)
+        network._static_cache[key] = cached  # type: ignore[assignment]
+    return cached  # type: ignore[return-value]
+
+
+# The stock pool holds only locations with some of the order: the rest never become candidates.
+# The trace says so, naming the first few by code and counting the others.
+NO_STOCK = "has none of these items"  # trace.render words it per count
+NO_STOCK_SHOWN = 5
+
+
+def _no_stock_drop(network: Network, rule: RuleView, static: dict[int, str | None], pool: dict,
+                   kept_from_pool: int) -> dict | None:
+    allowed = _allowed_codes(network, rule, static)
+    absent = len(allowed) - kept_from_pool
+    if absent <= 0:
+        return None
+    codes = []
+    for code, site_id in allowed:
+        if site_id not in pool:
+            codes.append(code)
+            if len(codes) == NO_STOCK_SHOWN:
+                break
+    drop: dict = {"reason": NO_STOCK, "locations": codes}
+    if absent > len(codes):
+        drop["more"] = absent - len(codes)
+    return drop
+
+
 def dynamic_drop(network: Network, rule: RuleView, site: Site, order: OrderView,
                   demands: list[Demand], city_key: str) -> str | None:
     if rule.same_city and site.city_key != city_key:
@@ -151,6 +185,7 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
     km = _distances(network, origin)
     lat1, lon1, cos1 = origin if origin is not None else (0.0, 0.0, 0.0)
     scored = []
+    dropped_here = 0  # pool locations the fixed filters keep but this order's filters drop
     if only_distance and not dynamic and origin is not None:
         # The batch's common case, as one tight loop: distance is the only key, no per-order filter.
         static_get, km_get, radians_get, append = static.get, km.get, _site_radians.get, scored.append
@@ -179,6 +214,7 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
             if reason is None:
                 if dynamic:
                     reason = dynamic_drop(network, rule, sites[site_id], order, demands, city_key)
+                    dropped_here += reason is not None
             elif reason is _UNKNOWN:
                 continue  # not a known location
             if reason:
@@ -197,6 +233,11 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
                 scored.append((sort_order(values, sort, site_id), site, supply, values))
     scored.sort(key=_first_item)  # the sort tuples end with the site id: no two are equal
     trace_rule["dropped"] = [{"reason": r, "locations": sorted(codes)} for r, codes in dropped.items()]
+    # Pool locations the fixed filters kept: the candidates plus those dropped for this order only.
+    kept = len(scored) + dropped_here
+    no_stock = _no_stock_drop(network, rule, static, pool, kept)
+    if no_stock is not None:
+        trace_rule["dropped"].append(no_stock)
     return scored
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.planning.candidates import NO_STOCK
+
 INF = float("inf")
 
 OUTCOME_TEXT = {
@@ -94,6 +96,17 @@ def _keys(keys: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _dropped(drop: dict[str, Any]) -> str:
+    names = ", ".join(drop["locations"])
+    if drop["reason"] != NO_STOCK:
+        return f"  - {names}: {drop['reason']}."
+    more = drop.get("more", 0)
+    if more:
+        names += f" and {more} other location{'s' if more > 1 else ''}"
+    several = len(drop["locations"]) + more > 1
+    return f"  - {names} {'have' if several else 'has'} none of these items."
+
+
 def render(trace: dict[str, Any]) -> str:
     """The trace (either version) as plain text a supervisor can read, top to bottom."""
     trace = expand(trace)
@@ -135,7 +148,7 @@ def render(trace: dict[str, Any]) -> str:
     for rule in trace.get("rules", []):
         lines.append(f"Rule {rule.get('position', '?')} '{rule.get('name', '')}':")
         for drop in rule.get("dropped", []):
-            lines.append(f"  - {', '.join(drop['locations'])}: {drop['reason']}.")
+            lines.append(_dropped(drop))
         for c in rule.get("candidates", []):
             lines.append(f"  - {c['location']} ({_keys(c['keys'])}; has {_items(c['availability'])}): "
                          f"{c['verdict']}.")
