@@ -101,7 +101,7 @@ def test_staff_prepares_scans_packs_prints_the_label_and_ships(app, page):
     expect(page.locator("#queue .row")).to_have_count(4)
     shoot(page, "store-queue")
 
-    page.click(f"text={package.number}")
+    page.click(f"a.row:has-text('{package.number}')")
     page.wait_for_url(f"**/packages/{package.id}")
     page.click("button[data-command=prepare]")
     expect(page.locator("[data-scan-field]")).to_be_focused()
@@ -188,7 +188,7 @@ def test_the_core_flow_works_without_javascript(app, browser, live_server):
         page.click("nav >> text=Packages")
         page.fill("#queue-search", package.order.number)
         page.click("button:has-text('Search')")
-        page.click(f"text={package.number}")
+        page.click(f"a.row:has-text('{package.number}')")
         page.click("button[data-command=prepare]")
         expect(page.locator(".flash")).to_contain_text("Done: start preparing.")
         scan(page, "0000")
