@@ -28,7 +28,7 @@ PACKAGE_TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("preparing", "Preparing", ("preparing",)),
     ("waiting_for_transfer", "Awaiting transfer", ("waiting_for_transfer",)),
     ("packed", "Packed", ("waiting_cargo_label", "packed")),
-    ("ready_for_pickup", "Pickup", ("ready_for_pickup",)),
+    ("ready_for_pickup", "Ready for pickup", ("ready_for_pickup",)),
     ("blocked", "Blocked", ("blocked",)),
     ("out_of_stock", "Out of stock", ("out_of_stock",)),
     ("shipped", "Shipped", OUT_WITH_CARRIER),
@@ -39,9 +39,10 @@ DEFAULT_TAB = "waiting"
 NEW_WORK_STATES = ("waiting", "waiting_for_transfer")
 
 TRANSFER_DIRECTIONS = {
-    # Expected: coming to us. Dispatch: we send it.
+    # Expected: coming to us. Dispatch: we send it. Sent: we sent it and it is on the road.
     "expected": ACTIVE_TRANSFER_STATES,
     "dispatch": OPEN_TRANSFER_STATES,
+    "sent": ("in_transit",),
 }
 
 
@@ -141,13 +142,26 @@ def _transfer_query(location_id: int, direction: str) -> Select:
     return select(Transfer).where(column == location_id, Transfer.state.in_(TRANSFER_DIRECTIONS[direction]))
 
 
+def _count(query: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 def transfer_counts(location_id: int) -> dict[str, int]:
-    return {
-        direction: db.session.scalar(
-            select(func.count()).select_from(_transfer_query(location_id, direction).subquery())
-        ) or 0
-        for direction in TRANSFER_DIRECTIONS
-    }
+    """Transfers per list, plus `to_receive`: incoming ones on the road (the receiver's work now)."""
+    counts = {direction: _count(_transfer_query(location_id, direction)) for direction in TRANSFER_DIRECTIONS}
+    counts["to_receive"] = _count(select(Transfer).where(Transfer.destination_id == location_id,
+                                                         Transfer.state == "in_transit"))
+    return counts
+
+
+def busiest_direction(counts: dict[str, int]) -> str:
+    """The list Transfers opens on: incoming when something is to be received, else outgoing when
+    something is to be dispatched, else whichever list holds anything (incoming first)."""
+    if counts["to_receive"]:
+        return "expected"
+    if counts["dispatch"]:
+        return "dispatch"
+    return next((d for d in ("expected", "sent") if counts[d]), "expected")
 
 
 def transfer_list(location_id: int, direction: str, page: PageArgs = FIRST_PAGE) -> Page[Transfer]:

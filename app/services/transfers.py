@@ -5,6 +5,10 @@ released there (and, when missing, written off with `stock.correct_missing` and 
 excluded for that order item); the transfer item and its package item shrink by those units (or
 are marked missing/cancelled), so the units become *unassigned*, and `planning.plan_unassigned`
 re-plans them in the same transaction — from another source, or at another location.
+
+Scanning (`count_transfer_scan`) counts units like picking does for packages, on the side whose
+step is next: the sender before dispatch, the receiver before receiving. Dispatch and receive
+still act on the whole transfer; their log notes `unscanned: N` when units were not counted.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Package, Transfer, TransferItem
+from app.models import Package, ProductBarcode, Transfer, TransferItem
 from app.schemas import parse
 from app.schemas.commands import TRANSFER_COMMAND_PARAMS
 from app.services import events, stock
@@ -58,18 +62,42 @@ def _ready_for_dispatch(ctx: TransferCtx) -> None:
     move_transfer(transfer, "ready_for_dispatch", ctx.command, ctx.log_params, ctx.actor.label)
 
 
+# Whose step a scan counts for, by transfer state: the sender's while it collects the goods, the
+# receiver's while they are on the road to it.
+SCAN_SIDES = {"waiting": "source", "ready_for_dispatch": "source", "in_transit": "destination"}
+SCAN_COLUMNS = {"source": "dispatch_scanned", "destination": "receive_scanned"}
+
+
+def scan_side(transfer: Transfer) -> str | None:
+    """"source" or "destination": the side whose scans count now; None when nobody scans."""
+    return SCAN_SIDES.get(transfer.state)
+
+
+def scanned_count(item: TransferItem, side: str) -> int:
+    return getattr(item, SCAN_COLUMNS[side])
+
+
+def _scan_log(transfer: Transfer, side: str, log_params: dict) -> dict:
+    """The command's params as logged, with `unscanned`: units of the open items this side did
+    not count by scanning (left out when every unit was scanned)."""
+    unscanned = sum(max(0, ti.quantity - scanned_count(ti, side)) for ti in transfer.items if ti.state == "open")
+    return {**log_params, "unscanned": unscanned} if unscanned else log_params
+
+
 def _dispatch(ctx: TransferCtx) -> None:
     """The goods leave the source: its reservation is consumed (on_hand and reserved drop)."""
     transfer = ctx.transfer
+    logged = _scan_log(transfer, "source", ctx.log_params)
     stock.consume(ctx.actor.label, transfer.number, transfer_item_ids=[ti.id for ti in transfer.items
                                                                         if ti.state == "open"],
                   reason="transfer_out")
-    move_transfer(transfer, "in_transit", ctx.command, ctx.log_params, ctx.actor.label)
+    move_transfer(transfer, "in_transit", ctx.command, logged, ctx.actor.label)
 
 
 def _receive(ctx: TransferCtx) -> None:
     """The goods arrive and are reserved for their package item (unless it no longer wants them)."""
     transfer, label = ctx.transfer, ctx.actor.label
+    logged = _scan_log(transfer, "destination", ctx.log_params)
     wanted = {i.id for i in holding_items(transfer.package)}
     for ti in transfer.items:
         if ti.state != "open":
@@ -84,7 +112,7 @@ def _receive(ctx: TransferCtx) -> None:
         if ti.quantity - reserve:
             stock.receive(transfer.destination_id, ti.product_id, ti.quantity - reserve, label, transfer.number)
         ti.state = "received"
-    move_transfer(transfer, "received", ctx.command, ctx.log_params, label)
+    move_transfer(transfer, "received", ctx.command, logged, label)
 
 
 def _give_up_units(ctx: TransferCtx, ti: TransferItem, quantity: int, missing: bool) -> None:
@@ -246,6 +274,39 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
         release_package_if_ready(transfer.package, actor.label, command)
         transfer.version += 1
         refresh_order_status(transfer.package.order, actor.label)
+        return transfer
+
+    return write_with_race_retry(work)
+
+
+def count_transfer_scan(transfer_id: int, barcode: str, actor: Actor) -> Transfer:
+    """One scan counts one unit of the transfer for the step at hand (see `SCAN_SIDES`) and
+    commits. Like picking it is not version-guarded (scanning twice counts two units), and it
+    changes neither the transfer's state nor its version: dispatch and receive stay whole-transfer
+    actions. Errors: NotFound, Forbidden (the other side's step), Conflict "command_not_allowed"
+    (nobody scans in this state), ValidationFailed (not in this transfer, or every unit counted).
+    """
+    def work() -> Transfer:
+        transfer = _lock_transfer(transfer_id, actor)
+        side = scan_side(transfer)
+        if side is None:
+            raise Conflict(f"A transfer in state {transfer.state!r} cannot 'scan'.", code="command_not_allowed",
+                           details={"state": transfer.state,
+                                    "allowed_commands": allowed_transfer_commands(transfer.state, actor.is_manager)})
+        side_id = transfer.source_id if side == "source" else transfer.destination_id
+        if not actor.is_manager and not actor.can_see(side_id):
+            who = "sending" if side == "source" else "receiving"
+            raise Forbidden(f"Only the {who} store scans this transfer now.")
+        product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == barcode))
+        items = [ti for ti in transfer.items if ti.state == "open" and ti.product_id == product_id] if product_id else []
+        if not items:
+            raise ValidationFailed("This barcode is not in this transfer.",
+                                   {"barcode": "This barcode is not in this transfer."})
+        item = next((ti for ti in items if scanned_count(ti, side) < ti.quantity), None)
+        if item is None:
+            message = f"Every unit of {items[0].product.sku} is already counted."
+            raise ValidationFailed(message, {"barcode": message})
+        setattr(item, SCAN_COLUMNS[side], scanned_count(item, side) + 1)
         return transfer
 
     return write_with_race_retry(work)

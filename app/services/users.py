@@ -104,6 +104,16 @@ def reset_password(user_id: int, password: str) -> User:
     return user
 
 
+def set_scan_feedback(user_id: int, on: bool) -> User:
+    """Switch the tone and vibration that confirm each scan on or off for one user. Flushes."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.scan_feedback = on
+    db.session.flush()
+    return user
+
+
 def _locations_by_code(codes: list[str], errors: dict[str, str]) -> list[StockLocation]:
     if not codes:
         return []

@@ -28,6 +28,9 @@ PROMINENT = ("prepare", "complete_packing", "complete_packing_channel", "ship", 
 # While units are still unscanned these are not the next step (scanning is): drawn outlined, and
 # they ask before packing (see `unscanned_question`).
 PACKING = ("complete_packing", "complete_packing_channel", "complete_packing_without_shipment")
+# Click & collect: packing is simply packing (nothing is shipped), and it is the next step.
+PICKUP_LABELS = {"complete_packing_without_shipment": "Complete packing"}
+PICKUP_PROMINENT = (*PROMINENT, "complete_packing_without_shipment")
 # Commands with their own screen (scan field, missing-items form) or not for the shop floor.
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
 NUMBER_PARAMS = ("boxes", "quantity")
@@ -120,11 +123,15 @@ class Submitted:
 
 
 def build_actions(table: dict[str, Transition], commands: list[str], hidden: tuple[str, ...] = (),
-                  submitted: Submitted | None = None, not_next: tuple[str, ...] = ()) -> list[Action]:
+                  submitted: Submitted | None = None, not_next: tuple[str, ...] = (),
+                  pickup: bool = False) -> list[Action]:
     """The buttons for `commands` (already filtered to what is allowed now), in table order.
 
     With `submitted`, that command's fields keep what was typed and show their error. Commands
-    in `not_next` are shown but never drawn as the solid next step."""
+    in `not_next` are shown but never drawn as the solid next step. `pickup`: a click & collect
+    package, whose buttons speak of packing and pickup, not shipment."""
+    labels = PICKUP_LABELS if pickup else {}
+    prominent = PICKUP_PROMINENT if pickup else PROMINENT
     cache: dict[str, Any] = {}
     actions = []
     for command in commands:
@@ -137,8 +144,9 @@ def build_actions(table: dict[str, Transition], commands: list[str], hidden: tup
                 f.value = submitted.form.get(f.name, f.value)
                 message = submitted.errors.get(f.name)
                 f.error = message if isinstance(message, str) else ""
-        actions.append(Action(command, transition.label, transition.destructive, command in PRIMARY, fields))
-    next_step = next((a for a in actions if a.command in PROMINENT and a.command not in not_next), None)
+        actions.append(Action(command, labels.get(command, transition.label), transition.destructive,
+                              command in PRIMARY, fields))
+    next_step = next((a for a in actions if a.command in prominent and a.command not in not_next), None)
     if next_step is not None:
         next_step.emphasis = True
     return actions
@@ -161,6 +169,69 @@ def unscanned_question(command: str, form: MultiDict, picked: int, required: int
         return None
     params = [(name, form.get(name, "").strip()) for name in PACKAGE_TRANSITIONS[command].params]
     return UnscannedQuestion(command, picked, required, [(name, value) for name, value in params if value])
+
+
+@dataclass(frozen=True)
+class ConfirmQuestion:
+    """A step that asks before it runs, answered on the page (so it works without JavaScript):
+    destructive commands, and handing a click & collect package over without a pickup code."""
+
+    command: str
+    question: str
+    facts: list[tuple[str, str]]  # what staff check before they answer: the reason, the customer
+    consequence: str
+    answer: str  # the button that goes ahead
+    danger: bool
+    params: list[tuple[str, str]]  # what was typed in the command's form, carried to the answer
+
+
+# The question and what follows, per command; the button that goes ahead says the command's label.
+QUESTIONS = {
+    ("package", "refuse"): ("Refuse this package?",
+                            "The whole package goes to another store. This cannot be undone."),
+    ("package", "packed_for_refund"): ("Mark this package packed for refund?",
+                                       "The customer is refunded for it. This cannot be undone."),
+    ("package", "cancel"): ("Cancel this package?", "Its items are released. This cannot be undone."),
+    ("transfer", "out_of_stock"): ("Mark this transfer out of stock?",
+                                   "None of its items will be sent from here; they are planned elsewhere."),
+    ("transfer", "cancel"): ("Cancel this transfer?", "Its items are planned again. This cannot be undone."),
+}
+
+
+def confirm_question(kind: str, table: dict[str, Transition], command: str, form: MultiDict,
+                     customer: tuple[str, str] | None = None) -> ConfirmQuestion | None:
+    """The question to ask before `command` runs, or None when it runs now: it is not one that
+    asks, the form already answered it (`confirm=1`: the confirmation page, or the browser's own
+    dialog when JavaScript is on), or a required field is empty (the command then says which).
+
+    `customer` (name, phone): handing a package over without a pickup code asks staff to check
+    who is collecting it; with IS_OTP_ENABLED the customer's code is that check."""
+    transition = table.get(command)
+    if transition is None or form.get("confirm") == "1":
+        return None
+    values = [(name, form.get(name, "").strip()) for name in transition.params]
+    params = [(name, value) for name, value in values if value]
+    if kind == "package" and command == "deliver_to_customer":
+        if get_setting("IS_OTP_ENABLED", False):
+            return None
+        name, phone = customer or ("", "")
+        return ConfirmQuestion(command, "Hand this package over to the customer?",
+                               [("Name on the order", name or "No name given"), ("Phone", phone or "No phone given")],
+                               "Ask for their name and check it against the order.", transition.label, False, params)
+    if not transition.destructive or (kind, command) not in QUESTIONS:
+        return None
+    cache: dict[str, Any] = {}
+    facts = []
+    for name, value in values:
+        f = _field(command, name, cache)
+        if f is None:
+            continue
+        if f.required and not value:
+            return None
+        if value:
+            facts.append((f.label, dict(f.options).get(value, value)))
+    question, consequence = QUESTIONS[(kind, command)]
+    return ConfirmQuestion(command, question, facts, consequence, transition.label, True, params)
 
 
 def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.packages import run_package_command
 from app.services.pagination import PageArgs
+from app.services.settings import get_setting
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
@@ -27,7 +28,15 @@ from app.views.store import (
     int_arg,
     location_or_404,
 )
-from app.views.store_actions import PACKING, Submitted, build_actions, params_from_form, unscanned_question
+from app.views.store_actions import (
+    PACKING,
+    PICKUP_LABELS,
+    Submitted,
+    build_actions,
+    confirm_question,
+    params_from_form,
+    unscanned_question,
+)
 
 MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
                    ("defective", "Damaged or defective"))
@@ -47,23 +56,32 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     items = list(package.items)
     counted = [i for i in items if i.state not in NOT_HOLDING_ITEM_STATES]
     picked, required = sum(i.picked_quantity for i in counted), sum(i.quantity for i in counted)
+    label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url))
+    # Until every unit is scanned, scanning is the next step, not packing; once the label is
+    # there, printing it comes before shipping.
+    print_first = label_ready and "ship" in allowed
+    not_next = (PACKING if picked < required else ()) + (("ship",) if print_first else ())
+    pickup = package.order.delivery_type == "click_and_collect"
     return {
         "location": location,
         "package": package,
         "order": package.order,
         "items": items,
         "allowed": allowed,
-        # Until every unit is scanned, scanning is the next step, not packing.
-        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted,
-                                 not_next=PACKING if picked < required else ()),
+        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted, not_next=not_next,
+                                 pickup=pickup),
         "can_scan": "pick" in allowed,
         "can_report_missing": "report_missing" in allowed,
         "picked": picked,
         "required": required,
-        "label_ready": bool(shipment and (shipment.label_pdf or shipment.label_url)),
+        "label_ready": label_ready,
+        "print_first": print_first,
         # A carrier job is fetching the label: refresh the page until it lands.
         "awaiting_label": bool(shipment and shipment.status == "pending"),
         "shipment": shipment,
+        "pickup": pickup,
+        # Handing over asks for the customer's code (never shown here) or, without one, a confirmation.
+        "needs_code": bool(pickup and package.otp_code and get_setting("IS_OTP_ENABLED", False)),
     }
 
 
@@ -103,8 +121,11 @@ def package(code: str, package_id: int):
                   **package_context(location, package_or_404(location, package_id)))
 
 
-def _success_message(command: str) -> str:
-    return f"Done: {PACKAGE_TRANSITIONS[command].label.lower()}." if command in PACKAGE_TRANSITIONS else "Done."
+def _success_message(command: str, pickup: bool = False) -> str:
+    if command not in PACKAGE_TRANSITIONS:
+        return "Done."
+    label = (PICKUP_LABELS if pickup else {}).get(command, PACKAGE_TRANSITIONS[command].label)
+    return f"Done: {label.lower()}."
 
 
 @bp.post("/<code>/packages/<int:package_id>/commands/<command>")
@@ -113,18 +134,25 @@ def package_command(code: str, package_id: int, command: str):
     location = location_or_404(code)
     package = package_or_404(location, package_id)
     transition = PACKAGE_TRANSITIONS.get(command)
-    if command in PACKING:
-        context = package_context(location, package)
-        question = unscanned_question(command, request.form, context["picked"], context["required"])
-        if question is not None and command in context["allowed"]:
-            # Packing with units unscanned: a form that asks first, so it works without JavaScript too.
+    order = package.order
+    # Steps that ask first answer with a form on the page, so they work without JavaScript too:
+    # packing with units unscanned, destructive commands, handing over without a pickup code.
+    context = package_context(location, package)
+    if command in context["allowed"]:
+        unscanned = unscanned_question(command, request.form, context["picked"], context["required"])
+        if unscanned is not None:
             return render("store/packages/package.html", "store/packages/_package.html",
-                          confirm_unscanned=question, **context)
+                          confirm_unscanned=unscanned, **context)
+        question = confirm_question("package", PACKAGE_TRANSITIONS, command, request.form,
+                                    customer=(order.customer_name or "", order.customer_phone or ""))
+        if question is not None and form_version() in (None, package.version):
+            return render("store/packages/package.html", "store/packages/_package.html",
+                          confirm=question, **context)
     params = params_from_form(transition, request.form) if transition else {}
     status, category, submitted = 200, "success", None
     try:
         package = run_package_command(package.id, command, params, current_actor(), expected_version=form_version())
-        message = _success_message(command)
+        message = _success_message(command, pickup=order.delivery_type == "click_and_collect")
     except ServiceError as exc:
         message = error_message(exc)
         if exc.code == "stale":

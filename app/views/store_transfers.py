@@ -1,19 +1,27 @@
-"""Store transfer screens: Expected (incoming) and Dispatch (outgoing) lists, transfer page, commands."""
+"""Store transfer screens: Expected (incoming), Dispatch and In transit (outgoing) lists, the
+transfer page, scanning its items, and commands."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import htmx_flask
 from flask import abort, request, url_for
 from flask_login import login_required
 
 from app.models import StockLocation, Transfer
 from app.services import queues_store
-from app.services.errors import Conflict, ServiceError
+from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.services.pagination import PageArgs
-from app.services.transfers import run_transfer_command
+from app.services.transfers import (
+    SCAN_COLUMNS,
+    count_transfer_scan,
+    run_transfer_command,
+    scan_side,
+    scanned_count,
+)
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
-from app.views.htmx import render
+from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
     bp,
@@ -22,12 +30,14 @@ from app.views.store import (
     form_version,
     location_or_404,
 )
-from app.views.store_actions import Submitted, build_actions, params_from_form
+from app.views.store_actions import Submitted, build_actions, confirm_question, params_from_form
 
 # Which side of a transfer does the work: the sender packs and dispatches, the receiver receives.
 SENDER_COMMANDS = ("ready_for_dispatch", "dispatch", "report_missing", "out_of_stock")
 RECEIVER_COMMANDS = ("receive",)
-DIRECTIONS = (("expected", "Expected"), ("dispatch", "Dispatch"))
+DIRECTIONS = (("expected", "Expected"), ("dispatch", "Dispatch"), ("sent", "In transit"))
+# The whole-transfer steps that scanning comes before: outlined until every unit is counted.
+SCANNED_STEPS = ("ready_for_dispatch", "dispatch", "receive")
 
 
 def transfer_or_404(location: StockLocation, transfer_id: int) -> Transfer:
@@ -45,12 +55,28 @@ def other_side_commands(location: StockLocation, transfer: Transfer) -> tuple[st
 def transfer_context(location: StockLocation, transfer: Transfer, submitted: Submitted | None = None) -> dict[str, Any]:
     hidden = other_side_commands(location, transfer)
     allowed = [c for c in allowed_transfer_commands(transfer.state, manager=current_actor().is_manager) if c not in hidden]
+    outgoing = transfer.source_id == location.id
+    # This store scans when the next step is its own: the sender before dispatch, the receiver
+    # before receiving. Scanning is then the next step and the whole-transfer buttons are outlined.
+    side = scan_side(transfer)
+    scan_as = side if side == ("source" if outgoing else "destination") else None
+    open_items = [ti for ti in transfer.items if ti.state == "open"]
+    counted = sum(min(ti.quantity, scanned_count(ti, scan_as)) for ti in open_items) if scan_as else 0
+    to_scan = sum(ti.quantity for ti in open_items) if scan_as else 0
+    package = transfer.package
     return {
         "location": location,
         "transfer": transfer,
-        "outgoing": transfer.source_id == location.id,
-        "actions": build_actions(TRANSFER_TRANSITIONS, allowed, submitted=submitted),
+        "outgoing": outgoing,
+        "actions": build_actions(TRANSFER_TRANSITIONS, allowed, submitted=submitted,
+                                 not_next=SCANNED_STEPS if counted < to_scan else ()),
         "can_report_missing": "report_missing" in allowed,
+        "scan_as": scan_as,
+        "counted": counted,
+        "to_scan": to_scan,
+        "scan_column": SCAN_COLUMNS[scan_as] if scan_as else None,
+        # The package the goods are for, when it is packed here: the receiver's next step.
+        "package_here": package if package.location_id == location.id else None,
     }
 
 
@@ -58,13 +84,14 @@ def transfer_context(location: StockLocation, transfer: Transfer, submitted: Sub
 @login_required
 def transfers(code: str):
     location = location_or_404(code)
-    direction = request.args.get("direction", "expected")
-    direction = direction if direction in queues_store.TRANSFER_DIRECTIONS else "expected"
+    counts = queues_store.transfer_counts(location.id)
+    direction = request.args.get("direction", "")
+    if direction not in queues_store.TRANSFER_DIRECTIONS:
+        direction = queues_store.busiest_direction(counts)  # open on the side that has work
     listing = queues_store.transfer_list(location.id, direction,
                                          PageArgs.lenient(request.args, queues_store.PAGE_SIZE))
     return render("store/transfers/list.html", "store/transfers/_list.html", location=location,
-                  direction=direction, directions=DIRECTIONS, listing=listing,
-                  counts=queues_store.transfer_counts(location.id))
+                  direction=direction, directions=DIRECTIONS, listing=listing, counts=counts)
 
 
 @bp.get("/<code>/transfers/<int:transfer_id>")
@@ -97,12 +124,55 @@ def _run(location: StockLocation, transfer: Transfer, command: str, params: dict
     return _finish(location, transfer.id, f"Done: {label}.", "success")
 
 
+@bp.post("/<code>/transfers/<int:transfer_id>/scan")
+@login_required
+def transfer_scan(code: str, transfer_id: int):
+    """One scan = one unit counted for this store's step (see `count_transfer_scan`); answered
+    like a package scan: the feedback line, and the changed row, counter and buttons out of band."""
+    location = location_or_404(code)
+    transfer = transfer_or_404(location, transfer_id)
+    side = "source" if transfer.source_id == location.id else "destination"
+    before = {ti.id: scanned_count(ti, side) for ti in transfer.items}
+    barcode = request.form.get("barcode", "").strip()
+    error, status, changed = None, 200, set()
+    try:
+        if not barcode:
+            message = "Scan a barcode or type it, then press Enter."
+            raise ValidationFailed(message, {"barcode": message})
+        if scan_side(transfer) != side:  # the other store's step (a manager may see both stores)
+            raise Conflict(f"A transfer in state {transfer.state!r} cannot 'scan'.", code="command_not_allowed",
+                           details={"state": transfer.state})
+        transfer = count_transfer_scan(transfer.id, barcode[:100], current_actor())
+        changed = {ti.id for ti in transfer.items if scanned_count(ti, side) != before.get(ti.id)}
+    except ServiceError as exc:
+        error, status = error_message(exc), exc.status
+    transfer = transfer_or_404(location, transfer_id)
+    context = transfer_context(location, transfer)
+    if not wants_fragment():
+        back = url_for("store.transfer", code=location.code, transfer_id=transfer.id)
+        return after_command(back, error or f"Counted {barcode}.", "error" if error else "success", "", "")
+    if status == 409:
+        # The transfer moved on meanwhile (dispatched, received...): show it as it is now.
+        return htmx_flask.make_response(render("store/transfers/_transfer.html", "store/transfers/_transfer.html",
+                                               status=status, notice={"text": error, "category": "error"},
+                                               **context), retarget="#transfer", reswap="outerHTML")
+    return render("store/transfers/_scan_result.html", "store/transfers/_scan_result.html", status=status,
+                  scan_error=error, scanned=barcode,
+                  counted_items=[ti for ti in transfer.items if ti.id in changed], **context)
+
+
 @bp.post("/<code>/transfers/<int:transfer_id>/commands/<command>")
 @login_required
 def transfer_command(code: str, transfer_id: int, command: str):
     location = location_or_404(code)
     transfer = transfer_or_404(location, transfer_id)
     transition = TRANSFER_TRANSITIONS.get(command)
+    context = transfer_context(location, transfer)
+    if any(a.command == command for a in context["actions"]) and form_version() in (None, transfer.version):
+        question = confirm_question("transfer", TRANSFER_TRANSITIONS, command, request.form)
+        if question is not None:  # destructive: asked on the page, so it works without JavaScript too
+            return render("store/transfers/transfer.html", "store/transfers/_transfer.html", confirm=question,
+                          **context)
     params = params_from_form(transition, request.form) if transition and command != "report_missing" else {}
     if command == "report_missing":
         params = {"items": [

@@ -145,8 +145,10 @@ def test_refuse_needs_a_reason_and_then_refuses(app, client):
     assert '<option value="damaged">Item damaged</option>' in page
     missing = client.post(url(package, "/commands/refuse"), data={"version": package.version}, headers=HX)
     assert missing.status_code == 422 and "notice-error" in missing.get_data(as_text=True)
-    done = client.post(url(package, "/commands/refuse"), data={"version": package.version, "reason": "damaged"},
-                       headers=HX)
+    # confirm=1: the browser's dialog already asked (without JavaScript the page asks first,
+    # see test_store_confirmations.py).
+    done = client.post(url(package, "/commands/refuse"),
+                       data={"version": package.version, "reason": "damaged", "confirm": "1"}, headers=HX)
     assert done.status_code == 200 and "Done: refuse." in done.get_data(as_text=True)
     assert reload(package).state == "refused"
 

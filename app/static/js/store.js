@@ -1,7 +1,27 @@
-// Store app helpers: the scan queue, scan feedback (sound + flash) and keeping the scan field ready.
+// Store app helpers: the scan queue, scan feedback (sound, vibration, flash), keeping the scan
+// field ready, and the small steps that need a script (confirmed forms, label before Ship).
 (function () {
   "use strict";
   var audio = null;
+  // How often each cue was played: tests (and curious supervisors) read it.
+  var played = window.packlineFeedback = { success: 0, error: 0 };
+
+  // The user's choice in My settings, on <body>; on unless they switched it off.
+  function feedbackOn() {
+    return document.body.getAttribute("data-scan-feedback") !== "off";
+  }
+
+  function cue(kind) {
+    if (!feedbackOn()) { return; }
+    played[kind] += 1;
+    if (kind === "error") {
+      tone(160, 0.35, "square");
+      if (navigator.vibrate) { navigator.vibrate([120, 60, 120]); }
+    } else {
+      tone(880, 0.12, "sine");
+      if (navigator.vibrate) { navigator.vibrate(40); }
+    }
+  }
 
   function tone(frequency, seconds, type) {
     try {
@@ -24,21 +44,43 @@
     var feedback = document.getElementById("scan-feedback");
     if (!feedback || feedback.hasAttribute("data-cued")) { return; }
     feedback.setAttribute("data-cued", "");
+    var form = document.getElementById("scan-form");
     if (feedback.hasAttribute("data-scan-error")) {
-      tone(160, 0.35, "square");
-      var form = document.getElementById("scan-form");
+      cue("error");
       if (form) {
         form.classList.remove("scan-flash");
         void form.offsetWidth; // restart the animation on repeated errors
         form.classList.add("scan-flash");
       }
-      if (navigator.vibrate) { navigator.vibrate([120, 60, 120]); }
     } else if (feedback.hasAttribute("data-scan-ok")) {
-      var scanForm = document.getElementById("scan-form");
-      if (scanForm) { scanForm.classList.remove("scan-flash"); }
-      tone(880, 0.12, "sine");
+      if (form) { form.classList.remove("scan-flash"); }
+      cue("success");
     }
   }
+
+  // Saving My settings with htmx: the answer's event carries the new choice.
+  document.body.addEventListener("scan-feedback", function (event) {
+    document.body.setAttribute("data-scan-feedback", event.detail.value === "off" ? "off" : "on");
+  });
+
+  // Destructive forms carry a disabled confirm=1: with a script the browser's dialog (app.js)
+  // asks, so the server need not ask again; without one the server asks on the page.
+  function enableConfirmed(root) {
+    var inputs = root.querySelectorAll ? root.querySelectorAll("input[data-js-confirmed]") : [];
+    for (var i = 0; i < inputs.length; i++) { inputs[i].disabled = false; }
+  }
+  enableConfirmed(document);
+  document.addEventListener("htmx:load", function (event) { enableConfirmed(event.target); });
+
+  // Print label is the next step; once it was opened, Ship is.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-print-label]");
+    if (!link) { return; }
+    var ship = document.querySelector("#actions button[data-command=ship]");
+    if (!ship) { return; }
+    link.classList.remove("btn-primary");
+    ship.classList.add("btn-primary");
+  });
 
   // Scans are queued here, not by htmx: a scanner types the next barcode while the previous scan
   // is still on the network, and a request that read the field when it left would carry two
