@@ -20,6 +20,7 @@ from app.models.locations import StockLocation
 from app.services import dashboards, queues_store
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.state_labels import state_label
 from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
@@ -111,10 +112,8 @@ def age(moment: datetime | None) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
-@bp.app_template_filter("state_label")
-def state_label(state: str) -> str:
-    """`ready_for_dispatch` -> "Ready for dispatch"."""
-    return state.replace("_", " ").capitalize()
+# The store and supervisor templates read state names through one map (services/state_labels.py).
+bp.add_app_template_filter(state_label, "state_label")
 
 
 @bp.get("/")
