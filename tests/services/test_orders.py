@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models import Order, OutboxEvent, Package, Reservation
 from app.queues import redis_connection
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.orders import cancel_order, create_order
 from app.services.order_status import refresh_order_status
+from app.services.orders import cancel_order, create_order
 from tests import factories
 from tests.services.builders import (
     get_product,
