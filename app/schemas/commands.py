@@ -9,19 +9,19 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.schemas.common import MAX_INT
+from app.schemas.common import MAX_INT, SPACE, decimal
 
 MAX_INVOICE_BYTES = 10 * 1024 * 1024
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 Reason = Annotated[str, Field(min_length=1, max_length=500, description="Why, in plain words.")]
 CargoCode = Annotated[str, Field(min_length=1, max_length=64, description="Cargo company code, e.g. `demo`.")]
-Url = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^https?://\S+$",
+ParcelKilograms = decimal(4, 3, positive=True)  # up to 9,999.999 kg
+Url = Annotated[str, Field(min_length=1, max_length=1000, pattern=rf"^https?://[^{SPACE}]+$",
                            description="An http(s) URL.")]
 
 
@@ -66,8 +66,7 @@ class ReportMissingParams(CommandParams):
 
 class CompletePackingParams(CommandParams):
     boxes: int = Field(1, ge=1, le=999, description="Number of boxes (parcels).")
-    weight_kg: Decimal | None = Field(None, gt=0, le=10_000, max_digits=10, decimal_places=3,
-                                      description="Total weight in kilograms.")
+    weight_kg: ParcelKilograms | None = Field(None, description="Total weight in kilograms.")
     cargo_company: CargoCode | None = Field(None, description="Overrides the order's cargo company.")
 
 
@@ -96,7 +95,7 @@ class ShipAdvancedParams(CommandParams):
     cargo_company: CargoCode
     tracking_number: Text | None = Field(None, description="Tracking number, when already known.")
     boxes: int = Field(1, ge=1, le=999)
-    weight_kg: Decimal | None = Field(None, gt=0, le=10_000, max_digits=10, decimal_places=3)
+    weight_kg: ParcelKilograms | None = None
 
 
 class ShipWithoutIntegrationParams(CommandParams):
@@ -155,14 +154,30 @@ class UpdateInvoiceParams(CommandParams):
         return self
 
 
+class AssignedUnits(CommandParams):
+    item_id: int = Field(ge=1, le=MAX_INT, description="Package item id.")
+    quantity: int = Field(ge=1, le=100_000, description="Units of that item packed at this location.")
+
+
 class Assignment(CommandParams):
-    item_ids: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(min_length=1, description="Package item ids packed at this location.")
+    item_ids: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(
+        default_factory=list, max_length=1000, description="Package item ids packed at this location, all their units.")
+    items: list[AssignedUnits] = Field(
+        default_factory=list, max_length=1000,
+        description="Some units of an item packed at this location: name the item in several assignments to split "
+                    "it over locations.")
     location: CargoCode = Field(description="Stock location code.")
+
+    @model_validator(mode="after")
+    def _assigns_something(self) -> Assignment:
+        if not self.item_ids and not self.items:
+            raise ValueError("Give item_ids or items.")
+        return self
 
 
 class ManualPlanParams(CommandParams):
     assignments: list[Assignment] = Field(min_length=1, max_length=100,
-                                          description="Every non-cancelled item exactly once.")
+                                          description="Every unit of every open item exactly once.")
 
 
 PACKAGE_COMMAND_PARAMS: dict[str, type[CommandParams]] = {

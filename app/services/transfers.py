@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
+from app.metrics import timed_command
 from app.models import Package, ProductBarcode, Transfer, TransferItem
 from app.schemas import parse
 from app.schemas.commands import TRANSFER_COMMAND_PARAMS
@@ -240,6 +241,7 @@ def _lock_transfer(transfer_id: int, actor: Actor) -> Transfer:
     return transfer
 
 
+@timed_command("transfer", known=TRANSFER_TRANSITIONS)
 def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] | None, actor: Actor,
                          expected_version: int | None = None) -> Transfer:
     """Run one transfer command in one transaction and return the transfer.

@@ -7,7 +7,9 @@ Throttling: LOGIN_MAX_FAILURES failures for one username within LOGIN_LOCK_MINUT
 account back, even with the right password. Four times as many failures from one address hold
 that address back too, but only for browsers that have not signed in to that account before (the
 device cookie, `views/client.py`): an attacker at a shared address is slowed to a few guesses per
-window, while the people who work there keep signing in on their own devices."""
+window, while the people who work there keep signing in on their own devices. Each attempt is
+counted before its password is compared, under a lock per username and per address, so guesses
+sent all at once are held to the same limits as guesses sent one by one."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.models.users import ROLES, ApiToken, LoginFailure, User
+from app.services.db import begin_write, lock_names
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.passwords import password_problem
 from app.services.sessions import end_all_sessions, open_session
@@ -139,19 +142,38 @@ def _throttled(username: str, address: str, known_device: bool) -> str | None:
     return None
 
 
+def _count_attempt(username: str, address: str, known_device: bool) -> None:
+    """Count this sign-in as a failure before its password is compared, in a short transaction
+    that holds the username's and the address's locks: attempts sent at once are counted one
+    after another, so no more than the limit are ever compared. A right password deletes the
+    row again. Raises LoginError ("throttled") instead while the account or address is held
+    back. Commits."""
+    begin_write()
+    try:
+        lock_names(f"sign-in:user:{username}", f"sign-in:address:{address}")
+        if refusal := _throttled(username, address, known_device):
+            raise LoginError(refusal, code="throttled")
+        db.session.add(LoginFailure(username=username, address=address))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 def _check_credentials(username: str, password: str, address: str, known_device: bool) -> User:
-    """The user for valid credentials. A failure is recorded (committed) and raised as one
-    generic error; a success clears the account's failures and flushes."""
-    username = (username or "").strip()
-    if refusal := _throttled(username, address, known_device):
-        raise LoginError(refusal, code="throttled")
+    """The user for valid credentials. Every attempt is first counted as a failure (committed);
+    a wrong one is raised as one generic error, a right one clears the account's failures and
+    flushes."""
+    username, address = (username or "").strip()[:100], address[:64]
+    _count_attempt(username, address, known_device)
     user = db.session.scalar(select(User).where(User.username == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (ok and user and user.active):
-        db.session.add(LoginFailure(username=username[:100], address=address[:64]))
-        db.session.commit()
         raise LoginError("Wrong username or password, or the account is disabled.")
+    user_id = user.id
+    begin_write()
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    user = db.session.get(User, user_id)
     user.last_login_at = utcnow()
     db.session.flush()
     return user

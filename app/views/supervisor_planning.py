@@ -1,5 +1,7 @@
-"""Manual planning: the supervisor picks a location for each item (or one for all), seeing every
-location's available units of those SKUs, and the package is re-planned there."""
+"""Manual planning: the supervisor picks a location for each item (or one for all), or splits an
+item's units over several locations, seeing every location's available units of those SKUs, and
+the package is re-planned there (`manual_plan` with whole items in `item_ids` and split units in
+`items`)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ def _items(package) -> list:
 
 
 def _page(package, choices: dict[int, str] | None = None, errors: dict[str, str] | None = None,
-          error: str | None = None, status: int = 200):
+          error: str | None = None, status: int = 200, splits: dict[int, dict[str, str]] | None = None):
     items = _items(package)
     needs: dict[int, int] = {}
     for item in items:
@@ -30,7 +32,8 @@ def _page(package, choices: dict[int, str] | None = None, errors: dict[str, str]
     availability = admin_queries.availability_for(set(needs))
     return render("supervisor/plan.html", "supervisor/_plan_form.html", status=status, package=package,
                   items=items, needs=needs, availability=availability, choices=choices or {},
-                  errors=errors or {}, error=error, form=VersionForm(formdata=None, version=package.version))
+                  splits=splits or {}, errors=errors or {}, error=error,
+                  form=VersionForm(formdata=None, version=package.version))
 
 
 @bp.get("/packages/<int:package_id>/plan")
@@ -39,29 +42,68 @@ def plan(package_id: int):
     return _page(admin_queries.package_for(current_actor(), package_id))
 
 
+def _read_split(item, codes: list[str]) -> tuple[dict[str, str], dict[str, int], str | None]:
+    """The units typed per location for one item: (as typed, as numbers, a problem in words)."""
+    typed = {code: (request.form.get(f"split-{item.id}-{code}") or "").strip() for code in codes}
+    typed = {code: value for code, value in typed.items() if value}
+    units: dict[str, int] = {}
+    for code, value in typed.items():
+        if not value.isdigit() or len(value) > 6:
+            return typed, {}, f"Enter whole numbers of units (0 to {item.quantity}) for each location."
+        if int(value):
+            units[code] = int(value)
+    if units and sum(units.values()) != item.quantity:
+        return typed, units, (f"The units add up to {sum(units.values())}; split all {item.quantity} units of "
+                              f"{item.product.sku}, no more and no less.")
+    return typed, units, None
+
+
 @bp.post("/packages/<int:package_id>/plan")
 @role_required(*MANAGERS)
 def plan_submit(package_id: int):
     actor = current_actor()
     package = admin_queries.package_for(actor, package_id)
     form = VersionForm()
+    items = _items(package)
+    codes = [a.location.code for a in admin_queries.availability_for(set())]
     all_at = (request.form.get("all_location") or "").strip()
-    choices = {item.id: (request.form.get(f"location-{item.id}") or "").strip() or all_at for item in _items(package)}
-    errors = {f"location-{item_id}": "Choose a location for this item." for item_id, code in choices.items() if not code}
-    if not form.validate_on_submit() or errors or not choices:
-        return _page(package, choices, errors, error=None if choices else "Nothing left to plan in this package.",
-                     status=422)
-    groups: dict[str, list[int]] = {}
-    for item_id, code in choices.items():
-        groups.setdefault(code, []).append(item_id)
-    assignments = [{"item_ids": ids, "location": code} for code, ids in groups.items()]
+    choices: dict[int, str] = {}
+    splits: dict[int, dict[str, str]] = {}
+    errors: dict[str, str] = {}
+    # location code -> the assignment's whole items and split units, in the order they were chosen
+    groups: dict[str, dict[str, list]] = {}
+    for item in items:
+        field = f"location-{item.id}"
+        own = (request.form.get(field) or "").strip()
+        typed, units, problem = _read_split(item, codes)
+        if typed:
+            splits[item.id] = typed
+        choices[item.id] = own or ("" if units or problem else all_at)
+        if problem:
+            errors[field] = problem
+        elif units and own:
+            errors[field] = "Choose one location for all units, or split them below — not both."
+        elif units:
+            for code, quantity in units.items():
+                groups.setdefault(code, {"item_ids": [], "items": []})["items"].append(
+                    {"item_id": item.id, "quantity": quantity})
+        elif choices[item.id]:
+            groups.setdefault(choices[item.id], {"item_ids": [], "items": []})["item_ids"].append(item.id)
+        else:
+            errors[field] = "Choose a location for this item." + (
+                " Or split its units over locations below." if item.quantity > 1 else "")
+    if not form.validate_on_submit() or errors or not items:
+        return _page(package, choices, errors, error=None if items else "Nothing left to plan in this package.",
+                     status=422, splits=splits)
+    assignments = [{"location": code, **{k: v for k, v in parts.items() if v}} for code, parts in groups.items()]
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
         run_package_command(package_id, "manual_plan", {"assignments": assignments}, actor, expected_version=version)
     except ValidationFailed as exc:
-        return _page(package, choices, errors, error=_describe(exc), status=422)
+        return _page(package, choices, errors, error=_describe(exc), status=422, splits=splits)
     except Conflict as exc:
-        return _page(admin_queries.package_for(actor, package_id), choices, error=exc.message, status=409)
+        return _page(admin_queries.package_for(actor, package_id), choices, error=exc.message, status=409,
+                     splits=splits)
     flash(f"Package {package.number} was planned again.", "ok")
     target = url_for("supervisor.order", order_id=package.order_id)
     if wants_fragment():
@@ -70,5 +112,9 @@ def plan_submit(package_id: int):
 
 
 def _describe(exc: ValidationFailed) -> str:
-    details = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items())
-    return f"{exc.message} {details}".strip()
+    """The service's reasons in plain words, without the field paths the API names."""
+    parts = [exc.message]
+    for value in (exc.details or {}).values():
+        if str(value) not in parts:
+            parts.append(str(value))
+    return " ".join(parts)

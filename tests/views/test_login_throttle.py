@@ -128,3 +128,56 @@ def test_per_account_lockout_still_applies_on_a_known_device(app, client):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert attempt(app.test_client(), "ayse", "Winter2024!!", "198.51.100.9").status_code == 401
     assert attempt(client, "ayse").status_code == 429
+
+
+def _in_parallel(count: int, send) -> list[int]:
+    import threading
+
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        statuses.append(send(n))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_parallel_wrong_passwords_check_no_more_than_the_limit(app, live_server):
+    """Each attempt is counted under a lock before its password is compared: thirty guesses sent
+    at once get exactly LOGIN_MAX_FAILURES comparisons (401), the rest wait out the lock (429)."""
+    import requests
+
+    factories.user("ayse", "admin")
+    db.session.commit()
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    statuses = _in_parallel(30, lambda n: requests.post(
+        f"{live_server}/login", data={"username": "ayse", "password": f"guess-{n}"}, allow_redirects=False,
+        timeout=60).status_code)
+    assert statuses == [401] * limit + [429] * (30 - limit)
+    db.session.rollback()
+    assert db.session.query(LoginFailure).count() == limit
+
+
+def test_parallel_guesses_at_many_accounts_from_one_address_check_no_more_than_its_limit(app, live_server):
+    import requests
+
+    limit = app.config["LOGIN_MAX_FAILURES"] * 4
+    statuses = _in_parallel(limit + 15, lambda n: requests.post(
+        f"{live_server}/login", data={"username": f"guess{n}", "password": "Winter2024!!"}, allow_redirects=False,
+        timeout=60).status_code)
+    assert statuses == [401] * limit + [429] * 15
+
+
+def test_a_right_password_leaves_no_failure_behind(app, client):
+    factories.user("ayse", "admin")
+    db.session.commit()
+    assert attempt(client, "ayse", "wrong-password").status_code == 401
+    assert attempt(client, "ayse").status_code == 303
+    db.session.rollback()
+    assert db.session.query(LoginFailure).count() == 0

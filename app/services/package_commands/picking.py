@@ -148,36 +148,51 @@ def cancel(ctx: Ctx) -> None:
 
 
 def manual_plan(ctx: Ctx) -> None:
-    """A supervisor decides where each item is packed: the package is replaced by new ones."""
+    """A supervisor decides where the units are packed: the package is replaced by one new package
+    per assignment. An assignment takes whole items (`item_ids`) or some units of an item
+    (`items`), so one item can be split over locations; every unit is assigned exactly once."""
     package, label = ctx.package, ctx.actor.label
     items = {i.id: i for i in holding_items(package)}
     errors: dict[str, str] = {}
-    seen: set[int] = set()
-    locations: list[StockLocation] = []
+    assigned: dict[int, int] = {}
+    plans: list[tuple[StockLocation, dict[int, int]]] = []
     for n, assignment in enumerate(ctx.params.assignments):
         loc = db.session.scalar(select(StockLocation).where(StockLocation.code == assignment.location))
         if loc is None or not loc.active:
             errors[f"assignments.{n}.location"] = f"No active location with code {assignment.location!r}."
-        locations.append(loc)  # type: ignore[arg-type]
-        for item_id in assignment.item_ids:
-            if item_id not in items:
-                errors[f"assignments.{n}.item_ids"] = f"Item {item_id} is not an open item of this package."
-            elif item_id in seen:
-                errors[f"assignments.{n}.item_ids"] = f"Item {item_id} is assigned twice."
-            seen.add(item_id)
-    unassigned = sorted(set(items) - seen)
-    if unassigned and not errors:
-        errors["assignments"] = "Assign every item exactly once; not assigned: " + ", ".join(map(str, unassigned))
+        units_here: dict[int, int] = {}
+        # (error key for the item id, for the quantity; item id; units or None for all of them)
+        wanted = [(f"assignments.{n}.item_ids",) * 2 + (item_id, None) for item_id in assignment.item_ids]
+        wanted += [(f"assignments.{n}.items.{m}.item_id", f"assignments.{n}.items.{m}.quantity",
+                    unit.item_id, unit.quantity) for m, unit in enumerate(assignment.items)]
+        for id_key, quantity_key, item_id, quantity in wanted:
+            item = items.get(item_id)
+            if item is None:
+                errors[id_key] = f"Item {item_id} is not an open item of this package."
+                continue
+            units = item.quantity if quantity is None else quantity
+            before = assigned.get(item_id, 0)
+            assigned[item_id] = before + units
+            if before <= item.quantity < before + units:  # this one goes over (reported once)
+                errors[quantity_key] = (
+                    f"Item {item_id} is assigned twice." if quantity is None and before else
+                    f"{item.product.sku}: {before + units} units assigned, the package holds {item.quantity}.")
+            units_here[item_id] = units_here.get(item_id, 0) + units
+        plans.append((loc, units_here))  # type: ignore[arg-type]
+    short = [f"{items[i].product.sku} ({assigned.get(i, 0)} of {items[i].quantity})"
+             for i in sorted(items) if assigned.get(i, 0) < items[i].quantity]
+    if short and not errors:
+        errors["assignments"] = "Assign every unit exactly once; not all assigned: " + ", ".join(short)
     if errors:
         raise ValidationFailed("The plan is not valid.", errors)
 
     cancel_package(package, label, ctx.command, params=ctx.log_params)
-    for n, (assignment, loc) in enumerate(zip(ctx.params.assignments, locations, strict=True)):
-        lines = [workorders.Line(items[i].order_item, items[i].quantity) for i in assignment.item_ids]
+    for n, (loc, units_here) in enumerate(plans):
+        lines = [workorders.Line(items[i].order_item, units_here[i]) for i in items if i in units_here]
         try:
             workorders.create_package(package.order, loc.id, lines, "waiting", label, reserve=True,
                                       command="manual_plan")
         except stock.InsufficientStock as exc:
-            sku = next(items[i].product.sku for i in assignment.item_ids if items[i].product_id == exc.product_id)
+            sku = next(items[i].product.sku for i in units_here if items[i].product_id == exc.product_id)
             message = f"Not enough available stock of {sku} at {loc.code}."
             raise ValidationFailed(message, {f"assignments.{n}.location": message}) from None
