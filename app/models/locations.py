@@ -39,6 +39,8 @@ class StockLocation(Timestamped, db.Model):
     max_quota: Mapped[int | None] = mapped_column(Integer)
     target_packaging_minutes: Mapped[int | None] = mapped_column(Integer)
     tags: Mapped[list] = mapped_column(JSON, default=list)
+    # IANA zone name for times shown at this location; None = the brand's TIME_ZONE setting.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"<StockLocation {self.code}>"
