@@ -3,6 +3,7 @@
 from app.models.api import IdempotencyRecord, ImportRun
 from app.models.batches import PickBatch, PickBatchPackage
 from app.models.catalog import CargoCompany, Channel, DenialReason, Product, ProductBarcode
+from app.models.channels import ChannelCursor, ChannelInboxEntry, ChannelMapping, ChannelPush, ChannelStockSync
 from app.models.events import OutboxEvent, TransitionLog
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
@@ -19,6 +20,11 @@ __all__ = [
     "ApiToken",
     "CargoCompany",
     "Channel",
+    "ChannelCursor",
+    "ChannelInboxEntry",
+    "ChannelMapping",
+    "ChannelPush",
+    "ChannelStockSync",
     "DenialReason",
     "IdempotencyRecord",
     "ImportRun",

@@ -20,6 +20,10 @@ class Channel(Timestamped, db.Model):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     provides_shipping_label: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How orders arrive and status/stock flow back (SPEC §13): "api" (pushed to our API),
+    # "shopify", "woocommerce", "trendyol". `config` holds secrets: never log or return it raw.
+    adapter: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
+    config: Mapped[dict | None] = mapped_column(JSON, default=dict)
 
 
 class Product(Timestamped, db.Model):
