@@ -1,43 +1,86 @@
-"""`make run`: migrate, seed once, start Redis (if needed), web and worker; Ctrl-C stops them.
+"""`make run` / `make cluster`: run the processes of app/Procfile; Ctrl-C or SIGTERM stops them.
 
-Run as `python -m app.devserver --port 5000`. Honours DATABASE_URL, REDIS_URL and PORT.
+Run as `python -m app.devserver --port 5000`. Honours DATABASE_URL, REDIS_URL, PORT, and
+PACKLINE_WEB / PACKLINE_WORKERS (how many web and worker processes; 1 and 1 by default).
 
-The children run in their own process sessions, so Ctrl-C (which the terminal sends to the whole
-foreground group) reaches only this supervisor, which then stops them in order: the web server,
-then the worker (it finishes or hands back its job), then the private Redis. A web or worker
-process that dies stops the rest with a message saying which; the private Redis is restarted
-instead, since the others reconnect to it.
+Order of things: the private Redis (when REDIS_URL is unset), the `release` line (migrations), the
+demo brand on an empty database, the workers, then the web processes on PORT, PORT+1, ...
+
+Each child runs in its own process session and group, so Ctrl-C (which the terminal sends to the
+whole foreground group) reaches only this supervisor, which stops them in order: the web
+processes, then the workers (each finishes or hands back its job), then Redis. Stopping a child
+means SIGTERM to it, and once it is gone, SIGKILL to whatever is left in its group (the RQ
+scheduler process a killed worker leaves behind, say), so nothing outlives the run.
+
+A child that dies on its own: the private Redis is started again (the others reconnect to it). With
+one web and one worker (`make run`), a web or worker that dies stops the rest with a message
+saying which. With more of a kind (`make cluster`), it is started again, as systemd's
+Restart=on-failure or a container platform would, unless it keeps dying (5 times in a minute).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket as sockets
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import instance_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = Path(__file__).resolve().parent / "Procfile"
 BIN = Path(sys.executable).parent
 STOP_TIMEOUT = 15  # seconds each child gets to stop before it is killed
+RESTARTS_PER_MINUTE = 5
+_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
 
 
 class Stop(Exception):
     """SIGINT/SIGTERM: stop everything in order."""
 
 
-def _flask(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True)
+class Fatal(Exception):
+    """A child died and the rest must stop; the message says which."""
 
 
-def _spawn(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, **kwargs)
+def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
+    """`name: command` lines in order (comments and blank lines skipped)."""
+    lines: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, command = line.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_-]+", name.strip()):
+            raise ValueError(f"{path}: not a Procfile line: {raw!r}")
+        lines[name.strip()] = command.strip()
+    return lines
+
+
+def command_line(command: str, env: dict[str, str]) -> list[str]:
+    """Expand ${NAME}, ${NAME:-default} and $NAME from `env`, split as a shell would, and run
+    the program from this virtualenv when it is there (flask, gunicorn)."""
+
+    def expand(match: re.Match) -> str:
+        name = match.group(1) or match.group(3)
+        value = env.get(name, "")
+        return value if value or match.group(2) is None else match.group(2)
+
+    argv = shlex.split(_VARIABLE.sub(expand, command))
+    local = BIN / argv[0]
+    if local.exists():
+        argv[0] = str(local)
+    elif (found := shutil.which(argv[0], path=env.get("PATH"))) is not None:
+        argv[0] = found
+    return argv
 
 
 def _port_free(port: int) -> bool:
@@ -56,52 +99,89 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-class PrivateRedis:
-    """A redis-server on a unix socket in the instance directory, when REDIS_URL is not set."""
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
-    def __init__(self, directory: Path, env: dict[str, str]):
-        self.directory, self.env = directory, env
-        self.socket = directory / "redis.sock"
-        self.proc: subprocess.Popen | None = None
-        self.server = shutil.which("redis-server")
-        if self.server is None:
-            sys.exit("redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install "
-                     "redis-server) or set REDIS_URL to an existing Redis, then run `make run` again.")
+
+@dataclass
+class Child:
+    name: str  # "web.1", "worker.2", "redis"
+    kind: str  # the Procfile line it runs
+    argv: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    started: list[float] = field(default_factory=list)
 
     def start(self) -> None:
-        if self.socket.exists():
-            self.socket.unlink()  # left over from a run that was killed
-        self.proc = _spawn([self.server, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                            "--dir", str(self.directory), "--save", "60 1", "--appendonly", "no",
-                            "--daemonize", "no"], self.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if self.socket.exists():
-                break
-            time.sleep(0.05)
-        self.env["REDIS_URL"] = f"unix://{self.socket}"
+        self.started = [t for t in self.started if t > time.monotonic() - 60] + [time.monotonic()]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT} if self.kind == "redis" else {}
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, start_new_session=True, **quiet)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exited(self) -> bool:
+        """True once, when it has exited on its own; whatever it left in its group is ended."""
+        if self.proc is None or self.proc.poll() is None:
+            return False
+        self.clear_group()
+        return True
+
+    def terminate(self) -> None:
+        if self.running:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"  {self.name} did not stop in {STOP_TIMEOUT} s; killing it.", file=sys.stderr, flush=True)
+            _signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.clear_group()
+
+    def clear_group(self) -> None:
+        """End what the child left in its process group (its own children that outlived it)."""
+        if self.proc is None or not _signal_group(self.proc.pid, signal.SIGTERM):
+            return
+        for _ in range(50):
+            time.sleep(0.1)
+            if not _signal_group(self.proc.pid, 0):
+                return
+        _signal_group(self.proc.pid, signal.SIGKILL)
 
 
-def _stop(name: str, proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        print(f"  {name} did not stop in {STOP_TIMEOUT} s; killing it.", file=sys.stderr, flush=True)
-        proc.kill()
-        proc.wait()
+def _stop_all(children: list[Child]) -> None:
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for child in children:
+        child.wait(deadline)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--web", type=int, default=int(os.environ.get("PACKLINE_WEB") or 1))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("PACKLINE_WORKERS") or 1))
     args = parser.parse_args()
-    if not _port_free(args.port):
-        sys.exit(f"Port {args.port} is already in use. Stop what uses it, or choose another port: "
-                 f"PORT={args.port + 1} make run")
+    if args.web < 1 or args.workers < 1:
+        sys.exit("PACKLINE_WEB and PACKLINE_WORKERS must be at least 1.")
+    ports = [args.port + i for i in range(args.web)]
+    busy = [port for port in ports if not _port_free(port)]
+    if busy:
+        sys.exit(f"Port {busy[0]} is already in use. Stop what uses it, or choose another port: "
+                 f"PORT={max(ports) + 1} make run")
     directory = instance_dir()
     directory.mkdir(parents=True, exist_ok=True)
+    procfile = read_procfile()
 
     def stop(*_: object) -> None:
         raise Stop
@@ -109,43 +189,91 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)  # a process manager or `timeout` stops everything the same way
     env = dict(os.environ)
-    redis = None if env.get("REDIS_URL") else PrivateRedis(directory, env)
-    web = worker = None
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PACKLINE_INSTANCE_DIR"] = str(directory)
+    env.setdefault("WEB_CONCURRENCY", "2")
+    redis: Child | None = None
+    if not env.get("REDIS_URL"):
+        redis = Child("redis", "redis", command_line(procfile["redis"], env), env)
+        if not Path(redis.argv[0]).is_absolute():
+            sys.exit("redis-server was not found: run `make system` (it installs it), or set REDIS_URL to an "
+                     "existing Redis; then run `make run` again.")
+        env["REDIS_URL"] = f"unix://{directory / 'redis.sock'}"
+    workers = [Child(f"worker.{i + 1}", "worker", command_line(procfile["worker"], env), env)
+               for i in range(args.workers)]
+    webs = [Child(f"web.{i + 1}", "web", command_line(procfile["web"], {**env, "PORT": str(port)}),
+                  {**env, "PORT": str(port)}) for i, port in enumerate(ports)]
+    restart = args.web > 1 or args.workers > 1
+    status = 0
     try:
         if redis:
-            redis.start()
-        _flask("db", "upgrade", env=env)
-        _flask("seed-demo-if-empty", env=env)
-        worker = _spawn([str(BIN / "flask"), "--app", "wsgi", "worker"], env)
-        web = _spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "4",
-                      "--access-logfile", "-", "wsgi:app"], env)
+            _start_redis(redis, directory)
+        _release(procfile["release"], env)
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed-demo-if-empty"], cwd=ROOT, env=env, check=True)
+        for child in workers + webs:
+            child.start()
         deadline = time.monotonic() + 60
-        while not _listening(args.port):
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"The web server did not start on port {args.port} (see its messages above).")
-            time.sleep(0.2)
-        print(f"\n  Packline is running at http://127.0.0.1:{args.port}/\n\n  Demo logins:", flush=True)
-        _flask("demo-logins", env=env)
+        for child, port in zip(webs, ports, strict=True):
+            while not _listening(port):
+                if not child.running or time.monotonic() > deadline:
+                    raise Fatal(f"The web server did not start on port {port} (see its messages above).")
+                time.sleep(0.2)
+        urls = ", ".join(f"http://127.0.0.1:{port}/" for port in ports)
+        print(f"\n  Packline is running at {urls}\n\n  Demo logins:", flush=True)
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-logins"], cwd=ROOT, env=env, check=True)
         print("\n  Press Ctrl-C to stop.\n", flush=True)
         while True:
-            for name, proc in (("The web server", web), ("The worker", worker)):
-                if proc.poll() is not None:
-                    raise SystemExit(f"{name} stopped unexpectedly (exit code {proc.returncode}); "
-                                     "stopping the rest. Its messages are above.")
-            if redis and redis.proc.poll() is not None:
+            for child in webs + workers:
+                if child.exited():
+                    _died(child, restart)
+            if redis and redis.exited():
                 print("  The private Redis stopped; starting it again.", file=sys.stderr, flush=True)
-                redis.start()
+                _start_redis(redis, directory)
             time.sleep(0.5)
     except Stop:
         print("\n  Stopping Packline...", flush=True)
+    except (Fatal, subprocess.CalledProcessError) as exc:
+        print(f"\n  {exc}", file=sys.stderr, flush=True)
+        status = 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave orphans
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop("the web server", web)
-        _stop("the worker", worker)
+        _stop_all(webs)
+        _stop_all(workers)
         if redis:
-            _stop("Redis", redis.proc)
+            _stop_all([redis])
         print("  Stopped.", flush=True)
+    sys.exit(status)
+
+
+def _died(child: Child, restart: bool) -> None:
+    code = child.proc.returncode
+    what = "The web server" if child.kind == "web" else "The worker"
+    if not restart:
+        raise Fatal(f"{what} stopped unexpectedly (exit code {code}); stopping the rest. Its messages are above.")
+    if len(child.started) >= RESTARTS_PER_MINUTE:
+        raise Fatal(f"{child.name} stopped unexpectedly {RESTARTS_PER_MINUTE} times in a minute (exit code "
+                    f"{code}); stopping the rest. Its messages are above.")
+    print(f"  {child.name} stopped unexpectedly (exit code {code}); starting it again, the others go on.",
+          file=sys.stderr, flush=True)
+    child.start()
+
+
+def _start_redis(redis: Child, directory: Path) -> None:
+    socket = directory / "redis.sock"
+    if socket.exists():
+        socket.unlink()  # left over from a run that was killed
+    redis.start()
+    for _ in range(200):
+        if socket.exists():
+            return
+        if not redis.running:
+            raise Fatal(f"redis-server did not start (exit code {redis.proc.returncode}).")
+        time.sleep(0.05)
+
+
+def _release(command: str, env: dict[str, str]) -> None:
+    subprocess.run(command_line(command, env), cwd=ROOT, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""`make run`'s supervisor (app.devserver): it stops cleanly on Ctrl-C and on SIGTERM — web, then
-worker, then the private Redis, no process left behind, no traceback — and refuses a busy port
-before printing any URL."""
+"""`make run`'s supervisor (app.devserver, running app/Procfile): it stops cleanly on Ctrl-C and on
+SIGTERM — web, then worker, then the private Redis, no process left behind, no traceback —, a
+killed worker stops the rest and leaves no RQ scheduler behind, a killed private Redis is started
+again, and a busy port is refused before any URL is printed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,17 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in (Path("/proc") / str(pid) / "task" / str(pid) / "children").read_text().split()]
 
 
 class Run:
@@ -113,3 +126,51 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
                                 env=_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"Port {port} is already in use" in result.stderr and "running at" not in result.stdout
+
+
+def _wait(condition, timeout: float, what: str, run: Run) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout} s:\n{run.output}"
+        time.sleep(0.2)
+
+
+def test_a_killed_worker_stops_the_rest_with_a_message_and_leaves_no_scheduler_behind(tmp_path):
+    run = Run(tmp_path, free_port())
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        [worker] = [pid for pid in _children(run.proc.pid) if _cmdline(pid).endswith("wsgi worker ")]
+        # RQ's scheduler runs in a process the worker forks: the orphan a killed worker used to leave.
+        _wait(lambda: _descendants(worker), 60, "the worker's scheduler process started", run)
+        everything = _descendants(run.proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        assert run.proc.wait(timeout=90) == 1, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    run.reader.join(timeout=10)
+    _wait(lambda: not [pid for pid in everything if _alive(pid)], 30, "every process gone", run)
+    assert "The worker stopped unexpectedly (exit code -9); stopping the rest." in run.output
+    assert "Stopped." in run.output
+
+
+def test_a_killed_private_redis_is_started_again_and_the_site_goes_on(tmp_path):
+    port = free_port()
+    run = Run(tmp_path, port)
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        [redis] = [pid for pid in _children(run.proc.pid) if "redis" in _cmdline(pid) or "valkey" in _cmdline(pid)]
+        os.kill(redis, signal.SIGKILL)
+        run.wait_for("The private Redis stopped; starting it again.", timeout=30)
+        _wait(lambda: [pid for pid in _children(run.proc.pid) if pid != redis and "redis.sock" in _cmdline(pid)],
+              30, "a new Redis", run)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+        assert run.proc.poll() is None, "the web tier did not go down with Redis"
+        everything = _descendants(run.proc.pid)
+        run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(timeout=90) == 0, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    _wait(lambda: not [pid for pid in everything if _alive(pid)], 30, "every process gone", run)
