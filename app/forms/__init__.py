@@ -10,17 +10,21 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 
+from app.services.human_input import say
+
 
 def show_service_errors(form: FlaskForm, details: dict[str, Any]) -> list[str]:
-    """Attach each message to its field; return the messages that match no field."""
+    """Attach each message (in plain words, `human_input.say`) to its field; return the messages
+    that match no field, without the API's field paths."""
     unmatched: list[str] = []
     for path, message in (details or {}).items():
         name = str(path).split(".")[0]
         field = getattr(form, name, None) if name else None
+        text = str(say(message, str(path)))
         if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), str(message)]
-        else:
-            unmatched.append(f"{path}: {message}" if path else str(message))
+            field.errors = [*list(field.errors or []), text]
+        elif text not in unmatched:
+            unmatched.append(text)
     return unmatched
 
 

@@ -38,13 +38,53 @@ class StockAdjustmentForm(FlaskForm):
 
 
 class SettingForm(FlaskForm):
-    value = TextAreaField("Value (JSON)", validators=[DataRequired(), Length(max=20000)])
+    """A setting whose value is structured (a list, an object): typed as JSON."""
+
+    value = TextAreaField("Value (JSON)", validators=[DataRequired(message="Enter a value."), Length(max=20000)])
 
     def validate_value(self, field) -> None:
         try:
             json.loads(field.data)
         except ValueError as exc:
-            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+            raise ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}). "
+                                  "Check the quotes and brackets.") from exc
+
+    def parsed(self):
+        return json.loads(self.value.data)
+
+
+class OnOffSettingForm(FlaskForm):
+    """An on/off setting: a switch (a real checkbox), never JSON text."""
+
+    value = BooleanField("On")
+
+    def parsed(self) -> bool:
+        return bool(self.value.data)
+
+
+class NumberSettingForm(FlaskForm):
+    value = IntegerField("Value", validators=[InputRequired(message="Enter a whole number, for example 30.")])
+
+    def parsed(self) -> int:
+        return self.value.data
+
+
+class TextSettingForm(FlaskForm):
+    value = StringField("Value", validators=[DataRequired(message="Enter a value."), Length(max=200)])
+
+    def parsed(self) -> str:
+        return self.value.data.strip()
+
+
+def setting_form_class(default) -> type[FlaskForm]:
+    """The form that fits a setting's kind of value (its default's type)."""
+    if isinstance(default, bool):
+        return OnOffSettingForm
+    if isinstance(default, int):
+        return NumberSettingForm
+    if isinstance(default, str):
+        return TextSettingForm
+    return SettingForm
 
 
 class UserCreateForm(FlaskForm):

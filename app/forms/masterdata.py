@@ -57,6 +57,9 @@ class LocationForm(FlaskForm):
     target_packaging_minutes = IntegerField("Target packaging time (minutes)",
                                             validators=[Optional(), NumberRange(min=1)])
     tags = ListField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
+    time_zone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                            description='For the times shown for this location, e.g. "Europe/Istanbul". '
+                                        "Empty: the brand's time zone (Settings → TIME_ZONE).")
     is_packaging_center = BooleanField("Packs orders", default=True)
     is_transfer_source = BooleanField("Sends transfers", default=True)
     is_pickup_location = BooleanField("Click & collect pickup point")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, RootModel, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, RootModel, StringConstraints, field_validator
 
 from app.schemas.common import SPACE, Code, Name, StrictModel, decimal, partial_model
 
@@ -16,6 +16,24 @@ Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+def _known_zone(value: Any) -> Any:
+    """An IANA zone name, or None; an empty form field or CSV cell means the brand's zone."""
+    if isinstance(value, str):
+        from app.services.local_times import zone_problem
+
+        if not value.strip():
+            return None
+        problem = zone_problem(value.strip())
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+    return value
+
+
+# In an Annotated type (not a field_validator) so the PATCH model built by partial_model keeps it.
+TimeZone = Annotated[str | None, BeforeValidator(_known_zone)]
 Kilograms = decimal(7, 3)
 
 
@@ -36,6 +54,9 @@ class LocationIn(StrictModel):
     target_packaging_minutes: int | None = Field(default=None, gt=0, le=100_000)
     active: bool = True
     tags: list[Tag] = Field(default_factory=list, max_length=50)
+    time_zone: TimeZone = Field(default=None, description=(
+        'IANA time zone of the times shown for this location ("Europe/Istanbul"); null = the brand\'s '
+        "TIME_ZONE setting."))
 
 
 LocationPatch = partial_model(LocationIn, "LocationPatch", exclude=("code",))

@@ -18,6 +18,7 @@ from app.models import (
     ProductBarcode,
     Scenario,
     ScenarioRule,
+    Setting,
     Stock,
     StockLedger,
     StockLocation,
@@ -36,6 +37,7 @@ LOCATIONS = [
     ("ANK-KZL", "Kızılay Store", "store", "Ankara", "Çankaya", 39.9208, 32.8541, 10, 40, 120, True),
     ("ANK-TNL", "Tunalı Store", "store", "Ankara", "Çankaya", 39.9035, 32.8597, 20, 30, 120, True),
 ]
+DEMO_TIME_ZONE = "Europe/Istanbul"
 CHANNELS = [("web", "Web shop", False), ("trendyol", "Trendyol", True)]
 DENIAL_REASONS = [
     ("damaged", "Item damaged", 10),
@@ -160,6 +162,9 @@ def seed_demo() -> dict[str, int]:
             created["stock"] += 1
 
     created["scenarios"] = _seed_scenarios(locations)
+    # The brand's screens show Istanbul time; the demo locations have no zone of their own, so they use it.
+    if db.session.get(Setting, "TIME_ZONE") is None:
+        db.session.add(Setting(key="TIME_ZONE", value=DEMO_TIME_ZONE))
 
     usernames = set(db.session.scalars(select(User.username)))
     hashes: dict[str, str] = {}  # the demo's public passwords, hashed once each: scrypt is slow on purpose

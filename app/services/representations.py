@@ -30,6 +30,7 @@ def location_dict(loc: StockLocation) -> dict[str, Any]:
         "is_packaging_center": loc.is_packaging_center, "is_transfer_source": loc.is_transfer_source,
         "is_pickup_location": loc.is_pickup_location, "max_quota": loc.max_quota,
         "target_packaging_minutes": loc.target_packaging_minutes, "active": loc.active, "tags": list(loc.tags or []),
+        "time_zone": loc.time_zone,
     }
 
 

@@ -34,6 +34,12 @@ def _order_filtering(value: Any) -> str | None:
     return None
 
 
+def _time_zone(value: Any) -> str | None:
+    from app.services.local_times import zone_problem
+
+    return zone_problem(value)
+
+
 def _geolocation(value: Any) -> str | None:
     return None if value in ("offline", "none") else 'Must be "offline" or "none".'
 
@@ -47,6 +53,8 @@ KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
     "REQUIRE_SCAN_TO_PACK": (False, _bool, "Staff must scan every item before packing."),
     "IS_OTP_ENABLED": (False, _bool, "Click & collect handover needs the customer's one-time code."),
     "WEBHOOK_ALLOW_PRIVATE_URLS": (False, _bool, "Allow webhooks to private/loopback addresses (SSRF risk)."),
+    "TIME_ZONE": ("UTC", _time_zone, "Time zone of the times on screens, for locations without their own "
+                                     '(an IANA name such as "Europe/Istanbul").'),
 }
 
 
@@ -62,10 +70,14 @@ def _env_override(key: str) -> Any:
 
 
 def get_setting(key: str, default: Any = None) -> Any:
-    """The stored value, else an environment override (booleans), else the default."""
-    row = db.session.get(Setting, key)
-    if row is not None:
-        return row.value
+    """The stored value, else an environment override (booleans), else the default. Stored
+    values come from the process's configuration snapshot (`config_cache`: checked against the
+    database once per transaction)."""
+    from app.services import config_cache
+
+    config = config_cache.current()
+    if config.has_setting(key):
+        return config.setting(key)
     env = _env_override(key)
     if env is not None:
         return env

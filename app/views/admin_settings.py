@@ -1,4 +1,5 @@
-"""Settings: each known key with its description and a JSON value validated per key."""
+"""Settings: each known key with its description and a value validated per key: on/off settings
+are a switch, numbers and names a plain field, structured values JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import abort, flash, redirect, url_for
 
 from app.extensions import db
 from app.forms import show_service_errors
-from app.forms.admin import SettingForm
+from app.forms.admin import OnOffSettingForm, SettingForm, setting_form_class
 from app.models.settings import Setting
 from app.services.errors import ValidationFailed
 from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting
@@ -17,15 +18,22 @@ from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _rows() -> list[dict]:
     stored = {row.key for row in db.session.query(Setting.key)}
-    return [{"key": key, "description": description, "value": json.dumps(get_setting(key)),
+    return [{"key": key, "description": description, "value": _shown(get_setting(key)),
              "stored": key in stored} for key, (_, _, description) in KNOWN_SETTINGS.items()]
 
 
-def _form_page(key: str, form: SettingForm, *, status: int = 200, saved: bool = False):
+def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
     return render("admin/setting.html", "admin/_setting_form.html", status=status, key=key, form=form,
-                  description=KNOWN_SETTINGS[key][2], saved=saved)
+                  description=KNOWN_SETTINGS[key][2], saved=saved,
+                  switch=isinstance(form, OnOffSettingForm))
 
 
 @bp.get("/settings/")
@@ -39,18 +47,20 @@ def settings():
 def setting(key: str):
     if key not in KNOWN_SETTINGS:
         abort(404)
-    form = SettingForm()
+    form_class = setting_form_class(KNOWN_SETTINGS[key][0])
+    form = form_class()
     if not form.is_submitted():
-        form = SettingForm(formdata=None, value=json.dumps(get_setting(key), indent=2))
+        value = get_setting(key)
+        form = form_class(formdata=None, value=json.dumps(value, indent=2) if form_class is SettingForm else value)
         return _form_page(key, form)
     if not form.validate():
         return _form_page(key, form, status=422)
     try:
-        put_setting(key, json.loads(form.value.data))
+        put_setting(key, form.parsed())
     except ValidationFailed as exc:
         show_service_errors(form, {"value": "; ".join(str(v) for v in exc.details.values()) or exc.message})
         return _form_page(key, form, status=422)
     if wants_fragment():
         return _form_page(key, form, saved=True)
-    flash(f"{key} saved.", "ok")
+    flash(f"Saved: {key} is now {_shown(get_setting(key))}.", "ok")
     return redirect(url_for("admin.settings"), 303)

@@ -20,12 +20,16 @@ from app.models.locations import StockLocation
 from app.services import dashboards, queues_store
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.human_input import say
+from app.services.local_times import show_time
 from app.services.state_labels import state_label
 from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
 
 STALE_MESSAGE = "Already done — here is the current state."
+# Say nothing the field messages do not say better.
+GENERIC_INVALID = ("Some fields are not valid.", "The command parameters are not valid.", "The request is not valid.")
 # How often home and the queue ask for new work; the STORE_POLL_SECONDS config overrides it (tests).
 POLL_SECONDS = 15
 
@@ -82,8 +86,9 @@ def error_message(exc: ServiceError) -> str:
     if exc.code == "command_not_allowed" and isinstance(state, str) and exc.message.startswith("A "):
         # The service names states and commands as the API does; say it in shop-floor words.
         return f"That is not possible now (it is {state_label(state).lower()}). The buttons show what you can do."
-    parts = [exc.message]
+    parts = [] if exc.message in GENERIC_INVALID and exc.details else [say(exc.message)]
     for key, value in (exc.details or {}).items():
+        value = say(value, key)
         if isinstance(value, str) and key not in ("state", "commands", "allowed_commands") and value not in parts:
             parts.append(value)
     return " ".join(parts).strip()
@@ -114,6 +119,10 @@ def age(moment: datetime | None) -> str:
 
 # The store and supervisor templates read state names through one map (services/state_labels.py).
 bp.add_app_template_filter(state_label, "state_label")
+# Every time on every screen goes through one helper (the `when` macro in admin/_macros.html calls it).
+bp.add_app_template_global(show_time, "local_time")
+# Form errors on every HTML screen in plain words (the JSON API keeps pydantic's texts and paths).
+bp.add_app_template_filter(say, "plain_words")
 
 
 @bp.get("/")

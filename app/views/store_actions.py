@@ -34,6 +34,7 @@ PICKUP_PROMINENT = (*PROMINENT, "complete_packing_without_shipment")
 # Commands with their own screen (scan field, missing-items form) or not for the shop floor.
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
 NUMBER_PARAMS = ("boxes", "quantity")
+DECIMAL_PARAMS = ("weight_kg",)
 OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "url", "otp")
 
 
@@ -111,6 +112,44 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
         return None  # e.g. document_base64: not something to type on a tablet
     label, kind = labels[param]
     return Field(param, label, kind, value="1" if param == "boxes" else "", required=required)
+
+
+# What staff read after a step worked: what happened and what comes next, in their words.
+DONE_MESSAGES = {
+    ("package", "prepare"): "Started. Scan each item as you take it.",
+    ("package", "complete_packing"): "Packed. The carrier is asked for the label: Print label appears here by itself.",
+    ("package", "complete_packing_channel"): "Packed with the marketplace's label. Tap Ship when the courier takes it.",
+    ("package", "complete_packing_without_shipment"): "Packed.",
+    ("package", "create_shipment"): "The carrier is asked for a label: Print label appears here by itself.",
+    ("package", "refresh_label"): "A new label is on its way: Print label appears here by itself.",
+    ("package", "update_shipment_info"): "Shipping details saved. The label is made again with them.",
+    ("package", "ship"): "Shipped. The parcel is on its way.",
+    ("package", "ship_advanced"): "Shipped with the details you typed.",
+    ("package", "ship_without_integration"): "Shipped with the details you typed.",
+    ("package", "update_delivery_status"): "Delivery status saved.",
+    ("package", "ready_for_pickup"): "On the pickup shelf. The customer is told it can be collected.",
+    ("package", "deliver_to_customer"): "Handed over to the customer.",
+    ("package", "refuse"): "Refused. The package goes to another store.",
+    ("package", "deallocate"): "Stock released to the store's own system.",
+    ("package", "packed_for_refund"): "Marked packed for refund.",
+    ("package", "block"): "Blocked. Nobody can work on it until it is unblocked.",
+    ("package", "unblock"): "Unblocked. Carry on where it was left.",
+    ("package", "update_invoice"): "Invoice saved.",
+    ("package", "cancel"): "Cancelled. Its items are released.",
+    ("transfer", "ready_for_dispatch"): "Ready for dispatch. Tap Dispatch when the goods leave.",
+    ("transfer", "dispatch"): "Dispatched. The other store sees it coming.",
+    ("transfer", "receive"): "Received. The goods are in your stock for the package.",
+    ("transfer", "out_of_stock"): "Marked out of stock. The items are planned elsewhere.",
+    ("transfer", "cancel"): "Cancelled. Its items are planned again.",
+}
+PICKUP_DONE = {"complete_packing_without_shipment": "Packed. Put it on the pickup shelf and tap Ready for pickup."}
+
+
+def done_message(kind: str, command: str, label: str, pickup: bool = False) -> str:
+    """The message after `command` worked (never a command name: "Done: ship." said nothing)."""
+    if pickup and kind == "package" and command in PICKUP_DONE:
+        return PICKUP_DONE[command]
+    return DONE_MESSAGES.get((kind, command)) or f"{label} — done."
 
 
 @dataclass(frozen=True)
@@ -235,11 +274,14 @@ def confirm_question(kind: str, table: dict[str, Transition], command: str, form
 
 
 def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:
-    """The command's params from a submitted form: blank fields are left out, counts become ints."""
+    """The command's params from a submitted form: blank fields are left out, counts become ints,
+    a decimal comma becomes a point."""
     params: dict[str, Any] = {}
     for name in transition.params:
         raw = form.get(name, "").strip()
         if not raw:
             continue
+        if name in DECIMAL_PARAMS:
+            raw = raw.replace(",", ".")  # "1,5": a tablet set to Turkish types a decimal comma
         params[name] = int(raw) if name in NUMBER_PARAMS and raw.isdigit() else raw
     return params

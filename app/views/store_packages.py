@@ -34,10 +34,13 @@ from app.views.store_actions import (
     Submitted,
     build_actions,
     confirm_question,
+    done_message,
     params_from_form,
     unscanned_question,
 )
 
+NOTHING_MISSING = ("Enter how many units are missing for at least one item, "
+                   "or tick Give up the whole package.")
 MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
                    ("defective", "Damaged or defective"))
 
@@ -125,7 +128,7 @@ def _success_message(command: str, pickup: bool = False) -> str:
     if command not in PACKAGE_TRANSITIONS:
         return "Done."
     label = (PICKUP_LABELS if pickup else {}).get(command, PACKAGE_TRANSITIONS[command].label)
-    return f"Done: {label.lower()}."
+    return done_message("package", command, label, pickup)
 
 
 @bp.post("/<code>/packages/<int:package_id>/commands/<command>")
@@ -227,6 +230,8 @@ def report_missing(code: str, package_id: int):
                           "reason": request.form.get(f"reason-{item.id}", "not_found")})
     params = {"items": items, "whole_package": request.form.get("whole_package") == "yes"}
     try:
+        if not items and not params["whole_package"]:
+            raise ValidationFailed(NOTHING_MISSING, {"items": NOTHING_MISSING})
         package = run_package_command(package.id, "report_missing", params, current_actor(),
                                       expected_version=form_version())
     except ServiceError as exc:

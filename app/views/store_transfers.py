@@ -30,7 +30,7 @@ from app.views.store import (
     form_version,
     location_or_404,
 )
-from app.views.store_actions import Submitted, build_actions, confirm_question, params_from_form
+from app.views.store_actions import Submitted, build_actions, confirm_question, done_message, params_from_form
 
 # Which side of a transfer does the work: the sender packs and dispatches, the receiver receives.
 SENDER_COMMANDS = ("ready_for_dispatch", "dispatch", "report_missing", "out_of_stock")
@@ -120,8 +120,8 @@ def _run(location: StockLocation, transfer: Transfer, command: str, params: dict
             return _finish(location, transfer.id, error_message(exc), "info")
         return _finish(location, transfer.id, error_message(exc), "error", exc.status,
                        Submitted(command, request.form, exc.details or {}))
-    label = TRANSFER_TRANSITIONS[command].label.lower() if command in TRANSFER_TRANSITIONS else command
-    return _finish(location, transfer.id, f"Done: {label}.", "success")
+    label = TRANSFER_TRANSITIONS[command].label if command in TRANSFER_TRANSITIONS else "That step"
+    return _finish(location, transfer.id, done_message("transfer", command, label), "success")
 
 
 @bp.post("/<code>/transfers/<int:transfer_id>/scan")

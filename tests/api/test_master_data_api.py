@@ -30,7 +30,7 @@ def test_admin_creates_a_location_and_the_created_event_carries_it(app, client):
     admin = auth("erp")
     response = client.post("/api/v1/locations", json=LOCATION, headers=admin)
     assert response.status_code == 201
-    assert response.get_json() == {**LOCATION, "address": None}
+    assert response.get_json() == {**LOCATION, "address": None, "time_zone": None}
     event = db.session.scalar(select(OutboxEvent))
     assert event.type == "stock_location.created"
     assert event.data["code"] == "IST-01" and event.data["max_quota"] == 50

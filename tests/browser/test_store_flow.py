@@ -123,7 +123,7 @@ def test_staff_prepares_scans_packs_prints_the_label_and_ships(app, page):
     expect(page.locator(f"#item-{items['CAP-BLK']}")).to_have_class(re.compile(r"\bitem-done\b"))
 
     page.click("button[data-command=complete_packing]")
-    expect(page.locator("#package .notice")).to_contain_text("Done: complete packing.")
+    expect(page.locator("#package .notice")).to_contain_text("Packed. The carrier is asked for the label")
     run_carrier_jobs()
     label = page.locator("a:has-text('Print label')")
     expect(label).to_be_visible(timeout=15_000)  # the page polls while the carrier works
@@ -190,7 +190,7 @@ def test_the_core_flow_works_without_javascript(app, browser, live_server):
         page.click("button:has-text('Search')")
         page.click(f"a.row:has-text('{package.number}')")
         page.click("button[data-command=prepare]")
-        expect(page.locator(".flash")).to_contain_text("Done: start preparing.")
+        expect(page.locator(".flash")).to_contain_text("Started. Scan each item as you take it.")
         scan(page, "0000")
         expect(page.locator(".flash-error")).to_be_visible()
         for barcode in ("8690000000017", "8690000000017", "8690000000024"):

@@ -60,7 +60,7 @@ def test_admin_creates_and_edits_a_location(admin):
     ("/admin/products/new", {"sku": "NEW 1", "name": "Mug"}, "No spaces or slashes."),
     ("/admin/products/OLD-1/edit", {"sku": "OLD-2", "name": "Mug"}, "The SKU cannot be changed."),
     ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "weight_kg": "-1"}, "Number must be at least 0"),
-    ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "image_url": "not a url"}, "Invalid URL"),
+    ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "image_url": "not a url"}, "Enter a full web address starting with https://."),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "{oops"}, "Not valid JSON"),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "[1]"}, "JSON object"),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "http", "config": "{}"}, "base_url must be"),

@@ -132,7 +132,7 @@ def test_duplicate_codes_update_and_a_barcode_taken_by_another_product_is_reject
     run, _ = run_import(admin, "products", csv)
     assert (run.created, run.updated, run.rejected) == (1, 1, 2)
     assert {e["line"]: e["message"] for e in run.errors} == {
-        4: "weight_kg: Input should be a valid decimal",
+        4: "weight_kg: Enter a number, for example 1.5.",
         5: "barcodes: Already used by another product: 112 (MUG-1).",
     }
     mug = db.session.scalar(select(Product).where(Product.sku == "MUG-1"))

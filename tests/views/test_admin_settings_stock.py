@@ -35,15 +35,36 @@ def test_a_setting_is_saved_as_json(admin):
 
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("REPLAN_INTERVAL_MINUTES", "0", "Must be a whole number above 0."),
-    ("REQUIRE_SCAN_TO_PACK", '"yes"', "Must be true or false."),
+    ("TIME_ZONE", "Mars/Olympus", "is not a time zone we know"),
+    ("REPLAN_INTERVAL_MINUTES", "soon", "Enter a whole number"),
     ("ORDER_FILTERING", '{"accepted_statuses": "approved"}', "accepted_statuses must be a list"),
-    ("ORDER_FILTERING", "{not json", "Not valid JSON"),
+    ("ORDER_FILTERING", "{not json", "This is not valid JSON"),
 ])
 def test_invalid_setting_values_are_refused_next_to_the_field(admin, key, value, message):
     response = admin.post(f"/admin/settings/{key}", data={"value": value}, headers={"HX-Request": "true"})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(Setting, key) is None
+
+
+def test_on_off_settings_are_a_switch_not_json(admin):
+    html = admin.get("/admin/settings/REQUIRE_SCAN_TO_PACK").get_data(as_text=True)
+    assert 'type="checkbox"' in html and 'role="switch"' in html and "JSON" not in html
+    assert admin.post("/admin/settings/REQUIRE_SCAN_TO_PACK", data={"value": "y"}).status_code == 303
+    db.session.rollback()
+    assert db.session.get(Setting, "REQUIRE_SCAN_TO_PACK").value is True
+    # An unticked checkbox sends nothing: that is "off", not an error.
+    response = admin.post("/admin/settings/REQUIRE_SCAN_TO_PACK", data={}, follow_redirects=True)
+    assert "REQUIRE_SCAN_TO_PACK is now Off" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Setting, "REQUIRE_SCAN_TO_PACK").value is False
+
+
+def test_time_zone_setting_is_a_plain_name(admin):
+    assert admin.post("/admin/settings/TIME_ZONE", data={"value": " Europe/Istanbul "}).status_code == 303
+    db.session.rollback()
+    assert db.session.get(Setting, "TIME_ZONE").value == "Europe/Istanbul"
+    assert "Europe/Istanbul" in admin.get("/admin/settings/").get_data(as_text=True)
 
 
 def test_unknown_setting_is_404(admin):

@@ -53,7 +53,7 @@ def test_prepare_with_htmx_swaps_the_fragment_and_a_double_tap_applies_once(app,
     first = client.post(url(package, "/commands/prepare"), data={"version": version}, headers=HX)
     body = first.get_data(as_text=True)
     assert first.status_code == 200 and "<html" not in body
-    assert "Done: start preparing." in body and "data-scan-field" in body
+    assert "Started. Scan each item as you take it." in body and "data-scan-field" in body
     again = client.post(url(package, "/commands/prepare"), data={"version": version}, headers=HX)
     assert again.status_code == 200
     assert "Already done — here is the current state." in again.get_data(as_text=True)
@@ -68,7 +68,7 @@ def test_plain_post_redirects_back_with_a_flash_message(app, client):
     response = client.post(url(package, "/commands/prepare"), data={"version": package.version})
     assert response.status_code == 303 and response.headers["Location"].endswith(url(package))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Done: start preparing." in page
+    assert "Started. Scan each item as you take it." in page
     stale = client.post(url(package, "/commands/prepare"), data={"version": package.version})
     assert stale.status_code == 303
     assert "Already done" in client.get(url(package)).get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_refuse_needs_a_reason_and_then_refuses(app, client):
     # see test_store_confirmations.py).
     done = client.post(url(package, "/commands/refuse"),
                        data={"version": package.version, "reason": "damaged", "confirm": "1"}, headers=HX)
-    assert done.status_code == 200 and "Done: refuse." in done.get_data(as_text=True)
+    assert done.status_code == 200 and "Refused. The package goes to another store." in done.get_data(as_text=True)
     assert reload(package).state == "refused"
 
 
@@ -233,7 +233,7 @@ def test_click_and_collect_ready_for_pickup_then_handover_with_the_customers_cod
     assert "correct. The pickup code is not correct." not in wrong.get_data(as_text=True)  # said once
     done = client.post(url(package, "/commands/deliver_to_customer"), data={"version": version, "otp": code},
                        headers=HX)
-    assert done.status_code == 200 and "Done: hand over to customer." in done.get_data(as_text=True)
+    assert done.status_code == 200 and "Handed over to the customer." in done.get_data(as_text=True)
     assert reload(package).state == "delivered"
 
 
@@ -307,7 +307,7 @@ def test_packing_everything_scanned_is_the_next_step_and_asks_nothing(app, clien
     assert re.search(r'<button[^>]*data-command="complete_packing"[^>]*btn-primary', page)
     done = client.post(url(package, "/commands/complete_packing"), data={"version": reload(package).version},
                        headers=HX)
-    assert "Done: complete packing." in done.get_data(as_text=True)
+    assert "Packed. The carrier is asked for the label" in done.get_data(as_text=True)
     assert reload(package).state == "waiting_cargo_label"
 
 
@@ -318,7 +318,7 @@ def test_a_double_tap_on_pack_anyway_packs_once(app, client):
     form = {"version": package.version, "confirm_unscanned": "1"}
     first = client.post(url(package, "/commands/complete_packing_without_shipment"), data=form, headers=HX)
     again = client.post(url(package, "/commands/complete_packing_without_shipment"), data=form, headers=HX)
-    assert "Done: complete packing without shipment." in first.get_data(as_text=True)
+    assert "Packed." in first.get_data(as_text=True)
     assert "Already done — here is the current state." in again.get_data(as_text=True)
     assert "Pack anyway" not in again.get_data(as_text=True)
     assert reload(package).state == "packed" and transitions(package, "complete_packing_without_shipment") == 1

@@ -68,7 +68,7 @@ def test_sender_readies_and_dispatches_and_receiver_receives(app, client):
     login(client, "sam")
     ready = client.post(f"/store/IST-01/transfers/{transfer.id}/commands/ready_for_dispatch",
                         data={"version": transfer.version, "tracking_number": "TR-55"}, headers=HX)
-    assert ready.status_code == 200 and b"Done: ready for dispatch." in ready.data
+    assert ready.status_code == 200 and b"Ready for dispatch. Tap Dispatch when the goods leave." in ready.data
     assert reload(transfer).tracking_number == "TR-55"
     # Plain POST, no JavaScript: 303 back to the transfer.
     dispatched = client.post(f"/store/IST-01/transfers/{transfer.id}/commands/dispatch",
@@ -79,7 +79,7 @@ def test_sender_readies_and_dispatches_and_receiver_receives(app, client):
     client.post("/login", data={"username": "rita", "password": PASSWORD})
     received = client.post(f"/store/IST-02/transfers/{transfer.id}/commands/receive",
                            data={"version": reload(transfer).version}, headers=HX)
-    assert received.status_code == 200 and b"Done: receive." in received.data
+    assert received.status_code == 200 and b"Received. The goods are in your stock for the package." in received.data
     again = client.post(f"/store/IST-02/transfers/{transfer.id}/commands/receive",
                         data={"version": transfer.version + 2}, headers=HX)
     assert again.status_code == 200 and "Already done" in again.get_data(as_text=True)

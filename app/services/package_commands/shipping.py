@@ -134,7 +134,9 @@ def _mark_shipped(ctx: Ctx, shipment: Shipment) -> None:
 def ship(ctx: Ctx) -> None:
     shipment = ctx.package.shipment
     if shipment.status != "label_ready":
-        raise Conflict(f"The label is not ready yet (shipment is {shipment.status}).", code="command_not_allowed",
+        waiting = "the carrier could not make it: ask for a new label under More actions" \
+            if shipment.status == "failed" else "wait until Print label appears"
+        raise Conflict(f"The label is not ready yet: {waiting}.", code="command_not_allowed",
                        details={"state": ctx.package.state, "shipment_status": shipment.status})
     _mark_shipped(ctx, shipment)
 

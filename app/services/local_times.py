@@ -1,0 +1,93 @@
+"""Times as people at a location read them.
+
+The database keeps naive UTC datetimes. Screens show them in a zone: a location's own
+`time_zone` (an IANA name such as "Europe/Istanbul"), else the brand's `TIME_ZONE` setting
+(default "UTC"). `show_time` is the one place that turns a datetime into text on a screen;
+templates reach it through the `when` macro (admin/_macros.html) and the `local_time` global.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import g, has_request_context
+from markupsafe import Markup, escape
+
+DEFAULT_TIME_ZONE = "UTC"
+ZONE_HELP = 'a time zone name such as "Europe/Istanbul" or "UTC"'
+
+
+def zone_problem(name: object) -> str | None:
+    """None when `name` is a time zone this server knows, else what to type instead."""
+    if not isinstance(name, str) or not name.strip():
+        return f"Enter {ZONE_HELP}."
+    if not _known(name):
+        return f"“{name[:64]}” is not a time zone we know. Enter {ZONE_HELP}."
+    return None
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known(name: str) -> bool:
+    """Only the IANA names (no paths, no files such as "zone.tab" that ZoneInfo would try)."""
+    if name not in _zone_names():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def brand_zone_name() -> str:
+    """The brand's TIME_ZONE setting, read once per request."""
+    if has_request_context() and "packline_time_zone" in g:
+        return g.packline_time_zone
+    from app.services.settings import get_setting
+
+    name = get_setting("TIME_ZONE")
+    if not isinstance(name, str) or zone_problem(name):
+        name = DEFAULT_TIME_ZONE
+    if has_request_context():
+        g.packline_time_zone = name
+    return name
+
+
+def zone_name(location: object | None = None) -> str:
+    """The location's zone, else the brand's."""
+    own = getattr(location, "time_zone", None)
+    if own and not zone_problem(own):
+        return own
+    return brand_zone_name()
+
+
+def zone(location: object | None = None) -> tzinfo:
+    return ZoneInfo(zone_name(location))
+
+
+def local(value: datetime, location: object | None = None) -> datetime:
+    """A naive UTC datetime (or an aware one) in the location's zone."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return aware.astimezone(zone(location))
+
+
+def time_text(value: datetime, location: object | None = None, *, seconds: bool = False) -> str:
+    """"6 Dec 2026, 22:30 +03": day, time and the zone's short name."""
+    moment = local(value, location)
+    clock = moment.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{moment.day} {moment.strftime('%b %Y')}, {clock} {moment.tzname()}"
+
+
+def show_time(value: datetime | None, location: object | None = None, *, seconds: bool = False) -> Markup:
+    """`<time datetime="…Z">6 Dec 2026, 22:30 +03</time>`; empty for None."""
+    if value is None:
+        return Markup("")
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    utc = aware.astimezone(UTC).replace(tzinfo=None)
+    return Markup('<time datetime="{}Z">{}</time>').format(
+        utc.isoformat(timespec="seconds"), escape(time_text(value, location, seconds=seconds)))
