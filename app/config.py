@@ -54,6 +54,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRUSTED_HOSTS": ("PACKLINE_TRUSTED_HOSTS", lambda v: [h.strip() for h in v.split(",") if h.strip()]),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
     "LOG_FORMAT": ("PACKLINE_LOG_FORMAT", str),
+    # Recovery timings (docs/deploy.md): how often carriers are polled, after how long a label
+    # request whose job was lost is asked again, how long a webhook attempt holds its delivery.
+    "CARRIER_POLL_SECONDS": ("CARRIER_POLL_SECONDS", int),
+    "CARRIER_LABEL_STALE_SECONDS": ("CARRIER_LABEL_STALE_SECONDS", int),
+    "WEBHOOK_LEASE_SECONDS": ("WEBHOOK_LEASE_SECONDS", float),
 }
 
 

@@ -3,6 +3,9 @@
 Run as `python -m app.devserver --port 5000`. Honours DATABASE_URL, REDIS_URL, PORT, and
 PACKLINE_WEB / PACKLINE_WORKERS (how many web and worker processes; 1 and 1 by default).
 
+With METRICS_TOKEN set, every process counts into one PROMETHEUS_MULTIPROC_DIR (instance/prometheus,
+emptied at start) unless one is given, so /metrics on any web process shows them all.
+
 Order of things: the private Redis (when REDIS_URL is unset), the `release` line (migrations), the
 demo brand on an empty database, the workers, then the web processes on PORT, PORT+1, ...
 
@@ -192,6 +195,12 @@ def main() -> None:
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PACKLINE_INSTANCE_DIR"] = str(directory)
     env.setdefault("WEB_CONCURRENCY", "2")
+    if env.get("METRICS_TOKEN") and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics on any web process adds up the counts of every web and worker process here.
+        metrics_dir = directory / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     redis: Child | None = None
     if not env.get("REDIS_URL"):
         redis = Child("redis", "redis", command_line(procfile["redis"], env), env)

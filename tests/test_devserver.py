@@ -66,9 +66,9 @@ def _children(pid: int) -> list[int]:
 
 
 class Run:
-    def __init__(self, tmp_path: Path, port: int):
+    def __init__(self, tmp_path: Path, port: int, env: dict[str, str] | None = None):
         self.proc = subprocess.Popen([sys.executable, "-m", "app.devserver", "--port", str(port)], cwd=ROOT,
-                                     env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=env or _env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)  # its own group, like a terminal's foreground job
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -9,6 +9,7 @@ to the knowledge of which carrier errors are worth retrying.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -28,6 +29,7 @@ QUEUE = "carriers"
 # Seconds before each retry of a transient failure; tests shorten it with CARRIER_RETRY_INTERVALS.
 RETRY_INTERVALS = [10, 30, 60, 120, 300]
 POLL_EVERY_SECONDS = 300
+STALE_LABEL_SECONDS = 15 * 60  # a pending label untouched this long lost its job (worker killed, Redis down)
 
 
 def retry_intervals() -> list[int]:
@@ -92,7 +94,8 @@ def poll_shipments() -> dict[str, int]:
     and re-enqueue label requests whose job was lost."""
     counts = shipment_tracking.poll_open_shipments()
     counts.update(shipment_tracking.cancel_cancelled_at_carriers())
-    stale = shipment_tracking.stale_label_requests()
+    stale = shipment_tracking.stale_label_requests(
+        timedelta(seconds=current_app.config.get("CARRIER_LABEL_STALE_SECONDS") or STALE_LABEL_SECONDS))
     for shipment_id, version in stale:
         enqueue(QUEUE, "app.tasks.carriers.request_label", shipment_id, job_id=f"label-{shipment_id}-{version}")
     return {**counts, "label_requests_requeued": len(stale)}
