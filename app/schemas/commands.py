@@ -71,8 +71,10 @@ class CompletePackingParams(CommandParams):
 
 
 class CompletePackingChannelParams(CommandParams):
-    tracking_number: Text = Field(description="Tracking number printed by the channel.")
-    label_url: Url = Field(description="Where the channel's label can be downloaded.")
+    tracking_number: Text | None = Field(None, description=(
+        "Tracking number printed by the channel (the store scans the label's barcode). Required unless "
+        "the channel's connector fetches labels itself."))
+    label_url: Url | None = Field(None, description="Where the channel's label can be downloaded (optional).")
 
 
 class CreateShipmentParams(CommandParams):

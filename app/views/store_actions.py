@@ -35,7 +35,7 @@ PICKUP_PROMINENT = (*PROMINENT, "complete_packing_without_shipment")
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
 NUMBER_PARAMS = ("boxes", "quantity")
 DECIMAL_PARAMS = ("weight_kg",)
-OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "url", "otp")
+OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "url", "otp", "label_url")
 
 
 @dataclass
@@ -47,6 +47,9 @@ class Field:
     value: str = ""
     required: bool = True
     error: str = ""
+    hint: str = ""
+    scan: bool = False  # a barcode scanner types into it (data-scan-field)
+    focus: bool = False  # the next scan goes here rather than into the item scan field (data-scan-next)
 
 
 @dataclass
@@ -96,6 +99,10 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
         # Ready-for-dispatch and create-shipment may leave it to the defaults.
         optional = command in ("ready_for_dispatch", "create_shipment", "complete_packing", "update_shipment_info")
         return Field(param, "Cargo company", "select", options("cargo", _cargo_options), required=not optional)
+    if param == "tracking_number" and command == "complete_packing_channel":
+        # The marketplace's label is already on the parcel: its barcode is the tracking number.
+        return Field(param, "Scan the marketplace label", "text", required=True, scan=True,
+                     hint="or type the tracking number printed under its barcode and press Enter")
     if param == "tracking_number":
         optional = command in ("ready_for_dispatch", "ship_advanced", "update_shipment_info")
         return Field(param, "Tracking number", "text", required=not optional)

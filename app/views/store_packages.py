@@ -14,6 +14,7 @@ from app.services import queues_store
 from app.services.carriers.base import Address
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.package_commands import channel_labels
 from app.services.packages import run_package_command
 from app.services.pagination import PageArgs
 from app.services.settings import get_setting
@@ -65,15 +66,26 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     print_first = label_ready and "ship" in allowed
     not_next = (PACKING if picked < required else ()) + (("ship",) if print_first else ())
     pickup = package.order.delivery_type == "click_and_collect"
+    # A marketplace label: once everything is picked, the next scan is the label's barcode, so the
+    # cursor moves from the item scan field to the label field of "Complete packing (channel label)".
+    label_scan = "complete_packing_channel" in allowed and picked >= required
+    actions = build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted, not_next=not_next, pickup=pickup)
+    for action in actions if label_scan else ():
+        if action.command != "complete_packing_channel":
+            continue
+        if channel_labels.label_task(package.order.channel) is not None:
+            action.fields = []  # the channel's connector fetches the label: nothing to type
+        for f in action.fields:
+            f.focus = f.scan
     return {
         "location": location,
         "package": package,
         "order": package.order,
         "items": items,
         "allowed": allowed,
-        "actions": build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted, not_next=not_next,
-                                 pickup=pickup),
-        "can_scan": "pick" in allowed,
+        "actions": actions,
+        "can_scan": "pick" in allowed and not label_scan,
+        "label_scan": label_scan,
         "can_report_missing": "report_missing" in allowed,
         "picked": picked,
         "required": required,

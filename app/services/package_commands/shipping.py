@@ -12,6 +12,7 @@ from app.models.base import utcnow
 from app.services import events, pickup_codes, stock
 from app.services.errors import Conflict, ValidationFailed
 from app.services.lifecycle import holding_items, log_same_state, move_package, set_shipment_status, shipment_data
+from app.services.package_commands import channel_labels
 from app.services.package_commands.common import Ctx, cargo_company_by_code, invoice_job, label_job
 from app.services.settings import get_setting
 
@@ -85,12 +86,23 @@ def complete_packing_without_shipment(ctx: Ctx) -> None:
 
 
 def complete_packing_channel(ctx: Ctx) -> None:
-    """The channel printed the label itself: the shipment is ready at once."""
+    """The channel printed the label itself. Staff scanned its barcode (the tracking number; its
+    URL is optional): the shipment is ready at once. With nothing typed and a channel connector
+    that fetches labels (channel_labels.label_task), the connector brings the label after commit."""
+    params = ctx.params
+    task = channel_labels.label_task(ctx.package.order.channel) if not params.tracking_number else None
+    if not params.tracking_number and task is None:
+        raise ValidationFailed(channel_labels.SCAN_THE_LABEL, {"tracking_number": channel_labels.SCAN_THE_LABEL})
     logged = _packing_log(ctx)
     _consume(ctx)
-    shipment = _open_shipment(ctx, ctx.package.order.cargo_company, "label_ready",
-                              tracking_number=ctx.params.tracking_number, label_url=ctx.params.label_url)
-    events.emit("shipment.label_ready", "shipment", shipment.id, shipment_data(shipment))
+    company = ctx.package.order.cargo_company
+    if task is not None:
+        shipment = _open_shipment(ctx, company, "pending", label_url=params.label_url)
+        ctx.after_commit.append(channel_labels.fetch_job(shipment, task))
+    else:
+        shipment = _open_shipment(ctx, company, "label_ready", tracking_number=params.tracking_number,
+                                  label_url=params.label_url)
+        events.emit("shipment.label_ready", "shipment", shipment.id, shipment_data(shipment))
     move_package(ctx.package, "packed", ctx.command, logged, ctx.actor.label)
     ctx.after_commit.append(invoice_job(ctx.package))
 

@@ -114,15 +114,21 @@
     sendNextScan();
   });
 
+  // Where the next scan goes: the field of the step that waits for a scan (a marketplace label
+  // once every item is picked, data-scan-next), else the item scan field.
+  function scanTarget() {
+    return document.querySelector("[data-scan-next]") || document.querySelector("[data-scan-field]");
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
     scanFeedback();
-    var field = document.querySelector("[data-scan-field]");
+    var field = scanTarget();
     if (field && !document.querySelector("dialog[open]")) { field.focus(); }
   });
 
   // Tapping empty space on the package page returns focus to the scan field, so the next scan lands.
   document.addEventListener("click", function (event) {
-    var field = document.querySelector("[data-scan-field]");
+    var field = scanTarget();
     if (!field) { return; }
     if (event.target.closest("a, button, input, select, textarea, summary, label, details")) { return; }
     field.focus();

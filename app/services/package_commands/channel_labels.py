@@ -1,0 +1,41 @@
+"""Labels a marketplace prints itself (channels with `provides_shipping_label`).
+
+Today staff pack such a package by scanning the barcode on the marketplace's label into the
+tracking number field (the store focuses that field once everything is picked); the label URL is
+optional. When the channel's connector (app/services/channels/, issue 16) can fetch labels, no
+typing is needed: `complete_packing_channel` opens the shipment as `pending` and, after commit,
+enqueues the connector's task, which stores the label (and the tracking number) and moves the
+shipment to `label_ready` exactly as a carrier label job does (`lifecycle.set_shipment_status`,
+`shipment.label_ready` event); the package page then shows **Print label** by itself.
+
+The hook the connectors fill in: a function `label_task(channel) -> str | None` in
+`app.services.channels` that returns the dotted path of an RQ task taking a shipment id (or
+None when that channel's connector cannot fetch labels). Until it exists, every channel falls
+back to the scanned tracking number.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from app.models import Channel, Shipment
+from app.services.package_commands.common import safe_enqueue
+
+SCAN_THE_LABEL = "Scan the barcode on the marketplace's label, or type its tracking number."
+
+
+def label_task(channel: Channel) -> str | None:
+    """The connector's label-fetching task for `channel`, or None (staff scan the label)."""
+    try:
+        channels = importlib.import_module("app.services.channels")
+    except ImportError:
+        return None
+    find = getattr(channels, "label_task", None)
+    return find(channel) if callable(find) else None
+
+
+def fetch_job(shipment: Shipment, task: str) -> Callable[[], None]:
+    """The after-commit callable that asks the connector for this shipment's label."""
+    shipment_id, version = shipment.id, shipment.version
+    return lambda: safe_enqueue("carriers", task, shipment_id, job_id=f"channel-label-{shipment_id}-{version}")
