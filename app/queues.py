@@ -12,7 +12,7 @@ from app.logs import current_request_id
 
 # A worker takes jobs from the first of its queues that has one: `imports` comes last, so an
 # import (which runs a slice at a time and re-queues itself) always makes way for other work.
-QUEUE_NAMES = ("default", "planning", "carriers", "webhooks", "imports")
+QUEUE_NAMES = ("default", "planning", "carriers", "webhooks", "channels", "imports")
 
 _connections: dict[str, Redis] = {}
 

@@ -21,3 +21,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     from app.views.admin_webhooks import bp as admin_webhooks_bp
     app.register_blueprint(admin_webhooks_bp)
+    from app.views.admin_channels import bp as admin_channels_bp
+    from app.views.channel_webhooks import bp as channel_webhooks_bp
+    app.register_blueprint(channel_webhooks_bp)
+    app.register_blueprint(admin_channels_bp)

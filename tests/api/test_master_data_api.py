@@ -130,7 +130,8 @@ def test_channels_cargo_companies_and_denial_reasons_round_trip(app, client):
         "active"] is False
     assert client.patch("/api/v1/cargo-companies/demo", json={"adapter": "fax"}, headers=admin).status_code == 422
     assert client.get("/api/v1/channels/trendyol", headers=admin).get_json() == {
-        "code": "trendyol", "name": "Trendyol", "provides_shipping_label": True}
+        "code": "trendyol", "name": "Trendyol", "provides_shipping_label": True, "adapter": "api", "config": {},
+        "webhook_url": None}
     db.session.commit()  # a fresh snapshot: on SQLite an open read transaction sees old rows
     assert db.session.scalar(select(CargoCompany.config)) == {"api_key": "secret"}
     assert db.session.scalar(select(DenialReason.active)) is False

@@ -58,6 +58,7 @@ REFERENCES_OTHER_RECORDS = (
     "create_order", "cancel_order", "planning_dry_run", "put_stock", "create_scenario", "replace_scenario",
     "update_scenario", "add_rule", "update_rule", "create_cargo_company", "update_cargo_company",
     "put_setting_view", "create_webhook", "update_webhook",
+    "create_channel", "update_channel", "put_mapping",  # a config must suit its adapter; mappings name records
 )
 COMMANDS = "^(package|transfer)_command_"
 # Settings the run may change; never the one that keeps webhook URLs off the network.

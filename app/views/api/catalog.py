@@ -1,4 +1,4 @@
-"""/api/v1 channels, products (+ bulk), cargo companies and denial reasons, keyed by code/SKU."""
+"""/api/v1 products (+ bulk), cargo companies and denial reasons, keyed by code/SKU."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from flask import jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.models import CargoCompany, Channel, DenialReason, Product
+from app.models import CargoCompany, DenialReason, Product
 from app.schemas.catalog import (
     BulkResult,
     CargoCompanyIn,
     CargoCompanyOut,
     CargoCompanyPatch,
-    ChannelIn,
-    ChannelPatch,
     DenialReasonIn,
     DenialReasonPatch,
     ProductBulkIn,
@@ -24,37 +22,12 @@ from app.schemas.catalog import (
 from app.services import records
 from app.services.catalog import PRODUCTS, upsert_products
 from app.services.db import committed
-from app.services.masterdata import CARGO_COMPANIES, CHANNELS, DENIAL_REASONS
-from app.services.representations import cargo_company_dict, channel_dict, denial_reason_dict, product_dict
+from app.services.masterdata import CARGO_COMPANIES, DENIAL_REASONS
+from app.services.representations import cargo_company_dict, denial_reason_dict, product_dict
 from app.views.api.access import actor
 from app.views.api.bodies import json_body
 from app.views.api.lists import paginate
 from app.views.api.routing import api_route
-
-# --- channels ---------------------------------------------------------------------------------------
-
-
-@api_route("/v1/channels", "GET", summary="List channels", tag="Channels", response=ChannelIn, many=True)
-def list_channels():
-    return paginate(select(Channel).order_by(Channel.code), channel_dict)
-
-
-@api_route("/v1/channels", "POST", summary="Create a channel", tag="Channels", body=ChannelIn,
-           response=ChannelIn, status=201)
-def create_channel():
-    return jsonify(channel_dict(committed(records.create, CHANNELS, json_body(), actor()))), 201
-
-
-@api_route("/v1/channels/<code>", "GET", summary="One channel", tag="Channels", response=ChannelIn)
-def get_channel(code: str):
-    return jsonify(channel_dict(records.get(CHANNELS, code)))
-
-
-@api_route("/v1/channels/<code>", "PATCH", summary="Change a channel", tag="Channels", body=ChannelPatch,
-           response=ChannelIn)
-def update_channel(code: str):
-    return jsonify(channel_dict(committed(records.update, CHANNELS, code, json_body(), actor())))
-
 
 # --- products ---------------------------------------------------------------------------------------
 

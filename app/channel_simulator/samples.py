@@ -1,0 +1,78 @@
+"""Orders as each channel sends them (the fields Packline reads, named as the channels name
+them), for tests, the benchmark and the demo shop."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def shopify_order(order_id: int, lines: list[tuple[str, int]], *, name: str | None = None, city: str = "Istanbul",
+                  address: bool = True, cancelled: bool = False, financial_status: str = "paid") -> dict[str, Any]:
+    """A Shopify `orders/create` (or `orders/updated`, `orders/cancelled`) webhook body."""
+    shipping = {"first_name": "Ayse", "last_name": "Yilmaz", "name": "Ayse Yilmaz", "address1": "Moda Cd. 1",
+                "address2": "", "city": city, "province": "Kadikoy", "zip": "34710", "country": "Turkey",
+                "country_code": "TR", "phone": "+905551112233", "latitude": 40.98, "longitude": 29.02}
+    return {
+        "id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "name": name or f"#{order_id}", "order_number": order_id, "email": "ayse@example.com",
+        "phone": "+905551112233", "created_at": _now(), "updated_at": _now(), "currency": "TRY",
+        "financial_status": financial_status, "fulfillment_status": None,
+        "cancelled_at": _now() if cancelled else None, "cancel_reason": "customer" if cancelled else None,
+        "payment_gateway_names": ["shopify_payments"],
+        "customer": {"id": order_id + 7, "first_name": "Ayse", "last_name": "Yilmaz", "email": "ayse@example.com",
+                     "phone": "+905551112233"},
+        "shipping_address": shipping if address else None,
+        "shipping_lines": [{"code": "Standard", "title": "Standard", "source": "shopify"}],
+        "line_items": [{"id": order_id * 100 + n, "variant_id": order_id * 1000 + n, "sku": sku, "quantity": qty,
+                        "price": "199.90", "title": sku, "fulfillable_quantity": qty}
+                       for n, (sku, qty) in enumerate(lines)],
+    }
+
+
+def woocommerce_order(order_id: int, lines: list[tuple[str, int]], *, status: str = "processing",
+                      city: str = "Istanbul", address: bool = True) -> dict[str, Any]:
+    """A WooCommerce `order.created` / `order.updated` webhook body (REST v3 order shape)."""
+    shipping = {"first_name": "Mehmet", "last_name": "Demir", "company": "", "address_1": "Bagdat Cd. 5",
+                "address_2": "", "city": city if address else "", "state": "Kadikoy", "postcode": "34728",
+                "country": "TR", "phone": "+905551234567"}
+    return {
+        "id": order_id, "number": str(order_id), "status": status, "currency": "TRY",
+        "date_created_gmt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "date_modified_gmt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "payment_method": "cod", "payment_method_title": "Cash on delivery",
+        "billing": {**shipping, "email": "mehmet@example.com"},
+        "shipping": shipping,
+        "shipping_lines": [{"id": 1, "method_id": "flat_rate", "method_title": "Flat rate"}],
+        "line_items": [{"id": order_id * 100 + n, "product_id": 500 + n, "variation_id": 0, "sku": sku,
+                        "quantity": qty, "price": 149.5, "name": sku} for n, (sku, qty) in enumerate(lines)],
+        "meta_data": [],
+    }
+
+
+def trendyol_package(package_id: int, order_number: str, lines: list[tuple[str, int]], *,
+                     status: str = "Created", modified_ms: int | None = None,
+                     city: str = "Istanbul") -> dict[str, Any]:
+    """One shipment package as Trendyol's order list returns it (getShipmentPackages `content`)."""
+    stamp = modified_ms if modified_ms is not None else int(time.time() * 1000)
+    address = {"firstName": "Zeynep", "lastName": "Kaya", "fullName": "Zeynep Kaya", "address1": "Istiklal Cd. 10",
+               "address2": "", "city": city, "district": "Beyoglu", "postalCode": "34430", "countryCode": "TR",
+               "phone": None, "fullAddress": f"Istiklal Cd. 10 Beyoglu/{city}"}
+    return {
+        "id": package_id, "orderNumber": order_number, "shipmentPackageStatus": status, "status": status,
+        "orderDate": stamp, "lastModifiedDate": stamp, "customerFirstName": "Zeynep",
+        "customerLastName": "Kaya", "customerEmail": "pf+abc@trendyolmail.com", "customerId": 99,
+        "cargoTrackingNumber": 7330000000000 + package_id, "cargoProviderName": "Trendyol Express Marketplace",
+        "cargoTrackingLink": f"https://kargotakip.trendyol.com/?token={package_id}",
+        "shipmentAddress": address, "invoiceAddress": address, "grossAmount": 299.8, "totalPrice": 299.8,
+        "currencyCode": "TRY", "deliveryType": "normal",
+        "lines": [{"id": package_id * 10 + n, "quantity": qty, "merchantSku": sku, "barcode": sku,
+                   "productName": sku, "price": 149.9, "amount": 149.9 * qty, "orderLineItemStatusName": status}
+                  for n, (sku, qty) in enumerate(lines)],
+        "packageHistories": [{"createdDate": stamp, "status": status}],
+    }

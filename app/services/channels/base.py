@@ -1,0 +1,192 @@
+"""The channel connector contract: what the intake, status and stock jobs hand a connector and
+what they get back. Like the carrier adapters, connectors know nothing about the database:
+they turn a channel's payloads into `ChannelOrder`s and make the channel's own HTTP calls (all
+through `http_client.request`). A failed call is one `ChannelError`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+from app.services import http_client
+
+MAX_ERROR_LENGTH = 500
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+
+class ChannelError(Exception):
+    """A call to a channel failed. `transient` errors (timeouts, 5xx, 429, garbage answers) are
+    retried; `retry_after` is the channel's own `Retry-After` in seconds when it sent one."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None,
+                 status: int | None = None) -> None:
+        message = " ".join(str(message).split())
+        if len(message) > MAX_ERROR_LENGTH:
+            message = message[: MAX_ERROR_LENGTH - 1] + "…"
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.retry_after = retry_after
+        self.status = status
+
+
+class MappingProblem(Exception):
+    """A payload that cannot become an order as it is (no address, no lines): `needs_attention`."""
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    channel_sku: str
+    quantity: int
+    price: Decimal | None = None
+    line_id: str | None = None  # the channel's own line id, needed to report on that line
+
+
+@dataclass(frozen=True)
+class ChannelOrder:
+    """An order in the channel's terms, before mappings turn its codes into ours."""
+
+    channel_order_id: str
+    number: str
+    placed_at: datetime
+    status: str | None
+    cancelled: bool
+    lines: tuple[ChannelLine, ...]
+    customer: Mapping[str, str | None] = field(default_factory=dict)
+    address: Mapping[str, Any] | None = None
+    payment: str | None = None
+    delivery: str | None = None
+    cargo: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusNews:
+    """What happened to one package, to tell the channel: the order as the channel knows it
+    (its raw payload from the inbox) and our shipment details."""
+
+    kind: Literal["shipped", "delivered", "refused", "cancelled"]
+    channel_order_id: str
+    order_payload: Mapping[str, Any]
+    package_number: str
+    lines: tuple[ChannelLine, ...]  # the package's units, with the channel's line ids when known
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    carrier: str | None = None
+
+
+@dataclass
+class StockPushResult:
+    """Which SKUs the channel acknowledged, and why the others failed."""
+
+    acknowledged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    reference: str | None = None  # e.g. Trendyol's batchRequestId
+    retry_after: float | None = None  # the channel throttled us part-way
+
+
+class ChannelConnector(ABC):
+    """One channel's API. Subclasses set `name`, `config_model`, `secret_fields` and override
+    what their channel supports."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    receives_webhooks: ClassVar[bool] = False
+    pulls_orders: ClassVar[bool] = False
+    pushes_stock: ClassVar[bool] = False
+    webhook_help: ClassVar[str] = ""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = self.config_model.model_validate(dict(config or {}))
+
+    # --- intake ---------------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return False
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str | None:
+        return None
+
+    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
+        """What a webhook topic means: an order to create or update, a cancellation, or None."""
+        return None
+
+    def order_id_of(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and payload.get("id") is not None:
+            return str(payload["id"])[:100]
+        return None
+
+    def parse_order(self, payload: Any) -> ChannelOrder:
+        raise MappingProblem(f"{self.title} orders cannot be read.")
+
+    def pull_orders(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        raise ChannelError(f"{self.title} does not serve an order list.", transient=False)
+
+    # --- back to the channel --------------------------------------------------------------------
+
+    def push_status(self, news: StatusNews) -> str:
+        """Tell the channel; returns a short note for the log. Idempotent on the channel's side
+        where the channel allows it (an already fulfilled order is not an error)."""
+        return "nothing to tell"
+
+    def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
+        return url_topic or ""
+
+    def catalog(self) -> dict[str, Any]:
+        """What the channel needs to address a SKU in stock calls (its ids), when it needs any."""
+        return {}
+
+    def fetch_label(self, tracking_number: str) -> tuple[str, str]:
+        raise ChannelError(f"{self.title} does not print labels.", transient=False)
+
+    def push_stock(self, quantities: Mapping[str, int], catalog: Mapping[str, Any] | None = None) -> StockPushResult:
+        raise ChannelError(f"{self.title} does not take stock updates.", transient=False)
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    def base_url(self) -> str:
+        return str(getattr(self.config, "base_url", "")).rstrip("/")
+
+    def call(self, method: str, path: str, *, headers: Mapping[str, str] | None = None, json_body: Any = None,
+             max_bytes: int = MAX_ANSWER_BYTES) -> http_client.HttpResponse:
+        """One HTTP call to the channel; any failure becomes a ChannelError. The channel's URL is
+        set by an admin (often a private address in tests and on-premise shops), as for carriers."""
+        url = path if path.startswith("http") else self.base_url() + path
+        try:
+            return http_client.request(method, url, headers=headers, json=json_body,
+                                       timeout=float(getattr(self.config, "timeout_seconds", 10)),
+                                       max_bytes=max_bytes, allow_private=True)
+        except http_client.HttpError as exc:
+            excerpt = ""
+            if exc.response is not None and exc.response.body:
+                excerpt = ": " + exc.response.body[:300].decode("utf-8", "replace")
+            raise ChannelError(f"{self.title} {method} {path}: {exc.message}{excerpt}", transient=exc.transient,
+                               retry_after=exc.retry_after, status=exc.status) from None
+
+    def call_json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, http_client.HttpResponse]:
+        response = self.call(method, path, **kwargs)
+        if not response.body:
+            return None, response
+        try:
+            return json.loads(response.body), response
+        except ValueError:
+            raise ChannelError(f"{self.title} {method} {path} answered something that is not JSON: "
+                               f"{response.body[:120].decode('utf-8', 'replace')}", transient=True) from None
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None

@@ -1,0 +1,220 @@
+"""Shopify (Admin REST API): signed order webhooks in; fulfillments, fulfillment events and
+cancellations back; inventory levels out.
+
+Webhooks carry `X-Shopify-Hmac-Sha256`, the base64 HMAC-SHA256 of the raw body keyed with the
+app's client secret, and `X-Shopify-Webhook-Id`, the same on every retry of one delivery.
+Calls authenticate with `X-Shopify-Access-Token`; lists paginate with the `Link` header
+(`rel="next"`, cursor in `page_info`); a throttled call answers 429 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from app.services.channels.base import (
+    ChannelConnector,
+    ChannelError,
+    ChannelLine,
+    ChannelOrder,
+    MappingProblem,
+    StatusNews,
+    StockPushResult,
+    header,
+)
+from app.services.channels.config import ShopifyConfig
+
+ORDER_TOPICS = {"orders/create", "orders/updated", "orders/paid", "orders/edited", "orders/fulfilled"}
+CANCEL_TOPICS = {"orders/cancelled", "orders/delete"}
+_NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+def signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def parse_time(value: Any) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise MappingProblem("The order has no creation time.")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MappingProblem(f"The order's creation time {value!r} is not a date.") from None
+
+
+def money(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def quantity(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MappingProblem(f"{where}: the quantity is missing.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise MappingProblem(f"{where}: the quantity {value!r} is not a number.") from None
+    if number <= 0:
+        raise MappingProblem(f"{where}: the quantity {number} is not positive.")
+    return number
+
+
+class ShopifyConnector(ChannelConnector):
+    name = "shopify"
+    title = "Shopify"
+    config_model = ShopifyConfig
+    secret_fields = ("access_token", "webhook_secret")
+    receives_webhooks = True
+    pushes_stock = True
+    webhook_help = ("In Shopify: Settings → Notifications → Webhooks (or your app's webhook subscriptions): "
+                    "add Order creation, Order update and Order cancellation, format JSON, with this URL.")
+    config: ShopifyConfig
+
+    # --- intake ---------------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        given = header(headers, "X-Shopify-Hmac-Sha256")
+        return bool(given) and hmac.compare_digest(signature(self.config.webhook_secret, body), given.strip())
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str | None:
+        return header(headers, "X-Shopify-Webhook-Id")
+
+    def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
+        return header(headers, "X-Shopify-Topic") or url_topic or ""
+
+    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
+        return "order" if topic in ORDER_TOPICS else "cancel" if topic in CANCEL_TOPICS else None
+
+    def parse_order(self, payload: Any) -> ChannelOrder:
+        if not isinstance(payload, dict) or payload.get("id") is None:
+            raise MappingProblem("The body is not a Shopify order (no id).")
+        items = payload.get("line_items")
+        if not isinstance(items, list) or not items:
+            raise MappingProblem("The order has no line items.")
+        lines = []
+        for n, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise MappingProblem(f"Line {n + 1} is not an object.")
+            sku = str(item.get("sku") or "").strip() or (f"variant:{item['variant_id']}" if item.get("variant_id")
+                                                         else "")
+            if not sku:
+                raise MappingProblem(f"Line {n + 1} ({item.get('title') or 'no title'}) has no SKU.")
+            lines.append(ChannelLine(sku, quantity(item.get("quantity"), f"Line {n + 1}"), money(item.get("price")),
+                                     str(item.get("id")) if item.get("id") is not None else None))
+        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        ship = payload.get("shipping_address") if isinstance(payload.get("shipping_address"), dict) else None
+        name = " ".join(filter(None, [str(customer.get("first_name") or ""), str(customer.get("last_name") or "")]))
+        address = None
+        if ship:
+            address = {"line": ", ".join(filter(None, [ship.get("address1"), ship.get("address2")])) or None,
+                       "city": ship.get("city"), "district": ship.get("province"), "postcode": ship.get("zip"),
+                       "country": ship.get("country_code"), "latitude": ship.get("latitude"),
+                       "longitude": ship.get("longitude")}
+            name = name or str(ship.get("name") or "")
+        gateways = payload.get("payment_gateway_names") or []
+        shipping_lines = payload.get("shipping_lines") or []
+        return ChannelOrder(
+            channel_order_id=str(payload["id"]),
+            number=str(payload.get("order_number") or str(payload.get("name") or payload["id"]).lstrip("#")),
+            placed_at=parse_time(payload.get("created_at")),
+            status=payload.get("financial_status"),
+            cancelled=bool(payload.get("cancelled_at")),
+            lines=tuple(lines),
+            customer={"name": name or None, "email": payload.get("email") or customer.get("email"),
+                      "phone": payload.get("phone") or customer.get("phone")},
+            address=address,
+            payment=(gateways[0] if gateways and isinstance(gateways[0], str) else payload.get("gateway")),
+            delivery=(shipping_lines[0].get("code") if shipping_lines and isinstance(shipping_lines[0], dict)
+                      else None),
+        )
+
+    # --- back to Shopify ------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Shopify-Access-Token": self.config.access_token, "Content-Type": "application/json",
+                "Accept": "application/json"}
+
+    def _path(self, rest: str) -> str:
+        return f"/admin/api/{self.config.api_version}/{rest}"
+
+    def push_status(self, news: StatusNews) -> str:
+        order_id = news.channel_order_id
+        if news.kind == "shipped":
+            data, _ = self.call_json("GET", self._path(f"orders/{order_id}/fulfillment_orders.json"),
+                                     headers=self._headers())
+            open_orders = [fo for fo in (data or {}).get("fulfillment_orders", [])
+                           if fo.get("status") in ("open", "in_progress", "scheduled")]
+            if not open_orders:
+                return "already fulfilled in Shopify"
+            body = {"fulfillment": {
+                "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo["id"]} for fo in open_orders],
+                "tracking_info": {"number": news.tracking_number, "url": news.tracking_url, "company": news.carrier},
+                "notify_customer": True}}
+            answer, _ = self.call_json("POST", self._path("fulfillments.json"), headers=self._headers(),
+                                       json_body=body)
+            return f"fulfillment {((answer or {}).get('fulfillment') or {}).get('id')} created"
+        if news.kind == "delivered":
+            data, _ = self.call_json("GET", self._path(f"orders/{order_id}/fulfillments.json"), headers=self._headers())
+            fulfillments = (data or {}).get("fulfillments") or []
+            match = [f for f in fulfillments if not news.tracking_number
+                     or f.get("tracking_number") == news.tracking_number] or fulfillments
+            if not match:
+                return "no fulfillment in Shopify to mark delivered"
+            if any(e.get("status") == "delivered" for e in match[0].get("events") or []):
+                return "already delivered in Shopify"
+            self.call_json("POST", self._path(f"orders/{order_id}/fulfillments/{match[0]['id']}/events.json"),
+                           headers=self._headers(), json_body={"event": {"status": "delivered"}})
+            return f"fulfillment {match[0]['id']} marked delivered"
+        if news.kind == "cancelled":
+            self.call_json("POST", self._path(f"orders/{order_id}/cancel.json"), headers=self._headers(),
+                           json_body={"reason": "other", "email": False})
+            return "order cancelled in Shopify"
+        return "nothing to tell Shopify: refused items are planned again"
+
+    def catalog(self) -> dict[str, int]:
+        """SKU -> inventory_item_id of every variant, walking products.json by its Link header."""
+        found: dict[str, int] = {}
+        url = self._path("products.json?limit=250&fields=id,variants")
+        for _page in range(10_000):
+            data, response = self.call_json("GET", url, headers=self._headers())
+            for product in (data or {}).get("products", []):
+                for variant in product.get("variants") or []:
+                    if variant.get("sku") and variant.get("inventory_item_id"):
+                        found[str(variant["sku"])] = int(variant["inventory_item_id"])
+            match = _NEXT_LINK.search(response.headers.get("Link", ""))
+            if not match:
+                break
+            url = match[1]
+        return found
+
+    def push_stock(self, quantities: Mapping[str, int], catalog: Mapping[str, Any] | None = None) -> StockPushResult:
+        result = StockPushResult()
+        items = catalog if catalog is not None else self.catalog()
+        pending = list(quantities.items())
+        for n, (sku, qty) in enumerate(pending):
+            item_id = items.get(sku)
+            if item_id is None:
+                result.failed[sku] = "Shopify has no variant with this SKU."
+                continue
+            try:
+                self.call_json("POST", self._path("inventory_levels/set.json"), headers=self._headers(),
+                               json_body={"location_id": self.config.location_id, "inventory_item_id": item_id,
+                                          "available": int(qty)})
+            except ChannelError as exc:
+                if not exc.transient:
+                    result.failed[sku] = exc.message
+                    continue
+                for rest_sku, _ in pending[n:]:  # throttled or down: the rest waits for the next run
+                    result.failed[rest_sku] = exc.message
+                result.retry_after = exc.retry_after
+                break
+            result.acknowledged.append(sku)
+        return result

@@ -1,0 +1,130 @@
+"""The channel simulator as a real process, and a small world: a store with stock, products,
+a scenario, and channels connected to the simulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rq import Queue, SimpleWorker
+
+from app.extensions import db
+from app.queues import redis_connection
+from tests import factories
+from tests.conftest import free_port
+from tests.services.builders import make_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "shh-webhook-secret"
+
+
+class Simulator:
+    """Talks to the simulator process over HTTP, as a test would talk to a real shop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _call(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def reset(self) -> None:
+        self._call("POST", "/_sim/reset", {})
+
+    def catalog(self, *skus: str) -> None:
+        self._call("POST", "/_sim/catalog", {"skus": list(skus)})
+
+    def fault(self, path_prefix: str, mode: str, count: int = 1, **extra: Any) -> None:
+        self._call("POST", "/_sim/faults", {"path_prefix": path_prefix, "mode": mode, "count": count, **extra})
+
+    def requests(self, path_prefix: str = "", method: str = "") -> list[dict[str, Any]]:
+        return self._call("GET", f"/_sim/requests?path_prefix={path_prefix}&method={method}")["requests"]
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/_sim/state")
+
+    def add_trendyol_packages(self, *packages: dict[str, Any]) -> None:
+        self._call("POST", "/_sim/trendyol/packages", {"packages": list(packages)})
+
+    def send_webhook(self, url: str, channel: str, topic: str, payload: Any, secret: str = SECRET,
+                     **extra: Any) -> dict[str, Any]:
+        return self._call("POST", "/_sim/webhooks/send", {"url": url, "channel": channel, "topic": topic,
+                                                          "payload": payload, "secret": secret, **extra})
+
+
+@pytest.fixture(scope="session")
+def simulator_process():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "app.channel_simulator", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sim = Simulator(f"http://127.0.0.1:{port}")
+    deadline = time.time() + 15
+    while True:
+        try:
+            sim._call("GET", "/_sim/health", timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the channel simulator did not start") from None
+            time.sleep(0.05)
+    yield sim
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sim(simulator_process: Simulator) -> Simulator:
+    simulator_process.reset()
+    return simulator_process
+
+
+def shopify_config(sim: Simulator, **extra: Any) -> dict[str, Any]:
+    return {"base_url": sim.url, "access_token": "shpat_test", "webhook_secret": SECRET, "location_id": 777,
+            "default_cargo_company": "demo", **extra}
+
+
+def woo_config(sim: Simulator, **extra: Any) -> dict[str, Any]:
+    return {"base_url": sim.url, "consumer_key": "ck_test", "consumer_secret": "cs_test", "webhook_secret": SECRET,
+            "default_cargo_company": "demo", **extra}
+
+
+def trendyol_config(sim: Simulator, **extra: Any) -> dict[str, Any]:
+    return {"base_url": sim.url, "seller_id": "12345", "api_key": "key", "api_secret": "secret",
+            "default_cargo_company": "demo", **extra}
+
+
+@pytest.fixture
+def world(app, sim):
+    """IST-01 holds 10 of TSHIRT-M and 5 of MUG; channels shop (Shopify), woo (WooCommerce) and
+    ty (Trendyol) point at the simulator, which knows both SKUs."""
+    store = factories.location("IST-01", priority=1)
+    factories.cargo_company("demo")
+    for sku, qty in (("TSHIRT-M", 10), ("MUG", 5)):
+        factories.stock(store, factories.product(sku=sku), qty)
+    factories.channel("shop", adapter="shopify", config=shopify_config(sim))
+    factories.channel("woo", adapter="woocommerce", config=woo_config(sim))
+    factories.channel("ty", adapter="trendyol", config=trendyol_config(sim), provides_shipping_label=True)
+    db.session.commit()
+    make_scenario(store)
+    sim.catalog("TSHIRT-M", "MUG")
+    return store
+
+
+def run_jobs(*queues: str) -> None:
+    """Run every queued job of these queues (and the jobs they queue) with a real burst worker."""
+    db.session.remove()  # as in a worker: each job starts without the test's read transaction
+    conn = redis_connection()
+    names = queues or ("channels", "planning", "default")
+    SimpleWorker([Queue(n, connection=conn) for n in names], connection=conn).work(burst=True)
+    db.session.expire_all()
