@@ -1,0 +1,185 @@
+"""Refresh the screenshots the docs show: `.venv/bin/python -m app.screenshots [DIRECTORY]`.
+
+Not a test (tests never write into the repository). It builds a throw-away demo brand — a
+temporary SQLite database, a private redis-server (no worker: labels stay pending) — serves it on
+127.0.0.1, and photographs the store screens in headless Chromium at tablet size (768×1024) into
+DIRECTORY (default docs/screenshots). Needs redis-server, Chromium (CHROMIUM_PATH, default
+/usr/bin/chromium) and Playwright (requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLET = {"width": 768, "height": 1024}
+STAFF_PASSWORD = "packline-staff"  # the demo's public staff password (services/demo.py)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_redis(directory: Path) -> subprocess.Popen:
+    server = shutil.which("redis-server")
+    if server is None:
+        raise SystemExit("redis-server is not installed (apt-get install redis-server).")
+    sock = directory / "redis.sock"
+    proc = subprocess.Popen([server, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
+                             "--dir", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not sock.exists():
+        if time.time() > deadline:
+            proc.terminate()
+            raise SystemExit("redis-server did not start.")
+        time.sleep(0.05)
+    return proc
+
+
+def _marketplace_package(app) -> tuple[str, int] | None:
+    """A Trendyol order planned like any other; (location code, package id) of its package."""
+    from app.extensions import db
+    from app.models import Package, Stock, StockLocation
+    from app.services import planning
+    from app.services.actors import Actor
+    from app.services.orders import create_order
+
+    with app.app_context():
+        home = db.session.scalar(select(StockLocation).where(StockLocation.code == "WH-IST"))
+        stock = db.session.scalar(select(Stock).where(Stock.location_id == home.id, Stock.on_hand >= 2)
+                                  .order_by(Stock.id))
+        actor = Actor.system("screenshots")
+        order, _ = create_order({
+            "number": "TY-3000412", "channel": "trendyol", "status": "approved", "delivery_type": "cargo",
+            "placed_at": (datetime.now(UTC) - timedelta(minutes=20)).isoformat(), "payment_type": "card",
+            "customer": {"name": "Deniz Arslan", "phone": "+905557778899"},
+            "shipping_address": {"line": "Tuzla Cd. 4", "city": "Istanbul", "district": "Tuzla", "country": "TR",
+                                 "latitude": home.latitude, "longitude": home.longitude},
+            "items": [{"sku": stock.product.sku, "quantity": 1, "price": "199.90"}],
+        }, actor)
+        planning.plan_order(order.id, trigger="screenshots", actor=actor)
+        package = db.session.scalar(select(Package).where(Package.order_id == order.id))
+        if package is None or package.state != "waiting":
+            return None
+        return package.location.code, package.id
+
+
+def _shoot(page, directory: Path, name: str) -> None:
+    # caret="initial": hiding the caret injects a <style>, which the CSP (rightly) blocks.
+    page.screenshot(path=str(directory / f"{name}.png"), caret="initial")
+    print(f"  {directory / (name + '.png')}")
+
+
+def _sign_in(page, username: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/store/**")
+
+
+def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | None) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from app.extensions import db
+    from app.models import Package, StockLocation
+
+    with app.app_context():
+        home = db.session.scalar(select(StockLocation).where(StockLocation.code == "IST-KDK"))
+        preparing = db.session.scalar(select(Package.id).where(Package.location_id == home.id,
+                                                               Package.state == "preparing"))
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        context = browser.new_context(viewport=TABLET, base_url=base_url)
+        page = context.new_page()
+        _sign_in(page, "staff-ist-kdk")
+        _shoot(page, out, "store-home")
+        page.goto("/store/IST-KDK/packages")
+        _shoot(page, out, "store-queue")
+        if preparing:
+            page.goto(f"/store/IST-KDK/packages/{preparing}")
+            _shoot(page, out, "store-package-scanning")
+        page.goto("/store/IST-KDK/transfers")
+        _shoot(page, out, "store-transfers")
+        transfer = page.locator("#transfers a.row").first
+        if transfer.count():
+            transfer.click()
+            page.wait_for_load_state()
+            _shoot(page, out, "store-transfer")
+        page.goto("/store/IST-KDK/packages")
+        next_oldest = page.locator("button:has-text('Next 10 oldest')").first
+        if next_oldest.count():
+            next_oldest.click()
+            page.wait_for_url("**/batches/**")
+            _shoot(page, out, "store-batch")
+        context.close()
+
+        if marketplace is not None:
+            code, package_id = marketplace
+            context = browser.new_context(viewport=TABLET, base_url=base_url)
+            page = context.new_page()
+            _sign_in(page, f"staff-{code.lower()}")
+            page.goto(f"/store/{code}/packages/{package_id}")
+            page.click("button[data-command=prepare]")
+            barcode = page.locator("#package .item-meta.mono").first.inner_text().split(",")[0].strip()
+            page.locator("#scan-field").fill(barcode)
+            page.keyboard.press("Enter")
+            expect(page.locator("#complete_packing_channel-tracking_number")).to_be_focused()
+            _shoot(page, out, "store-marketplace-label")
+            context.close()
+        browser.close()
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="packline-shots-") as tmp:
+        directory = Path(tmp)
+        redis = _start_redis(directory)
+        try:
+            from flask_migrate import upgrade
+            from werkzeug.serving import make_server
+
+            from app import create_app
+            from app.services.demo import seed_demo
+
+            app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'shots.db'}",
+                              "REDIS_URL": f"unix://{directory / 'redis.sock'}",
+                              "INSTANCE_DIR": directory / "instance", "SECRET_KEY": "screenshots-only"})
+            with app.app_context():
+                upgrade()
+                seed_demo()
+            marketplace = _marketplace_package(app)
+            port = _free_port()
+            server = make_server("127.0.0.1", port, app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                print(f"Screenshots of the demo brand into {out}:")
+                _photograph(app, f"http://127.0.0.1:{port}", out, marketplace)
+            finally:
+                server.shutdown()
+                thread.join(timeout=5)
+        finally:
+            redis.terminate()
+            redis.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
