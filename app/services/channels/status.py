@@ -1,0 +1,196 @@
+"""Status back to the channel (SPEC §13): when a package of a connected channel's order is
+shipped, delivered or cancelled (with its order), the connector tells the channel in its own
+terms — a Shopify fulfillment with the tracking number, a WooCommerce order completed with
+tracking meta, a Trendyol package status.
+
+One `ChannelPush` row per (package, kind), found by a periodic scan of packages rather than by
+listening to events, so nothing is missed whatever order transactions commit in. Each attempt
+is logged on the row (time, status code, error, Retry-After); transient failures are retried
+with backoff and never sooner than the channel's Retry-After; permanent failures and exhausted
+retries leave the push `failed`, listed for the supervisor with a retry button.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, exists, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Channel, ChannelInboxEntry, ChannelPush, Order, Package
+from app.models.base import iso, utcnow
+from app.services.actors import Actor
+from app.services.channels import CONNECTORS, ChannelError, MappingProblem, connector_for
+from app.services.channels.base import ChannelLine, StatusNews
+from app.services.channels.mappings import lookup
+from app.services.db import begin_write
+from app.services.errors import NotFound, ValidationFailed
+
+SHIPPED_STATES = ("shipped", "attempted_delivery", "delivery_failed", "delivered")
+RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600, 7200]  # seconds before attempt 2, 3, ...
+MAX_LOG = 30
+SCAN_DAYS = 14
+
+
+def retry_intervals() -> list[int]:
+    return list(current_app.config.get("CHANNEL_RETRY_INTERVALS") or RETRY_INTERVALS)
+
+
+def _connected_adapters() -> list[str]:
+    return [name for name in CONNECTORS if name != "api"]
+
+
+def scan() -> list[int]:
+    """Create the pushes that are due (packages shipped, delivered, cancelled with their order
+    in the last two weeks, of orders from connected channels). Returns the new push ids."""
+    since = utcnow() - timedelta(days=SCAN_DAYS)
+    wanted = []
+    base = (select(Package.id, Package.order_id, Order.channel_id, Package.state, Order.status)
+            .join(Order, Order.id == Package.order_id).join(Channel, Channel.id == Order.channel_id)
+            .where(Channel.adapter.in_(_connected_adapters()), Package.state_changed_at >= since))
+    for kind, condition in (("shipped", Package.state.in_(SHIPPED_STATES)),
+                            ("delivered", Package.state == "delivered"),
+                            ("cancelled", and_(Package.state == "cancelled", Order.status == "cancelled"))):
+        missing = ~exists().where(ChannelPush.package_id == Package.id, ChannelPush.kind == kind)
+        for package_id, order_id, channel_id, _state, _status in db.session.execute(
+                base.where(condition, missing).limit(2000)):
+            wanted.append((kind, package_id, order_id, channel_id))
+    if not wanted:
+        db.session.commit()
+        return []
+    created = []
+    begin_write()
+    try:
+        for kind, package_id, order_id, channel_id in wanted:
+            push = ChannelPush(channel_id=channel_id, order_id=order_id, package_id=package_id, kind=kind,
+                               status="pending", attempts=0, log=[])
+            try:
+                with db.session.begin_nested():
+                    db.session.add(push)
+            except IntegrityError:  # another scan created it
+                continue
+            created.append(push.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return created
+
+
+def _news(push: ChannelPush, connector) -> StatusNews:
+    package = db.session.get(Package, push.package_id)
+    entry = db.session.scalar(select(ChannelInboxEntry).where(
+        ChannelInboxEntry.order_id == push.order_id, ChannelInboxEntry.channel_order_id.is_not(None),
+        ChannelInboxEntry.outcome.in_(("imported", "updated", "duplicate"))).order_by(ChannelInboxEntry.id.desc())
+        .limit(1))
+    if entry is None:
+        raise MappingProblem("Packline has no payload from the channel for this order, so it cannot name it "
+                             "to the channel.")
+    payload = json.loads(entry.body)
+    corder = connector.parse_order(payload)
+    to_ours = lookup(push.channel_id).get("sku", {})
+    by_sku: dict[str, ChannelLine] = {}
+    for line in corder.lines:
+        by_sku.setdefault(to_ours.get(line.channel_sku, line.channel_sku), line)
+    lines = []
+    for item in package.items:
+        line = by_sku.get(item.product.sku)
+        lines.append(ChannelLine(line.channel_sku if line else item.product.sku, item.quantity,
+                                 line_id=line.line_id if line else None))
+    shipment = package.shipment
+    return StatusNews(
+        kind=push.kind, channel_order_id=entry.channel_order_id, order_payload=payload, package_number=package.number,
+        lines=tuple(lines), tracking_number=shipment.tracking_number if shipment else None,
+        tracking_url=shipment.tracking_url if shipment else None,
+        carrier=(shipment.cargo_company.name if shipment and shipment.cargo_company else None))
+
+
+def run_push(push_id: int) -> dict[str, Any]:
+    """One attempt at telling the channel. Returns {"status", "retry_in"}: `retry_in` seconds
+    when another attempt should follow (the job schedules it), else None."""
+    push = db.session.get(ChannelPush, push_id)
+    if push is None:
+        return {"status": "missing", "retry_in": None}
+    if push.status != "pending":
+        return {"status": push.status, "retry_in": None}
+    channel = db.session.get(Channel, push.channel_id)
+    started = time.monotonic()
+    entry: dict[str, Any] = {"at": iso(utcnow()), "status_code": None, "error": None, "retry_after": None}
+    retry_in = None
+    try:
+        connector = connector_for(channel.adapter, channel.config)
+        news = _news(push, connector)
+        db.session.commit()  # no transaction while the channel answers
+        entry["note"] = connector.push_status(news)
+        outcome = "done"
+    except (ChannelError, MappingProblem) as exc:
+        entry["error"] = str(exc)
+        transient = isinstance(exc, ChannelError) and exc.transient
+        if isinstance(exc, ChannelError):
+            entry["status_code"], entry["retry_after"] = exc.status, exc.retry_after
+        intervals = retry_intervals()
+        attempt = push.attempts  # attempts done before this one
+        if transient and attempt < len(intervals):
+            retry_in = max(float(intervals[attempt]), float(exc.retry_after or 0))
+            outcome = "pending"
+        else:
+            outcome = "failed"
+    entry["ms"] = int((time.monotonic() - started) * 1000)
+    if retry_in is not None:
+        entry["retry_at"] = iso(utcnow() + timedelta(seconds=retry_in))
+    _record(push_id, outcome, entry)
+    return {"status": outcome, "retry_in": retry_in}
+
+
+def _record(push_id: int, outcome: str, entry: dict[str, Any]) -> None:
+    begin_write()
+    try:
+        push = db.session.get(ChannelPush, push_id, with_for_update=True)
+        push.log = [*(push.log or []), entry][-MAX_LOG:]
+        push.attempts += 1
+        push.status = outcome
+        push.last_error = entry.get("error")
+        if outcome == "done":
+            push.done_at = utcnow()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def retry(push_id: int, actor: Actor) -> ChannelPush:
+    """A supervisor asks for another try of a failed push (attempts start over)."""
+    if not actor.is_manager:
+        from app.services.errors import Forbidden
+
+        raise Forbidden("Only supervisors and admins may retry channel updates.")
+    begin_write()
+    try:
+        push = db.session.get(ChannelPush, push_id, with_for_update=True)
+        if push is None:
+            raise NotFound("There is no such channel update.")
+        if push.status != "failed":
+            raise ValidationFailed("Only failed channel updates can be retried.", {"status": push.status})
+        push.status, push.attempts = "pending", 0
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return push
+
+
+def stale_pending(older_than_seconds: int = 120) -> list[int]:
+    """Pending pushes nobody is working on (a lost job): never tried, or last tried long ago."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    return list(db.session.scalars(select(ChannelPush.id).where(
+        ChannelPush.status == "pending", ChannelPush.updated_at < cutoff).limit(500)))
+
+
+def pushes_for_order(order_id: int) -> list[ChannelPush]:
+    return list(db.session.scalars(select(ChannelPush).where(ChannelPush.order_id == order_id)
+                                   .order_by(ChannelPush.id)))

@@ -1,0 +1,138 @@
+"""Status back: a shipped, delivered or cancelled package of a connected channel's order is told
+to the channel in its own terms, idempotently, retried through 429s and 500s, logged per attempt."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from app.channel_simulator.samples import shopify_order, trendyol_package, woocommerce_order
+from app.extensions import db
+from app.models import ChannelPush, Order, Package
+from app.services.actors import Actor
+from app.services.channels import intake, pull, status
+from app.services.orders import cancel_order
+from app.services.packages import run_package_command
+from tests.channels.conftest import run_jobs
+
+BOSS = Actor.system("test")
+
+
+def _order_from(sim, live_server, code: str) -> Order:
+    if code == "ty":
+        sim.add_trendyol_packages(trendyol_package(9001, "TY-9001", [("MUG", 1)]))
+        db.session.remove()
+        from app.models import Channel
+
+        pull.pull_channel(db.session.scalar(select(Channel.id).where(Channel.code == "ty")))
+    elif code == "shop":
+        sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "orders/create",
+                         shopify_order(7001, [("MUG", 1)]))
+    else:
+        sim.send_webhook(f"{live_server}/channels/woo/webhooks", "woocommerce", "order.created",
+                         woocommerce_order(7001, [("MUG", 1)]))
+    run_jobs()
+    order = db.session.scalar(select(Order))
+    assert order is not None and order.status == "planned", [(e.outcome, e.reason) for e in
+                                                             db.session.scalars(select(intake.ChannelInboxEntry))]
+    return order
+
+
+def _ship(order: Order) -> Package:
+    package = db.session.scalar(select(Package).where(Package.order_id == order.id))
+    run_package_command(package.id, "complete_packing_without_shipment", {}, BOSS)
+    run_package_command(package.id, "ship_without_integration", {
+        "cargo_company": "demo", "tracking_number": "TRK123456", "tracking_url": "https://track.example/TRK123456"},
+        BOSS)
+    return package
+
+
+def _push_all() -> list[ChannelPush]:
+    status.scan()
+    for push in db.session.scalars(select(ChannelPush).where(ChannelPush.status == "pending")):
+        status.run_push(push.id)
+    db.session.expire_all()
+    return list(db.session.scalars(select(ChannelPush).order_by(ChannelPush.id)))
+
+
+def test_shopify_receives_the_fulfillment_with_the_tracking_number_once(world, sim, live_server):
+    order = _order_from(sim, live_server, "shop")
+    _ship(order)
+    [push] = _push_all()
+    assert (push.kind, push.status, push.attempts) == ("shipped", "done", 1)
+    [fulfillment] = sim.state()["shopify"]["fulfillments"]
+    assert fulfillment["order_id"] == 7001 and fulfillment["tracking_number"] == "TRK123456"
+    assert fulfillment["tracking_url"] == "https://track.example/TRK123456"
+    assert len(_push_all()) == 1  # scanning again creates nothing
+    assert len(sim.state()["shopify"]["fulfillments"]) == 1
+
+
+def test_woocommerce_order_is_completed_with_tracking_meta(world, sim, live_server):
+    order = _order_from(sim, live_server, "woo")
+    _ship(order)
+    [push] = _push_all()
+    assert push.status == "done"
+    [update] = sim.state()["woocommerce"]["order_updates"]
+    assert update["id"] == 7001 and update["status"] == "completed"
+    assert {"key": "_tracking_number", "value": "TRK123456"} in update["meta_data"]
+
+
+def test_trendyol_package_is_invoiced_with_its_line_ids(world, sim, live_server):
+    order = _order_from(sim, live_server, "ty")
+    _ship(order)
+    [push] = _push_all()
+    assert push.status == "done", push.log
+    [update] = sim.state()["trendyol"]["package_updates"]
+    assert update["package_id"] == 9001 and update["status"] == "Invoiced"
+    assert update["lines"] == [{"lineId": 90010, "quantity": 1}]
+
+
+def test_a_429_is_retried_after_retry_after_and_then_succeeds(world, sim, live_server, app):
+    app.config["CHANNEL_RETRY_INTERVALS"] = [0, 0]
+    try:
+        order = _order_from(sim, live_server, "shop")
+        _ship(order)
+        sim.fault("/admin/api/2024-01/orders/", "429", count=1, retry_after=1)
+        status.scan()
+        push = db.session.scalar(select(ChannelPush))
+        first = status.run_push(push.id)
+        assert first == {"status": "pending", "retry_in": 1.0}
+        time.sleep(first["retry_in"])
+        assert status.run_push(push.id)["status"] == "done"
+    finally:
+        app.config.pop("CHANNEL_RETRY_INTERVALS")
+    db.session.expire_all()
+    push = db.session.get(ChannelPush, push.id)
+    assert [entry["status_code"] for entry in push.log] == [429, None]
+    assert push.log[0]["retry_after"] == 1.0 and push.attempts == 2
+    assert len(sim.state()["shopify"]["fulfillments"]) == 1
+
+
+@pytest.mark.parametrize("mode", ["500", "garbage"])
+def test_failures_that_outlast_the_retries_are_listed_and_can_be_retried(world, sim, live_server, app, mode):
+    app.config["CHANNEL_RETRY_INTERVALS"] = [0]
+    try:
+        order = _order_from(sim, live_server, "woo")
+        _ship(order)
+        sim.fault("/wp-json/wc/v3/orders/", mode, count=2)
+        status.scan()
+        push = db.session.scalar(select(ChannelPush))
+        assert status.run_push(push.id)["status"] == "pending"
+        assert status.run_push(push.id)["status"] == "failed"
+        db.session.expire_all()
+        push = db.session.get(ChannelPush, push.id)
+        assert push.last_error and push.attempts == 2
+        status.retry(push.id, BOSS)
+        assert status.run_push(push.id)["status"] == "done"
+    finally:
+        app.config.pop("CHANNEL_RETRY_INTERVALS")
+
+
+def test_a_cancelled_order_is_cancelled_in_shopify(world, sim, live_server):
+    order = _order_from(sim, live_server, "shop")
+    cancel_order(order.id, {}, BOSS)
+    [push] = _push_all()
+    assert (push.kind, push.status) == ("cancelled", "done")
+    assert sim.state()["shopify"]["cancelled"] == [7001]
