@@ -113,3 +113,19 @@ def test_an_unknown_use_is_refused(tmp_path):
     env = _machine(tmp_path, lacks=set(), root=True)
     result = _run(env, "deploy")
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_on_ubuntu_chromium_is_a_snap_and_the_one_line_says_so(tmp_path):
+    env = _machine(tmp_path, lacks={"redis-server"}, root=True)
+    (tmp_path / "os-release").write_text('NAME="Ubuntu"\nID=ubuntu\n')
+    result = _run(env, "test", CHROMIUM_PATH="/nonexistent/chromium", OS_RELEASE=str(tmp_path / "os-release"))
+    assert result.returncode == 1
+    assert result.stdout == "Installing with apt-get: redis-server\n"  # what apt-get can give is given
+    assert result.stderr.splitlines() == [
+        "Chromium on Ubuntu is a snap: run sudo snap install chromium, then "
+        "CHROMIUM_PATH=/snap/bin/chromium make test"]
+    # With nothing else missing it is the only line, and apt-get is not run at all.
+    (tmp_path / "again").mkdir()
+    result = _run(_machine(tmp_path / "again", lacks=set(), root=True), "test", CHROMIUM_PATH="/nonexistent/chromium", OS_RELEASE=str(tmp_path / "os-release"))
+    assert result.returncode == 1 and result.stdout == "" and "snap install chromium" in result.stderr
+    assert not (tmp_path / "again" / "apt.log").exists()
