@@ -269,6 +269,7 @@ def test_two_web_servers_and_two_workers_survive_a_killed_worker(tmp_path, clust
         packages = _wait_for(lambda: _planned_packages(call, order_ids), 60, "every order planned", run)
 
         killed: dict[str, int] = {}
+        orphans: set[int] = set()
 
         def kill_the_sender(server: Holding, what: str) -> None:
             if not server.held.wait(90):
@@ -277,6 +278,7 @@ def test_two_web_servers_and_two_workers_survive_a_killed_worker(tmp_path, clust
             pid = _owner_of_connection(server.held_client_port, current)
             if pid is not None:
                 killed[what] = pid
+                orphans.update(_descendants(pid))  # its RQ scheduler process must not outlive it
                 os.kill(pid, signal.SIGKILL)
             server.release.set()
 
@@ -333,7 +335,7 @@ def test_two_web_servers_and_two_workers_survive_a_killed_worker(tmp_path, clust
             server.shutdown()
     run.reader.join(timeout=10)
     (tmp_path / "cluster.log").write_text(run.output)  # for a person reading a failure
-    _wait_for(lambda: not [pid for pid in everything | set(killed.values()) if _alive(pid)], 30,
+    _wait_for(lambda: not [pid for pid in everything | set(killed.values()) | orphans if _alive(pid)], 30,
               "every process gone", run)
     _check_logs(run.output, order_ids, request_ids)
 
