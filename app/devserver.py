@@ -171,9 +171,10 @@ def _stop_all(children: list[Child]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    parser.add_argument("--web", type=int, default=int(os.environ.get("PACKLINE_WEB") or 1))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("PACKLINE_WORKERS") or 1))
+    # String defaults go through `type` too, so a bad variable gets argparse's one-line error.
+    parser.add_argument("--port", type=int, default=os.environ.get("PORT") or "5000")
+    parser.add_argument("--web", type=int, default=os.environ.get("PACKLINE_WEB") or "1")
+    parser.add_argument("--workers", type=int, default=os.environ.get("PACKLINE_WORKERS") or "1")
     args = parser.parse_args()
     if args.web < 1 or args.workers < 1:
         sys.exit("PACKLINE_WEB and PACKLINE_WORKERS must be at least 1.")

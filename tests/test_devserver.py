@@ -174,3 +174,15 @@ def test_a_killed_private_redis_is_started_again_and_the_site_goes_on(tmp_path):
         if run.proc.poll() is None:
             run.proc.kill()
     _wait(lambda: not [pid for pid in everything if _alive(pid)], 30, "every process gone", run)
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("PACKLINE_WEB", "two", "argument --web: invalid int value: 'two'"),
+    ("PACKLINE_WORKERS", "0", "PACKLINE_WEB and PACKLINE_WORKERS must be at least 1."),
+])
+def test_a_bad_process_count_is_one_line_and_nothing_starts(tmp_path, variable, value, message):
+    result = subprocess.run([sys.executable, "-m", "app.devserver", "--port", str(free_port())], cwd=ROOT,
+                            env={**_env(tmp_path), variable: value}, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].endswith(message) and "Traceback" not in result.stderr
+    assert not (tmp_path / "instance").exists(), "nothing was started or made"
