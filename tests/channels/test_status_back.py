@@ -136,3 +136,17 @@ def test_a_cancelled_order_is_cancelled_in_shopify(world, sim, live_server):
     [push] = _push_all()
     assert (push.kind, push.status) == ("cancelled", "done")
     assert sim.state()["shopify"]["cancelled"] == [7001]
+
+
+def test_trendyol_common_label_is_fetched_for_a_tracking_number(world, sim):
+    from app.services.channels import ChannelError
+    from app.services.channels.labels import fetch_channel_label
+
+    fmt, label = fetch_channel_label("ty", "7330000009001")
+    assert fmt == "ZPL" and "7330000009001" in label and label.startswith("^XA")
+    try:
+        fetch_channel_label("shop", "X")
+    except ChannelError as exc:
+        assert not exc.transient
+    else:
+        raise AssertionError("Shopify prints no labels")
