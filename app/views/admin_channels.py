@@ -39,6 +39,12 @@ def _channel(code: str) -> Channel:
     return channel
 
 
+@bp.app_template_global("channel_pushes")
+def channel_pushes(order_id: int) -> list[ChannelPush]:
+    """The updates told back to the channel about one order (the supervisor's order page)."""
+    return status.pushes_for_order(order_id)
+
+
 @bp.get("/")
 @role_required("admin", "supervisor")
 def index():

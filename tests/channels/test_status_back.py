@@ -150,3 +150,26 @@ def test_trendyol_common_label_is_fetched_for_a_tracking_number(world, sim):
         assert not exc.transient
     else:
         raise AssertionError("Shopify prints no labels")
+
+
+def test_the_supervisor_order_page_lists_every_attempt_and_retries_a_failed_one(world, sim, live_server, app, client):
+    from tests.channels.test_admin_screens import sign_in
+
+    app.config["CHANNEL_RETRY_INTERVALS"] = []
+    try:
+        order = _order_from(sim, live_server, "woo")
+        _ship(order)
+        sim.fault("/wp-json/wc/v3/orders/", "500", count=1)
+        [push] = _push_all()
+        assert push.status == "failed"
+        order_id, push_id = order.id, push.id
+    finally:
+        app.config.pop("CHANNEL_RETRY_INTERVALS")
+    sign_in(client, "supervisor")
+    page = client.get(f"/supervisor/orders/{order_id}/").get_data(as_text=True)
+    assert "Told to the sales channel" in page and "Try again" in page and "500" in page
+    answer = client.post(f"/admin/integrations/pushes/{push_id}/retry",
+                         data={"next": f"/supervisor/orders/{order_id}/"})
+    assert answer.status_code == 303
+    run_jobs("channels")
+    assert db.session.get(ChannelPush, push_id).status == "done"

@@ -38,7 +38,8 @@ SCAN_DAYS = 14
 
 
 def retry_intervals() -> list[int]:
-    return list(current_app.config.get("CHANNEL_RETRY_INTERVALS") or RETRY_INTERVALS)
+    configured = current_app.config.get("CHANNEL_RETRY_INTERVALS")
+    return list(RETRY_INTERVALS if configured is None else configured)
 
 
 def _connected_adapters() -> list[str]:
