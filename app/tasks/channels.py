@@ -71,6 +71,14 @@ def scan_status() -> dict[str, int]:
 
 
 @job
+def fetch_label(shipment_id: int) -> str:
+    """A marketplace label for a package packed without a scanned tracking number."""
+    from app.services.channels.labels import fetch_for_shipment
+
+    return fetch_for_shipment(shipment_id)
+
+
+@job
 def sync_stock() -> dict[str, Any]:
     return inventory.sync_changes()
 

@@ -173,3 +173,15 @@ def test_the_supervisor_order_page_lists_every_attempt_and_retries_a_failed_one(
     assert answer.status_code == 303
     run_jobs("channels")
     assert db.session.get(ChannelPush, push_id).status == "done"
+
+
+def test_packing_a_trendyol_package_without_a_scan_fetches_trendyols_label(world, sim, live_server):
+    from app.models import Shipment
+
+    order = _order_from(sim, live_server, "ty")
+    package = db.session.scalar(select(Package).where(Package.order_id == order.id))
+    run_package_command(package.id, "complete_packing_channel", {}, BOSS)
+    run_jobs("carriers")
+    shipment = db.session.scalar(select(Shipment))
+    assert shipment.status == "label_ready" and shipment.tracking_number == str(7330000000000 + 9001)
+    assert shipment.label_zpl.startswith("^XA") and shipment.tracking_number in shipment.label_zpl

@@ -22,7 +22,20 @@ from app.services.channels.woocommerce import WooCommerceConnector
 CONNECTORS: dict[str, type[ChannelConnector]] = {
     c.name: c for c in (ApiConnector, ShopifyConnector, WooCommerceConnector, TrendyolConnector)}
 
-__all__ = ["CONNECTORS", "ChannelConnector", "ChannelError", "MappingProblem", "config_problems", "connector_for"]
+__all__ = ["CONNECTORS", "ChannelConnector", "ChannelError", "MappingProblem", "config_problems", "connector_for",
+           "label_task"]
+
+LABEL_TASK = "app.tasks.channels.fetch_label"
+
+
+def label_task(channel: Any) -> str | None:
+    """The hook of `package_commands/channel_labels.py`: the dotted path of the RQ task that
+    fetches this channel's marketplace label for a shipment id, or None when its connector
+    prints no labels (staff then scan the label's barcode)."""
+    connector = CONNECTORS.get(getattr(channel, "adapter", None) or "api")
+    if connector is None or connector.fetch_label is ChannelConnector.fetch_label:
+        return None
+    return LABEL_TASK
 
 
 def connector_for(adapter: str, config: Mapping[str, Any] | None) -> ChannelConnector:

@@ -21,3 +21,49 @@ def fetch_channel_label(channel_code: str, tracking_number: str) -> tuple[str, s
     connector = connector_for(channel.adapter or "api", channel.config)
     db.session.commit()
     return connector.fetch_label(tracking_number)
+
+
+def fetch_for_shipment(shipment_id: int) -> str:
+    """The label job for a package packed with `complete_packing_channel` and nothing scanned:
+    ask the channel for its label by the package's tracking number (the one the channel gave
+    with the order, e.g. Trendyol's `cargoTrackingNumber`) and store it as a carrier label job
+    does. A transient ChannelError propagates so the job is retried; a permanent one is recorded
+    on the shipment (`failed`, with the message) for staff to read."""
+    from app.models import ChannelInboxEntry, Order, Package, Shipment
+    from app.services import shipments
+    from app.services.carriers import CarrierShipment
+
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        return "missing"
+    package = db.session.get(Package, shipment.package_id)
+    order = db.session.get(Order, package.order_id)
+    channel = db.session.get(Channel, order.channel_id)
+    tracking = shipment.tracking_number or _tracking_from_inbox(order.id, ChannelInboxEntry)
+    actor = f"system:channel:{channel.code}"
+    if not tracking:
+        shipments.label_failed(shipment_id, "The channel gave no tracking number for this order; scan the "
+                                            "marketplace's label instead.", actor)
+        return "failed: no tracking number"
+    try:
+        fmt, content = fetch_channel_label(channel.code, tracking)
+    except ChannelError as exc:
+        if exc.transient:
+            raise
+        shipments.label_failed(shipment_id, exc.message, actor)
+        return f"failed: {exc.message}"
+    result = CarrierShipment(tracking_number=tracking, tracking_url=shipment.tracking_url or "", label_pdf=b"",
+                             label_zpl=content if fmt.upper() == "ZPL" else "", carrier_reference="")
+    done = shipments.label_ready(shipment_id, result, actor)
+    return "label_ready" if done is not None else "skipped: shipment changed meanwhile"
+
+
+def _tracking_from_inbox(order_id: int, model) -> str | None:
+    import json
+
+    body = db.session.scalar(select(model.body).where(model.order_id == order_id).order_by(model.id.desc()).limit(1))
+    try:
+        value = json.loads(body).get("cargoTrackingNumber") if body else None
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value else None
