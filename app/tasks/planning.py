@@ -20,7 +20,7 @@ from app.worker import Periodic, register_periodic
 def plan_order(order_id: int) -> str:
     """Job id `plan-order-<id>`. Idempotent: only unassigned units are planned, so a second run
     of an already planned order changes nothing."""
-    return planning.plan_order(order_id, trigger="job").status
+    return planning.plan_order_status(order_id, trigger="job")
 
 
 @job

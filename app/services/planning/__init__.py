@@ -11,7 +11,7 @@ bulk writers) is imported only by those who run batches: `app.services.planning.
 
 from app.services.planning.dryrun import dry_run
 from app.services.planning.replan import on_stock_increase, replan_out_of_stock
-from app.services.planning.service import PlanResult, plan_order, plan_unassigned, release_on_hold
+from app.services.planning.service import PlanResult, plan_order, plan_order_status, plan_unassigned, release_on_hold
 from app.services.planning.trace import render as render_trace
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "dry_run",
     "on_stock_increase",
     "plan_order",
+    "plan_order_status",
     "plan_unassigned",
     "release_on_hold",
     "render_trace",

@@ -42,7 +42,7 @@ from app.services.order_status import status_from
 from app.services.planning import engine, snapshot
 from app.services.planning.model import Demand, OrderView
 from app.services.planning.replan import replan_out_of_stock
-from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold, plan_order
+from app.services.planning.service import PLANNABLE_ORDER_STATUSES, PLANNER, hold, plan_order_status
 from app.services.planning.writer import RACE_ERRORS, Earlier, Planned, Staged, flush, stage
 from app.services.representations import package_ref, transfer_ref
 from app.services.settings import get_setting
@@ -375,7 +375,7 @@ def _one_by_one(chunk: list[int], trigger: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for order_id in chunk:
         try:
-            status = plan_order(order_id, trigger=trigger).status
+            status = plan_order_status(order_id, trigger=trigger)
         except Conflict:
             status = "retry_later"
         counts[status] = counts.get(status, 0) + 1
@@ -491,6 +491,8 @@ def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str,
     network = snapshot.load_network(product_ids, item_ids, open_counts=snapshot.needs_open_counts(scenarios),
                                     sites=codes["sites"], view=codes["stock"])
     earlier = _earlier_work([o.id for o in to_plan], codes["location"])
+    traced = set(db.session.scalars(select(PlanningTrace.order_id).distinct().where(
+        in_values(PlanningTrace.order_id, [o.id for o in to_plan])))) if to_plan else set()
     tick = _lap(stats, "load", tick)
     batch: list[Planned] = []
     parked: dict[int, dict[int, int]] = {}
@@ -509,7 +511,7 @@ def _prepare_chunk(chunk: list[int], codes: dict, trigger: str, stats: dict[str,
                              {"channel": codes["channel"].get(order.channel_id),
                               "cargo_company": codes["cargo"].get(order.cargo_company_id),
                               "pickup_location": codes["location"].get(order.pickup_location_id)},
-                             codes["own_label"].get(order.channel_id, False)))
+                             codes["own_label"].get(order.channel_id, False), is_replan=order.id in traced))
     if holding:
         counts["on_hold"] = counts.get("on_hold", 0) + len(holding)
     tick = _lap(stats, "plan", tick)

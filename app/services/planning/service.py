@@ -11,14 +11,15 @@ from sqlalchemy.orm import selectinload
 from app import metrics
 from app.extensions import db
 from app.models import Order, OrderItem, Package, PackageItem, PlanningTrace, Transfer
-from app.services import events, stock, workorders
+from app.services import config_cache, events, stock, workorders
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.lifecycle import cancel_package, holding_items, log_same_state, move_package
 from app.services.order_status import refresh_order_status
-from app.services.planning import engine, snapshot
+from app.services.planning import engine, realtime, snapshot
 from app.services.planning.model import OpenPackage, Plan, PlannedPackage
+from app.services.planning.writer import RACE_ERRORS, StockRaceLost
 from app.services.representations import order_dict
 from app.services.transitions import ACTIVE_TRANSFER_STATES
 
@@ -55,9 +56,10 @@ def plan_unassigned(order: Order, trigger: str, actor_label: str, into: Package 
         return hold(order, trigger, actor_label)
     held = snapshot.held_quantities(i.id for i in order.items)
     demands = snapshot.demands_of(order, held)
-    scenarios = snapshot.load_scenarios()
+    config = config_cache.current()
+    scenarios = config.scenarios
     network = snapshot.load_network([d.product_id for d in demands], [d.order_item_id for d in demands],
-                                    open_counts=snapshot.needs_open_counts(scenarios))
+                                    open_counts=snapshot.needs_open_counts(scenarios), sites=config.sites)
     target = None
     if into is not None and into.state in RESOURCEABLE_STATES:
         target = OpenPackage(into.id, into.location_id)
@@ -90,7 +92,8 @@ def _plan_whole_package(order: Order, package: Package, view, scenarios, held: d
     rest = {oid: units - moving.get(oid, 0) for oid, units in held.items()}
     demands = snapshot.demands_of(order, rest)
     network = snapshot.load_network([d.product_id for d in demands], [d.order_item_id for d in demands],
-                                    open_counts=snapshot.needs_open_counts(scenarios))
+                                    open_counts=snapshot.needs_open_counts(scenarios),
+                                    sites=config_cache.current().sites)
     for item in holding_items(package):  # what the package holds becomes available again there
         per_location = network.available.setdefault(item.product_id, {})
         per_location[package.location_id] = (per_location.get(package.location_id, 0)
@@ -208,20 +211,46 @@ def _load_order(order_id: int, lock: bool) -> Order:
 
 
 def plan_order(order_id: int, trigger: str = "api", actor: Actor | None = None) -> Order:
-    """Plan what is unassigned of one order now and commit. A lost reservation race rolls back
-    and plans again with fresh stock (a few times) instead of failing."""
+    """Plan what is unassigned of one order now and commit; returns the order (as committed).
+    A lost reservation race rolls back and plans again with fresh stock (a few times) instead
+    of failing."""
+    plan_order_status(order_id, trigger, actor)
+    return db.session.get(Order, order_id)
+
+
+def plan_order_status(order_id: int, trigger: str = "api", actor: Actor | None = None) -> str:
+    """`plan_order` for callers that need only the order's new status (the order-intake job,
+    batch fallbacks): an order nothing planned before takes the real-time path (`realtime`:
+    a handful of statements), anything else the general one."""
     label = actor.label if actor else PLANNER
     if actor is not None and not actor.is_manager:
         raise Forbidden("Only supervisors and admins can plan orders.")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         begin_write()
+        try:
+            status = realtime.plan_one(order_id, trigger, label)
+            if status is not None:
+                db.session.commit()
+                metrics.orders_planned("order")
+                if db.session.identity_key(Order, order_id) in db.session.identity_map:
+                    db.session.get(Order, order_id)  # the caller holds the order: load it as committed
+                return status
+        except RACE_ERRORS as exc:  # a stock row or a package number taken meanwhile
+            db.session.rollback()
+            if attempt == MAX_ATTEMPTS and not isinstance(exc, StockRaceLost):
+                raise
+            log.info("order %s lost a race (attempt %s): %s", order_id, attempt, exc)
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
         order = _load_order(order_id, lock=True)
         try:
             if order.status != "cancelled":
                 plan_unassigned(order, trigger, label)
             db.session.commit()
             metrics.orders_planned("order")
-            return order
+            return order.status
         except stock.InsufficientStock as exc:
             db.session.rollback()
             log.info("order %s lost a reservation race (attempt %s): %s", order_id, attempt, exc)

@@ -62,6 +62,7 @@ class Planned:
     earlier: list[Earlier] = field(default_factory=list)  # every package it had, oldest first
     codes: dict[str, str | None] = field(default_factory=dict)  # channel, cargo_company, pickup_location
     provides_label: bool = False
+    is_replan: bool = False  # the order was traced before (on hold, no scenario, planned earlier)
 
     @property
     def package_count(self) -> int:
@@ -204,13 +205,16 @@ def _values(rows: list[dict], columns: list[str], json_cols: list[int], processo
         yield tuple(out)
 
 
-def _ids(table, rows: list[dict]) -> list[int]:
+def _ids(table, rows: list[dict], pool: IdPool | None = None) -> list[int]:
     """Allocate ids for `rows` up front (set on each row), so one multi-row INSERT (no RETURNING,
-    which SQLite would run row by row to keep the order) writes them all later. Returns them."""
+    which SQLite would run row by row to keep the order) writes them all later. Returns them.
+    With `pool`, they come from ids allocated beforehand (one statement for every table)."""
     if not rows:
         return []
     n = len(rows)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if pool is not None:
+        ids = pool.take(table.name, n)
+    elif db.session.get_bind().dialect.name == "postgresql":
         ids = list(db.session.scalars(
             text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
             {"t": table.name, "n": n}))
@@ -222,17 +226,75 @@ def _ids(table, rows: list[dict]) -> list[int]:
     return ids
 
 
+_SEQUENCES: dict[str, str] = {}
+
+
+def _sequence(table: str) -> str:
+    """The id sequence of `table` (PostgreSQL), looked up once per process."""
+    name = _SEQUENCES.get(table)
+    if name is None:
+        name = _SEQUENCES[table] = db.session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+    return name
+
+
+class IdPool:
+    """Ids for the rows of one planned order, allocated in one statement before staging it
+    (`stage` would otherwise ask once per table). `counts`: rows per table."""
+
+    TABLES = ("planning_traces", "packages", "package_items", "transfers", "transfer_items", "outbox_events")
+
+    def __init__(self, counts: dict[str, int], tops: dict[str, int | None] | None = None):
+        """`tops` (SQLite): the highest id of each table, read earlier in this write transaction
+        (the planner's order query reads them along, saving this statement)."""
+        self.free: dict[str, list[int]] = {}
+        wanted = [(name, n) for name, n in counts.items() if n > 0]
+        if not wanted:
+            return
+        if tops is not None:
+            self.free = {name: list(range((tops[name] or 0) + 1, (tops[name] or 0) + 1 + n)) for name, n in wanted}
+        elif db.session.get_bind().dialect.name == "postgresql":
+            parts = ", ".join(f"ARRAY(SELECT nextval('{_sequence(name)}') FROM generate_series(1, {n}))"
+                              for name, n in wanted)
+            row = db.session.connection().exec_driver_sql(f"SELECT {parts}").one()
+            self.free = {name: list(ids) for (name, _), ids in zip(wanted, row, strict=True)}
+        else:  # SQLite: this transaction holds the database write lock, so max(id) cannot move
+            parts = ", ".join(f"(SELECT max(id) FROM {name})" for name, _ in wanted)
+            row = db.session.connection().exec_driver_sql(f"SELECT {parts}").one()
+            self.free = {name: list(range((top or 0) + 1, (top or 0) + 1 + n))
+                         for (name, n), top in zip(wanted, row, strict=True)}
+
+    def take(self, table: str, n: int) -> list[int]:
+        ids = self.free.get(table, [])
+        if len(ids) != n:
+            raise RuntimeError(f"IdPool: {n} ids of {table} asked for, {len(ids)} allocated")
+        self.free[table] = []
+        return ids
+
+    @staticmethod
+    def counts_for(planned: list[Planned]) -> dict[str, int]:
+        """How many rows `stage` writes per table for these planned orders."""
+        packages = [p for b in planned for p in b.plan.packages]
+        transfers = [t for p in packages for t in p.transfers]
+        status_events = sum(1 for b in planned if b.new_status != b.order.status)
+        return {"planning_traces": len(planned), "packages": len(packages),
+                "package_items": sum(len(p.lines) for p in packages), "transfers": len(transfers),
+                "transfer_items": sum(len(t.lines) for t in transfers),
+                "outbox_events": len(packages) + len(transfers) + status_events}
+
+
 class _PackageNumbers:
     """`<order number>-P<n>` for a whole chunk. Order numbers are unique per channel only, so a
     number another channel's same-numbered order already took (in the database or earlier in this
     chunk) is skipped. One IN query on the unique package-number index per chunk; a collision
     (rare) costs one more lookup per skipped number."""
 
-    def __init__(self, batch: list[Planned]):
+    def __init__(self, batch: list[Planned], free: tuple[str, ...] = ()):
         wanted = [f"{b.order.number}-P{n}" for b in batch
                   for n in range(b.package_count + 1, b.package_count + 1 + len(b.plan.packages))]
         self.checked = set(wanted)
         self.taken: set[str] = set()
+        if set(wanted) <= set(free):  # the caller already found these free in this transaction
+            return
         for start in range(0, len(wanted), 5000):
             self.taken.update(db.session.scalars(
                 select(Package.number).where(in_values(Package.number, wanted[start:start + 5000]))))
@@ -261,19 +323,22 @@ class Staged:
     statuses: list[tuple[int, str]]  # (order id, new status)
 
 
-def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> Staged | None:
+def stage(batch: list[Planned], network: Network, actor: str, trigger: str, *, pool: IdPool | None = None,
+          free_numbers: tuple[str, ...] = (), require_scan: bool | None = None) -> Staged | None:
     """Build every row of the batch in memory, ids allocated (the only database work: id
     sequences and the package-number check, in the chunk's transaction). Batch planning stages
-    a chunk on the planning thread and flushes it on the writer thread."""
+    a chunk on the planning thread and flushes it on the writer thread. Planning one order
+    passes ids allocated beforehand (`pool`), the package numbers it found free, and the
+    REQUIRE_SCAN_TO_PACK setting it already holds."""
     if not batch:
         return None
     now = utcnow()
     trace_rows = [{"order_id": b.order.id, "trigger": trigger, "outcome": b.plan.outcome, "trace": b.plan.trace,
-                   "is_replan": False, "created_at": now} for b in batch]
-    trace_ids = _ids(PlanningTrace.__table__, trace_rows)
+                   "is_replan": b.is_replan, "created_at": now} for b in batch]
+    trace_ids = _ids(PlanningTrace.__table__, trace_rows, pool)
 
     pkg_rows, pkg_refs = [], []
-    numbers = _PackageNumbers(batch)
+    numbers = _PackageNumbers(batch, free_numbers)
     for b, trace_id in zip(batch, trace_ids, strict=True):
         for n, p in enumerate(b.plan.packages, start=b.package_count + 1):
             pkg_rows.append({"number": numbers.take(b.order.number, n), "order_id": b.order.id,
@@ -281,7 +346,7 @@ def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> S
                              "state_changed_at": now, "planning_trace_id": trace_id, "version": 1,
                              "created_at": now, "updated_at": now})
             pkg_refs.append((b, p))
-    pkg_ids = _ids(Package.__table__, pkg_rows)
+    pkg_ids = _ids(Package.__table__, pkg_rows, pool)
 
     item_rows, item_refs = [], []
     for pkg_id, (_b, p) in zip(pkg_ids, pkg_refs, strict=True):
@@ -289,7 +354,7 @@ def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> S
             item_rows.append({"package_id": pkg_id, "order_item_id": d.order_item_id, "product_id": d.product_id,
                               "quantity": q, "picked_quantity": 0, "state": "open"})
             item_refs.append((pkg_id, d))
-    item_ids = _ids(PackageItem.__table__, item_rows)
+    item_ids = _ids(PackageItem.__table__, item_rows, pool)
     item_of = {(pkg_id, d.order_item_id): iid for iid, (pkg_id, d) in zip(item_ids, item_refs, strict=True)}
 
     tr_rows, tr_refs = [], []
@@ -299,14 +364,14 @@ def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> S
                             "destination_id": p.location_id, "state": "waiting", "version": 1,
                             "created_at": now, "updated_at": now})
             tr_refs.append((pkg_id, t))
-    tr_ids = _ids(Transfer.__table__, tr_rows)
+    tr_ids = _ids(Transfer.__table__, tr_rows, pool)
     ti_rows, ti_refs = [], []
     for tr_id, (pkg_id, t) in zip(tr_ids, tr_refs, strict=True):
         for d, q in t.lines:
             ti_rows.append({"transfer_id": tr_id, "package_item_id": item_of[(pkg_id, d.order_item_id)],
                             "product_id": d.product_id, "quantity": q, "state": "open"})
             ti_refs.append((t.source_id, d, q))
-    ti_ids = _ids(TransferItem.__table__, ti_rows)
+    ti_ids = _ids(TransferItem.__table__, ti_rows, pool)
 
     # Reservations, stock and ledger, in (location, product) order like stock.reserve.
     needs = []  # (location, product, qty, package_item_id, transfer_item_id, reference)
@@ -322,8 +387,10 @@ def stage(batch: list[Planned], network: Network, actor: str, trigger: str) -> S
     for ti_id, tr_id, (src, d, q) in zip(ti_ids, ti_transfer, ti_refs, strict=True):
         needs.append((src, d.product_id, q, None, ti_id, tr_number[tr_id]))
     needs.sort(key=lambda n: (n[0], n[1]))
+    if require_scan is None:
+        require_scan = bool(get_setting("REQUIRE_SCAN_TO_PACK", False))  # read per chunk: settings change
     logs, events = _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
-                                   tr_ids, tr_rows, tr_refs, ti_ids, ti_rows)
+                                   tr_ids, tr_rows, tr_refs, ti_ids, ti_rows, require_scan, pool)
     inserts = [(PlanningTrace.__table__, trace_rows), (Package.__table__, pkg_rows),
                (PackageItem.__table__, item_rows), (Transfer.__table__, tr_rows), (TransferItem.__table__, ti_rows)]
     statuses = [(b.order.id, b.new_status) for b in batch if b.new_status != b.order.status]
@@ -336,19 +403,9 @@ def flush(staged: Staged) -> None:
     now, actor, needs = staged.now, staged.actor, staged.needs
     for table, rows in staged.inserts:
         bulk_insert(table, rows)
-    totals: dict[tuple[int, int], int] = {}
-    for loc, pid, qty, *_rest in needs:
-        totals[(loc, pid)] = totals.get((loc, pid), 0) + qty
+    totals = _totals(needs)
     after = reserve_totals(totals, now)
-    running = {key: after[key][1] - total for key, total in totals.items()}
-    res_rows, ledger_rows = [], []
-    for loc, pid, qty, pi_id, ti_id, ref in needs:
-        running[(loc, pid)] += qty
-        res_rows.append({"location_id": loc, "product_id": pid, "quantity": qty, "package_item_id": pi_id,
-                         "transfer_item_id": ti_id, "created_at": now})
-        ledger_rows.append({"location_id": loc, "product_id": pid, "on_hand_delta": 0, "reserved_delta": qty,
-                            "on_hand_after": after[(loc, pid)][0], "reserved_after": running[(loc, pid)],
-                            "reason": "reserve", "actor": actor, "reference": ref, "note": None, "created_at": now})
+    res_rows, ledger_rows = _reservation_rows(needs, totals, after, now, actor)
     if res_rows:
         bulk_insert(Reservation.__table__, res_rows)
         bulk_insert(StockLedger.__table__, ledger_rows)
@@ -365,12 +422,128 @@ def flush(staged: Staged) -> None:
                   (("id", "int"), ("status", "text")), staged.statuses, {"now": now})
 
 
+def _totals(needs: list[tuple]) -> dict[tuple[int, int], int]:
+    totals: dict[tuple[int, int], int] = {}
+    for loc, pid, qty, *_rest in needs:
+        totals[(loc, pid)] = totals.get((loc, pid), 0) + qty
+    return totals
+
+
+def _reservation_rows(needs, totals, after, now, actor) -> tuple[list[dict], list[dict]]:
+    """The reservations and ledger rows of `needs`, given the stock rows as the reserving UPDATE
+    left them (`after`): each ledger row carries the figures after its own reservation."""
+    running = {key: after[key][1] - total for key, total in totals.items()}
+    res_rows, ledger_rows = [], []
+    for loc, pid, qty, pi_id, ti_id, ref in needs:
+        running[(loc, pid)] += qty
+        res_rows.append({"location_id": loc, "product_id": pid, "quantity": qty, "package_item_id": pi_id,
+                         "transfer_item_id": ti_id, "created_at": now})
+        ledger_rows.append({"location_id": loc, "product_id": pid, "on_hand_delta": 0, "reserved_delta": qty,
+                            "on_hand_after": after[(loc, pid)][0], "reserved_after": running[(loc, pid)],
+                            "reason": "reserve", "actor": actor, "reference": ref, "note": None, "created_at": now})
+    return res_rows, ledger_rows
+
+
+def flush_one(staged: Staged) -> None:
+    """Write what `stage` built for one order (or a few) in as few statements as the database
+    allows, each sent through SQLAlchemy (so statement counters see them). PostgreSQL: the
+    guarded stock UPDATE, its rows locked in (location, product) order by the sub-select it
+    joins, then ONE statement whose WITH clauses insert every row of every table and update the
+    order (foreign keys are checked at the end of the statement). SQLite: the stock UPDATE, one
+    multi-row INSERT per table and the order's UPDATE. Raises StockRaceLost like `flush`."""
+    now, actor, needs = staged.now, staged.actor, staged.needs
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    totals = _totals(needs)
+    after = _reserve_small(connection, totals, now, postgres) if totals else {}
+    res_rows, ledger_rows = _reservation_rows(needs, totals, after, now, actor)
+    tables = [*staged.inserts, (Reservation.__table__, res_rows), (StockLedger.__table__, ledger_rows),
+              (TransitionLog.__table__, staged.logs), (OutboxEvent.__table__, staged.events)]
+    tables = [(table, rows) for table, rows in tables if rows]
+    if postgres:
+        params: dict[str, Any] = {}
+        parts = [f"w{n} AS ({_insert_sql(table, rows, params, postgres)})" for n, (table, rows) in enumerate(tables)]
+        for n, (order_id, status) in enumerate(staged.statuses):
+            params.update({f"o{n}": order_id, f"s{n}": status})
+            parts.append(f"u{n} AS (UPDATE orders SET status = %(s{n})s, updated_at = %(now)s WHERE id = %(o{n})s)")
+        params["now"] = now
+        connection.exec_driver_sql(f"WITH {', '.join(parts)} SELECT 1", params)
+    else:
+        for table, rows in tables:
+            values: list = []
+            sql = _insert_sql(table, rows, values, postgres)
+            connection.exec_driver_sql(sql, tuple(values))
+        stamp = DateTime()._cached_bind_processor(connection.dialect)(now)
+        for order_id, status in staged.statuses:
+            connection.exec_driver_sql("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?",
+                                       (status, stamp, order_id))
+    if staged.events:
+        db.session.info["outbox_max_id"] = max([e["id"] for e in staged.events]
+                                               + [db.session.info.get("outbox_max_id", 0)])
+
+
+def _reserve_small(connection, totals: dict[tuple[int, int], int], now, postgres: bool):
+    """`reserve_totals` in one statement, for the few rows of one order."""
+    pairs = sorted(totals)
+    if postgres:
+        returned = connection.exec_driver_sql(
+            "UPDATE stock SET reserved = stock.reserved + v.q, updated_at = %(now)s FROM ("
+            " SELECT s.location_id AS l, s.product_id AS p, w.q FROM stock s"
+            " JOIN unnest(%(l)s::int[], %(p)s::int[], %(q)s::int[]) AS w(l, p, q)"
+            " ON s.location_id = w.l AND s.product_id = w.p"
+            " ORDER BY s.location_id, s.product_id FOR UPDATE OF s) AS v"
+            " WHERE stock.location_id = v.l AND stock.product_id = v.p AND stock.on_hand - stock.reserved >= v.q"
+            " RETURNING stock.location_id, stock.product_id, stock.on_hand, stock.reserved",
+            {"now": now, "l": [loc for loc, _ in pairs], "p": [pid for _, pid in pairs],
+             "q": [totals[k] for k in pairs]}).all()
+    else:
+        values = ", ".join("(?, ?, ?)" for _ in pairs)
+        flat = [x for loc, pid in pairs for x in (loc, pid, totals[(loc, pid)])]
+        stamp = DateTime()._cached_bind_processor(connection.dialect)(now)
+        returned = connection.exec_driver_sql(
+            "UPDATE stock SET reserved = stock.reserved + v.q, updated_at = ? FROM"
+            f" (SELECT column1 AS l, column2 AS p, column3 AS q FROM (VALUES {values})) AS v"
+            " WHERE stock.location_id = v.l AND stock.product_id = v.p AND stock.on_hand - stock.reserved >= v.q"
+            " RETURNING stock.location_id, stock.product_id, stock.on_hand, stock.reserved",
+            (stamp, *flat)).all()
+    if len(returned) != len(pairs):
+        raise StockRaceLost(f"{len(pairs) - len(returned)} stock row(s) changed while planning")
+    return {(r[0], r[1]): (r[2], r[3]) for r in returned}
+
+
+def _insert_sql(table, rows: list[dict], params, postgres: bool) -> str:
+    """A multi-row INSERT of `rows`; values go into `params` (a dict of named parameters on
+    PostgreSQL, a list of positional ones on SQLite), converted as `bulk_insert` converts them."""
+    columns = list(rows[0])
+    json_cols = [n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    if postgres:
+        tuples = _values(rows, columns, json_cols, {})
+        groups = []
+        base = len(params)
+        for r, values in enumerate(tuples):
+            marks = []
+            for n, value in enumerate(values):
+                key = f"{table.name[:2]}{base}_{r}_{n}"
+                params[key] = value
+                marks.append(f"CAST(%({key})s AS JSON)" if n in json_cols else f"%({key})s")
+            groups.append(f"({', '.join(marks)})")
+    else:
+        dialect = db.session.connection().dialect
+        processors = {n: proc for n, name in enumerate(columns) if n not in json_cols
+                      and (proc := table.c[name].type._cached_bind_processor(dialect)) is not None}
+        groups = []
+        for values in _values(rows, columns, json_cols, processors):
+            params.extend(values)
+            groups.append(f"({', '.join('?' * len(values))})")
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(groups)}"
+
+
 def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
-                    tr_ids, tr_rows, tr_refs, ti_ids, ti_rows) -> tuple[list[dict], list[dict]]:
+                    tr_ids, tr_rows, tr_refs, ti_ids, ti_rows, require_scan: bool,
+                    pool: IdPool | None) -> tuple[list[dict], list[dict]]:
     """The transition log rows and outbox events (ids allocated) of a staged chunk. Event data is
     built by the same `representations` functions the API uses, from the rows staged here."""
     code = {sid: site.code for sid, site in network.sites.items()}
-    require_scan = bool(get_setting("REQUIRE_SCAN_TO_PACK", False))  # read per chunk: settings change
     items_by_pkg: dict[int, list[tuple[int, Any]]] = {}
     for iid, (pkg_id, d) in zip(item_ids, item_refs, strict=True):
         items_by_pkg.setdefault(pkg_id, []).append((iid, d))
@@ -424,7 +597,7 @@ def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, ite
                              previous={"status": b.order.status}))
     for event, event_id in zip(events, event_ids(len(events)), strict=True):
         event["event_id"] = event_id
-    _ids(OutboxEvent.__table__, events)
+    _ids(OutboxEvent.__table__, events, pool)
     return logs, events
 
 
