@@ -36,6 +36,7 @@ from bench.planning import _database
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = 20
 ITEMS_PER_PACKAGE = 2
+STAFF, STAFF_PASSWORD = "bench-staff", "bench-password-123"
 
 
 def _free_port() -> int:
@@ -98,7 +99,9 @@ def _seed(url: str, packages: int) -> tuple[str, list[tuple[int, list[str]]]]:
                 db.session.commit()
         db.session.commit()
         users.create_user("bench-admin", "admin", "bench-password-123")
+        users.create_user(STAFF, "staff", STAFF_PASSWORD, ["BENCH"])
         token = users.create_token("bench-admin", "bench")
+        db.session.commit()  # create_token only flushes
         db.engine.dispose()
     return token, out
 
@@ -222,6 +225,70 @@ def _drive_commands(base: str, token: str, work: list[tuple[int, list[str]]], cl
     return result
 
 
+def _store_session(base: str):
+    """A signed-in browser session of the store's staff: the login form's CSRF token, the
+    session cookie, and the CSRF token every page puts in htmx's headers."""
+    import re
+
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base}/login", timeout=30).text
+    csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)  # base.html gives htmx the token
+    r = session.post(f"{base}/login", data={"username": STAFF, "password": STAFF_PASSWORD, "csrf_token": csrf},
+                     timeout=30, allow_redirects=False)
+    if r.status_code != 303:
+        raise RuntimeError(f"sign-in failed: {r.status_code}")
+    page = session.get(f"{base}/store/BENCH/", timeout=30).text
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    if match is None:
+        raise RuntimeError("no CSRF token on the store page")
+    session.headers.update({"HX-Request": "true", "X-CSRFToken": match.group(1)})
+    return session
+
+
+def _drive_buttons(base: str, work: list[tuple[int, list[str]]], clients: int, seconds: float) -> dict:
+    """The same commands as the store's htmx buttons post them: Prepare, one scan per unit (the
+    scan form), Pack without shipment; fragment answers, CSRF header, session cookie."""
+    todo: queue.Queue = queue.Queue()
+    for item in work:
+        todo.put(item)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    done_packages = [0] * clients
+    sessions = [_store_session(base) for _ in range(clients)]  # signing in is not timed
+    stop_at = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        session, mine = sessions[n], latencies[n]
+        try:
+            while time.perf_counter() < stop_at and len(errors) < 20:
+                try:
+                    package_id, barcodes = todo.get_nowait()
+                except queue.Empty:
+                    return
+                page = f"{base}/store/BENCH/packages/{package_id}"
+                steps = [(f"{page}/commands/prepare", {})] + [(f"{page}/scan", {"barcode": b}) for b in barcodes] + \
+                        [(f"{page}/commands/complete_packing_without_shipment", {})]
+                for url, form in steps:
+                    t0 = time.perf_counter()
+                    r = session.post(url, data=form, timeout=30)
+                    mine.append(time.perf_counter() - t0)
+                    if r.status_code != 200:
+                        errors.append(f"package {package_id} {url.rsplit('/', 1)[-1]}: {r.status_code} {r.text[:200]}")
+                        break
+                else:
+                    done_packages[n] += 1
+        except Exception as exc:  # a client must never hang the benchmark
+            errors.append(f"client {n}: {type(exc).__name__}: {exc}")
+        finally:
+            session.close()
+
+    result = _run_clients(client, clients, seconds, latencies, errors)
+    result["packages"] = sum(done_packages)
+    return result
+
+
 def _drive_healthz(base: str, clients: int, requests_total: int, seconds: float) -> dict:
     import requests
 
@@ -269,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--healthz", type=int, default=4000, help="GET /healthz requests in the baseline")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--buttons", action="store_true",
+                        help="also run the same commands as the store's htmx buttons (half the packages each)")
     args = parser.parse_args(argv)
 
     url, drop = _database(args.database)
@@ -289,7 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         if warm["errors"]:
             raise SystemExit(f"warm-up failed: {warm['errors'][:3]}")
         health1 = _drive_healthz(base, args.clients, args.healthz // 2, 15)
-        cmds = _drive_commands(base, token, work, args.clients, args.seconds)
+        api_work, button_work = (work[::2], work[1::2]) if args.buttons else (work, [])
+        cmds = _drive_commands(base, token, api_work, args.clients, args.seconds)
+        buttons = _drive_buttons(base, button_work, args.clients, args.seconds) if args.buttons else None
         health2 = _drive_healthz(base, args.clients, args.healthz // 2, 15)
     finally:
         _stop(gunicorn)
@@ -306,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[commands/{kind}] gunicorn -w {args.workers} --threads {args.threads}, {args.clients} client threads "
           f"over loopback; {cmds['packages']} packages packed ({cmds['requests']} commands)")
     print(f"[commands/{kind}] " + _line("commands (prepare/pick/complete_packing_without_shipment)", cmds))
+    if buttons is not None:
+        print(f"[commands/{kind}] " + _line(f"store htmx buttons (prepare/scan/pack, {buttons['packages']} packages)",
+                                            buttons))
+        b_rate = buttons["requests"] / buttons["seconds"] if buttons["seconds"] else 0.0
     print(f"[commands/{kind}] " + _line("baseline GET /healthz (before+after)", health))
     rate = cmds["requests"] / cmds["seconds"] if cmds["seconds"] else 0.0
     h_rate = health["requests"] / health["seconds"] if health["seconds"] else 0.0
@@ -313,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     if h_rate:
         print(f"[commands/{kind}] commands run at {rate / h_rate:.2f}x the /healthz rate; p95 "
               f"{p95 / max(_pct(health['latencies'], 0.95) * 1000, 1e-9):.1f}x the /healthz p95")
-    errors = cmds["errors"] + health["errors"]
+    if buttons is not None and h_rate:
+        print(f"[commands/{kind}] store buttons run at {b_rate / h_rate:.2f}x the /healthz rate, p95 "
+              f"{_pct(buttons['latencies'], 0.95) * 1000:.0f} ms")
+    errors = cmds["errors"] + health["errors"] + (buttons["errors"] if buttons is not None else [])
     for e in errors[:10]:
         print(f"[commands/{kind}] ERROR {e}")
     if errors and log_tail:

@@ -56,16 +56,53 @@ def begin_write() -> None:
     begins a new one; on SQLite it is `BEGIN IMMEDIATE`, so the database write lock is held
     from the first statement and read-then-write sequences cannot interleave with other writers.
     On PostgreSQL row locks (`SELECT ... FOR UPDATE`) do that work.
+
+    A transaction that has only read so far and already is what a write transaction would be —
+    a web request's writing request began it IMMEDIATE on SQLite (`intend_write`), or any
+    PostgreSQL transaction (READ COMMITTED: each statement reads the latest commits) — simply
+    continues: committing it and beginning again would only cost a commit and, on SQLite, a
+    second trip through the write lock (an API command read its token in it).
     """
     session = db.session()
-    if session.in_transaction():
-        session.commit()
-    session.connection(execution_options={"sqlite_immediate": True})
+    if not _continues_as_write(session):
+        if session.in_transaction():
+            session.commit()
+        session.connection(execution_options={"sqlite_immediate": True})
     hooks = session.info.get(_WRITE_HOOKS)
     if hooks:
         session.info[_HOOKS_RAN] = (session.get_transaction(), list(hooks))
         for hook in list(hooks.values()):
             hook()
+
+
+_BEGAN_IMMEDIATE = "packline.began_immediate"
+_WROTE = "packline.wrote"
+
+
+def _continues_as_write(session: Session) -> bool:
+    if not session.in_transaction() or session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        return False
+    if session.get_bind().dialect.name == "sqlite":
+        return bool(session.info.get(_BEGAN_IMMEDIATE))
+    return True
+
+
+@event.listens_for(Session, "after_begin")
+def _note_begin(session: Session, _transaction, connection) -> None:
+    session.info[_WROTE] = False
+    session.info[_BEGAN_IMMEDIATE] = bool(connection.get_execution_options().get("sqlite_immediate")
+                                          or write_intended())
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_write(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def lock_names(*names: str) -> None:

@@ -7,6 +7,11 @@ command that failed leaves no claim, and a committed command is always recorded.
 stores the answer on the claim right after the command's commit (the answer is only known once
 the view has described the result).
 
+A view whose answer is known before its command commits (a package command's response describes
+what the command holds) gives `answer_before_commit` a function that builds it: the answer is
+then stored on the claim just before the command's own commit, so the command, its claim and its
+answer commit once, together, and the view answers with exactly the stored body.
+
 A view whose effect lies outside the database (it queues a job) has no write transaction for
 the claim to ride on: it calls `claim_now` right before the effect, which commits the claim in a
 short transaction of its own; if the request then fails, `finish` frees the key again.
@@ -23,11 +28,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import IdempotencyRecord
@@ -62,6 +70,9 @@ class Claim:
     fingerprint: str
     record_id: int | None = None
     up_front: bool = False  # committed by `claim_now`, before an effect outside the database
+    build: Callable[[], tuple[int, str]] | None = None  # `answer_before_commit`
+    transaction: Any = None  # the transaction the claim was inserted in
+    answer: StoredAnswer | None = None  # stored with the command's commit
 
 
 class KeyInUse(Exception):
@@ -114,6 +125,34 @@ def claim_now() -> None:
     claim.up_front = True
 
 
+def answer_before_commit(build: Callable[[], tuple[int, str]]) -> None:
+    """Store this keyed request's answer, `build()` -> (status, body), in the command's own
+    transaction, right before it commits (see the module's description). The view then answers
+    with `stored_answer()`. Does nothing for a request without a key."""
+    claim = db.session().info.get(_CLAIM)
+    if claim is not None:
+        claim.build = build
+
+
+def stored_answer() -> StoredAnswer | None:
+    """The answer `answer_before_commit` stored with the command's commit, if it did."""
+    claim = db.session().info.get(_CLAIM)
+    return claim.answer if claim is not None else None
+
+
+@event.listens_for(Session, "before_commit")
+def _answer_with_the_command(session: Session) -> None:
+    claim = session.info.get(_CLAIM)
+    if (claim is None or claim.build is None or claim.answer is not None or claim.record_id is None
+            or claim.transaction is not session.get_transaction()):
+        return
+    session.flush()  # the command's rows as the commit writes them (timestamps included)
+    status, body = claim.build()
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+                    .values(status_code=status, response_body=body))
+    claim.answer = StoredAnswer(status, body)
+
+
 def answer_for(claim: Claim) -> StoredAnswer:
     """The answer for a request that found its key taken (`KeyInUse`): the first one's, or Conflict."""
     _stop_writing()
@@ -136,6 +175,9 @@ def finish(status: int, body: str) -> None:
     if claim is None:
         return
     committed = not write_hook_pending(_HOOK) and claim.record_id is not None
+    if committed and claim.answer is not None and claim.answer.status == status:
+        cancel_write_hook(_HOOK)
+        return  # stored with the command's own commit
     cancel_write_hook(_HOOK)
     if not committed and status >= 400:
         return
@@ -187,6 +229,8 @@ def _insert_claim(claim: Claim) -> None:
         db.session.rollback()
         raise KeyInUse(claim) from None
     claim.record_id = record.id
+    claim.transaction = db.session().get_transaction()
+    claim.answer = None
 
 
 def _live_record(user_id: int, key: str) -> IdempotencyRecord | None:

@@ -61,6 +61,11 @@ HANDLERS: dict[str, Callable[[Ctx], None]] = {
 
 assert set(HANDLERS) == set(PACKAGE_TRANSITIONS) == set(PACKAGE_COMMAND_PARAMS)
 
+# Commands that change no package's state but their own and no order item: while the package's
+# state stays, the order's status (derived from its items and package states) cannot move, so
+# it is not derived again (two reads of the order's items and packages per scan).
+SAME_ORDER_STATUS = frozenset({"pick"})
+
 
 # What a command and its response read of a package, loaded with it instead of one lazy load per
 # relationship and per item (docs/benchmarks.md, "Command API"). Only rows that cannot change
@@ -128,9 +133,11 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
         check_package_command(package, transition, actor, expected_version)
         validated = parse(PACKAGE_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
         ctx = Ctx(package=package, actor=actor, command=command, params=validated)
+        state = package.state
+        package.version += 1  # before the handler: its first flush writes it with the state
         HANDLERS[command](ctx)
-        package.version += 1
-        refresh_order_status(package.order, actor.label)
+        if package.state != state or command not in SAME_ORDER_STATUS:
+            refresh_order_status(package.order, actor.label)
         return package, ctx
 
     if command == "deliver_to_customer":  # a wrong pickup code is counted before, under a lock

@@ -44,11 +44,9 @@ def lock_order_of(package_id: int) -> bool:
     """Lock the order row of a package before the package itself. Every command takes its rows in
     the same order (order, package, transfer, then stock by location and product), so concurrent
     commands on one order queue up instead of deadlocking. False when the package does not exist."""
-    order_id = db.session.scalar(select(Package.order_id).where(Package.id == package_id))
-    if order_id is None:
-        return False
-    db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
-    return True
+    locked = db.session.scalar(select(Order.id).join(Package, Package.order_id == Order.id)
+                               .where(Package.id == package_id).with_for_update(of=Order))
+    return locked is not None
 
 
 def replan(order: Order, trigger: str, actor_label: str, into: Package | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import DenialReason, ProductBarcode, StockLocation
+from app.models import DenialReason, StockLocation
 from app.services import stock, workorders
 from app.services.errors import ValidationFailed
 from app.services.lifecycle import (
@@ -29,7 +29,10 @@ def prepare(ctx: Ctx) -> None:
 
 def pick(ctx: Ctx) -> None:
     package, params = ctx.package, ctx.params
-    product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == params.barcode))
+    # The package's products come with their barcodes (lock_package): a barcode that is none of
+    # theirs is not in this package, whatever product it belongs to.
+    product_id = next((i.product_id for i in package.items for b in i.product.barcodes
+                       if b.barcode == params.barcode), None)
     items = [i for i in holding_items(package) if i.product_id == product_id] if product_id else []
     if not items:
         raise ValidationFailed("This barcode is not in this package.",

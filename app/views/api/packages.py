@@ -6,7 +6,7 @@ other stores' work is not even revealed to exist.
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Order, Package, PackageItem, StockLocation, Transfer
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
 from app.schemas.common import MAX_INT, PackageOut, TransitionOut
+from app.services import idempotency
 from app.services.errors import NotFound
 from app.services.packages import run_package_command
 from app.services.representations import package_dict
@@ -88,9 +89,16 @@ def get_package(package_id: int):
 @api_route("/v1/packages/<int:package_id>/commands/<command>", "POST", tag=TAG, response=PackageOut,
            summary="Run a package command", body_required=False, commands=_package_commands)
 def package_command(package_id: int, command: str):
+    # A keyed command stores its answer in its own transaction (one commit): the package as the
+    # command leaves it, described just before the commit from what the command holds.
+    idempotency.answer_before_commit(lambda: (200, jsonify(serialize(db.session.get(Package, package_id)))
+                                              .get_data(as_text=True)))
     package = run_package_command(package_id, command, json_object(optional=True), actor(),
                                   expected_version=expected_version())
-    return with_version(jsonify(serialize(package)), package.version)
+    stored = idempotency.stored_answer()
+    response = (Response(stored.body, status=stored.status, mimetype="application/json") if stored is not None
+                else jsonify(serialize(package)))
+    return with_version(response, package.version)
 
 
 @api_route("/v1/packages/<int:package_id>/history", "GET", summary="Every state change, oldest first", tag=TAG,

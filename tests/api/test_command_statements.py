@@ -1,0 +1,96 @@
+"""What one store command costs the database (SPEC §12, docs/benchmarks.md): a ceiling on the
+SQL statements of `pick` and `prepare` through the API, so a lazy load that sneaks back in
+fails here, and a keyed command commits once."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests import factories
+from tests.api.test_packages_api import auth, make_package
+
+# SQLite counts its BEGIN IMMEDIATE statements too (PostgreSQL's BEGIN is implicit).
+PICK_CEILING = 14
+PREPARE_CEILING = 19
+
+
+@contextmanager
+def _database_work():
+    seen = {"statements": [], "commits": 0}
+
+    def statement(conn, cursor, sql, parameters, context, executemany):
+        seen["statements"].append(" ".join(sql.split())[:120])
+
+    def commit(conn):
+        seen["commits"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+
+def _store_with_packages(n: int):
+    store = factories.location("IST-A")
+    shirt = factories.product("SHIRT", barcode="8690000000017")
+    jeans = factories.product("JEANS", barcode="8690000000024")
+    factories.stock(store, shirt, on_hand=50)
+    factories.stock(store, jeans, on_hand=50)
+    db.session.commit()
+    return store, [make_package(store, shirt, f"WEB-{k}", quantity=2) for k in range(n)]
+
+
+def test_pick_and_prepare_stay_within_their_statement_ceilings(app, client):
+    store, packages = _store_with_packages(2)
+    ids = [p.id for p in packages]
+    headers = auth("ayse", "staff", [store])
+    # The first command of a process loads the configuration snapshot; measure the second.
+    for pid in ids[:1]:
+        assert client.post(f"/api/v1/packages/{pid}/commands/prepare", headers=headers).status_code == 200
+    pid = ids[1]
+    with _database_work() as prepare:
+        response = client.post(f"/api/v1/packages/{pid}/commands/prepare", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    with _database_work() as pick:
+        response = client.post(f"/api/v1/packages/{pid}/commands/pick", json={"barcode": "8690000000017"},
+                               headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert [i["picked_quantity"] for i in response.get_json()["items"]] == [1]
+    assert len(prepare["statements"]) <= PREPARE_CEILING, prepare["statements"]
+    assert len(pick["statements"]) <= PICK_CEILING, pick["statements"]
+    # A barcode of no item in the package is still refused, and changes nothing.
+    response = client.post(f"/api/v1/packages/{pid}/commands/pick", json={"barcode": "8690000000024"},
+                           headers=headers)
+    assert response.status_code == 422
+    assert "not in this package" in response.get_json()["error"]["message"]
+
+
+def test_a_keyed_command_commits_once_and_its_repeat_replays_the_same_answer(app, client):
+    store, (package,) = _store_with_packages(1)
+    headers = auth("ayse", "staff", [store])
+    keyed = {**headers, "Idempotency-Key": "scan-1"}
+    assert client.post(f"/api/v1/packages/{package.id}/commands/prepare", headers=headers).status_code == 200
+    with _database_work() as work:
+        first = client.post(f"/api/v1/packages/{package.id}/commands/pick", json={"barcode": "8690000000017"},
+                            headers=keyed)
+    assert first.status_code == 200, first.get_json()
+    # The command, its Idempotency-Key claim and the stored answer: one transaction, one commit.
+    assert work["commits"] == 1, work["statements"]
+    assert len(work["statements"]) <= PICK_CEILING + 4, work["statements"]
+    with _database_work() as work:
+        again = client.post(f"/api/v1/packages/{package.id}/commands/pick", json={"barcode": "8690000000017"},
+                            headers=keyed)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_data() == first.get_data()
+    assert first.get_json()["items"][0]["picked_quantity"] == 1  # the scan counted once
+    fresh = client.get(f"/api/v1/packages/{package.id}", headers=headers).get_json()
+    assert fresh["items"][0]["picked_quantity"] == 1
+    assert {k: v for k, v in fresh.items() if k != "updated_at"} == {
+        k: v for k, v in first.get_json().items() if k != "updated_at"}
+    assert fresh["updated_at"] == first.get_json()["updated_at"]
