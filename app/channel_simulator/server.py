@@ -483,14 +483,41 @@ def serve(host: str, port: int, verbose: bool = False) -> ThreadingHTTPServer:
     return server
 
 
+def place_orders(url: str, secret: str, every: float, skus: list[str], stop: threading.Event) -> None:
+    """The demo shop: a signed Shopify `orders/create` webhook to `url` every `every` seconds,
+    one to three lines of the given SKUs."""
+    import random
+
+    from app.channel_simulator.samples import shopify_order
+
+    number = int(time.time()) % 1_000_000 * 10
+    with STATE.lock:
+        STATE.add_catalog(skus)
+    while not stop.wait(every):
+        number += 1
+        lines = [(sku, random.randint(1, 2)) for sku in random.sample(skus, k=min(len(skus), random.randint(1, 3)))]
+        answer = send_webhook({"url": url, "channel": "shopify", "topic": "orders/create", "secret": secret,
+                               "payload": shopify_order(number, lines)})
+        print(f"demo shop: order {number} -> {answer.get('status') or answer.get('error')}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Simulated Shopify, WooCommerce and Trendyol APIs")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--place-orders", metavar="WEBHOOK_URL",
+                        help="act as a Shopify shop placing orders to this Packline webhook address")
+    parser.add_argument("--secret", default="demo-webhook-secret", help="the shop's webhook secret")
+    parser.add_argument("--every", type=float, default=20.0, help="seconds between demo orders")
+    parser.add_argument("--skus", default="", help="comma-separated SKUs the demo orders use")
     args = parser.parse_args()
     server = serve(args.host, args.port, args.verbose)
     print(f"channel simulator listening on http://{args.host}:{server.server_address[1]}", flush=True)
+    if args.place_orders and args.skus:
+        skus = [s.strip() for s in args.skus.split(",") if s.strip()]
+        threading.Thread(target=place_orders, args=(args.place_orders, args.secret, args.every, skus,
+                                                    threading.Event()), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -172,3 +172,23 @@ def test_topics_packline_does_not_use_are_stored_as_ignored(world, sim, live_ser
     sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "products/update", {"id": 1})
     [entry] = _entries()
     assert entry.outcome == "ignored"
+
+
+def test_negative_or_missing_quantities_wait_for_attention_and_create_nothing(world, sim, live_server):
+    body = shopify_order(5008, [("MUG", 1), ("TSHIRT-M", 1)])
+    body["line_items"][1]["quantity"] = -2
+    sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "orders/create", body)
+    run_jobs()
+    [entry] = _entries()
+    assert entry.outcome == "needs_attention" and "-2" in entry.reason
+    assert _orders() == []
+
+
+def test_too_many_webhooks_at_once_get_429_with_retry_after(world, sim, live_server, app):
+    app.config["CHANNEL_WEBHOOK_RATE"] = 2
+    try:
+        answers = [sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "orders/create",
+                                    shopify_order(5100 + n, [("MUG", 1)]))["status"] for n in range(6)]
+    finally:
+        app.config.pop("CHANNEL_WEBHOOK_RATE")
+    assert 429 in answers and answers.count(200) == len(_entries())

@@ -92,3 +92,17 @@ def test_reservations_from_orders_count_and_the_nightly_resync_pushes_everything
     assert report["woo"]["pushed"] == 2 and sim.state()["woocommerce"]["stock"] == {"TSHIRT-M": 7, "MUG": 5}
     assert db.session.scalar(select(Product.id).where(Product.sku == "MUG"))
     assert db.session.scalar(select(StockLocation.code)) == "IST-01"
+
+
+def test_a_channel_that_times_out_gets_the_skus_again_on_the_next_run(world, sim):
+    _configure("woo", timeout_seconds=1)
+    inventory.sync_changes()
+    sim.fault("/wp-json/wc/v3/products", "timeout", count=1, delay=3)
+    _set("IST-01", "MUG", 4)
+    sync_stock()
+    db.session.expire_all()
+    woo = db.session.scalar(select(Channel.id).where(Channel.code == "woo"))
+    row = db.session.scalar(select(ChannelStockSync).where(ChannelStockSync.channel_id == woo))
+    assert row.error and "WooCommerce" in row.error
+    sync_stock()
+    assert sim.state()["woocommerce"]["stock"]["MUG"] == 4

@@ -1,0 +1,54 @@
+"""The demo shop: the simulator started with --place-orders sends signed Shopify orders to the
+demo channel, which `connect_demo_channel` pointed at it; they become planned orders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Order
+from app.services.channels.demo import connect_demo_channel
+from tests import factories
+from tests.channels.conftest import ROOT, Simulator, run_jobs
+from tests.conftest import free_port
+from tests.services.builders import make_scenario
+
+
+def test_the_demo_shop_places_orders_that_arrive_planned(app, live_server):
+    store = factories.location("IST-01")
+    factories.cargo_company("demo")
+    factories.channel("web")
+    for sku in ("TSHIRT-M", "MUG"):
+        factories.stock(store, factories.product(sku=sku), 100)
+    db.session.commit()
+    make_scenario(store)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "app.channel_simulator", "--port", str(port), "--place-orders",
+                             f"{live_server}/channels/web/webhooks", "--every", "0.3", "--skus", "TSHIRT-M,MUG"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        sim = Simulator(f"http://127.0.0.1:{port}")
+        deadline = time.time() + 15
+        while True:
+            try:
+                sim.state()
+                break
+            except OSError:
+                assert time.time() < deadline, "the simulator did not start"
+                time.sleep(0.05)
+        assert connect_demo_channel("web", sim.url) is not None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            run_jobs()
+            if db.session.scalar(select(func.count()).select_from(Order).where(Order.status == "planned")) >= 2:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("no demo orders arrived")
+    finally:
+        proc.terminate()
+        proc.wait(10)
