@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, RootModel, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, RootModel, StringConstraints, WithJsonSchema, field_validator
 
 from app.schemas.common import SPACE, Code, Name, StrictModel, decimal, partial_model
 
@@ -19,21 +19,26 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 
 
 def _known_zone(value: Any) -> Any:
-    """An IANA zone name, or None; an empty form field or CSV cell means the brand's zone."""
+    """An IANA zone name exactly (forms and CSV cells are trimmed and blanks left out before)."""
     if isinstance(value, str):
         from app.services.local_times import zone_problem
 
-        if not value.strip():
-            return None
-        problem = zone_problem(value.strip())
+        problem = zone_problem(value)
         if problem:
             raise ValueError(problem)
-        return value.strip()
     return value
 
 
-# In an Annotated type (not a field_validator) so the PATCH model built by partial_model keeps it.
-TimeZone = Annotated[str | None, BeforeValidator(_known_zone)]
+def _zone_names() -> list[str]:
+    from app.services.local_times import zone_names
+
+    return zone_names()
+
+
+# In an Annotated type (not a field_validator) so the PATCH model built by partial_model keeps it;
+# the OpenAPI document lists the names it takes.
+TimeZone = Annotated[str | None, BeforeValidator(_known_zone), WithJsonSchema(
+    {"anyOf": [{"type": "string", "enum": _zone_names()}, {"type": "null"}]})]
 Kilograms = decimal(7, 3)
 
 

@@ -22,7 +22,7 @@ ZONE_HELP = 'a time zone name such as "Europe/Istanbul" or "UTC"'
 def zone_problem(name: object) -> str | None:
     """None when `name` is a time zone this server knows, else what to type instead."""
     if not isinstance(name, str) or not name.strip():
-        return f"Enter {ZONE_HELP}."
+        return f"Enter {ZONE_HELP}, or leave it empty for the brand's."
     if not _known(name):
         return f"“{name[:64]}” is not a time zone we know. Enter {ZONE_HELP}."
     return None
@@ -30,18 +30,25 @@ def zone_problem(name: object) -> str | None:
 
 @cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(name for name in available_timezones() if _loads(name))
 
 
-def _known(name: str) -> bool:
-    """Only the IANA names (no paths, no files such as "zone.tab" that ZoneInfo would try)."""
-    if name not in _zone_names():
-        return False
+def _loads(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+def zone_names() -> list[str]:
+    """Every zone name a location or the brand may use, sorted (the API's OpenAPI enum)."""
+    return sorted(_zone_names())
+
+
+def _known(name: str) -> bool:
+    """Only the IANA names (no paths, no files such as "zone.tab" that ZoneInfo would try)."""
+    return name in _zone_names()
 
 
 def brand_zone_name() -> str:

@@ -29,7 +29,8 @@ bp = Blueprint("store", __name__, url_prefix="/store")
 
 STALE_MESSAGE = "Already done — here is the current state."
 # Say nothing the field messages do not say better.
-GENERIC_INVALID = ("Some fields are not valid.", "The command parameters are not valid.", "The request is not valid.")
+GENERIC_INVALID = ("Some fields are not valid.", "The command parameters are not valid.", "The request is not valid.",
+                   "Some missing items are not valid.")
 # How often home and the queue ask for new work; the STORE_POLL_SECONDS config overrides it (tests).
 POLL_SECONDS = 15
 

@@ -16,6 +16,7 @@ from app.models import Package, Shipment, TransitionLog
 from tests import factories
 from tests.browser.test_store_flow import shoot, sign_in, state_of
 from tests.browser.test_store_handoffs import SHIRT, open_page, scan, slow_network  # noqa: F401 (a fixture)
+from tests.browser.test_store_phone import assert_fits_the_phone
 from tests.services.builders import make_package
 
 pytestmark = pytest.mark.browser
@@ -51,6 +52,8 @@ def test_scanning_the_marketplace_label_fills_the_tracking_number_and_packs(app,
     expect(page.locator("#package .package-when")).to_contain_text("6 Dec 2026, 22:30 +03")  # Istanbul time
     label_field = page.locator("#complete_packing_channel-tracking_number")
     expect(label_field).to_be_visible()
+    if size == "phone" and js:
+        assert_fits_the_phone(page, "the marketplace package")
     if js:
         expect(page.locator("#scan-field")).to_be_focused()  # items first
         slow_network(page)
