@@ -117,7 +117,7 @@ def test_a_200_kb_value_rejects_its_line_and_the_run_still_finishes(admin):
     body = f'[{{"sku": "LONG-1", "name": "{huge}"}}, {{"sku": "SHORT-1", "name": "Short"}}]'.encode()
     run, _ = run_import(admin, "products", body, filename="products.json")
     assert (run.status, run.created, run.rejected) == ("finished", 1, 1)
-    assert run.errors[0]["line"] == 1 and run.errors[0]["message"] == "name: String should have at most 300 characters"
+    assert run.errors[0]["line"] == 1 and run.errors[0]["message"] == "name: Use at most 300 characters."
 
 
 # ------------------------------------------------------------------------------ interrupted runs
