@@ -28,6 +28,8 @@ from app.views.htmx import render, wants_fragment
 bp = Blueprint("store", __name__, url_prefix="/store")
 
 STALE_MESSAGE = "Already done — here is the current state."
+# Details that are codes for programs (a state, a status), not words for people.
+MACHINE_DETAILS = ("state", "commands", "allowed_commands", "shipment_status", "version")
 # Say nothing the field messages do not say better.
 GENERIC_INVALID = ("Some fields are not valid.", "The command parameters are not valid.", "The request is not valid.",
                    "Some missing items are not valid.")
@@ -90,7 +92,7 @@ def error_message(exc: ServiceError) -> str:
     parts = [] if exc.message in GENERIC_INVALID and exc.details else [say(exc.message)]
     for key, value in (exc.details or {}).items():
         value = say(value, key)
-        if isinstance(value, str) and key not in ("state", "commands", "allowed_commands") and value not in parts:
+        if isinstance(value, str) and key not in MACHINE_DETAILS and value not in parts:
             parts.append(value)
     return " ".join(parts).strip()
 

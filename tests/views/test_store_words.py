@@ -92,3 +92,15 @@ def test_every_success_message_says_what_happened_without_command_names(app, cli
                            follow_redirects=True)
     words = _text(response)
     assert "Started. Scan each item as you take it." in words and "Done:" not in words
+
+
+def test_shipping_before_the_label_says_to_wait_without_status_codes(app, client):
+    store = store_with_staff()
+    package = make_package("packed", location=store, items=[("TSHIRT-M", 1)])
+    package.shipment.status = "pending"
+    db.session.commit()
+    login(client)
+    response = client.post(url(package, "/commands/ship"), data={"version": package.version}, headers=HX)
+    words = _text(response)
+    assert response.status_code == 409 and "The label is not ready yet: wait until Print label appears." in words
+    assert "pending" not in words and not API_WORDS.search(words)
