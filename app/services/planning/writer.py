@@ -511,31 +511,42 @@ def _reserve_small(connection, totals: dict[tuple[int, int], int], now, postgres
     return {(r[0], r[1]): (r[2], r[3]) for r in returned}
 
 
+_SHAPES: dict[tuple, tuple] = {}  # (table, columns, dialect) -> JSON columns, bind processors, SQL head
+
+
+def _shape(table, columns: tuple[str, ...], dialect) -> tuple:
+    key = (table.name, columns, dialect.name)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        json_cols = [n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+        processors = {} if dialect.name == "postgresql" else {
+            n: proc for n, name in enumerate(columns) if n not in json_cols
+            and (proc := table.c[name].type._cached_bind_processor(dialect)) is not None}
+        shape = _SHAPES[key] = (json_cols, processors, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ")
+    return shape
+
+
 def _insert_sql(table, rows: list[dict], params, postgres: bool) -> str:
     """A multi-row INSERT of `rows`; values go into `params` (a dict of named parameters on
     PostgreSQL, a list of positional ones on SQLite), converted as `bulk_insert` converts them."""
-    columns = list(rows[0])
-    json_cols = [n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    columns = tuple(rows[0])
+    json_cols, processors, head = _shape(table, columns, db.session.connection().dialect)
+    groups = []
     if postgres:
-        tuples = _values(rows, columns, json_cols, {})
-        groups = []
-        base = len(params)
-        for r, values in enumerate(tuples):
+        prefix = f"{table.name[:2]}{len(params)}_"
+        for r, values in enumerate(_values(rows, list(columns), json_cols, {})):
             marks = []
             for n, value in enumerate(values):
-                key = f"{table.name[:2]}{base}_{r}_{n}"
+                key = f"{prefix}{r}_{n}"
                 params[key] = value
                 marks.append(f"CAST(%({key})s AS JSON)" if n in json_cols else f"%({key})s")
             groups.append(f"({', '.join(marks)})")
     else:
-        dialect = db.session.connection().dialect
-        processors = {n: proc for n, name in enumerate(columns) if n not in json_cols
-                      and (proc := table.c[name].type._cached_bind_processor(dialect)) is not None}
-        groups = []
-        for values in _values(rows, columns, json_cols, processors):
+        group = "(" + ", ".join("?" * len(columns)) + ")"
+        for values in _values(rows, list(columns), json_cols, processors):
             params.extend(values)
-            groups.append(f"({', '.join('?' * len(values))})")
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(groups)}"
+            groups.append(group)
+    return head + ", ".join(groups)
 
 
 def _log_and_events(batch, network, actor, now, pkg_ids, pkg_rows, pkg_refs, item_ids, item_refs,
