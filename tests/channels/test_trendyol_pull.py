@@ -107,6 +107,7 @@ def test_two_workers_polling_at_once_import_each_package_once(world, sim, app):
         t.join(120)
     assert not errors, errors
     assert _count(Order) == 30
+    assert set(db.session.scalars(select(ChannelInboxEntry.outcome))) == {"imported"}
 
 
 def test_a_channel_answering_500_or_garbage_stores_nothing_and_keeps_the_cursor(world, sim):

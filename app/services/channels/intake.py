@@ -165,7 +165,10 @@ def _finish(entry_id: int, outcome: str, reason: str | None, order_id: int | Non
                               "processed_at": utcnow()}
     if order_id is not None:
         values["order_id"] = order_id
-    db.session.execute(update(ChannelInboxEntry).where(ChannelInboxEntry.id == entry_id).values(**values))
+    # Only an entry still waiting takes the outcome: when two workers processed it at once, the
+    # first answer ("imported") stands and the second ("duplicate") changes nothing.
+    db.session.execute(update(ChannelInboxEntry).where(ChannelInboxEntry.id == entry_id,
+                                                       ChannelInboxEntry.outcome.in_(REPROCESSABLE)).values(**values))
     db.session.commit()
 
 
@@ -198,7 +201,14 @@ def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEnt
         return "ignored", "The order was cancelled in the channel before Packline received it.", None
     data = to_order_in(channel, corder)
     order, created = orders.create_order(data, actor)
+    if not created and not _linked_elsewhere(entry, order.id):
+        created = True  # this very entry made the order (another worker processing it finished first)
     return ("imported" if created else "duplicate"), None, order.id
+
+
+def _linked_elsewhere(entry: ChannelInboxEntry, order_id: int) -> bool:
+    return db.session.scalar(select(ChannelInboxEntry.id).where(
+        ChannelInboxEntry.order_id == order_id, ChannelInboxEntry.id != entry.id).limit(1)) is not None
 
 
 def _existing_by_channel_id(channel: Channel, channel_order_id: str | None) -> Order | None:
