@@ -231,10 +231,13 @@ def retry_push(push_id: int):
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(request.referrer or url_for(".index"), 303)
+        return redirect(url_for(".index"), 303)
     enqueue_push(push.id)
     flash("The channel update will be tried again now.", "ok")
-    return redirect(request.form.get("next") or url_for(".index"), 303)
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for(".index")  # only our own pages: never an address from outside
+    return redirect(target, 303)
 
 
 @bp.post("/<code>/resync")

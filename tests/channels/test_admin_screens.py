@@ -67,3 +67,21 @@ def test_a_bad_mapping_csv_imports_nothing_and_names_the_line(world, client):
                        content_type="multipart/form-data").status_code == 303
     page = client.get("/admin/integrations/shop").get_data(as_text=True)
     assert "TSHIRT-M" in page
+
+
+def test_retrying_an_update_never_redirects_outside_packline(world, client):
+    sign_in(client)
+    answer = client.post("/admin/integrations/pushes/999/retry", data={"next": "https://evil.example/"})
+    assert answer.status_code == 404
+    from app.models import ChannelPush
+    from tests.services.builders import make_package
+
+    package = make_package("cancelled")
+    db.session.add(ChannelPush(channel_id=db.session.scalar(select(Channel.id).where(Channel.code == "shop")),
+                               order_id=package.order_id, package_id=package.id, kind="cancelled", status="failed",
+                               attempts=3, log=[]))
+    db.session.commit()
+    push_id = db.session.scalar(select(ChannelPush.id))
+    answer = client.post(f"/admin/integrations/pushes/{push_id}/retry", data={"next": "//evil.example/x"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/admin/integrations/")
+
