@@ -185,3 +185,11 @@ def test_packing_a_trendyol_package_without_a_scan_fetches_trendyols_label(world
     shipment = db.session.scalar(select(Shipment))
     assert shipment.status == "label_ready" and shipment.tracking_number == str(7330000000000 + 9001)
     assert shipment.label_zpl.startswith("^XA") and shipment.tracking_number in shipment.label_zpl
+
+
+def test_a_package_shipped_after_an_earlier_scan_is_found_by_the_next_one(world, sim, live_server):
+    order = _order_from(sim, live_server, "shop")
+    assert status.scan() == []  # nothing shipped yet; the scan remembers when it looked
+    _ship(order)
+    [push] = _push_all()
+    assert (push.kind, push.status) == ("shipped", "done")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Channel, ChannelInboxEntry, ChannelPush, Order, Package
+from app.models import Channel, ChannelCursor, ChannelInboxEntry, ChannelPush, Order, Package
 from app.models.base import iso, utcnow
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, ChannelError, MappingProblem, connector_for
@@ -35,6 +35,9 @@ SHIPPED_STATES = ("shipped", "attempted_delivery", "delivery_failed", "delivered
 RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600, 7200]  # seconds before attempt 2, 3, ...
 MAX_LOG = 30
 SCAN_DAYS = 14
+SCAN_CURSOR = "status_scan"
+SCAN_OVERLAP_SECONDS = 300
+SCAN_LIMIT = 2000
 
 
 def retry_intervals() -> list[int]:
@@ -49,8 +52,15 @@ def _connected_adapters() -> list[str]:
 def scan() -> list[int]:
     """Create the pushes that are due (packages shipped, delivered, cancelled with their order
     in the last two weeks, of orders from connected channels). Returns the new push ids."""
-    since = utcnow() - timedelta(days=SCAN_DAYS)
-    wanted = []
+    started = utcnow()
+    cursor = db.session.get(ChannelCursor, SCAN_CURSOR)
+    # Packages that changed since a little before the last scan (a transaction that began before
+    # it may commit after it); the first scan looks back two weeks.
+    since = started - timedelta(days=SCAN_DAYS)
+    if cursor is not None:
+        since = max(since, _when(cursor.value) - timedelta(seconds=SCAN_OVERLAP_SECONDS))
+    wanted: list[tuple[str, int, int, int]] = []
+    complete = True  # a scan that hit its limit leaves the cursor where it was, to be continued
     base = (select(Package.id, Package.order_id, Order.channel_id, Package.state, Order.status)
             .join(Order, Order.id == Package.order_id).join(Channel, Channel.id == Order.channel_id)
             .where(Channel.adapter.in_(_connected_adapters()), Package.state_changed_at >= since))
@@ -58,15 +68,17 @@ def scan() -> list[int]:
                             ("delivered", Package.state == "delivered"),
                             ("cancelled", and_(Package.state == "cancelled", Order.status == "cancelled"))):
         missing = ~exists().where(ChannelPush.package_id == Package.id, ChannelPush.kind == kind)
-        for package_id, order_id, channel_id, _state, _status in db.session.execute(
-                base.where(condition, missing).limit(2000)):
-            wanted.append((kind, package_id, order_id, channel_id))
-    if not wanted:
-        db.session.commit()
-        return []
+        rows = db.session.execute(base.where(condition, missing).limit(SCAN_LIMIT)).all()
+        complete = complete and len(rows) < SCAN_LIMIT
+        wanted += [(kind, package_id, order_id, channel_id) for package_id, order_id, channel_id, _, _ in rows]
     created = []
     begin_write()
     try:
+        cursor = db.session.get(ChannelCursor, SCAN_CURSOR, with_for_update=True)
+        if cursor is None and complete:
+            db.session.add(ChannelCursor(key=SCAN_CURSOR, value=started.isoformat(), updated_at=started))
+        elif cursor is not None and complete and _when(cursor.value) < started:
+            cursor.value, cursor.updated_at = started.isoformat(), started
         for kind, package_id, order_id, channel_id in wanted:
             push = ChannelPush(channel_id=channel_id, order_id=order_id, package_id=package_id, kind=kind,
                                status="pending", attempts=0, log=[])
@@ -81,6 +93,13 @@ def scan() -> list[int]:
         db.session.rollback()
         raise
     return created
+
+
+def _when(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.min
 
 
 def _news(push: ChannelPush, connector) -> StatusNews:
