@@ -167,11 +167,12 @@ def save_connection(code: str):
                                                                           f"line {exc.lineno})."}, status_code=422)
     data: dict[str, Any] = {"adapter": request.form.get("adapter", "api"), "config": config}
     try:
-        committed(channel_records.update, code, data, _actor())
+        saved = committed(channel_records.update, code, data, _actor())
     except ServiceError as exc:
         db.session.rollback()
         return _channel_page(_channel(code), config_text=text, errors=exc.details or {"config": exc.message},
                              status_code=422)
+    channel_records.connection_changed(saved)
     flash("Connection saved.", "ok")
     return redirect(url_for(".channel_view", code=code), 303)
 

@@ -106,3 +106,19 @@ def test_a_channel_that_times_out_gets_the_skus_again_on_the_next_run(world, sim
     assert row.error and "WooCommerce" in row.error
     sync_stock()
     assert sim.state()["woocommerce"]["stock"]["MUG"] == 4
+
+
+def test_connecting_a_shop_sends_it_every_sku(app, sim, client):
+    from tests.api.test_master_data_api import auth
+    from tests.channels.conftest import run_jobs, woo_config
+
+    store = factories.location("IST-01")
+    factories.stock(store, factories.product(sku="MUG"), 6)
+    db.session.commit()
+    sim.catalog("MUG")
+    admin = auth("admin")
+    made = client.post("/api/v1/channels", headers=admin, json={
+        "code": "woo", "name": "Woo", "adapter": "woocommerce", "config": woo_config(sim)})
+    assert made.status_code == 201, made.get_json()
+    run_jobs("channels")
+    assert sim.state()["woocommerce"]["stock"] == {"MUG": 6}

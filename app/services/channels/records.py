@@ -64,3 +64,15 @@ def update(code: str, data: Any, actor) -> Channel:
         if adapter == channel.adapter:
             data = {**data, "config": keep_secrets(channel.config, data["config"], secret_fields(adapter))}
     return records.update(CHANNEL_CONNECTIONS, code, data, actor)
+
+
+def connection_changed(channel: Channel) -> None:
+    """After a channel's connection was saved (committed): forget the shop's cached catalog and
+    send every SKU's quantity to a stock-taking channel, so a newly connected shop starts right."""
+    from app.services.channels.inventory import forget_catalog
+    from app.services.package_commands.common import safe_enqueue
+
+    forget_catalog(channel.id)
+    connector = CONNECTORS.get(channel.adapter or "api")
+    if connector is not None and connector.pushes_stock:
+        safe_enqueue("channels", "app.tasks.channels.full_resync", channel.id, job_id=f"channel-resync-{channel.id}")

@@ -25,7 +25,9 @@ def list_channels():
 @api_route("/v1/channels", "POST", summary="Create a channel", tag="Channels", body=ChannelIn,
            response=ChannelOut, status=201)
 def create_channel():
-    return jsonify(channel_records.public_dict(committed(channel_records.create, json_body(), actor()))), 201
+    channel = committed(channel_records.create, json_body(), actor())
+    channel_records.connection_changed(channel)
+    return jsonify(channel_records.public_dict(channel)), 201
 
 
 @api_route("/v1/channels/<code>", "GET", summary="One channel", tag="Channels", response=ChannelOut)
@@ -36,7 +38,9 @@ def get_channel(code: str):
 @api_route("/v1/channels/<code>", "PATCH", summary="Change a channel", tag="Channels", body=ChannelPatch,
            response=ChannelOut)
 def update_channel(code: str):
-    return jsonify(channel_records.public_dict(committed(channel_records.update, code, json_body(), actor())))
+    channel = committed(channel_records.update, code, json_body(), actor())
+    channel_records.connection_changed(channel)
+    return jsonify(channel_records.public_dict(channel))
 
 
 @api_route("/v1/channels/<code>/mappings", "GET", summary="A channel's mappings", tag="Channels",
