@@ -24,6 +24,7 @@ Restart=on-failure or a container platform would, unless it keeps dying (5 times
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import shlex
@@ -86,20 +87,38 @@ def command_line(command: str, env: dict[str, str]) -> list[str]:
     return argv
 
 
-def _port_free(port: int) -> bool:
-    with sockets.socket() as probe:
-        probe.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
+def _bind_host(env: dict[str, str]) -> str:
+    """The address the web lines bind (HOST, default 127.0.0.1), without IPv6 brackets."""
+    return (env.get("HOST") or "127.0.0.1").strip().strip("[]")
+
+
+def _connect_host(env: dict[str, str]) -> str:
+    """Where to reach the web processes from this machine: HOST, or 127.0.0.1 for a wildcard."""
+    host = _bind_host(env)
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
+def _port_free(host: str, port: int) -> bool:
+    """False when `port` is taken on `host`; SystemExit when HOST is no address of this machine."""
+    try:
+        family, kind, proto, _, address = sockets.getaddrinfo(host, port, type=sockets.SOCK_STREAM)[0]
+        with sockets.socket(family, kind, proto) as probe:
+            probe.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
             return False
+        sys.exit(f"HOST={host} cannot be used for the web server ({exc.strerror or exc}): set HOST to an "
+                 "address of this machine, such as 127.0.0.1 or 0.0.0.0.")
     return True
 
 
-def _listening(port: int) -> bool:
-    with sockets.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+def _listening(host: str, port: int) -> bool:
+    try:
+        with sockets.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _signal_group(pgid: int, signum: int) -> bool:
@@ -179,7 +198,9 @@ def main() -> None:
     if args.web < 1 or args.workers < 1:
         sys.exit("PACKLINE_WEB and PACKLINE_WORKERS must be at least 1.")
     ports = [args.port + i for i in range(args.web)]
-    busy = [port for port in ports if not _port_free(port)]
+    # The web lines bind HOST (app/Procfile): check, wait for and show that address.
+    host = _connect_host(os.environ)
+    busy = [port for port in ports if not _port_free(_bind_host(os.environ), port)]
     if busy:
         sys.exit(f"Port {busy[0]} is already in use. Stop what uses it, or choose another port: "
                  f"PORT={max(ports) + 1} make run")
@@ -224,11 +245,12 @@ def main() -> None:
             child.start()
         deadline = time.monotonic() + 60
         for child, port in zip(webs, ports, strict=True):
-            while not _listening(port):
+            while not _listening(host, port):
                 if not child.running or time.monotonic() > deadline:
                     raise Fatal(f"The web server did not start on port {port} (see its messages above).")
                 time.sleep(0.2)
-        urls = ", ".join(f"http://127.0.0.1:{port}/" for port in ports)
+        shown = f"[{host}]" if ":" in host else host
+        urls = ", ".join(f"http://{shown}:{port}/" for port in ports)
         print(f"\n  Packline is running at {urls}\n\n  Demo logins:", flush=True)
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-logins"], cwd=ROOT, env=env, check=True)
         print("\n  Press Ctrl-C to stop.\n", flush=True)

@@ -128,6 +128,33 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
     assert f"Port {port} is already in use" in result.stderr and "running at" not in result.stdout
 
 
+def test_a_web_server_bound_to_another_host_is_waited_for_there(tmp_path):
+    # HOST=<an address other than 127.0.0.1> (app/Procfile's web line binds it): the supervisor used
+    # to wait on 127.0.0.1, never saw the server and stopped everything after 60 s.
+    port = free_port()
+    run = Run(tmp_path, port, {**_env(tmp_path), "HOST": "127.0.0.2"})
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        assert f"http://127.0.0.2:{port}/" in run.output
+        with urllib.request.urlopen(f"http://127.0.0.2:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+        run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(timeout=90) == 0, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    run.reader.join(timeout=10)
+
+
+def test_a_host_that_is_not_this_machine_is_one_line_and_nothing_starts(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "app.devserver", "--port", str(free_port())], cwd=ROOT,
+                            env={**_env(tmp_path), "HOST": "203.0.113.254"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("HOST=203.0.113.254 cannot be used for the web server") and "running at" not in result.stdout
+    assert not (tmp_path / "instance").exists(), "nothing was started or made"
+
+
 def _wait(condition, timeout: float, what: str, run: Run) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
