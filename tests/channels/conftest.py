@@ -4,9 +4,11 @@ a scenario, and channels connected to the simulator."""
 from __future__ import annotations
 
 import json
+import re
+import select
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,6 @@ from rq import Queue, SimpleWorker
 from app.extensions import db
 from app.queues import redis_connection
 from tests import factories
-from tests.conftest import free_port
 from tests.services.builders import make_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,22 +63,24 @@ class Simulator:
                                                           "payload": payload, "secret": secret, **extra})
 
 
+def start_simulator(*extra: str) -> tuple[subprocess.Popen, Simulator]:
+    """The simulator as its own process on a port it chose itself (port 0: no race with other
+    test processes for a "free" port); its first output line names the address."""
+    proc = subprocess.Popen([sys.executable, "-m", "app.channel_simulator", "--port", "0", *extra], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 60)  # a loaded CI machine starts Python slowly
+    line = proc.stdout.readline() if ready else ""
+    match = re.search(r"(http://\S+)", line)
+    if not match:
+        proc.kill()
+        raise RuntimeError(f"the channel simulator did not start: {line!r}")
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its pipe drained
+    return proc, Simulator(match[1])
+
+
 @pytest.fixture(scope="session")
 def simulator_process():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.channel_simulator", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sim = Simulator(f"http://127.0.0.1:{port}")
-    deadline = time.time() + 15
-    while True:
-        try:
-            sim._call("GET", "/_sim/health", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the channel simulator did not start") from None
-            time.sleep(0.05)
+    proc, sim = start_simulator()
     yield sim
     proc.terminate()
     proc.wait(timeout=10)

@@ -3,8 +3,6 @@ demo channel, which `connect_demo_channel` pointed at it; they become planned or
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 from sqlalchemy import func, select
@@ -13,8 +11,7 @@ from app.extensions import db
 from app.models import Order
 from app.services.channels.demo import connect_demo_channel
 from tests import factories
-from tests.channels.conftest import ROOT, Simulator, run_jobs
-from tests.conftest import free_port
+from tests.channels.conftest import run_jobs, start_simulator
 from tests.services.builders import make_scenario
 
 
@@ -26,20 +23,9 @@ def test_the_demo_shop_places_orders_that_arrive_planned(app, live_server):
         factories.stock(store, factories.product(sku=sku), 100)
     db.session.commit()
     make_scenario(store)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.channel_simulator", "--port", str(port), "--place-orders",
-                             f"{live_server}/channels/web/webhooks", "--every", "0.3", "--skus", "TSHIRT-M,MUG"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, sim = start_simulator("--place-orders", f"{live_server}/channels/web/webhooks", "--every", "0.3",
+                                "--skus", "TSHIRT-M,MUG")
     try:
-        sim = Simulator(f"http://127.0.0.1:{port}")
-        deadline = time.time() + 15
-        while True:
-            try:
-                sim.state()
-                break
-            except OSError:
-                assert time.time() < deadline, "the simulator did not start"
-                time.sleep(0.05)
         assert connect_demo_channel("web", sim.url) is not None
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -196,19 +196,24 @@ def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEnt
     corder = connector.parse_order(payload)
     existing = db.session.scalar(select(Order).where(Order.channel_id == channel.id, Order.number == corder.number))
     if existing is not None:
-        return _update_existing(existing, corder, actor)
+        outcome, reason, order_id = _update_existing(existing, corder, actor)
+        if outcome == "duplicate" and _made_by(entry, existing):
+            outcome = "imported"  # another worker processing this same entry got there first
+        return outcome, reason, order_id
     if corder.cancelled:
         return "ignored", "The order was cancelled in the channel before Packline received it.", None
     data = to_order_in(channel, corder)
     order, created = orders.create_order(data, actor)
-    if not created and not _linked_elsewhere(entry, order.id):
-        created = True  # this very entry made the order (another worker processing it finished first)
-    return ("imported" if created else "duplicate"), None, order.id
+    return ("imported" if created or _made_by(entry, order) else "duplicate"), None, order.id
 
 
-def _linked_elsewhere(entry: ChannelInboxEntry, order_id: int) -> bool:
+def _made_by(entry: ChannelInboxEntry, order: Order) -> bool:
+    """Whether `order` came from this very entry (processed by two workers at once): it arrived
+    after the entry, and no other entry of the channel is linked to it."""
+    if order.received_at is None or order.received_at < entry.received_at:
+        return False
     return db.session.scalar(select(ChannelInboxEntry.id).where(
-        ChannelInboxEntry.order_id == order_id, ChannelInboxEntry.id != entry.id).limit(1)) is not None
+        ChannelInboxEntry.order_id == order.id, ChannelInboxEntry.id != entry.id).limit(1)) is None
 
 
 def _existing_by_channel_id(channel: Channel, channel_order_id: str | None) -> Order | None:
