@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import CargoCompany, Package, Shipment, TransitionLog
+from app.models import CargoCompany, Channel, Order, Package, Shipment, TransitionLog
 from app.models.base import utcnow
 from app.services import events
 from app.services.actors import Actor
@@ -123,17 +123,30 @@ def _follow_carrier(shipment_id: int, news: CarrierStatus) -> bool:
     return True
 
 
-def stale_label_requests(older_than: timedelta = timedelta(minutes=15)) -> list[tuple[int, int]]:
-    """(shipment id, version) of pending shipments untouched for `older_than`: their label job
-    was lost (Redis down at enqueue time, worker killed), so the poll enqueues it again."""
+def stale_label_requests(older_than: timedelta = timedelta(minutes=15)) -> list[tuple[str, int, str]]:
+    """(task, shipment id, job id) for pending shipments untouched for `older_than`: their label
+    job was lost or gave up (Redis down at enqueue time, worker killed, the marketplace had no
+    label yet), so the poll enqueues it again. A package whose sales channel prints its label
+    gets the channel's fetch job again, never a carrier request (that would be a second parcel
+    with a tracking number the marketplace does not know); one whose channel cannot fetch labels
+    is left to staff (they scan the label)."""
+    from app.services.package_commands import channel_labels
+
     rows = db.session.execute(
-        select(Shipment.id, Shipment.version).join(Package, Package.id == Shipment.package_id)
+        select(Shipment.id, Shipment.version, Channel).join(Package, Package.id == Shipment.package_id)
+        .join(Order, Order.id == Package.order_id).join(Channel, Channel.id == Order.channel_id)
         .where(Shipment.status == "pending", Shipment.updated_at < utcnow() - older_than,
                Package.state.not_in(("cancelled", "refused", "packed_for_refund")))
         .order_by(Shipment.id)
     ).all()
+    jobs = []
+    for shipment_id, version, channel in rows:
+        if not channel_labels.channel_prints_label(channel):
+            jobs.append(("app.tasks.carriers.request_label", shipment_id, f"label-{shipment_id}-{version}"))
+        elif task := channel_labels.label_task(channel):
+            jobs.append((task, shipment_id, channel_labels.job_id(shipment_id, version)))
     db.session.rollback()
-    return [(row[0], row[1]) for row in rows]
+    return jobs
 
 
 def cancel_cancelled_at_carriers() -> dict[str, int]:

@@ -124,8 +124,12 @@ def _plan(shipment_id: int) -> _LabelPlan | str:
         return f"package is {package.state}"
     if not wants_label(shipment):
         return f"shipment is {shipment.status} and its label is current"
-    cargo = _cargo_company(shipment)
     order = package.order
+    if order.channel is not None and order.channel.provides_shipping_label:
+        # The marketplace prints this parcel's label (its tracking number is the marketplace's);
+        # a carrier label would be a second, unknown parcel. The channel's fetch job brings it.
+        return "the sales channel prints this package's label"
+    cargo = _cargo_company(shipment)
     request = ShipmentRequest(
         package_number=package.number, order_number=order.number, boxes=shipment.boxes or 1,
         weight_kg=shipment.weight_kg, cargo_company_code=cargo.code, sender=location_address(package),

@@ -46,6 +46,9 @@ def _retries() -> tuple[int, bool, Retry]:
     return done, done >= len(intervals), Retry(max=len(intervals), interval=intervals)
 
 
+label_retries = _retries  # the channel label job (app.tasks.channels.fetch_label) retries the same way
+
+
 @job
 def request_label(shipment_id: int) -> dict[str, Any] | Retry:
     """Get the shipment's tracking number and label; transient failures retry with backoff."""
@@ -96,8 +99,8 @@ def poll_shipments() -> dict[str, int]:
     counts.update(shipment_tracking.cancel_cancelled_at_carriers())
     stale = shipment_tracking.stale_label_requests(
         timedelta(seconds=current_app.config.get("CARRIER_LABEL_STALE_SECONDS") or STALE_LABEL_SECONDS))
-    for shipment_id, version in stale:
-        enqueue(QUEUE, "app.tasks.carriers.request_label", shipment_id, job_id=f"label-{shipment_id}-{version}")
+    for task, shipment_id, job_id in stale:
+        enqueue(QUEUE, task, shipment_id, job_id=job_id)
     return {**counts, "label_requests_requeued": len(stale)}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from redis.exceptions import RedisError
+from rq import Retry
 
 from app.queues import enqueue, get_queue
 from app.services.channels import intake, inventory, pull, status
@@ -71,11 +72,26 @@ def scan_status() -> dict[str, int]:
 
 
 @job
-def fetch_label(shipment_id: int) -> str:
-    """A marketplace label for a package packed without a scanned tracking number."""
-    from app.services.channels.labels import fetch_for_shipment
+def fetch_label(shipment_id: int) -> str | Retry:
+    """A marketplace label for a package packed without a scanned tracking number.
 
-    return fetch_for_shipment(shipment_id)
+    Transient failures (the marketplace has no label yet, did not answer, the database was
+    briefly away) are retried with the carrier label job's backoff by returning an RQ `Retry`;
+    after the last attempt the shipment stays pending with the reason, and the carrier poll's
+    sweep of stale label requests queues this job again later."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.services.channels import ChannelError
+    from app.services.channels.labels import fetch_for_shipment
+    from app.tasks.carriers import label_retries
+
+    _done, last_attempt, retry = label_retries()
+    try:
+        return fetch_for_shipment(shipment_id, last_attempt=last_attempt)
+    except (ChannelError, OperationalError):
+        if last_attempt:
+            raise
+        return retry
 
 
 @job

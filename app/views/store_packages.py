@@ -60,7 +60,10 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     items = list(package.items)
     counted = [i for i in items if i.state not in NOT_HOLDING_ITEM_STATES]
     picked, required = sum(i.picked_quantity for i in counted), sum(i.quantity for i in counted)
-    label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url))
+    # A marketplace label fetched by its connector may exist only as ZPL (Trendyol's common label):
+    # then Print label downloads the ZPL for the thermal printer instead of opening a PDF.
+    label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url or shipment.label_zpl))
+    label_format = "pdf" if shipment and (shipment.label_pdf or shipment.label_url) else "zpl"
     # Until every unit is scanned, scanning is the next step, not packing; once the label is
     # there, printing it comes before shipping.
     print_first = label_ready and "ship" in allowed
@@ -93,6 +96,10 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
         "print_first": print_first,
         # A carrier job is fetching the label: refresh the page until it lands.
         "awaiting_label": bool(shipment and shipment.status == "pending"),
+        "label_format": label_format,
+        # Who prints the label: the marketplace (named on the page) or the carrier.
+        "label_source": package.order.channel.name if channel_labels.channel_prints_label(package.order.channel)
+        else None,
         "shipment": shipment,
         "pickup": pickup,
         # Handing over asks for the customer's code (never shown here) or, without one, a confirmation.
@@ -281,7 +288,25 @@ def label_pdf(code: str, package_id: int):
         return _pdf(shipment.label_pdf, f"label-{package.number}.pdf")
     if shipment is not None and shipment.label_url:
         return redirect(shipment.label_url)  # the channel printed its own label
+    if shipment is not None and shipment.label_zpl:
+        return redirect(url_for("store.label_zpl", code=code, package_id=package_id))
     raise NotFound("The label is not ready yet. It appears on the package page as soon as the carrier sends it.")
+
+
+@bp.get("/<code>/packages/<int:package_id>/label.zpl")
+@login_required
+def label_zpl(code: str, package_id: int):
+    """The label as ZPL, downloaded for a thermal label printer: what a marketplace such as
+    Trendyol gives (no PDF). It is the marketplace's own label, so Packline does not redraw it."""
+    location = location_or_404(code)
+    package = package_or_404(location, package_id)
+    shipment = package.shipment
+    if shipment is None or not shipment.label_zpl:
+        raise NotFound("The label is not ready yet. It appears on the package page as soon as it arrives.")
+    response = Response(shipment.label_zpl.encode(), mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="label-{package.number}.zpl"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/<code>/packages/<int:package_id>/packing-slip.pdf")

@@ -69,3 +69,17 @@ def test_a_connector_that_fetches_labels_packs_with_nothing_typed(app, monkeypat
 
 def test_a_channel_without_a_label_fetching_connector_falls_back_to_the_scan(app):
     assert channel_labels.label_task(get_channel("mp", provides_shipping_label=True)) is None
+
+
+def test_asking_again_for_a_label_the_channel_cannot_fetch_is_refused_and_changes_nothing(app):
+    # The carrier must never label a marketplace's parcel; staff print it from the seller panel instead.
+    package = marketplace_package()
+    run_package_command(package.id, "complete_packing_channel", {"tracking_number": "TY12345"}, staff(package.location))
+    before = row_counts()
+    with pytest.raises(ValidationFailed) as exc:
+        run_package_command(package.id, "refresh_label", {}, staff(package.location))
+    assert exc.value.message == channel_labels.NO_LABEL_FETCH
+    db.session.rollback()
+    assert row_counts() == before
+    shipment = db.session.scalar(select(Shipment).where(Shipment.package_id == package.id))
+    assert (shipment.status, shipment.tracking_number) == ("label_ready", "TY12345")

@@ -23,12 +23,15 @@ def fetch_channel_label(channel_code: str, tracking_number: str) -> tuple[str, s
     return connector.fetch_label(tracking_number)
 
 
-def fetch_for_shipment(shipment_id: int) -> str:
-    """The label job for a package packed with `complete_packing_channel` and nothing scanned:
-    ask the channel for its label by the package's tracking number (the one the channel gave
-    with the order, e.g. Trendyol's `cargoTrackingNumber`) and store it as a carrier label job
-    does. A transient ChannelError propagates so the job is retried; a permanent one is recorded
-    on the shipment (`failed`, with the message) for staff to read."""
+def fetch_for_shipment(shipment_id: int, *, last_attempt: bool = True) -> str:
+    """The label job for a package packed with `complete_packing_channel` and nothing scanned
+    (and for refresh_label and the stale-label sweep on such packages): ask the channel for its
+    label by the package's tracking number (the one the channel gave with the order, e.g.
+    Trendyol's `cargoTrackingNumber`) and store it as a carrier label job does. A transient
+    ChannelError propagates unless this is the `last_attempt`, so the job (app.tasks.channels.
+    fetch_label) is retried; on the last attempt its message is recorded and the shipment stays
+    pending, for the carrier poll's stale-label sweep to try again later. A permanent error is
+    recorded on the shipment (`failed`, with the message) for staff to read."""
     from app.models import ChannelInboxEntry, Order, Package, Shipment
     from app.services import shipments
     from app.services.carriers import CarrierShipment
@@ -48,8 +51,11 @@ def fetch_for_shipment(shipment_id: int) -> str:
     try:
         fmt, content = fetch_channel_label(channel.code, tracking)
     except ChannelError as exc:
-        if exc.transient:
+        if exc.transient and not last_attempt:
             raise
+        if exc.transient:
+            shipments.label_failed(shipment_id, exc.message, actor, final=False)
+            return f"waiting: {exc.message}"
         shipments.label_failed(shipment_id, exc.message, actor)
         return f"failed: {exc.message}"
     result = CarrierShipment(tracking_number=tracking, tracking_url=shipment.tracking_url or "", label_pdf=b"",

@@ -23,6 +23,8 @@ from app.models import Channel, Shipment
 from app.services.package_commands.common import safe_enqueue
 
 SCAN_THE_LABEL = "Scan the barcode on the marketplace's label, or type its tracking number."
+NO_LABEL_FETCH = ("This package's label comes from the sales channel, and Packline cannot fetch it from there: "
+                  "print it from the marketplace's seller panel and scan its barcode.")
 
 
 def label_task(channel: Channel) -> str | None:
@@ -35,7 +37,17 @@ def label_task(channel: Channel) -> str | None:
     return find(channel) if callable(find) else None
 
 
+def job_id(shipment_id: int, version: int) -> str:
+    return f"channel-label-{shipment_id}-{version}"
+
+
 def fetch_job(shipment: Shipment, task: str) -> Callable[[], None]:
     """The after-commit callable that asks the connector for this shipment's label."""
     shipment_id, version = shipment.id, shipment.version
-    return lambda: safe_enqueue("carriers", task, shipment_id, job_id=f"channel-label-{shipment_id}-{version}")
+    return lambda: safe_enqueue("carriers", task, shipment_id, job_id=job_id(shipment_id, version))
+
+
+def channel_prints_label(channel: Channel | None) -> bool:
+    """Whether the marketplace prints this channel's labels: its packages never get one from
+    our own carrier (that would give the parcel a tracking number the marketplace does not know)."""
+    return bool(channel is not None and channel.provides_shipping_label)

@@ -115,13 +115,20 @@ def create_shipment(ctx: Ctx) -> None:
 
 
 def refresh_label(ctx: Ctx) -> None:
+    """Ask again for the label: from the carrier, or, when the sales channel prints the label,
+    from the channel's connector (never the carrier: its tracking number would not be the
+    marketplace's). A channel that cannot fetch labels is refused with what to do instead."""
     shipment = ctx.package.shipment
+    channel = ctx.package.order.channel
+    task = channel_labels.label_task(channel) if channel_labels.channel_prints_label(channel) else None
+    if channel_labels.channel_prints_label(channel) and task is None:
+        raise ValidationFailed(channel_labels.NO_LABEL_FETCH)
     shipment.version += 1  # a new job id, so a finished earlier job does not swallow this one
     if shipment.status in PRE_SHIP_STATUSES:
         shipment.last_error = None
         set_shipment_status(shipment, "pending", ctx.command, ctx.actor.label)
     log_same_state(ctx.package, ctx.command, ctx.log_params, ctx.actor.label)
-    ctx.after_commit.append(label_job(shipment))
+    ctx.after_commit.append(channel_labels.fetch_job(shipment, task) if task else label_job(shipment))
 
 
 def update_shipment_info(ctx: Ctx) -> None:
