@@ -1,17 +1,23 @@
 """Labels a marketplace prints itself (channels with `provides_shipping_label`).
 
-Today staff pack such a package by scanning the barcode on the marketplace's label into the
-tracking number field (the store focuses that field once everything is picked); the label URL is
-optional. When the channel's connector (app/services/channels/, issue 16) can fetch labels, no
+Staff pack such a package by scanning the barcode on the marketplace's label into the tracking
+number field (the store focuses that field once everything is picked); the label URL is
+optional. When the channel's connector (app/services/channels/) can fetch labels (Trendyol), no
 typing is needed: `complete_packing_channel` opens the shipment as `pending` and, after commit,
-enqueues the connector's task, which stores the label (and the tracking number) and moves the
-shipment to `label_ready` exactly as a carrier label job does (`lifecycle.set_shipment_status`,
-`shipment.label_ready` event); the package page then shows **Print label** by itself.
+enqueues the connector's task (app.tasks.channels.fetch_label, retried like a carrier label job),
+which stores the label (and the tracking number) and moves the shipment to `label_ready` exactly
+as a carrier label job does (`lifecycle.set_shipment_status`, `shipment.label_ready` event). The
+package page then offers the label that exists: **Print label** for a PDF or a label URL, **Print
+label (ZPL)** (a file for the thermal printer) when the marketplace gives only ZPL, as Trendyol
+does — Packline does not redraw a marketplace's label as a PDF.
 
-The hook the connectors fill in: a function `label_task(channel) -> str | None` in
-`app.services.channels` that returns the dotted path of an RQ task taking a shipment id (or
-None when that channel's connector cannot fetch labels). Until it exists, every channel falls
-back to the scanned tracking number.
+Such a shipment never goes to our own carrier (`shipments._plan` skips it): the stale-label sweep
+of the carrier poll and `refresh_label` queue the channel's fetch job again instead, and refuse
+(`NO_LABEL_FETCH`) when the channel's connector cannot fetch labels.
+
+The hook: `label_task(channel) -> str | None` in `app.services.channels` returns the dotted path
+of an RQ task taking a shipment id, or None when that channel's connector cannot fetch labels
+(staff then scan the label).
 """
 
 from __future__ import annotations
