@@ -64,6 +64,18 @@ def register_cli(app: Flask) -> None:
         else:
             click.echo("Database already has data; not seeding.")
 
+    @app.cli.command("demo-shop")
+    @click.argument("simulator_url")
+    def demo_shop_cmd(simulator_url: str) -> None:
+        """Point the demo brand's `web` channel at a simulated Shopify shop (used by `make run`) and
+        print the SKUs its orders may use; print nothing when this is not the demo's database (no
+        `web` channel, or one connected to a real shop)."""
+        from app.services.channels.demo import connect_demo_shop
+
+        skus = connect_demo_shop("web", simulator_url)
+        if skus:
+            click.echo(",".join(skus))
+
     @app.cli.command("demo-logins")
     def demo_logins_cmd() -> None:
         """Print the demo logins."""

@@ -59,6 +59,13 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CARRIER_POLL_SECONDS": ("CARRIER_POLL_SECONDS", int),
     "CARRIER_LABEL_STALE_SECONDS": ("CARRIER_LABEL_STALE_SECONDS", int),
     "WEBHOOK_LEASE_SECONDS": ("WEBHOOK_LEASE_SECONDS", float),
+    # Channels (docs/channels.md): stock pushed within this many seconds of a change; webhook body
+    # size and rate per channel; seconds between retries of a status update told back to a channel.
+    "CHANNEL_SYNC_SECONDS": ("CHANNEL_SYNC_SECONDS", float),
+    "CHANNEL_WEBHOOK_MAX_BYTES": ("CHANNEL_WEBHOOK_MAX_BYTES", int),
+    "CHANNEL_WEBHOOK_RATE": ("CHANNEL_WEBHOOK_RATE", int),
+    "CHANNEL_RETRY_INTERVALS": ("CHANNEL_RETRY_INTERVALS",
+                                lambda v: [float(x) for x in v.split(",") if x.strip()]),
 }
 
 

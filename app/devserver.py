@@ -235,6 +235,7 @@ def main() -> None:
     webs = [Child(f"web.{i + 1}", "web", command_line(procfile["web"], {**env, "PORT": str(port)}),
                   {**env, "PORT": str(port)}) for i, port in enumerate(ports)]
     restart = args.web > 1 or args.workers > 1
+    shop: Child | None = None
     status = 0
     try:
         if redis:
@@ -251,6 +252,8 @@ def main() -> None:
                 time.sleep(0.2)
         shown = f"[{host}]" if ":" in host else host
         urls = ", ".join(f"http://{shown}:{port}/" for port in ports)
+        if env.get("DEMO_SHOP", "1") != "0" and "shop" in procfile:
+            shop = _start_shop(procfile["shop"], env, f"http://{shown}:{ports[0]}")
         print(f"\n  Packline is running at {urls}\n\n  Demo logins:", flush=True)
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-logins"], cwd=ROOT, env=env, check=True)
         print("\n  Press Ctrl-C to stop.\n", flush=True)
@@ -258,6 +261,9 @@ def main() -> None:
             for child in webs + workers:
                 if child.exited():
                     _died(child, restart)
+            if shop and shop.exited():
+                print("  The demo shop stopped; no more demo orders will arrive.", file=sys.stderr, flush=True)
+                shop = None
             if redis and redis.exited():
                 print("  The private Redis stopped; starting it again.", file=sys.stderr, flush=True)
                 _start_redis(redis, directory)
@@ -270,6 +276,8 @@ def main() -> None:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave orphans
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if shop:
+            _stop_all([shop])
         _stop_all(webs)
         _stop_all(workers)
         if redis:
@@ -289,6 +297,32 @@ def _died(child: Child, restart: bool) -> None:
     print(f"  {child.name} stopped unexpectedly (exit code {code}); starting it again, the others go on.",
           file=sys.stderr, flush=True)
     child.start()
+
+
+def _start_shop(command: str, env: dict[str, str], web_url: str) -> Child | None:
+    """The demo's simulated Shopify shop on a free port, once `flask demo-shop` has connected the
+    demo's `web` channel to it (docs/channels.md); None when this is not the demo's database."""
+    with sockets.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    found = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-shop", f"http://127.0.0.1:{port}"],
+                           cwd=ROOT, env=env, capture_output=True, text=True)
+    if found.returncode != 0:  # the site works without it: say why and go on
+        reason = (found.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"  The demo shop was not started: {reason}", file=sys.stderr, flush=True)
+        return None
+    skus = found.stdout.strip()
+    if not skus:
+        print("  No demo shop: this database has no demo 'web' channel with stock to sell.", flush=True)
+        return None
+    shop_env = {**env, "SHOP_PORT": str(port), "SHOP_SKUS": skus,
+                "SHOP_WEBHOOK_URL": f"{web_url}/channels/web/webhooks", "PYTHONUNBUFFERED": "1"}
+    shop = Child("shop", "shop", command_line(command, shop_env), shop_env)
+    shop.start()
+    every = env.get("DEMO_SHOP_EVERY") or "20"
+    print(f"  The demo shop (a simulated Shopify shop at http://127.0.0.1:{port}) places an order on the "
+          f"'web' channel every {every} s.", flush=True)
+    return shop
 
 
 def _start_redis(redis: Child, directory: Path) -> None:

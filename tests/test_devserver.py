@@ -213,3 +213,47 @@ def test_a_bad_process_count_is_one_line_and_nothing_starts(tmp_path, variable, 
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].endswith(message) and "Traceback" not in result.stderr
     assert not (tmp_path / "instance").exists(), "nothing was started or made"
+
+
+def test_the_demo_shop_places_orders_that_arrive_planned_and_hears_the_stock(tmp_path):
+    """`make run`'s demo: a simulated Shopify shop sends signed orders to the demo's `web` channel;
+    they are imported and planned, the shop is told the stock, and the shop stops with the rest."""
+    import json
+    import re
+    import sqlite3
+
+    port = free_port()
+    env = _env(tmp_path)
+    env.update(DEMO_SHOP_EVERY="1", CHANNEL_SYNC_SECONDS="2")
+    run = Run(tmp_path, port, env)
+    shop_pid = None
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        found = re.search(r"simulated Shopify shop at (http://127\.0\.0\.1:\d+)", run.output)
+        assert found, run.output
+        shop_url = found.group(1)
+        shop_pid = next(pid for pid in _descendants(run.proc.pid) if "app.channel_simulator" in _cmdline(pid))
+        deadline = time.monotonic() + 120
+        planned = stock_told = 0
+        while time.monotonic() < deadline and not (planned and stock_told):
+            with sqlite3.connect(tmp_path / "run.db") as conn:
+                planned = conn.execute(
+                    "SELECT count(*) FROM channel_inbox i JOIN orders o ON o.id = i.order_id "
+                    "JOIN channels c ON c.id = i.channel_id WHERE c.code = 'web' AND i.outcome = 'imported' "
+                    "AND o.status IN ('planned', 'in_progress', 'out_of_stock')").fetchone()[0]
+            with urllib.request.urlopen(f"{shop_url}/_sim/requests?path_prefix=/admin/api", timeout=5) as answer:
+                stock_told = sum("inventory_levels" in r["path"] for r in json.load(answer)["requests"])
+            time.sleep(1)
+        assert planned >= 1, run.output
+        assert stock_told >= 1, run.output
+        run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(timeout=90) == 0, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    run.reader.join(timeout=10)
+    deadline = time.monotonic() + 30
+    while _alive(shop_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(shop_pid)
+    assert "Traceback" not in run.output, run.output

@@ -5,7 +5,6 @@ status pushes back, stock out. Thin wrappers: they take ids, reload rows and cal
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -118,7 +117,7 @@ def sweep() -> dict[str, Any]:
 
 def _sync_interval(app: Flask) -> int:
     # Half the promised window: a change waits at most one interval plus the scheduler's tick.
-    seconds = app.config.get("CHANNEL_SYNC_SECONDS") or os.environ.get("CHANNEL_SYNC_SECONDS") or DEFAULT_SYNC_SECONDS
+    seconds = app.config.get("CHANNEL_SYNC_SECONDS") or DEFAULT_SYNC_SECONDS
     return max(1, int(seconds) // 2)
 
 

@@ -4,10 +4,12 @@ channel simulator with `--place-orders <webhook URL> --secret <secret> --skus ..
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, StockLocation
+from app.models import Channel, Product, Stock, StockLocation
 
 DEMO_SECRET = "demo-webhook-secret"
 DEMO_SHOPIFY_LOCATION = 1
@@ -27,3 +29,28 @@ def connect_demo_channel(code: str, simulator_url: str, secret: str = DEMO_SECRE
                       "default_cargo_company": (channel.config or {}).get("default_cargo_company") or "demo"}
     db.session.commit()
     return channel
+
+
+def connect_demo_shop(code: str, simulator_url: str, limit: int = 12) -> list[str]:
+    """`make run`'s demo shop: connect channel `code` to the simulator at `simulator_url` and return
+    up to `limit` SKUs with stock at the demo's locations for its orders. Leaves alone (and
+    returns []) a database that is not the demo brand (no location tagged `demo`, as
+    `services/demo.py` seeds them), without that channel, or whose channel is connected to
+    anything but a simulator on this machine, so a brand's own data never gets demo orders."""
+    channel = db.session.scalar(select(Channel).where(Channel.code == code))
+    demo_locations = [loc.id for loc in db.session.scalars(select(StockLocation).where(StockLocation.active.is_(True)))
+                      if "demo" in (loc.tags or [])]
+    if channel is None or not demo_locations:
+        return []
+    if channel.adapter not in (None, "api"):
+        host = urlsplit(str((channel.config or {}).get("base_url") or "")).hostname
+        if channel.adapter != "shopify" or host not in ("127.0.0.1", "localhost"):
+            return []
+    skus = list(db.session.scalars(
+        select(Product.sku).join(Stock, Stock.product_id == Product.id)
+        .where(Stock.on_hand > Stock.reserved, Stock.location_id.in_(demo_locations))
+        .group_by(Product.sku).order_by(Product.sku).limit(limit)))
+    if not skus:
+        return []
+    connect_demo_channel(code, simulator_url)
+    return skus
