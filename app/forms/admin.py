@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -19,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.models.users import ROLES
+from app.schemas import json_text
 from app.services.stock_levels import STOCK_REASONS
 
 IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders")
@@ -44,13 +43,12 @@ class SettingForm(FlaskForm):
 
     def validate_value(self, field) -> None:
         try:
-            json.loads(field.data)
+            json_text.loads(field.data)
         except ValueError as exc:
-            raise ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}). "
-                                  "Check the quotes and brackets.") from exc
+            raise ValidationError(json_text.problem(exc)) from exc
 
     def parsed(self):
-        return json.loads(self.value.data)
+        return json_text.loads(self.value.data)
 
 
 class OnOffSettingForm(FlaskForm):

@@ -11,6 +11,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from app.models.catalog import CARRIER_ADAPTERS
 from app.models.locations import LOCATION_TYPES
+from app.schemas import json_text
 
 CODE_HELP = "Letters, digits, '-', '_' or '.'; used in URLs, filters and imports."
 
@@ -91,9 +92,9 @@ class CargoCompanyForm(FlaskForm):
 
     def validate_config(self, field) -> None:
         try:
-            value = json.loads(field.data or "{}")
+            value = json_text.loads(field.data or "{}")
         except ValueError as exc:
-            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+            raise ValidationError(json_text.problem(exc)) from exc
         if not isinstance(value, dict):
             raise ValidationError("Enter a JSON object in curly braces.")
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Channel, ChannelInboxEntry, ChannelPush, ChannelStockSync, Order, Product
 from app.models.channels import INBOX_OUTCOMES
+from app.schemas import json_text
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, intake, mappings, status
 from app.services.channels import records as channel_records
@@ -161,10 +162,9 @@ def save_connection(code: str):
     channel = _channel(code)
     text = request.form.get("config", "").strip() or "{}"
     try:
-        config = json.loads(text)
+        config = json_text.loads(text)
     except ValueError as exc:
-        return _channel_page(channel, config_text=text, errors={"config": f"This is not valid JSON ({exc.msg} on "
-                                                                          f"line {exc.lineno})."}, status_code=422)
+        return _channel_page(channel, config_text=text, errors={"config": json_text.problem(exc)}, status_code=422)
     data: dict[str, Any] = {"adapter": request.form.get("adapter", "api"), "config": config}
     try:
         saved = committed(channel_records.update, code, data, _actor())

@@ -4,7 +4,6 @@ list columns; saving goes through the same write path as the API and the imports
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.forms import form_data, show_service_errors
 from app.forms.masterdata import CargoCompanyForm, ChannelForm, DenialReasonForm, LocationForm, ProductForm
+from app.schemas import json_text
 from app.services import human_input, records
 from app.services.actors import Actor
 from app.services.catalog import PRODUCTS
@@ -89,7 +89,7 @@ def _form_for(entity: Entity, obj=None, formdata: Any = "request") -> FlaskForm:
 def _data(entity: Entity, form: FlaskForm) -> dict[str, Any]:
     data = form_data(form)
     if entity.name == "cargo_companies":
-        data["config"] = json.loads(data.get("config") or "{}")
+        data["config"] = json_text.loads(data.get("config") or "{}")  # the form checked it
     return human_input.clean(entity.kind.schema, data)
 
 

@@ -4,8 +4,6 @@ their fields, and a dry-run panel that plans an existing or pasted order without
 
 from __future__ import annotations
 
-import json
-
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -15,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.forms import scenarios as editor
 from app.models import CargoCompany, Channel, Order, StockLocation
+from app.schemas import json_text
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.planning import dry_run
@@ -123,9 +122,9 @@ def scenario_dry_run():
         body = {"order_id": order_id}
     elif pasted:
         try:
-            body = json.loads(pasted)
+            body = json_text.loads(pasted)
         except ValueError as exc:
-            errors["order_json"] = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            errors["order_json"] = json_text.problem(exc)
     else:
         errors["order_number"] = "Enter an order number, or paste an order below."
     if not errors:

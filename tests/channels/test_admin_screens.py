@@ -29,6 +29,8 @@ def test_saving_the_masked_settings_keeps_the_secrets_and_bad_json_changes_nothi
     sign_in(client)
     bad = client.post("/admin/integrations/shop/connection", data={"adapter": "shopify", "config": "{oops"})
     assert bad.status_code == 422 and "not valid JSON" in bad.get_data(as_text=True)
+    nan = client.post("/admin/integrations/shop/connection", data={"adapter": "shopify", "config": '{"safety_stock": NaN}'})
+    assert nan.status_code == 422 and "It contains NaN, which JSON does not allow" in nan.get_data(as_text=True)
     wrong = client.post("/admin/integrations/shop/connection",
                         data={"adapter": "shopify", "config": '{"base_url": "ftp://x"}'})
     assert wrong.status_code == 422 and "config.location_id" in wrong.get_data(as_text=True)

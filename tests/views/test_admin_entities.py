@@ -61,7 +61,12 @@ def test_admin_creates_and_edits_a_location(admin):
     ("/admin/products/OLD-1/edit", {"sku": "OLD-2", "name": "Mug"}, "The SKU cannot be changed."),
     ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "weight_kg": "-1"}, "Number must be at least 0"),
     ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "image_url": "not a url"}, "Enter a full web address starting with https://."),
-    ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "{oops"}, "Not valid JSON"),
+    ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "{oops"}, "This is not valid JSON"),
+    # NaN and Infinity are Python's, not JSON's: PostgreSQL would refuse them in the JSON column (a 500)
+    ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": '{"w": NaN}'},
+     "It contains NaN, which JSON does not allow; use a number or null."),
+    ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": '{"w": 1e999}'},
+     "The number 1e999 is too large"),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "[1]"}, "JSON object"),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "http", "config": "{}"}, "base_url must be"),
     ("/admin/denial_reasons/new", {"code": "late", "title": ""}, "This field is required."),

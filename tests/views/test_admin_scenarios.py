@@ -126,7 +126,8 @@ def test_dry_run_plans_an_existing_or_pasted_order_and_writes_nothing(admin):
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"order_number": "NOPE"}, "No order numbered NOPE."),
-    ({"order_json": "{bad"}, "Not valid JSON"),
+    ({"order_json": "{bad"}, "This is not valid JSON"),
+    ({"order_json": "{\"items\": NaN}"}, "It contains NaN"),
     ({"order_json": '{"number": "X"}'}, "The order is not valid."),
     ({}, "Enter an order number"),
 ])

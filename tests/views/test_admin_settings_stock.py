@@ -39,6 +39,7 @@ def test_a_setting_is_saved_as_json(admin):
     ("REPLAN_INTERVAL_MINUTES", "soon", "Enter a whole number"),
     ("ORDER_FILTERING", '{"accepted_statuses": "approved"}', "accepted_statuses must be a list"),
     ("ORDER_FILTERING", "{not json", "This is not valid JSON"),
+    ("ORDER_FILTERING", '{"accepted_statuses": ["approved"], "x": -Infinity}', "It contains -Infinity"),
 ])
 def test_invalid_setting_values_are_refused_next_to_the_field(admin, key, value, message):
     response = admin.post(f"/admin/settings/{key}", data={"value": value}, headers={"HX-Request": "true"})

@@ -3,13 +3,14 @@ URLs that cannot name anything."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
 
+from app.schemas import json_text
 from app.schemas.common import MAX_INT
+from app.schemas.json_text import NotStandardJson
 from app.services.errors import ServiceError, ValidationFailed
 from app.views.errors import api_error
 
@@ -23,7 +24,7 @@ def json_body(optional: bool = False) -> Any:
         raise ServiceError("Send the body as JSON with 'Content-Type: application/json'.",
                            code="unsupported_content_type")
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        data = json_text.loads(raw)
     except NotStandardJson as exc:
         raise ServiceError(str(exc), code="malformed_json") from None
     except ValueError:  # also text that is not UTF-8
@@ -33,22 +34,6 @@ def json_body(optional: bool = False) -> Any:
     if _has_nul(data):
         raise ValidationFailed("Text must not contain NUL (\\u0000) characters.", {"body": "Contains a NUL character."})
     return data
-
-
-class NotStandardJson(ValueError):
-    """Python's json module reads NaN and Infinity (and turns 1e999 into infinity), which JSON has
-    no place for: PostgreSQL refuses them in a JSON column and no client can read them back."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise NotStandardJson(f"The body contains {name}, which JSON does not allow; send a number or null.")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise NotStandardJson(f"The number {text[:40]} is too large; send a smaller number.")
-    return value
 
 
 def _has_nul(data: Any) -> bool:
