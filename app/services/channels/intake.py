@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -194,7 +194,10 @@ def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEnt
             return "ignored", "The channel cancelled an order Packline never received.", None
         return _cancel(existing, actor)
     corder = connector.parse_order(payload)
-    existing = db.session.scalar(select(Order).where(Order.channel_id == channel.id, Order.number == corder.number))
+    if getattr(connector, "orders_split_into_packages", False):
+        corder, existing = _package_order(channel, corder)
+    else:
+        existing = _by_number(channel, corder.number)
     if existing is not None:
         outcome, reason, order_id = _update_existing(existing, corder, actor)
         if outcome == "duplicate" and _made_by(entry, existing):
@@ -205,6 +208,31 @@ def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEnt
     data = to_order_in(channel, corder)
     order, created = orders.create_order(data, actor)
     return ("imported" if created or _made_by(entry, order) else "duplicate"), None, order.id
+
+
+def _by_number(channel: Channel, number: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.channel_id == channel.id, Order.number == number))
+
+
+def _package_order(channel: Channel, corder: ChannelOrder) -> tuple[ChannelOrder, Order | None]:
+    """A channel that sends one customer order as several shipment packages (Trendyol): each
+    package is its own order. The package already imported (by its package id) is the one to
+    update; otherwise the first package takes the channel's order number, and a later package of
+    the same number gets `<number>-<package id>`."""
+    known = _existing_by_channel_id(channel, corder.channel_order_id)
+    if known is not None:
+        return corder, known
+    existing = _by_number(channel, corder.number)
+    if existing is None or _package_of(existing) in (None, corder.channel_order_id):
+        return corder, existing
+    corder = replace(corder, number=f"{corder.number}-{corder.channel_order_id}")
+    return corder, _by_number(channel, corder.number)
+
+
+def _package_of(order: Order) -> str | None:
+    """The channel order (package) id an order was imported from, if it came from the inbox."""
+    return db.session.scalar(select(ChannelInboxEntry.channel_order_id).where(
+        ChannelInboxEntry.order_id == order.id, ChannelInboxEntry.channel_order_id.is_not(None)).limit(1))
 
 
 def _made_by(entry: ChannelInboxEntry, order: Order) -> bool:

@@ -45,6 +45,9 @@ class TrendyolConnector(ChannelConnector):
     secret_fields = ("api_key", "api_secret")
     pulls_orders = True
     pushes_stock = True
+    # One customer order (orderNumber) may come as several shipment packages, each with its own
+    # id and lines: each becomes its own Packline order (see intake._package_order).
+    orders_split_into_packages = True
     config: TrendyolConfig
 
     def _headers(self) -> dict[str, str]:
