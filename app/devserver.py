@@ -305,8 +305,12 @@ def _start_shop(command: str, env: dict[str, str], web_url: str) -> Child | None
     with sockets.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    found = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-shop", f"http://127.0.0.1:{port}"],
-                           cwd=ROOT, env=env, capture_output=True, text=True)
+    for attempt in range(3):  # the worker is busy with the demo's first orders: a locked database waits a moment
+        found = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-shop", f"http://127.0.0.1:{port}"],
+                               cwd=ROOT, env=env, capture_output=True, text=True)
+        if found.returncode == 0:
+            break
+        time.sleep(1 + attempt)
     if found.returncode != 0:  # the site works without it: say why and go on
         reason = (found.stderr.strip().splitlines() or ["no message"])[-1]
         print(f"  The demo shop was not started: {reason}", file=sys.stderr, flush=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, Product, Stock, StockLocation
+from app.services.db import begin_write
 
 DEMO_SECRET = "demo-webhook-secret"
 DEMO_SHOPIFY_LOCATION = 1
@@ -36,7 +37,19 @@ def connect_demo_shop(code: str, simulator_url: str, limit: int = 12) -> list[st
     up to `limit` SKUs with stock at the demo's locations for its orders. Leaves alone (and
     returns []) a database that is not the demo brand (no location tagged `demo`, as
     `services/demo.py` seeds them), without that channel, or whose channel is connected to
-    anything but a simulator on this machine, so a brand's own data never gets demo orders."""
+    anything but a simulator on this machine, so a brand's own data never gets demo orders.
+    Reads and writes in one write transaction: `make run`'s worker is busy planning the demo's
+    orders at that moment, and on SQLite a read transaction cannot become a writer then."""
+    begin_write()
+    skus = _demo_skus(code, limit)
+    if not skus:
+        db.session.rollback()  # ends the write transaction: nothing to change
+        return []
+    connect_demo_channel(code, simulator_url)  # commits
+    return skus
+
+
+def _demo_skus(code: str, limit: int) -> list[str]:
     channel = db.session.scalar(select(Channel).where(Channel.code == code))
     demo_locations = [loc.id for loc in db.session.scalars(select(StockLocation).where(StockLocation.active.is_(True)))
                       if "demo" in (loc.tags or [])]
@@ -46,11 +59,7 @@ def connect_demo_shop(code: str, simulator_url: str, limit: int = 12) -> list[st
         host = urlsplit(str((channel.config or {}).get("base_url") or "")).hostname
         if channel.adapter != "shopify" or host not in ("127.0.0.1", "localhost"):
             return []
-    skus = list(db.session.scalars(
+    return list(db.session.scalars(
         select(Product.sku).join(Stock, Stock.product_id == Product.id)
         .where(Stock.on_hand > Stock.reserved, Stock.location_id.in_(demo_locations))
         .group_by(Product.sku).order_by(Product.sku).limit(limit)))
-    if not skus:
-        return []
-    connect_demo_channel(code, simulator_url)
-    return skus
