@@ -9,34 +9,26 @@ Calls authenticate with `X-Shopify-Access-Token`; lists paginate with the `Link`
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from app.services.channels.base import (
-    ChannelConnector,
     ChannelError,
     ChannelLine,
     ChannelOrder,
     MappingProblem,
+    SignedWebhookConnector,
     StatusNews,
     StockPushResult,
-    header,
 )
 from app.services.channels.config import ShopifyConfig
 
-ORDER_TOPICS = {"orders/create", "orders/updated", "orders/paid", "orders/edited", "orders/fulfilled"}
-CANCEL_TOPICS = {"orders/cancelled", "orders/delete"}
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/edited", "orders/fulfilled"})
+CANCEL_TOPICS = frozenset({"orders/cancelled", "orders/delete"})
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-def signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def parse_time(value: Any) -> datetime:
@@ -67,31 +59,22 @@ def quantity(value: Any, where: str) -> int:
     return number
 
 
-class ShopifyConnector(ChannelConnector):
+class ShopifyConnector(SignedWebhookConnector):
     name = "shopify"
     title = "Shopify"
     config_model = ShopifyConfig
     secret_fields = ("access_token", "webhook_secret")
-    receives_webhooks = True
+    signature_header = "X-Shopify-Hmac-Sha256"
+    delivery_header = "X-Shopify-Webhook-Id"
+    topic_header = "X-Shopify-Topic"
+    order_topics = ORDER_TOPICS
+    cancel_topics = CANCEL_TOPICS
     pushes_stock = True
     webhook_help = ("In Shopify: Settings → Notifications → Webhooks (or your app's webhook subscriptions): "
                     "add Order creation, Order update and Order cancellation, format JSON, with this URL.")
     config: ShopifyConfig
 
     # --- intake ---------------------------------------------------------------------------------
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        given = header(headers, "X-Shopify-Hmac-Sha256")
-        return bool(given) and hmac.compare_digest(signature(self.config.webhook_secret, body), given.strip())
-
-    def delivery_id(self, headers: Mapping[str, str]) -> str | None:
-        return header(headers, "X-Shopify-Webhook-Id")
-
-    def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
-        return header(headers, "X-Shopify-Topic") or url_topic or ""
-
-    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
-        return "order" if topic in ORDER_TOPICS else "cancel" if topic in CANCEL_TOPICS else None
 
     def parse_order(self, payload: Any) -> ChannelOrder:
         if not isinstance(payload, dict) or payload.get("id") is None:

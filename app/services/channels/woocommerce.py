@@ -11,54 +11,43 @@ HTTPS); lists paginate with `page`/`per_page` and the `X-WP-TotalPages` header; 
 from __future__ import annotations
 
 import base64
-import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from app.services.channels.base import (
-    ChannelConnector,
     ChannelLine,
     ChannelOrder,
     MappingProblem,
+    SignedWebhookConnector,
     StatusNews,
     StockPushResult,
-    header,
 )
 from app.services.channels.config import WooCommerceConfig
-from app.services.channels.shopify import money, quantity, signature
+from app.services.channels.shopify import money, quantity
 
-ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
-CANCEL_TOPICS = {"order.deleted"}
+ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+CANCEL_TOPICS = frozenset({"order.deleted"})
 CANCELLED_STATUSES = {"cancelled", "refunded", "failed", "trash"}
 BATCH_SIZE = 100  # WooCommerce accepts at most 100 objects per batch request
 API = "/wp-json/wc/v3"
 
 
-class WooCommerceConnector(ChannelConnector):
+class WooCommerceConnector(SignedWebhookConnector):
     name = "woocommerce"
     title = "WooCommerce"
     config_model = WooCommerceConfig
     secret_fields = ("consumer_key", "consumer_secret", "webhook_secret")
-    receives_webhooks = True
+    signature_header = "X-WC-Webhook-Signature"
+    delivery_header = "X-WC-Webhook-Delivery-ID"
+    topic_header = "X-WC-Webhook-Topic"
+    order_topics = ORDER_TOPICS
+    cancel_topics = CANCEL_TOPICS
     pushes_stock = True
     webhook_help = ("In WordPress: WooCommerce → Settings → Advanced → Webhooks → Add webhook, twice: topics "
                     "Order created and Order updated, API version WP REST API Integration v3, this URL as the "
                     "Delivery URL and the webhook secret below as the Secret.")
     config: WooCommerceConfig
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        given = header(headers, "X-WC-Webhook-Signature")
-        return bool(given) and hmac.compare_digest(signature(self.config.webhook_secret, body), given.strip())
-
-    def delivery_id(self, headers: Mapping[str, str]) -> str | None:
-        return header(headers, "X-WC-Webhook-Delivery-ID")
-
-    def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
-        return header(headers, "X-WC-Webhook-Topic") or url_topic or ""
-
-    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
-        return "order" if topic in ORDER_TOPICS else "cancel" if topic in CANCEL_TOPICS else None
 
     def parse_order(self, payload: Any) -> ChannelOrder:
         if not isinstance(payload, dict) or payload.get("id") is None:
