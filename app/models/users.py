@@ -37,6 +37,8 @@ class User(UserMixin, Timestamped, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     # A tone and a buzz for every scan in the store app (My settings); on unless switched off.
     scan_feedback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # "en" or "tr" (app/i18n.LANGUAGES); None: the browser's Accept-Language, then the brand's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     locations: Mapped[list[StockLocation]] = relationship(
         secondary=user_locations, order_by="StockLocation.code"
