@@ -5,6 +5,19 @@ from app.models.batches import PickBatch, PickBatchPackage
 from app.models.catalog import CargoCompany, Channel, DenialReason, Product, ProductBarcode
 from app.models.channels import ChannelCursor, ChannelInboxEntry, ChannelMapping, ChannelPush, ChannelStockSync
 from app.models.events import OutboxEvent, TransitionLog
+from app.models.inbound import (
+    InboundShipment,
+    InboundShipmentLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderReceipt,
+    Quote,
+    QuoteLine,
+    ReorderPoint,
+    Requisition,
+    RequisitionLine,
+    Supplier,
+)
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
 from app.models.packages import Package, PackageItem, PickupCodeFailure
@@ -17,6 +30,17 @@ from app.models.users import ApiToken, LoginFailure, User, UserSession, user_loc
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "InboundShipment",
+    "InboundShipmentLine",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseOrderReceipt",
+    "Quote",
+    "QuoteLine",
+    "ReorderPoint",
+    "Requisition",
+    "RequisitionLine",
+    "Supplier",
     "ApiToken",
     "CargoCompany",
     "Channel",
