@@ -1,10 +1,12 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.api import IdempotencyRecord, ImportRun
+from app.models.audit import AuditEntry
 from app.models.batches import PickBatch, PickBatchPackage
 from app.models.catalog import CargoCompany, Channel, DenialReason, Product, ProductBarcode
 from app.models.channels import ChannelCursor, ChannelInboxEntry, ChannelMapping, ChannelPush, ChannelStockSync
 from app.models.events import OutboxEvent, TransitionLog
+from app.models.exports import ExportChunk, ExportRun
 from app.models.inbound import (
     InboundShipment,
     InboundShipmentLine,
@@ -18,9 +20,11 @@ from app.models.inbound import (
     RequisitionLine,
     Supplier,
 )
+from app.models.kpis import KpiDay, KpiDayBucket, KpiDayReason
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
 from app.models.packages import Package, PackageItem, PickupCodeFailure
+from app.models.returns import Return, ReturnItem
 from app.models.scenarios import Scenario, ScenarioRule
 from app.models.settings import Setting
 from app.models.shipments import Invoice, Shipment
@@ -30,6 +34,9 @@ from app.models.users import ApiToken, LoginFailure, User, UserSession, user_loc
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "AuditEntry",
+    "ExportChunk",
+    "ExportRun",
     "InboundShipment",
     "InboundShipmentLine",
     "PurchaseOrder",
@@ -51,6 +58,9 @@ __all__ = [
     "ChannelStockSync",
     "DenialReason",
     "IdempotencyRecord",
+    "KpiDay",
+    "KpiDayBucket",
+    "KpiDayReason",
     "ImportRun",
     "Invoice",
     "LoginFailure",
@@ -67,6 +77,8 @@ __all__ = [
     "Product",
     "ProductBarcode",
     "Reservation",
+    "Return",
+    "ReturnItem",
     "Scenario",
     "ScenarioRule",
     "Setting",

@@ -52,6 +52,7 @@ class Order(Timestamped, db.Model):
         one_of("status", ORDER_STATUSES, "status"),
         one_of("delivery_type", DELIVERY_TYPES, "delivery_type"),
         Index("ix_orders_status_placed", "status", "placed_at"),
+        Index("ix_orders_placed_at_id", "placed_at", "id"),  # the order explorer's newest-first pages
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
