@@ -20,11 +20,9 @@ from app.models.inbound import (
     RequisitionLine,
     Supplier,
 )
-from app.models.kpis import KpiDay, KpiDayBucket, KpiDayReason
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
 from app.models.packages import Package, PackageItem, PickupCodeFailure
-from app.models.returns import Return, ReturnItem
 from app.models.scenarios import Scenario, ScenarioRule
 from app.models.settings import Setting
 from app.models.shipments import Invoice, Shipment
@@ -58,9 +56,6 @@ __all__ = [
     "ChannelStockSync",
     "DenialReason",
     "IdempotencyRecord",
-    "KpiDay",
-    "KpiDayBucket",
-    "KpiDayReason",
     "ImportRun",
     "Invoice",
     "LoginFailure",
@@ -77,8 +72,6 @@ __all__ = [
     "Product",
     "ProductBarcode",
     "Reservation",
-    "Return",
-    "ReturnItem",
     "Scenario",
     "ScenarioRule",
     "Setting",
