@@ -97,3 +97,48 @@ def test_a_package_that_waited_for_a_mapping_gets_its_own_number_when_reprocesse
     assert intake.reprocess(entry_id, admin) == "imported"
     run_jobs()
     assert _orders() == {"TY-WAIT": ("planned", [("MUG", 1)]), "TY-WAIT-3301": ("planned", [("TSHIRT-M", 1)])}
+
+
+def test_two_packages_of_one_number_processed_at_the_same_instant_become_two_orders(world, sim, app):
+    """Two workers, each taking one package of the same orderNumber at the very same moment: the
+    second must not find the first's new order (not yet linked to its package) and take it."""
+    import threading
+
+    now = int(time.time() * 1000)
+    pairs = 6
+    sim.add_trendyol_packages(*[pkg for n in range(pairs) for pkg in (
+        trendyol_package(4000 + 2 * n, f"TY-RACE{n}", [("MUG", 1)], modified_ms=now - 500 + n),
+        trendyol_package(4001 + 2 * n, f"TY-RACE{n}", [("TSHIRT-M", 1)], modified_ms=now - 400 + n))])
+    db.session.remove()
+    pull.pull_channel(db.session.scalar(select(Channel.id).where(Channel.code == "ty")))
+    entries = {e.channel_order_id: e.id for e in db.session.scalars(select(ChannelInboxEntry))}
+    db.session.remove()
+    errors: list[BaseException] = []
+
+    def process(entry_id: int, barrier: threading.Barrier) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                intake.process_entry(entry_id)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    for n in range(pairs):
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=process, args=(entries[str(4000 + 2 * n + k)], barrier)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert not errors, errors
+    db.session.remove()
+    linked = {e.channel_order_id: (e.outcome, e.order_id) for e in db.session.scalars(select(ChannelInboxEntry))}
+    assert {outcome for outcome, _ in linked.values()} == {"imported"}, linked
+    for n in range(pairs):
+        first, second = linked[str(4000 + 2 * n)][1], linked[str(4001 + 2 * n)][1]
+        assert first != second, f"both packages of TY-RACE{n} were linked to one order"
+        numbers = {db.session.get(Order, first).number, db.session.get(Order, second).number}
+        assert numbers in ({f"TY-RACE{n}", f"TY-RACE{n}-{4001 + 2 * n}"}, {f"TY-RACE{n}", f"TY-RACE{n}-{4000 + 2 * n}"})
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 2 * pairs

@@ -13,16 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from redis.exceptions import LockError, RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Channel, ChannelInboxEntry, Order, Package, Product
 from app.models.base import utcnow
+from app.queues import redis_connection
 from app.services import events, orders
 from app.services.actors import Actor
 from app.services.channels import ChannelError, MappingProblem, connector_for
@@ -39,6 +42,8 @@ QUEUE = "channels"
 PROCESS_JOB = "app.tasks.channels.process_inbox_entry"
 KEPT_HEADERS = ("content-type", "user-agent")  # plus every X-Shopify-* / X-WC-* header
 REPROCESSABLE = ("pending", "needs_attention")
+INTAKE_LOCK_SECONDS = 60  # the lock expires by itself should a worker die holding it
+INTAKE_LOCK_WAIT = 30
 
 
 @dataclass(frozen=True)
@@ -142,14 +147,61 @@ def process_entry(entry_id: int) -> str:
     _count_attempt(entry_id)
     try:
         connector = connector_for(channel.adapter or "api", channel.config)
-        outcome, reason, order_id = _apply(channel, connector, entry)
-    except (MappingProblem, ChannelError) as exc:
-        outcome, reason, order_id = "needs_attention", str(exc), None
-    except ServiceError as exc:
-        db.session.rollback()
-        outcome, reason, order_id = "needs_attention", _in_words(exc), None
-    _finish(entry_id, outcome, reason, order_id)
+    except ChannelError as exc:
+        _finish(entry_id, "needs_attention", str(exc), None)
+        return "needs_attention"
+    with _one_order_number_at_a_time(channel, connector, entry):
+        try:
+            outcome, reason, order_id = _apply(channel, connector, entry)
+        except (MappingProblem, ChannelError) as exc:
+            outcome, reason, order_id = "needs_attention", str(exc), None
+        except ServiceError as exc:
+            db.session.rollback()
+            outcome, reason, order_id = "needs_attention", _in_words(exc), None
+        _finish(entry_id, outcome, reason, order_id)
     return outcome
+
+
+@contextmanager
+def _one_order_number_at_a_time(channel: Channel, connector: ChannelConnector,
+                                entry: ChannelInboxEntry) -> Iterator[None]:
+    """For a channel that sends one customer order as several packages (Trendyol), two packages
+    of one order number must not be processed at the same instant: the second would find the
+    first's order before `_finish` links it to its package and take it for its own. A Redis lock
+    per (channel, order number) — held from the lookup until the entry is linked — lines them up;
+    packages of different numbers still run in parallel. Without Redis (or after waiting
+    `INTAKE_LOCK_WAIT` seconds) the entry is processed anyway: the lock narrows a rare race, and
+    the database's unique (channel, number) still refuses a duplicate order."""
+    if not getattr(connector, "orders_split_into_packages", False):
+        yield
+        return
+    try:
+        number = connector.parse_order(json.loads(entry.body)).number
+    except (ValueError, MappingProblem, ChannelError):
+        yield  # _apply reports what is wrong with the payload
+        return
+    lock = None
+    try:
+        lock = redis_connection().lock(f"packline:channels:intake:{channel.id}:{number}",
+                                       timeout=INTAKE_LOCK_SECONDS, blocking_timeout=INTAKE_LOCK_WAIT)
+        if not lock.acquire():
+            log.warning("intake: waited %ss for order %s of channel %s; processing it anyway",
+                        INTAKE_LOCK_WAIT, number, channel.code)
+            lock = None
+    except RedisError as exc:
+        log.warning("intake: no Redis lock for order %s of channel %s (%s)", number, channel.code, exc)
+        lock = None
+    # What this worker read so far may be an older snapshot (SQLite keeps a read transaction's
+    # view): end it, so the lookup after the lock sees the order the previous holder created.
+    db.session.commit()
+    try:
+        yield
+    finally:
+        if lock is not None:
+            try:
+                lock.release()
+            except (RedisError, LockError):  # expired meanwhile: nothing to release
+                pass
 
 
 def _count_attempt(entry_id: int) -> None:
