@@ -20,6 +20,7 @@ from app.models.inbound import (
     RequisitionLine,
     Supplier,
 )
+from app.models.kpis import KpiDay, KpiDayBucket, KpiDayReason
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
 from app.models.packages import Package, PackageItem, PickupCodeFailure
@@ -56,6 +57,9 @@ __all__ = [
     "ChannelStockSync",
     "DenialReason",
     "IdempotencyRecord",
+    "KpiDay",
+    "KpiDayBucket",
+    "KpiDayReason",
     "ImportRun",
     "Invoice",
     "LoginFailure",
