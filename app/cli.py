@@ -94,8 +94,24 @@ def register_cli(app: Flask) -> None:
 
         run_worker(list(queues) or None, burst=burst)
 
+    kpis_cli = AppGroup("kpis", help="KPI rollups.")
+
+    @kpis_cli.command("rebuild")
+    @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
+    @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
+    def kpis_rebuild_cmd(start, end) -> None:
+        """Recompute the KPI figures of these days (each location's calendar) from the history."""
+        from app.services.kpi_rollups import rebuild
+
+        if end < start:
+            raise click.ClickException("--to is before --from: swap them.")
+        result = rebuild(start.date(), end.date())
+        click.echo(f"KPI days {result['from']} to {result['to']}: {result['days']} rows, "
+                   f"{result['buckets']} distribution rows, {result['reasons']} reason rows.")
+
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(kpis_cli)
     from app.services.planning.cli import register_planning_cli
 
     register_planning_cli(app)

@@ -1,0 +1,352 @@
+"""The KPI report: figures over a date range from the daily rollups (models/kpis.py).
+
+Reads only the rollup tables, so the page costs the same with a thousand packages or a million
+(docs/benchmarks.md). `parse_filters` turns the page's query string into `KpiFilters`, or a plain
+message and the default range; `report` builds every figure and table; each `KpiTable` is a
+plain header + list of rows, for the page, the CSV export and the charts alike. Definitions:
+docs/kpis.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Channel, StockLocation
+from app.models.base import utcnow
+from app.models.kpis import DAY_COUNTS, KpiDay, KpiDayBucket, KpiDayReason
+from app.services import local_times
+
+DEFAULT_DAYS = 14
+MAX_DAYS = 366
+EARLIEST = date(2000, 1, 1)
+DURATION_METRICS = ("processing", "transfer_lead", "order_sync", "stock_push")
+
+
+class FilterProblem(ValueError):
+    """A date range or filter the page cannot use; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class KpiFilters:
+    start: date
+    end: date
+    location_ids: tuple[int, ...] | None  # None: every location (and figures with no location)
+    channel_ids: tuple[int, ...] | None
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    today = today or local_times.local(utcnow()).date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def parse_day(raw: str | None, what: str) -> date | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        day = date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        raise FilterProblem(_l('"%(value)s" is not a date. Pick the %(what)s day from the calendar (YYYY-MM-DD).',
+                               value=raw[:20], what=what)) from None
+    return day
+
+
+def parse_filters(args: Mapping[str, Any], allowed: list[StockLocation], channels: list[Channel], *,
+                  sees_all: bool, today: date | None = None) -> tuple[KpiFilters, str | None]:
+    """The filters of `args` (`from`, `to`, `location` (codes, repeatable), `channel` (codes)).
+
+    `allowed` are the locations this person may see; `sees_all` says whether that is every
+    location (then figures with no location count too). Anything unusable gives the default
+    range and the message to show, never an error page."""
+    problem: str | None = None
+    start, end = default_range(today)
+    try:
+        start_arg = parse_day(args.get("from"), str(_l("first")))
+        end_arg = parse_day(args.get("to"), str(_l("last")))
+        if start_arg or end_arg:
+            s = start_arg or (end_arg - timedelta(days=DEFAULT_DAYS - 1))
+            e = end_arg or min(s + timedelta(days=DEFAULT_DAYS - 1), end)
+            if e < s:
+                raise FilterProblem(_l("The first day is after the last day. Swap them and try again."))
+            if s < EARLIEST or e > end + timedelta(days=366):
+                raise FilterProblem(_l("Pick days between 2000 and next year."))
+            if (e - s).days + 1 > MAX_DAYS:
+                raise FilterProblem(_l("Pick at most %(n)s days at a time.", n=MAX_DAYS))
+            start, end = s, e
+    except FilterProblem as exc:
+        problem = str(exc)
+    by_code = {loc.code: loc.id for loc in allowed}
+    wanted_locations = [c for c in _list(args, "location") if c]
+    unknown = [c for c in wanted_locations if c not in by_code]
+    if unknown:
+        problem = problem or str(_l("No location %(code)s here; showing every location you can see.",
+                                    code=unknown[0][:64]))
+        wanted_locations = []
+    if wanted_locations:
+        location_ids: tuple[int, ...] | None = tuple(by_code[c] for c in wanted_locations)
+    else:
+        location_ids = None if sees_all else tuple(by_code.values()) or (-1,)
+    channel_codes = {c.code: c.id for c in channels}
+    wanted_channels = [c for c in _list(args, "channel") if c]
+    bad_channels = [c for c in wanted_channels if c not in channel_codes]
+    if bad_channels:
+        problem = problem or str(_l("No channel %(code)s; showing every channel.", code=bad_channels[0][:64]))
+        wanted_channels = []
+    channel_ids = tuple(channel_codes[c] for c in wanted_channels) or None
+    return KpiFilters(start, end, location_ids, channel_ids), problem
+
+
+def _list(args: Mapping[str, Any], name: str) -> list[str]:
+    getlist = getattr(args, "getlist", None)
+    values = getlist(name) if getlist else ([args[name]] if name in args else [])
+    return [str(v).strip() for v in values][:50]
+
+
+# --- reading the rollups ----------------------------------------------------------------------
+
+def _where(model, filters: KpiFilters) -> list:
+    clauses = [model.day >= filters.start, model.day <= filters.end]
+    if filters.location_ids is not None:
+        clauses.append(model.location_id.in_(filters.location_ids))
+    if filters.channel_ids is not None:
+        clauses.append(model.channel_id.in_(filters.channel_ids))
+    return clauses
+
+
+def _sums(group: Any, filters: KpiFilters) -> dict[Any, dict[str, int]]:
+    columns = [func.coalesce(func.sum(getattr(KpiDay, name)), 0) for name in DAY_COUNTS]
+    rows = db.session.execute(select(group, *columns).where(*_where(KpiDay, filters)).group_by(group))
+    return {row[0]: dict(zip(DAY_COUNTS, (int(v) for v in row[1:]), strict=True)) for row in rows}
+
+
+def percentile(buckets: Mapping[int, int], p: float) -> int | None:
+    """Nearest rank: the value of the ceil(p% × n)-th smallest event (its bucket's lower bound)."""
+    n = sum(buckets.values())
+    if not n:
+        return None
+    rank = max(1, math.ceil(p / 100 * n))
+    seen = 0
+    for value in sorted(buckets):
+        seen += buckets[value]
+        if seen >= rank:
+            return value
+    return None
+
+
+def rate(part: int, whole: int, per: int = 100) -> float | None:
+    return round(part * per / whole, 1) if whole else None
+
+
+# --- the report -------------------------------------------------------------------------------
+
+@dataclass
+class KpiTable:
+    """A header and plain rows: what the page shows under a chart and what the CSV holds."""
+
+    name: str
+    title: str
+    columns: list[tuple[str, str]]  # (key, header)
+    rows: list[dict[str, Any]]
+
+    @property
+    def header(self) -> list[str]:
+        return [str(label) for _, label in self.columns]
+
+    def plain_rows(self) -> list[list[Any]]:
+        return [[row.get(key) for key, _ in self.columns] for row in self.rows]
+
+
+@dataclass
+class KpiReport:
+    filters: KpiFilters
+    totals: dict[str, Any]
+    tables: dict[str, KpiTable] = field(default_factory=dict)
+    hours: dict[int, int] = field(default_factory=dict)
+    computed_at: datetime | None = None
+
+
+def figures(counts: Mapping[str, int], durations: Mapping[str, Mapping[int, int]]) -> dict[str, Any]:
+    """Every KPI from summed counts and duration buckets (one day, one location, or all)."""
+    processing = durations.get("processing", {})
+    errors = counts.get("refused", 0) + counts.get("missing_reports", 0) + counts.get("cancelled", 0)
+    return {
+        **counts,
+        "processing_median_min": _minutes(percentile(processing, 50)),
+        "processing_p90_min": _minutes(percentile(processing, 90)),
+        "fulfilment_rate": rate(counts.get("shipped_on_time", 0), counts.get("shipped_with_target", 0)),
+        "errors": errors,
+        "error_rate": rate(errors, counts.get("packages", 0)),
+        "refused_rate": rate(counts.get("refused", 0), counts.get("packages", 0)),
+        "missing_rate": rate(counts.get("missing_reports", 0), counts.get("packages", 0)),
+        "cancelled_rate": rate(counts.get("cancelled", 0), counts.get("packages", 0)),
+        "split_rate": rate(counts.get("orders_split", 0), counts.get("orders_planned", 0)),
+        "replan_success": rate(counts.get("replans_succeeded", 0), counts.get("replans", 0)),
+        "transfer_lead_median_h": _hours(percentile(durations.get("transfer_lead", {}), 50)),
+        "order_sync_median_s": percentile(durations.get("order_sync", {}), 50),
+        "order_sync_p90_s": percentile(durations.get("order_sync", {}), 90),
+        "stock_push_median_s": percentile(durations.get("stock_push", {}), 50),
+        "stock_push_p90_s": percentile(durations.get("stock_push", {}), 90),
+        "missing_per_100_units": rate(counts.get("missing_units", 0),
+                                      counts.get("packed_units", 0) + counts.get("missing_units", 0)),
+    }
+
+
+def _minutes(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _hours(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def _durations(group: Any, filters: KpiFilters) -> dict[Any, dict[str, dict[int, int]]]:
+    b = KpiDayBucket
+    rows = db.session.execute(
+        select(group, b.metric, b.bucket, func.sum(b.count))
+        .where(*_where(b, filters), b.metric.in_(DURATION_METRICS)).group_by(group, b.metric, b.bucket))
+    out: dict[Any, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for key, metric, bucket, n in rows:
+        out[key][metric][bucket] = int(n)
+    return out
+
+
+def report(filters: KpiFilters, locations: Iterable[StockLocation], channels: Iterable[Channel]) -> KpiReport:
+    """Every KPI of the range: totals, per day (every day, empty ones too), per location, per
+    channel, errors by reason and packing by hour of the day."""
+    names = {loc.id: loc for loc in locations}
+    channel_names = {c.id: c for c in channels}
+    per_day = _sums(KpiDay.day, filters)
+    per_location = _sums(KpiDay.location_id, filters)
+    per_channel = _sums(KpiDay.channel_id, filters)
+    day_durations = _durations(KpiDayBucket.day, filters)
+    location_durations = _durations(KpiDayBucket.location_id, filters)
+    channel_durations = _durations(KpiDayBucket.channel_id, filters)
+
+    totals_counts = {name: sum(c[name] for c in per_day.values()) for name in DAY_COUNTS}
+    total_durations: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for metrics in day_durations.values():
+        for metric, buckets in metrics.items():
+            for value, n in buckets.items():
+                total_durations[metric][value] += n
+    totals = figures(totals_counts, total_durations)
+
+    hours_rows = db.session.execute(
+        select(KpiDayBucket.day, KpiDayBucket.bucket, func.sum(KpiDayBucket.count))
+        .where(*_where(KpiDayBucket, filters), KpiDayBucket.metric == "packed_hour")
+        .group_by(KpiDayBucket.day, KpiDayBucket.bucket))
+    hours: dict[int, int] = defaultdict(int)
+    active_hours = 0
+    for _day, hour, n in hours_rows:
+        hours[int(hour)] += int(n)
+        active_hours += 1
+    totals["throughput_per_hour"] = round(totals["packed"] / active_hours, 1) if active_hours else None
+    totals["active_hours"] = active_hours
+
+    empty = dict.fromkeys(DAY_COUNTS, 0)
+    day_rows = [{"day": day, **figures(per_day.get(day, empty), day_durations.get(day, {}))} for day in filters.days]
+    location_rows = []
+    for location_id, counts in sorted(per_location.items(), key=lambda kv: _location_sort(names, kv[0])):
+        loc = names.get(location_id)
+        location_rows.append({"location": loc.code if loc else str(_l("No location yet")),
+                              "location_name": loc.name if loc else "",
+                              **figures(counts, location_durations.get(location_id, {}))})
+    channel_rows = [{"channel": channel_names[cid].code if cid in channel_names else str(cid),
+                     **figures(counts, channel_durations.get(cid, {}))}
+                    for cid, counts in sorted(per_channel.items(), key=lambda kv: _channel_sort(channel_names, kv[0]))]
+    reason_rows = [
+        {"kind": str(KIND_LABELS[kind]) if kind in KIND_LABELS else kind, "reason": reason_label(reason),
+         "count": int(n), "per_100": rate(int(n), totals_counts["packages"])}
+        for kind, reason, n in db.session.execute(
+            select(KpiDayReason.kind, KpiDayReason.reason, func.sum(KpiDayReason.count))
+            .where(*_where(KpiDayReason, filters)).group_by(KpiDayReason.kind, KpiDayReason.reason)
+            .order_by(KpiDayReason.kind, func.sum(KpiDayReason.count).desc(), KpiDayReason.reason))]
+    hour_rows = [{"hour": h, "packed": hours.get(h, 0)} for h in range(24)]
+
+    out = KpiReport(filters, totals, hours=dict(hours), computed_at=_computed_at(filters))
+    for table in (
+        KpiTable("days", str(_l("Per day")), DAY_COLUMNS(), day_rows),
+        KpiTable("locations", str(_l("Per location")), [("location", str(_l("Location")))] + FIGURE_COLUMNS(),
+                 location_rows),
+        KpiTable("channels", str(_l("Per channel")), [("channel", str(_l("Channel")))] + FIGURE_COLUMNS(),
+                 channel_rows),
+        KpiTable("reasons", str(_l("Errors by reason")),
+                 [("kind", str(_l("Kind"))), ("reason", str(_l("Reason"))), ("count", str(_l("Count"))),
+                  ("per_100", str(_l("Per 100 packages")))], reason_rows),
+        KpiTable("hours", str(_l("Packed by hour of the day")),
+                 [("hour", str(_l("Hour"))), ("packed", str(_l("Packages packed")))], hour_rows),
+    ):
+        out.tables[table.name] = table
+    return out
+
+
+KIND_LABELS = {"refused": _l("Refused"), "missing": _l("Missing items"), "cancelled": _l("Cancelled")}
+MISSING_REASONS = {"not_found": _l("Not found (missing)"), "wrong_product": _l("Wrong item"),
+                   "defective": _l("Defective")}
+
+
+def reason_label(code: str) -> str:
+    """A reason as people read it: the missing-item reasons in words, denial reason codes and
+    cancellation texts as they were given, an empty one as "No reason given"."""
+    if not code:
+        return str(_l("No reason given"))
+    return str(MISSING_REASONS[code]) if code in MISSING_REASONS else code
+
+
+def _location_sort(names: Mapping[int, StockLocation], location_id: int | None) -> tuple[int, str]:
+    loc = names.get(location_id) if location_id is not None else None
+    return (1, "") if loc is None else (0, loc.code)
+
+
+def _channel_sort(names: Mapping[int, Channel], channel_id: int) -> str:
+    channel = names.get(channel_id)
+    return channel.code if channel else str(channel_id)
+
+
+def _computed_at(filters: KpiFilters) -> datetime | None:
+    return db.session.scalar(select(func.max(KpiDay.computed_at)).where(*_where(KpiDay, filters)))
+
+
+def FIGURE_COLUMNS() -> list[tuple[str, str]]:  # noqa: N802 - a table's columns, read in the request's language
+    return [
+        ("packages", str(_l("Packages"))),
+        ("packed", str(_l("Packed"))),
+        ("processing_median_min", str(_l("Processing median (min)"))),
+        ("processing_p90_min", str(_l("Processing p90 (min)"))),
+        ("shipped", str(_l("Shipped"))),
+        ("fulfilment_rate", str(_l("Shipped within target (%)"))),
+        ("refused", str(_l("Refused"))),
+        ("missing_reports", str(_l("Missing reports"))),
+        ("cancelled", str(_l("Cancelled"))),
+        ("error_rate", str(_l("Errors per 100 packages"))),
+        ("orders_received", str(_l("Orders received"))),
+        ("split_rate", str(_l("Split orders (%)"))),
+        ("replan_success", str(_l("Re-plans that found stock (%)"))),
+        ("transfers_received", str(_l("Transfers received"))),
+        ("transfer_lead_median_h", str(_l("Transfer lead time median (h)"))),
+        ("order_sync_median_s", str(_l("Order arrival delay median (s)"))),
+        ("missing_per_100_units", str(_l("Missing units per 100 picked"))),
+    ]
+
+
+def DAY_COLUMNS() -> list[tuple[str, str]]:  # noqa: N802
+    return [("day", str(_l("Day")))] + FIGURE_COLUMNS()
+
+
+def csv_rows(table: KpiTable) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows of a KPI table for exports.csv_response."""
+    return table.header, table.plain_rows()
+
+
+Formatter = Callable[[Any], str]
