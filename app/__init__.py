@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
-from app import metrics
+from app import i18n, metrics
 from app.config import MIN_SECRET_KEY_LENGTH, Config, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
 from app.logs import configure_logging, register_request_id
@@ -39,6 +39,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
 
     register_request_id(app)  # first: every later hook logs with the request id
     _register_write_intent(app)  # before any hook that may read the database

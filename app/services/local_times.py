@@ -8,11 +8,14 @@ templates reach it through the `when` macro (admin/_macros.html) and the `local_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from flask import g, has_request_context
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 DEFAULT_TIME_ZONE = "UTC"
@@ -83,11 +86,31 @@ def local(value: datetime, location: object | None = None) -> datetime:
     return aware.astimezone(zone(location))
 
 
+def _locale() -> Locale:
+    """The request's language (app/i18n.py chooses it); English outside one."""
+    return get_locale() or Locale.parse("en")
+
+
 def time_text(value: datetime, location: object | None = None, *, seconds: bool = False) -> str:
-    """"6 Dec 2026, 22:30 +03": day, time and the zone's short name."""
+    """"6 Dec 2026, 22:30 +03" (English) / "6 Ara 2026, 22:30 +03" (Turkish): day, 24-hour time
+    and the zone's short name, in the request's language."""
     moment = local(value, location)
-    clock = moment.strftime("%H:%M:%S" if seconds else "%H:%M")
-    return f"{moment.day} {moment.strftime('%b %Y')}, {clock} {moment.tzname()}"
+    locale = _locale()
+    day = format_date(moment.date(), "d MMM y", locale=locale)
+    clock = format_time(moment.time(), "HH:mm:ss" if seconds else "HH:mm", locale=locale)
+    return f"{day}, {clock} {moment.tzname()}"
+
+
+def date_text(value: date | datetime, location: object | None = None) -> str:
+    """A calendar day in the request's language ("6 Dec 2026" / "6 Ara 2026"); a datetime is read
+    in the location's zone first."""
+    if isinstance(value, datetime):
+        value = local(value, location).date()
+    return format_date(value, "d MMM y", locale=_locale())
+
+
+def show_date(value: date | datetime | None, location: object | None = None) -> str:
+    return "" if value is None else date_text(value, location)
 
 
 def show_time(value: datetime | None, location: object | None = None, *, seconds: bool = False) -> Markup:

@@ -40,6 +40,12 @@ def _time_zone(value: Any) -> str | None:
     return zone_problem(value)
 
 
+def _language(value: Any) -> str | None:
+    from app.i18n import language_problem
+
+    return language_problem(value)
+
+
 def _geolocation(value: Any) -> str | None:
     return None if value in ("offline", "none") else 'Must be "offline" or "none".'
 
@@ -53,6 +59,8 @@ KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
     "REQUIRE_SCAN_TO_PACK": (False, _bool, "Staff must scan every item before packing."),
     "IS_OTP_ENABLED": (False, _bool, "Click & collect handover needs the customer's one-time code."),
     "WEBHOOK_ALLOW_PRIVATE_URLS": (False, _bool, "Allow webhooks to private/loopback addresses (SSRF risk)."),
+    "LANGUAGE": ("en", _language, 'Language of the screens for people who have not chosen one and whose browser '
+                                  'asks for neither English nor Turkish ("en" or "tr").'),
     "TIME_ZONE": ("UTC", _time_zone, "Time zone of the times on screens, for locations without their own "
                                      '(an IANA name such as "Europe/Istanbul").'),
 }

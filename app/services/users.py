@@ -18,11 +18,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
+from app.i18n import language_problem
 from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.models.users import ROLES, ApiToken, LoginFailure, User
@@ -113,6 +115,19 @@ def set_scan_feedback(user_id: int, on: bool) -> User:
     if user is None:
         raise NotFound("No such user.")
     user.scan_feedback = on
+    db.session.flush()
+    return user
+
+
+def set_language(user_id: int, language: str | None) -> User:
+    """The language this user reads the screens in ("en", "tr"; None: the browser's, then the
+    brand's). Flushes."""
+    if language is not None and language_problem(language):
+        raise ValidationFailed(_("Choose a language we have."), {"language": language_problem(language)})
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.language = language
     db.session.flush()
     return user
 

@@ -6,11 +6,17 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app import i18n
+from app.services import users
+from app.services.db import committed
 from app.services.sessions import end_session
 from app.services.users import LoginError, sign_in
 from app.views.client import client_address, known_device, remember_device
@@ -19,8 +25,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=100)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)])
 
 
 def landing_url() -> str:
@@ -88,7 +94,10 @@ def login():
             # A fresh session (and CSRF token) at every sign-in; the one this browser had ends on
             # the server too, or a copy of its cookie would outlive the next logout.
             end_session(session.get("sid"))
+            chosen_language = session.get(i18n.SESSION_KEY)  # chosen on this page: keep it
             session.clear()
+            if chosen_language:
+                session[i18n.SESSION_KEY] = chosen_language
             login_user(user)
             session["sid"] = session_id
             session.permanent = True
@@ -96,12 +105,12 @@ def login():
             remember_device(response, user.username)
             return response
     elif request.method == "POST":
-        error, status = "Enter your username and password.", 400
+        error, status = _("Enter your username and password."), 400
     expired = request.args.get("expired")
     if expired == "limit" and not error:
-        flash("Your session reached its time limit. Please sign in again.", "info")
+        flash(_("Your session reached its time limit. Please sign in again."), "info")
     elif expired and not error:
-        flash("You were signed out after a period of inactivity. Please sign in again.", "info")
+        flash(_("You were signed out after a period of inactivity. Please sign in again."), "info")
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -111,5 +120,21 @@ def logout():
     end_session(session.get("sid"))  # on the server: a copy of the cookie stops working too
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/language")
+def set_language():
+    """The header's language switch: saved on the user (every device follows it), or for this
+    browser until it signs in. Back to the page it was pressed on."""
+    language = request.form.get("language", "")
+    back = _safe_next(request.form.get("next")) or url_for("auth.index")
+    if language not in i18n.LANGUAGES:
+        flash(_("That language is not available. Choose English or Türkçe."), "error")
+        return redirect(back, code=303)
+    if current_user.is_authenticated:
+        committed(users.set_language, current_user.id, language)
+    session[i18n.SESSION_KEY] = language
+    refresh()
+    return redirect(back, code=303)
