@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.models.inbound import INBOUND_SHIPMENT_STATES, PURCHASE_ORDER_STATES
 from app.models.packages import PACKAGE_STATES, TERMINAL_PACKAGE_STATES
 from app.models.transfers import TRANSFER_STATES
 from app.services.settings import get_setting
@@ -112,6 +113,37 @@ TRANSFER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                destructive=True, params=("reason",)),
 )}
 
+# Purchase orders (SPEC §14). `receive` goes to "@receipt": partially_received, or received once
+# every line has arrived in full. Only `edit` changes a draft; from `sent` on, only commands do.
+RECEIPT = "@receipt"
+RECEIVABLE_PURCHASE_ORDER_STATES = ("sent", "confirmed", "in_transit", "partially_received")
+PURCHASE_ORDER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
+    Transition("edit", ("draft",), None, managers_only=True, label="Edit"),
+    Transition("send", ("draft",), "sent", managers_only=True, label="Send to supplier"),
+    Transition("confirm", ("sent",), "confirmed", managers_only=True, label="Supplier confirmed",
+               params=("expected_at",)),
+    Transition("mark_in_transit", ("sent", "confirmed"), "in_transit", managers_only=True, label="On the way"),
+    Transition("receive", RECEIVABLE_PURCHASE_ORDER_STATES, RECEIPT, label="Receive", params=("lines", "receipt_key")),
+    Transition("close_short", ("confirmed", "in_transit", "partially_received"), "closed", managers_only=True,
+               label="Close short", destructive=True, params=("reason",)),
+    Transition("cancel", ("draft", "sent", "confirmed"), "cancelled", managers_only=True, label="Cancel",
+               destructive=True, params=("reason",)),
+)}
+
+# Inbound shipments: status events; `receive` (delivered) runs the purchase orders' receipts.
+INBOUND_SHIPMENT_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
+    Transition("depart", ("booked",), "departed", managers_only=True, label="Departed",
+               params=("occurred_at", "eta", "note")),
+    Transition("arrive", ("booked", "departed"), "arrived", managers_only=True, label="Arrived",
+               params=("occurred_at", "eta", "note")),
+    Transition("update_eta", ("booked", "departed"), None, managers_only=True, label="Change ETA",
+               params=("eta", "note")),
+    Transition("receive", ("booked", "departed", "arrived"), "delivered", label="Receive",
+               params=("lines", "receipt_key")),
+    Transition("cancel", ("booked",), "cancelled", managers_only=True, label="Cancel", destructive=True,
+               params=("note",)),
+)}
+
 SHIPMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     # status -> statuses it may move to
     "pending": ("label_ready", "failed", "cancelled", "pending"),
@@ -126,6 +158,8 @@ SHIPMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 assert all(s in PACKAGE_STATES for t in PACKAGE_TRANSITIONS.values() for s in t.sources)
 assert all(s in TRANSFER_STATES for t in TRANSFER_TRANSITIONS.values() for s in t.sources)
+assert all(s in PURCHASE_ORDER_STATES for t in PURCHASE_ORDER_TRANSITIONS.values() for s in t.sources)
+assert all(s in INBOUND_SHIPMENT_STATES for t in INBOUND_SHIPMENT_TRANSITIONS.values() for s in t.sources)
 
 
 # --- guards -------------------------------------------------------------------------------
@@ -205,3 +239,15 @@ def allowed_transfer_commands(state: str, manager: bool = True) -> list[str]:
     """The transfer commands allowed in `state` (transfer commands depend on the state alone)."""
     return [t.command for t in TRANSFER_TRANSITIONS.values()
             if state in t.sources and (manager or not t.managers_only)]
+
+
+def allowed_purchase_order_commands(state: str, manager: bool = True) -> list[str]:
+    """The purchase order commands allowed in `state` (they depend on the state alone)."""
+    return [t.command for t in PURCHASE_ORDER_TRANSITIONS.values()
+            if state in t.sources and (manager or not t.managers_only)]
+
+
+def allowed_inbound_shipment_commands(status: str, manager: bool = True) -> list[str]:
+    """The inbound shipment commands allowed in `status`."""
+    return [t.command for t in INBOUND_SHIPMENT_TRANSITIONS.values()
+            if status in t.sources and (manager or not t.managers_only)]

@@ -1,0 +1,352 @@
+"""Receiving purchase orders and inbound shipments: goods arrive, stock goes up (SPEC §14).
+
+Contract for callers (the receiving screen, the API, the import); names and shapes are stable:
+
+    receive_purchase_order(purchase_order_id, lines, actor, *, receipt_key=None,
+                           expected_version=None) -> Receipt
+    receive_inbound_shipment(shipment_id, lines, actor, *, receipt_key=None,
+                             expected_version=None) -> ShipmentReceipt
+    expected_purchase_order_lines(purchase_order_id, actor) -> list[ExpectedLine]
+    expected_inbound_shipment_lines(shipment_id, actor) -> list[ExpectedLine]
+    receivable_purchase_orders(actor, location_id=None) -> list[PurchaseOrder]
+    receivable_inbound_shipments(actor, location_id=None) -> list[InboundShipment]
+
+`lines` is a list of dicts `{"sku": str, "quantity": int >= 1, "damaged": int >= 0 (default 0),
+"reason": str | None}`: `quantity` counts every unit of the SKU that arrived in this count,
+`damaged` how many of those are unusable (recorded on the line, never stocked), `reason` is
+required when the count takes the line above what was ordered (an over-receipt; otherwise it is
+an optional note). One line per SKU.
+
+Each call is one transaction (it begins and commits its own; call it with no pending changes):
+the purchase order row is locked (`SELECT ... FOR UPDATE`; an inbound shipment's row first, then
+its purchase orders by id), the usable units enter the destination's stock through the ledger
+(reason `receipt`, reference the PO number), the lines' `received`/`damaged` grow, the state
+becomes `partially_received` or `received`, and `purchase_order.received` (+
+`purchase_order.state_changed`) events are written. After the commit, out-of-stock packages
+wanting a received SKU are re-planned at once (the re-plan job of `planning.replan`).
+
+Counting once:
+- `receipt_key` names one count (one receiving session of the screen, one API call). Finishing
+  the same key again — a double tap, a retried request, a second tablet finishing the same
+  session — changes nothing and returns `replayed=True`; the same key with other lines is a
+  409 `receipt_key_reused`. Without a key each call is a new arrival.
+- `expected_version` is the purchase order's (or shipment's) `version` when the count began:
+  when someone else received meanwhile, the call is refused with 409 `stale` (nothing changed),
+  so two tablets counting the same goods cannot both book them.
+
+Errors (nothing changes): NotFound (missing, or its destination is not one of the actor's
+locations: staff of another store cannot see or receive it), Conflict `command_not_allowed`
+(a draft, cancelled, closed or received PO; a delivered or cancelled shipment) with the state and
+allowed commands, ValidationFailed with per-line details (`lines.<i>.sku` unknown SKU or not on
+this PO/shipment, `lines.<i>.quantity` zero or negative, `lines.<i>.damaged` above quantity,
+`lines.<i>.reason` an over-receipt without a reason).
+
+Damaged units are recorded on the purchase order line and in the receipt, not in the stock
+ledger: they never were on hand, so no `write_off` row is written for them (docs/inbound.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    InboundShipment,
+    InboundShipmentLine,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderReceipt,
+)
+from app.models.inbound import FINISHED_PURCHASE_ORDER_STATES
+from app.schemas.common import validate
+from app.schemas.inbound import ReceiveLineIn
+from app.services import events, stock
+from app.services.actors import Actor
+from app.services.db import begin_write
+from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.inbound.data import purchase_order_dict, receipt_dict
+from app.services.inbound.lifecycle import (
+    check_command,
+    check_shipment_command,
+    lock_inbound_shipment,
+    lock_purchase_order,
+    move_inbound_shipment,
+    move_purchase_order,
+)
+from app.services.planning.replan import on_stock_increase
+from app.services.transitions import (
+    INBOUND_SHIPMENT_TRANSITIONS,
+    PURCHASE_ORDER_TRANSITIONS,
+    RECEIVABLE_PURCHASE_ORDER_STATES,
+)
+
+INVALID_LINES = "Some counted lines are not valid; nothing was received."
+LEDGER_REASON = "receipt"
+
+
+class _Lines(BaseModel):
+    lines: list[ReceiveLineIn] = Field(min_length=1, max_length=1000)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    purchase_order: PurchaseOrder
+    receipt_id: int
+    replayed: bool  # True: this receipt_key was finished before; nothing changed now
+    stocked: dict[str, int] = field(default_factory=dict)  # sku -> usable units that entered stock now
+
+
+@dataclass(frozen=True)
+class ShipmentReceipt:
+    shipment: InboundShipment
+    receipts: list[Receipt]
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class ExpectedLine:
+    """One line the receiver counts against (the screen shows these)."""
+
+    sku: str
+    name: str
+    barcodes: list[str]
+    ordered: int  # for a shipment: the units it carries
+    received: int
+    damaged: int
+    outstanding: int
+    purchase_order_id: int
+    purchase_order_number: str
+
+
+def _normalized(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(({"sku": line["sku"], "quantity": line["quantity"], "damaged": line.get("damaged") or 0,
+                    "reason": line.get("reason")} for line in lines), key=lambda line: line["sku"])
+
+
+def _validated(lines: Any) -> list[dict[str, Any]]:
+    if not isinstance(lines, list):
+        raise ValidationFailed(INVALID_LINES, {"lines": "Send a list of counted lines."})
+    counted = [line.model_dump() for line in validate(_Lines, {"lines": lines}, INVALID_LINES).lines]
+    first: dict[str, int] = {}
+    for i, line in enumerate(counted):
+        if first.setdefault(line["sku"], i) != i:
+            raise ValidationFailed(INVALID_LINES, {f"lines.{i}.sku": f"SKU {line['sku']} is also on line "
+                                                                     f"{first[line['sku']] + 1}: count it on one line."})
+    return counted
+
+
+def _unknown_skus(lines: list[dict[str, Any]], on_it: set[str], what: str) -> None:
+    problems = {}
+    known = set(db.session.scalars(select(Product.sku).where(Product.sku.in_({line["sku"] for line in lines}))))
+    for i, line in enumerate(lines):
+        if line["sku"] not in known:
+            problems[f"lines.{i}.sku"] = f"There is no product with SKU {line['sku']}. Check the barcode or SKU."
+        elif line["sku"] not in on_it:
+            problems[f"lines.{i}.sku"] = f"SKU {line['sku']} is not on {what}. Put it aside and tell a supervisor."
+    if problems:
+        raise ValidationFailed(INVALID_LINES, problems)
+
+
+def _apply(po: PurchaseOrder, lines: list[dict[str, Any]], actor: Actor, key: str, indexes: list[int],
+           shipment_id: int | None = None) -> tuple[PurchaseOrderReceipt, dict[str, int]]:
+    """Book one count against a locked purchase order (flush only). `indexes` are the lines'
+    positions in the caller's list, for error details."""
+    by_sku = {line.product.sku: line for line in po.lines}
+    problems = {}
+    for i, line in zip(indexes, lines, strict=True):
+        po_line = by_sku[line["sku"]]
+        over = po_line.received + line["quantity"] - po_line.quantity
+        if over > 0 and not line.get("reason"):
+            problems[f"lines.{i}.reason"] = (f"{over} more than ordered of {line['sku']}: an over-receipt needs a "
+                                             "reason, or count only what was ordered.")
+    if problems:
+        raise ValidationFailed(INVALID_LINES, problems)
+    stocked: dict[str, int] = {}
+    for line in lines:
+        po_line = by_sku[line["sku"]]
+        po_line.received += line["quantity"]
+        po_line.damaged += line["damaged"]
+        usable = line["quantity"] - line["damaged"]
+        if usable:
+            stock.receive(po.destination_id, po_line.product_id, usable, actor.label, po.number, reason=LEDGER_REASON)
+            stocked[line["sku"]] = usable
+    receipt = PurchaseOrderReceipt(purchase_order_id=po.id, receipt_key=key, inbound_shipment_id=shipment_id,
+                                   lines=_normalized(lines), actor=actor.label)
+    db.session.add(receipt)
+    po.version += 1
+    complete = all(line.received >= line.quantity for line in po.lines)
+    target = "received" if complete else "partially_received"
+    db.session.flush()
+    logged = {"receipt_key": key, "lines": receipt.lines}
+    if target != po.state:
+        move_purchase_order(po, target, "receive", logged, actor.label)
+    else:
+        events.log_transition("purchase_order", po.id, po.state, po.state, "receive", logged, actor.label)
+    events.emit("purchase_order.received", "purchase_order", po.id,
+                {**purchase_order_dict(po), "receipt": receipt_dict(receipt)})
+    return receipt, stocked
+
+
+def _replay(po_id: int, key: str | None, lines: list[dict[str, Any]],
+            shipment_id: int | None = None) -> PurchaseOrderReceipt | None:
+    """The receipt already finished under `key`, or None; 409 when it holds other lines."""
+    if key is None:
+        return None
+    done = db.session.scalar(select(PurchaseOrderReceipt).where(
+        PurchaseOrderReceipt.purchase_order_id == po_id, PurchaseOrderReceipt.receipt_key == key))
+    if done is None:
+        return None
+    if shipment_id is None and done.lines != _normalized(lines):
+        raise Conflict("This count was already finished with other figures. Start a new count to receive more.",
+                       code="receipt_key_reused", details={"receipt_key": key})
+    return done
+
+
+def _after_commit(location_id: int, product_ids: set[int]) -> None:
+    if product_ids:
+        on_stock_increase(location_id, product_ids)
+
+
+def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, receipt_key: str | None = None,
+                           expected_version: int | None = None) -> Receipt:
+    """Goods of one purchase order arrived: book them in one transaction (see the module doc)."""
+    counted = _validated(lines)
+    begin_write()
+    try:
+        po = lock_purchase_order(purchase_order_id, actor)
+        done = _replay(po.id, receipt_key, counted)
+        if done is not None:
+            db.session.commit()
+            return Receipt(po, done.id, replayed=True)
+        check_command(po, PURCHASE_ORDER_TRANSITIONS["receive"], actor, expected_version)
+        _unknown_skus(counted, {line.product.sku for line in po.lines}, f"purchase order {po.number}")
+        receipt, stocked = _apply(po, counted, actor, receipt_key or str(uuid.uuid4()), list(range(len(counted))))
+        product_ids = {line.product_id for line in po.lines if line.product.sku in stocked}
+        location_id, receipt_id = po.destination_id, receipt.id
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    _after_commit(location_id, product_ids)
+    return Receipt(po, receipt_id, replayed=False, stocked=stocked)
+
+
+def _shipment_lines(shipment_id: int) -> list[InboundShipmentLine]:
+    return list(db.session.scalars(
+        select(InboundShipmentLine).where(InboundShipmentLine.shipment_id == shipment_id)
+        .options(selectinload(InboundShipmentLine.purchase_order_line).selectinload(PurchaseOrderLine.product))
+        .order_by(InboundShipmentLine.id)))
+
+
+def _split(counted: list[dict[str, Any]], carried: list[InboundShipmentLine]) -> dict[int, list[tuple[int, dict]]]:
+    """Share each counted SKU over the purchase order lines the shipment carries it for, in line
+    order, each up to what the shipment carries; what is left goes to the last one (an over-receipt
+    there needs the line's reason). -> {purchase_order_id: [(caller's index, line)]}"""
+    per_po: dict[int, list[tuple[int, dict]]] = {}
+    for i, line in enumerate(counted):
+        mine = [c for c in carried if c.purchase_order_line.product.sku == line["sku"]]
+        left, damaged_left = line["quantity"], line["damaged"]
+        for n, c in enumerate(mine):
+            take = left if n == len(mine) - 1 else min(left, c.quantity)
+            if take <= 0:
+                continue
+            damaged = min(damaged_left, take)
+            per_po.setdefault(c.purchase_order_line.purchase_order_id, []).append(
+                (i, {**line, "quantity": take, "damaged": damaged}))
+            left -= take
+            damaged_left -= damaged
+    return per_po
+
+
+def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, receipt_key: str | None = None,
+                             expected_version: int | None = None) -> ShipmentReceipt:
+    """An inbound shipment was unloaded: book what was counted against the purchase orders it
+    carries (each as `receive_purchase_order` would) and mark the shipment `delivered`, all in
+    one transaction. PO lines the shipment carries but nothing arrived for stay open."""
+    counted = _validated(lines)
+    begin_write()
+    try:
+        shipment = lock_inbound_shipment(shipment_id, actor)
+        key = receipt_key or str(uuid.uuid4())
+        if receipt_key is not None and shipment.status == "delivered":
+            done = list(db.session.scalars(select(PurchaseOrderReceipt).where(
+                PurchaseOrderReceipt.inbound_shipment_id == shipment.id, PurchaseOrderReceipt.receipt_key == key)))
+            if done:
+                db.session.commit()
+                replays = [Receipt(db.session.get(PurchaseOrder, r.purchase_order_id), r.id, True) for r in done]
+                return ShipmentReceipt(shipment, replays, replayed=True)
+        check_shipment_command(shipment, INBOUND_SHIPMENT_TRANSITIONS["receive"], actor, expected_version)
+        carried = _shipment_lines(shipment.id)
+        _unknown_skus(counted, {c.purchase_order_line.product.sku for c in carried}, f"inbound shipment {shipment.number}")
+        receipts, touched = [], set()
+        for po_id, parts in sorted(_split(counted, carried).items()):
+            po = lock_purchase_order(po_id, actor)
+            check_command(po, PURCHASE_ORDER_TRANSITIONS["receive"], actor, None)
+            receipt, stocked = _apply(po, [p for _, p in parts], actor, key, [i for i, _ in parts], shipment.id)
+            touched |= {line.product_id for line in po.lines if line.product.sku in stocked}
+            receipts.append(Receipt(po, receipt.id, replayed=False, stocked=stocked))
+        shipment.version += 1
+        move_inbound_shipment(shipment, "delivered", "receive", {"receipt_key": key, "lines": _normalized(counted)},
+                              actor.label)
+        location_id = shipment.destination_id
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    _after_commit(location_id, touched)
+    return ShipmentReceipt(shipment, receipts, replayed=False)
+
+
+# --- what the receiving screen shows -------------------------------------------------------------
+
+def _expected(po: PurchaseOrder, line: PurchaseOrderLine, ordered: int | None = None) -> ExpectedLine:
+    product = line.product
+    return ExpectedLine(sku=product.sku, name=product.name, barcodes=list(product.barcode_values),
+                        ordered=line.quantity if ordered is None else ordered, received=line.received,
+                        damaged=line.damaged, outstanding=line.outstanding, purchase_order_id=po.id,
+                        purchase_order_number=po.number)
+
+
+def expected_purchase_order_lines(purchase_order_id: int, actor: Actor) -> list[ExpectedLine]:
+    """The lines to count against, with what arrived so far; 404 outside the actor's locations."""
+    po = db.session.get(PurchaseOrder, purchase_order_id)
+    if po is None or not actor.can_see(po.destination_id):
+        raise NotFound(f"There is no purchase order {purchase_order_id}.")
+    return [_expected(po, line) for line in po.lines]
+
+
+def expected_inbound_shipment_lines(shipment_id: int, actor: Actor) -> list[ExpectedLine]:
+    shipment = db.session.get(InboundShipment, shipment_id)
+    if shipment is None or not actor.can_see(shipment.destination_id):
+        raise NotFound(f"There is no inbound shipment {shipment_id}.")
+    return [_expected(c.purchase_order_line.purchase_order, c.purchase_order_line, c.quantity)
+            for c in _shipment_lines(shipment.id)]
+
+
+def receivable_purchase_orders(actor: Actor, location_id: int | None = None) -> list[PurchaseOrder]:
+    """Purchase orders whose goods may arrive now at the actor's locations, expected first."""
+    stmt = (select(PurchaseOrder).where(PurchaseOrder.state.in_(RECEIVABLE_PURCHASE_ORDER_STATES))
+            .order_by(PurchaseOrder.expected_at.is_(None), PurchaseOrder.expected_at, PurchaseOrder.id))
+    if actor.location_ids is not None:
+        stmt = stmt.where(PurchaseOrder.destination_id.in_(actor.location_ids))
+    if location_id is not None:
+        stmt = stmt.where(PurchaseOrder.destination_id == location_id)
+    return [po for po in db.session.scalars(stmt) if po.state not in FINISHED_PURCHASE_ORDER_STATES]
+
+
+def receivable_inbound_shipments(actor: Actor, location_id: int | None = None) -> list[InboundShipment]:
+    stmt = (select(InboundShipment).where(InboundShipment.status.in_(INBOUND_SHIPMENT_TRANSITIONS["receive"].sources))
+            .order_by(InboundShipment.eta.is_(None), InboundShipment.eta, InboundShipment.id))
+    if actor.location_ids is not None:
+        stmt = stmt.where(InboundShipment.destination_id.in_(actor.location_ids))
+    if location_id is not None:
+        stmt = stmt.where(InboundShipment.destination_id == location_id)
+    return list(db.session.scalars(stmt))
