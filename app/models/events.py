@@ -29,6 +29,12 @@ EVENT_TYPES = (
     "transfer.state_changed",
     "stock_location.created",
     "stock_location.updated",
+    "purchase_order.created",
+    "purchase_order.updated",
+    "purchase_order.state_changed",
+    "purchase_order.received",
+    "inbound_shipment.created",
+    "inbound_shipment.status_changed",
 )
 
 
