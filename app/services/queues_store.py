@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +18,7 @@ from app.extensions import db
 from app.models import Order, Package, PackageItem, ProductBarcode, Transfer
 from app.models.base import utcnow
 from app.models.packages import OPEN_PACKAGE_STATES
+from app.services import text_search
 from app.services.pagination import Page, PageArgs, paginate
 from app.services.transitions import ACTIVE_TRANSFER_STATES, OPEN_TRANSFER_STATES, OUT_WITH_CARRIER
 
@@ -23,14 +26,15 @@ PAGE_SIZE = 25
 FIRST_PAGE = PageArgs(size=PAGE_SIZE)
 
 # Queue tabs, in the order staff work through them: (key, label, states).
-PACKAGE_TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("waiting", "To prepare", ("waiting",)),
-    ("preparing", "Preparing", ("preparing",)),
-    ("waiting_for_transfer", "Awaiting transfer", ("waiting_for_transfer",)),
-    ("packed", "Packed", ("waiting_cargo_label", "packed")),
-    ("ready_for_pickup", "Ready for pickup", ("ready_for_pickup",)),
-    ("blocked", "Blocked", ("blocked",)),
-    ("out_of_stock", "Out of stock", ("out_of_stock",)),
+# The label is translated when the template shows it (lazy).
+PACKAGE_TABS: tuple[tuple[str, LazyString, tuple[str, ...]], ...] = (
+    ("waiting", _l("To prepare"), ("waiting",)),
+    ("preparing", _l("Preparing"), ("preparing",)),
+    ("waiting_for_transfer", _l("Awaiting transfer"), ("waiting_for_transfer",)),
+    ("packed", _l("Packed"), ("waiting_cargo_label", "packed")),
+    ("ready_for_pickup", _l("Ready for pickup"), ("ready_for_pickup",)),
+    ("blocked", _l("Blocked"), ("blocked",)),
+    ("out_of_stock", _l("Out of stock"), ("out_of_stock",)),
     ("shipped", "Shipped", OUT_WITH_CARRIER),
 )
 TAB_STATES = {key: states for key, _, states in PACKAGE_TABS}
@@ -85,23 +89,17 @@ def count_new_since(location_id: int, since_id: int) -> int:
     ) or 0
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _search_filter(search: str):
     term = search.strip()
-    prefix = f"{_escape_like(term)}%"
-    like = f"%{_escape_like(term.lower())}%"
     by_barcode = (
         select(PackageItem.package_id)
         .join(ProductBarcode, ProductBarcode.product_id == PackageItem.product_id)
         .where(ProductBarcode.barcode == term)
     )
     return or_(
-        Package.number.ilike(prefix, escape="\\"),
-        Order.number.ilike(prefix, escape="\\"),
-        func.lower(Order.customer_name).like(like, escape="\\"),
+        text_search.starts_with(Package.number, term),
+        text_search.starts_with(Order.number, term),
+        text_search.contains(Order.customer_name, term),
         Package.id.in_(by_barcode),
     )
 

@@ -8,46 +8,51 @@ same name (`waiting`, `cancelled`, `out_of_stock`, ...) they mean the same thing
 
 from __future__ import annotations
 
-STATE_LABELS: dict[str, str] = {
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+STATE_LABELS: dict[str, LazyString] = {
     # packages (SPEC §4)
-    "waiting_for_transfer": "Waiting for transfer",
-    "waiting": "Waiting",
-    "preparing": "Preparing",
-    "waiting_cargo_label": "Waiting cargo label",
-    "packed": "Packed",
-    "ready_for_pickup": "Ready for pickup",
-    "shipped": "Shipped",
-    "attempted_delivery": "Attempted delivery",
-    "delivery_failed": "Delivery failed",
-    "delivered": "Delivered",
-    "out_of_stock": "Out of stock",
-    "blocked": "Blocked",
-    "refused": "Refused",
-    "packed_for_refund": "Packed for refund",
-    "cancelled": "Cancelled",
+    "waiting_for_transfer": _l("Waiting for transfer"),
+    "waiting": _l("Waiting"),
+    "preparing": _l("Preparing"),
+    "waiting_cargo_label": _l("Waiting cargo label"),
+    "packed": _l("Packed"),
+    "ready_for_pickup": _l("Ready for pickup"),
+    "shipped": _l("Shipped"),
+    "attempted_delivery": _l("Attempted delivery"),
+    "delivery_failed": _l("Delivery failed"),
+    "delivered": _l("Delivered"),
+    "out_of_stock": _l("Out of stock"),
+    "blocked": _l("Blocked"),
+    "refused": _l("Refused"),
+    "packed_for_refund": _l("Packed for refund"),
+    "cancelled": _l("Cancelled"),
     # transfers
-    "ready_for_dispatch": "Ready for dispatch",
-    "in_transit": "In transit",
-    "received": "Received",
+    "ready_for_dispatch": _l("Ready for dispatch"),
+    "in_transit": _l("In transit"),
+    "received": _l("Received"),
     # shipments
-    "pending": "Pending",
-    "label_ready": "Label ready",
-    "failed": "Failed",
+    "pending": _l("Pending"),
+    "label_ready": _l("Label ready"),
+    "failed": _l("Failed"),
     # orders
-    "new": "New",
-    "on_hold": "On hold",
-    "planned": "Planned",
-    "in_progress": "In progress",
-    "partially_shipped": "Partially shipped",
+    "new": _l("New"),
+    "on_hold": _l("On hold"),
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "partially_shipped": _l("Partially shipped"),
     # items
-    "open": "Open",
-    "picked": "Picked",
-    "missing": "Missing",
+    "open": _l("Open"),
+    "picked": _l("Picked"),
+    "missing": _l("Missing"),
 }
 
 
 def state_label(state: str | None) -> str:
-    """`ready_for_dispatch` -> "Ready for dispatch"; a name not in the map reads with spaces."""
+    """`ready_for_dispatch` -> "Ready for dispatch" ("Gönderime hazır" in Turkish); a name not in
+    the map reads with spaces."""
     if not state:
         return ""
-    return STATE_LABELS.get(state) or state.replace("_", " ").capitalize()
+    label = STATE_LABELS.get(state)
+    return str(label) if label is not None else state.replace("_", " ").capitalize()

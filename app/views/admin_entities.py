@@ -16,7 +16,7 @@ from app.extensions import db
 from app.forms import form_data, show_service_errors
 from app.forms.masterdata import CargoCompanyForm, ChannelForm, DenialReasonForm, LocationForm, ProductForm
 from app.schemas import json_text
-from app.services import human_input, records
+from app.services import human_input, records, text_search
 from app.services.actors import Actor
 from app.services.catalog import PRODUCTS
 from app.services.db import committed
@@ -98,7 +98,7 @@ def _list_view(name: str):
     q = (request.args.get("q") or "").strip()
     query = select(entity.model).order_by(getattr(entity.model, entity.key))
     if q:
-        query = query.where(or_(*(getattr(entity.model, col).ilike(f"%{q}%") for col in entity.search)))
+        query = query.where(or_(*(text_search.contains(getattr(entity.model, col), q) for col in entity.search)))
     rows = paginate(query, PageArgs.lenient(request.args, 50))
     return render("admin/entities/list.html", "admin/entities/_table.html", entity=entity, rows=rows, q=q)
 

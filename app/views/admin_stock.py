@@ -11,7 +11,7 @@ from app.extensions import db
 from app.forms import form_data, show_service_errors
 from app.forms.admin import StockAdjustmentForm
 from app.models import Product, Stock, StockLedger, StockLocation
-from app.services import human_input, stock_levels
+from app.services import human_input, stock_levels, text_search
 from app.services.actors import Actor
 from app.services.db import committed
 from app.services.errors import ValidationFailed
@@ -34,7 +34,7 @@ def _page(form: StockAdjustmentForm, *, status: int = 200, error: str | None = N
     if location:
         query = query.where(StockLocation.code == location)
     if sku:
-        query = query.where(Product.sku.ilike(f"%{sku}%"))
+        query = query.where(text_search.contains(Product.sku, sku))
     rows = paginate(query, PageArgs.lenient(request.args, 50))
     ledger = list(db.session.scalars(select(StockLedger).order_by(StockLedger.id.desc()).limit(20)))
     return render("admin/stock.html", "admin/_stock_form.html", status=status, form=form, rows=rows, ledger=ledger,
