@@ -1,0 +1,147 @@
+"""The KPI pages: who sees which locations, bad ranges, the charts as SVG and the tables as CSV."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from app.extensions import db
+from tests import factories
+from tests.factories import PASSWORD
+from tests.kpi_history import build_history
+
+RANGE = {"from": "2026-11-09", "to": "2026-11-12"}
+
+
+@pytest.fixture
+def history(app):
+    return build_history()
+
+
+def login(client, username):
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 303
+    return client
+
+
+def people(h):
+    factories.user("boss", "supervisor")
+    factories.user("ist-boss", "supervisor", [h.ist])
+    factories.user("ayse", "staff", [h.ist])
+    factories.user("root", "admin")
+    db.session.commit()
+
+
+def card(html: str, name: str) -> str:
+    match = re.search(rf'data-kpi="{name}">(.*?)</span>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def test_a_supervisor_of_every_location_sees_them_all(client, history):
+    people(history)
+    html = login(client, "boss").get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    assert card(html, "processing_median_min") == "20.0 min"  # 10, 20, 30, 90 minutes: the 2nd of 4
+    assert card(html, "fulfilment_rate") == "50.0%"
+    assert 'value="IST"' in html and 'value="LON"' in html
+    assert html.count('src="data:image/svg+xml;base64,') == 6
+    assert "2026-11-12" in html  # the empty day has its row
+
+
+def test_a_supervisor_of_some_locations_sees_only_theirs(client, history):
+    people(history)
+    login(client, "ist-boss")
+    html = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    assert card(html, "processing_median_min") == "30.0 min"
+    assert 'value="LON"' not in html and 'id="kpi-location"' not in html  # one location: no picker
+    assert "Stock pushes, median: – s" in html  # a push belongs to no location: not theirs
+    asked_for_other = client.get("/supervisor/kpis", query_string={**RANGE, "location": "LON"})
+    text = asked_for_other.get_data(as_text=True)
+    assert asked_for_other.status_code == 200 and "No location LON" in text
+    assert 'data-table="locations"' in text and ">LON<" not in text
+    csv = client.get("/supervisor/kpis/locations.csv", query_string=RANGE).get_data(as_text=True)
+    assert "IST" in csv and "LON" not in csv
+    svg = client.get("/supervisor/kpis/charts/locations.svg", query_string=RANGE).get_data(as_text=True)
+    assert "IST" in svg and "LON" not in svg
+
+
+def test_staff_see_their_own_store_only(client, history):
+    people(history)
+    login(client, "ayse")
+    page = client.get("/store/IST/kpis", query_string=RANGE)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert card(html, "processing_median_min") == "30.0 min" and card(html, "error_rate") == "60.0"
+    assert client.get("/store/LON/kpis").status_code == 404
+    assert client.get("/store/LON/kpis/charts/processing.svg").status_code == 404
+    assert client.get("/store/LON/kpis/days.csv").status_code == 404
+    assert client.get("/supervisor/kpis").status_code == 403
+    assert client.get("/supervisor/kpis/days.csv").status_code == 403
+    assert client.get("/supervisor/kpis/charts/processing.svg").status_code == 403
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, history):
+    for url in ("/supervisor/kpis", "/store/IST/kpis", "/supervisor/kpis/charts/hours.svg", "/store/IST/kpis/days.csv"):
+        assert client.get(url).status_code in (302, 303, 401)
+
+
+def test_an_admin_sees_the_page(client, history):
+    people(history)
+    assert login(client, "root").get("/supervisor/kpis").status_code == 200
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"from": "2026-11-12", "to": "2026-11-01"}, "The first day is after the last day"),
+    ({"from": "0001-01-01", "to": "9999-12-31"}, "between 2000 and next year"),
+    ({"from": "2026-13-45"}, "is not a date"),
+    ({"from": "x" * 5000}, "is not a date"),
+    ({"channel": "nope"}, "No channel nope"),
+])
+def test_bad_ranges_answer_with_a_message_not_an_error(client, history, args, words):
+    people(history)
+    response = login(client, "boss").get("/supervisor/kpis", query_string=args)
+    assert response.status_code == 200
+    assert words in response.get_data(as_text=True)
+    assert client.get("/supervisor/kpis/charts/processing.svg", query_string=args).status_code == 200
+    assert client.get("/supervisor/kpis/days.csv", query_string=args).status_code == 200
+
+
+def test_a_chart_downloads_as_svg_with_its_numbers(client, history):
+    people(history)
+    login(client, "boss")
+    response = client.get("/supervisor/kpis/charts/processing.svg", query_string={**RANGE, "download": "1"})
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+    svg = response.get_data(as_text=True)
+    assert "<svg" in svg and "<script" not in svg
+    assert '<desc class="value">20</desc>' in svg and '<desc class="value">90</desc>' in svg  # 10 Nov, both stores
+    assert client.get("/supervisor/kpis/charts/nope.svg").status_code == 404
+    page = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    inline = re.search(r'id="chart-processing">\s*<img src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
+    assert '<desc class="value">20</desc>' in base64.b64decode(inline).decode()
+
+
+def test_each_table_downloads_as_csv_matching_the_page(client, history):
+    people(history)
+    login(client, "boss")
+    response = client.get("/supervisor/kpis/days.csv", query_string=RANGE)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Day,Packages,Packed,Processing median (min)")
+    assert [line.split(",")[0] for line in lines[1:]] == ["2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12"]
+    assert lines[2].split(",")[1:4] == ["5", "4", "20.0"]  # IST 4 + LON 1 packages; 10, 20, 30, 90 minutes
+    reasons = client.get("/supervisor/kpis/reasons.csv", query_string=RANGE).get_data(as_text=True)
+    assert "Wrong item" in reasons and "damaged" in reasons
+    assert client.get("/supervisor/kpis/nope.csv").status_code == 404
+
+
+def test_the_navigation_links_to_the_kpis(client, history):
+    people(history)
+    login(client, "ayse")
+    assert 'href="/store/IST/kpis"' in client.get("/store/IST/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "boss")
+    assert 'href="/supervisor/kpis"' in client.get("/supervisor/").get_data(as_text=True)
+
