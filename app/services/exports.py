@@ -86,7 +86,12 @@ def _selects_entity(stmt: Select) -> bool:
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     """A streamed `text/csv` download; the rows are read while the answer is being sent."""
-    response = Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv")
+    return text_response(filename, csv_chunks(header, rows))
+
+
+def text_response(filename: str, blocks: Iterable[str]) -> Response:
+    """A streamed `text/csv` download of CSV text already cut into blocks (a stored export)."""
+    response = Response(stream_with_context(blocks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass blocks on as they come

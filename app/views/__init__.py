@@ -25,3 +25,5 @@ def register_blueprints(app: Flask) -> None:
     from app.views.channel_webhooks import bp as channel_webhooks_bp
     app.register_blueprint(channel_webhooks_bp)
     app.register_blueprint(admin_channels_bp)
+    from app.views.reports import bp as reports_bp
+    app.register_blueprint(reports_bp)
