@@ -52,14 +52,19 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
-def parse_day(raw: str | None, what: str) -> date | None:
+def parse_day(raw: str | None, first: bool) -> date | None:
     if raw is None or not raw.strip():
         return None
     try:
         day = date.fromisoformat(raw.strip()[:10])
     except ValueError:
-        raise FilterProblem(_l('"%(value)s" is not a date. Pick the %(what)s day from the calendar (YYYY-MM-DD).',
-                               value=raw[:20], what=what)) from None
+        if first:
+            message = _l('"%(value)s" is not a date. Pick the first day from the calendar (YYYY-MM-DD).',
+                         value=raw[:20])
+        else:
+            message = _l('"%(value)s" is not a date. Pick the last day from the calendar (YYYY-MM-DD).',
+                         value=raw[:20])
+        raise FilterProblem(str(message)) from None
     return day
 
 
@@ -73,8 +78,8 @@ def parse_filters(args: Mapping[str, Any], allowed: list[StockLocation], channel
     problem: str | None = None
     start, end = default_range(today)
     try:
-        start_arg = parse_day(args.get("from"), str(_l("first")))
-        end_arg = parse_day(args.get("to"), str(_l("last")))
+        start_arg = parse_day(args.get("from"), first=True)
+        end_arg = parse_day(args.get("to"), first=False)
         if start_arg or end_arg:
             s = start_arg or (end_arg - timedelta(days=DEFAULT_DAYS - 1))
             e = end_arg or min(s + timedelta(days=DEFAULT_DAYS - 1), end)
