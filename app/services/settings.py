@@ -56,6 +56,7 @@ KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
                         "Source statuses that may be planned; an empty list accepts every status."),
     "GEOLOCATION_DISCOVERY": ("offline", _geolocation, "How addresses without coordinates are located."),
     "REPLAN_INTERVAL_MINUTES": (30, _positive_int, "How often out-of-stock packages are re-planned."),
+    "REQUISITION_INTERVAL_MINUTES": (60, _positive_int, "How often the requisition job proposes what to order."),
     "REQUIRE_SCAN_TO_PACK": (False, _bool, "Staff must scan every item before packing."),
     "IS_OTP_ENABLED": (False, _bool, "Click & collect handover needs the customer's one-time code."),
     "WEBHOOK_ALLOW_PRIVATE_URLS": (False, _bool, "Allow webhooks to private/loopback addresses (SSRF risk)."),
