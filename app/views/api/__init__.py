@@ -95,6 +95,7 @@ def forget_request_state(_exc: BaseException | None) -> None:
 from app.views.api import (  # noqa: E402,F401
     catalog,
     channels,  # noqa: E402,F401
+    inbound,  # noqa: E402,F401
     jobs,
     labels,  # noqa: E402,F401
     locations,
