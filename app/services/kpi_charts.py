@@ -9,16 +9,25 @@ works as an <img>, in print, and as a downloaded file.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pygal
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from pygal.style import Style
+from redis.exceptions import RedisError
 
+from app.queues import redis_connection
 from app.services.kpis import KpiReport, KpiTable
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 3600
 
 # Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, reddish purple,
 # sky blue, vermillion, yellow, black.
@@ -94,6 +103,26 @@ def chart_svg(spec: ChartSpec, table: KpiTable) -> str:
     for column, label in spec.series:
         chart.add(label(), [row.get(column) for row in table.rows])
     return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def cached_chart_svg(spec: ChartSpec, table: KpiTable) -> str:
+    """`chart_svg`, kept in Redis under a hash of exactly what it draws (the chart, the language,
+    the table's rows): drawing six charts costs more than reading every figure, and the figures
+    change only when the rollup job runs. Without Redis the chart is simply drawn."""
+    payload = json.dumps([spec.name, str(get_locale()), table.columns, table.rows], default=str, sort_keys=True)
+    key = "packline:kpi-chart:" + hashlib.sha256(payload.encode()).hexdigest()
+    try:
+        hit = redis_connection().get(key)
+    except (RedisError, OSError):
+        hit = None
+    if hit is not None:
+        return hit.decode()
+    svg = chart_svg(spec, table)
+    try:
+        redis_connection().set(key, svg.encode(), ex=CACHE_SECONDS)
+    except (RedisError, OSError):
+        log.warning("could not keep a KPI chart in Redis", exc_info=True)
+    return svg
 
 
 def chart_table(spec: ChartSpec, report: KpiReport) -> KpiTable:

@@ -45,7 +45,7 @@ def build(allowed: list[StockLocation], *, sees_all: bool, with_charts: bool = T
     if with_charts:
         for spec in kpi_charts.CHARTS:
             table = kpi_charts.chart_table(spec, report)
-            svg = kpi_charts.chart_svg(spec, table)
+            svg = kpi_charts.cached_chart_svg(spec, table)
             charts.append({"spec": spec, "title": spec.title(), "table": table,
                            "data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()})
     query = {k: request.args.getlist(k)[:50] for k in FILTER_ARGS if k in request.args}
@@ -55,7 +55,7 @@ def build(allowed: list[StockLocation], *, sees_all: bool, with_charts: bool = T
 def svg_response(allowed: list[StockLocation], name: str, *, sees_all: bool) -> Response:
     spec = kpi_charts.BY_NAME.get(name) or abort(404)
     page = build(allowed, sees_all=sees_all, with_charts=False)
-    svg = kpi_charts.chart_svg(spec, kpi_charts.chart_table(spec, page.report))
+    svg = kpi_charts.cached_chart_svg(spec, kpi_charts.chart_table(spec, page.report))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
     if request.args.get("download"):
