@@ -145,3 +145,18 @@ def test_the_navigation_links_to_the_kpis(client, history):
     login(client, "boss")
     assert 'href="/supervisor/kpis"' in client.get("/supervisor/").get_data(as_text=True)
 
+
+
+def test_charts_are_kept_in_redis_and_drawn_without_it(client, history, redis_server):
+    from app.queues import redis_connection
+
+    people(history)
+    login(client, "boss")
+    first = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    assert len(redis_connection().keys("packline:kpi-chart:*")) == 6
+    redis_server.stop()
+    response = client.get("/supervisor/kpis", query_string=RANGE)
+    assert response.status_code == 200
+    again = response.get_data(as_text=True)
+    assert again.count('src="data:image/svg+xml;base64,') == 6
+    assert card(again, "processing_median_min") == card(first, "processing_median_min")
