@@ -20,7 +20,7 @@ from app.models.users import ROLES
 from app.schemas import json_text
 from app.services.stock_levels import STOCK_REASONS
 
-IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders")
+IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders", "purchase_orders")
 
 
 class StockAdjustmentForm(FlaskForm):
@@ -120,5 +120,5 @@ class TokenForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField("What to import", choices=[SelectChoice(k, k.title()) for k in IMPORT_KINDS])
+    kind = SelectField("What to import", choices=[SelectChoice(k, k.replace("_", " ").capitalize()) for k in IMPORT_KINDS])
     file = FileField("CSV or JSON file", validators=[FileRequired("Choose a file to upload.")])

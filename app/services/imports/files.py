@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("locations", "channels", "products", "stock", "orders")
+KINDS = ("locations", "channels", "products", "stock", "orders", "purchase_orders")
 CUSTOMER_FIELDS = {"customer_name": "name", "customer_email": "email", "customer_phone": "phone"}
 ADDRESS_FIELDS = {"ship_line": "line", "ship_city": "city", "ship_district": "district",
                   "ship_postcode": "postcode", "ship_country": "country", "ship_latitude": "latitude",
@@ -31,6 +31,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "orders": (("number", "channel", "sku", "quantity"),
                ("placed_at", "status", "delivery_type", "pickup_location", "payment_type", "cargo_company", "price",
                 *CUSTOMER_FIELDS, *ADDRESS_FIELDS)),
+    # One line per purchase order line; consecutive lines with the same number are one purchase order.
+    "purchase_orders": (("number", "supplier", "destination", "sku", "quantity"), ("expected_at", "unit_cost", "note")),
 }
 
 # One physical line with its ending (\r\n, \n or a lone \r, as Excel for Mac writes), or the last one.

@@ -22,6 +22,7 @@ from app.services.catalog import PRODUCTS
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.imports.files import ADDRESS_FIELDS, CUSTOMER_FIELDS, Row, Source
 from app.services.imports.progress import Progress
+from app.services.inbound.purchase_orders import add_purchase_order
 from app.services.locations import LOCATIONS
 from app.services.masterdata import CHANNELS
 
@@ -43,6 +44,8 @@ def write_rows(kind: str, source: Source, progress: Progress, deadline: float) -
         return _stock(source.rows, progress, deadline)
     if kind == "orders":
         return _orders(_order_groups(source.rows, source.is_json), progress, deadline)
+    if kind == "purchase_orders":
+        return _purchase_orders(_purchase_order_groups(source.rows, source.is_json), progress, deadline)
     return _records(kind, source.rows, progress, deadline)
 
 
@@ -190,3 +193,80 @@ def _order_head(row: dict[str, Any]) -> dict[str, Any]:
     head["shipping_address"] = {k: row.get(col) or None for col, k in ADDRESS_FIELDS.items()}
     head["items"] = []
     return head
+
+
+# ------------------------------------------------------------------------------- purchase orders
+
+PURCHASE_ORDER_FIELDS = ("number", "supplier", "destination", "expected_at", "note")
+
+
+def _purchase_orders(groups: Iterator[tuple[int, int, int, int, dict]], progress: Progress, deadline: float) -> bool:
+    """Each purchase order (its consecutive lines) in a savepoint: one bad line refuses that
+    whole purchase order, reported on its first line with the line at fault, and nothing of it
+    is written; the others go on. Chunks commit like master data."""
+    more = True
+    while more and time.monotonic() < deadline:
+        with progress.chunk():
+            started, count = time.monotonic(), 0
+            while count < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
+                group = next(groups, None)
+                if group is None:
+                    more = False
+                    break
+                line, lines, last, position, po = group
+                _purchase_order(line, po, progress)
+                progress.passed(last, position, lines)
+                count += lines
+    return more
+
+
+def _purchase_order(line: int, po: dict[str, Any], progress: Progress) -> None:
+    if "__error__" in po:
+        progress.reject(line, po["__error__"])
+        return
+    file_lines = po.pop("__lines__", [])
+    try:
+        with db.session.begin_nested():
+            add_purchase_order(po, progress.actor)
+    except ServiceError as exc:
+        details = _po_line_details(human_input.in_words(exc.details), file_lines)
+        progress.reject(line, _message(exc, details), details)
+    except (SQLAlchemyError, ValueError, TypeError) as exc:
+        progress.reject(line, f"Could not be saved: {exc.__class__.__name__}.")
+    else:
+        progress.created += 1
+
+
+def _po_line_details(details: dict[str, str], file_lines: list[int]) -> dict[str, str]:
+    """"lines.2.sku" -> "line 14 sku": the file's line number instead of the position in the PO."""
+    out = {}
+    for key, message in details.items():
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(file_lines):
+            key = " ".join([f"line {file_lines[int(parts[1])]}", *parts[2:]])
+        out[key] = message
+    return out
+
+
+def _purchase_order_groups(rows: Iterator[Row], is_json: bool) -> Iterator[tuple[int, int, int, int, dict]]:
+    """(first line, line count, last line, position after it, PurchaseOrderIn-shaped dict)."""
+    current: dict | None = None
+    first = count = last = end = 0
+    for line, position, row in rows:
+        if is_json or "__error__" in row:
+            if current:
+                yield first, count, last, end, current
+                current = None
+            yield line, 1, line, position, row
+            continue
+        if current is None or row.get("number") != current["number"]:
+            if current:
+                yield first, count, last, end, current
+            current = {f: (row.get(f) or None) for f in PURCHASE_ORDER_FIELDS}
+            current["lines"], current["__lines__"], first, count = [], [], line, 0
+        current["lines"].append({"sku": row.get("sku"), "quantity": row.get("quantity"),
+                                 "unit_cost": row.get("unit_cost") or None})
+        current["__lines__"].append(line)
+        count, last, end = count + 1, line, position
+    if current:
+        yield first, count, last, end, current
