@@ -24,6 +24,7 @@ from app.models.kpis import KpiDay, KpiDayBucket, KpiDayReason
 from app.models.locations import StockLocation
 from app.models.orders import Order, OrderItem, PlanningExclusion, PlanningTrace
 from app.models.packages import Package, PackageItem, PickupCodeFailure
+from app.models.returns import Return, ReturnItem
 from app.models.scenarios import Scenario, ScenarioRule
 from app.models.settings import Setting
 from app.models.shipments import Invoice, Shipment
@@ -76,6 +77,8 @@ __all__ = [
     "Product",
     "ProductBarcode",
     "Reservation",
+    "Return",
+    "ReturnItem",
     "Scenario",
     "ScenarioRule",
     "Setting",

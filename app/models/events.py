@@ -35,6 +35,9 @@ EVENT_TYPES = (
     "purchase_order.received",
     "inbound_shipment.created",
     "inbound_shipment.status_changed",
+    "return.created",
+    "return.state_changed",
+    "return.refund_ready",
 )
 
 
