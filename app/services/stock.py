@@ -208,3 +208,16 @@ def set_on_hand(location_id: int, product_id: int, quantity: int, actor: str, re
 
 def reserved_quantity(package_item_id: int) -> int:
     return sum(r.quantity for r in _reservations_for(package_item_ids=[package_item_id]))
+
+
+def record_write_off(location_id: int, product_id: int, quantity: int, actor: str, reference: str | None,
+                     note: str | None = None, reason: str = "write_off") -> None:
+    """Units that arrived unusable (a damaged return or delivery): one ledger row that records
+    them, on_hand unchanged — they never joined the sellable stock."""
+    row = _ensure_row(location_id, product_id)
+    db.session.refresh(row)
+    db.session.add(StockLedger(
+        location_id=location_id, product_id=product_id, on_hand_delta=0, reserved_delta=0,
+        on_hand_after=row.on_hand, reserved_after=row.reserved, reason=reason, actor=actor,
+        reference=reference, note=(f"{quantity} unit(s): {note}" if note else f"{quantity} unit(s)")[:500]))
+    db.session.flush()

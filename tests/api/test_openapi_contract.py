@@ -59,8 +59,9 @@ REFERENCES_OTHER_RECORDS = (
     "update_scenario", "add_rule", "update_rule", "create_cargo_company", "update_cargo_company",
     "put_setting_view", "create_webhook", "update_webhook",
     "create_channel", "update_channel", "put_mapping",  # a config must suit its adapter; mappings name records
+    "create_return_view",  # a return names a shipped order, its SKUs and a location the caller works at
 )
-COMMANDS = "^(package|transfer)_command_"
+COMMANDS = "^(package|transfer|return)_command_"
 # Settings the run may change; never the one that keeps webhook URLs off the network.
 SETTING_KEYS = ["ORDER_FILTERING", "REPLAN_INTERVAL_MINUTES", "REQUIRE_SCAN_TO_PACK", "IS_OTP_ENABLED"]
 

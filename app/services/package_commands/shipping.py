@@ -14,6 +14,7 @@ from app.services.errors import Conflict, ValidationFailed
 from app.services.lifecycle import holding_items, log_same_state, move_package, set_shipment_status, shipment_data
 from app.services.package_commands import channel_labels
 from app.services.package_commands.common import Ctx, cargo_company_by_code, invoice_job, label_job
+from app.services.returns import close_failed_delivery_return, open_failed_delivery_return
 from app.services.settings import get_setting
 
 PRE_SHIP_STATUSES = ("pending", "label_ready", "failed")
@@ -194,8 +195,15 @@ def update_shipment_status(ctx: Ctx) -> None:
         set_shipment_status(shipment, status, ctx.command, ctx.actor.label)
     if package.state == status:
         log_same_state(package, ctx.command, ctx.log_params, ctx.actor.label)
-    else:
-        move_package(package, status, ctx.command, ctx.log_params, ctx.actor.label)
+        return
+    left_failed = package.state == "delivery_failed"
+    move_package(package, status, ctx.command, ctx.log_params, ctx.actor.label)
+    # A parcel the carrier could not deliver comes back to its packing location as a return
+    # (SPEC §14); delivered or tried again after all, that return is no longer expected.
+    if status == "delivery_failed":
+        open_failed_delivery_return(package, ctx.actor.label)
+    elif left_failed:
+        close_failed_delivery_return(package, ctx.actor.label)
 
 
 def ready_for_pickup(ctx: Ctx) -> None:

@@ -104,6 +104,7 @@ from app.views.api import (  # noqa: E402,F401
     orders,
     packages,
     planning,  # noqa: E402,F401
+    returns,  # noqa: E402,F401
     settings,
     stock,
     transfers,
