@@ -56,4 +56,10 @@ def location(code: str):
                   transfers=admin_queries.transfers_for(loc))
 
 
-from app.views import supervisor_jobs, supervisor_kpis, supervisor_orders, supervisor_packages  # noqa: E402, F401
+from app.views import (  # noqa: E402, F401
+    supervisor_inbound,
+    supervisor_jobs,
+    supervisor_kpis,
+    supervisor_orders,
+    supervisor_packages,
+)

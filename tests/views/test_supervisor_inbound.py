@@ -1,0 +1,104 @@
+"""The supervisor's inbound screens as a person uses them (forms, no JavaScript): a purchase
+order made, sent, confirmed and closed short; a requisition turned into a quote and the quote
+into a purchase order; what is on the way next to the parked demand; staff kept out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Product, PurchaseOrder, Requisition
+from app.services.inbound.receiving import receive_purchase_order
+from app.services.planning import plan_order
+from tests import factories
+from tests.services.inbound.helpers import SUPERVISOR, purchase_order, supplier
+from tests.services.planning.network import order, scenario
+from tests.views.test_auth import login
+
+
+def _setup(client, role: str = "supervisor"):
+    wh = factories.location("WH-01", type="warehouse")
+    factories.product("TEA", name="Black tea")
+    factories.product("MUG", name="Mug")
+    supplier()
+    factories.user("boss", role)
+    db.session.commit()
+    login(client, "boss")
+    return wh
+
+
+def test_a_purchase_order_is_made_sent_confirmed_and_closed_short_on_the_screens(app, client):
+    _setup(client)
+    bad = client.post("/supervisor/purchase-orders/new", data={
+        "number": "PO-7", "supplier": "ACME", "destination": "WH-01", "expected_at": "2026-12-20",
+        "sku-0": "TEA", "quantity-0": "0", "sku-1": "GHOST", "quantity-1": "2"})
+    assert bad.status_code == 422
+    assert "Nothing was saved" in bad.get_data(as_text=True)
+    assert db.session.scalar(select(PurchaseOrder.id)) is None
+
+    made = client.post("/supervisor/purchase-orders/new", data={
+        "number": "PO-7", "supplier": "ACME", "destination": "WH-01", "expected_at": "2026-12-20",
+        "sku-0": "TEA", "quantity-0": "10", "unit_cost-0": "2.50", "sku-1": "", "quantity-1": ""})
+    assert made.status_code == 303, made.get_data(as_text=True)
+    page_url = made.headers["Location"]
+    db.session.rollback()  # end the test's read snapshot before looking
+    po_id = db.session.scalar(select(PurchaseOrder.id))
+    page = client.get(page_url).get_data(as_text=True)
+    assert 'data-command="send"' in page and 'data-command="receive"' not in page
+
+    for command in ("send", "confirm"):
+        assert client.post(f"/supervisor/purchase-orders/{po_id}/commands/{command}", data={}).status_code == 303
+    receive_purchase_order(po_id, [{"sku": "TEA", "quantity": 4}], SUPERVISOR)
+    no_reason = client.post(f"/supervisor/purchase-orders/{po_id}/commands/close_short", data={"reason": ""})
+    assert no_reason.status_code == 422
+    closed = client.post(f"/supervisor/purchase-orders/{po_id}/commands/close_short",
+                         data={"reason": "Supplier is out of tea"}, follow_redirects=True)
+    assert "Supplier is out of tea" in closed.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(PurchaseOrder, po_id).state == "closed"
+    assert client.post(f"/supervisor/purchase-orders/{po_id}/commands/cancel", data={}).status_code == 409
+
+
+def test_what_is_on_the_way_is_shown_against_parked_demand(app, client):
+    wh = _setup(client)
+    scenario(wh, [{}])
+    db.session.commit()
+    tea = db.session.scalar(select(Product).where(Product.sku == "TEA"))
+    plan_order(order([(tea, 3)]).id)
+    tea = db.session.scalar(select(Product).where(Product.sku == "TEA"))
+    purchase_order(wh, [(tea, 2)], state="confirmed", number="PO-9")
+
+    html = client.get("/supervisor/inbound/").get_data(as_text=True)
+
+    assert 'data-sku="TEA"' in html and "PO-9" in html
+    row = html.split('data-sku="TEA"')[1].split("</tr>")[0]
+    assert "3 in 1 package(s)" in row and "<strong" in row and ">1</strong>" in row  # 3 wanted, 2 coming
+
+
+def test_a_requisition_becomes_a_quote_and_a_purchase_order_in_a_few_clicks(app, client):
+    _setup(client)
+    assert client.post("/supervisor/reorder-points/", data={"location": "WH-01", "sku": "TEA", "reorder_point": "5",
+                                                            "reorder_quantity": "20", "supplier": "ACME"}).status_code == 303
+    assert client.post("/supervisor/requisitions/propose").status_code == 303
+    db.session.rollback()
+    requisition = db.session.scalars(select(Requisition)).one()
+    page = client.get(f"/supervisor/requisitions/{requisition.id}/").get_data(as_text=True)
+    assert 'data-sku="TEA"' in page and 'value="20"' in page
+
+    quoted = client.post(f"/supervisor/requisitions/{requisition.id}/quotes", data={
+        "supplier": "ACME", "lead_time_days": "7", "sku-0": "TEA", "quantity-0": "20", "unit_price-0": "3.25"})
+    assert quoted.status_code == 303
+    page = client.get(f"/supervisor/requisitions/{requisition.id}/").get_data(as_text=True)
+    quote_id = int(page.split('/supervisor/quotes/')[1].split('/')[0])
+    accepted = client.post(f"/supervisor/quotes/{quote_id}/accept")
+    assert accepted.status_code == 303 and "/supervisor/purchase-orders/" in accepted.headers["Location"]
+    db.session.rollback()
+    po = db.session.scalars(select(PurchaseOrder)).one()
+    assert (po.state, [(line.product.sku, line.quantity, str(line.unit_cost)) for line in po.lines]) == (
+        "draft", [("TEA", 20, "3.25")])
+
+
+def test_staff_cannot_open_the_inbound_screens(app, client):
+    _setup(client, role="staff")
+    for url in ("/supervisor/inbound/", "/supervisor/purchase-orders/", "/supervisor/requisitions/"):
+        assert client.get(url).status_code in (302, 403)
