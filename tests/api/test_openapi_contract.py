@@ -60,8 +60,9 @@ REFERENCES_OTHER_RECORDS = (
     "put_setting_view", "create_webhook", "update_webhook",
     "create_channel", "update_channel", "put_mapping",  # a config must suit its adapter; mappings name records
     "create_return_view",  # a return names a shipped order, its SKUs and a location the caller works at
+    "create_purchase_order_view", "create_inbound_shipment_view",  # name a supplier, SKUs, purchase orders
 )
-COMMANDS = "^(package|transfer|return)_command_"
+COMMANDS = "^(package|transfer|return|purchase_order|inbound_shipment)_command_"
 # Settings the run may change; never the one that keeps webhook URLs off the network.
 SETTING_KEYS = ["ORDER_FILTERING", "REPLAN_INTERVAL_MINUTES", "REQUIRE_SCAN_TO_PACK", "IS_OTP_ENABLED"]
 
