@@ -60,6 +60,11 @@ STATE_LABELS: dict[str, LazyString] = {
     "booked": _l("Booked"),
     "departed": _l("Departed"),
     "arrived": _l("Arrived"),
+    # customer returns (SPEC §14)
+    "requested": _l("Requested"),
+    "inspected": _l("Inspected"),
+    "restocked": _l("Restocked"),
+    "written_off": _l("Written off"),
     # items
     "open": _l("Open"),
     "picked": _l("Picked"),
