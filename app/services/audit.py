@@ -26,9 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models import (
     ApiToken,
     CargoCompany,
@@ -105,6 +106,18 @@ def acting(actor: Actor) -> Iterator[None]:
         yield
     finally:
         _ACTOR.reset(token)
+
+
+@contextmanager
+def acting_for_user(user_id: int | None) -> Iterator[None]:
+    """`acting` as the user `user_id` (a job working for the person who started it); no user:
+    the work is the system's and is not audited."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        yield
+        return
+    with acting(Actor.for_user(user)):
+        yield
 
 
 def _who() -> tuple[str, int | None] | None:
@@ -231,6 +244,9 @@ def _entries(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+_WRITTEN = "packline.audit_written"  # this transaction's entries: (kind, id) -> [entry id, action, changes]
+
+
 @event.listens_for(Session, "after_flush")
 def _audit_flush(session: Session, _context) -> None:
     if not (session.new or session.dirty or session.deleted):
@@ -238,12 +254,32 @@ def _audit_flush(session: Session, _context) -> None:
     who = _who()
     if who is None:
         return
-    rows = _entries(session)
-    if rows:
-        now = utcnow()
-        session.connection().execute(insert(AuditEntry.__table__),
-                                     [{**row, "actor": who[0][:200], "user_id": who[1], "created_at": now}
-                                      for row in rows])
+    written = session.info.setdefault(_WRITTEN, {})
+    connection = session.connection()
+    for row in _entries(session):
+        key = (row["kind"], row["entity_id"])
+        prior = written.get(key)
+        if prior is None:
+            # One save may flush a record more than once (a user's role, then their locations):
+            # its entry then collects the changes of the whole transaction.
+            entry_id = connection.execute(insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id),
+                                          [{**row, "actor": who[0][:200], "user_id": who[1],
+                                            "created_at": utcnow()}]).scalar_one()
+            written[key] = [entry_id, row["action"], dict(row["changes"])]
+            continue
+        entry_id, action, changes = prior
+        for name, (before, after) in row["changes"].items():
+            changes[name] = [changes[name][0], after] if name in changes else [before, after]
+        action = "deleted" if row["action"] == "deleted" else action
+        prior[1] = action
+        connection.execute(update(AuditEntry.__table__).where(AuditEntry.__table__.c.id == entry_id)
+                           .values(action=action, changes=changes))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _audit_transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
 
 
 def record_setting(session: Session, key: str, before: Any, after: Any, existed: bool) -> None:

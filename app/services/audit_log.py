@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
@@ -41,7 +42,7 @@ class AuditFilters:
 
 def require_admin(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("Only admins can read the audit log.")
+        raise Forbidden(_('Only admins can read the audit log.'))
 
 
 def read_filters(args: Mapping[str, str], actor: Actor, problems: listing.Problems) -> AuditFilters:
@@ -105,12 +106,12 @@ def export_rows(actor: Actor, f: AuditFilters, batch: int = 1000) -> Iterator[li
     cursor = None
     while True:
         chunk = page(actor, f, cursor, batch)
-        for e in chunk.items:
-            yield [e.id, e.created_at, e.actor, e.kind, e.entity_key, e.action, changes_text(e)]
+        rows = [[e.id, e.created_at, e.actor, e.kind, e.entity_key, e.action, changes_text(e)] for e in chunk.items]
         db.session.expunge_all()
+        yield from rows
         if chunk.next_cursor is None:
             return
-        cursor = [chunk.items[-1].id]
+        cursor = [rows[-1][0]]
 
 
 def entry_dict(e: AuditEntry) -> dict[str, Any]:

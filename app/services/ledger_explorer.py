@@ -124,12 +124,12 @@ def export_rows(actor: Actor, f: LedgerFilters, batch: int = 1000) -> Iterator[l
     cursor = None
     while True:
         chunk = page(actor, f, cursor, batch)
-        for row in chunk.items:
-            yield csv_row(row)
+        rows = [csv_row(row) for row in chunk.items]
         db.session.expunge_all()
+        yield from rows
         if chunk.next_cursor is None:
             return
-        cursor = [chunk.items[-1].entry.id]
+        cursor = [rows[-1][0]]
 
 
 def row_dict(row: LedgerRow) -> dict[str, Any]:

@@ -196,9 +196,9 @@ def export_rows(actor: Actor, f: OrderFilters, batch: int = 500) -> Iterator[lis
     cursor = None
     while True:
         chunk = page(actor, f, cursor, batch)
-        for order in chunk.items:
-            yield csv_row(order)
-        db.session.expunge_all()  # what was written out need not stay in the session
+        rows = [csv_row(order) for order in chunk.items]
+        db.session.expunge_all()  # what was read need not stay in the session
+        yield from rows
         if chunk.next_cursor is None:
             return
         cursor = listing.decode_cursor(chunk.next_cursor, CURSOR_KINDS, listing.Problems())

@@ -57,14 +57,18 @@ def export_rows(actor: Actor, f: PackageFilters, batch: int = 500) -> Iterator[l
         if last is not None:
             query = query.where(or_(Package.created_at < last[0],
                                     and_(Package.created_at == last[0], Package.id < last[1])))
-        rows = list(db.session.scalars(query))
-        for p in rows:
-            shipment = p.shipment
-            yield [p.number, p.order.number, p.order.channel.code, p.location.code, p.state,
-                   sum(i.quantity for i in p.items), p.created_at, p.updated_at,
-                   shipment.cargo_company.code if shipment is not None and shipment.cargo_company else None,
-                   shipment.tracking_number if shipment is not None else None]
-        if len(rows) < batch:
-            return
-        last = (rows[-1].created_at, rows[-1].id)
+        found = list(db.session.scalars(query))
+        rows = [_csv_row(p) for p in found]
+        last = (found[-1].created_at, found[-1].id) if found else None
         db.session.expunge_all()
+        yield from rows
+        if len(found) < batch:
+            return
+
+
+def _csv_row(p: Package) -> list[Any]:
+    shipment = p.shipment
+    return [p.number, p.order.number, p.order.channel.code, p.location.code, p.state,
+            sum(i.quantity for i in p.items), p.created_at, p.updated_at,
+            shipment.cargo_company.code if shipment is not None and shipment.cargo_company else None,
+            shipment.tracking_number if shipment is not None else None]

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.settings import Setting
+from app.services import audit
 from app.services.db import begin_write
 from app.services.errors import ValidationFailed
 
@@ -119,10 +120,12 @@ def put_setting(key: str, value: Any) -> None:
         # would fail on the primary key on PostgreSQL, where rows are not locked before they exist).
         dialect = db.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        existed, before = audit.setting_before(db.session(), key)
         statement = insert(Setting).values(key=key, value=value)
         db.session.execute(statement.on_conflict_do_update(index_elements=[Setting.key],
                                                            set_={"value": statement.excluded.value,
                                                                  "updated_at": utcnow()}))
+        audit.record_setting(db.session(), key, before, value, existed)  # the flush hook cannot see an upsert
         db.session.commit()
     except BaseException:
         db.session.rollback()

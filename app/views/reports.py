@@ -63,13 +63,13 @@ def orders():
 LIST_PAGES.update(orders=_explorer, packages=_explorer)
 
 
-@bp.get("/<kind>.csv")
+@bp.get("/<what>.csv")
 @role_required(*MANAGERS)
-def export(kind: str):
+def export(what: str):
     """The CSV of a list with the page's filters: streamed now, or a background run when large."""
     actor = current_actor()
     try:
-        export_kind = export_runs.kind_for(kind, actor)
+        export_kind = export_runs.kind_for(what, actor)
     except NotFound:
         abort(404)
     except Forbidden:
@@ -77,7 +77,7 @@ def export(kind: str):
     problems = listing.Problems()
     filters = export_kind.read(request.args, actor, problems)
     if problems:
-        return _refused_export(kind, problems)
+        return _refused_export(what, problems)
     args = {k: v for k, v in request.args.items() if k not in ("after", "size")}
     if export_kind.count(actor, filters) > export_runs.stream_limit():
         run = export_runs.start_export(export_kind, args, actor)

@@ -61,6 +61,9 @@ REFERENCES_OTHER_RECORDS = (
     "create_channel", "update_channel", "put_mapping",  # a config must suit its adapter; mappings name records
     "create_return_view",  # a return names a shipped order, its SKUs and a location the caller works at
     "create_purchase_order_view", "create_inbound_shipment_view",  # name a supplier, SKUs, purchase orders
+    "stock_ledger", "audit_entries",  # a date range must not end before it starts; a location must be the caller's
+    "stock_at",  # names a location of the caller's and an existing SKU
+    "create_import",  # the uploaded file must not be empty (its lines are checked by the job)
 )
 COMMANDS = "^(package|transfer|return|purchase_order|inbound_shipment)_command_"
 # Settings the run may change; never the one that keeps webhook URLs off the network.

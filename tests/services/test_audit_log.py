@@ -53,3 +53,113 @@ def test_a_webhook_secret_never_reaches_the_log(app, client):
                         headers=admin).status_code == 200
     last = entries("webhook")[-1]
     assert last.changes == {"secret": ["••••••", "•••••• (changed)"]}
+
+
+def test_users_created_and_changed_on_the_admin_screens_are_logged_and_passwords_masked(app, client):
+    from tests.views.test_auth import login
+
+    factories.location("IST-01")
+    factories.location("ANK-01")
+    factories.user("root", "admin")
+    db.session.commit()
+    login(client, "root")
+    assert client.post("/admin/users/new", data={"username": "ayse", "role": "staff", "locations": ["IST-01"],
+                                                 "password": "long-enough-pw-1"}).status_code == 303
+    [created] = entries("user")
+    assert created.actor == "user:root" and created.entity_key == "ayse" and created.action == "created"
+    assert created.changes["role"] == [None, "staff"] and created.changes["password_hash"] == [None, "••••••"]
+    assert created.changes["locations"] == [[], ["IST-01"]]
+    user_id = int(created.entity_id)
+    assert client.post(f"/admin/users/{user_id}/", data={"role": "supervisor", "locations": ["ANK-01"],
+                                                         "active": "y"}).status_code == 303
+    changed = entries("user")[-1]
+    assert changed.changes == {"role": ["staff", "supervisor"], "locations": [["IST-01"], ["ANK-01"]]}
+    assert client.post(f"/admin/users/{user_id}/password", data={"password": "brand-new-secret"}).status_code == 303
+    assert entries("user")[-1].changes == {"password_hash": ["••••••", "•••••• (changed)"]}
+    assert "long-enough-pw-1" not in repr([e.changes for e in entries()])
+    # Tokens: created and revoked, the hash never shown.
+    client.post(f"/admin/users/{user_id}/tokens", data={"name": "erp"})
+    token_entries = entries("token")
+    assert token_entries[0].action == "created" and token_entries[0].changes["token_hash"] == [None, "••••••"]
+    assert token_entries[0].changes["name"] == [None, "erp"]
+    token_id = int(token_entries[0].entity_id)
+    client.post(f"/admin/users/{user_id}/tokens/{token_id}/revoke")
+    revoked = entries("token")[-1]
+    assert revoked.action == "changed" and list(revoked.changes) == ["revoked_at"]
+
+
+def test_settings_scenarios_rules_and_cargo_companies_over_the_api(app, client):
+    store = factories.location("WH-01")
+    factories.channel("web")
+    db.session.commit()
+    admin = auth("erp")
+    assert client.put("/api/v1/settings/REQUIRE_SCAN_TO_PACK", json={"value": True}, headers=admin).status_code == 200
+    assert client.put("/api/v1/settings/REQUIRE_SCAN_TO_PACK", json={"value": False}, headers=admin).status_code == 200
+    client.put("/api/v1/settings/REQUIRE_SCAN_TO_PACK", json={"value": False}, headers=admin)  # no change: no entry
+    first, second = entries("setting")
+    assert (first.action, first.changes) == ("created", {"value": [None, True]})
+    assert (second.action, second.changes) == ("changed", {"value": [True, False]})
+    client.put("/api/v1/settings/ERP_API_TOKEN", json={"value": "tok-123"}, headers=admin)
+    client.put("/api/v1/settings/PARTNER", json={"value": {"url": "https://x", "api_key": "abc"}}, headers=admin)
+    logged = repr([e.changes for e in entries("setting")])
+    assert "tok-123" not in logged and "abc" not in logged and "https://x" in logged
+    scenario = {"name": "Web", "priority": 10, "active": True, "default_location": "WH-01",
+                "conditions": {"channels": ["web"]}, "rules": [{"name": "Nearest store", "location_type": "store"}]}
+    response = client.post("/api/v1/scenarios", json=scenario, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    assert [e.entity_key for e in entries("scenario")] == ["Web"]
+    assert entries("rule")[0].changes["name"] == [None, "Nearest store"]
+    scenario_id = response.get_json()["id"]
+    client.put(f"/api/v1/scenarios/{scenario_id}", json={**scenario, "priority": 5}, headers=admin)
+    assert entries("scenario")[-1].changes == {"priority": [10, 5]}
+    cargo = {"code": "demo", "name": "Demo Cargo", "adapter": "demo", "config": {"api_key": "k-999", "region": "TR"}}
+    assert client.post("/api/v1/cargo-companies", json=cargo, headers=admin).status_code == 201
+    [company] = entries("cargo company")
+    assert company.changes["config"] == [None, {"api_key": "••••••", "region": "TR"}]
+    _ = store
+
+
+def test_a_refused_change_leaves_no_entry(app, client):
+    admin = auth("erp")
+    bad = {**LOCATION, "type": "shop"}
+    assert client.post("/api/v1/locations", json=bad, headers=admin).status_code == 422
+    assert entries() == []
+
+
+def test_an_import_is_audited_as_the_admin_who_started_it(app, client):
+    import io
+
+    from tests.views.test_admin_imports import work
+    from tests.views.test_auth import login
+
+    factories.user("root", "admin")
+    db.session.commit()
+    login(client, "root")
+    client.post("/admin/imports/", data={"kind": "locations",
+                                         "file": (io.BytesIO(b"code,name\nIZM-01,Izmir Store\n"), "l.csv")},
+                content_type="multipart/form-data")
+    work()
+    [entry] = entries("location")
+    assert entry.entity_key == "IZM-01" and entry.actor == "user:root" and entry.action == "created"
+
+
+def test_the_audit_page_is_for_admins_searches_and_exports(app, client):
+    from tests.views.test_auth import login
+
+    admin = auth("erp")
+    client.post("/api/v1/locations", json=LOCATION, headers=admin)
+    client.post("/api/v1/channels", json={"code": "web", "name": "Web"}, headers=admin)
+    factories.user("root", "admin")
+    factories.user("boss", "supervisor")
+    db.session.commit()
+    login(client, "boss")
+    assert client.get("/reports/audit/").status_code == 403
+    assert client.get("/reports/audit.csv").status_code == 403
+    login(client, "root")
+    html = client.get("/reports/audit/?kind=location").get_data(as_text=True)
+    assert "IST-01" in html and 'data-audit="' in html and ">web<" not in html
+    assert client.get("/reports/audit/?q=ist").get_data(as_text=True).count('data-audit="') == 1
+    response = client.get("/reports/audit/?from=2026-12-02&to=2026-12-01")
+    assert response.status_code == 422 and "before the start date" in response.get_data(as_text=True)
+    text = client.get("/reports/audit.csv?kind=channel").get_data(as_text=True)
+    assert text.startswith("\ufeffid,at,actor,kind,record,action,changes") and ",channel,web,created," in text

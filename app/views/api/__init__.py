@@ -95,7 +95,7 @@ def forget_request_state(_exc: BaseException | None) -> None:
 from app.views.api import (  # noqa: E402,F401
     catalog,
     channels,  # noqa: E402,F401
-    inbound,  # noqa: E402,F401
+    imports,
     jobs,
     labels,  # noqa: E402,F401
     locations,
@@ -104,7 +104,7 @@ from app.views.api import (  # noqa: E402,F401
     orders,
     packages,
     planning,  # noqa: E402,F401
-    returns,  # noqa: E402,F401
+    reports,
     settings,
     stock,
     transfers,

@@ -105,6 +105,8 @@ def _operation(op: Operation, path: str, body: type[BaseModel] | None, refs) -> 
             f.is_required() for f in body.model_fields.values())
         spec["requestBody"] = {"required": required,
                                "content": {"application/json": {"schema": refs[(body, "validation")]}}}
+    if op.multipart is not None:
+        spec["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.multipart}}}
     spec["responses"] = {**_success(op, refs), **_errors(op.method, refs)}
     return spec
 
@@ -165,8 +167,8 @@ def _query(q: QueryParam) -> dict[str, Any]:
         schema = {"type": "integer", "minimum": 1}
         if q.maximum is not None:
             schema["maximum"] = q.maximum
-    elif q.type == "date-time":
-        schema["format"] = "date-time"
+    elif q.type in ("date-time", "date"):
+        schema["format"] = q.type
     if q.enum:
         schema["enum"] = list(q.enum)
     param: dict[str, Any] = {"name": q.name, "in": "query", "required": q.required, "description": q.description,

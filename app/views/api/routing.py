@@ -19,7 +19,7 @@ from app.views.api.lists import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 @dataclass(frozen=True)
 class QueryParam:
     name: str
-    type: str = "string"  # string | integer | date-time
+    type: str = "string"  # string | integer | date-time | date
     description: str = ""
     repeatable: bool = False
     required: bool = False
@@ -44,6 +44,7 @@ class Operation:
     commands: Callable[[], dict[str, type[BaseModel] | None]] | None = None
     produces: tuple[str, ...] = ("application/json",)
     finds_existing: bool = False  # a create that answers 200 with the record when it already exists
+    multipart: dict | None = None  # a multipart/form-data body (a file upload): its JSON schema
 
 
 REGISTRY: list[Operation] = []
@@ -56,7 +57,8 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, body: type[Base
               response: type[BaseModel] | None = None, status: int = 200, many: bool = False,
               query: Sequence[QueryParam] = (), body_required: bool = True,
               commands: Callable[[], dict[str, type[BaseModel] | None]] | None = None,
-              produces: tuple[str, ...] = ("application/json",), finds_existing: bool = False):
+              produces: tuple[str, ...] = ("application/json",), finds_existing: bool = False,
+              multipart: dict | None = None):
     """Register a view on the API blueprint and record it for the OpenAPI document."""
 
     def decorator(view):
@@ -66,7 +68,7 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, body: type[Base
                                   summary=summary, tag=tag, body=body, response=response, status=status,
                                   many=many, query=tuple(query) + (PAGINATION if many else ()),
                                   body_required=body_required, commands=commands, produces=produces,
-                                  finds_existing=finds_existing))
+                                  finds_existing=finds_existing, multipart=multipart))
         return view
 
     return decorator
