@@ -4,6 +4,8 @@ reported with the line at fault."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -42,3 +44,17 @@ def test_a_purchase_order_csv_creates_the_good_ones_and_reports_bad_lines(app, c
     assert [(po.number, po.state, [(line.product.sku, line.quantity) for line in po.lines]) for po in pos] == [
         ("PO-1", "draft", [("TEA", 10), ("MUG", 4)])]
     assert 'data-line="4"' in html
+
+
+def test_the_sample_file_in_docs_imports_without_a_rejected_line(app, client):
+    examples = Path(__file__).resolve().parents[2] / "docs" / "imports"
+    factories.user("root", "admin")
+    supplier()
+    db.session.commit()
+    login(client, "root")
+    for kind in ("locations", "products", "purchase_orders"):
+        run, _ = run_import(client, kind, (examples / f"{kind}.csv").read_bytes(), f"{kind}.csv")
+        assert (run.status, run.rejected) == ("finished", 0), (kind, run.errors)
+    db.session.rollback()
+    assert [(po.number, po.destination.code, len(po.lines)) for po in db.session.scalars(
+        select(PurchaseOrder).order_by(PurchaseOrder.number))] == [("PO-1001", "WH-IST", 2), ("PO-1002", "IST-KDK", 1)]
