@@ -149,4 +149,11 @@ def home(code: str):
 
 
 # Routes on this blueprint defined by the split modules.
-from app.views import store_batches, store_kpis, store_packages, store_settings, store_transfers  # noqa: E402,F401
+from app.views import (  # noqa: E402,F401
+    store_batches,
+    store_kpis,
+    store_packages,
+    store_receiving,
+    store_settings,
+    store_transfers,
+)

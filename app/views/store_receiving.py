@@ -1,0 +1,349 @@
+"""The receiving screen (SPEC §14), for stores and warehouses: what arrives here — customer
+returns, incoming transfers, purchase orders and inbound shipments — then scan against the
+expected lines with a running count, review over/short/damaged with a reason, finish.
+
+Returns keep their running count in the database (`count_return_scan`), so a reload or a second
+tablet sees it. Purchase orders and inbound shipments are counted in the page itself: each scan is
+a form post carrying the counts so far (`count-<sku>`), and Finish passes them with a receipt key
+and the version the count began with to `inbound.receiving`, which books a count once. Incoming
+transfers open their own page, which already scans and receives. Store counter returns are
+started here too (find the order, choose the items).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import InboundShipment, ProductBarcode, PurchaseOrder, StockLocation, Transfer
+from app.models.returns import Return
+from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.inbound import receiving as inbound_receiving
+from app.services.returns import (
+    FinishedLine,
+    count_return_scan,
+    create_return,
+    finish_receiving,
+    reset_return_scans,
+)
+from app.services.returns.lookup import find_shipped_orders, return_at, returnable_lines, returns_arriving
+from app.services.returns.states import EXPECTED_RETURN_STATES
+from app.views.htmx import render, wants_fragment
+from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
+
+KINDS = ("purchase-orders", "inbound-shipments")
+
+
+def _incoming_transfers(location: StockLocation) -> list[Transfer]:
+    return list(db.session.scalars(select(Transfer).where(Transfer.destination_id == location.id,
+                                                          Transfer.state == "in_transit")
+                                   .order_by(Transfer.updated_at, Transfer.id)))
+
+
+@bp.get("/<code>/receiving")
+@login_required
+def receiving(code: str):
+    location = location_or_404(code)
+    actor = current_actor()
+    return render("store/receiving/list.html", "store/receiving/_list.html", location=location,
+                  returns=returns_arriving(location.id), transfers=_incoming_transfers(location),
+                  purchase_orders=inbound_receiving.receivable_purchase_orders(actor, location.id),
+                  inbound_shipments=inbound_receiving.receivable_inbound_shipments(actor, location.id))
+
+
+# ------------------------------------------------------------------------------ returns
+
+def return_or_404(location: StockLocation, return_id: int) -> Return:
+    ret = return_at(location.id, return_id)
+    if ret is None:
+        abort(404)
+    return ret
+
+
+def return_context(location: StockLocation, ret: Return) -> dict[str, Any]:
+    scanning = ret.state in EXPECTED_RETURN_STATES
+    return {"location": location, "ret": ret, "scanning": scanning,
+            "counted": sum(i.scanned for i in ret.items), "expected": sum(i.quantity for i in ret.items)}
+
+
+@bp.get("/<code>/receiving/returns/<int:return_id>")
+@login_required
+def receive_return(code: str, return_id: int):
+    location = location_or_404(code)
+    return render("store/receiving/return.html", "store/receiving/_return.html",
+                  **return_context(location, return_or_404(location, return_id)))
+
+
+@bp.post("/<code>/receiving/returns/<int:return_id>/scan")
+@login_required
+def return_scan(code: str, return_id: int):
+    """One scan = one unit counted (the answer is the feedback line plus the changed row and
+    counter out of band, like a package scan)."""
+    location = location_or_404(code)
+    return_or_404(location, return_id)
+    barcode = request.form.get("barcode", "").strip()[:100]
+    error, status, counted_items = None, 200, []
+    try:
+        if not barcode:
+            message = _("Scan a barcode or type it, then press Enter.")
+            raise ValidationFailed(message, {"barcode": message})
+        _ret, item = count_return_scan(return_id, barcode, current_actor())
+        counted_items = [item]
+    except ServiceError as exc:
+        error, status = _scan_error(exc), exc.status
+    ret = return_or_404(location, return_id)
+    back = url_for("store.receive_return", code=location.code, return_id=ret.id)
+    if not wants_fragment():
+        return after_command(back, error or _("Counted %(barcode)s.", barcode=barcode),
+                             "error" if error else "success", "", "")
+    return render("store/receiving/_return_scan.html", "store/receiving/_return_scan.html", status=status,
+                  scan_error=error, scanned=barcode, counted_items=counted_items, scan_column="scanned",
+                  **return_context(location, ret))
+
+
+def _scan_error(exc: ServiceError) -> str:
+    if exc.code == "command_not_allowed":
+        return _("This return is already received: nothing more to count.")
+    if exc.status == 422 and "barcode" in (exc.details or {}):
+        return _("This item is not on this return. Put it aside and ask your supervisor.")
+    return error_message(exc)
+
+
+@bp.post("/<code>/receiving/returns/<int:return_id>/reset")
+@login_required
+def return_reset(code: str, return_id: int):
+    location = location_or_404(code)
+    return_or_404(location, return_id)
+    try:
+        reset_return_scans(return_id, current_actor())
+        message, category = _("Counts cleared: scan every item again."), "success"
+    except ServiceError as exc:
+        message, category = error_message(exc), "error"
+    ret = return_or_404(location, return_id)
+    return after_command(url_for("store.receive_return", code=location.code, return_id=ret.id), message, category,
+                         "store/receiving/return.html", "store/receiving/_return.html",
+                         **return_context(location, ret))
+
+
+def _finish_lines(ret: Return) -> tuple[list[FinishedLine], dict[str, str]]:
+    """The review form's lines; counts that are not whole numbers come back as field errors."""
+    lines, errors = [], {}
+    for item in ret.items:
+        sku = item.product.sku
+        raw_received = request.form.get(f"received-{item.id}", "").strip()
+        raw_damaged = request.form.get(f"damaged-{item.id}", "0").strip() or "0"
+        if ret.state not in EXPECTED_RETURN_STATES:
+            raw_received = str(item.received)
+        values = []
+        for field, raw in (("received", raw_received), ("damaged", raw_damaged)):
+            if not raw.isdigit() or len(raw) > 6:
+                errors[f"{sku}.{field}"] = _("Enter a whole number, 0 or more.")
+                values.append(0)
+            else:
+                values.append(int(raw))
+        note = request.form.get(f"note-{item.id}", "").strip()[:500] or None
+        lines.append(FinishedLine(sku, values[0], values[1], note))
+    return lines, errors
+
+
+@bp.route("/<code>/receiving/returns/<int:return_id>/finish", methods=["GET", "POST"])
+@login_required
+def return_finish(code: str, return_id: int):
+    """Review what arrived (counts prefilled from the scans), mark damaged units and say why a
+    count differs, then finish: receive and inspect in one transaction."""
+    location = location_or_404(code)
+    ret = return_or_404(location, return_id)
+    context = return_context(location, ret)
+    if request.method == "GET":
+        return render("store/receiving/finish.html", "store/receiving/_finish.html", errors={}, values={}, **context)
+    lines, errors = _finish_lines(ret)
+    values = {line.sku: line for line in lines}
+    try:
+        if errors:
+            raise ValidationFailed(_("Some counts are not valid."), errors)
+        finish_receiving(return_id, lines, current_actor(), expected_version=form_version())
+    except ServiceError as exc:
+        if isinstance(exc, Conflict):
+            ret = return_or_404(location, return_id)
+            message = (_("Already finished — here is the return as it is now.")
+                       if exc.code in ("command_not_allowed", "stale") else error_message(exc))
+            return after_command(url_for("store.receive_return", code=location.code, return_id=ret.id), message,
+                                 "info", "store/receiving/return.html", "store/receiving/_return.html",
+                                 **return_context(location, ret))
+        return render("store/receiving/finish.html", "store/receiving/_finish.html", status=exc.status,
+                      errors=_field_errors(ret, exc), values=values,
+                      notice={"text": _("Check the lines marked in red."), "category": "error"}, **context)
+    ret = return_or_404(location, return_id)
+    message = (_("Return %(number)s received: the resellable items are back in stock.", number=ret.number)
+               if ret.state == "restocked" else
+               _("Return %(number)s received: everything was written off as damaged.", number=ret.number))
+    return after_command(url_for("store.receiving", code=location.code), message, "success",
+                         "store/receiving/return.html", "store/receiving/_return.html",
+                         **return_context(location, ret))
+
+
+def _field_errors(ret: Return, exc: ServiceError) -> dict[str, str]:
+    """Errors by "<sku>.<field>" for the review form (the service names lines by SKU or index)."""
+    errors: dict[str, str] = {}
+    skus = [item.product.sku for item in ret.items]
+    for key, message in (exc.details or {}).items():
+        parts = key.split(".")
+        if parts[0] == "items" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(skus):
+            field = parts[2] if len(parts) > 2 else "received"
+            field = {"quantity": "received", "resellable": "damaged", "reason": "note"}.get(field, field)
+            errors[f"{skus[int(parts[1])]}.{field}"] = str(message)
+        elif key in ("items", "__root__"):
+            errors["_form"] = str(message)
+        else:
+            errors[key] = str(message)
+    return errors
+
+
+# ------------------------------------------------------------------------------ counter returns
+
+@bp.route("/<code>/returns/new", methods=["GET", "POST"])
+@login_required
+def counter_return(code: str):
+    """A customer brings goods back: find the order (number, parcel barcode, email, phone, name),
+    choose the units and the reason; the return then waits on the receiving screen here."""
+    location = location_or_404(code)
+    query = (request.values.get("q") or "").strip()[:200]
+    orders = find_shipped_orders(query) if query else []
+    order = None
+    order_id = request.values.get("order", "")
+    if order_id.isdigit() and len(order_id) <= 9:
+        order = next((o for o in find_shipped_orders(query) if o.id == int(order_id)), None) if query else None
+    errors: dict[str, str] = {}
+    if request.method == "POST" and order is not None:
+        items = []
+        for line in returnable_lines(order):
+            raw = request.form.get(f"quantity-{line.product.id}", "").strip() or "0"
+            if not raw.isdigit() or len(raw) > 6:
+                errors[line.product.sku] = _("Enter a whole number, 0 or more.")
+            elif int(raw):
+                items.append({"sku": line.product.sku, "quantity": int(raw),
+                              "reason": request.form.get(f"reason-{line.product.id}", "").strip()[:500] or None})
+        if not items and not errors:
+            errors["_form"] = _("Choose at least one item the customer brings back.")
+        if not errors:
+            try:
+                ret = create_return({"order": order.id, "location": location.code, "items": items},
+                                    current_actor(), source="counter")
+            except ServiceError as exc:
+                errors = {"_form": error_message(exc)}
+            else:
+                return redirect(url_for("store.receive_return", code=location.code, return_id=ret.id), code=303)
+    lines = returnable_lines(order) if order is not None else []
+    return render("store/receiving/counter.html", "store/receiving/_counter.html",
+                  status=422 if errors else 200, location=location, query=query, orders=orders, order=order,
+                  lines=lines, errors=errors, form=request.form)
+
+
+# ------------------------------------------------------------------------------ purchase orders, inbound shipments
+
+def _expected_lines(kind: str, record_id: int):
+    actor = current_actor()
+    try:
+        if kind == "purchase-orders":
+            return inbound_receiving.expected_purchase_order_lines(record_id, actor)
+        return inbound_receiving.expected_inbound_shipment_lines(record_id, actor)
+    except ServiceError:
+        abort(404)
+
+
+def _inbound_record(kind: str, record_id: int, location: StockLocation):
+    model = PurchaseOrder if kind == "purchase-orders" else InboundShipment
+    record = db.session.get(model, record_id)
+    if record is None or record.destination_id != location.id:
+        abort(404)
+    return record
+
+
+def _form_counts(lines) -> dict[str, dict[str, Any]]:
+    """The counts this page carries (count-/damaged-/reason-<sku>), never negative."""
+    counts: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        entry = {}
+        for field in ("count", "damaged"):
+            raw = request.form.get(f"{field}-{line.sku}", "").strip()
+            entry[field] = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
+        entry["reason"] = request.form.get(f"reason-{line.sku}", "").strip()[:500]
+        counts[line.sku] = entry
+    return counts
+
+
+@bp.route("/<code>/receiving/<kind>/<int:record_id>", methods=["GET", "POST"])
+@login_required
+def receive_inbound(code: str, kind: str, record_id: int):
+    if kind not in KINDS:
+        abort(404)
+    location = location_or_404(code)
+    record = _inbound_record(kind, record_id, location)
+    lines = _expected_lines(kind, record_id)
+    counts = _form_counts(lines) if request.method == "POST" else {
+        line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
+    receipt_key = request.form.get("receipt_key") or uuid.uuid4().hex
+    version = form_version() if request.method == "POST" else record.version
+    notice, status, errors = None, 200, {}
+    action = request.form.get("action", "scan")
+    if request.method == "POST" and action == "scan":
+        barcode = request.form.get("barcode", "").strip()[:100]
+        product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == barcode)) \
+            if barcode else None
+        line = next((ln for ln in lines if product_id is not None and barcode in ln.barcodes), None)
+        if not barcode:
+            notice, status = {"text": _("Scan a barcode or type it, then press Enter."), "category": "error"}, 422
+        elif line is None:
+            notice, status = {"text": _("%(barcode)s is not on this delivery. Put it aside and ask your supervisor.",
+                                        barcode=barcode), "category": "error"}, 422
+        else:
+            counts[line.sku]["count"] += 1
+            notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=counts[line.sku]["count"]),
+                      "category": "success"}
+    elif request.method == "POST" and action == "finish":
+        counted = [{"sku": sku, "quantity": c["count"], "damaged": c["damaged"], "reason": c["reason"] or None}
+                   for sku, c in sorted(counts.items()) if c["count"] or c["damaged"]]
+        try:
+            if not counted:
+                raise ValidationFailed(_("Nothing is counted yet: scan the items first."), {})
+            receive = (inbound_receiving.receive_purchase_order if kind == "purchase-orders"
+                       else inbound_receiving.receive_inbound_shipment)
+            receive(record_id, counted, current_actor(), receipt_key=receipt_key, expected_version=version)
+        except ServiceError as exc:
+            status = exc.status
+            errors = {k: str(v) for k, v in (exc.details or {}).items()}
+            text = (_("Someone else received this delivery meanwhile: count again from the current figures.")
+                    if exc.code == "stale" else error_message(exc) or _("Check the lines marked in red."))
+            notice = {"text": text, "category": "error"}
+            if exc.code == "stale":
+                record = _inbound_record(kind, record_id, location)
+                version = record.version
+                lines = _expected_lines(kind, record_id)
+                counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
+        else:
+            return after_command(url_for("store.receiving", code=location.code),
+                                 _("%(number)s received: the stock is updated.", number=record.number), "success",
+                                 "store/receiving/list.html", "store/receiving/_list.html", location=location,
+                                 returns=returns_arriving(location.id), transfers=_incoming_transfers(location),
+                                 purchase_orders=inbound_receiving.receivable_purchase_orders(current_actor(),
+                                                                                              location.id),
+                                 inbound_shipments=inbound_receiving.receivable_inbound_shipments(current_actor(),
+                                                                                                  location.id))
+    line_errors = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+            counted_skus = [sku for sku, c in sorted(counts.items()) if c["count"] or c["damaged"]]
+            if int(parts[1]) < len(counted_skus):
+                line_errors[counted_skus[int(parts[1])]] = message
+    return render("store/receiving/inbound.html", "store/receiving/_inbound.html", status=status, location=location,
+                  kind=kind, record=record, lines=lines, counts=counts, receipt_key=receipt_key, version=version,
+                  notice=notice, line_errors=line_errors,
+                  counted=sum(c["count"] for c in counts.values()),
+                  expected=sum(line.outstanding for line in lines))
