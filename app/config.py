@@ -59,6 +59,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CARRIER_POLL_SECONDS": ("CARRIER_POLL_SECONDS", int),
     "CARRIER_LABEL_STALE_SECONDS": ("CARRIER_LABEL_STALE_SECONDS", int),
     "WEBHOOK_LEASE_SECONDS": ("WEBHOOK_LEASE_SECONDS", float),
+    # Threads per worker process sending webhook attempts (0: in the job itself; services/webhooks/sender.py).
+    "WEBHOOK_SENDER_THREADS": ("WEBHOOK_SENDER_THREADS", int),
     # Channels (docs/channels.md): stock pushed within this many seconds of a change; webhook body
     # size and rate per channel; seconds between retries of a status update told back to a channel.
     "CHANNEL_SYNC_SECONDS": ("CHANNEL_SYNC_SECONDS", float),
@@ -102,6 +104,7 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     WEBHOOK_ALLOW_PRIVATE_URLS: str | None = None
+    WEBHOOK_SENDER_THREADS = 8
     INVOICE_SERVICE_URL: str | None = None
     # Absolute links the API hands out (`next` pages) start with PUBLIC_URL when set; otherwise with
     # the request's host only when Flask checks it against TRUSTED_HOSTS (or outside production).
@@ -172,5 +175,8 @@ def load_config(config: type | Mapping[str, Any] | None = None,
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
+    # In-process test workers attempt webhooks inside the job, so a burst worker has finished every
+    # attempt when it returns; the sender threads are tested in worker processes (test_webhooks_slow_receiver).
+    WEBHOOK_SENDER_THREADS = 0
     SECRET_KEY = "test-secret"
     SESSION_COOKIE_SECURE = False

@@ -20,6 +20,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy.orm import configure_mappers
 
 from app.queues import QUEUE_NAMES, redis_connection
+from app.services.webhooks import sender as webhook_sender
 from app.tasks import set_app
 
 log = logging.getLogger("packline.worker")
@@ -97,6 +98,7 @@ def run_worker(queues: list[str] | None = None, burst: bool = False) -> None:
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
+        webhook_sender.shutdown(wait=True)  # webhook attempts in flight finish (at most their timeout)
 
 
 def _resume_interrupted_imports(app: Flask) -> None:

@@ -7,7 +7,7 @@ arrives before a retry is due does nothing.
 
 from __future__ import annotations
 
-from app.services.webhooks import attempt, outbox
+from app.services.webhooks import attempt, outbox, sender
 from app.tasks import job
 from app.worker import Periodic, register_periodic
 
@@ -26,10 +26,13 @@ def publish() -> int:
 
 @job
 def deliver(delivery_id: int) -> str:
-    """One attempt of one delivery, if it is due and nobody else holds it."""
+    """One attempt of one delivery, if it is due and nobody else holds it: on one of the
+    process's sender threads (sender.py), so a slow receiver does not hold up the worker."""
     claim = outbox.claim_attempt(delivery_id)
     if claim is None:
         return "skipped"
+    if sender.hand_over(claim):
+        return "sending"
     result = attempt.make_attempt(claim)
     outbox.finish_attempt(claim, result)
     return "succeeded" if result.ok else (result.error or "failed")

@@ -36,6 +36,8 @@ class Claim:
     event_type: str
     body: bytes
     allow_private: bool
+    subscription_id: int = 0
+    first: bool = False  # the delivery's first attempt (its subscription's next one waits for it)
 
 
 @dataclass(frozen=True)

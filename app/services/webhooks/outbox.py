@@ -296,6 +296,7 @@ def claim_attempt(delivery_id: int) -> Claim | None:
         body=build_body(outbox_event.event_id, outbox_event.type, outbox_event.occurred_at,
                         outbox_event.data or {}, outbox_event.previous or {}),
         allow_private=get_setting(PRIVATE_URLS_SETTING) is True,
+        subscription_id=delivery.subscription_id, first=delivery.status == "pending",
     )
     db.session.commit()
     return claim
@@ -306,10 +307,11 @@ def _retry_base_seconds() -> float | None:
     return float(base) if base else None
 
 
-def finish_attempt(claim: Claim, result: AttemptResult) -> WebhookDelivery | None:
+def finish_attempt(claim: Claim, result: AttemptResult, kick: bool = True) -> WebhookDelivery | None:
     """Log the attempt's outcome; mark the delivery succeeded, retrying (with its next time)
     or failed after its last attempt. Commits, then enqueues the retry and, after a first
-    attempt, the subscription's next delivery."""
+    attempt, the subscription's next delivery (unless `kick` is False: the caller goes on with
+    it itself, see `sender.py`)."""
     begin_write()
     delivery = db.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True,
                               populate_existing=True)
@@ -343,6 +345,14 @@ def finish_attempt(claim: Claim, result: AttemptResult) -> WebhookDelivery | Non
     if retry_in is not None:
         _safe_enqueue(DELIVER_JOB, claim.delivery_id, job_id=f"webhook-{claim.delivery_id}-{attempts}",
                       delay=retry_in)
-    if was_first:
+    if was_first and kick:
         kick_subscription(subscription_id)
     return delivery
+
+
+def next_first_attempt(subscription_id: int) -> int | None:
+    """The id of the subscription's next delivery waiting for its first attempt (read only)."""
+    head = _head_of_line(subscription_id)
+    head_id = head.id if head is not None else None
+    db.session.rollback()  # end the read transaction
+    return head_id
