@@ -62,7 +62,7 @@ def location_summary(location: StockLocation) -> LocationSummary:
 
 
 def location_summaries(locations: list[StockLocation]) -> list[LocationSummary]:
-    """Counts per state for many locations in three grouped queries."""
+    """Counts per state for many locations: three grouped queries, plus one per distinct packing target."""
     ids = [loc.id for loc in locations]
     summaries = {loc.id: LocationSummary(loc, dict.fromkeys(PACKAGE_STATES, 0)) for loc in locations}
     if not ids:
@@ -80,19 +80,27 @@ def location_summaries(locations: list[StockLocation]) -> list[LocationSummary]:
         )
         for location_id, state, count in rows:
             getattr(summaries[location_id], attr)[state] = count
+    # Overdue open packages: one grouped query per distinct packing target (most brands have one
+    # or two), not one per location — the board lists every location.
     now = utcnow()
+    by_target: dict[int, list[int]] = {}
     for loc in locations:
         if loc.target_packaging_minutes:
-            cutoff = now - timedelta(minutes=loc.target_packaging_minutes)
-            summaries[loc.id].overdue = db.session.scalar(
-                select(func.count()).where(
-                    and_(
-                        Package.location_id == loc.id,
-                        Package.state.in_(OPEN_PACKAGE_STATES),
-                        Package.created_at < cutoff,
-                    )
+            by_target.setdefault(loc.target_packaging_minutes, []).append(loc.id)
+    for minutes, target_ids in by_target.items():
+        rows = db.session.execute(
+            select(Package.location_id, func.count())
+            .where(
+                and_(
+                    Package.location_id.in_(target_ids),
+                    Package.state.in_(OPEN_PACKAGE_STATES),
+                    Package.created_at < now - timedelta(minutes=minutes),
                 )
-            ) or 0
+            )
+            .group_by(Package.location_id)
+        )
+        for location_id, count in rows:
+            summaries[location_id].overdue = count
     return [summaries[i] for i in ids]
 
 

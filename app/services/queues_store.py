@@ -35,7 +35,7 @@ PACKAGE_TABS: tuple[tuple[str, LazyString, tuple[str, ...]], ...] = (
     ("ready_for_pickup", _l("Ready for pickup"), ("ready_for_pickup",)),
     ("blocked", _l("Blocked"), ("blocked",)),
     ("out_of_stock", _l("Out of stock"), ("out_of_stock",)),
-    ("shipped", "Shipped", OUT_WITH_CARRIER),
+    ("shipped", _l("Shipped"), OUT_WITH_CARRIER),
 )
 TAB_STATES = {key: states for key, _, states in PACKAGE_TABS}
 DEFAULT_TAB = "waiting"
@@ -112,18 +112,24 @@ def package_queue(location_id: int, tab: str = DEFAULT_TAB, search: str = "",
     name) every state is searched, because staff scanning a parcel rarely know its tab.
     """
     tab = tab if tab in TAB_STATES else DEFAULT_TAB
-    query = select(Package).join(Order, Order.id == Package.order_id).where(Package.location_id == location_id)
+    counts = tab_counts(location_id)
+    query = select(Package).where(Package.location_id == location_id)
     if search.strip():
-        query = query.where(_search_filter(search))
+        query = query.join(Order, Order.id == Package.order_id).where(_search_filter(search))
+        packages = paginate(query.options(*_package_loads()).order_by(Package.created_at, Package.id), page)
     else:
-        query = query.where(Package.state.in_(TAB_STATES[tab]))
-    packages = paginate(query.options(*_package_loads()).order_by(Package.created_at, Package.id), page)
+        # A tab's size is already in the grouped count (read from the (location, state, created)
+        # index alone): no second count. Offsets stay small: a tab holds the location's open work.
+        query = query.where(Package.state.in_(TAB_STATES[tab])).options(*_package_loads())
+        items = db.session.scalars(query.order_by(Package.created_at, Package.id)
+                                   .limit(page.size).offset(page.offset)).unique().all()
+        packages = Page(items=list(items), total=counts[tab], page=page.page, size=page.size)
     overdue: set[int] = set()
     if target_minutes:
         cutoff = utcnow() - timedelta(minutes=target_minutes)
         overdue = {p.id for p in packages.items if p.state in OPEN_PACKAGE_STATES and p.created_at < cutoff}
     return Queue(tab=tab, search=search.strip(), packages=packages,
-                 counts=tab_counts(location_id), newest_id=newest_package_id(location_id), overdue_ids=overdue)
+                 counts=counts, newest_id=newest_package_id(location_id), overdue_ids=overdue)
 
 
 def package_at(location_id: int, package_id: int) -> Package | None:

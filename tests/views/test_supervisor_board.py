@@ -138,3 +138,31 @@ def test_board_is_a_fragment_for_htmx_polling(app, client):
     response = client.get("/supervisor/", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_overdue_counts_follow_each_locations_own_target_in_one_query_per_target(app, client):
+    from sqlalchemy import event
+
+    stores = [factories.location(f"T{n:02d}", target_packaging_minutes=30 if n % 2 else 90) for n in range(6)]
+    factories.location("NO-TARGET")
+    factories.user("sup", "supervisor")
+    for store in stores:
+        _backdate(make_package("waiting", location=store), 60)  # past 30 minutes, within 90
+        _backdate(make_package("delivered", location=store), 600)  # done: never overdue
+    login(client, "sup")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "count(" in statement.lower() and "created_at <" in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        html = client.get("/supervisor/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    for n in range(6):
+        card = html.split(f'data-location="T{n:02d}"')[1].split("</section>")[0]
+        assert ("1 overdue" in card) == bool(n % 2)
+    assert "overdue" not in html.split('data-location="NO-TARGET"')[1].split("</section>")[0]
+    assert len(statements) == 2  # one per distinct target (30 and 90 minutes), not one per location
