@@ -37,7 +37,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.kpis import DAY_COUNTS, KpiDay, KpiDayBucket, KpiDayReason
 from app.services import db as dbtx
-from app.services import local_times
+from app.services import kpi_cache, local_times
 from app.services.planning.writer import bulk_insert
 
 PACKED = ("waiting_cargo_label", "packed")
@@ -111,6 +111,7 @@ def rebuild(start: date, end: date) -> dict[str, Any]:
     except Exception:
         db.session.rollback()
         raise
+    kpi_cache.bump()
     return {"from": start.isoformat(), "to": end.isoformat(), **written}
 
 

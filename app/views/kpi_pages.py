@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, StockLocation
-from app.services import kpi_charts, kpis
+from app.services import kpi_cache, kpi_charts, kpis
 from app.services.exports import csv_response
 
 # The chart is a document of its own: inline styles (pygal's), no script, nothing fetched.
@@ -40,7 +40,7 @@ def build(allowed: list[StockLocation], *, sees_all: bool, with_charts: bool = T
     """The report for this request's filters, over the locations this person may see."""
     all_channels = channels()
     filters, problem = kpis.parse_filters(request.args, allowed, all_channels, sees_all=sees_all)
-    report = kpis.report(filters, allowed, all_channels)
+    report = kpi_cache.report(filters, allowed, all_channels)
     charts = []
     if with_charts:
         for spec in kpi_charts.CHARTS:

@@ -160,3 +160,24 @@ def test_charts_are_kept_in_redis_and_drawn_without_it(client, history, redis_se
     again = response.get_data(as_text=True)
     assert again.count('src="data:image/svg+xml;base64,') == 6
     assert card(again, "processing_median_min") == card(first, "processing_median_min")
+
+
+def test_a_kept_report_gives_way_to_new_figures_after_the_rollup(client, history):
+    from datetime import date
+
+    from app.services import kpi_rollups
+    from tests.kpi_history import at
+
+    people(history)
+    login(client, "boss")
+    before = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    assert card(before, "processing_median_min") == "20.0 min"
+    for _ in range(3):  # three more packed in 5 minutes at LON on 10 Nov: 5, 5, 5, 10, 20, 30, 90
+        package = history.package(history.lon, history.web, at(10, 13))
+        history.pack(package, at(10, 13, 5))
+    db.session.commit()
+    assert card(client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True),
+                "processing_median_min") == "20.0 min"  # kept: the figures have not been recomputed
+    kpi_rollups.rebuild(date(2026, 11, 9), date(2026, 11, 12))
+    after = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    assert card(after, "processing_median_min") == "10.0 min"
