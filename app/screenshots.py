@@ -77,6 +77,27 @@ def _marketplace_package(app) -> tuple[str, int] | None:
         return package.location.code, package.id
 
 
+def _failed_delivery_return(app) -> None:
+    """A parcel of the home store that the carrier could not deliver: it is packed, shipped and
+    reported `delivery_failed` through the package commands, which opens its return (issue 19)."""
+    from app.extensions import db
+    from app.models import Package, StockLocation
+    from app.services.actors import Actor
+    from app.services.packages import run_package_command
+
+    with app.app_context():
+        home = db.session.scalar(select(StockLocation).where(StockLocation.code == "IST-KDK"))
+        package_id = db.session.scalar(select(Package.id).where(Package.location_id == home.id,
+                                                                Package.state == "waiting").order_by(Package.id))
+        if package_id is None:
+            return
+        actor = Actor.system("screenshots")
+        run_package_command(package_id, "complete_packing_without_shipment", {}, actor)
+        run_package_command(package_id, "ship_without_integration",
+                            {"cargo_company": "demo", "tracking_number": "DM-RETURN-1"}, actor)
+        run_package_command(package_id, "update_shipment_status", {"status": "delivery_failed"}, actor)
+
+
 def _shoot(page, directory: Path, name: str) -> None:
     # caret="initial": hiding the caret injects a <style>, which the CSP (rightly) blocks.
     page.screenshot(path=str(directory / f"{name}.png"), caret="initial")
@@ -127,6 +148,21 @@ def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | No
             next_oldest.click()
             page.wait_for_url("**/batches/**")
             _shoot(page, out, "store-batch")
+        page.goto("/store/IST-KDK/receiving")
+        _shoot(page, out, f"{prefix}store-receiving")
+        arriving = page.locator("#receiving a.row").first
+        if arriving.count():
+            arriving.click()
+            page.wait_for_load_state()
+            if language == "en":  # count one unit with a typed "scanner"; the Turkish run shows the count
+                barcode = page.locator("#return .item-meta.mono").first.inner_text().split(",")[0].strip()
+                page.keyboard.type(barcode)
+                page.keyboard.press("Enter")
+                expect(page.locator("#scan-feedback[data-scan-ok]")).to_have_count(1)
+            _shoot(page, out, f"{prefix}store-receiving-return")
+            page.click("[data-command=review]")
+            page.wait_for_load_state()
+            _shoot(page, out, f"{prefix}store-receiving-finish")
         context.close()
 
         if marketplace is not None:
@@ -165,6 +201,7 @@ def main(argv: list[str]) -> int:
                 upgrade()
                 seed_demo()
             marketplace = _marketplace_package(app)
+            _failed_delivery_return(app)
             port = _free_port()
             server = make_server("127.0.0.1", port, app, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
