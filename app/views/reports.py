@@ -28,7 +28,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = ("supervisor", "admin")
 MAX_REASON = 500
 # The page that shows an export's filter problems: the list it was started from.
-LIST_PAGES: dict[str, Callable[[Actor], Any]] = {}
+LIST_PAGES: dict[str, Callable[[Actor, listing.Problems], Any]] = {}
 
 
 @bp.before_request
@@ -43,15 +43,15 @@ def current_actor() -> Actor:
 
 # ------------------------------------------------------------------------------------ order explorer
 
-def _explorer(actor: Actor, status: int = 200, **extra):
-    problems = listing.Problems()
+def _explorer(actor: Actor, earlier: listing.Problems | None = None):
+    problems = earlier or listing.Problems()
     filters = explorer.read_filters(request.args, actor, problems)
     size = listing.page_size(request.args, problems)
     cursor = listing.decode_cursor(request.args.get("after"), explorer.CURSOR_KINDS, problems)
     page = None if problems else explorer.page(actor, filters, cursor, size)
-    return render("reports/orders.html", "reports/_orders_table.html", status=422 if problems else status,
+    return render("reports/orders.html", "reports/_orders_table.html", status=422 if problems else 200,
                   filters=filters, size=size, results=page, problems=problems.found, paged=cursor is not None,
-                  **explorer.choices(actor), **extra)
+                  **explorer.choices(actor))
 
 
 @bp.get("/orders/")
@@ -86,7 +86,7 @@ def export(what: str):
 
 
 def _refused_export(kind: str, problems: listing.Problems):
-    return LIST_PAGES.get(kind, _explorer)(current_actor())
+    return LIST_PAGES.get(kind, _explorer)(current_actor(), problems)
 
 
 @bp.get("/exports/<int:run_id>/")

@@ -12,8 +12,8 @@ from app.views.reports import LIST_PAGES, MANAGERS, bp, current_actor
 from app.views.security import role_required
 
 
-def ledger_page(actor: Actor):
-    problems = listing.Problems()
+def ledger_page(actor: Actor, earlier: listing.Problems | None = None):
+    problems = earlier or listing.Problems()
     filters = ledger.read_filters(request.args, actor, problems)
     size = listing.page_size(request.args, problems)
     cursor = listing.decode_cursor(request.args.get("after"), ledger.CURSOR_KINDS, problems)

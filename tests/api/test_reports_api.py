@@ -164,3 +164,19 @@ def test_bad_imports_are_refused_and_record_nothing(app, client):
     db.session.commit()
     assert db.session.scalar(select(ImportRun)) is None
 
+
+
+def test_stock_at_and_the_audit_and_import_apis_keep_to_roles_and_locations(app, client):
+    from tests.views.test_auth import login
+
+    ist, ank, _ = _history()
+    factories.user("sup", "supervisor", [ist])
+    db.session.commit()
+    login(client, "sup")
+    response = client.get("/reports/ledger/at?location=ANK-01&sku=CUP-1&at=2026-11-30T00:00")
+    assert response.status_code == 422 and "No location ANK-01 among yours" in response.get_data(as_text=True)
+    staff = auth("ayse", "staff", [ist])
+    assert client.get("/api/v1/audit", headers=staff).status_code == 403
+    assert client.get("/api/v1/imports/1", headers=staff).status_code == 403
+    assert client.get("/api/v1/stock/at?location=IST-01&sku=MUG-1&at=2026-11-30T00:00:00Z",
+                      headers=staff).get_json()["on_hand"] == 7

@@ -218,3 +218,14 @@ def test_bulk_refuses_bad_selections(app, client):
         assert message in client.get(response.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(Order).where(Order.status == "cancelled")) is None
 
+
+
+def test_a_bad_package_state_in_the_packages_export_is_named(app, client):
+    _world()
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    response = client.get("/reports/packages.csv?state=lost")
+    assert response.status_code == 422 and "Unknown value" in response.get_data(as_text=True)
+    rows = client.get("/reports/packages.csv?state=out_of_stock").get_data(as_text=True).lstrip("\ufeff")
+    assert [r["order"] for r in csv.DictReader(io.StringIO(rows))] == ["TY-B"]
