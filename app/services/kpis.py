@@ -172,6 +172,22 @@ class KpiTable:
     def plain_rows(self) -> list[list[Any]]:
         return [[row.get(key) for key, _ in self.columns] for row in self.rows]
 
+    def cells(self) -> list[list[str]]:
+        """Every value as the page shows it ("–" for no data), built here rather than cell by
+        cell in the template: a year of days or fifty locations is thousands of cells."""
+        return [[shown(row.get(key)) for key, _ in self.columns] for row in self.rows]
+
+
+NO_DATA = "–"
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return NO_DATA
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
 
 @dataclass
 class KpiReport:
