@@ -54,6 +54,8 @@ class WebhookDelivery(db.Model):
         UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_subscription_event"),
         one_of("status", DELIVERY_STATUSES, "status"),
         Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        # A subscription's line of first attempts: its oldest pending delivery, found by a seek (0017).
+        Index("ix_webhook_deliveries_subscription_status_event", "subscription_id", "status", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
