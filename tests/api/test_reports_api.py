@@ -180,3 +180,10 @@ def test_stock_at_and_the_audit_and_import_apis_keep_to_roles_and_locations(app,
     assert client.get("/api/v1/imports/1", headers=staff).status_code == 403
     assert client.get("/api/v1/stock/at?location=IST-01&sku=MUG-1&at=2026-11-30T00:00:00Z",
                       headers=staff).get_json()["on_hand"] == 7
+
+
+def test_empty_dates_and_choices_are_refused_by_the_api(app, client):
+    admin = auth("erp")
+    for url in ("/api/v1/stock/ledger?to=", "/api/v1/audit?from=", "/api/v1/audit?kind="):
+        response = client.get(url, headers=admin)
+        assert response.status_code == 422, url

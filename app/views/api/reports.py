@@ -33,6 +33,14 @@ def _refuse(problems: listing.Problems) -> None:
         raise ValidationFailed(first, dict(problems.found))
 
 
+def _not_empty(*names: str) -> None:
+    """A date or a choice sent empty is not "no filter" for the API (the screens' forms send empty
+    fields; integrations send what they mean)."""
+    empty = {name: "Leave the parameter out or give a value." for name in names if request.args.get(name) == ""}
+    if empty:
+        raise ValidationFailed(f"{next(iter(empty))} is empty.", empty)
+
+
 def _before_id(query, column):
     raw = request.args.get("before_id")
     if raw is None:
@@ -57,6 +65,7 @@ def _page(query, count_query, serialize):
            query=(QueryParam("location", description="Location code"), QueryParam("sku"),
                   QueryParam("reason"), QueryParam("actor"), QueryParam("reference"), *DATES, BEFORE_ID))
 def stock_ledger():
+    _not_empty("from", "to")
     problems = listing.Problems()
     filters = ledger.read_filters(request.args, actor(), problems)
     _refuse(problems)
@@ -87,6 +96,7 @@ def stock_at():
                   *DATES, BEFORE_ID))
 def audit_entries():
     require_admin()
+    _not_empty("from", "to", "kind", "action")
     problems = listing.Problems()
     filters = audit_log.read_filters(request.args, actor(), problems)
     _refuse(problems)
