@@ -5,6 +5,7 @@ service and the same runs as the admin import page (services/imports). Admins on
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 
 from app.models import ImportRun
 from app.models.base import iso
@@ -35,11 +36,11 @@ def run_dict(run: ImportRun) -> dict:
 def create_import():
     require_admin()
     if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ValidationFailed("Send the file as multipart/form-data with the fields 'kind' and 'file'.",
-                               {"file": "Send a multipart/form-data upload."})
+        raise ValidationFailed(_("Send the file as multipart/form-data with the fields 'kind' and 'file'."),
+                               {"file": _("Send a multipart/form-data upload.")})
     upload = request.files.get("file")
     if upload is None:
-        raise ValidationFailed("Attach the file to import.", {"file": "Required."})
+        raise ValidationFailed(_("Attach the file to import."), {"file": _("Attach the file to import.")})
     kind = request.form.get("kind") or ""
     content = upload.read(imports.MAX_BYTES + 1)
     run = imports.start_import(kind, upload.filename, content, actor())

@@ -6,6 +6,7 @@ newest first without deep pages. A bad filter is a 422 naming the parameter."""
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -36,9 +37,9 @@ def _refuse(problems: listing.Problems) -> None:
 def _not_empty(*names: str) -> None:
     """A date or a choice sent empty is not "no filter" for the API (the screens' forms send empty
     fields; integrations send what they mean)."""
-    empty = {name: "Leave the parameter out or give a value." for name in names if request.args.get(name) == ""}
+    empty = {name: _("Leave the parameter out or give a value.") for name in names if request.args.get(name) == ""}
     if empty:
-        raise ValidationFailed(f"{next(iter(empty))} is empty.", empty)
+        raise ValidationFailed(_("%(name)s is empty.", name=next(iter(empty))), empty)
 
 
 def _before_id(query, column):
@@ -46,7 +47,7 @@ def _before_id(query, column):
     if raw is None:
         return query
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:11]) <= 2_147_483_647 or len(raw) > 11:
-        raise ValidationFailed("before_id must be a whole number of at least 1.", {"before_id": "Must be an id."})
+        raise ValidationFailed(_("before_id must be a whole number of at least 1."), {"before_id": _("Must be an id.")})
     return query.where(column < int(raw))
 
 
