@@ -224,3 +224,17 @@ def test_receiving_requeues_out_of_stock_packages_that_want_the_sku(app):
     assert db.session.get(Package, parked_id).state == "cancelled"  # its unit found the restocked stock
     assert [p.state for p in db.session.scalars(select(Package).where(Package.order_id == order_id))
             if p.id != parked_id] == ["waiting"]
+
+
+def test_a_failed_delivery_of_units_already_on_a_return_does_not_bring_them_back_twice(app):
+    # The customer refused the parcel and the channel opened a return before the carrier's news.
+    package = shipped(items=(("SKU-A", 2),), state="shipped")
+    location = package.location
+    announced = a_return(package)
+    run_package_command(package.id, "update_shipment_status", {"status": "delivery_failed"}, supervisor())
+    open_returns = db.session.scalars(select(Return).where(Return.state != "cancelled")).all()
+    assert sum(i.quantity for r in open_returns for i in r.items) == 2
+    finish_receiving(announced.id, [FinishedLine("SKU-A", 2)], staff(location))
+    for ret in db.session.scalars(select(Return).where(Return.state == "in_transit")).all():
+        finish_receiving(ret.id, [FinishedLine("SKU-A", 2, note="came back")], staff(location))
+    assert stock_of(location, "SKU-A") == (2, 0)

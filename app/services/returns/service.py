@@ -186,6 +186,10 @@ def open_failed_delivery_return(package: Package, actor_label: str) -> Return | 
     for item in package.items:
         if item.state not in NOT_HOLDING_ITEM_STATES:
             quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
+    # Units already on a return (the customer refused the parcel and the channel opened one)
+    # come back with that return; expecting them twice would restock them twice.
+    left = returnable_units(package.order_id)
+    quantities = {pid: min(qty, left.get(pid, 0)) for pid, qty in quantities.items() if left.get(pid, 0) > 0}
     if not quantities:
         return None
     ret = Return(number=_next_number(package.order), order=package.order, location_id=package.location_id,
