@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -73,7 +74,7 @@ def _lock_return(return_id: int, actor: Actor) -> Return:
         ret = db.session.scalar(select(Return).where(Return.id == return_id).with_for_update()
                                 .execution_options(populate_existing=True))
     if ret is None or not actor.can_see(ret.location_id):
-        raise NotFound(f"There is no return {return_id}.")
+        raise NotFound(_("There is no return %(id)s.", id=return_id))
     return ret
 
 
@@ -129,11 +130,11 @@ def create_return(data: Any, actor: Actor, source: str = "api") -> Return:
     def work() -> Return:
         location = db.session.scalar(select(StockLocation).where(StockLocation.code == body.location))
         if location is None or not location.active or not actor.can_see(location.id):
-            raise ValidationFailed("The return is not valid.",
-                                   {"location": f"There is no active location {body.location} you can work at."})
+            raise ValidationFailed(_("The return is not valid."), {"location": _(
+                "There is no active location %(code)s you can work at.", code=body.location)})
         order = _lock_order(body.order)
         if order is None:
-            raise ValidationFailed("The return is not valid.", {"order": f"There is no order {body.order}."})
+            raise ValidationFailed(_("The return is not valid."), {"order": _("There is no order %(id)s.", id=body.order)})
         by_sku = _products_by_sku([line.sku for line in body.items])
         left = returnable_units(order.id)
         shipped = shipped_units(order.id)
@@ -141,14 +142,16 @@ def create_return(data: Any, actor: Actor, source: str = "api") -> Return:
         for n, line in enumerate(body.items):
             product_id = by_sku.get(line.sku)
             if product_id is None or product_id not in shipped:
-                errors[f"items.{n}.sku"] = f"{line.sku} was never shipped on order {order.number}."
+                errors[f"items.{n}.sku"] = _("%(sku)s was never shipped on order %(number)s.", sku=line.sku,
+                                               number=order.number)
             elif line.quantity > left.get(product_id, 0):
                 already = shipped[product_id] - left.get(product_id, 0)
-                errors[f"items.{n}.quantity"] = (
-                    f"Only {left.get(product_id, 0)} unit(s) of {line.sku} can still be returned "
-                    f"({shipped[product_id]} shipped, {already} already on a return).")
+                errors[f"items.{n}.quantity"] = _(
+                    "Only %(left)s unit(s) of %(sku)s can still be returned (%(shipped)s shipped, %(already)s "
+                    "already on a return).", left=left.get(product_id, 0), sku=line.sku,
+                    shipped=shipped[product_id], already=already)
         if errors:
-            raise ValidationFailed("The return is not valid.", errors)
+            raise ValidationFailed(_("The return is not valid."), errors)
         ret = Return(number=_next_number(order), order=order, location=location, source=source,
                      reason=body.reason, created_by=actor.label, state="requested")
         ret.items = [ReturnItem(product_id=by_sku[line.sku], quantity=line.quantity, reason=line.reason)
@@ -222,7 +225,7 @@ def _receive(ret: Return, params: ReceiveParams, command: str, log: dict[str, An
         for n, line in enumerate(params.items):
             item = by_sku.get(line.sku)
             if item is None:
-                errors[f"items.{n}.sku"] = f"{line.sku} is not on this return."
+                errors[f"items.{n}.sku"] = _("%(sku)s is not on this return.", sku=line.sku)
                 continue
             counted[item.id] = (line.quantity, line.note)
     left = returnable_units(ret.order_id, exclude_return_id=ret.id)
@@ -231,15 +234,16 @@ def _receive(ret: Return, params: ReceiveParams, command: str, log: dict[str, An
         key = _line_key(params.items, item.product.sku, n)
         if quantity > item.quantity:
             if not note:
-                errors[f"{key}.note"] = (f"{quantity} unit(s) of {item.product.sku} arrived but the return lists "
-                                         f"{item.quantity}: say why.")
+                errors[f"{key}.note"] = _("%(count)s unit(s) of %(sku)s arrived but the return lists %(listed)s: "
+                                           "say why.", count=quantity, sku=item.product.sku, listed=item.quantity)
             elif quantity > left.get(item.product_id, 0):
-                errors[f"{key}.quantity"] = (f"At most {left.get(item.product_id, 0)} unit(s) of "
-                                             f"{item.product.sku} were shipped on this order and not returned yet.")
+                errors[f"{key}.quantity"] = _("At most %(count)s unit(s) of %(sku)s were shipped on this order and "
+                                               "not returned yet.", count=left.get(item.product_id, 0),
+                                               sku=item.product.sku)
     if not errors and not any(quantity for quantity, _ in counted.values()):
-        errors["items"] = "Nothing arrived: count at least one unit, or cancel the return."
+        errors["items"] = _("Nothing arrived: count at least one unit, or cancel the return.")
     if errors:
-        raise ValidationFailed("The received units are not valid.", errors)
+        raise ValidationFailed(_("The received units are not valid."), errors)
     differences = {}
     for item in ret.items:
         quantity, note = counted[item.id]
@@ -268,21 +272,23 @@ def _inspect(ret: Return, params: InspectParams, command: str, log: dict[str, An
     errors: dict[str, str] = {}
     for n, line in enumerate(params.items):
         if line.sku not in by_sku:
-            errors[f"items.{n}.sku"] = f"{line.sku} is not on this return."
+            errors[f"items.{n}.sku"] = _("%(sku)s is not on this return.", sku=line.sku)
     for item in ret.items:
         sku = item.product.sku
         n, line = listed.get(sku, (None, None))
         if line is None:
             if item.received:
-                errors["items"] = f"Say how many of the {item.received} received unit(s) of {sku} can be sold again."
+                errors["items"] = _("Say how many of the %(count)s received unit(s) of %(sku)s can be sold again.",
+                                     count=item.received, sku=sku)
             continue
         if line.resellable + line.damaged != item.received:
-            errors[f"items.{n}.resellable"] = (f"{item.received} unit(s) of {sku} were received: resellable and "
-                                               f"damaged must add up to {item.received}.")
+            errors[f"items.{n}.resellable"] = _("%(count)s unit(s) of %(sku)s were received: resellable and "
+                                                 "damaged must add up to %(count)s.", count=item.received, sku=sku)
         elif line.damaged and not line.reason:
-            errors[f"items.{n}.reason"] = f"Say why {line.damaged} unit(s) of {sku} are damaged."
+            errors[f"items.{n}.reason"] = _("Say why %(count)s unit(s) of %(sku)s are damaged.", count=line.damaged,
+                                             sku=sku)
     if errors:
-        raise ValidationFailed("The inspection is not valid.", errors)
+        raise ValidationFailed(_("The inspection is not valid."), errors)
     restocked: set[int] = set()
     for item in ret.items:
         _n, line = listed.get(item.product.sku, (None, None))
@@ -309,9 +315,9 @@ def _check(ret: Return, command: str, actor: Actor, expected_version: int | None
     transition = RETURN_TRANSITIONS[command]
     allowed = allowed_return_commands(ret.state, actor.is_manager)
     if transition.managers_only and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_("Only supervisors and admins may do this."))
     if expected_version is not None and expected_version != ret.version:
-        raise Conflict("The return was changed by someone else; reload and try again.", code="stale",
+        raise Conflict(_("The return was changed by someone else; reload and try again."), code="stale",
                        details={"state": ret.state, "allowed_commands": allowed, "version": ret.version})
     if ret.state not in transition.sources:
         raise Conflict(f"A return in state {ret.state!r} cannot {command!r}.", code="command_not_allowed",
@@ -378,11 +384,11 @@ def finish_receiving(return_id: int, lines: list[FinishedLine], actor: Actor,
     errors: dict[str, str] = {}
     for line in lines:
         if line.received < 0 or line.damaged < 0:
-            errors[f"{line.sku}.received"] = "Counts cannot be negative."
+            errors[f"{line.sku}.received"] = _("Counts cannot be negative.")
         elif line.damaged > line.received:
-            errors[f"{line.sku}.damaged"] = "Damaged units cannot be more than the units that arrived."
+            errors[f"{line.sku}.damaged"] = _("Damaged units cannot be more than the units that arrived.")
     if errors:
-        raise ValidationFailed("Some counts are not valid.", errors)
+        raise ValidationFailed(_("Some counts are not valid."), errors)
 
     def work() -> _Done:
         ret = _lock_return(return_id, actor)
@@ -393,8 +399,9 @@ def finish_receiving(return_id: int, lines: list[FinishedLine], actor: Actor,
                             if (line := by_sku.get(item.product.sku)) is not None
                             and line.received != item.quantity and not line.note]
             if missing_note:
-                raise ValidationFailed("Say why the count differs.", {
-                    f"{sku}.note": f"The count of {sku} differs from the return: say why." for sku in missing_note})
+                raise ValidationFailed(_("Say why the count differs."), {
+                    f"{sku}.note": _("The count of %(sku)s differs from the return: say why.", sku=sku)
+                    for sku in missing_note})
             receive = ReceiveParams.model_validate({"items": [
                 {"sku": line.sku, "quantity": line.received, **({"note": line.note} if line.note else {})}
                 for line in lines]})
@@ -432,8 +439,8 @@ def count_return_scan(return_id: int, barcode: str, actor: Actor) -> tuple[Retur
         product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == barcode))
         item = next((i for i in ret.items if product_id is not None and i.product_id == product_id), None)
         if item is None:
-            raise ValidationFailed("This barcode is not on this return.",
-                                   {"barcode": "This barcode is not on this return."})
+            raise ValidationFailed(_("This barcode is not on this return."),
+                                   {"barcode": _("This barcode is not on this return.")})
         item.scanned += 1
         return ret, item
 
