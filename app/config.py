@@ -68,6 +68,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CHANNEL_WEBHOOK_RATE": ("CHANNEL_WEBHOOK_RATE", int),
     "CHANNEL_RETRY_INTERVALS": ("CHANNEL_RETRY_INTERVALS",
                                 lambda v: [float(x) for x in v.split(",") if x.strip()]),
+    # KPIs (docs/kpis.md): seconds between rollup runs; seconds a computed report is kept (0 = never).
+    "KPI_ROLLUP_SECONDS": ("KPI_ROLLUP_SECONDS", int),
+    "KPI_CACHE_SECONDS": ("KPI_CACHE_SECONDS", int),
 }
 
 

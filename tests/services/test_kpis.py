@@ -163,3 +163,16 @@ def test_real_commands_feed_the_rollup(app):
     f, _ = kpis.parse_filters({}, [loc], [], sees_all=True)
     report = kpis.report(f, [loc], [])
     assert report.totals["packed"] == 1 and report.totals["packed_units"] == 2 and report.totals["packages"] == 1
+
+
+def test_the_rebuild_command_recomputes_days_and_refuses_an_inverted_range(app, history):
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["kpis", "rebuild", "--from", "2026-11-12", "--to", "2026-11-01"])
+    assert bad.exit_code != 0 and "--to is before --from" in bad.output
+    db.session.execute(KpiDay.__table__.delete())
+    db.session.commit()
+    good = runner.invoke(args=["kpis", "rebuild", "--from", "2026-11-09", "--to", "2026-11-12"])
+    assert good.exit_code == 0, good.output
+    assert "KPI days 2026-11-09 to 2026-11-12" in good.output
+    db.session.rollback()
+    assert run(history).totals["packed"] == 4
