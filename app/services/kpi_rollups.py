@@ -4,8 +4,8 @@ Every figure belongs to the day its event happened, in the location's time zone 
 brand's): a package packed at 00:30 in Istanbul on 7 December counts on 7 December there. So a
 finished day never changes again, and the periodic job only recomputes the last two days;
 `rebuild(start, end)` (CLI `flask kpis rebuild`) recomputes any range, e.g. after an import of
-old history. A run replaces the rows of its days in one transaction under a named lock, so two
-runs at once cannot double a day. docs/kpis.md defines each figure.
+old history. A run reads the history first, then replaces the rows of its days in one short write
+transaction under a named lock, so two runs at once cannot double a day. docs/kpis.md defines each figure.
 
 Sources, read by time through indexes (migration 0015): the transition log (packages created,
 packed, shipped, refused, cancelled, missing reports; transfers received), planning traces
@@ -102,10 +102,14 @@ def rebuild(start: date, end: date) -> dict[str, Any]:
     """Recompute the days `start`..`end` (inclusive) for every location and channel; commits once."""
     if end < start:
         raise ValueError("end before start")
-    dbtx.begin_write()
-    dbtx.lock_names(LOCK)
     try:
+        # Read first, write after: on SQLite the write transaction holds the whole database, and
+        # reading a few days of history takes seconds at a million packages. Two runs at once may
+        # then write in either order (the later-read figures can lose to earlier ones until the
+        # next run); the lock keeps each run's delete + insert whole, so a day is never doubled.
         rollup = _collect(start, end)
+        dbtx.begin_write()
+        dbtx.lock_names(LOCK)
         written = _replace(rollup, start, end)
         db.session.commit()
     except Exception:
