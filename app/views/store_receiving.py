@@ -265,17 +265,24 @@ def _inbound_record(kind: str, record_id: int, location: StockLocation):
     return record
 
 
-def _form_counts(lines) -> dict[str, dict[str, Any]]:
-    """The counts this page carries (count-/damaged-/reason-<sku>), never negative."""
+def _form_counts(lines) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The counts this page carries (count-/damaged-/reason-<sku>), and what is wrong with them
+    per SKU: a count that is not a whole number of 0 or more (typed by hand: "-1", "x", "1.5")
+    is named on its line, never read as 0, and damaged units need a reason."""
     counts: dict[str, dict[str, Any]] = {}
+    problems: dict[str, str] = {}
     for line in lines:
         entry = {}
         for field in ("count", "damaged"):
             raw = request.form.get(f"{field}-{line.sku}", "").strip()
+            if raw and not (raw.isdigit() and len(raw) <= 6):
+                problems[line.sku] = _("Enter a whole number, 0 or more.")
             entry[field] = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
         entry["reason"] = request.form.get(f"reason-{line.sku}", "").strip()[:500]
+        if entry["damaged"] and not entry["reason"] and line.sku not in problems:
+            problems[line.sku] = _("Say why the units are damaged.")
         counts[line.sku] = entry
-    return counts
+    return counts, problems
 
 
 @bp.route("/<code>/receiving/<kind>/<int:record_id>", methods=["GET", "POST"])
@@ -286,8 +293,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
     location = location_or_404(code)
     record = _inbound_record(kind, record_id, location)
     lines = _expected_lines(kind, record_id)
-    counts = _form_counts(lines) if request.method == "POST" else {
-        line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
+    counts, problems = _form_counts(lines) if request.method == "POST" else (
+        {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}, {})
     receipt_key = request.form.get("receipt_key") or uuid.uuid4().hex
     version = form_version() if request.method == "POST" else record.version
     notice, status, errors = None, 200, {}
@@ -310,6 +317,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
         counted = [{"sku": sku, "quantity": c["count"], "damaged": c["damaged"], "reason": c["reason"] or None}
                    for sku, c in sorted(counts.items()) if c["count"] or c["damaged"]]
         try:
+            if problems:
+                raise ValidationFailed(_("Check the lines marked in red: nothing was booked."), {})
             if not counted:
                 raise ValidationFailed(_("Nothing is counted yet: scan the items first."), {})
             receive = (inbound_receiving.receive_purchase_order if kind == "purchase-orders"
@@ -335,7 +344,7 @@ def receive_inbound(code: str, kind: str, record_id: int):
                                                                                               location.id),
                                  inbound_shipments=inbound_receiving.receivable_inbound_shipments(current_actor(),
                                                                                                   location.id))
-    line_errors = {}
+    line_errors = dict(problems) if action == "finish" else {}
     for key, message in errors.items():
         parts = key.split(".")
         if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():

@@ -137,3 +137,30 @@ def test_a_purchase_order_is_counted_by_scanning_and_booked_once(app, client):
     db.session.rollback()
     assert stock_of(warehouse, "TSHIRT-M") == (2, 0)
     assert db.session.get(PurchaseOrder, po.id).state == "partially_received"
+
+
+def test_a_count_typed_wrong_or_damaged_without_reason_books_nothing(app, client):
+    warehouse = factories.location("WH-02", type="warehouse")
+    shirt = factories.product("TSHIRT-S", "8690000000024")
+    jeans = factories.product("JEANS-32", "8690000000031")
+    factories.user("ayse", "staff", [warehouse])
+    po = purchase_order(warehouse, [(shirt, 3), (jeans, 3)])
+    login(client)
+    url = f"/store/WH-02/receiving/purchase-orders/{po.id}"
+    page = client.get(url).get_data(as_text=True)
+    key = page.split('name="receipt_key" value="')[1].split('"')[0]
+    version = page.split('name="version" value="')[1].split('"')[0]
+    base = {"receipt_key": key, "version": version, "action": "finish", "count-JEANS-32": "3", "damaged-JEANS-32": "0"}
+    for bad in ("-1", "x", "1.5"):
+        answer = client.post(url, data={**base, "count-TSHIRT-S": bad, "damaged-TSHIRT-S": "0"})
+        assert answer.status_code == 422, bad
+        assert "Enter a whole number, 0 or more." in answer.get_data(as_text=True)
+    answer = client.post(url, data={**base, "count-TSHIRT-S": "2", "damaged-TSHIRT-S": "1", "reason-TSHIRT-S": ""})
+    assert answer.status_code == 422 and "Say why the units are damaged." in answer.get_data(as_text=True)
+    db.session.rollback()
+    assert stock_of(warehouse, "JEANS-32") == (0, 0) and stock_of(warehouse, "TSHIRT-S") == (0, 0)
+    assert db.session.get(PurchaseOrder, po.id).state != "partially_received"
+    done = client.post(url, data={**base, "count-TSHIRT-S": "2", "damaged-TSHIRT-S": "1", "reason-TSHIRT-S": "box crushed"})
+    assert done.status_code == 303
+    db.session.rollback()
+    assert stock_of(warehouse, "JEANS-32") == (3, 0) and stock_of(warehouse, "TSHIRT-S") == (1, 0)
