@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Order, Package, Product, Shipment
 from app.models.returns import Return, ReturnItem
+from app.services import text_search
 from app.services.returns.service import returnable_units, shipped_units
 from app.services.returns.states import RECEIVABLE_RETURN_STATES
 from app.services.transitions import SHIPPED_OR_LATER
@@ -31,13 +32,15 @@ def find_shipped_orders(query: str) -> list[Order]:
     query = query.strip()[:200]
     if not query:
         return []
-    matches = [Order.number == query, func.lower(Order.customer_email) == query.lower(),
+    # Order numbers are matched as typed and in capitals ("demo-1008" finds DEMO-1008) so the
+    # index on the number still serves; names are searched Turkish-aware ("koc" finds "Koç").
+    matches = [Order.number.in_({query, query.upper()}), func.lower(Order.customer_email) == query.lower(),
                Order.customer_phone == query,
                Order.id.in_(select(Package.order_id).where(Package.number == query)),
                Order.id.in_(select(Package.order_id).join(Shipment, Shipment.package_id == Package.id)
                             .where(Shipment.tracking_number == query))]
     if len(query) >= MIN_NAME_LETTERS:
-        matches.append(func.lower(Order.customer_name).contains(query.lower(), autoescape=True))
+        matches.append(text_search.contains(Order.customer_name, query))
     shipped = select(Package.order_id).where(Package.state.in_(SHIPPED_OR_LATER))
     return list(db.session.scalars(
         select(Order).where(or_(*matches), Order.id.in_(shipped))
