@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -120,7 +121,9 @@ def bulk():
     actor = current_actor()
     action = request.form.get("action") or ""
     reason = (request.form.get("reason") or "").strip()
-    back = url_for("reports.orders") + ("?" + request.form["back"] if request.form.get("back") else "")
+    # The explorer's filters to return to, re-encoded: whatever was posted, the redirect is a plain URL.
+    back_args = urlencode(parse_qsl((request.form.get("back") or "")[:2000]))
+    back = url_for("reports.orders") + ("?" + back_args if back_args else "")
     if action not in explorer.BULK_ACTIONS:
         flash(_("Choose what to do with the selected orders."), "error")
         return redirect(back, 303)
@@ -141,7 +144,7 @@ def bulk():
     if errors or changed or request.form.get("confirm") != "1":
         return render("reports/bulk_confirm.html", status=422 if errors else (409 if changed else 200),
                       action=action, orders=orders, reason=reason, errors=errors, seen=seen, back=back,
-                      back_args=request.form.get("back") or "", changed=changed)
+                      back_args=back_args, changed=changed)
     outcomes = explorer.run_bulk(actor, action, [(o.id, o.number) for o in orders], reason)
     done = [o for o in outcomes if o.ok]
     flash(_("%(done)s of %(count)s orders done.", done=len(done), count=len(outcomes)), "ok" if done else "error")

@@ -229,3 +229,13 @@ def test_a_bad_package_state_in_the_packages_export_is_named(app, client):
     assert response.status_code == 422 and "Unknown value" in response.get_data(as_text=True)
     rows = client.get("/reports/packages.csv?state=out_of_stock").get_data(as_text=True).lstrip("\ufeff")
     assert [r["order"] for r in csv.DictReader(io.StringIO(rows))] == ["TY-B"]
+
+
+def test_a_forged_return_address_cannot_break_the_redirect(app, client):
+    _world()
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    response = client.post("/reports/orders/bulk", data={"action": "replan", "back": "q=a\r\nSet-Cookie: x=1"})
+    assert response.status_code == 303 and "\n" not in response.headers["Location"]
+    assert response.headers["Location"].startswith("/reports/orders/")
