@@ -47,9 +47,10 @@ def _whole_number(args: Mapping[str, str], name: str, default: int, maximum: int
     raw = args.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):  # not digits, or 0
         raise ValidationFailed(f"{name} must be a whole number of at least 1.", {name: "Must be a whole number >= 1."})
-    value = int(raw)
+    # More digits than the maximum has is above it (and past ~4300 digits int() refuses: a 500).
+    value = int(raw) if len(raw.lstrip("0")) <= len(str(maximum)) else maximum + 1
     if value > maximum:
         raise ValidationFailed(f"{name} may be at most {maximum}.", {name: f"Must be at most {maximum}."})
     return value
