@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -269,7 +269,11 @@ def claim_attempt(delivery_id: int) -> Claim | None:
     leased by another worker, its subscription is inactive, or an earlier event of the same
     subscription has not had its first attempt. Commits."""
     begin_write()
-    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
+    # The subscription and the event come along (one statement; only the delivery row is locked).
+    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update={"of": WebhookDelivery},
+                              populate_existing=True,
+                              options=[joinedload(WebhookDelivery.subscription, innerjoin=True),
+                                       joinedload(WebhookDelivery.event, innerjoin=True)])
     now = utcnow()
     if (
         delivery is None
@@ -280,7 +284,7 @@ def claim_attempt(delivery_id: int) -> Claim | None:
     ):
         db.session.commit()
         return None
-    for previous in delivery.attempt_log:
+    for previous in delivery.attempt_log if delivery.attempts else ():  # a first attempt has no log to read
         if previous.duration_ms is None and previous.status_code is None and previous.error is None:
             previous.error = INTERRUPTED
     delivery.attempts += 1
