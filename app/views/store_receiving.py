@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+import htmx_flask
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -336,14 +337,12 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 lines = _expected_lines(kind, record_id)
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
         else:
-            return after_command(url_for("store.receiving", code=location.code),
-                                 _("%(number)s received: the stock is updated.", number=record.number), "success",
-                                 "store/receiving/list.html", "store/receiving/_list.html", location=location,
-                                 returns=returns_arriving(location.id), transfers=_incoming_transfers(location),
-                                 purchase_orders=inbound_receiving.receivable_purchase_orders(current_actor(),
-                                                                                              location.id),
-                                 inbound_shipments=inbound_receiving.receivable_inbound_shipments(current_actor(),
-                                                                                                  location.id))
+            # Back to what else arrives, with the message; htmx follows the redirect as a page load.
+            flash(_("%(number)s received: the stock is updated.", number=record.number), "success")
+            target = url_for("store.receiving", code=location.code)
+            if wants_fragment():
+                return htmx_flask.make_response("", 200, redirect=target)
+            return redirect(target, code=303)
     line_errors = dict(problems) if action == "finish" else {}
     for key, message in errors.items():
         parts = key.split(".")

@@ -96,3 +96,33 @@ def test_the_receiving_list_and_a_counter_return_at_tablet_size(app, page):
     shoot(page, "store-receiving")
     db.session.rollback()
     assert stock_of(store, "TSHIRT-M") == (1, 0)
+
+
+def test_a_purchase_order_is_counted_with_a_typed_scanner_and_booked(app, page):
+    from app.models import PurchaseOrder
+    from tests.services.inbound.helpers import purchase_order
+
+    warehouse = factories.location("WH-01", name="Tuzla Warehouse", type="warehouse")
+    factories.user("wendy", "staff", [warehouse])
+    shirt = factories.product("TSHIRT-M", SHIRT, name="Cotton T-shirt, navy, M")
+    cap = factories.product("CAP-BLK", CAP, name="Baseball cap, black")
+    po = purchase_order(warehouse, [(shirt, 2), (cap, 1)])
+    po_id = po.id
+
+    sign_in(page, "wendy")
+    page.wait_for_url("**/store/WH-01/")
+    page.click("nav >> text=Receiving")
+    page.click(f"text={po.number}")
+    page.wait_for_url(f"**/receiving/purchase-orders/{po_id}")
+    for barcode in (SHIRT, CAP):
+        expect(page.locator("#scan-field")).to_be_focused()
+        page.keyboard.type(barcode, delay=5)
+        page.keyboard.press("Enter")
+        expect(page.locator("#notice")).to_contain_text("Counted")
+    expect(page.locator("#inbound .progress-text")).to_contain_text("Counted 2 of 3")
+    page.click("button[data-command=finish]")
+    page.wait_for_url("**/store/WH-01/receiving")
+    expect(page.locator(".flash-success")).to_contain_text("received: the stock is updated")
+    db.session.rollback()
+    assert stock_of(warehouse, "TSHIRT-M") == (1, 0) and stock_of(warehouse, "CAP-BLK") == (1, 0)
+    assert db.session.get(PurchaseOrder, po_id).state == "partially_received"
