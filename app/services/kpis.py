@@ -82,7 +82,7 @@ def parse_filters(args: Mapping[str, Any], allowed: list[StockLocation], channel
         end_arg = parse_day(args.get("to"), first=False)
         if start_arg or end_arg:
             s = start_arg or (end_arg - timedelta(days=DEFAULT_DAYS - 1))
-            e = end_arg or min(s + timedelta(days=DEFAULT_DAYS - 1), end)
+            e = end_arg or max(s, min(s + timedelta(days=DEFAULT_DAYS - 1), end))
             if e < s:
                 raise FilterProblem(_l("The first day is after the last day. Swap them and try again."))
             if s < EARLIEST or e > end + timedelta(days=366):

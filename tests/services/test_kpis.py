@@ -176,3 +176,13 @@ def test_the_rebuild_command_recomputes_days_and_refuses_an_inverted_range(app, 
     assert "KPI days 2026-11-09 to 2026-11-12" in good.output
     db.session.rollback()
     assert run(history).totals["packed"] == 4
+
+
+def test_a_first_day_alone_shows_two_weeks_from_it_or_up_to_today(history):
+    today = date(2026, 11, 20)
+    f, problem = kpis.parse_filters({"from": "2026-11-01"}, [history.ist], [], sees_all=False, today=today)
+    assert (f.start, f.end, problem) == (date(2026, 11, 1), date(2026, 11, 14), None)
+    f, problem = kpis.parse_filters({"from": "2026-11-18"}, [history.ist], [], sees_all=False, today=today)
+    assert (f.start, f.end, problem) == (date(2026, 11, 18), date(2026, 11, 20), None)
+    f, problem = kpis.parse_filters({"from": "2026-12-01"}, [history.ist], [], sees_all=False, today=today)
+    assert (f.start, f.end, problem) == (date(2026, 12, 1), date(2026, 12, 1), None)  # a day ahead: empty, no error
