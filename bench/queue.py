@@ -37,6 +37,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +45,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.commands import _free_port, _pct, _Redis, _start_gunicorn, _stop
+from bench.commands import _free_port, _pct, _Redis, _stop
 from bench.planning import _database, cpu_reference
 
 LOCATIONS = 200
@@ -56,6 +57,30 @@ DONE_STATES = (("delivered", 0.55), ("shipped", 0.2), ("refused", 0.1), ("cancel
 OPEN_ELSEWHERE = 5  # open packages at each of the other locations
 STAFF, ADMIN, PASSWORD = "bench-staff", "bench-admin", "bench-password-123"
 PAGES = ("queue", "package", "board", "healthz")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _start_gunicorn(url: str, redis_url: str, port: int, log: Path, workers: int, threads: int,
+                    wait: float = 180.0) -> subprocess.Popen:
+    """gunicorn on `port`, once it answers /healthz (a busy machine may take a minute to import the
+    app); stopped again if it never does."""
+    import requests
+
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, PACKLINE_ENV="development",
+               PACKLINE_LOG_FORMAT="json")  # the app's request log carries each request's duration
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
+                             "wsgi:app"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.time() + wait
+    while proc.poll() is None and time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    _stop(proc)
+    raise SystemExit(f"gunicorn did not answer /healthz:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _app(url: str):
@@ -357,7 +382,6 @@ def main(argv: list[str] | None = None) -> int:
             explain(url)
         redis.start()
         port = _free_port()
-        os.environ["PACKLINE_LOG_FORMAT"] = "json"  # the app's request log carries each request's duration
         gunicorn = _start_gunicorn(url, redis.url, port, log, args.workers, args.threads)
         base = f"http://127.0.0.1:{port}"
         for which in PAGES:  # warm-up: every worker thread connects, templates compile

@@ -206,6 +206,19 @@ def _start_workers(url: str, redis_url: str, count: int, directory: Path) -> lis
             for n in range(count)]
 
 
+def _wait_for_workers(redis_url: str, count: int, wait: float = 180.0) -> None:
+    from redis import Redis
+    from rq import Worker
+
+    conn = Redis.from_url(redis_url)
+    deadline = time.time() + wait
+    while Worker.count(connection=conn) < count:
+        if time.time() > deadline:
+            raise SystemExit(f"the {count} workers did not start within {wait:.0f}s")
+        time.sleep(0.5)
+    time.sleep(1.0)  # they are registered; let them reach their first dequeue
+
+
 def baseline(port: int, requests_total: int, threads: int = 2) -> float:
     """Bare POSTs/s to the same receiver from `threads` plain loops."""
     import requests
@@ -271,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         setup(app, base, args.subscriptions)
         out["baseline"] = baseline(receiver_port, 2000)
         workers = _start_workers(url, redis.url, args.workers, tmp)
-        time.sleep(3)  # the workers import the app and connect
+        _wait_for_workers(redis.url, args.workers)  # a busy machine may take a minute to import the app
 
         committed: dict[str, float] = {}
         commit_events(app, args.events, args.subscriptions, 200, committed)
