@@ -223,8 +223,10 @@ def _po_page(purchase_order_id: int, errors: dict[str, str] | None = None, statu
     return render("supervisor/inbound/purchase_order.html", status=status, po=po, errors=errors or {},
                   transitions=PURCHASE_ORDER_TRANSITIONS, labels=PO_LABELS, history=_history("purchase_order", po.id),
                   shipments=db.session.scalars(
-                      select(InboundShipment).join(InboundShipment.lines)
-                      .join(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == po.id).distinct()).all())
+                      # IN, not DISTINCT: PostgreSQL cannot compare the json `documents` column.
+                      select(InboundShipment).where(InboundShipment.id.in_(
+                          select(InboundShipment.id).join(InboundShipment.lines).join(PurchaseOrderLine)
+                          .where(PurchaseOrderLine.purchase_order_id == po.id)))).all())
 
 
 @bp.post("/purchase-orders/<int:purchase_order_id>/commands/<command>")
@@ -289,7 +291,9 @@ def new_inbound_shipment():
             flash(_("Inbound shipment %(number)s booked.", number=shipment.number), "success")
             return redirect(url_for("supervisor.inbound_shipment", shipment_id=shipment.id), 303)
     elif request.args.get("purchase_order"):
-        po = visible_purchase_order(_int(request.args["purchase_order"]) or 0, current_actor())
+        raw = request.args["purchase_order"]  # an id the database can hold, or none (404), never a 500
+        po = visible_purchase_order(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0,
+                                    current_actor())
         typed = {"lines": [{"purchase_order": po.number, "sku": line.product.sku, "quantity": line.outstanding}
                            for line in po.lines if line.outstanding]}
     return render("supervisor/inbound/shipment_form.html", status=422 if errors else 200, typed=typed,

@@ -102,3 +102,10 @@ def test_staff_cannot_open_the_inbound_screens(app, client):
     _setup(client, role="staff")
     for url in ("/supervisor/inbound/", "/supervisor/purchase-orders/", "/supervisor/requisitions/"):
         assert client.get(url).status_code in (302, 403)
+
+
+def test_a_shipment_form_for_a_purchase_order_id_that_is_not_one_is_not_found(app, client):
+    _setup(client)
+    for raw in ("abc", "1.5", "99999999999999999999", "11111111111111111111"):
+        response = client.get("/supervisor/inbound-shipments/new", query_string={"purchase_order": raw})
+        assert response.status_code == 404, raw
