@@ -26,7 +26,7 @@ from app.models import Channel, Order, OrderItem, Package, ProductBarcode, Stock
 from app.models.base import utcnow
 from app.models.orders import DELIVERY_TYPES, ORDER_STATUSES
 from app.models.packages import OPEN_PACKAGE_STATES
-from app.services import listing, planning
+from app.services import listing, planning, text_search
 from app.services import orders as orders_service
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ServiceError
@@ -95,10 +95,6 @@ def visible_locations(actor: Actor) -> list[StockLocation]:
     return list(db.session.scalars(query))
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _has_package(*conditions: Any):
     return exists(select(Package.id).where(Package.order_id == Order.id, *conditions))
 
@@ -127,10 +123,14 @@ def orders_query(actor: Actor, f: OrderFilters) -> Select:
     if f.overdue:
         query = query.where(_overdue(actor))
     if f.q:
+        # Numbers as typed or in capitals (their index serves the prefix); the customer's name
+        # Turkish-aware like every other search ("sahin" and "ŞAHİN" find "Şahin").
+        numbers = {f.q, f.q.upper()}
         query = query.where(or_(
-            Order.number == f.q,
-            Order.number.like(f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", escape="\\"),
-            func.lower(Order.customer_name).like(_like(f.q.lower()), escape="\\"),
+            Order.number.in_(numbers),
+            *(Order.number.like(text_search.escape_like(n) + "%", escape="\\") for n in sorted(numbers)),
+            text_search.contains(Order.customer_name, f.q),
+            func.lower(Order.customer_email) == f.q.lower(),
             _has_package(Package.number == f.q),
             exists(select(OrderItem.id).join(ProductBarcode, ProductBarcode.product_id == OrderItem.product_id)
                    .where(OrderItem.order_id == Order.id, ProductBarcode.barcode == f.q)),

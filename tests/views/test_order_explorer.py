@@ -239,3 +239,20 @@ def test_a_forged_return_address_cannot_break_the_redirect(app, client):
     response = client.post("/reports/orders/bulk", data={"action": "replan", "back": "q=a\r\nSet-Cookie: x=1"})
     assert response.status_code == 303 and "\n" not in response.headers["Location"]
     assert response.headers["Location"].startswith("/reports/orders/")
+
+
+def test_search_is_turkish_aware_and_numbers_match_in_any_case(app, client):
+    ist, ank, a, b, c = _world()
+    a.order.customer_name, b.order.customer_name = "Ali Şahin", "Gül Öztürk Çelik"
+    a.order.customer_email = "ali.sahin@example.com"
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    get = lambda query: numbers(client.get("/reports/orders/", query_string={"q": query}).get_data(as_text=True))  # noqa: E731
+    for typed in ("Şahin", "ŞAHİN", "şahin", "sahin", "SAHIN"):
+        assert get(typed) == {"WEB-A"}, typed
+    for typed in ("Öztürk", "ozturk", "ÇELİK", "celik"):
+        assert get(typed) == {"TY-B"}, typed
+    assert get("web-") == {"WEB-A", "WEB-C"}
+    assert get("ty-b") == {"TY-B"}
+    assert get("ALI.SAHIN@example.com") == {"WEB-A"}
