@@ -144,16 +144,18 @@ def proposals() -> dict[tuple[int, int], tuple[int, str, int | None]]:
 
 def propose_requisitions(actor_label: str = JOB_ACTOR) -> dict[str, int]:
     """The requisition job's work: add what `proposals` finds to each location's open requisition
-    (made by the job). Flushes. Returns counts of requisitions made and lines added/raised."""
+    made by the job — also when a supervisor presses "Propose now" (`actor_label` names them in
+    the log), so a location never has two proposed lists for the same shortage. Flushes. Returns
+    counts of requisitions made and lines added/raised."""
     counts = {"requisitions": 0, "lines": 0}
     by_location: dict[int, list[tuple[int, int, str, int | None]]] = defaultdict(list)
     for (loc, product), (qty, reason, supplier_id) in sorted(proposals().items()):
         by_location[loc].append((product, qty, reason, supplier_id))
     for loc, wanted in by_location.items():
         requisition = db.session.scalar(select(Requisition).where(
-            Requisition.location_id == loc, Requisition.state == "open", Requisition.created_by == actor_label))
+            Requisition.location_id == loc, Requisition.state == "open", Requisition.created_by == JOB_ACTOR))
         if requisition is None:
-            requisition = Requisition(number=_number("REQ"), location_id=loc, state="open", created_by=actor_label)
+            requisition = Requisition(number=_number("REQ"), location_id=loc, state="open", created_by=JOB_ACTOR)
             db.session.add(requisition)
             counts["requisitions"] += 1
         lines = {line.product_id: line for line in requisition.lines}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue, SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import app.tasks.inbound  # noqa: F401  (registers its periodic job, as the worker does at start)
 from app.extensions import db
@@ -103,3 +103,17 @@ def test_a_requisition_becomes_a_quote_and_the_quote_a_draft_purchase_order(wh_t
         "accepted", "ordered")
     with pytest.raises(Conflict):
         committed(accept_quote, quote.id, SUPERVISOR)
+
+
+def test_propose_now_adds_to_the_jobs_open_list_instead_of_opening_a_second(wh_tea):
+    wh, tea = wh_tea
+    scenario(wh, [{}])
+    db.session.commit()
+    plan_order(order([(tea, 2)]).id)
+    committed(propose_requisitions)  # the scheduled job
+    plan_order(order([(tea, 3)]).id)  # more demand parks meanwhile
+    committed(propose_requisitions, "user:supervisor")  # a supervisor presses "Propose now"
+    assert db.session.scalar(select(func.count()).select_from(Requisition)) == 1
+    assert _lines() == {"WH-01": {"TEA": (5, "out_of_stock")}}
+    committed(propose_requisitions, "user:supervisor")
+    assert _lines() == {"WH-01": {"TEA": (5, "out_of_stock")}}
