@@ -32,10 +32,11 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.services.local_times import show_date, show_time, zone_name
 from app.services.settings import get_setting
@@ -55,10 +56,15 @@ def language_problem(value: object) -> str | None:
 
 
 def brand_language() -> str:
-    """The brand's LANGUAGE setting, read once per request."""
+    """The brand's LANGUAGE setting, read once per request; English outside the app (a script)."""
+    if not has_app_context():
+        return DEFAULT_LANGUAGE
     if has_request_context() and "packline_language" in g:
         return g.packline_language
-    value = get_setting("LANGUAGE")
+    try:
+        value = get_setting("LANGUAGE")
+    except SQLAlchemyError:  # a message made while the transaction is failing still gets said
+        value = None
     language = value if value in LANGUAGES else DEFAULT_LANGUAGE
     if has_request_context():
         g.packline_language = language
@@ -187,6 +193,14 @@ def format_percent(value: float | Decimal | None) -> str:
     return "" if value is None else babel_numbers.format_percent(value, locale=current_locale())
 
 
+def lower(text: str) -> str:
+    """Lower-case for the middle of a sentence, by the request's language: Turkish lowers I to ı
+    and İ to i ("İptal edildi" → "iptal edildi"), where Python's lower() would give "i̇ptal"."""
+    if current_language() == "tr":
+        text = text.replace("I", "ı").replace("İ", "i")
+    return text.lower()
+
+
 ROLE_LABELS = {"admin": _l("Admin"), "supervisor": _l("Supervisor"), "staff": _l("Store staff")}
 
 
@@ -197,6 +211,7 @@ def role_label(role: str) -> str:
 def template_helpers() -> dict[str, Any]:
     return {
         "role_label": role_label,
+        "lower": lower,
         "LANGUAGES": LANGUAGES,
         "current_language": current_language,
         "format_number": format_number,

@@ -3,7 +3,8 @@
 Not a test (tests never write into the repository). It builds a throw-away demo brand — a
 temporary SQLite database, a private redis-server (no worker: labels stay pending) — serves it on
 127.0.0.1, and photographs the store screens in headless Chromium at tablet size (768×1024) into
-DIRECTORY (default docs/screenshots). Needs redis-server, Chromium (CHROMIUM_PATH, default
+DIRECTORY (default docs/screenshots): once in English, and once in Turkish (a browser asking for
+Turkish, as the demo brand's store staff's tablets do) as `tr-*.png`. Needs redis-server, Chromium (CHROMIUM_PATH, default
 /usr/bin/chromium) and Playwright (requirements-dev.txt).
 """
 
@@ -112,7 +113,8 @@ def _sign_in(page, username: str) -> None:
     page.wait_for_url("**/store/**")
 
 
-def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | None) -> None:
+def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | None, language: str = "en") -> None:
+    """The store screens as a tablet whose browser asks for `language` sees them."""
     from playwright.sync_api import expect, sync_playwright
 
     from app.extensions import db
@@ -126,28 +128,30 @@ def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | No
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport=TABLET, base_url=base_url)
+        prefix = "" if language == "en" else f"{language}-"
+        browser_locale = {"en": "en-GB", "tr": "tr-TR"}[language]
+        context = browser.new_context(viewport=TABLET, base_url=base_url, locale=browser_locale)
         page = context.new_page()
         _sign_in(page, "staff-ist-kdk")
-        _shoot(page, out, "store-home")
+        _shoot(page, out, f"{prefix}store-home")
         page.goto("/store/IST-KDK/packages")
-        _shoot(page, out, "store-queue")
+        _shoot(page, out, f"{prefix}store-queue")
         if preparing:
             page.goto(f"/store/IST-KDK/packages/{preparing}")
-            _shoot(page, out, "store-package-scanning")
+            _shoot(page, out, f"{prefix}store-package-scanning")
         page.goto("/store/IST-KDK/transfers")
-        _shoot(page, out, "store-transfers")
+        _shoot(page, out, f"{prefix}store-transfers")
         transfer = page.locator("#transfers a.row").first
         if transfer.count():
             transfer.click()
             page.wait_for_load_state()
-            _shoot(page, out, "store-transfer")
+            _shoot(page, out, f"{prefix}store-transfer")
         page.goto("/store/IST-KDK/packages")
-        next_oldest = page.locator("button:has-text('Next 10 oldest')").first
+        next_oldest = page.locator("#batch-select button[name=next_oldest]").first
         if next_oldest.count():
             next_oldest.click()
             page.wait_for_url("**/batches/**")
-            _shoot(page, out, "store-batch")
+            _shoot(page, out, f"{prefix}store-batch")
         page.goto("/store/IST-KDK/receiving")
         _shoot(page, out, f"{prefix}store-receiving")
         arriving = page.locator("#receiving a.row").first
@@ -165,9 +169,9 @@ def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | No
             _shoot(page, out, f"{prefix}store-receiving-finish")
         context.close()
 
-        if marketplace is not None:
+        if marketplace is not None and language == "en":
             code, package_id = marketplace
-            context = browser.new_context(viewport=TABLET, base_url=base_url)
+            context = browser.new_context(viewport=TABLET, base_url=base_url, locale=browser_locale)
             page = context.new_page()
             _sign_in(page, f"staff-{code.lower()}")
             page.goto(f"/store/{code}/packages/{package_id}")
@@ -176,7 +180,7 @@ def _photograph(app, base_url: str, out: Path, marketplace: tuple[str, int] | No
             page.locator("#scan-field").fill(barcode)
             page.keyboard.press("Enter")
             expect(page.locator("#complete_packing_channel-tracking_number")).to_be_focused()
-            _shoot(page, out, "store-marketplace-label")
+            _shoot(page, out, f"{prefix}store-marketplace-label")
             context.close()
         browser.close()
 
@@ -208,7 +212,8 @@ def main(argv: list[str]) -> int:
             thread.start()
             try:
                 print(f"Screenshots of the demo brand into {out}:")
-                _photograph(app, f"http://127.0.0.1:{port}", out, marketplace)
+                _photograph(app, f"http://127.0.0.1:{port}", out, marketplace, "en")
+                _photograph(app, f"http://127.0.0.1:{port}", out, None, "tr")
             finally:
                 server.shutdown()
                 thread.join(timeout=5)

@@ -3,6 +3,7 @@ is in the English and Turkish catalogues, every Turkish entry is translated, non
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
@@ -57,8 +58,6 @@ def test_the_turkish_catalogue_translates_and_keeps_placeholders():
     assert turkish.gettext("Sign out") == "Çıkış yap"
     with open(po_path("tr"), "rb") as fh:
         catalogue = read_po(fh)
-    import re
-
     placeholder = re.compile(r"%\((\w+)\)[sd]")
     for message in catalogue:
         if not message.id or not message.string:
@@ -71,3 +70,54 @@ def test_the_turkish_catalogue_translates_and_keeps_placeholders():
                 f"{ids[0]!r}: the translation {text!r} names a value the English does not have")
             assert wanted <= set(placeholder.findall(text)) or len(ids) > 1, (
                 f"{ids[0]!r}: the translation {text!r} leaves out {wanted - set(placeholder.findall(text))}")
+
+
+# --- visible text in templates that is not marked for translation ---------------------------
+
+TEMPLATES = ROOT / "app" / "templates"
+# Areas whose every visible text goes through _(); the check covers each as it is done.
+CHECKED_AREAS = ("base.html", "_language_switch.html", "auth", "errors", "store")
+# Text that is the same in every language.
+NOT_WORDS = re.compile(r"^[\W\d_]*(Packline|[A-Z]{2,5}|&\w+;|https?://\S+)?[\W\d_]*$")
+VISIBLE_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "data-confirm", "value")
+
+
+def unmarked_text(source: str) -> list[str]:
+    """Visible words in a template outside {{ }}, {% %} and {# #}: text between tags, and the
+    attributes people read (placeholder, title, aria-label, alt, data-confirm, button values)."""
+    text = re.sub(r"\{#.*?#\}|<!--.*?-->|<script.*?</script>|<style.*?</style>", " ", source, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "\x00", text, flags=re.S)
+    found = []
+    for name, value in re.findall(r'\s([\w-]+)="([^"]*)"', text):
+        if name in VISIBLE_ATTRIBUTES and not (name == "value" and "\x00" in value):
+            words = value.replace("\x00", " ").strip()
+            if name == "value" and re.fullmatch(r"[\w.-]*", words):
+                continue  # a form value for the program (on, yes, 1, a code), not a word for people
+            if words and not NOT_WORDS.match(words) and re.search(r"[A-Za-z]{2}", words):
+                found.append(f'{name}="{words}"')
+    between = re.sub(r"<[^>]*>", "\x00", text)
+    for piece in between.split("\x00"):
+        words = " ".join(piece.split())
+        if re.fullmatch(r'(\s*[\w-]+="[^"]*"?)+', words):
+            continue  # attributes written by a block ({% block body_attrs %}), not text
+        if words and re.search(r"[A-Za-z]{2}", words) and not NOT_WORDS.match(words):
+            found.append(words)
+    return found
+
+
+def test_every_visible_text_in_the_checked_templates_is_marked_for_translation():
+    problems = {}
+    for area in CHECKED_AREAS:
+        path = TEMPLATES / area
+        for template in sorted([path] if path.is_file() else path.rglob("*.html")):
+            found = unmarked_text(template.read_text(encoding="utf-8"))
+            if found:
+                problems[str(template.relative_to(ROOT))] = found
+    assert problems == {}, "wrap these in {{ _('…') }} (docs/languages.md):\n" + "\n".join(
+        f"{name}: {found}" for name, found in problems.items())
+
+
+def test_the_template_check_finds_unmarked_words():
+    assert unmarked_text("<h1>Packages</h1><p>{{ _('Fine') }}</p>") == ["Packages"]
+    assert unmarked_text('<input placeholder="Search here"><button value="on">') == ['placeholder="Search here"']
+    assert unmarked_text("<p>{{ n }} · {{ _('x') }} — Packline</p>{# Note to self #}") == []

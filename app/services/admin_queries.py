@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from rq.registry import FailedJobRegistry
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
@@ -52,7 +53,7 @@ def location_by_code(actor: Actor, code: str | None) -> StockLocation | None:
         return None
     loc = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
     if loc is None or not actor.can_see(loc.id):
-        raise NotFound(f"No location {code}.")
+        raise NotFound(_('No location %(code)s.', code=code))
     return loc
 
 
@@ -97,7 +98,7 @@ def minutes_late(package: Package) -> int:
 def package_for(actor: Actor, package_id: int) -> Package:
     package = db.session.get(Package, package_id)
     if package is None or not actor.can_see(package.location_id):
-        raise NotFound("No such package.")
+        raise NotFound(_('No such package.'))
     return package
 
 
@@ -140,10 +141,10 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
     Supervisors with a location subset see it only when one of its packages is theirs."""
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_('No such order.'))
     packages = list(order.packages)
     if actor.location_ids is not None and not any(actor.can_see(p.location_id) for p in packages):
-        raise NotFound("No such order.")
+        raise NotFound(_('No such order.'))
     transfers = [t for p in packages for t in p.transfers]
     shipments = [p.shipment for p in packages if p.shipment is not None]
     names = {("order", order.id): f"Order {order.number}"}
@@ -152,7 +153,7 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
     names.update({("shipment", s.id): f"Shipment of {s.package.number}" for s in shipments})
     conditions = [
         and_(TransitionLog.entity_type == kind, TransitionLog.entity_id.in_([i for k, i in names if k == kind]))
-        for kind in {k for k, _ in names}
+        for kind in {k for k, _unused in names}
     ]
     logs = db.session.scalars(select(TransitionLog).where(or_(*conditions))
                               .order_by(TransitionLog.created_at, TransitionLog.id))
@@ -215,7 +216,7 @@ def failed_jobs(limit: int = 200) -> list[FailedJob]:
 def retry_failed_job(queue_name: str, job_id: str) -> bool:
     """Put a failed job back on its queue. Returns False when it is no longer in the registry."""
     if queue_name not in QUEUE_NAMES:
-        raise NotFound("No such queue.")
+        raise NotFound(_('No such queue.'))
     registry = FailedJobRegistry(queue=get_queue(queue_name))
     if job_id not in registry.get_job_ids():
         return False

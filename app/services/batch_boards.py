@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -172,7 +173,7 @@ def load(location_id: int, batch_id: int) -> PickBatch:
         .execution_options(populate_existing=True)
     )
     if batch is None:
-        raise NotFound("This batch does not exist at this store.")
+        raise NotFound(_('This batch does not exist at this store.'))
     return batch
 
 

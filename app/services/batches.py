@@ -21,6 +21,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from sqlalchemy import func, select
@@ -128,7 +129,7 @@ def _prepare_all(packages: Sequence[Package], actor: Actor) -> tuple[list[int], 
 
 def _record(location_id: int, prepared: list[int], skipped: list[str], actor: Actor) -> Started:
     if not prepared:
-        raise Conflict("Someone else started these packages meanwhile: choose again from To prepare.",
+        raise Conflict(_('Someone else started these packages meanwhile: choose again from To prepare.'),
                        code="nothing_to_batch")
     for attempt in range(3):
         try:
@@ -158,10 +159,10 @@ def start_batch(location_id: int, package_ids: Sequence[int], actor: Actor) -> S
     choice and Conflict when none of them could be started."""
     ids = list(dict.fromkeys(package_ids))
     if not ids:
-        message = "Tick the packages to pick together, or use Next 10 oldest."
+        message = _('Tick the packages to pick together, or use Next 10 oldest.')
         raise ValidationFailed(message, {"package_id": message})
     if len(ids) > MAX_PACKAGES:
-        message = f"A batch holds up to {MAX_PACKAGES} packages (one tote each): tick fewer."
+        message = _('A batch holds up to %(max_packages)s packages (one tote each): tick fewer.', max_packages=MAX_PACKAGES)
         raise ValidationFailed(message, {"package_id": message})
     packages = _waiting(location_id, ids)
     listed = {p.id for p in packages}
@@ -182,10 +183,10 @@ def start_next_oldest(location_id: int, actor: Actor, count: int = NEXT_OLDEST) 
         if not packages:
             break
         tried += [p.id for p in packages]
-        done, _ = _prepare_all(packages, actor)
+        done, _unused = _prepare_all(packages, actor)
         prepared += done
     if not prepared and not tried:
-        raise ValidationFailed("Nothing is waiting in To prepare right now.", {})
+        raise ValidationFailed(_('Nothing is waiting in To prepare right now.'), {})
     return _record(location_id, prepared, [], actor)
 
 
@@ -194,7 +195,7 @@ def start_next_oldest(location_id: int, actor: Actor, count: int = NEXT_OLDEST) 
 def _active(location_id: int, batch_id: int) -> Board:
     current = board(location_id, batch_id)
     if not current.active:
-        raise Conflict(f"Batch {current.batch.number} is {current.batch.state}: nothing more to do in it.",
+        raise Conflict(_('Batch %(number)s is %(state)s: nothing more to do in it.', number=current.batch.number, state=current.batch.state),
                        code="batch_closed", details={"state": current.batch.state})
     return current
 
@@ -221,15 +222,15 @@ def scan(location_id: int, batch_id: int, barcode: str, actor: Actor) -> ScanRes
     that needs it gets the unit."""
     product_id = _product_of(barcode)
     last_error: ServiceError | None = None
-    for _ in range(5):
+    for _unused in range(5):
         current = _active(location_id, batch_id)
         target = _needing(current, product_id) if product_id else None
         if target is None:
             line = next((line for line in current.lines if line.product.id == product_id), None)
             if line is not None:
-                message = f"Every unit of {line.product.sku} in this batch is picked already. Put this one back."
+                message = _('Every unit of %(sku)s in this batch is picked already. Put this one back.', sku=line.product.sku)
             else:
-                message = "This product is not in this batch. Put it back, or check the barcode."
+                message = _('This product is not in this batch. Put it back, or check the barcode.')
             raise ValidationFailed(message, {"barcode": message})
         try:
             package = run_package_command(target.package.id, "pick", {"barcode": barcode}, actor)
@@ -254,11 +255,11 @@ def report_missing(location_id: int, batch_id: int, product_id: int, quantity: i
     current = _active(location_id, batch_id)
     line = next((line for line in current.lines if line.product.id == product_id), None)
     if line is None or line.remaining == 0:
-        raise ValidationFailed("Every unit of this product is picked already: nothing is missing.", {})
+        raise ValidationFailed(_('Every unit of this product is picked already: nothing is missing.'), {})
     if reason not in MISSING_REASONS:
-        raise ValidationFailed("Choose why the units are missing.", {"reason": "Choose a reason."})
+        raise ValidationFailed(_('Choose why the units are missing.'), {"reason": _('Choose a reason.')})
     if not 1 <= quantity <= line.remaining:
-        message = f"Enter between 1 and {line.remaining}: that many units of {line.product.sku} are still to pick."
+        message = _('Enter between 1 and %(remaining)s: that many units of %(sku)s are still to pick.', remaining=line.remaining, sku=line.product.sku)
         raise ValidationFailed(message, {"quantity": message})
     left, plan = quantity, []
     for s in reversed(current.slots):
@@ -291,7 +292,7 @@ def run_command(location_id: int, batch_id: int, package_id: int, command: str, 
     """Run a packing command or `refuse` on a package of the batch, exactly as on its own page."""
     current = board(location_id, batch_id)
     if command not in BATCH_COMMANDS or current.slot_of(package_id) is None:
-        raise NotFound("This package is not in this batch, or that is done on the package's own page.")
+        raise NotFound(_("This package is not in this batch, or that is done on the package's own page."))
     package = run_package_command(package_id, command, params, actor, expected_version=expected_version)
     _settle_if_moved(location_id, batch_id)
     return package
@@ -302,7 +303,7 @@ def cancel(location_id: int, batch_id: int, actor: Actor) -> PickBatch:
     def work() -> PickBatch:
         batch = _locked(location_id, batch_id)
         if batch.state not in ACTIVE_BATCH_STATES:
-            raise Conflict(f"Batch {batch.number} is {batch.state} already.", code="stale")
+            raise Conflict(_('Batch %(number)s is %(state)s already.', number=batch.number, state=batch.state), code="stale")
         batch.state, batch.finished_at = "cancelled", utcnow()
         db.session.flush()
         return batch
@@ -319,7 +320,7 @@ def _locked(location_id: int, batch_id: int) -> PickBatch:
     batch = db.session.scalar(select(PickBatch).where(PickBatch.id == batch_id, PickBatch.location_id == location_id)
                               .with_for_update().execution_options(populate_existing=True))
     if batch is None:
-        raise NotFound("This batch does not exist at this store.")
+        raise NotFound(_('This batch does not exist at this store.'))
     return batch
 
 
@@ -359,8 +360,7 @@ def labels(location_id: int, batch_id: int, fmt: str, actor: Actor) -> shipments
             except NotFound:
                 continue  # its label is printed from the sales channel or is being made again
     if not documents:
-        raise NotFound(f"No label of batch {current.batch.number} is ready yet. Labels arrive a moment after "
-                       "packing; this page shows them as they do.", code="no_label")
+        raise NotFound(_('No label of batch %(number)s is ready yet. Labels arrive a moment after packing; this page shows them as they do.', number=current.batch.number), code="no_label")
     name = f"labels-batch-{current.batch.number}"
     if fmt == "zpl":
         return shipments.Document(b"\n".join(d.content.rstrip(b"\n") for d in documents) + b"\n",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -80,7 +81,7 @@ def upsert_products(data: Any, actor: Actor) -> tuple[int, int]:
             barcode_row.setdefault(barcode, index)
         problems.update({f"{index}.{name}": message for name, message in _check(row).items()})
     if problems:
-        raise ValidationFailed("Some products are not valid; nothing was saved.", problems)
+        raise ValidationFailed(_('Some products are not valid; nothing was saved.'), problems)
     taken = barcodes_taken({row["sku"]: row["barcodes"] for row in rows})
     if taken:
         raise Conflict(BARCODE_TAKEN, {f"{first_row[sku]}.barcodes": _taken_message(codes)
@@ -98,6 +99,6 @@ def upsert_products(data: Any, actor: Actor) -> tuple[int, int]:
     try:
         db.session.flush()
     except IntegrityError:
-        raise Conflict("Another request changed these products at the same time; try again.",
+        raise Conflict(_('Another request changed these products at the same time; try again.'),
                        code="duplicate") from None
     return created, len(rows) - created

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
 
+from flask_babel import gettext as _
 from sqlalchemy import any_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -224,7 +225,7 @@ def write_with_race_retry(work: Callable[[], T], attempts: int = RACE_ATTEMPTS, 
         except InsufficientStock:
             db.session.rollback()
             if attempt == attempts:
-                raise Conflict("The stock changed too often; try again.", code="planning_busy") from None
+                raise Conflict(_('The stock changed too often; try again.'), code="planning_busy") from None
         except BaseException:
             db.session.rollback()
             raise
@@ -251,7 +252,7 @@ def committed(operation: Callable[..., T], *args, **kwargs) -> T:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("Another request changed the same records at the same time; try again.",
+        raise Conflict(_('Another request changed the same records at the same time; try again.'),
                        code="duplicate") from None
     except BaseException:
         db.session.rollback()

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -158,7 +159,7 @@ def answer_for(claim: Claim) -> StoredAnswer:
     _stop_writing()
     record = _live_record(claim.user_id, claim.key)
     if record is None:  # the first request's claim expired in between: vanishingly rare
-        raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+        raise Conflict(_('A request with this Idempotency-Key is still running.'), code="request_in_progress")
     return _answer(record, claim)
 
 
@@ -253,21 +254,20 @@ def _stop_writing() -> None:
 
 def _answer(record: IdempotencyRecord, claim: Claim) -> StoredAnswer:
     if record.request_hash != claim.fingerprint:
-        raise Conflict("This Idempotency-Key was used with a different request; use a new key.",
+        raise Conflict(_('This Idempotency-Key was used with a different request; use a new key.'),
                        code="idempotency_key_reused")
     status, body, created_at = record.status_code, record.response_body, record.created_at
     _stop_writing()
     deadline = time.monotonic() + ANSWER_WAIT_SECONDS
     while status is None and created_at > utcnow() - ANSWER_LOST_AFTER:
         if time.monotonic() > deadline:
-            raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+            raise Conflict(_('A request with this Idempotency-Key is still running.'), code="request_in_progress")
         time.sleep(POLL_SECONDS)  # never inside a transaction: see `_stop_writing`
         record = _live_record(claim.user_id, claim.key)
         if record is None:
-            raise Conflict("A request with this Idempotency-Key is still running.", code="request_in_progress")
+            raise Conflict(_('A request with this Idempotency-Key is still running.'), code="request_in_progress")
         status, body, created_at = record.status_code, record.response_body, record.created_at
         db.session.rollback()  # the next read takes a fresh snapshot (SQLite keeps a read's one)
     if status is None:
-        raise Conflict("A request with this Idempotency-Key was applied, but its answer was lost; "
-                       "read the resource to see the outcome.", code="request_answer_lost")
+        raise Conflict(_('A request with this Idempotency-Key was applied, but its answer was lost; read the resource to see the outcome.'), code="request_answer_lost")
     return StoredAnswer(status, body or "")

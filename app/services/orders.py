@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -43,7 +44,7 @@ def create_order(data: dict, actor: Actor) -> tuple[Order, bool]:
     try:
         channel = _by_code(Channel, Channel.code, payload.channel)
         if channel is None:
-            raise ValidationFailed("Unknown channel.", {"channel": f"No channel with code {payload.channel!r}."})
+            raise ValidationFailed(_('Unknown channel.'), {"channel": _('No channel with code %(channel)s.', channel=repr(payload.channel))})
         existing = db.session.scalar(select(Order).where(Order.channel_id == channel.id,
                                                          Order.number == payload.number))
         if existing is not None:
@@ -103,7 +104,7 @@ def _new_order(payload: OrderIn, channel: Channel) -> Order:
         if line.sku not in products:
             errors[f"items.{n}.sku"] = f"No product with SKU {line.sku!r}."
     if errors:
-        raise ValidationFailed("The order is not valid.", errors)
+        raise ValidationFailed(_('The order is not valid.'), errors)
 
     placed = payload.placed_at
     if placed.tzinfo is not None:
@@ -133,7 +134,7 @@ def get_order(order_id: int, actor: Actor) -> Order:
     order = db.session.get(Order, order_id)
     if order is None or (actor.location_ids is not None and not any(actor.can_see(p.location_id)
                                                                      for p in order.packages)):
-        raise NotFound(f"There is no order {order_id}.")
+        raise NotFound(_('There is no order %(order_id)s.', order_id=order_id))
     return order
 
 
@@ -143,9 +144,9 @@ def _lock_order(order_id: int, actor: Actor) -> Order:
     order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
                               .execution_options(populate_existing=True))
     if order is None:
-        raise NotFound("Order not found.")
+        raise NotFound(_('Order not found.'))
     if actor.location_ids is not None and not any(actor.can_see(p.location_id) for p in order.packages):
-        raise NotFound("Order not found.")
+        raise NotFound(_('Order not found.'))
     return order
 
 
@@ -166,7 +167,7 @@ def cancel_order(order_id: int, data: dict, actor: Actor) -> Order:
     def work() -> Order:
         order = _lock_order(order_id, actor)
         if not actor.is_manager:
-            raise Forbidden("Only supervisors and admins may cancel orders.")
+            raise Forbidden(_('Only supervisors and admins may cancel orders.'))
         if payload.items is None and order.status == "cancelled":
             return order  # a repeated whole-order cancel changes nothing
         before = _item_quantities(order)
@@ -202,7 +203,7 @@ def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderIt
             errors[f"items.{n}.quantity"] = f"Only {left} unit(s) of {item.sku} can still be cancelled."
         wanted.append((item, line.quantity))
     if errors:
-        raise ValidationFailed("The cancellation is not valid.", errors)
+        raise ValidationFailed(_('The cancellation is not valid.'), errors)
     return wanted
 
 
@@ -229,7 +230,7 @@ def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label
                 touched[item.package.id] = item.package
                 left -= take
         if left:
-            raise Conflict(f"{left} unit(s) of {order_item.sku} have already shipped and cannot be cancelled.",
+            raise Conflict(_('%(left)s unit(s) of %(sku)s have already shipped and cannot be cancelled.', left=left, sku=order_item.sku),
                            code="already_shipped", details={"item_id": order_item.id, "quantity": left})
         order_item.cancelled_quantity += quantity
         if order_item.cancelled_quantity >= order_item.quantity:

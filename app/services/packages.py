@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -91,7 +92,7 @@ def lock_package(package_id: int, actor: Actor) -> Package:
             .with_for_update(of=Package).execution_options(populate_existing=True)
         )
     if package is None or not actor.can_see(package.location_id):
-        raise NotFound("Package not found.")
+        raise NotFound(_('Package not found.'))
     return package
 
 
@@ -100,12 +101,12 @@ def check_package_command(package: Package, transition: Transition, actor: Actor
     """Raise Forbidden / Conflict when `transition` may not run on `package` now."""
     allowed = allowed_package_commands(package, manager=actor.is_manager)
     if transition.managers_only and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_('Only supervisors and admins may do this.'))
     if expected_version is not None and expected_version != package.version:
-        raise Conflict("The package was changed by someone else; reload and try again.", code="stale",
+        raise Conflict(_('The package was changed by someone else; reload and try again.'), code="stale",
                        details={"state": package.state, "allowed_commands": allowed, "version": package.version})
     if package.state not in transition.sources:
-        raise Conflict(f"A package in state {package.state!r} cannot {transition.command!r}.",
+        raise Conflict(_('A package in state %(state)s cannot %(command)s.', state=repr(package.state), command=repr(transition.command)),
                        code="command_not_allowed", details={"state": package.state, "allowed_commands": allowed})
     for guard in transition.guards:
         problem = package_guard_failure(package, guard)
@@ -126,7 +127,7 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
     """
     transition = PACKAGE_TRANSITIONS.get(command)
     if transition is None:
-        raise NotFound(f"Unknown package command {command!r}.", code="unknown_command",
+        raise NotFound(_('Unknown package command %(command)s.', command=repr(command)), code="unknown_command",
                        details={"commands": list(PACKAGE_TRANSITIONS)})
     def work() -> tuple[Package, Ctx]:
         package = lock_package(package_id, actor)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
@@ -48,11 +49,11 @@ def _whole_number(args: Mapping[str, str], name: str, default: int, maximum: int
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):  # not digits, or 0
-        raise ValidationFailed(f"{name} must be a whole number of at least 1.", {name: "Must be a whole number >= 1."})
+        raise ValidationFailed(_('%(name)s must be a whole number of at least 1.', name=name), {name: _('Must be a whole number >= 1.')})
     # More digits than the maximum has is above it (and past ~4300 digits int() refuses: a 500).
     value = int(raw) if len(raw.lstrip("0")) <= len(str(maximum)) else maximum + 1
     if value > maximum:
-        raise ValidationFailed(f"{name} may be at most {maximum}.", {name: f"Must be at most {maximum}."})
+        raise ValidationFailed(_('%(name)s may be at most %(maximum)s.', name=name, maximum=maximum), {name: _('Must be at most %(maximum)s.', maximum=maximum)})
     return value
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -61,14 +62,14 @@ class Kind:
 def require_admin(actor: Actor) -> None:
     """Only admins (and the system, for imports) change master data and stock figures."""
     if actor.role not in ("admin", "system"):
-        raise Forbidden("Only admins can change master data.")
+        raise Forbidden(_('Only admins can change master data.'))
 
 
 def get(kind: Kind, key: str):
     """The record `key` of `kind`, or NotFound."""
     record = db.session.scalar(select(kind.model).where(getattr(kind.model, kind.key) == key))
     if record is None:
-        raise NotFound(f"There is no {kind.label} {key}.")
+        raise NotFound(_('There is no %(label)s %(key)s.', label=kind.label, key=key))
     return record
 
 
@@ -109,7 +110,7 @@ def update(kind: Kind, key: str, data: Any, actor: Actor, *, partial: bool = Tru
             _refuse({kind.key: f"The {kind.key_word} cannot be changed."})
     record = db.session.scalar(select(kind.model).where(getattr(kind.model, kind.key) == key).with_for_update())
     if record is None:
-        raise NotFound(f"There is no {kind.label} {key}.")
+        raise NotFound(_('There is no %(label)s %(key)s.', label=kind.label, key=key))
     current = kind.current(record)
     body = {**current, **changes} if partial else whole
     _refuse(kind.check(body))
@@ -164,8 +165,8 @@ def _refuse_conflicts(kind: Kind, body: dict[str, Any], record: Any) -> None:
 
 
 def _duplicate(kind: Kind, key: str) -> Conflict:
-    return Conflict(f"{kind.label.capitalize()} {key} already exists.",
-                    {kind.key: f"Another {kind.label} already uses this {kind.key_word}."}, code="duplicate")
+    return Conflict(_('%(value)s %(key)s already exists.', value=kind.label.capitalize(), key=key),
+                    {kind.key: _('Another %(label)s already uses this %(key_word)s.', label=kind.label, key_word=kind.key_word)}, code="duplicate")
 
 
 def _flush(kind: Kind, key: str) -> None:

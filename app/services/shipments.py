@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -88,9 +89,9 @@ def recipient_address(order: Order) -> Address:
 def _cargo_company(shipment: Shipment) -> CargoCompany:
     cargo = shipment.cargo_company or shipment.package.order.cargo_company
     if cargo is None:
-        raise CarrierError("no cargo company is set for this shipment or its order", transient=False)
+        raise CarrierError(_('no cargo company is set for this shipment or its order'), transient=False)
     if not cargo.active:
-        raise CarrierError(f"cargo company {cargo.code} is not active", transient=False)
+        raise CarrierError(_('cargo company %(code)s is not active', code=cargo.code), transient=False)
     return cargo
 
 
@@ -261,35 +262,31 @@ LABEL_FORMATS = ("pdf", "zpl")
 def _visible_package(package_id: int, actor: Actor) -> Package:
     package = db.session.get(Package, package_id)
     if package is None or not actor.can_see(package.location_id):
-        raise NotFound("Package not found.")
+        raise NotFound(_('Package not found.'))
     return package
 
 
 def label_document(package_id: int, fmt: str, actor: Actor) -> Document:
     """The package's shipping label as PDF or ZPL; NotFound explains why there is none yet."""
     if fmt not in LABEL_FORMATS:
-        raise ValidationFailed("Unknown label format.", details={"format": "Must be pdf or zpl."})
+        raise ValidationFailed(_('Unknown label format.'), details={"format": _('Must be pdf or zpl.')})
     package = _visible_package(package_id, actor)
     shipment = package.shipment
     if shipment is None or shipment.status == "cancelled":
-        raise NotFound(f"Package {package.number} has no shipment yet: complete packing or create a shipment "
-                       "first, then the carrier issues the label.", code="no_shipment")
+        raise NotFound(_('Package %(number)s has no shipment yet: complete packing or create a shipment first, then the carrier issues the label.', number=package.number), code="no_shipment")
     content = shipment.label_pdf if fmt == "pdf" else (shipment.label_zpl or "").encode() or None
     if content:
         if fmt == "pdf":
             return Document(content, "application/pdf", f"label-{package.number}.pdf")
         return Document(content, "text/plain; charset=utf-8", f"label-{package.number}.zpl")
     if shipment.label_url:
-        raise NotFound(f"The label of package {package.number} is printed from the sales channel.",
+        raise NotFound(_('The label of package %(number)s is printed from the sales channel.', number=package.number),
                        details={"label_url": shipment.label_url}, code="external_label")
     if shipment.status == "failed":
-        raise NotFound(f"The carrier could not issue a label for package {package.number}: {shipment.last_error}. "
-                       "Use refresh_label to try again.", details={"status": shipment.status}, code="no_label")
+        raise NotFound(_('The carrier could not issue a label for package %(number)s: %(last_error)s. Use refresh_label to try again.', number=package.number, last_error=shipment.last_error), details={"status": shipment.status}, code="no_label")
     if shipment.status == "pending":
-        raise NotFound(f"The label of package {package.number} is not ready yet: the carrier is being asked "
-                       "for it. Try again in a moment.", details={"status": shipment.status}, code="no_label")
-    raise NotFound(f"Package {package.number} has no label: its shipment details were entered by hand. "
-                   "Use refresh_label to have the carrier issue one.", details={"status": shipment.status},
+        raise NotFound(_('The label of package %(number)s is not ready yet: the carrier is being asked for it. Try again in a moment.', number=package.number), details={"status": shipment.status}, code="no_label")
+    raise NotFound(_('Package %(number)s has no label: its shipment details were entered by hand. Use refresh_label to have the carrier issue one.', number=package.number), details={"status": shipment.status},
                    code="no_label")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -89,7 +90,7 @@ def set_stock_level(data: Any, actor: Actor, reason: str, note: str | None = Non
     try:
         return _set(row, ids, actor.label, reason=reason, reference=reason, note=note)
     except ValueError as exc:
-        raise ValidationFailed(ROW_INVALID, {"quantity": f"Too low: {exc}."}) from None
+        raise ValidationFailed(ROW_INVALID, {"quantity": _('Too low: %(exc)s.', exc=exc)}) from None
 
 
 @dataclass
@@ -158,7 +159,7 @@ class _InsertRace(Exception):
 
 def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
                  reason: str) -> tuple[dict[int, LevelChange], dict[int, dict[str, str]]]:
-    pairs = sorted({(location_id, product_id) for location_id, product_id, _ in valid.values()})
+    pairs = sorted({(location_id, product_id) for location_id, product_id, _unused in valid.values()})
     existing = _levels(pairs)  # (location_id, product_id) -> (on_hand, reserved)
     on_hand = {pair: existing.get(pair, (0, 0))[0] for pair in pairs}
     changes: dict[int, LevelChange] = {}
@@ -187,7 +188,7 @@ def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
                              FIGURE, new_rows, {"now": now})
         if len(inserted) != len(new_rows):
             raise _InsertRace()
-    changed = [(*pair, on_hand[pair]) for pair, (before, _) in existing.items() if on_hand[pair] != before]
+    changed = [(*pair, on_hand[pair]) for pair, (before, _unused) in existing.items() if on_hand[pair] != before]
     rows_from("UPDATE stock SET on_hand = v.q, updated_at = :now FROM {rows} "
               "WHERE stock.location_id = v.l AND stock.product_id = v.p", FIGURE, changed, {"now": now})
     bulk_insert(StockLedger.__table__, ledger)
@@ -211,7 +212,7 @@ def adjust_stock(data: dict[str, Any], actor: Actor) -> LevelChange:
     of STOCK_REASONS. Flushes."""
     reason = (data.get("reason") or "").strip()
     if reason not in STOCK_REASONS:
-        raise ValidationFailed(ROW_INVALID, {"reason": "Choose a reason."})
+        raise ValidationFailed(ROW_INVALID, {"reason": _('Choose a reason.')})
     note = (data.get("note") or "").strip()[:500] or None
     row = {name: data.get(name) for name in ("location", "sku", "quantity")}
     return set_stock_level(row, actor, reason, note=note)

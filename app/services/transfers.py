@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -156,7 +157,7 @@ def _report_missing(ctx: TransferCtx) -> None:
         elif line.quantity > ti.quantity:
             errors[f"items.{n}.quantity"] = f"The transfer holds only {ti.quantity} unit(s) of {ti.product.sku}."
     if errors:
-        raise ValidationFailed("Some missing items are not valid.", errors)
+        raise ValidationFailed(_('Some missing items are not valid.'), errors)
     before = item_quantities(transfer.package)
     for line in ctx.params.items:
         _give_up_units(ctx, by_id[line.item_id], line.quantity, missing=True)
@@ -237,7 +238,7 @@ def _lock_transfer(transfer_id: int, actor: Actor) -> Transfer:
         transfer = db.session.scalar(select(Transfer).where(Transfer.id == transfer_id).with_for_update()
                                      .execution_options(populate_existing=True))
     if transfer is None or not (actor.can_see(transfer.source_id) or actor.can_see(transfer.destination_id)):
-        raise NotFound("Transfer not found.")
+        raise NotFound(_('Transfer not found.'))
     return transfer
 
 
@@ -251,23 +252,23 @@ def run_transfer_command(transfer_id: int, command: str, params: dict[str, Any] 
     """
     transition = TRANSFER_TRANSITIONS.get(command)
     if transition is None:
-        raise NotFound(f"Unknown transfer command {command!r}.", code="unknown_command",
+        raise NotFound(_('Unknown transfer command %(command)s.', command=repr(command)), code="unknown_command",
                        details={"commands": list(TRANSFER_TRANSITIONS)})
     def work() -> Transfer:
         transfer = _lock_transfer(transfer_id, actor)
         allowed = allowed_transfer_commands(transfer.state, manager=actor.is_manager)
         if transition.managers_only and not actor.is_manager:
-            raise Forbidden("Only supervisors and admins may do this.")
+            raise Forbidden(_('Only supervisors and admins may do this.'))
         side_id = {"source": transfer.source_id, "destination": transfer.destination_id}.get(transition.side or "")
         if side_id is not None and not actor.is_manager and not actor.can_see(side_id):
             who = "sending" if transition.side == "source" else "receiving"
-            raise Forbidden(f"Only the {who} store can do this.")
+            raise Forbidden(_('Only the %(who)s store can do this.', who=who))
         if expected_version is not None and expected_version != transfer.version:
-            raise Conflict("The transfer was changed by someone else; reload and try again.", code="stale",
+            raise Conflict(_('The transfer was changed by someone else; reload and try again.'), code="stale",
                            details={"state": transfer.state, "allowed_commands": allowed,
                                     "version": transfer.version})
         if transfer.state not in transition.sources:
-            raise Conflict(f"A transfer in state {transfer.state!r} cannot {command!r}.",
+            raise Conflict(_('A transfer in state %(state)s cannot %(command)s.', state=repr(transfer.state), command=repr(command)),
                            code="command_not_allowed", details={"state": transfer.state, "allowed_commands": allowed})
         validated = parse(TRANSFER_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
         ctx = TransferCtx(package=transfer.package, actor=actor, command=command, params=validated)
@@ -292,21 +293,21 @@ def count_transfer_scan(transfer_id: int, barcode: str, actor: Actor) -> Transfe
         transfer = _lock_transfer(transfer_id, actor)
         side = scan_side(transfer)
         if side is None:
-            raise Conflict(f"A transfer in state {transfer.state!r} cannot 'scan'.", code="command_not_allowed",
+            raise Conflict(_("A transfer in state %(state)s cannot 'scan'.", state=repr(transfer.state)), code="command_not_allowed",
                            details={"state": transfer.state,
                                     "allowed_commands": allowed_transfer_commands(transfer.state, actor.is_manager)})
         side_id = transfer.source_id if side == "source" else transfer.destination_id
         if not actor.is_manager and not actor.can_see(side_id):
             who = "sending" if side == "source" else "receiving"
-            raise Forbidden(f"Only the {who} store scans this transfer now.")
+            raise Forbidden(_('Only the %(who)s store scans this transfer now.', who=who))
         product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == barcode))
         items = [ti for ti in transfer.items if ti.state == "open" and ti.product_id == product_id] if product_id else []
         if not items:
-            raise ValidationFailed("This barcode is not in this transfer.",
-                                   {"barcode": "This barcode is not in this transfer."})
+            raise ValidationFailed(_('This barcode is not in this transfer.'),
+                                   {"barcode": _('This barcode is not in this transfer.')})
         item = next((ti for ti in items if scanned_count(ti, side) < ti.quantity), None)
         if item is None:
-            message = f"Every unit of {items[0].product.sku} is already counted."
+            message = _('Every unit of %(sku)s is already counted.', sku=items[0].product.sku)
             raise ValidationFailed(message, {"barcode": message})
         setattr(item, SCAN_COLUMNS[side], scanned_count(item, side) + 1)
         return transfer

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from app.models.inbound import INBOUND_SHIPMENT_STATES, PURCHASE_ORDER_STATES
 from app.models.packages import PACKAGE_STATES, TERMINAL_PACKAGE_STATES
 from app.models.transfers import TRANSFER_STATES
@@ -44,7 +46,7 @@ class Transition:
     target: str | None  # None: stays; PREVIOUS: the remembered state
     guards: tuple[str, ...] = ()
     managers_only: bool = False  # supervisors, admins and the system
-    label: str = ""
+    label: str = ""  # lazy: read in the request's language (flask_babel.lazy_gettext)
     destructive: bool = False
     params: tuple[str, ...] = field(default=())
     side: str | None = None  # transfers: "source" or "destination" — which store's staff may run it
@@ -52,48 +54,48 @@ class Transition:
 
 
 PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
-    Transition("prepare", ("waiting",), "preparing", label="Start preparing"),
-    Transition("pick", ("preparing",), None, label="Pick", params=("barcode", "quantity")),
-    Transition("report_missing", ("waiting", "preparing"), None, label="Report missing items",
+    Transition("prepare", ("waiting",), "preparing", label=_l("Start preparing")),
+    Transition("pick", ("preparing",), None, label=_l("Pick"), params=("barcode", "quantity")),
+    Transition("report_missing", ("waiting", "preparing"), None, label=_l("Report missing items"),
                params=("items", "whole_package")),
     Transition("complete_packing", ("preparing", "waiting"), "waiting_cargo_label",
-               guards=("scan_complete_or_not_required", "carrier_ships", "cargo_delivery"), label="Complete packing",
+               guards=("scan_complete_or_not_required", "carrier_ships", "cargo_delivery"), label=_l("Complete packing"),
                params=("boxes", "weight_kg")),
     Transition("complete_packing_without_shipment", ("waiting", "preparing"), "packed",
-               label="Complete packing without shipment"),
+               label=_l("Complete packing without shipment")),
     Transition("complete_packing_channel", ("waiting", "preparing"), "packed",
-               guards=("channel_prints_label",), label="Complete packing (channel label)",
+               guards=("channel_prints_label",), label=_l("Complete packing (channel label)"),
                params=("tracking_number", "label_url")),
     Transition("create_shipment", ("packed",), "waiting_cargo_label", guards=("no_shipment", "cargo_delivery"),
-               label="Create shipment", params=("cargo_company",)),
+               label=_l("Create shipment"), params=("cargo_company",)),
     Transition("refresh_label", ("waiting_cargo_label", "packed", "shipped"), None, guards=("has_shipment",),
-               label="Refresh label"),
+               label=_l("Refresh label")),
     Transition("update_shipment_info", ("packed", *SHIPPED_OR_LATER),
-               None, guards=("has_shipment",), label="Update shipment info",
+               None, guards=("has_shipment",), label=_l("Update shipment info"),
                params=("cargo_company", "tracking_number", "tracking_url")),
-    Transition("ship", ("packed",), "shipped", guards=("has_shipment", "cargo_delivery"), label="Ship"),
-    Transition("ship_advanced", ("packed",), "shipped", guards=("cargo_delivery",), label="Ship with details",
+    Transition("ship", ("packed",), "shipped", guards=("has_shipment", "cargo_delivery"), label=_l("Ship")),
+    Transition("ship_advanced", ("packed",), "shipped", guards=("cargo_delivery",), label=_l("Ship with details"),
                params=("cargo_company", "tracking_number", "boxes", "weight_kg")),
     Transition("ship_without_integration", ("packed",), "shipped", guards=("cargo_delivery",),
-               label="Ship without integration", params=("cargo_company", "tracking_number", "tracking_url")),
+               label=_l("Ship without integration"), params=("cargo_company", "tracking_number", "tracking_url")),
     Transition("update_shipment_status", OUT_WITH_CARRIER, "@status",
-               label="Update delivery status", params=("status",)),
+               label=_l("Update delivery status"), params=("status",)),
     Transition("ready_for_pickup", ("packed",), "ready_for_pickup", guards=("click_and_collect",),
-               label="Ready for pickup"),
-    Transition("deliver_to_customer", ("ready_for_pickup",), "delivered", label="Hand over to customer",
+               label=_l("Ready for pickup")),
+    Transition("deliver_to_customer", ("ready_for_pickup",), "delivered", label=_l("Hand over to customer"),
                params=("otp",)),
-    Transition("refuse", ("waiting", "preparing"), "refused", label="Refuse", destructive=True, params=("reason",)),
-    Transition("deallocate", ("waiting",), "preparing", label="Deallocate stock"),
+    Transition("refuse", ("waiting", "preparing"), "refused", label=_l("Refuse"), destructive=True, params=("reason",)),
+    Transition("deallocate", ("waiting",), "preparing", label=_l("Deallocate stock")),
     Transition("packed_for_refund", ("waiting", "preparing", "out_of_stock"), "packed_for_refund",
-               label="Packed for refund", destructive=True),
-    Transition("block", ("waiting_for_transfer", "waiting", "preparing"), "blocked", label="Block",
+               label=_l("Packed for refund"), destructive=True),
+    Transition("block", ("waiting_for_transfer", "waiting", "preparing"), "blocked", label=_l("Block"),
                params=("reason",)),
-    Transition("unblock", ("blocked",), PREVIOUS, label="Unblock"),
-    Transition("update_invoice", PACKED_AND_LATER, None, label="Update invoice",
+    Transition("unblock", ("blocked",), PREVIOUS, label=_l("Unblock")),
+    Transition("update_invoice", PACKED_AND_LATER, None, label=_l("Update invoice"),
                params=("number", "date", "url", "document_base64")),
     Transition("manual_plan", ("waiting_for_transfer", "waiting", "preparing", "out_of_stock", "blocked"),
-               "cancelled", managers_only=True, label="Plan manually", params=("assignments",)),
-    Transition("cancel", BEFORE_SHIPPED, "cancelled", managers_only=True, label="Cancel", destructive=True,
+               "cancelled", managers_only=True, label=_l("Plan manually"), params=("assignments",)),
+    Transition("cancel", BEFORE_SHIPPED, "cancelled", managers_only=True, label=_l("Cancel"), destructive=True,
                params=("reason",)),
 )}
 
@@ -101,15 +103,15 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
 DELIVERY_STATUS_TARGETS = ("attempted_delivery", "delivery_failed", "delivered")
 
 TRANSFER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
-    Transition("ready_for_dispatch", ("waiting",), "ready_for_dispatch", label="Ready for dispatch",
+    Transition("ready_for_dispatch", ("waiting",), "ready_for_dispatch", label=_l("Ready for dispatch"),
                params=("cargo_company", "tracking_number"), side="source"),
-    Transition("dispatch", ("waiting", "ready_for_dispatch"), "in_transit", label="Dispatch", side="source"),
-    Transition("receive", ("in_transit",), "received", label="Receive", side="destination"),
-    Transition("report_missing", ("waiting",), None, label="Report missing items", params=("items",),
+    Transition("dispatch", ("waiting", "ready_for_dispatch"), "in_transit", label=_l("Dispatch"), side="source"),
+    Transition("receive", ("in_transit",), "received", label=_l("Receive"), side="destination"),
+    Transition("report_missing", ("waiting",), None, label=_l("Report missing items"), params=("items",),
                side="source"),
-    Transition("out_of_stock", ("waiting",), "out_of_stock", label="Out of stock", destructive=True,
+    Transition("out_of_stock", ("waiting",), "out_of_stock", label=_l("Out of stock"), destructive=True,
                side="source"),
-    Transition("cancel", ("waiting", "ready_for_dispatch"), "cancelled", managers_only=True, label="Cancel",
+    Transition("cancel", ("waiting", "ready_for_dispatch"), "cancelled", managers_only=True, label=_l("Cancel"),
                destructive=True, params=("reason",)),
 )}
 
@@ -118,29 +120,29 @@ TRANSFER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
 RECEIPT = "@receipt"
 RECEIVABLE_PURCHASE_ORDER_STATES = ("sent", "confirmed", "in_transit", "partially_received")
 PURCHASE_ORDER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
-    Transition("edit", ("draft",), None, managers_only=True, label="Edit"),
-    Transition("send", ("draft",), "sent", managers_only=True, label="Send to supplier"),
-    Transition("confirm", ("sent",), "confirmed", managers_only=True, label="Supplier confirmed",
+    Transition("edit", ("draft",), None, managers_only=True, label=_l("Edit")),
+    Transition("send", ("draft",), "sent", managers_only=True, label=_l("Send to supplier")),
+    Transition("confirm", ("sent",), "confirmed", managers_only=True, label=_l("Supplier confirmed"),
                params=("expected_at",)),
-    Transition("mark_in_transit", ("sent", "confirmed"), "in_transit", managers_only=True, label="On the way"),
-    Transition("receive", RECEIVABLE_PURCHASE_ORDER_STATES, RECEIPT, label="Receive", params=("lines", "receipt_key")),
+    Transition("mark_in_transit", ("sent", "confirmed"), "in_transit", managers_only=True, label=_l("On the way")),
+    Transition("receive", RECEIVABLE_PURCHASE_ORDER_STATES, RECEIPT, label=_l("Receive"), params=("lines", "receipt_key")),
     Transition("close_short", ("confirmed", "in_transit", "partially_received"), "closed", managers_only=True,
-               label="Close short", destructive=True, params=("reason",)),
-    Transition("cancel", ("draft", "sent", "confirmed"), "cancelled", managers_only=True, label="Cancel",
+               label=_l("Close short"), destructive=True, params=("reason",)),
+    Transition("cancel", ("draft", "sent", "confirmed"), "cancelled", managers_only=True, label=_l("Cancel"),
                destructive=True, params=("reason",)),
 )}
 
 # Inbound shipments: status events; `receive` (delivered) runs the purchase orders' receipts.
 INBOUND_SHIPMENT_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
-    Transition("depart", ("booked",), "departed", managers_only=True, label="Departed",
+    Transition("depart", ("booked",), "departed", managers_only=True, label=_l("Departed"),
                params=("occurred_at", "eta", "note")),
-    Transition("arrive", ("booked", "departed"), "arrived", managers_only=True, label="Arrived",
+    Transition("arrive", ("booked", "departed"), "arrived", managers_only=True, label=_l("Arrived"),
                params=("occurred_at", "eta", "note")),
-    Transition("update_eta", ("booked", "departed"), None, managers_only=True, label="Change ETA",
+    Transition("update_eta", ("booked", "departed"), None, managers_only=True, label=_l("Change ETA"),
                params=("eta", "note")),
-    Transition("receive", ("booked", "departed", "arrived"), "delivered", label="Receive",
+    Transition("receive", ("booked", "departed", "arrived"), "delivered", label=_l("Receive"),
                params=("lines", "receipt_key")),
-    Transition("cancel", ("booked",), "cancelled", managers_only=True, label="Cancel", destructive=True,
+    Transition("cancel", ("booked",), "cancelled", managers_only=True, label=_l("Cancel"), destructive=True,
                params=("note",)),
 )}
 

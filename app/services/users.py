@@ -64,9 +64,9 @@ def create_user(
     if role == "staff" and not locations and "locations" not in errors:
         errors["locations"] = "Staff users need at least one location."
     if errors:
-        raise ValidationFailed("The user could not be created.", errors)
+        raise ValidationFailed(_('The user could not be created.'), errors)
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"A user named {username!r} already exists.")
+        raise Conflict(_('A user named %(username)s already exists.', username=repr(username)))
     user = User(username=username, role=role, password_hash=hash_password(password), locations=locations)
     db.session.add(user)
     db.session.flush()
@@ -78,7 +78,7 @@ def update_user(user_id: int, role: str, location_codes: list[str], active: bool
     Deactivating, or narrowing what they may see, signs them out everywhere. Flushes."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_('No such user.'))
     errors: dict[str, str] = {}
     if role not in ROLES:
         errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
@@ -86,7 +86,7 @@ def update_user(user_id: int, role: str, location_codes: list[str], active: bool
     if role == "staff" and not locations and "locations" not in errors:
         errors["locations"] = "Staff users need at least one location."
     if errors:
-        raise ValidationFailed("The user was not saved: check the highlighted fields.", errors)
+        raise ValidationFailed(_('The user was not saved: check the highlighted fields.'), errors)
     if (not active and user.active) or role != user.role or set(location_codes) != {loc.code for loc in user.locations}:
         user.session_version += 1  # a narrower scope or a deactivation takes effect at once
         end_all_sessions(user.id)
@@ -99,9 +99,9 @@ def reset_password(user_id: int, password: str) -> User:
     """Set a new password and sign the user out everywhere. Flushes."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_('No such user.'))
     if problem := password_problem(password, user.username):
-        raise ValidationFailed("The password was not changed.", {"password": problem})
+        raise ValidationFailed(_('The password was not changed.'), {"password": problem})
     user.password_hash = hash_password(password)
     user.session_version += 1
     end_all_sessions(user.id)
@@ -113,7 +113,7 @@ def set_scan_feedback(user_id: int, on: bool) -> User:
     """Switch the tone and vibration that confirm each scan on or off for one user. Flushes."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_('No such user.'))
     user.scan_feedback = on
     db.session.flush()
     return user
@@ -126,7 +126,7 @@ def set_language(user_id: int, language: str | None) -> User:
         raise ValidationFailed(_("Choose a language we have."), {"language": language_problem(language)})
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_('No such user.'))
     user.language = language
     db.session.flush()
     return user
@@ -184,7 +184,7 @@ def _check_credentials(username: str, password: str, address: str, known_device:
     user = db.session.scalar(select(User).where(User.username == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (ok and user and user.active):
-        raise LoginError("Wrong username or password, or the account is disabled.")
+        raise LoginError(_('Wrong username or password, or the account is disabled.'))
     user_id = user.id
     begin_write()
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
@@ -219,7 +219,7 @@ def create_token(username: str, name: str | None = None) -> str:
     """Create an API token for a user and return it; only its hash is stored. Flushes."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ValidationFailed(f"No user named {username!r}.", {"username": "Unknown user."})
+        raise ValidationFailed(_('No user named %(username)s.', username=repr(username)), {"username": _('Unknown user.')})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user=user, name=name, prefix=raw[:10], token_hash=_token_hash(raw)))
     db.session.flush()

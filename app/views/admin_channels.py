@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -106,9 +107,9 @@ def reprocess(entry_id: int):
         return redirect(url_for(".entry", entry_id=entry_id), 303)
     row = db.session.get(ChannelInboxEntry, entry_id)
     if outcome == "needs_attention":
-        flash(f"Still needs attention: {row.reason}", "error")
+        flash(_('Still needs attention: %(reason)s', reason=row.reason), "error")
     else:
-        flash(f"Processed again: {outcome.replace('_', ' ')}.", "ok")
+        flash(_('Processed again: %(value)s.', value=outcome.replace('_', ' ')), "ok")
     return redirect(url_for(".entry", entry_id=entry_id), 303)
 
 
@@ -119,10 +120,10 @@ def reprocess_all():
     channel = db.session.scalar(select(Channel).where(Channel.code == code)) if code else None
     counts = intake.reprocess_all(channel.id if channel else None, _actor())
     if not counts:
-        flash("Nothing was waiting for attention.", "ok")
+        flash(_('Nothing was waiting for attention.'), "ok")
     else:
         words = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(counts.items()))
-        flash(f"Processed again: {words}.", "ok" if "needs_attention" not in counts else "error")
+        flash(_('Processed again: %(words)s.', words=words), "ok" if "needs_attention" not in counts else "error")
     return redirect(url_for(".inbox", outcome="needs_attention", channel=code or None), 303)
 
 
@@ -173,7 +174,7 @@ def save_connection(code: str):
         return _channel_page(_channel(code), config_text=text, errors=exc.details or {"config": exc.message},
                              status_code=422)
     channel_records.connection_changed(saved)
-    flash("Connection saved.", "ok")
+    flash(_('Connection saved.'), "ok")
     return redirect(url_for(".channel_view", code=code), 303)
 
 
@@ -187,7 +188,7 @@ def add_mapping(code: str):
     except ServiceError as exc:
         db.session.rollback()
         return _channel_page(channel, mapping_errors=exc.details or {"__root__": exc.message}, status_code=422)
-    flash(f"Mapped {data['channel_value']} to {data['our_value']}.", "ok")
+    flash(_('Mapped %(channel_value)s to %(our_value)s.', channel_value=data['channel_value'], our_value=data['our_value']), "ok")
     return redirect(url_for(".channel_view", code=code) + "#mappings", 303)
 
 
@@ -198,7 +199,7 @@ def delete_mapping(code: str, mapping_id: int):
         committed(mappings.delete_mapping, code, mapping_id, _actor())
     except NotFound:
         abort(404)
-    flash("Mapping removed.", "ok")
+    flash(_('Mapping removed.'), "ok")
     return redirect(url_for(".channel_view", code=code) + "#mappings", 303)
 
 
@@ -216,7 +217,7 @@ def import_mappings(code: str):
     except ServiceError as exc:
         db.session.rollback()
         return _channel_page(channel, mapping_errors=exc.details or {"file": exc.message}, status_code=422)
-    flash(f"Imported {count} mappings.", "ok")
+    flash(_('Imported %(count)s mappings.', count=count), "ok")
     return redirect(url_for(".channel_view", code=code) + "#mappings", 303)
 
 
@@ -234,7 +235,7 @@ def retry_push(push_id: int):
         flash(exc.message, "error")
         return redirect(url_for(".index"), 303)
     enqueue_push(push.id)
-    flash("The channel update will be tried again now.", "ok")
+    flash(_('The channel update will be tried again now.'), "ok")
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = url_for(".index")  # only our own pages: never an address from outside
@@ -248,6 +249,6 @@ def resync(code: str):
 
     channel = _channel(code)
     enqueue("channels", "app.tasks.channels.full_resync", channel.id, job_id=f"channel-resync-{channel.id}")
-    flash("Every SKU's quantity will be sent to the channel again.", "ok")
+    flash(_("Every SKU's quantity will be sent to the channel again."), "ok")
     return redirect(url_for(".channel_view", code=code), 303)
 

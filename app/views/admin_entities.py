@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -120,7 +121,7 @@ def _form_view(name: str, key: str | None):
             abort(404)
         except ServiceError as exc:  # invalid (422) or a duplicate / clash (409): shown in place
             return _page(entity, obj, form, error=_unmatched(form, exc), status=422)
-        flash(f"Saved {entity.singular} {getattr(saved, entity.key)}.", "ok")
+        flash(_('Saved %(singular)s %(value)s.', singular=entity.singular, value=getattr(saved, entity.key)), "ok")
         target = url_for(f"admin.entity_edit:{name}", key=getattr(saved, entity.key))
         if wants_fragment():
             return _page(entity, saved, _form_for(entity, saved, formdata=None), saved=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -92,7 +93,7 @@ def _submit(scenario_id: int | None):
     if wants_fragment():
         return htmx_flask.make_response(_editor(scenario_service.scenario_dict(saved), saved.id, saved=True),
                                         push_url=url_for("admin.scenario", scenario_id=saved.id))
-    flash(f"Scenario {saved.name} saved.", "ok")
+    flash(_('Scenario %(name)s saved.', name=saved.name), "ok")
     return redirect(url_for("admin.scenario", scenario_id=saved.id), 303)
 
 
@@ -103,7 +104,7 @@ def scenario_delete(scenario_id: int):
         scenario_service.delete_scenario(scenario_id, Actor.for_user(current_user))
     except NotFound:
         abort(404)
-    flash("Scenario deleted.", "ok")
+    flash(_('Scenario deleted.'), "ok")
     return redirect(url_for("admin.scenarios"), 303)
 
 

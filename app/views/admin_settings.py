@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.forms import show_service_errors
@@ -27,7 +28,7 @@ def _shown(value) -> str:
 def _rows() -> list[dict]:
     stored = {row.key for row in db.session.query(Setting.key)}
     return [{"key": key, "description": description, "value": _shown(get_setting(key)),
-             "stored": key in stored} for key, (_, _, description) in KNOWN_SETTINGS.items()]
+             "stored": key in stored} for key, (_unused, _unused, description) in KNOWN_SETTINGS.items()]
 
 
 def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
@@ -62,5 +63,5 @@ def setting(key: str):
         return _form_page(key, form, status=422)
     if wants_fragment():
         return _form_page(key, form, saved=True)
-    flash(f"Saved: {key} is now {_shown(get_setting(key))}.", "ok")
+    flash(_('Saved: %(key)s is now %(value)s.', key=key, value=_shown(get_setting(key))), "ok")
     return redirect(url_for("admin.settings"), 303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -61,7 +62,7 @@ def stock_adjust():
         leftover = show_service_errors(form, human_input.in_words(exc.details))
         return _page(form, status=422, error="; ".join(leftover) or None)
     stock_levels.replan_after_increase([change])
-    message = f"{form.sku.data} at {form.location.data}: {change.old} → {change.new} on hand."
+    message = _('%(data)s at %(data2)s: %(old)s → %(new)s on hand.', data=form.sku.data, data2=form.location.data, old=change.old, new=change.new)
     if wants_fragment():
         fresh = StockAdjustmentForm(formdata=None, locations=_locations(), location=form.location.data)
         return _page(fresh, saved=message)

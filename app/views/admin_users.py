@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -52,7 +53,7 @@ def user_new():
             except Conflict as exc:
                 show_service_errors(form, {"username": exc.message})
             else:
-                flash(f"User {user.username} created.", "ok")
+                flash(_('User %(username)s created.', username=user.username), "ok")
                 target = url_for("admin.user", user_id=user.id)
                 if wants_fragment():
                     return htmx_flask.make_response(render("admin/users/new.html", "admin/users/_create_form.html",
@@ -94,7 +95,7 @@ def user_update(user_id: int):
             if wants_fragment():
                 db.session.expire_all()
                 return _detail(_user(user_id), fragment="admin/users/_edit_form.html", saved="Saved.")
-            flash("User saved.", "ok")
+            flash(_('User saved.'), "ok")
             return redirect(url_for("admin.user", user_id=user_id), 303)
     return _detail(target, edit_form=form, status=422, fragment="admin/users/_edit_form.html")
 
@@ -113,7 +114,7 @@ def user_password(user_id: int):
             if wants_fragment():
                 return _detail(_user(user_id), fragment="admin/users/_password_form.html",
                                saved="Password changed; the user was signed out everywhere.")
-            flash("Password changed; the user was signed out everywhere.", "ok")
+            flash(_('Password changed; the user was signed out everywhere.'), "ok")
             return redirect(url_for("admin.user", user_id=user_id), 303)
     return _detail(target, password_form=form, status=422, fragment="admin/users/_password_form.html")
 
@@ -140,5 +141,5 @@ def token_revoke(user_id: int, token_id: int):
     committed(user_service.revoke_token, token_id)  # CSRF is checked app-wide for every POST
     if wants_fragment():
         return _detail(_user(user_id), fragment="admin/users/_tokens.html")
-    flash("Token revoked.", "ok")
+    flash(_('Token revoked.'), "ok")
     return redirect(url_for("admin.user", user_id=user_id), 303)

@@ -6,6 +6,7 @@ from typing import Any
 
 import htmx_flask
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
@@ -33,7 +34,7 @@ def _form_data(form: Any) -> dict[str, Any]:
     headers = {}
     for line in form.get("headers", "").splitlines():
         if line.strip():
-            name, _, value = line.partition(":")
+            name, _unused, value = line.partition(":")
             headers[name.strip()] = value.strip()
     return {
         "url": form.get("url", "").strip(), "events": ["*"] if "*" in events else events,
@@ -45,7 +46,7 @@ def _form_data(form: Any) -> dict[str, Any]:
 
 
 def _index_context(form: dict | None = None, errors: dict | None = None) -> dict[str, Any]:
-    _, rows = subscriptions.list_subscriptions(_actor(), 0, 500)
+    _unused, rows = subscriptions.list_subscriptions(_actor(), 0, 500)
     failing = {row["id"]: row for row in subscriptions.failing_subscriptions()}
     return dict(subscriptions=rows, failing=failing, event_types=EVENT_TYPES, strategies=STRATEGIES,
                 form=form or {"events": ["*"], "active": True,
@@ -72,7 +73,7 @@ def create():
     if wants_fragment():
         return render("admin/webhooks/index.html", "admin/webhooks/_index.html",
                       trigger={"webhooks:created": sub.id}, **_index_context())
-    flash("Webhook saved.", "success")
+    flash(_('Webhook saved.'), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -82,7 +83,7 @@ def _detail_context(subscription_id: int) -> dict[str, Any]:
     if status not in (None, *DELIVERY_STATUSES):
         status = None
     page = paginate(subscriptions.deliveries_query(sub.id, _actor(), status), PageArgs.lenient(request.args, PAGE_SIZE))
-    failed_count, _ = subscriptions.list_deliveries(sub.id, _actor(), "failed", 0, 1)
+    failed_count, _unused = subscriptions.list_deliveries(sub.id, _actor(), "failed", 0, 1)
     return dict(sub=sub, deliveries=page.items, count=page.total, page_number=page.page, pages=page.pages,
                 status=status, statuses=DELIVERY_STATUSES, failed_count=failed_count)
 
@@ -106,7 +107,7 @@ def set_active(subscription_id: int):
 @role_required("admin")
 def delete(subscription_id: int):
     subscriptions.delete_subscription(subscription_id, _actor())
-    flash("Webhook deleted.", "success")
+    flash(_('Webhook deleted.'), "success")
     if wants_fragment():
         return htmx_flask.make_response(redirect(url_for(".index"), 303), redirect=url_for(".index"))
     return redirect(url_for(".index"), 303)
@@ -117,7 +118,7 @@ def delete(subscription_id: int):
 def redeliver(subscription_id: int, delivery_id: int):
     try:
         delivery = subscriptions.redeliver(subscription_id, delivery_id, _actor())
-        message = "Sending again now."
+        message = _('Sending again now.')
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
@@ -135,7 +136,7 @@ def redeliver(subscription_id: int, delivery_id: int):
 @role_required("admin", "supervisor")
 def redeliver_failed(subscription_id: int):
     count = subscriptions.redeliver_failed(subscription_id, _actor())
-    message = f"Sending {count} failed deliveries again." if count else "There were no failed deliveries."
+    message = _('Sending %(count)s failed deliveries again.', count=count) if count else _('There were no failed deliveries.')
     if wants_fragment():
         return render("admin/webhooks/detail.html", "admin/webhooks/_deliveries.html", message=message,
                       **_detail_context(subscription_id))

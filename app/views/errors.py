@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -10,14 +12,21 @@ from app.extensions import db
 from app.services.errors import ServiceError
 
 MESSAGES = {
-    400: "The request could not be understood. Go back and try again.",
-    403: "You do not have access to this page. Ask your supervisor if you need it.",
-    404: "This page does not exist, or you do not have access to it.",
-    405: "That action is not possible here.",
-    413: "The file is too large.",
-    429: "Too many attempts. Wait a minute and try again.",
-    500: "Something went wrong on our side. Try again; if it keeps happening, tell your supervisor.",
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You do not have access to this page. Ask your supervisor if you need it."),
+    404: _l("This page does not exist, or you do not have access to it."),
+    405: _l("That action is not possible here."),
+    413: _l("The file is too large."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+    500: _l("Something went wrong on our side. Try again; if it keeps happening, tell your supervisor."),
 }
+
+
+def _said(exc: HTTPException) -> str:
+    """Our words for the status (translated), unless the code that raised it said something of its own."""
+    status = exc.code or 500
+    own = exc.description if exc.description != type(exc).description else None
+    return own or str(MESSAGES.get(status, _("Error")))
 
 
 def _is_api() -> bool:
@@ -36,7 +45,7 @@ def _page(status: int, message: str):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        message = "Your session form expired. Reload the page and try again."
+        message = _('Your session form expired. Reload the page and try again.')
         if _is_api():
             return api_error(400, "csrf_failed", message)
         return _page(400, message)
@@ -53,9 +62,9 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if _is_api():
             code = (exc.name or "error").lower().replace(" ", "_")
-            body, status = api_error(status, code, exc.description or MESSAGES.get(status, "Error"))
+            body, status = api_error(status, code, _said(exc))
         else:
-            body, status = _page(status, MESSAGES.get(status, exc.description or "Error"))
+            body, status = _page(status, str(MESSAGES[status]) if status in MESSAGES else _said(exc))
         headers = {}
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 names the methods the URL takes
@@ -66,5 +75,5 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if _is_api():
-            return api_error(500, "internal_error", "Unexpected server error; it has been logged.")
-        return _page(500, MESSAGES[500])
+            return api_error(500, "internal_error", _("Unexpected server error; it has been logged."))
+        return _page(500, str(MESSAGES[500]))

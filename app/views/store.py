@@ -11,10 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import lower
 from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.services import dashboards, queues_store
@@ -27,12 +30,14 @@ from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
 
-STALE_MESSAGE = "Already done — here is the current state."
+STALE_MESSAGE = _l("Already done — here is the current state.")
 # Details that are codes for programs (a state, a status), not words for people.
 MACHINE_DETAILS = ("state", "commands", "allowed_commands", "shipment_status", "version")
-# Say nothing the field messages do not say better.
-GENERIC_INVALID = ("Some fields are not valid.", "The command parameters are not valid.", "The request is not valid.",
-                   "Some missing items are not valid.")
+# A refusal whose details name nothing but the state: "not possible now" says it for staff.
+STATE_ONLY = {"state", "allowed_commands", "version"}
+# Say nothing the field messages do not say better (in the language the service said them).
+GENERIC_INVALID = (_l("Some fields are not valid."), _l("The command parameters are not valid."),
+                   _l("The request is not valid."), _l("Some missing items are not valid."))
 # How often home and the queue ask for new work; the STORE_POLL_SECONDS config overrides it (tests).
 POLL_SECONDS = 15
 
@@ -84,12 +89,15 @@ def int_arg(name: str, default: int = 1) -> int:
 def error_message(exc: ServiceError) -> str:
     """A message store staff can act on; field details are appended in plain words."""
     if exc.code == "stale":
-        return STALE_MESSAGE
+        return str(STALE_MESSAGE)
     state = (exc.details or {}).get("state")
-    if exc.code == "command_not_allowed" and isinstance(state, str) and exc.message.startswith("A "):
-        # The service names states and commands as the API does; say it in shop-floor words.
-        return f"That is not possible now (it is {state_label(state).lower()}). The buttons show what you can do."
-    parts = [] if exc.message in GENERIC_INVALID and exc.details else [say(exc.message)]
+    if exc.code == "command_not_allowed" and isinstance(state, str) and set(exc.details) <= STATE_ONLY:
+        # The service names states and commands as the API does; say it in shop-floor words (a
+        # message with more to say, such as why the label is not ready, is kept).
+        return _("That is not possible now (it is %(state)s). The buttons show what you can do.",
+                 state=lower(state_label(state)))
+    generic = {str(text) for text in GENERIC_INVALID}
+    parts = [] if exc.message in generic and exc.details else [say(exc.message)]
     for key, value in (exc.details or {}).items():
         value = say(value, key)
         if isinstance(value, str) and key not in MACHINE_DETAILS and value not in parts:
@@ -114,10 +122,10 @@ def age(moment: datetime | None) -> str:
         return ""
     minutes = max(0, int((utcnow() - moment).total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(n)s min", n=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
+        return _("%(n)s h", n=minutes // 60)
+    return _("%(n)s days", n=minutes // (24 * 60))
 
 
 # The store and supervisor templates read state names through one map (services/state_labels.py).

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import CargoCompany, DenialReason
 from app.services.settings import get_setting
+from app.services.state_labels import state_label
 from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
 
 # Shown as the big buttons of the page; everything else goes under "More actions".
@@ -29,7 +32,7 @@ PROMINENT = ("prepare", "complete_packing", "complete_packing_channel", "ship", 
 # they ask before packing (see `unscanned_question`).
 PACKING = ("complete_packing", "complete_packing_channel", "complete_packing_without_shipment")
 # Click & collect: packing is simply packing (nothing is shipped), and it is the next step.
-PICKUP_LABELS = {"complete_packing_without_shipment": "Complete packing"}
+PICKUP_LABELS = {"complete_packing_without_shipment": _l("Complete packing")}
 PICKUP_PROMINENT = (*PROMINENT, "complete_packing_without_shipment")
 # Commands with their own screen (scan field, missing-items form) or not for the shop floor.
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
@@ -69,7 +72,7 @@ class Action:
 
     @property
     def confirm(self) -> str | None:
-        return f"{self.label}? This cannot be undone." if self.destructive else None
+        return _("%(action)s? This cannot be undone.", action=self.label) if self.destructive else None
 
 
 def _cargo_options() -> list[tuple[str, str]]:
@@ -92,29 +95,29 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
 
     required = param not in OPTIONAL_PARAMS
     if param == "reason" and command == "refuse":
-        return Field(param, "Reason", "select", options("denial", _denial_options))
+        return Field(param, _("Reason"), "select", options("denial", _denial_options))
     if param == "reason":
-        return Field(param, "Reason", "text", required=command != "cancel")
+        return Field(param, _("Reason"), "text", required=command != "cancel")
     if param == "cargo_company":
         # Ready-for-dispatch and create-shipment may leave it to the defaults.
         optional = command in ("ready_for_dispatch", "create_shipment", "complete_packing", "update_shipment_info")
-        return Field(param, "Cargo company", "select", options("cargo", _cargo_options), required=not optional)
+        return Field(param, _("Cargo company"), "select", options("cargo", _cargo_options), required=not optional)
     if param == "tracking_number" and command == "complete_packing_channel":
         # The marketplace's label is already on the parcel: its barcode is the tracking number.
-        return Field(param, "Scan the marketplace label", "text", required=True, scan=True,
-                     hint="or type the tracking number printed under its barcode and press Enter")
+        return Field(param, _("Scan the marketplace label"), "text", required=True, scan=True,
+                     hint=_("or type the tracking number printed under its barcode and press Enter"))
     if param == "tracking_number":
         optional = command in ("ready_for_dispatch", "ship_advanced", "update_shipment_info")
-        return Field(param, "Tracking number", "text", required=not optional)
+        return Field(param, _("Tracking number"), "text", required=not optional)
     if param == "status":
-        return Field(param, "New status", "select", [(s, s.replace("_", " ").capitalize()) for s in DELIVERY_STATUS_TARGETS])
+        return Field(param, _("New status"), "select", [(s, state_label(s)) for s in DELIVERY_STATUS_TARGETS])
     if param == "otp":
         if not get_setting("IS_OTP_ENABLED", False):
             return None
-        return Field(param, "Customer's code", "text", required=True)
-    labels = {"boxes": ("Boxes", "number"), "weight_kg": ("Weight (kg)", "decimal"),
-              "tracking_url": ("Tracking link", "url"), "label_url": ("Label link", "url"),
-              "number": ("Invoice number", "text"), "date": ("Invoice date", "date"), "url": ("Invoice link", "url")}
+        return Field(param, _("Customer's code"), "text", required=True)
+    labels = {"boxes": (_("Boxes"), "number"), "weight_kg": (_("Weight (kg)"), "decimal"),
+              "tracking_url": (_("Tracking link"), "url"), "label_url": (_("Label link"), "url"),
+              "number": (_("Invoice number"), "text"), "date": (_("Invoice date"), "date"), "url": (_("Invoice link"), "url")}
     if param not in labels:
         return None  # e.g. document_base64: not something to type on a tablet
     label, kind = labels[param]
@@ -123,40 +126,41 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
 
 # What staff read after a step worked: what happened and what comes next, in their words.
 DONE_MESSAGES = {
-    ("package", "prepare"): "Started. Scan each item as you take it.",
-    ("package", "complete_packing"): "Packed. The carrier is asked for the label: Print label appears here by itself.",
-    ("package", "complete_packing_channel"): "Packed with the marketplace's label. Tap Ship when the courier takes it.",
-    ("package", "complete_packing_without_shipment"): "Packed.",
-    ("package", "create_shipment"): "The carrier is asked for a label: Print label appears here by itself.",
-    ("package", "refresh_label"): "A new label is on its way: Print label appears here by itself.",
-    ("package", "update_shipment_info"): "Shipping details saved. The label is made again with them.",
-    ("package", "ship"): "Shipped. The parcel is on its way.",
-    ("package", "ship_advanced"): "Shipped with the details you typed.",
-    ("package", "ship_without_integration"): "Shipped with the details you typed.",
-    ("package", "update_delivery_status"): "Delivery status saved.",
-    ("package", "ready_for_pickup"): "On the pickup shelf. The customer is told it can be collected.",
-    ("package", "deliver_to_customer"): "Handed over to the customer.",
-    ("package", "refuse"): "Refused. The package goes to another store.",
-    ("package", "deallocate"): "Stock released to the store's own system.",
-    ("package", "packed_for_refund"): "Marked packed for refund.",
-    ("package", "block"): "Blocked. Nobody can work on it until it is unblocked.",
-    ("package", "unblock"): "Unblocked. Carry on where it was left.",
-    ("package", "update_invoice"): "Invoice saved.",
-    ("package", "cancel"): "Cancelled. Its items are released.",
-    ("transfer", "ready_for_dispatch"): "Ready for dispatch. Tap Dispatch when the goods leave.",
-    ("transfer", "dispatch"): "Dispatched. The other store sees it coming.",
-    ("transfer", "receive"): "Received. The goods are in your stock for the package.",
-    ("transfer", "out_of_stock"): "Marked out of stock. The items are planned elsewhere.",
-    ("transfer", "cancel"): "Cancelled. Its items are planned again.",
+    ("package", "prepare"): _l("Started. Scan each item as you take it."),
+    ("package", "complete_packing"): _l("Packed. The carrier is asked for the label: Print label appears here by itself."),
+    ("package", "complete_packing_channel"): _l("Packed with the marketplace's label. Tap Ship when the courier takes it."),
+    ("package", "complete_packing_without_shipment"): _l("Packed."),
+    ("package", "create_shipment"): _l("The carrier is asked for a label: Print label appears here by itself."),
+    ("package", "refresh_label"): _l("A new label is on its way: Print label appears here by itself."),
+    ("package", "update_shipment_info"): _l("Shipping details saved. The label is made again with them."),
+    ("package", "ship"): _l("Shipped. The parcel is on its way."),
+    ("package", "ship_advanced"): _l("Shipped with the details you typed."),
+    ("package", "ship_without_integration"): _l("Shipped with the details you typed."),
+    ("package", "update_delivery_status"): _l("Delivery status saved."),
+    ("package", "ready_for_pickup"): _l("On the pickup shelf. The customer is told it can be collected."),
+    ("package", "deliver_to_customer"): _l("Handed over to the customer."),
+    ("package", "refuse"): _l("Refused. The package goes to another store."),
+    ("package", "deallocate"): _l("Stock released to the store's own system."),
+    ("package", "packed_for_refund"): _l("Marked packed for refund."),
+    ("package", "block"): _l("Blocked. Nobody can work on it until it is unblocked."),
+    ("package", "unblock"): _l("Unblocked. Carry on where it was left."),
+    ("package", "update_invoice"): _l("Invoice saved."),
+    ("package", "cancel"): _l("Cancelled. Its items are released."),
+    ("transfer", "ready_for_dispatch"): _l("Ready for dispatch. Tap Dispatch when the goods leave."),
+    ("transfer", "dispatch"): _l("Dispatched. The other store sees it coming."),
+    ("transfer", "receive"): _l("Received. The goods are in your stock for the package."),
+    ("transfer", "out_of_stock"): _l("Marked out of stock. The items are planned elsewhere."),
+    ("transfer", "cancel"): _l("Cancelled. Its items are planned again."),
 }
-PICKUP_DONE = {"complete_packing_without_shipment": "Packed. Put it on the pickup shelf and tap Ready for pickup."}
+PICKUP_DONE = {"complete_packing_without_shipment": _l("Packed. Put it on the pickup shelf and tap Ready for pickup.")}
 
 
 def done_message(kind: str, command: str, label: str, pickup: bool = False) -> str:
     """The message after `command` worked (never a command name: "Done: ship." said nothing)."""
     if pickup and kind == "package" and command in PICKUP_DONE:
-        return PICKUP_DONE[command]
-    return DONE_MESSAGES.get((kind, command)) or f"{label} — done."
+        return str(PICKUP_DONE[command])
+    message = DONE_MESSAGES.get((kind, command))
+    return str(message) if message else _("%(action)s — done.", action=label)
 
 
 @dataclass(frozen=True)
@@ -233,14 +237,14 @@ class ConfirmQuestion:
 
 # The question and what follows, per command; the button that goes ahead says the command's label.
 QUESTIONS = {
-    ("package", "refuse"): ("Refuse this package?",
-                            "The whole package goes to another store. This cannot be undone."),
-    ("package", "packed_for_refund"): ("Mark this package packed for refund?",
-                                       "The customer is refunded for it. This cannot be undone."),
-    ("package", "cancel"): ("Cancel this package?", "Its items are released. This cannot be undone."),
-    ("transfer", "out_of_stock"): ("Mark this transfer out of stock?",
-                                   "None of its items will be sent from here; they are planned elsewhere."),
-    ("transfer", "cancel"): ("Cancel this transfer?", "Its items are planned again. This cannot be undone."),
+    ("package", "refuse"): (_l("Refuse this package?"),
+                            _l("The whole package goes to another store. This cannot be undone.")),
+    ("package", "packed_for_refund"): (_l("Mark this package packed for refund?"),
+                                       _l("The customer is refunded for it. This cannot be undone.")),
+    ("package", "cancel"): (_l("Cancel this package?"), _l("Its items are released. This cannot be undone.")),
+    ("transfer", "out_of_stock"): (_l("Mark this transfer out of stock?"),
+                                   _l("None of its items will be sent from here; they are planned elsewhere.")),
+    ("transfer", "cancel"): (_l("Cancel this transfer?"), _l("Its items are planned again. This cannot be undone.")),
 }
 
 
@@ -261,9 +265,9 @@ def confirm_question(kind: str, table: dict[str, Transition], command: str, form
         if get_setting("IS_OTP_ENABLED", False):
             return None
         name, phone = customer or ("", "")
-        return ConfirmQuestion(command, "Hand this package over to the customer?",
-                               [("Name on the order", name or "No name given"), ("Phone", phone or "No phone given")],
-                               "Ask for their name and check it against the order.", transition.label, False, params)
+        return ConfirmQuestion(command, _("Hand this package over to the customer?"),
+                               [(_("Name on the order"), name or _("No name given")), (_("Phone"), phone or _("No phone given"))],
+                               _("Ask for their name and check it against the order."), str(transition.label), False, params)
     if not transition.destructive or (kind, command) not in QUESTIONS:
         return None
     cache: dict[str, Any] = {}
@@ -277,7 +281,7 @@ def confirm_question(kind: str, table: dict[str, Transition], command: str, form
         if value:
             facts.append((f.label, dict(f.options).get(value, value)))
     question, consequence = QUESTIONS[(kind, command)]
-    return ConfirmQuestion(command, question, facts, consequence, transition.label, True, params)
+    return ConfirmQuestion(command, str(question), facts, str(consequence), str(transition.label), True, params)
 
 
 def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from typing import Any
 
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -20,8 +22,8 @@ from app.views.htmx import render, wants_fragment
 from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
 from app.views.store_actions import Submitted, build_actions, params_from_form, unscanned_question
 
-MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
-                   ("defective", "Damaged or defective"))
+MISSING_REASONS = (("not_found", _l("Not found on the shelf")), ("wrong_product", _l("Wrong product")),
+                   ("defective", _l("Damaged or defective")))
 PAGE, FRAGMENT = "store/batches/batch.html", "store/batches/_batch.html"
 
 
@@ -88,9 +90,9 @@ def start_batch(code: str):
         back = request.form.get("from") == "queue"
         return _redirect(url_for("store.queue", code=location.code, tab="waiting") if back
                          else url_for("store.batches_list", code=location.code))
-    message = f"Batch {started.number} started. Take one tote per package, numbered as on this page."
+    message = _("Batch %(number)s started. Take one tote per package, numbered as on this page.", number=started.number)
     if started.skipped:
-        message += f" Not in it: {', '.join(started.skipped)} (someone else started them)."
+        message += " " + _("Not in it: %(packages)s (someone else started them).", packages=", ".join(started.skipped))
     flash(message, "success")
     return _redirect(_back(location, started.batch_id))
 
@@ -124,7 +126,7 @@ def batch_scan(code: str, batch_id: int):
     result, error, status = None, None, 200
     try:
         if not barcode:
-            message = "Scan a barcode or type it, then press Enter."
+            message = _("Scan a barcode or type it, then press Enter.")
             raise ValidationFailed(message, {"barcode": message})
         result = batches.scan(location.id, batch_id, barcode, current_actor())
     except NotFound:
@@ -133,8 +135,9 @@ def batch_scan(code: str, batch_id: int):
         error, status = error_message(exc), exc.status
     if not wants_fragment():
         if result is not None:
-            flash(f"Tote {result.slot} · {result.product_name} · {result.in_tote} of {result.for_tote} "
-                  f"for {result.package_number}", "tote")
+            flash(_("Tote %(tote)s · %(product)s · %(count)s of %(total)s for %(package)s", tote=result.slot,
+                    product=result.product_name, count=result.in_tote, total=result.for_tote,
+                    package=result.package_number), "tote")
         else:
             flash(f"{barcode}: {error}" if barcode else error, "error")
         return redirect(_back(location, batch_id), code=303)
@@ -156,7 +159,7 @@ def _missing_page(location: StockLocation, board: batches.Board, product_id: int
                   error: str | None = None):
     line = next((line for line in board.lines if line.product.id == product_id), None)
     if line is None or not board.active:
-        return after_command(_back(location, board.batch.id), "Nothing of that product is left to pick.", "info",
+        return after_command(_back(location, board.batch.id), _("Nothing of that product is left to pick."), "info",
                              PAGE, FRAGMENT, **batch_context(location, board))
     return render("store/batches/missing.html", "store/batches/_missing.html", status=status, line=line,
                   reasons=MISSING_REASONS, error=error, form=request.form, **batch_context(location, board))
@@ -187,12 +190,14 @@ def batch_report_missing(code: str, batch_id: int, product_id: int):
             return redirect(url_for("store.batch_missing_form", code=location.code, batch_id=batch_id,
                                     product_id=product_id), code=303)
         return _missing_page(location, board, product_id, status=exc.status, error=error_message(exc))
-    parts = [f"{units} from tote {slot} ({number})" for slot, number, units in result.reported]
-    message = ("Reported missing: " + ", ".join(parts) + ". Those units will come from another store."
-               if parts else "Nothing was reported.")
+    parts = [_("%(units)s from tote %(tote)s (%(package)s)", units=units, tote=slot, package=number)
+             for slot, number, units in result.reported]
+    message = (_("Reported missing: %(parts)s. Those units will come from another store.", parts=", ".join(parts))
+               if parts else _("Nothing was reported."))
     category = "success"
     if result.problems:
-        message += " Not reported: " + "; ".join(result.problems) + " Open that package to check it."
+        message += " " + _("Not reported: %(problems)s Open that package to check it.",
+                           problems="; ".join(result.problems))
         category = "error"
     board = board_or_404(location, batch_id)
     return after_command(_back(location, batch_id), message, category, PAGE, FRAGMENT,
@@ -238,7 +243,7 @@ def batch_package_command(code: str, batch_id: int, package_id: int, command: st
             return render(PAGE, FRAGMENT, confirm_unscanned=question, **batch_context(location, board))
     params = params_from_form(transition, request.form)
     if command == "refuse" and not params.get("reason"):
-        error = "Choose why you refuse this package."
+        error = _("Choose why you refuse this package.")
         if not wants_fragment():
             flash(error, "error")
             return redirect(url_for("store.batch_refuse_form", code=location.code, batch_id=batch_id,
@@ -261,12 +266,13 @@ def batch_package_command(code: str, batch_id: int, package_id: int, command: st
         return after_command(_back(location, batch_id), error_message(exc), "error", PAGE, FRAGMENT,
                              status=exc.status, **batch_context(location, board, submitted))
     if command == "refuse":
-        message = f"{package.number} refused: it leaves this batch and goes to another store. Empty tote {slot.slot}."
+        message = _("%(package)s refused: it leaves this batch and goes to another store. Empty tote %(tote)s.",
+                    package=package.number, tote=slot.slot)
     else:
-        message = f"Tote {slot.slot} packed ({package.number})."
+        message = _("Tote %(tote)s packed (%(package)s).", tote=slot.slot, package=package.number)
     board = board_or_404(location, batch_id)
     if board.batch.state == "done":
-        message += " Every package of this batch is packed: print the labels."
+        message += " " + _("Every package of this batch is packed: print the labels.")
     return after_command(_back(location, batch_id), message, "success", PAGE, FRAGMENT,
                          **batch_context(location, board))
 
@@ -277,7 +283,7 @@ def batch_cancel(code: str, batch_id: int):
     location = location_or_404(code)
     try:
         batches.cancel(location.id, batch_id, current_actor())
-        message, category = ("Batch given up. Its packages stay in Preparing: finish each from its own page.",
+        message, category = (_("Batch given up. Its packages stay in Preparing: finish each from its own page."),
                              "success")
     except NotFound:
         abort(404)

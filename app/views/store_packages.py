@@ -6,6 +6,8 @@ from typing import Any
 
 import htmx_flask
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -40,10 +42,9 @@ from app.views.store_actions import (
     unscanned_question,
 )
 
-NOTHING_MISSING = ("Enter how many units are missing for at least one item, "
-                   "or tick Give up the whole package.")
-MISSING_REASONS = (("not_found", "Not found on the shelf"), ("wrong_product", "Wrong product"),
-                   ("defective", "Damaged or defective"))
+NOTHING_MISSING = _l("Enter how many units are missing for at least one item, or tick Give up the whole package.")
+MISSING_REASONS = (("not_found", _l("Not found on the shelf")), ("wrong_product", _l("Wrong product")),
+                   ("defective", _l("Damaged or defective")))
 
 
 def package_or_404(location: StockLocation, package_id: int) -> Package:
@@ -145,7 +146,7 @@ def package(code: str, package_id: int):
 
 def _success_message(command: str, pickup: bool = False) -> str:
     if command not in PACKAGE_TRANSITIONS:
-        return "Done."
+        return _("Done.")
     label = (PICKUP_LABELS if pickup else {}).get(command, PACKAGE_TRANSITIONS[command].label)
     return done_message("package", command, label, pickup)
 
@@ -200,7 +201,7 @@ def scan(code: str, package_id: int):
     error, status = None, 200
     try:
         if not barcode:
-            message = "Scan a barcode or type it, then press Enter."
+            message = _("Scan a barcode or type it, then press Enter.")
             raise ValidationFailed(message, {"barcode": message})
         package = run_package_command(package.id, "pick", {"barcode": barcode[:100]}, current_actor())
         changed = [i.id for i in package.items if i.picked_quantity != before.get(i.id)]
@@ -210,7 +211,7 @@ def scan(code: str, package_id: int):
     back = url_for("store.package", code=location.code, package_id=package.id)
     context = package_context(location, package)
     if not wants_fragment():
-        return after_command(back, error or f"Counted {barcode}.", "error" if error else "success", "", "")
+        return after_command(back, error or _("Counted %(barcode)s.", barcode=barcode), "error" if error else "success", "", "")
     if status == 409:
         # The package moved on meanwhile (packed by a colleague, blocked...): show it as it is now.
         return htmx_flask.make_response(render("store/packages/_package.html", "store/packages/_package.html",
@@ -250,7 +251,7 @@ def report_missing(code: str, package_id: int):
     params = {"items": items, "whole_package": request.form.get("whole_package") == "yes"}
     try:
         if not items and not params["whole_package"]:
-            raise ValidationFailed(NOTHING_MISSING, {"items": NOTHING_MISSING})
+            raise ValidationFailed(str(NOTHING_MISSING), {"items": str(NOTHING_MISSING)})
         package = run_package_command(package.id, "report_missing", params, current_actor(),
                                       expected_version=form_version())
     except ServiceError as exc:
@@ -264,7 +265,7 @@ def report_missing(code: str, package_id: int):
                                  error_message(exc), "error", "", "")
         return _missing_form(location, package, status=exc.status, errors=error_message(exc))
     back = url_for("store.package", code=location.code, package_id=package.id)
-    return after_command(back, "Missing items reported. They will be planned at another location.", "success",
+    return after_command(back, _("Missing items reported. They will be planned at another location."), "success",
                          "store/packages/package.html", "store/packages/_package.html",
                          **package_context(location, package))
 
@@ -290,7 +291,7 @@ def label_pdf(code: str, package_id: int):
         return redirect(shipment.label_url)  # the channel printed its own label
     if shipment is not None and shipment.label_zpl:
         return redirect(url_for("store.label_zpl", code=code, package_id=package_id))
-    raise NotFound("The label is not ready yet. It appears on the package page as soon as the carrier sends it.")
+    raise NotFound(_("The label is not ready yet. It appears on the package page as soon as the carrier sends it."))
 
 
 @bp.get("/<code>/packages/<int:package_id>/label.zpl")
@@ -302,7 +303,7 @@ def label_zpl(code: str, package_id: int):
     package = package_or_404(location, package_id)
     shipment = package.shipment
     if shipment is None or not shipment.label_zpl:
-        raise NotFound("The label is not ready yet. It appears on the package page as soon as it arrives.")
+        raise NotFound(_("The label is not ready yet. It appears on the package page as soon as it arrives."))
     response = Response(shipment.label_zpl.encode(), mimetype="text/plain")
     response.headers["Content-Disposition"] = f'attachment; filename="label-{package.number}.zpl"'
     response.headers["Cache-Control"] = "private, no-store"

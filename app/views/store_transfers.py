@@ -7,6 +7,8 @@ from typing import Any
 
 import htmx_flask
 from flask import abort, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from app.models import StockLocation, Transfer
@@ -35,7 +37,7 @@ from app.views.store_actions import Submitted, build_actions, confirm_question, 
 # Which side of a transfer does the work: the sender packs and dispatches, the receiver receives.
 SENDER_COMMANDS = ("ready_for_dispatch", "dispatch", "report_missing", "out_of_stock")
 RECEIVER_COMMANDS = ("receive",)
-DIRECTIONS = (("expected", "Expected"), ("dispatch", "Dispatch"), ("sent", "In transit"))
+DIRECTIONS = (("expected", _l("Expected")), ("dispatch", _l("Dispatch")), ("sent", _l("In transit")))
 # The whole-transfer steps that scanning comes before: outlined until every unit is counted.
 SCANNED_STEPS = ("ready_for_dispatch", "dispatch", "receive")
 
@@ -113,14 +115,14 @@ def _finish(location: StockLocation, transfer_id: int, message: str, category: s
 def _run(location: StockLocation, transfer: Transfer, command: str, params: dict[str, Any]):
     try:
         if command in other_side_commands(location, transfer):
-            raise Conflict("The other store does this step for this transfer.", code="other_side")
+            raise Conflict(_("The other store does this step for this transfer."), code="other_side")
         run_transfer_command(transfer.id, command, params, current_actor(), expected_version=form_version())
     except ServiceError as exc:
         if exc.code == "stale":
             return _finish(location, transfer.id, error_message(exc), "info")
         return _finish(location, transfer.id, error_message(exc), "error", exc.status,
                        Submitted(command, request.form, exc.details or {}))
-    label = TRANSFER_TRANSITIONS[command].label if command in TRANSFER_TRANSITIONS else "That step"
+    label = TRANSFER_TRANSITIONS[command].label if command in TRANSFER_TRANSITIONS else _("That step")
     return _finish(location, transfer.id, done_message("transfer", command, label), "success")
 
 
@@ -137,7 +139,7 @@ def transfer_scan(code: str, transfer_id: int):
     error, status, changed = None, 200, set()
     try:
         if not barcode:
-            message = "Scan a barcode or type it, then press Enter."
+            message = _("Scan a barcode or type it, then press Enter.")
             raise ValidationFailed(message, {"barcode": message})
         if scan_side(transfer) != side:  # the other store's step (a manager may see both stores)
             raise Conflict(f"A transfer in state {transfer.state!r} cannot 'scan'.", code="command_not_allowed",
@@ -150,7 +152,7 @@ def transfer_scan(code: str, transfer_id: int):
     context = transfer_context(location, transfer)
     if not wants_fragment():
         back = url_for("store.transfer", code=location.code, transfer_id=transfer.id)
-        return after_command(back, error or f"Counted {barcode}.", "error" if error else "success", "", "")
+        return after_command(back, error or _("Counted %(barcode)s.", barcode=barcode), "error" if error else "success", "", "")
     if status == 409:
         # The transfer moved on meanwhile (dispatched, received...): show it as it is now.
         return htmx_flask.make_response(render("store/transfers/_transfer.html", "store/transfers/_transfer.html",

@@ -4,6 +4,7 @@ manual planning. Every action is one call to the package command service."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from app.forms import show_service_errors
 from app.forms.supervisor import ReasonForm, VersionForm
@@ -90,7 +91,7 @@ def _run(package_id: int, command: str, params: dict, form, form_name: str):
             return _package_page(package, error=exc.message, status=409)
         else:
             if not wants_fragment():
-                flash(f"Package {package.number}: done.", "ok")
+                flash(_('Package %(number)s: done.', number=package.number), "ok")
                 return redirect(url_for("supervisor.package", package_id=package_id), 303)
             return _package_page(admin_queries.package_for(actor, package_id))
     return _package_page(package, status=422, **{form_name: form})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import htmx_flask
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from app.forms.supervisor import VersionForm
 from app.services import admin_queries
@@ -104,7 +105,7 @@ def plan_submit(package_id: int):
     except Conflict as exc:
         return _page(admin_queries.package_for(actor, package_id), choices, error=exc.message, status=409,
                      splits=splits)
-    flash(f"Package {package.number} was planned again.", "ok")
+    flash(_('Package %(number)s was planned again.', number=package.number), "ok")
     target = url_for("supervisor.order", order_id=package.order_id)
     if wants_fragment():
         return htmx_flask.make_response("", 200, redirect=target)  # the order page shows the new packages

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.services.carriers.base import (
     Address,
     CarrierAdapter,
@@ -44,5 +46,5 @@ def get_adapter(adapter_name: str, config: Mapping[str, Any] | None) -> CarrierA
     adapter = ADAPTERS.get(adapter_name)
     if adapter is None:
         known = ", ".join(sorted(ADAPTERS))
-        raise CarrierError(f"unknown carrier adapter {adapter_name!r} (known: {known})", transient=False)
+        raise CarrierError(_('unknown carrier adapter %(adapter_name)s (known: %(known)s)', adapter_name=repr(adapter_name), known=known), transient=False)
     return adapter(config or {})

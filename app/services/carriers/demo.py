@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.services.carriers.base import (
     CarrierAdapter,
     CarrierError,
@@ -52,7 +54,7 @@ class DemoCarrier(CarrierAdapter):
             minutes = -1.0
         if not minutes >= 0:  # also rejects NaN
             raise CarrierError(
-                f"demo carrier: deliver_after_minutes must be a number >= 0, not {raw!r}",
+                _('demo carrier: deliver_after_minutes must be a number >= 0, not %(raw)s', raw=repr(raw)),
                 transient=False,
             )
         self.deliver_after = timedelta(minutes=minutes)

@@ -29,6 +29,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from flask_babel import gettext as _
+
 from app.services.carriers.base import (
     CarrierAdapter,
     CarrierError,
@@ -88,17 +90,17 @@ class HttpCarrier(CarrierAdapter):
         super().__init__(config)
         base_url = self.config.get("base_url")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise CarrierError("http carrier: base_url must be an http:// or https:// URL", transient=False)
+            raise CarrierError(_('http carrier: base_url must be an http:// or https:// URL'), transient=False)
         self.base_url = base_url.rstrip("/")
         self.api_key = str(self.config.get("api_key") or "")
         if not (self.api_key.isascii() and self.api_key.isprintable()):
-            raise CarrierError("http carrier: api_key must be printable ASCII", transient=False)
+            raise CarrierError(_('http carrier: api_key must be printable ASCII'), transient=False)
         try:
             self.timeout = float(self.config.get("timeout_seconds", 10))
         except (TypeError, ValueError):
             self.timeout = 0.0
         if not self.timeout > 0:
-            raise CarrierError("http carrier: timeout_seconds must be a positive number", transient=False)
+            raise CarrierError(_('http carrier: timeout_seconds must be a positive number'), transient=False)
 
     # ------------------------------------------------------------------------------ contract
 
@@ -116,11 +118,11 @@ class HttpCarrier(CarrierAdapter):
         )
         tracking_number = data.get("tracking_number")
         if tracking_number in (None, ""):
-            raise CarrierError("carrier answered without a tracking number", transient=False)
+            raise CarrierError(_('carrier answered without a tracking number'), transient=False)
         try:
             tracking_number = validate_tracking_number(tracking_number)
         except ValueError as exc:
-            raise CarrierError(f"carrier answered with an unusable tracking number: {exc}", transient=False) from None
+            raise CarrierError(_('carrier answered with an unusable tracking number: %(exc)s', exc=exc), transient=False) from None
         pdf, zpl = self._labels(data, tracking_number, req)
         reference = data.get("reference")
         return CarrierShipment(
@@ -143,7 +145,7 @@ class HttpCarrier(CarrierAdapter):
         data = self._json(self._call("GET", self._shipment_path(tracking_number)))
         raw = data.get("status")
         if not isinstance(raw, str) or not raw.strip():
-            raise CarrierError("carrier answered without a status", transient=False)
+            raise CarrierError(_('carrier answered without a status'), transient=False)
         return CarrierStatus(STATUS_MAP.get(raw.strip().lower()), raw.strip()[:200])
 
     def cancel(self, tracking_number: str) -> None:
@@ -194,7 +196,7 @@ class HttpCarrier(CarrierAdapter):
                 transient=False,
             ) from None
         if not isinstance(data, dict):
-            raise CarrierError("carrier answered with JSON that is not an object", transient=False)
+            raise CarrierError(_('carrier answered with JSON that is not an object'), transient=False)
         return data
 
     def _labels(self, data: Mapping[str, Any], tracking_number: str, req: ShipmentRequest) -> tuple[bytes, str]:
@@ -205,14 +207,14 @@ class HttpCarrier(CarrierAdapter):
             try:
                 pdf = base64.b64decode(str(encoded), validate=True)
             except (binascii.Error, ValueError):
-                raise CarrierError("carrier answered with a label that is not valid base64", transient=False) from None
+                raise CarrierError(_('carrier answered with a label that is not valid base64'), transient=False) from None
             if not pdf.startswith(b"%PDF-"):
-                raise CarrierError("carrier answered with a label that is not a PDF", transient=False)
+                raise CarrierError(_('carrier answered with a label that is not a PDF'), transient=False)
         zpl = data.get("label_zpl")
         if not isinstance(zpl, str) or not zpl.strip():
             zpl = render_zpl(req, tracking_number)
         elif not zpl.lstrip().startswith("^XA"):
-            raise CarrierError("carrier answered with a ZPL label that does not start with ^XA", transient=False)
+            raise CarrierError(_('carrier answered with a ZPL label that does not start with ^XA'), transient=False)
         return pdf, zpl
 
     def _tracking_url(self, value: object, tracking_number: str) -> str:

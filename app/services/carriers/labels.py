@@ -3,6 +3,9 @@
 Turkish addresses must print as written, so the PDFs embed DejaVu Sans (Debian package
 `fonts-dejavu-core`). Without it they fall back to Helvetica, whose encoding lacks ğ, ş, ı and İ,
 and transliterate (İstanbul -> Istanbul) rather than print black boxes.
+
+Their words ("Box 1 of 2", "Ship to", …) are in the brand's language (the LANGUAGE setting): the
+documents travel with the parcel, so they do not follow whoever pressed Print.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from babel.numbers import format_decimal
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A6
@@ -28,6 +34,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.i18n import brand_language
 from app.services.carriers.base import Address, ShipmentRequest, validate_tracking_number
 
 log = logging.getLogger(__name__)
@@ -91,10 +98,26 @@ def _address_lines(address: Address) -> tuple[str, str, str, str]:
     return address.line, place, address.country, phone
 
 
+def _in_brand_language(render):
+    """Render a document in the brand's language (see the module's docstring)."""
+
+    @functools.wraps(render)
+    def wrapper(*args, **kwargs):
+        with force_locale(brand_language()):
+            return render(*args, **kwargs)
+
+    return wrapper
+
+
+def _number(value: int | Decimal) -> str:
+    """1.5 → "1.5" (English) / "1,5" (Turkish)."""
+    return format_decimal(value, locale=get_locale() or "en", group_separator=False)
+
+
 def _weight(req: ShipmentRequest) -> str:
     if req.weight_kg is None:
         return ""
-    return f"{Decimal(str(req.weight_kg)).normalize():f} kg"
+    return _("%(weight)s kg", weight=_number(Decimal(str(req.weight_kg)).normalize()))
 
 
 # ---------------------------------------------------------------------------------------- PDF
@@ -154,6 +177,7 @@ class _LabelPage:
         self.c.drawCentredString(MARGIN + self.width / 2, self.y, tracking_number)
 
 
+@_in_brand_language
 def render_label_pdf(req: ShipmentRequest, tracking_number: str) -> bytes:
     """Render the A6 shipping label as PDF, one page per box ("Box i of n")."""
     tracking_number = validate_tracking_number(tracking_number)
@@ -161,7 +185,7 @@ def render_label_pdf(req: ShipmentRequest, tracking_number: str) -> bytes:
     buffer = io.BytesIO()
     # invariant: same input, same bytes, so a regenerated label is byte-identical.
     canvas = Canvas(buffer, pagesize=A6, invariant=True, pageCompression=1)
-    canvas.setTitle(f"Label {tracking_number}")
+    canvas.setTitle(_("Label %(tracking)s", tracking=tracking_number))
     canvas.setAuthor("Packline")
     street, place, country, phone = _address_lines(req.recipient)
     s_street, s_place, s_country, s_phone = _address_lines(req.sender)
@@ -169,14 +193,14 @@ def render_label_pdf(req: ShipmentRequest, tracking_number: str) -> bytes:
         page = _LabelPage(canvas, fonts)
         page.text(req.cargo_company_code, 13, bold=True)
         canvas.setFont(fonts.bold, 13)
-        canvas.drawRightString(MARGIN + page.width, page.y, f"Box {box} of {req.boxes}")
+        canvas.drawRightString(MARGIN + page.width, page.y, _("Box %(box)s of %(boxes)s", box=box, boxes=req.boxes))
         page.rule()
-        page.caption("FROM")
+        page.caption(_("FROM"))
         page.text(req.sender.name, 8, bold=True)
         page.text(s_street, 8, max_lines=2)
         page.text(" · ".join(p for p in (s_place, s_country, s_phone) if p), 8, max_lines=2)
         page.rule()
-        page.caption("TO")
+        page.caption(_("TO"))
         page.text(req.recipient.name, 13, bold=True, max_lines=2)
         page.text(street, 11, max_lines=3)
         page.text(place, 12, bold=True, max_lines=2)
@@ -184,10 +208,10 @@ def render_label_pdf(req: ShipmentRequest, tracking_number: str) -> bytes:
         page.rule()
         page.barcode(tracking_number)
         page.rule()
-        page.text(f"Package: {req.package_number}", 9, bold=True)
-        page.text(f"Order: {req.order_number}", 9)
+        page.text(_("Package: %(number)s", number=req.package_number), 9, bold=True)
+        page.text(_("Order: %(number)s", number=req.order_number), 9)
         if req.weight_kg is not None:
-            page.text(f"Weight: {_weight(req)}", 9)
+            page.text(_("Weight: %(weight)s", weight=_weight(req)), 9)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -196,9 +220,10 @@ def render_label_pdf(req: ShipmentRequest, tracking_number: str) -> bytes:
 def _quantity(value: int | Decimal) -> str:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return str(int(value))
-    return str(value)
+    return _number(value)
 
 
+@_in_brand_language
 def render_packing_slip_pdf(
     package_number: str,
     order_number: str,
@@ -227,13 +252,14 @@ def render_packing_slip_pdf(
         canvas.drawRightString(
             A4[0] - 15 * mm,
             10 * mm,
-            fonts.text(f"{package_number} · page {doc.page}"),
+            fonts.text(_("%(package)s · page %(page)s", package=package_number, page=doc.page)),
         )
 
-    rows: list[list[Paragraph]] = [[para("SKU", bold=True), para("Product", bold=True), para("Qty", bold=True)]]
+    rows: list[list[Paragraph]] = [[para(_("SKU"), bold=True), para(_("Product"), bold=True),
+                                    para(_("Qty"), bold=True)]]
     rows += [[para(sku), para(name), para(_quantity(qty))] for sku, name, qty in items]
-    total = sum((Decimal(qty) for _, _, qty in items), Decimal(0))
-    rows.append([para(""), para("Total units", bold=True), para(_quantity(total), bold=True)])
+    total = sum((Decimal(qty) for _sku, _name, qty in items), Decimal(0))
+    rows.append([para(""), para(_("Total units"), bold=True), para(_quantity(total), bold=True)])
     width = A4[0] - 30 * mm
     item_table = Table(rows, colWidths=[45 * mm, width - 65 * mm, 20 * mm], repeatRows=1)
     item_table.setStyle(
@@ -247,7 +273,7 @@ def render_packing_slip_pdf(
         )
     )
     addresses = Table(
-        [[address("SHIP FROM", location), address("SHIP TO", recipient)]],
+        [[address(_("SHIP FROM"), location), address(_("SHIP TO"), recipient)]],
         colWidths=[width / 2, width / 2],
     )
     addresses.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -260,16 +286,16 @@ def render_packing_slip_pdf(
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
-        title=f"Packing slip {package_number}",
+        title=_("Packing slip %(package)s", package=package_number),
         author="Packline",
         invariant=True,
     )
     doc.build(
         [
-            para("Packing slip", 18, bold=True),
+            para(_("Packing slip"), 18, bold=True),
             Spacer(1, 4 * mm),
-            para(f"Package: {package_number}", 11, bold=True),
-            para(f"Order: {order_number}", 11),
+            para(_("Package: %(number)s", number=package_number), 11, bold=True),
+            para(_("Order: %(number)s", number=order_number), 11),
             Spacer(1, 6 * mm),
             addresses,
             Spacer(1, 8 * mm),
@@ -319,14 +345,14 @@ def _zpl_label(req: ShipmentRequest, tracking_number: str, box: int) -> str:
         f"^LL{ZPL_HEIGHT}",
         "^LH0,0",
         _zpl_field(30, req.cargo_company_code, 45),
-        _zpl_field(30, f"Box {box} of {req.boxes}", 45, align="R"),
+        _zpl_field(30, _("Box %(box)s of %(boxes)s", box=box, boxes=req.boxes), 45, align="R"),
         _zpl_rule(88),
-        _zpl_field(100, "FROM", 22),
+        _zpl_field(100, _("FROM"), 22),
         _zpl_field(126, req.sender.name, 28),
         _zpl_field(158, s_street, 24, lines=2),
         _zpl_field(212, " · ".join(p for p in (s_place, s_country, s_phone) if p), 24, lines=2),
         _zpl_rule(270),
-        _zpl_field(282, "TO", 24),
+        _zpl_field(282, _("TO"), 24),
         _zpl_field(312, req.recipient.name, 44, lines=2),
         _zpl_field(410, street, 34, lines=3),
         _zpl_field(530, place, 40, lines=2),
@@ -335,15 +361,16 @@ def _zpl_label(req: ShipmentRequest, tracking_number: str, box: int) -> str:
         _zpl_barcode(700, tracking_number),
         _zpl_field(920, tracking_number, 50, align="C"),
         _zpl_rule(990),
-        _zpl_field(1010, f"Package: {req.package_number}", 32),
-        _zpl_field(1052, f"Order: {req.order_number}", 32),
+        _zpl_field(1010, _("Package: %(number)s", number=req.package_number), 32),
+        _zpl_field(1052, _("Order: %(number)s", number=req.order_number), 32),
     ]
     if req.weight_kg is not None:
-        fields.append(_zpl_field(1094, f"Weight: {_weight(req)}", 32))
+        fields.append(_zpl_field(1094, _("Weight: %(weight)s", weight=_weight(req)), 32))
     fields.append("^XZ")
     return "\n".join(fields)
 
 
+@_in_brand_language
 def render_zpl(req: ShipmentRequest, tracking_number: str) -> str:
     """Render the label as ZPL II for a 4x6in 203 dpi thermal printer, one label per box."""
     tracking_number = validate_tracking_number(tracking_number)

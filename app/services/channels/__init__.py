@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from app.services.channels.api import ApiConnector
@@ -43,7 +44,7 @@ def connector_for(adapter: str, config: Mapping[str, Any] | None) -> ChannelConn
     ChannelError naming the field, so jobs record it where an admin sees it."""
     cls = CONNECTORS.get(adapter)
     if cls is None:
-        raise ChannelError(f"Unknown channel adapter {adapter!r}.", transient=False)
+        raise ChannelError(_('Unknown channel adapter %(adapter)s.', adapter=repr(adapter)), transient=False)
     try:
         return cls(config or {})
     except ValidationError as exc:
@@ -65,7 +66,7 @@ def config_problems(adapter: str, config: Any) -> dict[str, str]:
         problems = {}
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
-            message = "Required." if error["type"] == "missing" else (
+            message = _('Required.') if error["type"] == "missing" else (
                 "Not a field of this adapter's config." if error["type"] == "extra_forbidden" else error["msg"])
             problems[f"config.{where}" if where else "config"] = message
         return problems

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
+from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from app.services import http_client
@@ -132,7 +133,7 @@ class ChannelConnector(ABC):
         raise MappingProblem(f"{self.title} orders cannot be read.")
 
     def pull_orders(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
-        raise ChannelError(f"{self.title} does not serve an order list.", transient=False)
+        raise ChannelError(_('%(title)s does not serve an order list.', title=self.title), transient=False)
 
     # --- back to the channel --------------------------------------------------------------------
 
@@ -149,10 +150,10 @@ class ChannelConnector(ABC):
         return {}
 
     def fetch_label(self, tracking_number: str) -> tuple[str, str]:
-        raise ChannelError(f"{self.title} does not print labels.", transient=False)
+        raise ChannelError(_('%(title)s does not print labels.', title=self.title), transient=False)
 
     def push_stock(self, quantities: Mapping[str, int], catalog: Mapping[str, Any] | None = None) -> StockPushResult:
-        raise ChannelError(f"{self.title} does not take stock updates.", transient=False)
+        raise ChannelError(_('%(title)s does not take stock updates.', title=self.title), transient=False)
 
     # --- HTTP -------------------------------------------------------------------------------------
 
@@ -182,8 +183,7 @@ class ChannelConnector(ABC):
         try:
             return json.loads(response.body), response
         except ValueError:
-            raise ChannelError(f"{self.title} {method} {path} answered something that is not JSON: "
-                               f"{response.body[:120].decode('utf-8', 'replace')}", transient=True) from None
+            raise ChannelError(_('%(title)s %(method)s %(path)s answered something that is not JSON: %(value)s', title=self.title, method=method, path=path, value=response.body[:120].decode('utf-8', 'replace')), transient=True) from None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import gettext as _
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -421,10 +422,10 @@ def reprocess(entry_id: int, actor: Actor) -> str:
     if entry is None:
         from app.services.errors import NotFound
 
-        raise NotFound("There is no such inbox entry.")
+        raise NotFound(_('There is no such inbox entry.'))
     if entry.outcome not in REPROCESSABLE:
-        raise ValidationFailed("Only entries waiting for attention can be processed again.",
-                               {"outcome": f"This entry is {entry.outcome}."})
+        raise ValidationFailed(_('Only entries waiting for attention can be processed again.'),
+                               {"outcome": _('This entry is %(outcome)s.', outcome=entry.outcome)})
     return process_entry(entry_id)
 
 

@@ -3,6 +3,7 @@ label fetched from the channel's connector — Trendyol's common label (ZPL) tod
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -17,7 +18,7 @@ def fetch_channel_label(channel_code: str, tracking_number: str) -> tuple[str, s
     Makes an HTTP call: never call it inside a transaction."""
     channel = db.session.scalar(select(Channel).where(Channel.code == channel_code))
     if channel is None:
-        raise ChannelError(f"There is no channel {channel_code}.", transient=False)
+        raise ChannelError(_('There is no channel %(channel_code)s.', channel_code=channel_code), transient=False)
     connector = connector_for(channel.adapter or "api", channel.config)
     db.session.commit()
     return connector.fetch_label(tracking_number)

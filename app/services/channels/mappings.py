@@ -8,6 +8,7 @@ import csv
 import io
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from app.extensions import db
@@ -55,7 +56,7 @@ def channel_skus(channel_id: int, our_skus: list[str]) -> dict[str, list[str]]:
 def _channel(code: str) -> Channel:
     channel = db.session.scalar(select(Channel).where(Channel.code == code))
     if channel is None:
-        raise NotFound(f"There is no channel {code}.")
+        raise NotFound(_('There is no channel %(code)s.', code=code))
     return channel
 
 
@@ -79,7 +80,7 @@ def set_mapping(code: str, data: Any, actor: Actor) -> ChannelMapping:
     body = validate(MappingIn, data, "The mapping is not valid.")
     problem = _our_value_problem(body.kind, body.our_value)
     if problem:
-        raise ValidationFailed("The mapping is not valid.", {"our_value": problem})
+        raise ValidationFailed(_('The mapping is not valid.'), {"our_value": problem})
     mapping = db.session.scalar(select(ChannelMapping).where(
         ChannelMapping.channel_id == channel.id, ChannelMapping.kind == body.kind,
         ChannelMapping.channel_value == body.channel_value))
@@ -96,7 +97,7 @@ def delete_mapping(code: str, mapping_id: int, actor: Actor) -> None:
     channel = _channel(code)
     mapping = db.session.get(ChannelMapping, mapping_id)
     if mapping is None or mapping.channel_id != channel.id:
-        raise NotFound("There is no such mapping.")
+        raise NotFound(_('There is no such mapping.'))
     db.session.delete(mapping)
     db.session.flush()
 
@@ -110,9 +111,9 @@ def import_csv(code: str, text: str, actor: Actor) -> int:
         rows = rows[1:]
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise ValidationFailed("The file has no mappings.", {"file": "Expected lines: kind,channel_value,our_value."})
+        raise ValidationFailed(_('The file has no mappings.'), {"file": _('Expected lines: kind,channel_value,our_value.')})
     if len(rows) > MAX_IMPORT_LINES:
-        raise ValidationFailed("The file is too long.", {"file": f"At most {MAX_IMPORT_LINES} lines."})
+        raise ValidationFailed(_('The file is too long.'), {"file": _('At most %(max_import_lines)s lines.', max_import_lines=MAX_IMPORT_LINES)})
     problems: dict[str, str] = {}
     for n, row in enumerate(rows, start=1):
         if len(row) != 3:
@@ -124,5 +125,5 @@ def import_csv(code: str, text: str, actor: Actor) -> int:
         except ValidationFailed as exc:
             problems[f"line {n}"] = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items()) or exc.message
     if problems:
-        raise ValidationFailed("Some lines are not valid; nothing was imported.", problems)
+        raise ValidationFailed(_('Some lines are not valid; nothing was imported.'), problems)
     return len(rows)

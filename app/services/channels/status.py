@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +71,7 @@ def scan() -> list[int]:
         missing = ~exists().where(ChannelPush.package_id == Package.id, ChannelPush.kind == kind)
         rows = db.session.execute(base.where(condition, missing).limit(SCAN_LIMIT)).all()
         complete = complete and len(rows) < SCAN_LIMIT
-        wanted += [(kind, package_id, order_id, channel_id) for package_id, order_id, channel_id, _, _ in rows]
+        wanted += [(kind, package_id, order_id, channel_id) for package_id, order_id, channel_id, _unused, _unused in rows]
     created = []
     begin_write()
     try:
@@ -188,14 +189,14 @@ def retry(push_id: int, actor: Actor) -> ChannelPush:
     if not actor.is_manager:
         from app.services.errors import Forbidden
 
-        raise Forbidden("Only supervisors and admins may retry channel updates.")
+        raise Forbidden(_('Only supervisors and admins may retry channel updates.'))
     begin_write()
     try:
         push = db.session.get(ChannelPush, push_id, with_for_update=True)
         if push is None:
-            raise NotFound("There is no such channel update.")
+            raise NotFound(_('There is no such channel update.'))
         if push.status != "failed":
-            raise ValidationFailed("Only failed channel updates can be retried.", {"status": push.status})
+            raise ValidationFailed(_('Only failed channel updates can be retried.'), {"status": push.status})
         push.status, push.attempts = "pending", 0
         db.session.commit()
     except BaseException:

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from flask_babel import gettext as _
+
 from app.services.channels.base import (
     ChannelConnector,
     ChannelError,
@@ -69,10 +71,10 @@ class TrendyolConnector(ChannelConnector):
                 query = urlencode({"status": status, "startDate": since_ms, "endDate": until_ms, "page": page,
                                    "size": PAGE_SIZE, "orderByField": "PackageLastModifiedDate",
                                    "orderByDirection": "ASC"})
-                data, _ = self.call_json("GET", f"/integration/order/sellers/{self.config.seller_id}/orders?{query}",
+                data, _unused = self.call_json("GET", f"/integration/order/sellers/{self.config.seller_id}/orders?{query}",
                                          headers=self._headers())
                 if not isinstance(data, dict) or not isinstance(data.get("content"), list):
-                    raise ChannelError("Trendyol's order list answer has no content list.", transient=True)
+                    raise ChannelError(_("Trendyol's order list answer has no content list."), transient=True)
                 for package in data["content"]:
                     if isinstance(package, dict) and package.get("id") is not None:
                         packages[int(package["id"])] = package
@@ -136,11 +138,11 @@ class TrendyolConnector(ChannelConnector):
 
     def fetch_label(self, tracking_number: str) -> tuple[str, str]:
         """Trendyol's common label (ZPL) for a package its carrier takes: (format, content)."""
-        data, _ = self.call_json("GET", f"/integration/sellers/{self.config.seller_id}/common-label/{tracking_number}",
+        data, _unused = self.call_json("GET", f"/integration/sellers/{self.config.seller_id}/common-label/{tracking_number}",
                                  headers=self._headers())
         labels = (data or {}).get("data") if isinstance(data, dict) else None
         if not labels or not isinstance(labels[0], dict) or not labels[0].get("label"):
-            raise ChannelError("Trendyol has no label for this tracking number yet.", transient=True)
+            raise ChannelError(_('Trendyol has no label for this tracking number yet.'), transient=True)
         return str(labels[0].get("format") or "ZPL"), str(labels[0]["label"])
 
     def push_stock(self, quantities: Mapping[str, int], catalog: Mapping[str, Any] | None = None) -> StockPushResult:
@@ -150,16 +152,16 @@ class TrendyolConnector(ChannelConnector):
         for start in range(0, len(pending), BATCH_SIZE):
             chunk = pending[start:start + BATCH_SIZE]
             try:
-                data, _ = self.call_json(
+                data, _unused = self.call_json(
                     "POST", f"/integration/inventory/sellers/{seller}/products/price-and-inventory",
                     headers=self._headers(), json_body={"items": [{"barcode": s, "quantity": q} for s, q in chunk]})
                 batch_id = (data or {}).get("batchRequestId") if isinstance(data, dict) else None
                 if not batch_id:
-                    raise ChannelError("Trendyol did not answer a batchRequestId.", transient=True)
-                report, _ = self.call_json("GET", f"/integration/product/sellers/{seller}/products/batch-requests/"
+                    raise ChannelError(_('Trendyol did not answer a batchRequestId.'), transient=True)
+                report, _unused = self.call_json("GET", f"/integration/product/sellers/{seller}/products/batch-requests/"
                                                   f"{batch_id}", headers=self._headers())
             except ChannelError as exc:
-                for sku, _ in pending[start:]:
+                for sku, _unused in pending[start:]:
                     result.failed[sku] = exc.message
                 result.retry_after = exc.retry_after
                 break
@@ -169,7 +171,7 @@ class TrendyolConnector(ChannelConnector):
                 if isinstance(row, dict) and row.get("status") == "FAILED":
                     barcode = (row.get("requestItem") or {}).get("barcode")
                     failures[barcode] = "Trendyol: " + "; ".join(map(str, row.get("failureReasons") or ["refused"]))
-            for sku, _ in chunk:
+            for sku, _unused in chunk:
                 if sku in failures:
                     result.failed[sku] = failures[sku]
                 else:

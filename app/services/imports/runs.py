@@ -17,6 +17,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
@@ -52,13 +53,13 @@ def start_import(kind: str, filename: str | None, content: bytes, actor: Actor) 
     from app.queues import redis_connection
 
     if actor.role not in ("admin", "system"):
-        raise ValidationFailed("Only admins can import.", {"kind": "Not allowed."})
+        raise ValidationFailed(_('Only admins can import.'), {"kind": _('Not allowed.')})
     if kind not in files.KINDS:
-        raise ValidationFailed("Unknown import type.", {"kind": f"Choose one of: {', '.join(files.KINDS)}."})
+        raise ValidationFailed(_('Unknown import type.'), {"kind": _('Choose one of: %(value)s.', value=', '.join(files.KINDS))})
     if not content:
-        raise ValidationFailed("The file is empty.", {"file": "The file is empty."})
+        raise ValidationFailed(_('The file is empty.'), {"file": _('The file is empty.')})
     if len(content) > MAX_BYTES:
-        raise ValidationFailed("The file is too large.", {"file": f"Files up to {MAX_BYTES // (1024 * 1024)} MB."})
+        raise ValidationFailed(_('The file is too large.'), {"file": _('Files up to %(value)s MB.', value=MAX_BYTES // (1024 * 1024))})
     begin_write()
     run = ImportRun(kind=kind, filename=(filename or "upload")[:300], status="queued", created_by_id=actor.user_id)
     db.session.add(run)
@@ -68,7 +69,7 @@ def start_import(kind: str, filename: str | None, content: bytes, actor: Actor) 
         redis_connection().set(_file_key(run.id), content, ex=FILE_TTL_SECONDS)
     except RedisError:
         db.session.rollback()
-        raise ValidationFailed("Background work is unavailable.", {"file": UNAVAILABLE}) from None
+        raise ValidationFailed(_('Background work is unavailable.'), {"file": UNAVAILABLE}) from None
     db.session.commit()
     if not _enqueue(run.id, run.job_id):
         return _end(run.id, run.job_id, "failed", {"line": 0, "message": UNAVAILABLE})
@@ -78,7 +79,7 @@ def start_import(kind: str, filename: str | None, content: bytes, actor: Actor) 
 def get_run(run_id: int) -> ImportRun:
     run = db.session.get(ImportRun, run_id)
     if run is None:
-        raise NotFound("No such import.")
+        raise NotFound(_('No such import.'))
     return run
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -26,38 +27,38 @@ def location_by_code(code: str, field: str, actor: Actor | None = None) -> Stock
     """The location `code`; 422 naming `field` when unknown or outside the actor's locations."""
     location = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
     if location is None or (actor is not None and not actor.can_see(location.id)):
-        raise ValidationFailed("Some fields are not valid.", {field: f"There is no location {code}."})
+        raise ValidationFailed(_('Some fields are not valid.'), {field: _('There is no location %(code)s.', code=code)})
     return location
 
 
 def supplier_by_code(code: str, field: str = "supplier") -> Supplier:
     supplier = db.session.scalar(select(Supplier).where(Supplier.code == code))
     if supplier is None or not supplier.active:
-        raise ValidationFailed("Some fields are not valid.", {field: f"There is no active supplier {code}."})
+        raise ValidationFailed(_('Some fields are not valid.'), {field: _('There is no active supplier %(code)s.', code=code)})
     return supplier
 
 
 def products_by_sku(skus: list[tuple[str, str]]) -> dict[str, Product]:
     """SKU -> product for [(field, sku)]; one 422 naming every unknown SKU's field."""
-    wanted = {sku for _, sku in skus}
+    wanted = {sku for _unused, sku in skus}
     found = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(wanted)))} if wanted else {}
     unknown = {field: f"There is no product with SKU {sku}." for field, sku in skus if sku not in found}
     if unknown:
-        raise ValidationFailed("Some SKUs are unknown; nothing was saved.", unknown)
+        raise ValidationFailed(_('Some SKUs are unknown; nothing was saved.'), unknown)
     return found
 
 
 def visible_purchase_order(purchase_order_id: int, actor: Actor) -> PurchaseOrder:
     po = db.session.get(PurchaseOrder, purchase_order_id)
     if po is None or not actor.can_see(po.destination_id):
-        raise NotFound(f"There is no purchase order {purchase_order_id}.")
+        raise NotFound(_('There is no purchase order %(purchase_order_id)s.', purchase_order_id=purchase_order_id))
     return po
 
 
 def visible_inbound_shipment(shipment_id: int, actor: Actor) -> InboundShipment:
     shipment = db.session.get(InboundShipment, shipment_id)
     if shipment is None or not actor.can_see(shipment.destination_id):
-        raise NotFound(f"There is no inbound shipment {shipment_id}.")
+        raise NotFound(_('There is no inbound shipment %(shipment_id)s.', shipment_id=shipment_id))
     return shipment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +21,7 @@ from app.services.transitions import Transition, allowed_inbound_shipment_comman
 
 def require_manager(actor: Actor) -> None:
     if not actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_('Only supervisors and admins may do this.'))
 
 
 def lock_purchase_order(purchase_order_id: int, actor: Actor) -> PurchaseOrder:
@@ -32,7 +33,7 @@ def lock_purchase_order(purchase_order_id: int, actor: Actor) -> PurchaseOrder:
         .options(selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.product))
         .with_for_update(of=PurchaseOrder).execution_options(populate_existing=True))
     if po is None or not actor.can_see(po.destination_id):
-        raise NotFound(f"There is no purchase order {purchase_order_id}.")
+        raise NotFound(_('There is no purchase order %(purchase_order_id)s.', purchase_order_id=purchase_order_id))
     return po
 
 
@@ -40,12 +41,12 @@ def check_command(po: PurchaseOrder, transition: Transition, actor: Actor, expec
     """Forbidden / Conflict when `transition` may not run on `po` now."""
     allowed = allowed_purchase_order_commands(po.state, manager=actor.is_manager)
     if transition.managers_only and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_('Only supervisors and admins may do this.'))
     if expected_version is not None and expected_version != po.version:
-        raise Conflict("The purchase order was changed by someone else; reload it and try again.", code="stale",
+        raise Conflict(_('The purchase order was changed by someone else; reload it and try again.'), code="stale",
                        details={"state": po.state, "allowed_commands": allowed, "version": po.version})
     if po.state not in transition.sources:
-        raise Conflict(f"A purchase order in state {po.state!r} cannot {transition.command!r}.",
+        raise Conflict(_('A purchase order in state %(state)s cannot %(command)s.', state=repr(po.state), command=repr(transition.command)),
                        code="command_not_allowed", details={"state": po.state, "allowed_commands": allowed})
 
 
@@ -67,7 +68,7 @@ def lock_inbound_shipment(shipment_id: int, actor: Actor) -> InboundShipment:
         select(InboundShipment).where(InboundShipment.id == shipment_id)
         .with_for_update(of=InboundShipment).execution_options(populate_existing=True))
     if shipment is None or not actor.can_see(shipment.destination_id):
-        raise NotFound(f"There is no inbound shipment {shipment_id}.")
+        raise NotFound(_('There is no inbound shipment %(shipment_id)s.', shipment_id=shipment_id))
     return shipment
 
 
@@ -75,12 +76,12 @@ def check_shipment_command(shipment: InboundShipment, transition: Transition, ac
                            expected_version: int | None) -> None:
     allowed = allowed_inbound_shipment_commands(shipment.status, manager=actor.is_manager)
     if transition.managers_only and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_('Only supervisors and admins may do this.'))
     if expected_version is not None and expected_version != shipment.version:
-        raise Conflict("The inbound shipment was changed by someone else; reload it and try again.", code="stale",
+        raise Conflict(_('The inbound shipment was changed by someone else; reload it and try again.'), code="stale",
                        details={"status": shipment.status, "allowed_commands": allowed, "version": shipment.version})
     if shipment.status not in transition.sources:
-        raise Conflict(f"An inbound shipment with status {shipment.status!r} cannot {transition.command!r}.",
+        raise Conflict(_('An inbound shipment with status %(status)s cannot %(command)s.', status=repr(shipment.status), command=repr(transition.command)),
                        code="command_not_allowed", details={"status": shipment.status, "allowed_commands": allowed})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -61,8 +62,8 @@ def add_purchase_order(data: Any, actor: Actor) -> PurchaseOrder:
     require_manager(actor)
     body = validate(PurchaseOrderIn, data, INVALID).model_dump()
     if db.session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.number == body["number"])) is not None:
-        raise Conflict(f"Purchase order {body['number']} already exists.",
-                       {"number": "Another purchase order already uses this number."}, code="duplicate")
+        raise Conflict(_('Purchase order %(number)s already exists.', number=body['number']),
+                       {"number": _('Another purchase order already uses this number.')}, code="duplicate")
     po = PurchaseOrder(number=body["number"], supplier=supplier_by_code(body["supplier"]),
                        destination=location_by_code(body["destination"], "destination", actor),
                        expected_at=body["expected_at"], note=body["note"], state="draft")
@@ -82,7 +83,7 @@ def create_purchase_order(data: Any, actor: Actor) -> PurchaseOrder:
 def _edit(po: PurchaseOrder, params: PurchaseOrderIn, actor: Actor) -> None:
     body = params.model_dump()
     if body["number"] != po.number:
-        raise ValidationFailed(INVALID, {"number": "The number cannot be changed."})
+        raise ValidationFailed(INVALID, {"number": _('The number cannot be changed.')})
     previous = purchase_order_dict(po)
     po.supplier = supplier_by_code(body["supplier"])
     po.destination = location_by_code(body["destination"], "destination", actor)
@@ -127,7 +128,7 @@ def run_purchase_order_command(purchase_order_id: int, command: str, params: dic
     """
     transition = PURCHASE_ORDER_TRANSITIONS.get(command)
     if transition is None:
-        raise NotFound(f"Unknown purchase order command {command!r}.", code="unknown_command",
+        raise NotFound(_('Unknown purchase order command %(command)s.', command=repr(command)), code="unknown_command",
                        details={"commands": list(PURCHASE_ORDER_TRANSITIONS)})
     if command == "receive":
         body = validate(ReceiveParams, params or {}, "The command parameters are not valid.")

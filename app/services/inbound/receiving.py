@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -133,13 +134,12 @@ def _normalized(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _validated(lines: Any) -> list[dict[str, Any]]:
     if not isinstance(lines, list):
-        raise ValidationFailed(INVALID_LINES, {"lines": "Send a list of counted lines."})
+        raise ValidationFailed(INVALID_LINES, {"lines": _('Send a list of counted lines.')})
     counted = [line.model_dump() for line in validate(_Lines, {"lines": lines}, INVALID_LINES).lines]
     first: dict[str, int] = {}
     for i, line in enumerate(counted):
         if first.setdefault(line["sku"], i) != i:
-            raise ValidationFailed(INVALID_LINES, {f"lines.{i}.sku": f"SKU {line['sku']} is also on line "
-                                                                     f"{first[line['sku']] + 1}: count it on one line."})
+            raise ValidationFailed(INVALID_LINES, {f"lines.{i}.sku": _('SKU %(sku)s is also on line %(value)s: count it on one line.', sku=line['sku'], value=first[line['sku']] + 1)})
     return counted
 
 
@@ -205,7 +205,7 @@ def _replay(po_id: int, key: str | None, lines: list[dict[str, Any]],
     if done is None:
         return None
     if shipment_id is None and done.lines != _normalized(lines):
-        raise Conflict("This count was already finished with other figures. Start a new count to receive more.",
+        raise Conflict(_('This count was already finished with other figures. Start a new count to receive more.'),
                        code="receipt_key_reused", details={"receipt_key": key})
     return done
 
@@ -290,7 +290,7 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
         for po_id, parts in sorted(_split(counted, carried).items()):
             po = lock_purchase_order(po_id, actor)
             check_command(po, PURCHASE_ORDER_TRANSITIONS["receive"], actor, None)
-            receipt, stocked = _apply(po, [p for _, p in parts], actor, key, [i for i, _ in parts], shipment.id)
+            receipt, stocked = _apply(po, [p for _unused, p in parts], actor, key, [i for i, _unused in parts], shipment.id)
             touched |= {line.product_id for line in po.lines if line.product.sku in stocked}
             receipts.append(Receipt(po, receipt.id, replayed=False, stocked=stocked))
         shipment.version += 1
@@ -319,14 +319,14 @@ def expected_purchase_order_lines(purchase_order_id: int, actor: Actor) -> list[
     """The lines to count against, with what arrived so far; 404 outside the actor's locations."""
     po = db.session.get(PurchaseOrder, purchase_order_id)
     if po is None or not actor.can_see(po.destination_id):
-        raise NotFound(f"There is no purchase order {purchase_order_id}.")
+        raise NotFound(_('There is no purchase order %(purchase_order_id)s.', purchase_order_id=purchase_order_id))
     return [_expected(po, line) for line in po.lines]
 
 
 def expected_inbound_shipment_lines(shipment_id: int, actor: Actor) -> list[ExpectedLine]:
     shipment = db.session.get(InboundShipment, shipment_id)
     if shipment is None or not actor.can_see(shipment.destination_id):
-        raise NotFound(f"There is no inbound shipment {shipment_id}.")
+        raise NotFound(_('There is no inbound shipment %(shipment_id)s.', shipment_id=shipment_id))
     return [_expected(c.purchase_order_line.purchase_order, c.purchase_order_line, c.quantity)
             for c in _shipment_lines(shipment.id)]
 

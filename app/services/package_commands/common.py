@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -58,7 +59,7 @@ def replan(order: Order, trigger: str, actor_label: str, into: Package | None = 
 def cargo_company_by_code(code: str, field_name: str = "cargo_company") -> CargoCompany:
     company = db.session.scalar(select(CargoCompany).where(CargoCompany.code == code))
     if company is None or not company.active:
-        raise ValidationFailed("Unknown cargo company.", {field_name: f"No active cargo company with code {code!r}."})
+        raise ValidationFailed(_('Unknown cargo company.'), {field_name: _('No active cargo company with code %(code)s.', code=repr(code))})
     return company
 
 

@@ -3,6 +3,7 @@ refund, block/unblock, cancel and manual planning. Flush only."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -35,14 +36,14 @@ def pick(ctx: Ctx) -> None:
                        if b.barcode == params.barcode), None)
     items = [i for i in holding_items(package) if i.product_id == product_id] if product_id else []
     if not items:
-        raise ValidationFailed("This barcode is not in this package.",
-                               {"barcode": "This barcode is not in this package."})
+        raise ValidationFailed(_('This barcode is not in this package.'),
+                               {"barcode": _('This barcode is not in this package.')})
     short = [i for i in items if i.picked_quantity < i.quantity]
     remaining = sum(i.quantity - i.picked_quantity for i in short)
     if params.quantity > remaining:
         sku = items[0].product.sku
-        message = (f"Every unit of {sku} is already picked." if remaining == 0
-                   else f"Only {remaining} more unit(s) of {sku} are needed.")
+        message = (_('Every unit of %(sku)s is already picked.', sku=sku) if remaining == 0
+                   else _('Only %(remaining)s more unit(s) of %(sku)s are needed.', remaining=remaining, sku=sku))
         raise ValidationFailed(message, {"quantity": message})
     left = params.quantity
     for item in short:
@@ -68,7 +69,7 @@ def report_missing(ctx: Ctx) -> None:
         elif line.quantity > item.quantity:
             errors[f"items.{n}.quantity"] = f"The package holds only {item.quantity} unit(s) of {item.product.sku}."
     if errors:
-        raise ValidationFailed("Some missing items are not valid.", errors)
+        raise ValidationFailed(_('Some missing items are not valid.'), errors)
 
     before = item_quantities(package)
     for line in ctx.params.items:
@@ -108,7 +109,7 @@ def refuse(ctx: Ctx) -> None:
     reason = db.session.scalar(select(DenialReason).where(DenialReason.code == ctx.params.reason,
                                                           DenialReason.active.is_(True)))
     if reason is None:
-        raise ValidationFailed("Unknown denial reason.", {"reason": "Choose one of the active denial reasons."})
+        raise ValidationFailed(_('Unknown denial reason.'), {"reason": _('Choose one of the active denial reasons.')})
     items = holding_items(package)
     release_package(package, label)
     for item in items:
@@ -187,7 +188,7 @@ def manual_plan(ctx: Ctx) -> None:
     if short and not errors:
         errors["assignments"] = "Assign every unit exactly once; not all assigned: " + ", ".join(short)
     if errors:
-        raise ValidationFailed("The plan is not valid.", errors)
+        raise ValidationFailed(_('The plan is not valid.'), errors)
 
     cancel_package(package, label, ctx.command, params=ctx.log_params)
     for n, (loc, units_here) in enumerate(plans):
@@ -197,5 +198,5 @@ def manual_plan(ctx: Ctx) -> None:
                                       command="manual_plan")
         except stock.InsufficientStock as exc:
             sku = next(items[i].product.sku for i in units_here if items[i].product_id == exc.product_id)
-            message = f"Not enough available stock of {sku} at {loc.code}."
+            message = _('Not enough available stock of %(sku)s at %(code)s.', sku=sku, code=loc.code)
             raise ValidationFailed(message, {f"assignments.{n}.location": message}) from None

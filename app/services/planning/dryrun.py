@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -22,9 +23,9 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
     """`{"order_id": n}` or an order body shaped like POST /orders → {"outcome", "packages",
     "trace", "explanation"}. Nothing is reserved or stored."""
     if actor is not None and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins can dry-run planning.")
+        raise Forbidden(_('Only supervisors and admins can dry-run planning.'))
     if not isinstance(body, dict):
-        raise ValidationFailed("Send a JSON object.", {"__root__": "Send an order or {\"order_id\": n}."})
+        raise ValidationFailed(_('Send a JSON object.'), {"__root__": _('Send an order or {"order_id": n}.')})
     try:
         if "order_id" in body:
             view = _existing(body, actor)
@@ -43,11 +44,11 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
 def _existing(body: dict[str, Any], actor: Actor | None) -> OrderView:
     order_id = body.get("order_id")
     if not isinstance(order_id, int) or isinstance(order_id, bool):
-        raise ValidationFailed("order_id must be a number.", {"order_id": "Must be an order id."})
+        raise ValidationFailed(_('order_id must be a number.'), {"order_id": _('Must be an order id.')})
     order = db.session.get(Order, order_id)
     if order is None or (actor is not None and actor.location_ids is not None
                          and not any(actor.can_see(p.location_id) for p in order.packages)):
-        raise NotFound("Order not found.")
+        raise NotFound(_('Order not found.'))
     held = snapshot.held_quantities(i.id for i in order.items)
     demands = snapshot.demands_of(order, held)
     if not demands:  # already planned: show how it would be planned from scratch
@@ -75,7 +76,7 @@ def _pasted(body: dict[str, Any]) -> OrderView:
             select(CargoCompany.id).where(CargoCompany.code == data.cargo_company)) is None:
         errors["cargo_company"] = f"No cargo company with code {data.cargo_company!r}."
     if errors:
-        raise ValidationFailed("The order is not valid.", errors)
+        raise ValidationFailed(_('The order is not valid.'), errors)
     address = data.shipping_address
     coords, source = snapshot.coordinates(address.latitude if address else None,
                                           address.longitude if address else None,

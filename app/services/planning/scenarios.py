@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -38,7 +39,7 @@ def rule_dict(r: ScenarioRule) -> dict[str, Any]:
 
 def _require_admin(actor: Actor) -> None:
     if actor.role not in ("admin", "system"):
-        raise Forbidden("Only admins can change scenarios.")
+        raise Forbidden(_('Only admins can change scenarios.'))
 
 
 def _location_ids(codes: set[str]) -> dict[str, int]:
@@ -82,7 +83,7 @@ def _get(scenario_id: int, lock: bool = False) -> Scenario:
     query = select(Scenario).where(Scenario.id == scenario_id).options(selectinload(Scenario.rules))
     scenario = db.session.scalar(query.with_for_update(of=Scenario) if lock else query)
     if scenario is None:
-        raise NotFound("Scenario not found.")
+        raise NotFound(_('Scenario not found.'))
     return scenario
 
 
@@ -93,7 +94,7 @@ def _check_name_free(name: str, scenario_id: int | None = None) -> None:
         query = query.where(Scenario.id != scenario_id)
     if db.session.scalar(query) is not None:
         db.session.rollback()
-        raise Conflict("A scenario with this name already exists.", {"name": "Choose another name."})
+        raise Conflict(_('A scenario with this name already exists.'), {"name": _('Choose another name.')})
 
 
 def _commit_unique() -> None:
@@ -101,7 +102,7 @@ def _commit_unique() -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("A scenario with this name already exists.", {"name": "Choose another name."}) from None
+        raise Conflict(_('A scenario with this name already exists.'), {"name": _('Choose another name.')}) from None
 
 
 def list_scenarios():
@@ -122,7 +123,7 @@ def create_scenario(data: Any, actor: Actor) -> Scenario:
     if body.default_location not in known:
         errors["default_location"] = f"No location with code {body.default_location!r}."
     if errors:
-        raise ValidationFailed("The scenario cannot work.", errors)
+        raise ValidationFailed(_('The scenario cannot work.'), errors)
     _check_name_free(body.name)
     scenario = Scenario(name=body.name, priority=body.priority, active=body.active,
                         default_location_id=known[body.default_location],
@@ -145,7 +146,7 @@ def update_scenario(scenario_id: int, data: Any, actor: Actor, replace: bool = F
     if body.default_location and body.default_location not in known:
         errors["default_location"] = f"No location with code {body.default_location!r}."
     if errors:
-        raise ValidationFailed("The scenario cannot work.", errors)
+        raise ValidationFailed(_('The scenario cannot work.'), errors)
     if body.name is not None:
         _check_name_free(body.name, scenario.id)
     for field in ("name", "priority", "active"):
@@ -176,7 +177,7 @@ def add_rule(scenario_id: int, data: Any, actor: Actor) -> ScenarioRule:
     scenario = _get(scenario_id, lock=True)
     errors = _check_rules([body], _location_ids(_codes([body])), prefix="rule")
     if errors:
-        raise ValidationFailed("The rule cannot work.", {k.replace("rule.0.", ""): v for k, v in errors.items()})
+        raise ValidationFailed(_('The rule cannot work.'), {k.replace("rule.0.", ""): v for k, v in errors.items()})
     rules = sorted(scenario.rules, key=lambda r: r.position)
     position = min(body.position or len(rules) + 1, len(rules) + 1)
     new = _rule_row(body, 0)
@@ -194,10 +195,10 @@ def update_rule(scenario_id: int, rule_id: int, data: Any, actor: Actor) -> Scen
     scenario = _get(scenario_id, lock=True)
     rule = next((r for r in scenario.rules if r.id == rule_id), None)
     if rule is None:
-        raise NotFound("Rule not found.")
+        raise NotFound(_('Rule not found.'))
     errors = _check_rules([body], _location_ids(_codes([body])), prefix="rule")
     if errors:
-        raise ValidationFailed("The rule cannot work.", {k.replace("rule.0.", ""): v for k, v in errors.items()})
+        raise ValidationFailed(_('The rule cannot work.'), {k.replace("rule.0.", ""): v for k, v in errors.items()})
     for field in RULE_FIELDS:
         setattr(rule, field, getattr(body, field))
     rule.sort = [s.model_dump() for s in body.sort]
@@ -216,9 +217,9 @@ def delete_rule(scenario_id: int, rule_id: int, actor: Actor) -> None:
     scenario = _get(scenario_id, lock=True)
     rule = next((r for r in scenario.rules if r.id == rule_id), None)
     if rule is None:
-        raise NotFound("Rule not found.")
+        raise NotFound(_('Rule not found.'))
     if len(scenario.rules) == 1:
-        raise ValidationFailed("A scenario needs at least one rule.", {"rules": "Add another rule first."})
+        raise ValidationFailed(_('A scenario needs at least one rule.'), {"rules": _('Add another rule first.')})
     rules = [r for r in sorted(scenario.rules, key=lambda r: r.position) if r.id != rule_id]
     scenario.rules.remove(rule)
     db.session.flush()

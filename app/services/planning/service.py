@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -206,7 +207,7 @@ def _load_order(order_id: int, lock: bool) -> Order:
         query = query.with_for_update(of=Order)
     order = db.session.scalar(query)
     if order is None:
-        raise NotFound("Order not found.")
+        raise NotFound(_('Order not found.'))
     return order
 
 
@@ -224,7 +225,7 @@ def plan_order_status(order_id: int, trigger: str = "api", actor: Actor | None =
     a handful of statements), anything else the general one."""
     label = actor.label if actor else PLANNER
     if actor is not None and not actor.is_manager:
-        raise Forbidden("Only supervisors and admins can plan orders.")
+        raise Forbidden(_('Only supervisors and admins can plan orders.'))
     for attempt in range(1, MAX_ATTEMPTS + 1):
         begin_write()
         try:
@@ -254,7 +255,7 @@ def plan_order_status(order_id: int, trigger: str = "api", actor: Actor | None =
         except stock.InsufficientStock as exc:
             db.session.rollback()
             log.info("order %s lost a reservation race (attempt %s): %s", order_id, attempt, exc)
-    raise Conflict("The stock changed too often while planning; try again.", code="planning_busy")
+    raise Conflict(_('The stock changed too often while planning; try again.'), code="planning_busy")
 
 
 def release_on_hold(order: Order, actor_label: str = PLANNER) -> PlanResult | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.services.planning.candidates import NO_STOCK
 
 INF = float("inf")
@@ -169,7 +171,7 @@ def render(trace: dict[str, Any]) -> str:
     outcome = decision.get("outcome", "")
     lines.append("Decision: " + OUTCOME_TEXT.get(outcome, outcome))
     for p in decision.get("packages", []):
-        text = f"  Package at {p['location']} ({p['state'].replace('_', ' ')}): {_items(p['items'])}"
+        text = _('  Package at %(location)s (%(value)s): %(value2)s', location=p['location'], value=p['state'].replace('_', ' '), value2=_items(p['items']))
         for t in p.get("transfers", []):
             text += f"; {_items(t['items'])} comes from {t['source']}"
         lines.append(text + ".")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import Select, func, select
@@ -68,13 +69,13 @@ def delivery_dict(delivery: WebhookDelivery, with_attempts: bool = False) -> dic
 
 def _require_admin(actor: Actor) -> None:
     if actor.role not in ("admin", "system"):
-        raise Forbidden("Only admins can manage webhooks.")
+        raise Forbidden(_('Only admins can manage webhooks.'))
 
 
 def _require_manager(actor: Actor) -> None:
     # Supervisors watch failed deliveries and send them again (SPEC §10); only admins edit.
     if actor.role not in ("admin", "supervisor", "system"):
-        raise Forbidden("Only admins and supervisors can see webhooks.")
+        raise Forbidden(_('Only admins and supervisors can see webhooks.'))
 
 
 def _sentence(text: str) -> str:
@@ -135,7 +136,7 @@ def get_subscription(subscription_id: int, actor: Actor) -> WebhookSubscription:
     _require_manager(actor)
     sub = db.session.get(WebhookSubscription, subscription_id)
     if sub is None:
-        raise NotFound("No such webhook subscription.")
+        raise NotFound(_('No such webhook subscription.'))
     return sub
 
 
@@ -165,7 +166,7 @@ def update_subscription(subscription_id: int, data: Any, actor: Actor) -> Webhoo
     begin_write()
     sub = db.session.get(WebhookSubscription, subscription_id)
     if sub is None:
-        raise NotFound("No such webhook subscription.")
+        raise NotFound(_('No such webhook subscription.'))
     if spec.url is not None:
         sub.url = spec.url
     if spec.retry is not None:
@@ -186,7 +187,7 @@ def delete_subscription(subscription_id: int, actor: Actor) -> None:
     begin_write()
     sub = db.session.get(WebhookSubscription, subscription_id)
     if sub is None:
-        raise NotFound("No such webhook subscription.")
+        raise NotFound(_('No such webhook subscription.'))
     db.session.delete(sub)
     db.session.commit()
 
@@ -198,7 +199,7 @@ def deliveries_query(subscription_id: int, actor: Actor, status: str | None = No
     """A subscription's deliveries, newest event first, optionally only one status."""
     get_subscription(subscription_id, actor)
     if status is not None and status not in DELIVERY_STATUSES:
-        raise ValidationFailed("Unknown delivery status.", {"status": f"Use one of {', '.join(DELIVERY_STATUSES)}."})
+        raise ValidationFailed(_('Unknown delivery status.'), {"status": _('Use one of %(value)s.', value=', '.join(DELIVERY_STATUSES))})
     stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
     if status:
         stmt = stmt.where(WebhookDelivery.status == status)
@@ -216,7 +217,7 @@ def get_delivery(subscription_id: int, delivery_id: int, actor: Actor) -> Webhoo
     _require_manager(actor)
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.subscription_id != subscription_id:
-        raise NotFound("No such delivery for this webhook subscription.")
+        raise NotFound(_('No such delivery for this webhook subscription.'))
     return delivery
 
 
@@ -233,13 +234,13 @@ def redeliver(subscription_id: int, delivery_id: int, actor: Actor) -> WebhookDe
     begin_write()
     delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
     if delivery is None or delivery.subscription_id != subscription_id:
-        raise NotFound("No such delivery for this webhook subscription.")
+        raise NotFound(_('No such delivery for this webhook subscription.'))
     if delivery.status == "pending":
-        raise Conflict("This delivery has not been sent yet; it goes out in event order.",
+        raise Conflict(_('This delivery has not been sent yet; it goes out in event order.'),
                        details={"status": delivery.status})
     if delivery.status == "retrying" and delivery.next_attempt_at and delivery.next_attempt_at > utcnow() \
             and any(a.duration_ms is None and a.error is None for a in delivery.attempt_log):
-        raise Conflict("This delivery is being sent right now.", details={"status": delivery.status})
+        raise Conflict(_('This delivery is being sent right now.'), details={"status": delivery.status})
     _reopen(delivery)
     attempts = delivery.attempts
     db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 
 from app.services.actors import Actor
 from app.services.errors import Forbidden
@@ -14,9 +15,9 @@ def actor() -> Actor:
 
 def require_manager() -> None:
     if not g.actor.is_manager:
-        raise Forbidden("Only supervisors and admins may do this.")
+        raise Forbidden(_('Only supervisors and admins may do this.'))
 
 
 def require_admin() -> None:
     if g.actor.role != "admin":
-        raise Forbidden("Only admins may do this.")
+        raise Forbidden(_('Only admins may do this.'))

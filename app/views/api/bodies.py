@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 
 from app.schemas import json_text
 from app.schemas.common import MAX_INT
@@ -21,18 +22,18 @@ def json_body(optional: bool = False) -> Any:
     if optional and not raw.strip():
         return {}
     if not request.is_json:
-        raise ServiceError("Send the body as JSON with 'Content-Type: application/json'.",
+        raise ServiceError(_("Send the body as JSON with 'Content-Type: application/json'."),
                            code="unsupported_content_type")
     try:
         data = json_text.loads(raw)
     except NotStandardJson as exc:
         raise ServiceError(str(exc), code="malformed_json") from None
     except ValueError:  # also text that is not UTF-8
-        raise ServiceError("The body is not valid JSON.", code="malformed_json") from None
+        raise ServiceError(_('The body is not valid JSON.'), code="malformed_json") from None
     except RecursionError:
-        raise ServiceError("The body is nested too deeply.", code="malformed_json") from None
+        raise ServiceError(_('The body is nested too deeply.'), code="malformed_json") from None
     if _has_nul(data):
-        raise ValidationFailed("Text must not contain NUL (\\u0000) characters.", {"body": "Contains a NUL character."})
+        raise ValidationFailed(_('Text must not contain NUL (\\u0000) characters.'), {"body": _('Contains a NUL character.')})
     return data
 
 
@@ -55,7 +56,7 @@ def _has_nul(data: Any) -> bool:
 def json_object(optional: bool = False) -> dict[str, Any]:
     data = json_body(optional=optional)
     if not isinstance(data, dict):
-        raise ValidationFailed("Send a JSON object.", {"body": "Must be a JSON object."})
+        raise ValidationFailed(_('Send a JSON object.'), {"body": _('Must be a JSON object.')})
     return data
 
 
@@ -68,13 +69,13 @@ def parse_time(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace(" ", "+"))
     except ValueError:
-        raise ValidationFailed(f"{name} is not a date-time.",
-                               {name: "Use ISO 8601, e.g. 2026-11-20T10:00:00Z."}) from None
+        raise ValidationFailed(_('%(name)s is not a date-time.', name=name),
+                               {name: _('Use ISO 8601, e.g. 2026-11-20T10:00:00Z.')}) from None
     if value.tzinfo is not None:
         try:
             value = value.astimezone(UTC).replace(tzinfo=None)
         except OverflowError:
-            raise ValidationFailed(f"{name} is out of range.", {name: "Not a representable date-time."}) from None
+            raise ValidationFailed(_('%(name)s is out of range.', name=name), {name: _('Not a representable date-time.')}) from None
     return value
 
 

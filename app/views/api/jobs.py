@@ -6,6 +6,7 @@ import json
 import re
 
 from flask import jsonify
+from flask_babel import gettext as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -24,14 +25,14 @@ STATUSES = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "st
            response=JobOut)
 def get_job(job_id: str):
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,200}", job_id):
-        raise NotFound(f"There is no job {job_id}.")
+        raise NotFound(_('There is no job %(job_id)s.', job_id=job_id))
     try:
         job = Job.fetch(job_id, connection=redis_connection())
     except NoSuchJobError:
-        raise NotFound(f"There is no job {job_id}.") from None
+        raise NotFound(_('There is no job %(job_id)s.', job_id=job_id)) from None
     viewer = actor()
     if viewer.role != "admin" and (job.meta or {}).get(OWNER) != viewer.user_id:
-        raise NotFound(f"There is no job {job_id}.")  # another user's job, or an internal one
+        raise NotFound(_('There is no job %(job_id)s.', job_id=job_id))  # another user's job, or an internal one
     raw = job.get_status()
     status = STATUSES.get(getattr(raw, "value", raw) or "queued", "queued")
     progress = (job.meta or {}).get("progress")

@@ -7,6 +7,7 @@ other stores' work is not even revealed to exist.
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -42,7 +43,7 @@ def _loaded():
 def visible_package(package_id: int) -> Package:
     package = db.session.get(Package, package_id)
     if package is None or not actor().can_see(package.location_id):
-        raise NotFound(f"There is no package {package_id}.")
+        raise NotFound(_('There is no package %(package_id)s.', package_id=package_id))
     return package
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import jsonify
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -120,8 +121,7 @@ def planning_dry_run():
 def planning_run():
     require_manager()
     if actor().location_ids is not None:
-        raise Forbidden("A batch run plans every waiting order of every location: only admins and supervisors of "
-                        "all locations may start it. Plan one order with POST /api/v1/orders/{id}/plan.")
+        raise Forbidden(_('A batch run plans every waiting order of every location: only admins and supervisors of all locations may start it. Plan one order with POST /api/v1/orders/{id}/plan.'))
     body = validate(PlanningRunIn, json_object(optional=True))
     idempotency.claim_now()  # the job is queued outside the database: a keyed duplicate must find the key taken
     job_id = f"plan-batch-{uuid.uuid4().hex}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Setting
@@ -21,7 +22,7 @@ TAG = "Settings"
 def get_setting_view(key: str):
     require_manager()
     if key not in KNOWN_SETTINGS and db.session.get(Setting, key) is None:
-        raise NotFound(f"There is no setting {key}.")
+        raise NotFound(_('There is no setting %(key)s.', key=key))
     return jsonify(key=key, value=get_setting(key))
 
 

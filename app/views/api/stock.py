@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -62,7 +63,7 @@ def put_stock():
 def availability():
     wanted = Counter(request.args.getlist("sku"))
     if not wanted:
-        raise ValidationFailed("Name at least one SKU.", {"sku": "Required."})
+        raise ValidationFailed(_('Name at least one SKU.'), {"sku": _('Required.')})
     locations = select(StockLocation.id, StockLocation.code)
     if request.args.getlist("location"):
         locations = locations.where(StockLocation.code.in_(request.args.getlist("location")))

@@ -6,6 +6,7 @@ A staff token sees a transfer when it can see its source or its destination; oth
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +33,7 @@ def _transfer_commands():
 def visible_transfer(transfer_id: int) -> Transfer:
     transfer = db.session.get(Transfer, transfer_id)
     if transfer is None or not (actor().can_see(transfer.source_id) or actor().can_see(transfer.destination_id)):
-        raise NotFound(f"There is no transfer {transfer_id}.")
+        raise NotFound(_('There is no transfer %(transfer_id)s.', transfer_id=transfer_id))
     return transfer
 
 

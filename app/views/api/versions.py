@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, request
+from flask_babel import gettext as _
 
 from app.services.errors import ValidationFailed
 
@@ -17,7 +18,7 @@ def expected_version() -> int | None:
     a version that is not the current one (however large) is a 409 `stale`."""
     raw = request.headers.get("If-Match", "").strip(" \t")
     if not re.fullmatch(IF_MATCH_PATTERN, raw):
-        raise ValidationFailed("If-Match must be the ETag (version) you last saw.", {"If-Match": "Not a version."})
+        raise ValidationFailed(_('If-Match must be the ETag (version) you last saw.'), {"If-Match": _('Not a version.')})
     digits = raw.strip('"')
     return int(digits) if digits else None
 
