@@ -20,16 +20,23 @@ Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
                                        pattern=rf"^https?://[^{SPACE}]+$")]
 ReceiptKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """A naive UTC time (what the database stores) from an aware or naive (taken as UTC) one."""
-    if value is None or value.tzinfo is None:
+    """A naive UTC time (what the database stores) from an aware or naive (taken as UTC) one,
+    between the years 2000 and 2100 like every date the reports take (1900-01-01 or 9999-12-31
+    typed into an expected date is a slip, not a plan)."""
+    if value is None:
         return value
-    try:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:
-        raise ValueError("The date-time is out of range.") from None
+    if value.tzinfo is not None:
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"Choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}.") from None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"Choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return value
 
 
 # --- suppliers -----------------------------------------------------------------------------------

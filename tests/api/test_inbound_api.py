@@ -155,3 +155,19 @@ def test_webhooks_subscribe_to_inbound_events_and_openapi_documents_the_routes(a
     for path in ("/api/v1/suppliers", "/api/v1/purchase-orders", "/api/v1/purchase-orders/{purchase_order_id}/commands/receive",
                  "/api/v1/inbound-shipments"):
         assert path in doc["paths"], path
+
+
+def test_dates_outside_2000_to_2100_are_refused_and_nothing_is_made(app, client):
+    _setup(client)
+    admin = {"Authorization": f"Token {factories.api_token('erp')}"}
+    for when in ("1900-01-01T00:00:00Z", "9999-12-31T00:00:00", "0001-01-01T00:00:00+03:00"):
+        bad = client.post("/api/v1/purchase-orders", headers=admin, json={**PO, "expected_at": when})
+        assert bad.status_code == 422, when
+        assert "between 2000 and 2100" in bad.get_json()["error"]["details"]["expected_at"]
+    assert client.get("/api/v1/purchase-orders", headers=admin).get_json()["count"] == 0
+    pid = client.post("/api/v1/purchase-orders", headers=admin, json=PO).get_json()["id"]
+    client.post(f"/api/v1/purchase-orders/{pid}/commands/send", headers=admin)
+    late = client.post(f"/api/v1/purchase-orders/{pid}/commands/confirm", headers=admin,
+                       json={"expected_at": "9999-12-31T00:00:00Z"})
+    assert late.status_code == 422
+    assert client.get(f"/api/v1/purchase-orders/{pid}", headers=admin).get_json()["state"] == "sent"
