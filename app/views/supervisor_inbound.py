@@ -68,6 +68,11 @@ def _rows(names: tuple[str, ...]) -> list[dict[str, str | None]]:
     return rows
 
 
+def _money(value: str | None) -> str | None:
+    """A price as typed: "4,20" (a Turkish keyboard's decimal comma) is 4.20."""
+    return value.replace(",", ".", 1) if value and value.count(",") == 1 and "." not in value else value
+
+
 def _int(value: str | None) -> Any:
     try:
         return int(value) if value is not None else None
@@ -165,7 +170,7 @@ def purchase_orders():
 
 
 def _po_body(number: str | None = None) -> dict[str, Any]:
-    lines = [{"sku": row["sku"], "quantity": _int(row["quantity"]), "unit_cost": row["unit_cost"]}
+    lines = [{"sku": row["sku"], "quantity": _int(row["quantity"]), "unit_cost": _money(row["unit_cost"])}
              for row in _rows(("sku", "quantity", "unit_cost"))]
     return {"number": number or _text("number"), "supplier": _text("supplier"), "destination": _text("destination"),
             "expected_at": _text("expected_at"), "note": _text("note"), "lines": lines}
@@ -452,7 +457,7 @@ def dismiss_requisition(requisition_id: int):
 @bp.post("/requisitions/<int:requisition_id>/quotes")
 @role_required(*MANAGERS)
 def quote_requisition(requisition_id: int):
-    lines = [{"sku": row["sku"], "quantity": _int(row["quantity"]), "unit_price": row["unit_price"]}
+    lines = [{"sku": row["sku"], "quantity": _int(row["quantity"]), "unit_price": _money(row["unit_price"])}
              for row in _rows(("sku", "quantity", "unit_price"))]
     typed = {"supplier": _text("supplier"), "lead_time_days": _int(_text("lead_time_days")) or 0, "lines": lines}
     try:

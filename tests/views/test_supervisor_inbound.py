@@ -38,11 +38,12 @@ def test_a_purchase_order_is_made_sent_confirmed_and_closed_short_on_the_screens
 
     made = client.post("/supervisor/purchase-orders/new", data={
         "number": "PO-7", "supplier": "ACME", "destination": "WH-01", "expected_at": "2026-12-20",
-        "sku-0": "TEA", "quantity-0": "10", "unit_cost-0": "2.50", "sku-1": "", "quantity-1": ""})
+        "sku-0": "TEA", "quantity-0": "10", "unit_cost-0": "2,50", "sku-1": "", "quantity-1": ""})
     assert made.status_code == 303, made.get_data(as_text=True)
     page_url = made.headers["Location"]
     db.session.rollback()  # end the test's read snapshot before looking
     po_id = db.session.scalar(select(PurchaseOrder.id))
+    assert str(db.session.get(PurchaseOrder, po_id).lines[0].unit_cost) == "2.50"
     page = client.get(page_url).get_data(as_text=True)
     assert 'data-command="send"' in page and 'data-command="receive"' not in page
 
@@ -86,7 +87,7 @@ def test_a_requisition_becomes_a_quote_and_a_purchase_order_in_a_few_clicks(app,
     assert 'data-sku="TEA"' in page and 'value="20"' in page
 
     quoted = client.post(f"/supervisor/requisitions/{requisition.id}/quotes", data={
-        "supplier": "ACME", "lead_time_days": "7", "sku-0": "TEA", "quantity-0": "20", "unit_price-0": "3.25"})
+        "supplier": "ACME", "lead_time_days": "7", "sku-0": "TEA", "quantity-0": "20", "unit_price-0": "3,25"})  # a decimal comma
     assert quoted.status_code == 303
     page = client.get(f"/supervisor/requisitions/{requisition.id}/").get_data(as_text=True)
     quote_id = int(page.split('/supervisor/quotes/')[1].split('/')[0])
