@@ -46,6 +46,9 @@ def text(args: Mapping[str, str], name: str, problems: Problems, limit: int = MA
     if len(value) > limit:
         problems.add(name, _l("Use at most %(limit)s characters.", limit=limit))
         return ""
+    if "\x00" in value:  # PostgreSQL refuses NUL in a query parameter: a 500 instead of "not found"
+        problems.add(name, _l("Contains a NUL character."))
+        return ""
     return value
 
 

@@ -136,3 +136,16 @@ def test_the_ledger_screen_filters_scopes_and_its_export_matches(app, client):
     assert [(r["location"], r["on_hand_after"], r["reference"]) for r in rows] == [("IST-01", "5", "c-1")]
     bad = client.get("/reports/ledger.csv?from=2026-12-05&to=2026-12-01")
     assert bad.status_code == 422 and "before the start date" in bad.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_report_filter_is_named_not_a_500(app, client):
+    factories.location("IST-01")
+    get_product("MUG-1")
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    for url in ("/reports/ledger/?location=%00", "/reports/ledger/?sku=MUG%00", "/reports/ledger.csv?reference=%00",
+                "/reports/ledger/at?location=IST-01&sku=%00&at=2026-12-01T10:00", "/reports/orders/?q=%00",
+                "/reports/audit/?q=%00"):
+        response = client.get(url)
+        assert response.status_code in (403, 422), (url, response.status_code)
