@@ -51,7 +51,8 @@ def location_by_code(actor: Actor, code: str | None) -> StockLocation | None:
     """The location `code` if the actor may see it; None for no code; NotFound otherwise."""
     if not code:
         return None
-    loc = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
+    # NUL: PostgreSQL refuses it in a parameter, and no code holds one.
+    loc = db.session.scalar(select(StockLocation).where(StockLocation.code == code)) if "\x00" not in code else None
     if loc is None or not actor.can_see(loc.id):
         raise NotFound(_('No location %(code)s.', code=code))
     return loc

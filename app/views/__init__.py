@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
+
+MAX_INT = 2_147_483_647  # PostgreSQL's integer: ids beyond it exist nowhere
+
+
+def _ids_beyond_the_database() -> None:
+    # An id no id column can hold names nothing: 404, not PostgreSQL's "out of range" as a 500.
+    # The API answers these itself, in its own error format (api/bodies.py).
+    if request.blueprint != "api" and any(isinstance(value, int) and value > MAX_INT
+                                          for value in (request.view_args or {}).values()):
+        abort(404)
 
 
 def register_blueprints(app: Flask) -> None:
+    app.before_request(_ids_beyond_the_database)
     from app.views.admin import bp as admin_bp
     from app.views.api import bp as api_bp
     from app.views.auth import bp as auth_bp

@@ -29,7 +29,7 @@ MIN_NAME_LETTERS = 3
 def find_shipped_orders(query: str) -> list[Order]:
     """Orders with shipped units matching `query` exactly (order, package or tracking number,
     email, phone) or, for three letters or more, by customer name; newest first."""
-    query = query.strip()[:200]
+    query = query.strip()[:200].replace("\x00", "")  # PostgreSQL refuses NUL in a parameter
     if not query:
         return []
     # Order numbers are matched as typed and in capitals ("demo-1008" finds DEMO-1008) so the
