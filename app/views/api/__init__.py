@@ -96,6 +96,7 @@ from app.views.api import (  # noqa: E402,F401
     catalog,
     channels,  # noqa: E402,F401
     imports,
+    inbound,  # noqa: E402,F401
     jobs,
     labels,  # noqa: E402,F401
     locations,
@@ -105,6 +106,7 @@ from app.views.api import (  # noqa: E402,F401
     packages,
     planning,  # noqa: E402,F401
     reports,
+    returns,  # noqa: E402,F401
     settings,
     stock,
     transfers,
