@@ -7,6 +7,20 @@ from flask import Flask, abort, request
 MAX_INT = 2_147_483_647  # PostgreSQL's integer: ids beyond it exist nowhere
 
 
+def whole_number(raw: str, max_digits: int = 9) -> int | None:
+    """A whole number typed in a form (0 or more, ASCII digits, at most `max_digits` of them), or
+    None. `str.isdigit()` alone lets "²" or thousands of digits through to `int()`, which raises
+    (Python refuses over 4,300 digits): a 500 where the person should read "enter a number"."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= max_digits else None
+
+
+def number_or_text(raw: str) -> int | str:
+    """`raw` as a whole number when it is one a service could hold, else the text as typed, for the
+    service's validation to refuse with its own message (a huge number: "at most ...")."""
+    value = whole_number(raw)
+    return raw if value is None else value
+
+
 def _ids_beyond_the_database() -> None:
     # An id no id column can hold names nothing: 404, not PostgreSQL's "out of range" as a 500.
     # The API answers these itself, in its own error format (api/bodies.py).

@@ -16,6 +16,7 @@ from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.services.pagination import PageArgs, paginate
 from app.services.webhooks import DEFAULT_MAX_ATTEMPTS, STRATEGIES, subscriptions
+from app.views import number_or_text
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
@@ -40,7 +41,7 @@ def _form_data(form: Any) -> dict[str, Any]:
         "url": form.get("url", "").strip(), "events": ["*"] if "*" in events else events,
         "secret": form.get("secret", ""), "active": form.get("active") == "on",
         "retry": {"strategy": form.get("strategy", ""),
-                  "max_attempts": int(raw_attempts) if raw_attempts.isdigit() else raw_attempts},
+                  "max_attempts": number_or_text(raw_attempts)},
         "headers": headers, "description": form.get("description", "").strip() or None,
     }
 

@@ -26,6 +26,7 @@ from app.services.errors import ServiceError
 from app.services.human_input import say
 from app.services.local_times import show_time
 from app.services.state_labels import state_label
+from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
@@ -77,7 +78,7 @@ def current_actor() -> Actor:
 def form_version() -> int | None:
     """The work order version the form was rendered with (None if missing or garbled)."""
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return whole_number(raw)
 
 
 def int_arg(name: str, default: int = 1) -> int:

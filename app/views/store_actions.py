@@ -20,6 +20,7 @@ from app.models import CargoCompany, DenialReason
 from app.services.settings import get_setting
 from app.services.state_labels import state_label
 from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
+from app.views import number_or_text
 
 # Shown as the big buttons of the page; everything else goes under "More actions".
 PRIMARY = ("prepare", "complete_packing", "complete_packing_channel", "complete_packing_without_shipment",
@@ -294,5 +295,5 @@ def params_from_form(transition: Transition, form: MultiDict) -> dict[str, Any]:
             continue
         if name in DECIMAL_PARAMS:
             raw = raw.replace(",", ".")  # "1,5": a tablet set to Turkish types a decimal comma
-        params[name] = int(raw) if name in NUMBER_PARAMS and raw.isdigit() else raw
+        params[name] = number_or_text(raw) if name in NUMBER_PARAMS else raw
     return params

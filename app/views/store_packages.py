@@ -21,6 +21,7 @@ from app.services.packages import run_package_command
 from app.services.pagination import PageArgs
 from app.services.settings import get_setting
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
+from app.views import number_or_text
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -246,7 +247,7 @@ def report_missing(code: str, package_id: int):
     for item in package.items:
         raw = request.form.get(f"quantity-{item.id}", "").strip()
         if raw and raw != "0":
-            items.append({"item_id": item.id, "quantity": int(raw) if raw.isdigit() else raw,
+            items.append({"item_id": item.id, "quantity": number_or_text(raw),
                           "reason": request.form.get(f"reason-{item.id}", "not_found")})
     params = {"items": items, "whole_package": request.form.get("whole_package") == "yes"}
     try:

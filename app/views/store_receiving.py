@@ -35,6 +35,7 @@ from app.services.returns import (
 )
 from app.services.returns.lookup import find_shipped_orders, return_at, returnable_lines, returns_arriving
 from app.services.returns.states import EXPECTED_RETURN_STATES
+from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
 
@@ -143,11 +144,10 @@ def _finish_lines(ret: Return) -> tuple[list[FinishedLine], dict[str, str]]:
             raw_received = str(item.received)
         values = []
         for field, raw in (("received", raw_received), ("damaged", raw_damaged)):
-            if not raw.isdigit() or len(raw) > 6:
+            value = whole_number(raw, 6)
+            if value is None:
                 errors[f"{sku}.{field}"] = _("Enter a whole number, 0 or more.")
-                values.append(0)
-            else:
-                values.append(int(raw))
+            values.append(value or 0)
         note = request.form.get(f"note-{item.id}", "").strip()[:500] or None
         lines.append(FinishedLine(sku, values[0], values[1], note))
     return lines, errors
@@ -218,17 +218,18 @@ def counter_return(code: str):
     orders = find_shipped_orders(query) if query else []
     order = None
     order_id = request.values.get("order", "")
-    if order_id.isdigit() and len(order_id) <= 9:
+    if whole_number(order_id) is not None:
         order = next((o for o in find_shipped_orders(query) if o.id == int(order_id)), None) if query else None
     errors: dict[str, str] = {}
     if request.method == "POST" and order is not None:
         items = []
         for line in returnable_lines(order):
             raw = request.form.get(f"quantity-{line.product.id}", "").strip() or "0"
-            if not raw.isdigit() or len(raw) > 6:
+            quantity = whole_number(raw, 6)
+            if quantity is None:
                 errors[line.product.sku] = _("Enter a whole number, 0 or more.")
-            elif int(raw):
-                items.append({"sku": line.product.sku, "quantity": int(raw),
+            elif quantity:
+                items.append({"sku": line.product.sku, "quantity": quantity,
                               "reason": request.form.get(f"reason-{line.product.id}", "").strip()[:500] or None})
         if not items and not errors:
             errors["_form"] = _("Choose at least one item the customer brings back.")
@@ -276,9 +277,10 @@ def _form_counts(lines) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         entry = {}
         for field in ("count", "damaged"):
             raw = request.form.get(f"{field}-{line.sku}", "").strip()
-            if raw and not (raw.isdigit() and len(raw) <= 6):
+            value = whole_number(raw, 6)
+            if raw and value is None:
                 problems[line.sku] = _("Enter a whole number, 0 or more.")
-            entry[field] = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
+            entry[field] = value or 0
         entry["reason"] = request.form.get(f"reason-{line.sku}", "").strip()[:500]
         if entry["damaged"] and not entry["reason"] and line.sku not in problems:
             problems[line.sku] = _("Say why the units are damaged.")

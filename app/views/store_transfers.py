@@ -23,6 +23,7 @@ from app.services.transfers import (
     scanned_count,
 )
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
+from app.views import number_or_text
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -178,7 +179,7 @@ def transfer_command(code: str, transfer_id: int, command: str):
     params = params_from_form(transition, request.form) if transition and command != "report_missing" else {}
     if command == "report_missing":
         params = {"items": [
-            {"item_id": item.id, "quantity": int(raw) if raw.isdigit() else raw}
+            {"item_id": item.id, "quantity": number_or_text(raw)}
             for item in transfer.items
             if (raw := request.form.get(f"quantity-{item.id}", "").strip()) and raw != "0"
         ]}

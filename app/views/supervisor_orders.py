@@ -19,6 +19,7 @@ from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.planning.trace import OUTCOME_TEXT
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
+from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor
@@ -144,7 +145,7 @@ def cancel_units(order_id: int):
         raw = typed[f"units-{item.id}"]
         if not raw or raw == "0":
             continue
-        if not raw.isdigit() or len(raw) > 6:
+        if whole_number(raw, 6) is None:
             errors[f"units-{item.id}"] = f"Enter a whole number of units, 0 to {left[item.id]}."
         elif int(raw) > left[item.id]:
             errors[f"units-{item.id}"] = (f"Only {left[item.id]} unit(s) of {item.sku} can still be cancelled."

@@ -13,6 +13,7 @@ from app.forms.supervisor import VersionForm
 from app.services import admin_queries
 from app.services.errors import Conflict, ValidationFailed
 from app.services.packages import run_package_command
+from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor
@@ -97,7 +98,7 @@ def plan_submit(package_id: int):
         return _page(package, choices, errors, error=None if items else "Nothing left to plan in this package.",
                      status=422, splits=splits)
     assignments = [{"location": code, **{k: v for k, v in parts.items() if v}} for code, parts in groups.items()]
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = whole_number(form.version.data or "")
     try:
         run_package_command(package_id, "manual_plan", {"assignments": assignments}, actor, expected_version=version)
     except ValidationFailed as exc:

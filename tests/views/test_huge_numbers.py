@@ -1,0 +1,87 @@
+"""Numbers typed into screen forms that no service can hold: thousands of digits (Python's int()
+refuses over 4,300 of them), digits beyond the database's integer, or digits that are not ASCII
+("²" passes str.isdigit() but not int()) are a clear 4xx with the form's message, never a 500,
+and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Package, Transfer
+from app.models.webhooks import WebhookSubscription
+from app.views import number_or_text, whole_number
+from tests.services.builders import make_package, make_transfer
+from tests.views.test_admin_webhooks import sign_in
+from tests.views.test_store_packages import url
+from tests.views.test_store_queue import HX, login, store_with_staff
+from tests.views.test_store_transfers import two_stores
+
+HUGE = ("9" * 5000, "9" * 20, "2147483648", "²", "١٢")
+
+
+def test_whole_number_takes_only_small_ascii_digits():
+    assert whole_number("42") == 42 and whole_number("0") == 0
+    for raw in (*HUGE, "", "-1", "1.5", " 1"):
+        assert whole_number(raw) is None, raw
+    assert number_or_text("7") == 7 and number_or_text("9" * 5000) == "9" * 5000
+
+
+@pytest.mark.parametrize("raw", HUGE)
+def test_a_huge_box_count_on_packing_is_refused_on_the_form(app, client, raw):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 1)])
+    login(client)
+    response = client.post(url(package, "/commands/complete_packing"),
+                           data={"version": package.version, "boxes": raw, "weight_kg": "1",
+                                 "confirm_unscanned": "1"}, headers=HX)
+    assert response.status_code == 422, response.data[:300]
+    db.session.rollback()
+    assert db.session.get(Package, package.id).state == "preparing"
+
+
+@pytest.mark.parametrize("raw", HUGE)
+def test_a_huge_missing_count_on_a_package_is_refused(app, client, raw):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 3)])
+    item = package.items[0]
+    login(client)
+    response = client.post(url(package, "/missing"), data={"version": package.version, f"quantity-{item.id}": raw,
+                                                           f"reason-{item.id}": "defective"}, headers=HX)
+    assert response.status_code == 422, response.data[:300]
+    assert b"notice-error" in response.data
+    db.session.rollback()
+    assert db.session.get(Package, package.id).items[0].quantity == 3
+
+
+@pytest.mark.parametrize("raw", HUGE)
+def test_a_huge_missing_count_on_a_transfer_is_refused(app, client, raw):
+    sender, receiver = two_stores()
+    transfer = make_transfer(items=[("TSHIRT-M", 2)], source=sender, destination=receiver)
+    item, version = transfer.items[0], transfer.version
+    login(client, "sam")
+    response = client.post(f"/store/IST-01/transfers/{transfer.id}/commands/report_missing",
+                           data={"version": version, f"quantity-{item.id}": raw}, headers=HX)
+    assert response.status_code == 422, response.data[:300]
+    db.session.rollback()
+    assert db.session.get(Transfer, transfer.id).version == version
+
+
+@pytest.mark.parametrize("raw", HUGE)
+def test_a_huge_attempt_count_on_a_webhook_is_refused(app, client, raw):
+    sign_in(client)
+    response = client.post("/admin/webhooks/", data={"url": "https://93.184.215.14/h", "events": ["*"],
+                                                     "secret": "a-secret-of-enough-length", "strategy": "exponential",
+                                                     "max_attempts": raw}, headers=HX)
+    assert response.status_code == 422, response.data[:300]
+    assert "between" in response.get_data(as_text=True) or "whole number" in response.get_data(as_text=True)
+    assert db.session.scalar(select(WebhookSubscription)) is None
+
+
+def test_a_version_field_with_thousands_of_digits_is_no_500(app, client):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 1)])
+    login(client)
+    response = client.post(url(package, "/commands/refuse"), data={"version": "9" * 5000, "reason": "x"}, headers=HX)
+    assert response.status_code < 500
