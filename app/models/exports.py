@@ -28,6 +28,9 @@ class ExportRun(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The job writes it when it starts and after every chunk: a "running" run whose heartbeat
+    # stopped lost its worker (services/export_runs.py `notice_dead_runs`).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ExportChunk(db.Model):

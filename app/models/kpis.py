@@ -10,6 +10,9 @@ figures that belong to no location yet (an order put on hold, a stock push to a 
   transfer lead time, channel delays, hour of the day), so medians and p90s over any range come
   from summed buckets instead of from every package.
 - `kpi_day_reasons`: refusals, missing items and cancellations by their reason.
+- `kpi_location_buckets`, `kpi_channel_buckets`: the same buckets summed over channels and over
+  locations (a second rollup written with the first), so the page reads a few thousand rows for
+  any range instead of one row per bucket of every (day, location, channel).
 
 docs/kpis.md says which timestamps and states each figure counts.
 """
@@ -86,6 +89,38 @@ class KpiDayBucket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    bucket: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class KpiLocationBucket(db.Model):
+    """The buckets of kpi_day_buckets summed over channels: one row per (day, location, metric,
+    bucket). The KPI page's per-location table and (with a location filter) its day series read
+    these; a day of one location holds at most a few hundred buckets whatever its packages."""
+
+    __tablename__ = "kpi_location_buckets"
+    # Every column the page reads, so PostgreSQL answers from the index alone.
+    __table_args__ = (Index("ix_kpi_location_buckets_cover", "day", "metric", "location_id", "bucket", "count"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    bucket: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class KpiChannelBucket(db.Model):
+    """The buckets of kpi_day_buckets summed over locations: one row per (day, channel, metric,
+    bucket). The per-channel table and the unfiltered day series and totals read these."""
+
+    __tablename__ = "kpi_channel_buckets"
+    __table_args__ = (Index("ix_kpi_channel_buckets_cover", "day", "metric", "channel_id", "bucket", "count"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     metric: Mapped[str] = mapped_column(String(16))
     bucket: Mapped[int] = mapped_column(Integer)
