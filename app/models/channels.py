@@ -16,8 +16,8 @@ from app.models.base import Timestamped, one_of, utcnow
 
 CHANNEL_ADAPTERS = ("api", "shopify", "woocommerce", "trendyol")
 MAPPING_KINDS = ("sku", "location", "payment", "delivery", "cargo", "status")
-INBOX_OUTCOMES = ("pending", "imported", "updated", "duplicate", "needs_attention", "ignored")
-PUSH_KINDS = ("shipped", "delivered", "refused", "cancelled")
+INBOX_OUTCOMES = ("pending", "imported", "updated", "duplicate", "needs_attention", "ignored", "returned", "failed")
+PUSH_KINDS = ("shipped", "delivered", "refused", "cancelled", "refund")
 PUSH_STATUSES = ("pending", "done", "failed")
 
 
@@ -61,17 +61,20 @@ class ChannelInboxEntry(db.Model):
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"))  # a return it made
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ChannelPush(Timestamped, db.Model):
     """One status change told back to a channel (a package shipped, delivered, refused,
-    cancelled); unique per package and kind, so telling it twice is impossible."""
+    cancelled), or a return's refund (`refund`, with `return_id` and no package); unique per
+    package and kind, or per return and kind, so telling it twice is impossible."""
 
     __tablename__ = "channel_pushes"
     __table_args__ = (
         UniqueConstraint("package_id", "kind", name="uq_channel_pushes_package_kind"),
+        UniqueConstraint("return_id", "kind", name="uq_channel_pushes_return_kind"),
         Index("ix_channel_pushes_order", "order_id"),
         Index("ix_channel_pushes_status", "status", "id"),
         one_of("kind", PUSH_KINDS, "ck_channel_pushes_kind"),
@@ -81,7 +84,8 @@ class ChannelPush(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,6 +32,9 @@ class Return(Timestamped, db.Model):
         one_of("state", RETURN_STATES, "state"),
         one_of("source", RETURN_SOURCES, "source"),
         Index("ix_returns_location_state", "location_id", "state"),
+        # One return per channel return/refund (a Shopify refund id, a Trendyol claim id): the same
+        # notification twice makes one return.
+        UniqueConstraint("order_id", "channel_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +50,7 @@ class Return(Timestamped, db.Model):
     received_at: Mapped[datetime | None] = mapped_column(DateTime)
     inspected_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    channel_ref: Mapped[str | None] = mapped_column(String(100))  # the channel's own return/refund id
 
     order: Mapped[Order] = relationship()
     location: Mapped[StockLocation] = relationship()
