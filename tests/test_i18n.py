@@ -100,3 +100,45 @@ def test_the_brand_language_setting_accepts_only_languages_we_have(app):
     with pytest.raises(ValidationFailed) as problem:
         put_setting("LANGUAGE", "de")
     assert "tr" in problem.value.details["value"]
+
+
+def test_the_switch_stays_on_the_same_page_of_a_filtered_list(app, client):
+    store = factories.location("IST-01")
+    factories.user("root", "admin", [store])
+    for n in range(60):
+        factories.user(f"ali{n:02}", "staff", [store])
+    db.session.commit()
+    sign_in(client, "root")
+    page = "/admin/users/?q=ali&page=2"
+    html = client.get(page, headers={"Accept-Language": ENGLISH}).get_data(as_text=True)
+    # The page itself names only its path (so it is the same for every page number) ...
+    assert 'name="next" value="/admin/users/"' in html
+    # ... and the browser's Referer (sent on a same-origin form post) brings the query back.
+    switched = client.post("/language", data={"language": "tr", "next": "/admin/users/"},
+                           headers={"Referer": "http://localhost" + page})
+    assert switched.status_code == 303 and switched.headers["Location"] == page
+    after = client.get(switched.headers["Location"])
+    assert lang_of(after) == "tr" and "ali59" in after.get_data(as_text=True)
+    assert "ali00" not in after.get_data(as_text=True)
+
+
+def test_the_switch_takes_the_query_only_from_this_site_and_the_same_page(app, client):
+    factories.user("root", "admin", [factories.location("IST-01")])
+    db.session.commit()
+    sign_in(client, "root")
+
+    def back(referer: str | None, next_path: str = "/admin/users/") -> str:
+        headers = {"Referer": referer} if referer else {}
+        response = client.post("/language", data={"language": "tr", "next": next_path}, headers=headers)
+        assert response.status_code == 303
+        return response.headers["Location"]
+
+    assert back(None) == "/admin/users/"
+    assert back("https://evil.example/admin/users/?page=2") == "/admin/users/"
+    assert back("http://localhost.evil.example/admin/users/?page=2") == "/admin/users/"
+    assert back("http://localhost/admin/locations/?page=2") == "/admin/users/"  # another page's query
+    assert back("javascript://localhost/admin/users/?page=2") == "/admin/users/"
+    assert back("http://localhost/admin/users/") == "/admin/users/"
+    assert back("http://localhost/admin/users/?page=3&q=%C5%9Fi%C5%9Fli") == "/admin/users/?page=3&q=%C5%9Fi%C5%9Fli"
+    # A next that is not this site is still refused, Referer or not.
+    assert back("http://localhost/admin/users/?page=2", "https://evil.example/") == "/"

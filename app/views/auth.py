@@ -124,12 +124,29 @@ def logout():
     return redirect(url_for("auth.login"), code=303)
 
 
+def _with_query(path: str | None) -> str | None:
+    """`path` with the query of the page the switch was pressed on (page 3 of a filtered list stays
+    there). The form carries the path only, so a page drawn for ?page=3 is the same as for
+    ?page=4 (tests/views/test_paging); the query comes from the browser's Referer, used only when
+    it is this site (same host) and names the same path — never a way to send someone elsewhere."""
+    referrer = request.referrer
+    if not path or not referrer or "?" in path:
+        return path
+    parts = urlsplit(referrer)
+    here = urlsplit(request.host_url)
+    if parts.scheme not in ("http", "https") or parts.netloc != here.netloc or not parts.query:
+        return path
+    if parts.path != request.script_root + path:
+        return path
+    return _safe_next(f"{path}?{parts.query}") or path
+
+
 @bp.post("/language")
 def set_language():
     """The header's language switch: saved on the user (every device follows it), or for this
     browser until it signs in. Back to the page it was pressed on."""
     language = request.form.get("language", "")
-    back = _safe_next(request.form.get("next")) or url_for("auth.index")
+    back = _with_query(_safe_next(request.form.get("next"))) or url_for("auth.index")
     if language not in i18n.LANGUAGES:
         flash(_("That language is not available. Choose English or Türkçe."), "error")
         return redirect(back, code=303)
