@@ -36,7 +36,7 @@ from app.services.inbound import requisitions as requisitions_service
 from app.services.inbound.data import visible_inbound_shipment, visible_purchase_order
 from app.services.inbound.demand import on_the_way
 from app.services.inbound.purchase_orders import create_purchase_order, run_purchase_order_command
-from app.services.inbound.shipments import create_inbound_shipment, run_inbound_shipment_command
+from app.services.inbound.shipments import create_inbound_shipment, open_to_ship, run_inbound_shipment_command
 from app.services.inbound.suppliers import SUPPLIERS, supplier_dict
 from app.services.pagination import paginate
 from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS, PURCHASE_ORDER_TRANSITIONS
@@ -299,8 +299,9 @@ def new_inbound_shipment():
         raw = request.args["purchase_order"]  # an id the database can hold, or none (404), never a 500
         po = visible_purchase_order(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0,
                                     current_actor())
-        typed = {"lines": [{"purchase_order": po.number, "sku": line.product.sku, "quantity": line.outstanding}
-                           for line in po.lines if line.outstanding]}
+        still_open = open_to_ship(po)  # less what other shipments on their way already carry
+        typed = {"lines": [{"purchase_order": po.number, "sku": line.product.sku, "quantity": still_open[line.id]}
+                           for line in po.lines if still_open[line.id]]}
     return render("supervisor/inbound/shipment_form.html", status=422 if errors else 200, typed=typed,
                   lines=list(typed.get("lines") or []) + [{}] * EMPTY_ROWS,
                   documents=list(typed.get("documents") or []) + [{}] * 2, errors=errors)

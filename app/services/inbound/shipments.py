@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import InboundShipment, InboundShipmentLine, PurchaseOrder, PurchaseOrderLine
@@ -33,9 +34,33 @@ from app.services.inbound.lifecycle import (
     require_manager,
 )
 from app.services.inbound.receiving import receive_inbound_shipment
+from app.services.state_labels import state_label
 from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS, RECEIVABLE_PURCHASE_ORDER_STATES
 
 INVALID = "Some fields are not valid."
+ACTIVE_SHIPMENT_STATES = ("booked", "departed", "arrived")  # still carrying goods that have not arrived
+
+
+def carried_elsewhere(po_line_ids: list[int], exclude_shipment_id: int | None = None) -> dict[int, int]:
+    """Units of each purchase order line on shipments still on their way (booked, departed,
+    arrived, not yet received): {purchase_order_line_id: units}."""
+    if not po_line_ids:
+        return {}
+    stmt = (select(InboundShipmentLine.purchase_order_line_id, func.sum(InboundShipmentLine.quantity))
+            .join(InboundShipment, InboundShipment.id == InboundShipmentLine.shipment_id)
+            .where(InboundShipmentLine.purchase_order_line_id.in_(po_line_ids),
+                   InboundShipment.status.in_(ACTIVE_SHIPMENT_STATES))
+            .group_by(InboundShipmentLine.purchase_order_line_id))
+    if exclude_shipment_id is not None:
+        stmt = stmt.where(InboundShipment.id != exclude_shipment_id)
+    return {line_id: int(units) for line_id, units in db.session.execute(stmt)}
+
+
+def open_to_ship(po: PurchaseOrder) -> dict[int, int]:
+    """What a new shipment may still carry of each line of `po`: ordered − received − what other
+    shipments on their way already carry (never below 0). {purchase_order_line_id: units}."""
+    elsewhere = carried_elsewhere([line.id for line in po.lines])
+    return {line.id: max(0, line.outstanding - elsewhere.get(line.id, 0)) for line in po.lines}
 
 
 def add_inbound_shipment(data: Any, actor: Actor) -> InboundShipment:
@@ -48,31 +73,47 @@ def add_inbound_shipment(data: Any, actor: Actor) -> InboundShipment:
         raise Conflict(f"Inbound shipment {body['number']} already exists.",
                        {"number": "Another inbound shipment already uses this number."}, code="duplicate")
     numbers = {line["purchase_order"] for line in body["lines"]}
-    pos = {po.number: po for po in db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers)))
-           if actor.can_see(po.destination_id)}
+    visible = sorted(po.id for po in db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers)))
+                     if actor.can_see(po.destination_id))
+    # Locked by id (the inbound lock order): two shipments booked at once cannot both take the
+    # last open units of a line.
+    pos = {po.number: po for po in (lock_purchase_order(po_id, actor) for po_id in visible)}
+    elsewhere = carried_elsewhere([pl.id for po in pos.values() for pl in po.lines])
     problems: dict[str, str] = {}
     carried: list[InboundShipmentLine] = []
     seen: set[int] = set()
     for i, line in enumerate(body["lines"]):
         po = pos.get(line["purchase_order"])
         if po is None:
-            problems[f"lines.{i}.purchase_order"] = f"There is no purchase order {line['purchase_order']}."
+            problems[f"lines.{i}.purchase_order"] = _("There is no purchase order %(number)s.",
+                                                      number=line["purchase_order"])
             continue
         if po.state not in RECEIVABLE_PURCHASE_ORDER_STATES:
-            problems[f"lines.{i}.purchase_order"] = (f"Purchase order {po.number} is {po.state}: only sent or "
-                                                     "confirmed orders can be shipped.")
+            problems[f"lines.{i}.purchase_order"] = _(
+                "Purchase order %(number)s is %(state)s: only sent or confirmed orders can be shipped.",
+                number=po.number, state=state_label(po.state).lower())
             continue
         po_line = next((pl for pl in po.lines if pl.product.sku == line["sku"]), None)
         if po_line is None:
-            problems[f"lines.{i}.sku"] = f"SKU {line['sku']} is not on purchase order {po.number}."
+            problems[f"lines.{i}.sku"] = _("SKU %(sku)s is not on purchase order %(number)s.", sku=line["sku"],
+                                           number=po.number)
         elif po_line.id in seen:
-            problems[f"lines.{i}.sku"] = "This purchase order line is already on the shipment."
+            problems[f"lines.{i}.sku"] = _("This purchase order line is already on the shipment.")
+        elif line["quantity"] > (still_open := max(0, po_line.outstanding - elsewhere.get(po_line.id, 0))):
+            problems[f"lines.{i}.quantity"] = (
+                _("Only %(open)s of %(sku)s are still open on purchase order %(number)s (ordered %(ordered)s, "
+                  "received %(received)s, on other shipments %(elsewhere)s): put at most %(open)s on this shipment.",
+                  open=still_open, sku=line["sku"], number=po.number, ordered=po_line.quantity,
+                  received=po_line.received, elsewhere=elsewhere.get(po_line.id, 0))
+                if still_open else
+                _("Nothing of %(sku)s is still open on purchase order %(number)s: it has arrived or is on "
+                  "another shipment already.", sku=line["sku"], number=po.number))
         else:
             seen.add(po_line.id)
             carried.append(InboundShipmentLine(purchase_order_line=po_line, quantity=line["quantity"]))
     destinations = {pos[n].destination_id for n in numbers if n in pos}
     if len(destinations) > 1:
-        problems["lines"] = "All purchase orders on one shipment must go to the same location."
+        problems["lines"] = _("All purchase orders on one shipment must go to the same location.")
     if problems:
         raise ValidationFailed(INVALID, problems)
     shipment = InboundShipment(number=body["number"], destination_id=destinations.pop(), carrier=body["carrier"],
