@@ -105,6 +105,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:  # pragma: 
     # to in memory across chunks: 10-15% faster batches (docs/benchmarks.md). Filled lazily.
     cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
+    # `COLLATE turkish`: names sorted in the Turkish alphabet, as PostgreSQL's (migration 0020).
+    from app.services.text_search import register_collation
+
+    register_collation(dbapi_connection)
 
 
 @event.listens_for(Pool, "reset")

@@ -14,6 +14,9 @@ Searches with a leading wildcard scan anyway, so folding in the query costs no i
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,10 +32,11 @@ FOLDS: dict[str, str] = {
 }
 _TABLE = str.maketrans({**FOLDS, "\u0307": ""})  # "İ".lower() in Python is "i" + a combining dot
 
-# The Turkish alphabet's order for sorting names people read (a list sorted in Python).
-ALPHABET = "aâbcçdefgğhıiîjklmnoöprsştuûüvyz"
+# The Turkish alphabet (with q, w and x, which names and codes use), the order of sorted names.
+ALPHABET = "abcçdefgğhıijklmnoöpqrsştuüvwxyz"
 _ORDER = {letter: index for index, letter in enumerate(ALPHABET)}
-
+_TURKISH_LOWER = {"I": "ı", "İ": "i"}
+COLLATION = "turkish"  # migration 0020 on PostgreSQL, `register_collation` on SQLite
 
 def fold(text: str | None) -> str:
     """The search form of `text` (see the module's docstring)."""
@@ -69,11 +73,52 @@ def equals(column: ColumnElement, term: str) -> ColumnElement:
     return folded(column) == fold(term.strip())
 
 
+def _letter_weights(ch: str) -> tuple[tuple, int, int]:
+    """(primary, secondary, tertiary) of one character, as ICU's Turkish collation weighs them."""
+    lower = _TURKISH_LOWER.get(ch) or ch.lower()
+    case = 1 if lower != ch else 0  # lower case first, as ICU
+    if len(lower) != 1:
+        lower = lower[0]
+    if lower in _ORDER:
+        return (4, _ORDER[lower]), 0, case
+    base, *marks = unicodedata.normalize("NFD", lower)
+    accent = sum(ord(m) for m in marks)  # â, î, û, é: the letter itself, told apart after the letters
+    if base in _ORDER:
+        return (4, _ORDER[base]), accent, case
+    category = unicodedata.category(ch)
+    if ch.isspace():
+        return (0, 0), 0, 0
+    if category.startswith("P"):
+        return (1, ord(ch)), 0, 0
+    if category.startswith("N") and ch.isdigit():
+        return (3, unicodedata.digit(ch, 0)), 0, 0
+    if ch.isalpha():
+        return (5, ord(base)), accent, case  # letters Turkish does not have: after z
+    return (2, ord(ch)), 0, 0  # symbols
+
+
+@lru_cache(maxsize=65536)
 def sort_key(text: str | None) -> tuple:
-    """Turkish alphabetical order, case-insensitive: "Çiçek" after "Cem", "Işık" before "İpek"."""
+    """Turkish alphabetical order, the same as PostgreSQL's ICU Turkish collation: letters first
+    ("Cem" < "Çiğdem", "ılgın" < "Işık" < "İpek"), then marks (a < â), then case (lower first).
+    Spaces come before signs, signs before digits, digits before letters."""
     if not text:
-        return ()
-    lowered = text.replace("I", "ı").replace("İ", "i").lower()
-    # Spaces, digits and signs first, then the alphabet, then letters Turkish does not have.
-    return tuple((1, _ORDER[ch]) if ch in _ORDER else (2, ord(ch)) if ch.isalpha() else (0, ord(ch))
-                 for ch in lowered)
+        return ((), (), ())
+    weights = [_letter_weights(ch) for ch in text if not unicodedata.combining(ch)]
+    return (tuple(w[0] for w in weights), tuple(w[1] for w in weights), tuple(w[2] for w in weights))
+
+
+def compare(a: str | None, b: str | None) -> int:
+    """The SQLite collation function: -1, 0 or 1."""
+    ka, kb = sort_key(a), sort_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+def register_collation(dbapi_connection) -> None:
+    """`COLLATE turkish` on a SQLite connection (PostgreSQL has it from migration 0020)."""
+    dbapi_connection.create_collation(COLLATION, compare)
+
+
+def turkish_order(column: ColumnElement) -> ColumnElement:
+    """`column` sorted in Turkish alphabetical order, on SQLite and PostgreSQL alike."""
+    return column.collate(COLLATION)

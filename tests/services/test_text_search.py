@@ -55,3 +55,40 @@ def test_names_sort_in_turkish_alphabetical_order():
     names = ["Zeynep", "Çiğdem", "Cem", "ılgın", "İpek", "Işık", "Öykü", "Osman", "şule", "Sevgi", "Ümit", "Uğur", "ahmet"]
     assert sorted(names, key=text_search.sort_key) == [
         "ahmet", "Cem", "Çiğdem", "ılgın", "Işık", "İpek", "Osman", "Öykü", "Sevgi", "şule", "Uğur", "Ümit", "Zeynep"]
+
+
+# Each pair differs only where Turkish and code-point (or English) order disagree.
+TURKISH_ORDER = ["ahmet", "Cem", "Çiğdem", "Gül", "Ğ Ltd", "Hakan", "ılgın", "Işık", "İpek", "irmak", "Osman",
+                 "Öykü", "Sevgi", "şule", "Uğur", "Ümit", "Xavier", "Zeynep"]
+
+
+def test_the_database_sorts_names_in_the_turkish_alphabet(app):
+    """`COLLATE turkish`: ICU's Turkish on PostgreSQL (migration 0020), the same order registered on
+    every SQLite connection — the very order of `sort_key`."""
+    from app.models import StockLocation
+
+    for n, name in enumerate(reversed(TURKISH_ORDER)):
+        factories.location(f"L{n:02}").name = name
+    db.session.commit()
+    by_name = select(StockLocation.name).order_by(text_search.turkish_order(StockLocation.name), StockLocation.id)
+    assert list(db.session.scalars(by_name)) == TURKISH_ORDER
+    # Without it the databases disagree with Turkish readers (and with each other): Ç, Ğ, İ, Ö, Ş, Ü
+    # after Z on SQLite.
+    plain = list(db.session.scalars(select(StockLocation.name).order_by(StockLocation.name)))
+    assert plain != TURKISH_ORDER
+    assert sorted(TURKISH_ORDER, key=text_search.sort_key) == TURKISH_ORDER
+
+
+def test_case_and_marks_come_after_the_letters_alike_on_both_databases(app):
+    from app.models import StockLocation
+
+    names = ["ılık", "Ilık", "ILIK", "ilik", "İLİK", "aşık", "Aşık", "âşık", "aşk", "Ali", "Ali Veli", "Alice", "Ayşe 9",
+             "Ayşe 10"]
+    for n, name in enumerate(names):
+        factories.location(f"C{n:02}").name = name
+    db.session.commit()
+    found = list(db.session.scalars(
+        select(StockLocation.name).order_by(text_search.turkish_order(StockLocation.name), StockLocation.id)))
+    assert found == sorted(names, key=text_search.sort_key) == [
+        "Ali", "Ali Veli", "Alice", "aşık", "Aşık", "âşık", "aşk", "Ayşe 10", "Ayşe 9",
+        "ılık", "Ilık", "ILIK", "ilik", "İLİK"]
