@@ -59,9 +59,33 @@ _ROUTE = {"kpis": re.compile(r"^/supervisor/kpis$"), "kpis-cold": re.compile(r"^
           "explorer": re.compile(r"^/reports/orders/$"), "healthz": re.compile(r"^/healthz$")}
 
 
-def seed(url: str, packages: int, seed_value: int = 20261207) -> dict:
-    """Migrate, fill the history with bulk inserts, roll every day up; returns timings."""
+def seed(url: str, packages: int, seed_value: int = 20261207, fill: bool = True, roll_up: bool = True) -> dict:
+    """Migrate, fill the history with bulk inserts, roll every day up; returns timings.
+    `fill=False` reuses a database filled by an earlier `--seed-only` run (only migrates and
+    rolls up); `roll_up=False` stops after the fill."""
     from flask_migrate import upgrade
+
+    from app.extensions import db
+    from app.models.base import utcnow
+
+    rng = random.Random(seed_value)
+    app = _app(url)
+    now = utcnow().replace(microsecond=0)
+    timings = {}
+    with app.app_context():
+        upgrade()
+        s = db.session
+        if fill:
+            _fill(s, rng, now, packages, timings)
+        if not roll_up:
+            db.engine.dispose()
+            return timings
+        _roll_up(s, now, timings)
+        db.engine.dispose()
+    return timings
+
+
+def _fill(s, rng: random.Random, now, packages: int, timings: dict) -> None:
     from sqlalchemy import insert, text
 
     from app.extensions import db
@@ -77,123 +101,121 @@ def seed(url: str, packages: int, seed_value: int = 20261207) -> dict:
         StockLocation,
         TransitionLog,
     )
-    from app.models.base import utcnow
-    from app.services import kpi_rollups, users
+    from app.services import users
     from app.services.planning.writer import bulk_insert
 
-    rng = random.Random(seed_value)
-    app = _app(url)
-    now = utcnow().replace(microsecond=0)
-    timings = {}
-    with app.app_context():
-        upgrade()
-        s = db.session
-        s.execute(insert(Channel), [{"id": n + 1, "code": code, "name": code.title(), "provides_shipping_label": False}
-                                    for n, code in enumerate(CHANNELS)])
-        s.execute(insert(StockLocation), [
-            {"id": n + 1, "code": f"K-{n:02d}", "name": f"Store {n}", "type": "store", "city": "Istanbul",
-             "latitude": 41.0, "longitude": 29.0, "priority": 10, "is_packaging_center": True,
-             "is_transfer_source": True, "is_pickup_location": True, "active": True, "tags": [],
-             "target_packaging_minutes": 120 if n % 2 == 0 else None,
-             "time_zone": "Europe/Istanbul" if n % 2 == 0 else None} for n in range(LOCATIONS)])
-        s.execute(insert(Product), [{"id": n + 1, "sku": f"K-{n:05d}", "name": f"KPI product {n}", "weight_kg": 0.5}
-                                    for n in range(PRODUCTS)])
-        s.execute(insert(ProductBarcode), [{"product_id": n + 1, "barcode": f"866{n:010d}"} for n in range(PRODUCTS)])
-        s.commit()
-        t0 = time.perf_counter()
-        received = sorted(now - timedelta(seconds=rng.uniform(600, DAYS * 86400)) for _ in range(packages))
-        log_rows = 0
-        for start in range(0, packages, CHUNK):
-            orders, items, pkgs, pitems, logs, traces = [], [], [], [], [], []
-            for n in range(start, min(packages, start + CHUNK)):
-                pid = n + 1
-                got = received[n]
-                placed = got - timedelta(seconds=rng.uniform(0, 120))
-                location = rng.randrange(LOCATIONS) + 1
-                channel = rng.randrange(len(CHANNELS)) + 1
-                product = rng.randrange(PRODUCTS) + 1
-                fate = rng.random()
-                packed_at = got + timedelta(minutes=rng.uniform(5, 360))
-                shipped_at = packed_at + timedelta(minutes=rng.uniform(10, 240))
-                state = "shipped"
-                history = [(None, "waiting", "plan", {}, got)]
-                if fate < 0.03:
-                    state = "refused"
-                    history.append(("waiting", "refused", "refuse",
-                                    {"reason": rng.choice(("damaged", "no_stock", "other"))},
-                                    got + timedelta(minutes=rng.uniform(5, 120))))
-                elif fate < 0.05:
-                    state = "cancelled"
-                    history.append(("waiting", "cancelled", "cancel", {"reason": "customer asked"},
-                                    got + timedelta(minutes=rng.uniform(5, 120))))
+    s.execute(insert(Channel), [{"id": n + 1, "code": code, "name": code.title(), "provides_shipping_label": False}
+                                for n, code in enumerate(CHANNELS)])
+    s.execute(insert(StockLocation), [
+        {"id": n + 1, "code": f"K-{n:02d}", "name": f"Store {n}", "type": "store", "city": "Istanbul",
+         "latitude": 41.0, "longitude": 29.0, "priority": 10, "is_packaging_center": True,
+         "is_transfer_source": True, "is_pickup_location": True, "active": True, "tags": [],
+         "target_packaging_minutes": 120 if n % 2 == 0 else None,
+         "time_zone": "Europe/Istanbul" if n % 2 == 0 else None} for n in range(LOCATIONS)])
+    s.execute(insert(Product), [{"id": n + 1, "sku": f"K-{n:05d}", "name": f"KPI product {n}", "weight_kg": 0.5}
+                                for n in range(PRODUCTS)])
+    s.execute(insert(ProductBarcode), [{"product_id": n + 1, "barcode": f"866{n:010d}"} for n in range(PRODUCTS)])
+    s.commit()
+    t0 = time.perf_counter()
+    received = sorted(now - timedelta(seconds=rng.uniform(600, DAYS * 86400)) for _ in range(packages))
+    log_rows = 0
+    for start in range(0, packages, CHUNK):
+        orders, items, pkgs, pitems, logs, traces = [], [], [], [], [], []
+        for n in range(start, min(packages, start + CHUNK)):
+            pid = n + 1
+            got = received[n]
+            placed = got - timedelta(seconds=rng.uniform(0, 120))
+            location = rng.randrange(LOCATIONS) + 1
+            channel = rng.randrange(len(CHANNELS)) + 1
+            product = rng.randrange(PRODUCTS) + 1
+            fate = rng.random()
+            packed_at = got + timedelta(minutes=rng.uniform(5, 360))
+            shipped_at = packed_at + timedelta(minutes=rng.uniform(10, 240))
+            state = "shipped"
+            history = [(None, "waiting", "plan", {}, got)]
+            if fate < 0.03:
+                state = "refused"
+                history.append(("waiting", "refused", "refuse",
+                                {"reason": rng.choice(("damaged", "no_stock", "other"))},
+                                got + timedelta(minutes=rng.uniform(5, 120))))
+            elif fate < 0.05:
+                state = "cancelled"
+                history.append(("waiting", "cancelled", "cancel", {"reason": "customer asked"},
+                                got + timedelta(minutes=rng.uniform(5, 120))))
+            else:
+                if fate < 0.07:
+                    history.append(("preparing", "preparing", "report_missing",
+                                    {"items": [{"item_id": pid, "quantity": 1,
+                                                "reason": rng.choice(("not_found", "wrong_product", "defective"))}]},
+                                    packed_at - timedelta(minutes=2)))
+                history += [("preparing", "preparing", "prepare", {}, packed_at - timedelta(minutes=4)),
+                            ("preparing", "waiting_cargo_label", "complete_packing", {}, packed_at),
+                            ("waiting_cargo_label", "packed", "label_ready", {}, packed_at + timedelta(seconds=20))]
+                if shipped_at < now:
+                    history.append(("packed", "shipped", "ship", {}, shipped_at))
                 else:
-                    if fate < 0.07:
-                        history.append(("preparing", "preparing", "report_missing",
-                                        {"items": [{"item_id": pid, "quantity": 1,
-                                                    "reason": rng.choice(("not_found", "wrong_product", "defective"))}]},
-                                        packed_at - timedelta(minutes=2)))
-                    history += [("preparing", "preparing", "prepare", {}, packed_at - timedelta(minutes=4)),
-                                ("preparing", "waiting_cargo_label", "complete_packing", {}, packed_at),
-                                ("waiting_cargo_label", "packed", "label_ready", {}, packed_at + timedelta(seconds=20))]
-                    if shipped_at < now:
-                        history.append(("packed", "shipped", "ship", {}, shipped_at))
-                    else:
-                        state = "packed"
-                orders.append({"id": pid, "number": f"K{pid:08d}", "channel_id": channel, "placed_at": placed,
-                               "received_at": got, "status": "shipped", "delivery_type": "cargo",
-                               "customer_name": f"Customer {rng.randrange(90000)}", "ship_city": "Istanbul",
-                               "ship_country": "TR", "created_at": got, "updated_at": got})
-                items.append({"id": pid, "order_id": pid, "product_id": product, "quantity": 1 + (fate > 0.8),
-                              "cancelled_quantity": 0, "status": "open"})
-                pkgs.append({"id": pid, "number": f"K{pid:08d}-P1", "order_id": pid, "location_id": location,
-                             "state": state, "state_changed_at": history[-1][4], "version": 1, "created_at": got,
-                             "updated_at": history[-1][4]})
-                pitems.append({"id": pid, "package_id": pid, "order_item_id": pid, "product_id": product,
-                               "quantity": 1 + (fate > 0.8), "picked_quantity": 0,
-                               "state": "packed" if state in ("packed", "shipped") else "open"})
-                for from_state, to_state, command, params, when in history:
-                    logs.append({"entity_type": "package", "entity_id": pid, "from_state": from_state,
-                                 "to_state": to_state, "command": command, "params": params, "actor": "user:bench",
-                                 "created_at": when})
-                traces.append({"order_id": pid, "trigger": "initial", "is_replan": False, "trace": {},
-                               "outcome": "split" if rng.random() < 0.08 else "planned", "created_at": got})
-                if rng.random() < 0.02:
-                    traces.append({"order_id": pid, "trigger": "replan", "is_replan": True, "trace": {},
-                                   "outcome": "planned" if rng.random() < 0.6 else "out_of_stock",
-                                   "created_at": got + timedelta(minutes=30)})
-            for model, rows in ((Order, orders), (OrderItem, items), (Package, pkgs), (PackageItem, pitems),
-                                (TransitionLog, logs), (PlanningTrace, traces)):
-                bulk_insert(model.__table__, rows)
-            log_rows += len(logs)
-            s.commit()
-        if db.engine.dialect.name == "postgresql":
-            for table in ("channels", "stock_locations", "products", "orders", "order_items", "packages",
-                          "package_items", "transition_log", "planning_traces"):
-                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT coalesce(max(id), 1) FROM {table}))"))
-        users.create_user(ADMIN, "admin", PASSWORD)
+                    state = "packed"
+            orders.append({"id": pid, "number": f"K{pid:08d}", "channel_id": channel, "placed_at": placed,
+                           "received_at": got, "status": "shipped", "delivery_type": "cargo",
+                           "customer_name": f"Customer {rng.randrange(90000)}", "ship_city": "Istanbul",
+                           "ship_country": "TR", "created_at": got, "updated_at": got})
+            items.append({"id": pid, "order_id": pid, "product_id": product, "quantity": 1 + (fate > 0.8),
+                          "cancelled_quantity": 0, "status": "open"})
+            pkgs.append({"id": pid, "number": f"K{pid:08d}-P1", "order_id": pid, "location_id": location,
+                         "state": state, "state_changed_at": history[-1][4], "version": 1, "created_at": got,
+                         "updated_at": history[-1][4]})
+            pitems.append({"id": pid, "package_id": pid, "order_item_id": pid, "product_id": product,
+                           "quantity": 1 + (fate > 0.8), "picked_quantity": 0,
+                           "state": "packed" if state in ("packed", "shipped") else "open"})
+            for from_state, to_state, command, params, when in history:
+                logs.append({"entity_type": "package", "entity_id": pid, "from_state": from_state,
+                             "to_state": to_state, "command": command, "params": params, "actor": "user:bench",
+                             "created_at": when})
+            traces.append({"order_id": pid, "trigger": "initial", "is_replan": False, "trace": {},
+                           "outcome": "split" if rng.random() < 0.08 else "planned", "created_at": got})
+            if rng.random() < 0.02:
+                traces.append({"order_id": pid, "trigger": "replan", "is_replan": True, "trace": {},
+                               "outcome": "planned" if rng.random() < 0.6 else "out_of_stock",
+                               "created_at": got + timedelta(minutes=30)})
+        for model, rows in ((Order, orders), (OrderItem, items), (Package, pkgs), (PackageItem, pitems),
+                            (TransitionLog, logs), (PlanningTrace, traces)):
+            bulk_insert(model.__table__, rows)
+        log_rows += len(logs)
         s.commit()
-        timings["insert_s"] = time.perf_counter() - t0
-        timings["transition_rows"] = log_rows
-        s.execute(text("ANALYZE"))
-        s.commit()
-        t0 = time.perf_counter()
-        first, today = (now - timedelta(days=DAYS + 1)).date(), now.date() + timedelta(days=1)
-        day = first
-        while day <= today:
-            last = min(today, day + timedelta(days=30))
-            kpi_rollups.rebuild(day, last)
-            day = last + timedelta(days=1)
-        timings["rollup_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        kpi_rollups.recompute_recent()
-        timings["recent_rollup_s"] = time.perf_counter() - t0
-        timings["rollup_rows"] = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                                  for t in ("kpi_days", "kpi_day_buckets", "kpi_day_reasons")}
-        s.execute(text("ANALYZE"))
-        s.commit()
-        db.engine.dispose()
-    return timings
+    if db.engine.dialect.name == "postgresql":
+        for table in ("channels", "stock_locations", "products", "orders", "order_items", "packages",
+                      "package_items", "transition_log", "planning_traces"):
+            s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+    users.create_user(ADMIN, "admin", PASSWORD)
+    s.commit()
+    timings["insert_s"] = time.perf_counter() - t0
+    timings["transition_rows"] = log_rows
+    s.execute(text("ANALYZE"))
+    s.commit()
+
+
+def _roll_up(s, now, timings: dict) -> None:
+    from sqlalchemy import text
+
+    from app.services import kpi_rollups
+
+    t0 = time.perf_counter()
+    first, today = (now - timedelta(days=DAYS + 1)).date(), now.date() + timedelta(days=1)
+    day = first
+    while day <= today:
+        last = min(today, day + timedelta(days=30))
+        kpi_rollups.rebuild(day, last)
+        day = last + timedelta(days=1)
+    timings["rollup_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kpi_rollups.recompute_recent()
+    timings["recent_rollup_s"] = time.perf_counter() - t0
+    timings["rollup_rows"] = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                              for t in ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_buckets",
+                                        "kpi_channel_buckets")}
+    s.execute(text("ANALYZE"))
+    s.commit()
 
 
 def _start_gunicorn(url: str, redis_url: str, port: int, log: Path, workers: int, threads: int,
@@ -300,11 +322,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="do not drop the scratch database (prints its URL)")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="fill a scratch database, keep it, print its URL and stop (no rollup, no requests)")
+    parser.add_argument("--reuse", metavar="URL",
+                        help="a database filled by --seed-only: migrate it, roll it up and measure; it is kept")
     args = parser.parse_args(argv)
     if args.packages < 1000:
         raise SystemExit("--packages must be at least 1,000")
 
-    url, drop = _database(args.database)
+    if args.reuse:
+        url, drop = args.reuse, (lambda: None)
+        args.keep = True
+    else:
+        url, drop = _database(args.database)
+    if args.seed_only:
+        timings = seed(url, args.packages, roll_up=False)
+        print(f"[kpis] seeded {args.packages:,} packages with {timings['transition_rows']:,} transition rows in "
+              f"{timings['insert_s']:.0f} s; kept {url}", flush=True)
+        return 0
     kind = url.split(":", 1)[0].split("+")[0]
     tmp = Path(tempfile.mkdtemp(prefix="packline-bench-kpis-"))
     redis = _Redis(tmp)
@@ -312,10 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     log = tmp / "gunicorn.log"
     results: dict[str, dict] = {}
     try:
-        timings = seed(url, args.packages)
-        print(f"[kpis/{kind}] seeded {args.packages:,} packages with {timings['transition_rows']:,} transition rows "
-              f"over {DAYS} days, {LOCATIONS} locations, {len(CHANNELS)} channels in {timings['insert_s']:.0f} s",
-              flush=True)
+        timings = seed(url, args.packages, fill=not args.reuse)
+        if not args.reuse:
+            print(f"[kpis/{kind}] seeded {args.packages:,} packages with {timings['transition_rows']:,} transition "
+                  f"rows over {DAYS} days, {LOCATIONS} locations, {len(CHANNELS)} channels in "
+                  f"{timings['insert_s']:.0f} s", flush=True)
         print(f"[kpis/{kind}] rollup of every day: {timings['rollup_s']:.0f} s "
               f"({timings['rollup_rows']}); the periodic job's recent days: {timings['recent_rollup_s']:.2f} s",
               flush=True)

@@ -35,7 +35,7 @@ from app.models import (
     TransitionLog,
 )
 from app.models.base import utcnow
-from app.models.kpis import DAY_COUNTS, KpiDay, KpiDayBucket, KpiDayReason
+from app.models.kpis import DAY_COUNTS, KpiChannelBucket, KpiDay, KpiDayBucket, KpiDayReason, KpiLocationBucket
 from app.services import db as dbtx
 from app.services import kpi_cache, local_times
 from app.services.planning.writer import bulk_insert
@@ -267,6 +267,8 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
     db.session.execute(delete(KpiDay).where(in_range))
     db.session.execute(delete(KpiDayBucket).where(KpiDayBucket.day >= start, KpiDayBucket.day <= end))
     db.session.execute(delete(KpiDayReason).where(KpiDayReason.day >= start, KpiDayReason.day <= end))
+    for model in (KpiLocationBucket, KpiChannelBucket):
+        db.session.execute(delete(model).where(model.day >= start, model.day <= end))
     now = utcnow()
     day_rows = [{"day": day, "location_id": loc, "channel_id": ch,
                  **{name: counts.get(name, 0) for name in DAY_COUNTS}, "computed_at": now}
@@ -275,6 +277,17 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
                     "bucket": bucket, "count": n} for (key, metric, bucket), n in rollup.buckets.items()]
     reason_rows = [{"day": key[0], "location_id": key[1], "channel_id": key[2], "kind": kind,
                     "reason": reason, "count": n} for (key, kind, reason), n in rollup.reasons.items()]
+    # The second rollup: the same buckets summed over channels and over locations, what the
+    # page reads (services/kpis.py), so its cost follows days × locations, not packages.
+    by_location: dict[tuple, int] = defaultdict(int)
+    by_channel: dict[tuple, int] = defaultdict(int)
+    for (key, metric, bucket), n in rollup.buckets.items():
+        by_location[(key[0], key[1], metric, bucket)] += n
+        by_channel[(key[0], key[2], metric, bucket)] += n
+    location_rows = [{"day": d, "location_id": loc, "metric": m, "bucket": b, "count": n}
+                     for (d, loc, m, b), n in by_location.items()]
+    channel_rows = [{"day": d, "channel_id": ch, "metric": m, "bucket": b, "count": n}
+                    for (d, ch, m, b), n in by_channel.items()]
     # A day with only a distribution (a stock push) still gets its kpi_days row, so "computed
     # at" and the day's existence are in one place.
     seen = {(r["day"], r["location_id"], r["channel_id"]) for r in day_rows}
@@ -285,9 +298,11 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
             day_rows.append({"day": k[0], "location_id": k[1], "channel_id": k[2],
                              **dict.fromkeys(DAY_COUNTS, 0), "computed_at": now})
     for table, rows in ((KpiDay.__table__, day_rows), (KpiDayBucket.__table__, bucket_rows),
-                        (KpiDayReason.__table__, reason_rows)):
+                        (KpiDayReason.__table__, reason_rows), (KpiLocationBucket.__table__, location_rows),
+                        (KpiChannelBucket.__table__, channel_rows)):
         bulk_insert(table, rows)
-    return {"days": len(day_rows), "buckets": len(bucket_rows), "reasons": len(reason_rows)}
+    return {"days": len(day_rows), "buckets": len(bucket_rows), "reasons": len(reason_rows),
+            "location_buckets": len(location_rows), "channel_buckets": len(channel_rows)}
 
 
 def last_computed() -> datetime | None:

@@ -17,12 +17,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import Channel, StockLocation
 from app.models.base import utcnow
-from app.models.kpis import DAY_COUNTS, KpiDay, KpiDayBucket, KpiDayReason
+from app.models.kpis import DAY_COUNTS, KpiChannelBucket, KpiDay, KpiDayBucket, KpiDayReason, KpiLocationBucket
 from app.services import local_times
 
 DEFAULT_DAYS = 14
@@ -130,6 +130,19 @@ def _where(model, filters: KpiFilters) -> list:
     return clauses
 
 
+def bucket_source(filters: KpiFilters, by: str):
+    """The smallest bucket table that can answer a grouping `by` ("day", "location", "channel")
+    under these filters: the per-channel rollup when no location is picked out, the per-location
+    one when no channel is, the full (day, location, channel) rollup only when both are."""
+    if by == "location":
+        return KpiLocationBucket if filters.channel_ids is None else KpiDayBucket
+    if by == "channel":
+        return KpiChannelBucket if filters.location_ids is None else KpiDayBucket
+    if filters.location_ids is None:
+        return KpiChannelBucket
+    return KpiLocationBucket if filters.channel_ids is None else KpiDayBucket
+
+
 def _sums(group: Any, filters: KpiFilters) -> dict[Any, dict[str, int]]:
     columns = [func.coalesce(func.sum(getattr(KpiDay, name)), 0) for name in DAY_COUNTS]
     rows = db.session.execute(select(group, *columns).where(*_where(KpiDay, filters)).group_by(group))
@@ -198,14 +211,21 @@ class KpiReport:
     computed_at: datetime | None = None
 
 
-def figures(counts: Mapping[str, int], durations: Mapping[str, Mapping[int, int]]) -> dict[str, Any]:
-    """Every KPI from summed counts and duration buckets (one day, one location, or all)."""
-    processing = durations.get("processing", {})
+Pcts = Mapping[str, tuple[int | None, int | None]]  # metric -> (median, p90) in seconds
+
+
+def figures(counts: Mapping[str, int], pcts: Pcts) -> dict[str, Any]:
+    """Every KPI from summed counts and the durations' medians and p90s (one day, one location,
+    or all)."""
+    none = (None, None)
+    processing = pcts.get("processing", none)
+    order_sync = pcts.get("order_sync", none)
+    stock_push = pcts.get("stock_push", none)
     errors = counts.get("refused", 0) + counts.get("missing_reports", 0) + counts.get("cancelled", 0)
     return {
         **counts,
-        "processing_median_min": _minutes(percentile(processing, 50)),
-        "processing_p90_min": _minutes(percentile(processing, 90)),
+        "processing_median_min": _minutes(processing[0]),
+        "processing_p90_min": _minutes(processing[1]),
         "fulfilment_rate": rate(counts.get("shipped_on_time", 0), counts.get("shipped_with_target", 0)),
         "errors": errors,
         "error_rate": rate(errors, counts.get("packages", 0)),
@@ -214,11 +234,11 @@ def figures(counts: Mapping[str, int], durations: Mapping[str, Mapping[int, int]
         "cancelled_rate": rate(counts.get("cancelled", 0), counts.get("packages", 0)),
         "split_rate": rate(counts.get("orders_split", 0), counts.get("orders_planned", 0)),
         "replan_success": rate(counts.get("replans_succeeded", 0), counts.get("replans", 0)),
-        "transfer_lead_median_h": _hours(percentile(durations.get("transfer_lead", {}), 50)),
-        "order_sync_median_s": percentile(durations.get("order_sync", {}), 50),
-        "order_sync_p90_s": percentile(durations.get("order_sync", {}), 90),
-        "stock_push_median_s": percentile(durations.get("stock_push", {}), 50),
-        "stock_push_p90_s": percentile(durations.get("stock_push", {}), 90),
+        "transfer_lead_median_h": _hours(pcts.get("transfer_lead", none)[0]),
+        "order_sync_median_s": order_sync[0],
+        "order_sync_p90_s": order_sync[1],
+        "stock_push_median_s": stock_push[0],
+        "stock_push_p90_s": stock_push[1],
         "missing_per_100_units": rate(counts.get("missing_units", 0),
                                       counts.get("packed_units", 0) + counts.get("missing_units", 0)),
     }
@@ -232,15 +252,42 @@ def _hours(seconds: int | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 1)
 
 
-def _durations(group: Any, filters: KpiFilters) -> dict[Any, dict[str, dict[int, int]]]:
-    b = KpiDayBucket
+def percentiles(filters: KpiFilters, by: str | None) -> dict[Any, dict[str, tuple[int | None, int | None]]]:
+    """The median and p90 (nearest rank, bucket lower edges) of every duration metric, per day,
+    location or channel (`by`), or over the whole range (`by=None`, key None), computed in the
+    database: summed buckets, a running total per group in bucket order, and the first bucket
+    whose running total reaches the rank (running × 2 ≥ n for the median, × 10 ≥ 9n for the
+    p90 — the same as ⌈p × n⌉ with whole numbers). Only one row per group and metric comes back,
+    whatever the range holds."""
+    model = bucket_source(filters, by or "day")
+    keys = [getattr(model, {"day": "day", "location": "location_id", "channel": "channel_id"}[by])] if by else []
+    grouped = (select(*[k.label("k") for k in keys], model.metric, model.bucket, func.sum(model.count).label("n"))
+               .where(*_where(model, filters), model.metric.in_(DURATION_METRICS))
+               .group_by(*keys, model.metric, model.bucket).subquery())
+    part = ([grouped.c.k] if by else []) + [grouped.c.metric]
+    running = select(*part, grouped.c.bucket,
+                     func.sum(grouped.c.n).over(partition_by=part, order_by=grouped.c.bucket).label("cum"),
+                     func.sum(grouped.c.n).over(partition_by=part).label("total")).subquery()
+    outer = [running.c.k] if by else []
     rows = db.session.execute(
-        select(group, b.metric, b.bucket, func.sum(b.count))
-        .where(*_where(b, filters), b.metric.in_(DURATION_METRICS)).group_by(group, b.metric, b.bucket))
-    out: dict[Any, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for key, metric, bucket, n in rows:
-        out[key][metric][bucket] = int(n)
+        select(*outer, running.c.metric,
+               func.min(case((running.c.cum * 2 >= running.c.total, running.c.bucket))),
+               func.min(case((running.c.cum * 10 >= running.c.total * 9, running.c.bucket))))
+        .group_by(*outer, running.c.metric))
+    out: dict[Any, dict[str, tuple[int | None, int | None]]] = defaultdict(dict)
+    for row in rows:
+        key, (metric, p50, p90) = (row[0], row[1:]) if by else (None, row)
+        out[_day(key) if by == "day" else key][metric] = (_int(p50), _int(p90))
     return out
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _day(value: Any) -> Any:
+    """SQLite hands a date back from a subquery as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def report(filters: KpiFilters, locations: Iterable[StockLocation], channels: Iterable[Channel]) -> KpiReport:
@@ -251,22 +298,18 @@ def report(filters: KpiFilters, locations: Iterable[StockLocation], channels: It
     per_day = _sums(KpiDay.day, filters)
     per_location = _sums(KpiDay.location_id, filters)
     per_channel = _sums(KpiDay.channel_id, filters)
-    day_durations = _durations(KpiDayBucket.day, filters)
-    location_durations = _durations(KpiDayBucket.location_id, filters)
-    channel_durations = _durations(KpiDayBucket.channel_id, filters)
+    day_durations = percentiles(filters, "day")
+    location_durations = percentiles(filters, "location")
+    channel_durations = percentiles(filters, "channel")
 
     totals_counts = {name: sum(c[name] for c in per_day.values()) for name in DAY_COUNTS}
-    total_durations: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for metrics in day_durations.values():
-        for metric, buckets in metrics.items():
-            for value, n in buckets.items():
-                total_durations[metric][value] += n
-    totals = figures(totals_counts, total_durations)
+    totals = figures(totals_counts, percentiles(filters, None).get(None, {}))
 
+    hb = bucket_source(filters, "day")
     hours_rows = db.session.execute(
-        select(KpiDayBucket.day, KpiDayBucket.bucket, func.sum(KpiDayBucket.count))
-        .where(*_where(KpiDayBucket, filters), KpiDayBucket.metric == "packed_hour")
-        .group_by(KpiDayBucket.day, KpiDayBucket.bucket))
+        select(hb.day, hb.bucket, func.sum(hb.count))
+        .where(*_where(hb, filters), hb.metric == "packed_hour")
+        .group_by(hb.day, hb.bucket))
     hours: dict[int, int] = defaultdict(int)
     active_hours = 0
     for _day, hour, n in hours_rows:
