@@ -302,7 +302,15 @@ def receive_inbound(code: str, kind: str, record_id: int):
     version = form_version() if request.method == "POST" else record.version
     notice, status, errors = None, 200, {}
     action = request.form.get("action", "scan")
-    if request.method == "POST" and action == "scan":
+    expecting = inbound_receiving.still_expected(record)
+    nothing_expected = _("Nothing more is expected on %(number)s: everything has arrived, or the order was closed "
+                         "or cancelled. Put anything that came aside and tell your supervisor.", number=record.number)
+    if not expecting and not (request.method == "POST" and action == "finish"):
+        # Everything arrived, or the order was closed or cancelled: nothing to count, said plainly.
+        # (Finish still goes to the service: the same count finished again is replayed, not refused.)
+        notice = {"text": nothing_expected, "category": "error" if request.method == "POST" else "info"}
+        status = 409 if request.method == "POST" else 200
+    elif request.method == "POST" and action == "scan":
         barcode = request.form.get("barcode", "").strip()[:100]
         product_id = db.session.scalar(select(ProductBarcode.product_id).where(ProductBarcode.barcode == barcode)) \
             if barcode else None
@@ -331,7 +339,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
             status = exc.status
             errors = {k: str(v) for k, v in (exc.details or {}).items()}
             text = (_("Someone else received this delivery meanwhile: count again from the current figures.")
-                    if exc.code == "stale" else error_message(exc) or _("Check the lines marked in red."))
+                    if exc.code == "stale" else nothing_expected if exc.code == "command_not_allowed"
+                    else error_message(exc) or _("Check the lines marked in red."))
             notice = {"text": text, "category": "error"}
             if exc.code == "stale":
                 record = _inbound_record(kind, record_id, location)
@@ -354,6 +363,6 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 line_errors[counted_skus[int(parts[1])]] = message
     return render("store/receiving/inbound.html", "store/receiving/_inbound.html", status=status, location=location,
                   kind=kind, record=record, lines=lines, counts=counts, receipt_key=receipt_key, version=version,
-                  notice=notice, line_errors=line_errors,
+                  notice=notice, line_errors=line_errors, expecting=expecting,
                   counted=sum(c["count"] for c in counts.values()),
                   expected=sum(line.outstanding for line in lines))

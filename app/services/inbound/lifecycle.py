@@ -16,12 +16,19 @@ from app.services import events
 from app.services.actors import Actor
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.inbound.data import inbound_shipment_dict, purchase_order_dict
+from app.services.state_labels import state_label
 from app.services.transitions import Transition, allowed_inbound_shipment_commands, allowed_purchase_order_commands
 
 
 def require_manager(actor: Actor) -> None:
     if not actor.is_manager:
         raise Forbidden(_('Only supervisors and admins may do this.'))
+
+
+def _quoted(words: object) -> str:
+    """A state or command named in a message, in the reader's words ("'Received'", "'Alındı'"),
+    never the code name glued into a translated sentence."""
+    return f"'{words}'"
 
 
 def lock_purchase_order(purchase_order_id: int, actor: Actor) -> PurchaseOrder:
@@ -46,7 +53,8 @@ def check_command(po: PurchaseOrder, transition: Transition, actor: Actor, expec
         raise Conflict(_('The purchase order was changed by someone else; reload it and try again.'), code="stale",
                        details={"state": po.state, "allowed_commands": allowed, "version": po.version})
     if po.state not in transition.sources:
-        raise Conflict(_('A purchase order in state %(state)s cannot %(command)s.', state=repr(po.state), command=repr(transition.command)),
+        raise Conflict(_('A purchase order in state %(state)s cannot %(command)s.', state=_quoted(state_label(po.state)),
+                         command=_quoted(transition.label or transition.command)),
                        code="command_not_allowed", details={"state": po.state, "allowed_commands": allowed})
 
 
@@ -81,7 +89,9 @@ def check_shipment_command(shipment: InboundShipment, transition: Transition, ac
         raise Conflict(_('The inbound shipment was changed by someone else; reload it and try again.'), code="stale",
                        details={"status": shipment.status, "allowed_commands": allowed, "version": shipment.version})
     if shipment.status not in transition.sources:
-        raise Conflict(_('An inbound shipment with status %(status)s cannot %(command)s.', status=repr(shipment.status), command=repr(transition.command)),
+        raise Conflict(_('An inbound shipment with status %(status)s cannot %(command)s.',
+                         status=_quoted(state_label(shipment.status)),
+                         command=_quoted(transition.label or transition.command)),
                        code="command_not_allowed", details={"status": shipment.status, "allowed_commands": allowed})
 
 

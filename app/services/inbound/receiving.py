@@ -10,6 +10,8 @@ Contract for callers (the receiving screen, the API, the import); names and shap
     expected_inbound_shipment_lines(shipment_id, actor) -> list[ExpectedLine]
     receivable_purchase_orders(actor, location_id=None) -> list[PurchaseOrder]
     receivable_inbound_shipments(actor, location_id=None) -> list[InboundShipment]
+    still_expected(purchase_order_or_shipment) -> bool
+    settle_inbound_shipments(purchase_order_ids, actor, exclude_shipment_id=None) -> None
 
 `lines` is a list of dicts `{"sku": str, "quantity": int >= 1, "damaged": int >= 0 (default 0),
 "reason": str | None}`: `quantity` counts every unit of the SKU that arrived in this count,
@@ -47,6 +49,7 @@ ledger: they never were on hand, so no `write_off` row is written for them (docs
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,8 +57,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -91,6 +94,7 @@ from app.services.transitions import (
 
 INVALID_LINES = "Some counted lines are not valid; nothing was received."
 LEDGER_REASON = "receipt"
+log = logging.getLogger(__name__)
 
 
 class _Lines(BaseModel):
@@ -215,6 +219,47 @@ def _after_commit(location_id: int, product_ids: set[int]) -> None:
         on_stock_increase(location_id, product_ids)
 
 
+def _open_line_on_it():
+    """SQL: the inbound shipment carries a line still open on a purchase order still receivable."""
+    return exists().where(
+        InboundShipmentLine.shipment_id == InboundShipment.id,
+        PurchaseOrderLine.id == InboundShipmentLine.purchase_order_line_id,
+        PurchaseOrderLine.received < PurchaseOrderLine.quantity,
+        PurchaseOrder.id == PurchaseOrderLine.purchase_order_id,
+        PurchaseOrder.state.in_(RECEIVABLE_PURCHASE_ORDER_STATES))
+
+
+def settle_inbound_shipments(purchase_order_ids: set[int], actor: Actor, exclude_shipment_id: int | None = None) -> None:
+    """After goods of these purchase orders were booked (committed): a shipment still on its way
+    whose every line has now arrived in full on its purchase order (received at the dock without
+    the shipment, or on another shipment) is marked `delivered` — nothing more comes with it.
+    One short transaction per shipment, the shipment locked before its purchase orders' lines are
+    read (the inbound lock order). A failure here leaves the receipt booked and is logged; the
+    receiving list hides such shipments anyway (`receivable_inbound_shipments`)."""
+    if not purchase_order_ids:
+        return
+    stmt = (select(InboundShipment.id).join(InboundShipmentLine, InboundShipmentLine.shipment_id == InboundShipment.id)
+            .join(PurchaseOrderLine, PurchaseOrderLine.id == InboundShipmentLine.purchase_order_line_id)
+            .where(PurchaseOrderLine.purchase_order_id.in_(purchase_order_ids),
+                   InboundShipment.status.in_(INBOUND_SHIPMENT_TRANSITIONS["receive"].sources)).distinct())
+    if exclude_shipment_id is not None:
+        stmt = stmt.where(InboundShipment.id != exclude_shipment_id)
+    for shipment_id in sorted(db.session.scalars(stmt)):
+        begin_write()
+        try:
+            shipment = lock_inbound_shipment(shipment_id, actor)
+            carried = _shipment_lines(shipment.id)
+            if (shipment.status in INBOUND_SHIPMENT_TRANSITIONS["receive"].sources and carried
+                    and all(c.purchase_order_line.received >= c.purchase_order_line.quantity for c in carried)):
+                shipment.version += 1
+                move_inbound_shipment(shipment, "delivered", "receive", {"settled": "every line received"},
+                                      actor.label)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("inbound shipment %s: could not mark it delivered after its lines arrived", shipment_id)
+
+
 def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, receipt_key: str | None = None,
                            expected_version: int | None = None) -> Receipt:
     """Goods of one purchase order arrived: book them in one transaction (see the module doc)."""
@@ -236,6 +281,7 @@ def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, 
         db.session.rollback()
         raise
     _after_commit(location_id, product_ids)
+    settle_inbound_shipments({purchase_order_id}, actor)
     return Receipt(po, receipt_id, replayed=False, stocked=stocked)
 
 
@@ -302,6 +348,7 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
         db.session.rollback()
         raise
     _after_commit(location_id, touched)
+    settle_inbound_shipments({r.purchase_order.id for r in receipts}, actor, exclude_shipment_id=shipment_id)
     return ShipmentReceipt(shipment, receipts, replayed=False)
 
 
@@ -331,9 +378,22 @@ def expected_inbound_shipment_lines(shipment_id: int, actor: Actor) -> list[Expe
             for c in _shipment_lines(shipment.id)]
 
 
+def still_expected(record: PurchaseOrder | InboundShipment) -> bool:
+    """Whether goods may still be received against this purchase order or inbound shipment: a
+    PO that is received, closed, cancelled (or still a draft) expects nothing; a shipment expects
+    goods while it is on its way and carries a line still open on a receivable PO."""
+    if isinstance(record, PurchaseOrder):
+        return record.state in RECEIVABLE_PURCHASE_ORDER_STATES
+    if record.status not in INBOUND_SHIPMENT_TRANSITIONS["receive"].sources:
+        return False
+    return bool(db.session.scalar(select(InboundShipment.id).where(InboundShipment.id == record.id,
+                                                                   _open_line_on_it())))
+
+
 def receivable_purchase_orders(actor: Actor, location_id: int | None = None) -> list[PurchaseOrder]:
     """Purchase orders whose goods may arrive now at the actor's locations, expected first."""
     stmt = (select(PurchaseOrder).where(PurchaseOrder.state.in_(RECEIVABLE_PURCHASE_ORDER_STATES))
+            .options(joinedload(PurchaseOrder.supplier))
             .order_by(PurchaseOrder.expected_at.is_(None), PurchaseOrder.expected_at, PurchaseOrder.id))
     if actor.location_ids is not None:
         stmt = stmt.where(PurchaseOrder.destination_id.in_(actor.location_ids))
@@ -343,7 +403,11 @@ def receivable_purchase_orders(actor: Actor, location_id: int | None = None) -> 
 
 
 def receivable_inbound_shipments(actor: Actor, location_id: int | None = None) -> list[InboundShipment]:
-    stmt = (select(InboundShipment).where(InboundShipment.status.in_(INBOUND_SHIPMENT_TRANSITIONS["receive"].sources))
+    """Inbound shipments on their way to the actor's locations that still carry something to
+    receive: a shipment whose purchase orders are all received, closed or cancelled (or whose
+    lines have all arrived otherwise) is not listed — nothing more is expected with it."""
+    stmt = (select(InboundShipment).where(InboundShipment.status.in_(INBOUND_SHIPMENT_TRANSITIONS["receive"].sources),
+                                          _open_line_on_it())
             .order_by(InboundShipment.eta.is_(None), InboundShipment.eta, InboundShipment.id))
     if actor.location_ids is not None:
         stmt = stmt.where(InboundShipment.destination_id.in_(actor.location_ids))
