@@ -76,3 +76,48 @@ def trendyol_package(package_id: int, order_number: str, lines: list[tuple[str, 
                   for n, (sku, qty) in enumerate(lines)],
         "packageHistories": [{"createdDate": stamp, "status": status}],
     }
+
+
+def shopify_refund(refund_id: int, order_id: int, lines: list[tuple[str, int]], *, note: str | None = "Too small",
+                   line_ids: list[int] | None = None) -> dict[str, Any]:
+    """A Shopify `refunds/create` webhook body (the Refund resource) refunding these lines of an
+    order made by `shopify_order(order_id, ...)` (whose line item ids are order_id * 100 + n)."""
+    return {
+        "id": refund_id, "order_id": order_id, "created_at": _now(), "processed_at": _now(), "note": note,
+        "restock": False, "user_id": 42, "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+        "refund_line_items": [{
+            "id": refund_id * 10 + n, "line_item_id": (line_ids[n] if line_ids else order_id * 100 + n),
+            "quantity": qty, "restock_type": "return", "location_id": None, "subtotal": 199.9 * qty,
+            "total_tax": 0.0, "line_item": {"id": (line_ids[n] if line_ids else order_id * 100 + n), "sku": sku,
+                                            "quantity": qty, "price": "199.90", "title": sku}}
+            for n, (sku, qty) in enumerate(lines)],
+        "transactions": [{"id": refund_id * 7, "order_id": order_id, "kind": "refund", "status": "success",
+                          "amount": f"{199.9 * sum(q for _s, q in lines):.2f}", "gateway": "shopify_payments"}],
+        "order_adjustments": [],
+    }
+
+
+def trendyol_claim(claim_id: str, order_number: str, lines: list[tuple[str, int]], *,
+                   status: str = "WaitingInAction", reason: str = "Beden küçük geldi", package_id: int | None = None,
+                   claim_ms: int | None = None) -> dict[str, Any]:
+    """One claim as Trendyol's getClaims returns it (`content`): per order line its claim items,
+    one per unit, with the customer's reason and the item status."""
+    stamp = claim_ms if claim_ms is not None else int(time.time() * 1000)
+    return {
+        "id": claim_id, "orderNumber": order_number, "orderDate": stamp - 86_400_000, "claimDate": stamp,
+        "lastModifiedDate": stamp, "customerFirstName": "Zeynep", "customerLastName": "Kaya",
+        "cargoTrackingNumber": 7340000000000 + (package_id or 0), "cargoProviderName": "Trendyol Express Marketplace",
+        "orderShipmentPackageId": package_id, "orderOutboundPackageId": package_id,
+        "items": [{
+            "orderLine": {"id": (package_id or 0) * 10 + n, "productName": sku, "barcode": sku, "merchantSku": sku,
+                          "productColor": None, "productSize": None, "price": 149.9, "vatBaseAmount": 20},
+            "claimItems": [{"id": f"{claim_id}-{n}-{u}", "orderLineItemId": (package_id or 0) * 1000 + n * 10 + u,
+                            "customerClaimItemReason": {"id": 401, "name": reason, "externalReasonId": 401,
+                                                        "code": "SMALL_SIZE"},
+                            "trendyolClaimItemReason": {"id": 401, "name": reason, "externalReasonId": 401,
+                                                        "code": "SMALL_SIZE"},
+                            "claimItemStatus": {"name": status}, "note": "", "customerNote": "",
+                            "resolved": False, "autoAccepted": False, "acceptedBySeller": False}
+                           for u in range(qty)]}
+            for n, (sku, qty) in enumerate(lines)],
+    }

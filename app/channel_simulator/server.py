@@ -31,6 +31,9 @@ TRENDYOL_PACKAGE = re.compile(
     r"^/integration/order/sellers/(?P<seller>\d+)/shipment-packages/(?P<package>\d+)(?P<action>/[a-z/-]+)?$")
 TRENDYOL_INVENTORY = re.compile(r"^/integration/inventory/sellers/(?P<seller>\d+)/products/price-and-inventory$")
 TRENDYOL_BATCH = re.compile(r"^/integration/product/sellers/(?P<seller>\d+)/products/batch-requests/(?P<batch>[\w-]+)$")
+TRENDYOL_CLAIMS = re.compile(r"^/integration/order/sellers/(?P<seller>\d+)/claims$")
+TRENDYOL_CLAIM_APPROVE = re.compile(
+    r"^/integration/order/sellers/(?P<seller>\d+)/claims/(?P<claim>[\w-]+)/items/approve$")
 TRENDYOL_LABEL = re.compile(r"^/integration/sellers/(?P<seller>\d+)/common-label/(?P<tracking>[\w-]+)$")
 MAX_RECORDED = 20000
 
@@ -61,14 +64,18 @@ class State:
         self.shopify_fulfillments: list[dict[str, Any]] = []
         self.shopify_fulfilled_orders: set[int] = set()
         self.shopify_cancelled: dict[int, dict[str, Any]] = {}
+        self.shopify_refunds: list[dict[str, Any]] = []
         # WooCommerce
         self.woo_products: dict[int, dict[str, Any]] = {}
         self.woo_order_updates: list[dict[str, Any]] = []
+        self.woo_refunds: list[dict[str, Any]] = []
         # Trendyol
         self.trendyol_packages: list[dict[str, Any]] = []
         self.trendyol_stock: dict[str, int] = {}
         self.trendyol_batches: dict[str, dict[str, Any]] = {}
         self.trendyol_package_updates: list[dict[str, Any]] = []
+        self.trendyol_claims: list[dict[str, Any]] = []
+        self.trendyol_claim_approvals: list[dict[str, Any]] = []
 
     def next_id(self) -> int:
         return next(self.ids)
@@ -96,10 +103,11 @@ class State:
         return {
             "shopify": {"stock": shopify_stock, "levels": self.shopify_levels,
                         "fulfillments": self.shopify_fulfillments,
-                        "cancelled": sorted(self.shopify_cancelled)},
+                        "cancelled": sorted(self.shopify_cancelled), "refunds": self.shopify_refunds},
             "woocommerce": {"stock": {p["sku"]: p["stock_quantity"] for p in self.woo_products.values()},
-                            "order_updates": self.woo_order_updates},
+                            "order_updates": self.woo_order_updates, "refunds": self.woo_refunds},
             "trendyol": {"stock": self.trendyol_stock, "package_updates": self.trendyol_package_updates,
+                         "claim_approvals": self.trendyol_claim_approvals,
                          "batches": list(self.trendyol_batches.values()),
                          "packages": len(self.trendyol_packages)},
         }
@@ -233,6 +241,10 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.trendyol_packages.extend(data.get("packages", []))
             return self._send(200, {"ok": True})
+        if path == "/_sim/trendyol/claims" and method == "POST":
+            with STATE.lock:
+                STATE.trendyol_claims.extend(data.get("claims", []))
+            return self._send(200, {"ok": True})
         if path == "/_sim/webhooks/send" and method == "POST":
             return self._send(200, send_webhook(data))
         return self._send(404, {"errors": "unknown control path"})
@@ -296,6 +308,9 @@ class Handler(BaseHTTPRequestHandler):
                          "created_at": now_iso()}
                 record["events"].append(event)
             return self._send(201, {"fulfillment_event": event})
+        m = re.fullmatch(r"orders/(\d+)/refunds(/calculate)?\.json", rest)
+        if m:
+            return self._shopify_refunds(int(m[1]), bool(m[2]), method, data)
         m = re.fullmatch(r"orders/(\d+)/cancel\.json", rest)
         if m and method == "POST":
             order_id = int(m[1])
@@ -303,6 +318,33 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.shopify_cancelled[order_id] = data or {}
             return self._send(200, {"order": {"id": order_id, "cancelled_at": now_iso()}})
         return self._send(404, {"errors": "Not Found"})
+
+    def _shopify_refunds(self, order_id: int, calculate: bool, method: str, data: Any) -> None:
+        """The Refund resource: list, calculate (suggested transactions), create."""
+        if method == "GET" and not calculate:
+            with STATE.lock:
+                rows = [r for r in STATE.shopify_refunds if r["order_id"] == order_id]
+            return self._send(200, {"refunds": rows})
+        if method != "POST":
+            return self._send(404, {"errors": "Not Found"})
+        refund = (data or {}).get("refund") or {}
+        lines = refund.get("refund_line_items") or []
+        if not lines or any(int(line.get("quantity", 0)) <= 0 or not line.get("line_item_id") for line in lines):
+            return self._send(422, {"errors": {"refund_line_items": ["are invalid"]}})
+        amount = f"{sum(int(line['quantity']) for line in lines) * 199.90:.2f}"
+        if calculate:
+            return self._send(200, {"refund": {"refund_line_items": lines, "transactions": [
+                {"order_id": order_id, "kind": "suggested_refund", "gateway": "shopify_payments",
+                 "parent_id": order_id * 10 + 5, "amount": amount, "maximum_refundable": amount}]}})
+        transactions = refund.get("transactions") or []
+        if not transactions or any(t.get("kind") != "refund" or not t.get("parent_id") for t in transactions):
+            return self._send(422, {"errors": {"transactions": ["must be refunds of a parent transaction"]}})
+        with STATE.lock:
+            record = {"id": STATE.next_id(), "order_id": order_id, "note": refund.get("note"),
+                      "notify": refund.get("notify"), "refund_line_items": lines, "transactions": transactions,
+                      "created_at": now_iso()}
+            STATE.shopify_refunds.append(record)
+        return self._send(201, {"refund": record})
 
     def _shopify_products(self, version: str, query: dict[str, list[str]]) -> None:
         limit = min(int((query.get("limit") or ["50"])[0]), 250)
@@ -357,6 +399,23 @@ class Handler(BaseHTTPRequestHandler):
                         product["manage_stock"] = bool(change["manage_stock"])
                     updated.append(dict(product))
             return self._send(200, {"update": updated})
+        m = re.fullmatch(r"orders/(\d+)/refunds", rest)
+        if m and method == "GET":
+            with STATE.lock:
+                rows = [r for r in STATE.woo_refunds if r["order_id"] == int(m[1])]
+            return self._send(200, rows, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": "1"})
+        if m and method == "POST":
+            body = data or {}
+            lines = body.get("line_items") or []
+            if float(body.get("amount") or 0) <= 0 and not lines:
+                return self._send(400, _woo_error("woocommerce_rest_invalid_order_refund",
+                                                  "Refund amount must be greater than zero.", 400))
+            with STATE.lock:
+                record = {"id": STATE.next_id(), "order_id": int(m[1]), "amount": body.get("amount"),
+                          "reason": body.get("reason") or "", "api_refund": body.get("api_refund", True),
+                          "line_items": lines, "date_created_gmt": now_iso()}
+                STATE.woo_refunds.append(record)
+            return self._send(201, record)
         m = re.fullmatch(r"orders/(\d+)", rest)
         if m and method in ("PUT", "POST"):
             with STATE.lock:
@@ -374,6 +433,10 @@ class Handler(BaseHTTPRequestHandler):
                                                    "Unauthorized: authentication is required"))
         if (m := TRENDYOL_ORDERS.match(path)) and method == "GET":
             return self._trendyol_orders(query)
+        if (m := TRENDYOL_CLAIMS.match(path)) and method == "GET":
+            return self._trendyol_claims(query)
+        if (m := TRENDYOL_CLAIM_APPROVE.match(path)) and method == "PUT":
+            return self._trendyol_approve(m["claim"], data or {})
         if (m := TRENDYOL_PACKAGE.match(path)) and method == "PUT":
             with STATE.lock:
                 STATE.trendyol_package_updates.append({"package_id": int(m["package"]),
@@ -410,6 +473,42 @@ class Handler(BaseHTTPRequestHandler):
             zpl = f"^XA^FO50,50^A0N,40,40^FDTrendyol Express^FS^FO50,120^BCN,100,Y,N,N^FD{tracking}^FS^XZ"
             return self._send(200, {"data": [{"label": zpl, "format": "ZPL"}]})
         return self._send(404, _trendyol_error(404, "ClientApiNotFoundException", "Not found"))
+
+    def _trendyol_claims(self, query: dict[str, list[str]]) -> None:
+        """getClaims: claims created in [startDate, endDate] (claimDate), page from 0."""
+        def number(name: str, default: int) -> int:
+            return int((query.get(name) or [str(default)])[0])
+
+        page, size = number("page", 0), min(number("size", 50), 200)
+        start, end = number("startDate", 0), number("endDate", 2**62)
+        with STATE.lock:
+            rows = sorted((c for c in STATE.trendyol_claims if start <= int(c.get("claimDate", 0)) <= end),
+                          key=lambda c: (int(c.get("claimDate", 0)), str(c["id"])))
+        total = len(rows)
+        return self._send(200, {"page": page, "size": size, "totalPages": -(-total // size) if total else 0,
+                                "totalElements": total, "content": rows[page * size:(page + 1) * size]})
+
+    def _trendyol_approve(self, claim_id: str, data: dict[str, Any]) -> None:
+        """approveClaimLineItems: only items of this claim in WaitingInAction; they become Accepted."""
+        ids = data.get("claimLineItemIdList")
+        if not isinstance(ids, list) or not ids:
+            return self._send(400, _trendyol_error(400, "ClientApiValidationException",
+                                                   "claimLineItemIdList must not be empty"))
+        with STATE.lock:
+            claim = next((c for c in STATE.trendyol_claims if str(c["id"]) == claim_id), None)
+            if claim is None:
+                return self._send(404, _trendyol_error(404, "ClientApiNotFoundException", "Claim not found"))
+            items = {str(item["id"]): item for row in claim.get("items", []) for item in row.get("claimItems", [])}
+            wrong = [i for i in ids if str(i) not in items
+                     or (items[str(i)].get("claimItemStatus") or {}).get("name") != "WaitingInAction"]
+            if wrong:
+                return self._send(400, _trendyol_error(400, "ClientApiValidationException",
+                                                       f"claim items not waiting in action: {', '.join(map(str, wrong))}"))
+            for i in ids:
+                items[str(i)]["claimItemStatus"] = {"name": "Accepted"}
+            STATE.trendyol_claim_approvals.append({"claim_id": claim_id, "claimLineItemIdList": ids,
+                                                   "params": data.get("params", {}), "at": now_iso()})
+        return self._send(200)
 
     def _trendyol_orders(self, query: dict[str, list[str]]) -> None:
         def number(name: str, default: int) -> int:

@@ -57,6 +57,9 @@ class Simulator:
     def add_trendyol_packages(self, *packages: dict[str, Any]) -> None:
         self._call("POST", "/_sim/trendyol/packages", {"packages": list(packages)})
 
+    def add_trendyol_claims(self, *claims: dict[str, Any]) -> None:
+        self._call("POST", "/_sim/trendyol/claims", {"claims": list(claims)})
+
     def send_webhook(self, url: str, channel: str, topic: str, payload: Any, secret: str = SECRET,
                      **extra: Any) -> dict[str, Any]:
         return self._call("POST", "/_sim/webhooks/send", {"url": url, "channel": channel, "topic": topic,

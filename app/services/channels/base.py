@@ -86,6 +86,44 @@ class StatusNews:
     carrier: str | None = None
 
 
+@dataclass(frozen=True)
+class ReturnLine:
+    """One returned line in the channel's terms: its SKU, units, the customer's reason, and the
+    channel's ids needed to answer about it (a Shopify line item id, Trendyol claim item ids)."""
+
+    channel_sku: str
+    quantity: int
+    reason: str | None = None
+    line_id: str | None = None
+    item_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelReturn:
+    """A return or refund the channel told us about: its own id, the order it belongs to (by
+    the channel's order id, or by order number when the channel names only that)."""
+
+    channel_return_id: str
+    lines: tuple[ReturnLine, ...]
+    channel_order_id: str | None = None
+    order_number: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundNews:
+    """A return reached refund-ready (`return.refund_ready`): what to tell the channel. Returns
+    that came from the channel carry its return (`channel_return`); others (a store counter, the
+    API) carry the order as the channel knows it, to name its lines."""
+
+    channel_order_id: str
+    order_payload: Mapping[str, Any]
+    return_number: str
+    lines: tuple[ReturnLine, ...]  # received units per channel SKU, with the channel's line ids
+    channel_return: ChannelReturn | None = None
+    reason: str | None = None
+
+
 @dataclass
 class StockPushResult:
     """Which SKUs the channel acknowledged, and why the others failed."""
@@ -120,9 +158,21 @@ class ChannelConnector(ABC):
     def delivery_id(self, headers: Mapping[str, str]) -> str | None:
         return None
 
-    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
-        """What a webhook topic means: an order to create or update, a cancellation, or None."""
+    def topic_kind(self, topic: str) -> Literal["order", "cancel", "return"] | None:
+        """What a webhook topic means: an order to create or update, a cancellation, a customer
+        return or refund, or None."""
         return None
+
+    def return_order_id(self, payload: Any) -> str | None:
+        """The channel's order id a return/refund payload belongs to, when it names one."""
+        return None
+
+    def parse_return(self, payload: Any) -> ChannelReturn:
+        raise MappingProblem(f"{self.title} returns cannot be read.")
+
+    def pull_returns(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        """Returns (claims) changed in [since_ms, until_ms], for channels that serve a list."""
+        return []
 
     def order_id_of(self, payload: Any) -> str | None:
         if isinstance(payload, dict) and payload.get("id") is not None:
@@ -141,6 +191,10 @@ class ChannelConnector(ABC):
         """Tell the channel; returns a short note for the log. Idempotent on the channel's side
         where the channel allows it (an already fulfilled order is not an error)."""
         return "nothing to tell"
+
+    def push_refund(self, news: RefundNews) -> str:
+        """Tell the channel a return is ready to refund (received and inspected); returns a note."""
+        return f"{self.title} takes no refunds from Packline"
 
     def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
         return url_topic or ""
@@ -210,6 +264,7 @@ class SignedWebhookConnector(ChannelConnector):
     topic_header: ClassVar[str]
     order_topics: ClassVar[frozenset[str]]
     cancel_topics: ClassVar[frozenset[str]]
+    return_topics: ClassVar[frozenset[str]] = frozenset()
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         given = header(headers, self.signature_header)
@@ -219,8 +274,14 @@ class SignedWebhookConnector(ChannelConnector):
     def delivery_id(self, headers: Mapping[str, str]) -> str | None:
         return header(headers, self.delivery_header)
 
+    def push_refund(self, news: RefundNews) -> str:
+        """Tell the channel a return is ready to refund (received and inspected); returns a note."""
+        return f"{self.title} takes no refunds from Packline"
+
     def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
         return header(headers, self.topic_header) or url_topic or ""
 
-    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
+    def topic_kind(self, topic: str) -> Literal["order", "cancel", "return"] | None:
+        if topic in self.return_topics:
+            return "return"
         return "order" if topic in self.order_topics else "cancel" if topic in self.cancel_topics else None

@@ -42,7 +42,7 @@ log = logging.getLogger("packline.channels")
 QUEUE = "channels"
 PROCESS_JOB = "app.tasks.channels.process_inbox_entry"
 KEPT_HEADERS = ("content-type", "user-agent")  # plus every X-Shopify-* / X-WC-* header
-REPROCESSABLE = ("pending", "needs_attention")
+REPROCESSABLE = ("pending", "needs_attention", "failed")
 INTAKE_LOCK_SECONDS = 60  # the lock expires by itself should a worker die holding it
 INTAKE_LOCK_WAIT = 30
 
@@ -82,9 +82,11 @@ def receive_webhook(code: str, url_topic: str | None, headers: Mapping[str, str]
         problem = None
     except ValueError:
         payload, problem = None, "The body is not valid JSON."
+    order_id = (connector.return_order_id(payload) if connector.topic_kind(topic) == "return"
+                else connector.order_id_of(payload))
     entry = ChannelInboxEntry(
         channel_id=channel.id, source="push", topic=topic, delivery_id=delivery,
-        channel_order_id=connector.order_id_of(payload), headers=_kept_headers(headers), body=text,
+        channel_order_id=order_id, headers=_kept_headers(headers), body=text,
         received_at=utcnow(), outcome="pending", attempts=0)
     if problem:
         entry.outcome, entry.reason, entry.processed_at = "needs_attention", problem, utcnow()
@@ -132,6 +134,26 @@ def store_pulled(channel: Channel, connector: ChannelConnector, package: dict[st
     return entry.id
 
 
+def store_pulled_return(channel: Channel, connector: ChannelConnector, claim: dict[str, Any]) -> int | None:
+    """Store one pulled return (a Trendyol claim) in the inbox (flush only); its delivery id is
+    the claim id and its last change, so pulling it again stores nothing new."""
+    stamp = claim.get("lastModifiedDate") or claim.get("claimDate") or ""
+    delivery = f"claim:{claim.get('id')}:{stamp}"[:200]
+    exists = db.session.scalar(select(ChannelInboxEntry.id).where(
+        ChannelInboxEntry.channel_id == channel.id, ChannelInboxEntry.delivery_id == delivery))
+    if exists is not None:
+        return None
+    entry = ChannelInboxEntry(channel_id=channel.id, source="pull", topic="claim", delivery_id=delivery,
+                              channel_order_id=None, headers={}, body=json.dumps(claim), received_at=utcnow(),
+                              outcome="pending", attempts=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:
+        return None
+    return entry.id
+
+
 # --- processing ------------------------------------------------------------------------------------
 
 
@@ -151,6 +173,12 @@ def process_entry(entry_id: int) -> str:
     except ChannelError as exc:
         _finish(entry_id, "needs_attention", str(exc), None)
         return "needs_attention"
+    if connector.topic_kind(entry.topic) == "return":
+        from app.services.channels.returns import apply_return
+
+        outcome, reason, order_id, return_id = apply_return(channel, connector, entry)
+        _finish(entry_id, outcome, reason, order_id, return_id)
+        return outcome
     with _one_order_number_at_a_time(channel, connector, entry):
         try:
             outcome, reason, order_id = _apply(channel, connector, entry)
@@ -212,12 +240,15 @@ def _count_attempt(entry_id: int) -> None:
     db.session.commit()
 
 
-def _finish(entry_id: int, outcome: str, reason: str | None, order_id: int | None) -> None:
+def _finish(entry_id: int, outcome: str, reason: str | None, order_id: int | None,
+            return_id: int | None = None) -> None:
     begin_write()
     values: dict[str, Any] = {"outcome": outcome, "reason": (reason or None) and reason[:2000],
                               "processed_at": utcnow()}
     if order_id is not None:
         values["order_id"] = order_id
+    if return_id is not None:
+        values["return_id"] = return_id
     # Only an entry still waiting takes the outcome: when two workers processed it at once, the
     # first answer ("imported") stands and the second ("duplicate") changes nothing.
     db.session.execute(update(ChannelInboxEntry).where(ChannelInboxEntry.id == entry_id,

@@ -18,7 +18,7 @@ from app.models import Channel, ChannelCursor
 from app.models.base import utcnow
 from app.queues import redis_connection
 from app.services.channels import CONNECTORS, ChannelError, connector_for
-from app.services.channels.intake import enqueue_processing, store_pulled
+from app.services.channels.intake import enqueue_processing, store_pulled, store_pulled_return
 from app.services.db import begin_write
 
 log = logging.getLogger("packline.channels")
@@ -92,7 +92,50 @@ def _pull(channel: Channel) -> dict[str, Any]:
         raise
     for entry_id in new_ids:
         enqueue_processing(entry_id)
-    return {"fetched": len(packages), "stored": len(new_ids), "cursor": max([since, *stamps])}
+    result = {"fetched": len(packages), "stored": len(new_ids), "cursor": max([since, *stamps])}
+    try:
+        result.update(_pull_returns(channel_id, connector, now_ms, lookback_ms))
+    except ChannelError as exc:  # the orders are in; the claims are asked for again next time
+        _note_error(returns_cursor_key(channel_id), exc.message)
+        result["returns_error"] = exc.message
+    return result
+
+
+def returns_cursor_key(channel_id: int) -> str:
+    return f"pull-returns:{channel_id}"
+
+
+def _pull_returns(channel_id: int, connector, now_ms: int, lookback_ms: int) -> dict[str, Any]:
+    """The channel's returns (Trendyol claims) created since their own cursor, into the inbox."""
+    key = returns_cursor_key(channel_id)
+    stored = read_cursor(key)
+    since = int(stored.value) if stored and stored.value.isdigit() else now_ms - lookback_ms
+    db.session.commit()
+    claims = connector.pull_returns(since, now_ms)
+    if not claims and stored is not None:
+        return {"returns_fetched": 0, "returns_stored": 0}
+    stamps = [int(c.get("claimDate") or 0) for c in claims]
+    begin_write()
+    try:
+        channel = db.session.get(Channel, channel_id)
+        new_ids = [entry_id for c in claims if (entry_id := store_pulled_return(channel, connector, c)) is not None]
+        cursor = db.session.get(ChannelCursor, key, with_for_update=True)
+        if cursor is None:
+            cursor = ChannelCursor(key=key, value=str(since))
+            db.session.add(cursor)
+        # Claims are listed by creation date: the next pull starts at the newest one seen
+        # (inclusive; a claim of the same millisecond is stored once by its delivery id).
+        newest = max([since, *stamps])
+        if not cursor.value.isdigit() or int(cursor.value) < newest:
+            cursor.value = str(newest)
+        cursor.updated_at = utcnow()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    for entry_id in new_ids:
+        enqueue_processing(entry_id)
+    return {"returns_fetched": len(claims), "returns_stored": len(new_ids)}
 
 
 def _note_error(key: str, message: str) -> None:

@@ -19,7 +19,10 @@ from app.services.channels.base import (
     ChannelError,
     ChannelLine,
     ChannelOrder,
+    ChannelReturn,
     MappingProblem,
+    RefundNews,
+    ReturnLine,
     SignedWebhookConnector,
     StatusNews,
     StockPushResult,
@@ -28,6 +31,7 @@ from app.services.channels.config import ShopifyConfig
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/edited", "orders/fulfilled"})
 CANCEL_TOPICS = frozenset({"orders/cancelled", "orders/delete"})
+RETURN_TOPICS = frozenset({"refunds/create"})
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
@@ -69,9 +73,11 @@ class ShopifyConnector(SignedWebhookConnector):
     topic_header = "X-Shopify-Topic"
     order_topics = ORDER_TOPICS
     cancel_topics = CANCEL_TOPICS
+    return_topics = RETURN_TOPICS
     pushes_stock = True
     webhook_help = ("In Shopify: Settings → Notifications → Webhooks (or your app's webhook subscriptions): "
-                    "add Order creation, Order update and Order cancellation, format JSON, with this URL.")
+                    "add Order creation, Order update, Order cancellation and Refund create, format JSON, "
+                    "with this URL.")
     config: ShopifyConfig
 
     # --- intake ---------------------------------------------------------------------------------
@@ -119,7 +125,62 @@ class ShopifyConnector(SignedWebhookConnector):
                       else None),
         )
 
+    def return_order_id(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and payload.get("order_id") is not None:
+            return str(payload["order_id"])[:100]
+        return None
+
+    def parse_return(self, payload: Any) -> ChannelReturn:
+        """A `refunds/create` body (the Refund resource): the refunded line items are what the
+        customer sends back; a refund of money only returns no lines."""
+        if not isinstance(payload, dict) or payload.get("id") is None or payload.get("order_id") is None:
+            raise MappingProblem("The body is not a Shopify refund (no id or order_id).")
+        by_sku: dict[str, dict[str, Any]] = {}
+        for n, row in enumerate(payload.get("refund_line_items") or []):
+            if not isinstance(row, dict):
+                raise MappingProblem(f"Refund line {n + 1} is not an object.")
+            item = row.get("line_item") if isinstance(row.get("line_item"), dict) else {}
+            sku = str(item.get("sku") or "").strip() or (f"variant:{item['variant_id']}" if item.get("variant_id")
+                                                         else "")
+            if not sku:
+                raise MappingProblem(f"Refund line {n + 1} names no SKU.")
+            line = by_sku.setdefault(sku, {"quantity": 0, "line_id": row.get("line_item_id")})
+            line["quantity"] += quantity(row.get("quantity"), f"Refund line {n + 1}")
+        note = str(payload.get("note") or "").strip()[:500] or None
+        return ChannelReturn(
+            channel_return_id=str(payload["id"])[:100], channel_order_id=str(payload["order_id"])[:100],
+            reason=note, lines=tuple(ReturnLine(sku, line["quantity"], note,
+                                                str(line["line_id"]) if line["line_id"] is not None else None)
+                                     for sku, line in by_sku.items()))
+
     # --- back to Shopify ------------------------------------------------------------------------
+
+    def push_refund(self, news: RefundNews) -> str:
+        """A refund for the returned line items: calculated first (Shopify's own amounts and
+        transactions), then created with those transactions. A refund whose note names the return
+        already is not made twice (a retry after a timeout)."""
+        if news.channel_return is not None:
+            return "the refund was made in Shopify: nothing to tell"
+        order_id = news.channel_order_id
+        lines = [{"line_item_id": int(line.line_id), "quantity": line.quantity, "restock_type": "no_restock"}
+                 for line in news.lines if line.line_id and line.line_id.isdigit() and line.quantity > 0]
+        if not lines:
+            raise ChannelError("Packline cannot name the returned items as Shopify line items.", transient=False)
+        note = f"Packline return {news.return_number}"
+        known, _ = self.call_json("GET", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers())
+        for refund in (known or {}).get("refunds") or []:
+            if isinstance(refund, dict) and note in str(refund.get("note") or ""):
+                return f"refund {refund.get('id')} already in Shopify"
+        calculated, _ = self.call_json("POST", self._path(f"orders/{order_id}/refunds/calculate.json"),
+                                       headers=self._headers(), json_body={"refund": {"refund_line_items": lines}})
+        transactions = [{"parent_id": t.get("parent_id"), "amount": t.get("amount"), "kind": "refund",
+                         "gateway": t.get("gateway")}
+                        for t in ((calculated or {}).get("refund") or {}).get("transactions") or []
+                        if isinstance(t, dict)]
+        answer, _ = self.call_json("POST", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers(),
+                                   json_body={"refund": {"notify": True, "note": note, "refund_line_items": lines,
+                                                         "transactions": transactions}})
+        return f"refund {((answer or {}).get('refund') or {}).get('id')} created in Shopify"
 
     def _headers(self) -> dict[str, str]:
         return {"X-Shopify-Access-Token": self.config.access_token, "Content-Type": "application/json",

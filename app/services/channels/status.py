@@ -4,7 +4,10 @@ terms — a Shopify fulfillment with the tracking number, a WooCommerce order co
 tracking meta, a Trendyol package status.
 
 One `ChannelPush` row per (package, kind), found by a periodic scan of packages rather than by
-listening to events, so nothing is missed whatever order transactions commit in. Each attempt
+listening to events, so nothing is missed whatever order transactions commit in. A return of a
+connected channel's order that reaches refund-ready (`return.refund_ready`: inspected, so
+`restocked` or `written_off`) gets one `refund` push (per return) the same way: Shopify is asked
+for a refund, WooCommerce for an order refund, Trendyol to approve the claim items. Each attempt
 is logged on the row (time, status code, error, Retry-After); transient failures are retried
 with backoff and never sooner than the channel's Retry-After; permanent failures and exhausted
 retries leave the push `failed`, listed for the supervisor with a retry button.
@@ -25,14 +28,16 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Channel, ChannelCursor, ChannelInboxEntry, ChannelPush, Order, Package
 from app.models.base import iso, utcnow
+from app.models.returns import Return
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, ChannelError, MappingProblem, connector_for
-from app.services.channels.base import ChannelLine, StatusNews
+from app.services.channels.base import ChannelLine, RefundNews, ReturnLine, StatusNews
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
 
 SHIPPED_STATES = ("shipped", "attempted_delivery", "delivery_failed", "delivered")
+REFUND_READY_STATES = ("restocked", "written_off")
 RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600, 7200]  # seconds before attempt 2, 3, ...
 MAX_LOG = 30
 SCAN_DAYS = 14
@@ -72,6 +77,14 @@ def scan() -> list[int]:
         rows = db.session.execute(base.where(condition, missing).limit(SCAN_LIMIT)).all()
         complete = complete and len(rows) < SCAN_LIMIT
         wanted += [(kind, package_id, order_id, channel_id) for package_id, order_id, channel_id, _unused, _unused in rows]
+    refunds = db.session.execute(
+        select(Return.id, Return.order_id, Order.channel_id).join(Order, Order.id == Return.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(Channel.adapter.in_(_connected_adapters()), Return.state.in_(REFUND_READY_STATES),
+               Return.inspected_at >= since,
+               ~exists().where(ChannelPush.return_id == Return.id, ChannelPush.kind == "refund"))
+        .limit(SCAN_LIMIT)).all()
+    complete = complete and len(refunds) < SCAN_LIMIT
     created = []
     begin_write()
     try:
@@ -89,6 +102,15 @@ def scan() -> list[int]:
             except IntegrityError:  # another scan created it
                 continue
             created.append(push.id)
+        for return_id, order_id, channel_id in refunds:
+            push = ChannelPush(channel_id=channel_id, order_id=order_id, return_id=return_id, kind="refund",
+                               status="pending", attempts=0, log=[])
+            try:
+                with db.session.begin_nested():
+                    db.session.add(push)
+            except IntegrityError:
+                continue
+            created.append(push.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -103,21 +125,60 @@ def _when(value: str) -> datetime:
         return datetime.min
 
 
-def _news(push: ChannelPush, connector) -> StatusNews:
-    package = db.session.get(Package, push.package_id)
+def _order_entry(order_id: int) -> ChannelInboxEntry:
+    """The newest order payload the channel sent for this order (not a return's)."""
     entry = db.session.scalar(select(ChannelInboxEntry).where(
-        ChannelInboxEntry.order_id == push.order_id, ChannelInboxEntry.channel_order_id.is_not(None),
+        ChannelInboxEntry.order_id == order_id, ChannelInboxEntry.channel_order_id.is_not(None),
+        ChannelInboxEntry.return_id.is_(None),
         ChannelInboxEntry.outcome.in_(("imported", "updated", "duplicate"))).order_by(ChannelInboxEntry.id.desc())
         .limit(1))
     if entry is None:
         raise MappingProblem("Packline has no payload from the channel for this order, so it cannot name it "
                              "to the channel.")
-    payload = json.loads(entry.body)
-    corder = connector.parse_order(payload)
-    to_ours = lookup(push.channel_id).get("sku", {})
+    return entry
+
+
+def _channel_lines(channel_id: int, corder) -> dict[str, ChannelLine]:
+    """Our SKU -> the channel's order line, through the SKU mappings."""
+    to_ours = lookup(channel_id).get("sku", {})
     by_sku: dict[str, ChannelLine] = {}
     for line in corder.lines:
         by_sku.setdefault(to_ours.get(line.channel_sku, line.channel_sku), line)
+    return by_sku
+
+
+def _refund_news(push: ChannelPush, connector) -> RefundNews:
+    """What to tell the channel about a refund-ready return: the units received per channel SKU,
+    with the channel's ids — from its own return (claim, refund) when it came from the channel,
+    else from the order as the channel sent it."""
+    ret = db.session.get(Return, push.return_id)
+    received = {item.product.sku: item.received for item in ret.items if item.received}
+    to_ours = lookup(push.channel_id).get("sku", {})
+    origin = db.session.scalar(select(ChannelInboxEntry).where(
+        ChannelInboxEntry.return_id == ret.id, ChannelInboxEntry.outcome == "returned").limit(1))
+    if origin is not None:
+        creturn = connector.parse_return(json.loads(origin.body))
+        lines = tuple(ReturnLine(line.channel_sku, min(line.quantity, received.get(to_ours.get(line.channel_sku,
+                                                                                                line.channel_sku), 0)),
+                                 line.reason, line.line_id, line.item_ids) for line in creturn.lines)
+        entry = _order_entry(ret.order_id) if origin.channel_order_id is None else None
+        channel_order_id = origin.channel_order_id or (entry.channel_order_id if entry else "")
+        return RefundNews(channel_order_id=channel_order_id, order_payload=json.loads(entry.body) if entry else {},
+                          return_number=ret.number, lines=lines, channel_return=creturn, reason=ret.reason)
+    entry = _order_entry(ret.order_id)
+    payload = json.loads(entry.body)
+    by_sku = _channel_lines(push.channel_id, connector.parse_order(payload))
+    lines = tuple(ReturnLine(by_sku[sku].channel_sku if sku in by_sku else sku, quantity, None,
+                             by_sku[sku].line_id if sku in by_sku else None) for sku, quantity in received.items())
+    return RefundNews(channel_order_id=entry.channel_order_id, order_payload=payload, return_number=ret.number,
+                      lines=lines, reason=ret.reason)
+
+
+def _news(push: ChannelPush, connector) -> StatusNews:
+    package = db.session.get(Package, push.package_id)
+    entry = _order_entry(push.order_id)
+    payload = json.loads(entry.body)
+    by_sku = _channel_lines(push.channel_id, connector.parse_order(payload))
     lines = []
     for item in package.items:
         line = by_sku.get(item.product.sku)
@@ -145,9 +206,14 @@ def run_push(push_id: int) -> dict[str, Any]:
     retry_in = None
     try:
         connector = connector_for(channel.adapter, channel.config)
-        news = _news(push, connector)
-        db.session.commit()  # no transaction while the channel answers
-        entry["note"] = connector.push_status(news)
+        if push.kind == "refund":
+            refund = _refund_news(push, connector)
+            db.session.commit()  # no transaction while the channel answers
+            entry["note"] = connector.push_refund(refund)
+        else:
+            news = _news(push, connector)
+            db.session.commit()  # no transaction while the channel answers
+            entry["note"] = connector.push_status(news)
         outcome = "done"
     except (ChannelError, MappingProblem) as exc:
         entry["error"] = str(exc)

@@ -26,7 +26,10 @@ from app.services.channels.base import (
     ChannelError,
     ChannelLine,
     ChannelOrder,
+    ChannelReturn,
     MappingProblem,
+    RefundNews,
+    ReturnLine,
     StatusNews,
     StockPushResult,
 )
@@ -38,6 +41,9 @@ BATCH_SIZE = 1000
 MAX_PAGES = 50  # Trendyol serves at most 10,000 packages per query window
 CANCELLED_STATUSES = {"Cancelled", "UnSupplied"}
 UNSUPPLIED_REASON = 500  # "stock out" in Trendyol's list of unsupplied reasons
+CLAIM_TOPIC = "claim"
+# Claim items no longer coming back: nothing to receive or approve.
+CLOSED_CLAIM_ITEM_STATUSES = {"Rejected", "Cancelled", "Unresolved"}
 
 
 class TrendyolConnector(ChannelConnector):
@@ -58,8 +64,66 @@ class TrendyolConnector(ChannelConnector):
                 "storeFrontCode": self.config.store_front_code, "Content-Type": "application/json",
                 "Accept": "application/json"}
 
-    def topic_kind(self, topic: str) -> Literal["order", "cancel"] | None:
-        return "order" if topic == "shipment_package" else None
+    def topic_kind(self, topic: str) -> Literal["order", "cancel", "return"] | None:
+        return "order" if topic == "shipment_package" else "return" if topic == CLAIM_TOPIC else None
+
+    # --- returns (claims) -----------------------------------------------------------------------
+
+    def pull_returns(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        """Every claim created in [since_ms, until_ms] (`getClaims`: `startDate`/`endDate` by claim
+        date, `page` from 0, `size` ≤ 200), oldest first."""
+        claims: dict[str, dict[str, Any]] = {}
+        page = 0
+        while page < MAX_PAGES:
+            query = urlencode({"startDate": since_ms, "endDate": until_ms, "page": page, "size": PAGE_SIZE})
+            data, _unused = self.call_json("GET", f"/integration/order/sellers/{self.config.seller_id}/claims?{query}",
+                                           headers=self._headers())
+            if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+                raise ChannelError(_("Trendyol's claim list answer has no content list."), transient=True)
+            for claim in data["content"]:
+                if isinstance(claim, dict) and claim.get("id") is not None:
+                    claims[str(claim["id"])] = claim
+            page += 1
+            if page >= int(data.get("totalPages") or 0):
+                break
+        return sorted(claims.values(), key=lambda c: (int(c.get("lastModifiedDate") or c.get("claimDate") or 0),
+                                                      str(c["id"])))
+
+    def parse_return(self, payload: Any) -> ChannelReturn:
+        """A claim: per order line, its claim items (one unit each) still open; the customer's
+        reason is the claim item's `customerClaimItemReason`."""
+        if not isinstance(payload, dict) or payload.get("id") is None or not payload.get("orderNumber"):
+            raise MappingProblem("The body is not a Trendyol claim (no id or orderNumber).")
+        lines = []
+        for n, row in enumerate(payload.get("items") or []):
+            if not isinstance(row, dict) or not isinstance(row.get("orderLine"), dict):
+                raise MappingProblem(f"Claim line {n + 1} has no orderLine.")
+            order_line = row["orderLine"]
+            sku = str(order_line.get("merchantSku") or order_line.get("barcode") or "").strip()
+            if not sku:
+                raise MappingProblem(f"Claim line {n + 1} names no merchantSku.")
+            items = [item for item in row.get("claimItems") or [] if isinstance(item, dict) and item.get("id")
+                     and ((item.get("claimItemStatus") or {}).get("name") not in CLOSED_CLAIM_ITEM_STATUSES)]
+            if not items:
+                continue
+            reasons = [str((item.get("customerClaimItemReason") or {}).get("name") or "").strip() for item in items]
+            reason = "; ".join(dict.fromkeys(r for r in reasons if r))[:500] or None
+            lines.append(ReturnLine(sku, len(items), reason, str(order_line.get("id") or "") or None,
+                                    tuple(str(item["id"]) for item in items)))
+        return ChannelReturn(channel_return_id=str(payload["id"])[:100], order_number=str(payload["orderNumber"]),
+                             lines=tuple(lines), reason=lines[0].reason if lines else None)
+
+    def push_refund(self, news: RefundNews) -> str:
+        """Approve the claim items of the units that came back (`approveClaimLineItems`)."""
+        if news.channel_return is None:
+            return "Trendyol refunds only through its claims; this return has none: nothing to tell"
+        ids = [item_id for line in news.lines for item_id in line.item_ids[:line.quantity]]
+        if not ids:
+            return "no claim items came back: nothing to approve"
+        self.call_json("PUT", f"/integration/order/sellers/{self.config.seller_id}/claims/"
+                              f"{news.channel_return.channel_return_id}/items/approve",
+                       headers=self._headers(), json_body={"claimLineItemIdList": ids, "params": {}})
+        return f"{len(ids)} claim item(s) approved in Trendyol"
 
     def pull_orders(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """Every package modified in [since_ms, until_ms] in a status we take, oldest change

@@ -13,12 +13,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from app.services.channels.base import (
+    ChannelError,
     ChannelLine,
     ChannelOrder,
     MappingProblem,
+    RefundNews,
     SignedWebhookConnector,
     StatusNews,
     StockPushResult,
@@ -95,6 +98,34 @@ class WooCommerceConnector(SignedWebhookConnector):
     def _headers(self) -> dict[str, str]:
         token = base64.b64encode(f"{self.config.consumer_key}:{self.config.consumer_secret}".encode()).decode()
         return {"Authorization": f"Basic {token}", "Content-Type": "application/json", "Accept": "application/json"}
+
+    def push_refund(self, news: RefundNews) -> str:
+        """An order refund for the returned line items (`POST /orders/{id}/refunds`), amounts
+        from the order's line prices; `api_refund` asks the payment gateway to pay it back. A
+        refund whose reason names the return already is not made twice."""
+        if news.channel_return is not None:
+            return "the refund was made in WooCommerce: nothing to tell"
+        path = f"{API}/orders/{news.channel_order_id}/refunds"
+        prices = {str(item.get("id")): item.get("price") for item in news.order_payload.get("line_items") or []
+                  if isinstance(item, dict)}
+        lines, total = [], Decimal(0)
+        for line in news.lines:
+            if not line.line_id or not line.line_id.isdigit() or line.quantity <= 0:
+                continue
+            amount = (money(prices.get(line.line_id)) or Decimal(0)) * line.quantity
+            total += amount
+            lines.append({"id": int(line.line_id), "quantity": line.quantity, "refund_total": f"{amount:.2f}"})
+        if not lines:
+            raise ChannelError("Packline cannot name the returned items as WooCommerce order lines.", transient=False)
+        reason = f"Packline return {news.return_number}"
+        known, _unused = self.call_json("GET", path, headers=self._headers())
+        for refund in known or []:
+            if isinstance(refund, dict) and reason in str(refund.get("reason") or ""):
+                return f"refund {refund.get('id')} already in WooCommerce"
+        answer, _unused = self.call_json("POST", path, headers=self._headers(), json_body={
+            "amount": f"{total:.2f}", "reason": reason + (f": {news.reason}" if news.reason else ""),
+            "api_refund": True, "line_items": lines})
+        return f"refund {(answer or {}).get('id')} created in WooCommerce"
 
     def push_status(self, news: StatusNews) -> str:
         path = f"{API}/orders/{news.channel_order_id}"

@@ -120,11 +120,13 @@ def _next_number(order: Order) -> str:
     return f"{order.number}-R{count + 1}"
 
 
-def create_return(data: Any, actor: Actor, source: str = "api") -> Return:
+def create_return(data: Any, actor: Actor, source: str = "api", channel_ref: str | None = None) -> Return:
     """Create a return of shipped units (the API body of SPEC §14; `source` says where it came
     from: api, counter, channel). Refused (422, nothing changed): an unknown order or location,
     a location the actor cannot work at, a SKU never shipped on this order, more units than are
-    left to return."""
+    left to return. `channel_ref` is the channel's own return/refund id: a second return with the
+    same one on the order is a Conflict `duplicate_channel_return` (the unique constraint holds
+    should two workers get past the check at once)."""
     body = parse(ReturnIn, data, "The return is not valid.")
 
     def work() -> Return:
@@ -135,6 +137,13 @@ def create_return(data: Any, actor: Actor, source: str = "api") -> Return:
         order = _lock_order(body.order)
         if order is None:
             raise ValidationFailed(_("The return is not valid."), {"order": _("There is no order %(id)s.", id=body.order)})
+        if channel_ref is not None:
+            existing = db.session.scalar(select(Return).where(Return.order_id == order.id,
+                                                              Return.channel_ref == channel_ref))
+            if existing is not None:
+                raise Conflict(_("Return %(number)s was already made from this channel return.",
+                                 number=existing.number), code="duplicate_channel_return",
+                               details={"return": existing.id})
         by_sku = _products_by_sku([line.sku for line in body.items])
         left = returnable_units(order.id)
         shipped = shipped_units(order.id)
@@ -153,7 +162,7 @@ def create_return(data: Any, actor: Actor, source: str = "api") -> Return:
         if errors:
             raise ValidationFailed(_("The return is not valid."), errors)
         ret = Return(number=_next_number(order), order=order, location=location, source=source,
-                     reason=body.reason, created_by=actor.label, state="requested")
+                     reason=body.reason, created_by=actor.label, state="requested", channel_ref=channel_ref)
         ret.items = [ReturnItem(product_id=by_sku[line.sku], quantity=line.quantity, reason=line.reason)
                      for line in body.items]
         db.session.add(ret)

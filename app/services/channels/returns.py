@@ -1,0 +1,140 @@
+"""Customer returns from the channel inbox (SPEC §13, §14): a channel's return or refund
+notification (a Shopify `refunds/create` webhook, a pulled Trendyol claim) becomes a Packline
+return through `services.returns.create_return` — the same service as `POST /api/v1/returns`
+and the store counter — for the shipped order it names, with its items and reason.
+
+Idempotent on the channel's return id (`Return.channel_ref`, unique per order): the same
+notification twice, or two of its deliveries, make one return. What cannot become a return (an
+order Packline never received, items never shipped or already returned) marks the inbox entry
+`failed` with the reason, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Channel, ChannelInboxEntry, Order, Package, PackageItem, Product, StockLocation
+from app.models.returns import Return
+from app.services import returns
+from app.services.actors import Actor
+from app.services.channels.base import ChannelConnector, ChannelReturn, MappingProblem
+from app.services.channels.mappings import lookup
+from app.services.errors import Conflict, ServiceError
+from app.services.transitions import SHIPPED_OR_LATER
+
+Outcome = tuple[str, str | None, int | None, int | None]  # outcome, reason, order id, return id
+
+
+def apply_return(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> Outcome:
+    """Turn one return/refund entry into a return; never raises for what the payload says."""
+    try:
+        payload = json.loads(entry.body)
+    except ValueError:
+        return "failed", "The body is not valid JSON.", None, None
+    try:
+        creturn = connector.parse_return(payload)
+    except MappingProblem as exc:
+        return "failed", str(exc), None, None
+    if not creturn.lines:
+        return "ignored", "The channel's refund returns no items (money only): nothing comes back.", None, None
+    candidates = _orders_of(channel, creturn)
+    if not candidates:
+        named = creturn.order_number or creturn.channel_order_id
+        return ("failed", f"Packline has no order {named} from channel {channel.code}: it cannot take back what "
+                          "it never shipped.", None, None)
+    done = _already_made(candidates, creturn.channel_return_id)
+    if done is not None:
+        return "duplicate", f"Return {done.number} was already made from this channel return.", done.order_id, done.id
+    wanted = _our_lines(channel, creturn)
+    order = _best_order(candidates, wanted)
+    location = _shipping_location(order, list(wanted))
+    if location is None:
+        return ("failed", f"Nothing of {', '.join(sorted(wanted))} was shipped on order {order.number}: only shipped "
+                          "items can come back.", order.id, None)
+    data = {"order": order.id, "location": location,
+            "items": [{"sku": sku, "quantity": qty, **({"reason": reason[:500]} if reason else {})}
+                      for sku, (qty, reason) in wanted.items()],
+            **({"reason": creturn.reason[:500]} if creturn.reason else {})}
+    actor = Actor.system(f"channel:{channel.code}")
+    order_id = order.id
+    try:
+        ret = returns.create_return(data, actor, source="channel", channel_ref=creturn.channel_return_id)
+    except Conflict as exc:
+        db.session.rollback()
+        if exc.code == "duplicate_channel_return":
+            done = _already_made(_orders_of(channel, creturn), creturn.channel_return_id)
+            return "duplicate", exc.message, order_id, done.id if done else None
+        return "failed", _in_words(exc), order_id, None
+    except IntegrityError:  # another worker made it between the check and the insert
+        db.session.rollback()
+        done = _already_made(_orders_of(channel, creturn), creturn.channel_return_id)
+        return "duplicate", "The return was already made from this channel return.", order_id, done.id if done else None
+    except ServiceError as exc:
+        db.session.rollback()
+        return "failed", _in_words(exc), order_id, None
+    return "returned", f"Return {ret.number} created.", order_id, ret.id
+
+
+def _in_words(exc: ServiceError) -> str:
+    from app.services.channels.intake import _in_words as words
+
+    return words(exc)
+
+
+def _orders_of(channel: Channel, creturn: ChannelReturn) -> list[Order]:
+    """The orders the return may belong to: the one imported from the channel's order id, or by
+    number — for a channel that splits an order into packages (Trendyol), every package's order."""
+    if creturn.channel_order_id:
+        order_id = db.session.scalar(select(ChannelInboxEntry.order_id).where(
+            ChannelInboxEntry.channel_id == channel.id, ChannelInboxEntry.channel_order_id == creturn.channel_order_id,
+            ChannelInboxEntry.order_id.is_not(None), ChannelInboxEntry.return_id.is_(None)).limit(1))
+        order = db.session.get(Order, order_id) if order_id else None
+        return [order] if order is not None else []
+    if not creturn.order_number:
+        return []
+    number = creturn.order_number[:90]
+    return list(db.session.scalars(select(Order).where(
+        Order.channel_id == channel.id,
+        or_(Order.number == number, Order.number.like(number.replace("%", r"\%").replace("_", r"\_") + "-%",
+                                                      escape="\\"))).order_by(Order.id)))
+
+
+def _already_made(orders: list[Order], channel_ref: str) -> Return | None:
+    if not orders:
+        return None
+    return db.session.scalar(select(Return).where(Return.order_id.in_([o.id for o in orders]),
+                                                  Return.channel_ref == channel_ref).limit(1))
+
+
+def _our_lines(channel: Channel, creturn: ChannelReturn) -> dict[str, tuple[int, str | None]]:
+    """Our SKU -> (units, reason), through the channel's SKU mappings."""
+    table = lookup(channel.id).get("sku", {})
+    lines: dict[str, tuple[int, str | None]] = {}
+    for line in creturn.lines:
+        sku = table.get(line.channel_sku, line.channel_sku)
+        quantity, reason = lines.get(sku, (0, None))
+        lines[sku] = (quantity + line.quantity, reason or line.reason)
+    return lines
+
+
+def _best_order(orders: list[Order], wanted: dict[str, tuple[int, str | None]]) -> Order:
+    """The first order (package of the channel's order) that can take every line back."""
+    products = dict(db.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(list(wanted)))).all())
+    for order in orders:
+        left = returns.returnable_units(order.id)
+        if all(left.get(products.get(sku, -1), 0) >= qty for sku, (qty, _reason) in wanted.items()):
+            return order
+    return orders[0]
+
+
+def _shipping_location(order: Order, skus: list[str]) -> str | None:
+    """The location that shipped these SKUs of the order: the parcel comes back there."""
+    return db.session.scalar(
+        select(StockLocation.code).join(Package, Package.location_id == StockLocation.id)
+        .join(PackageItem, PackageItem.package_id == Package.id).join(Product, Product.id == PackageItem.product_id)
+        .where(Package.order_id == order.id, Package.state.in_(SHIPPED_OR_LATER), Product.sku.in_(skus))
+        .order_by(Package.id).limit(1))
