@@ -121,3 +121,18 @@ def show_time(value: datetime | None, location: object | None = None, *, seconds
     utc = aware.astimezone(UTC).replace(tzinfo=None)
     return Markup('<time datetime="{}Z">{}</time>').format(
         utc.isoformat(timespec="seconds"), escape(time_text(value, location, seconds=seconds)))
+
+
+def show_planned(value: datetime | None, location: object | None = None) -> Markup:
+    """A planned day — a purchase order's expected or supplier-confirmed date, a shipment's ETA.
+    Typed as a date it is stored as midnight UTC and shown as that day only (`<time
+    datetime="2026-12-20">20 Dec 2026</time>` / "20 Ara 2026"), never as "03:00 +03"; one given
+    with a time of day (over the API) is shown as a time in the location's zone (`show_time`)."""
+    if value is None:
+        return Markup("")
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    utc = aware.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second, utc.microsecond) != (0, 0, 0, 0):
+        return show_time(value, location)
+    day = utc.date()
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), escape(date_text(day)))
