@@ -38,7 +38,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.services.human_input import field_label
 from app.services.local_times import show_date, show_planned, show_time, zone_name
 from app.services.settings import get_setting
 
@@ -228,7 +227,7 @@ def init_app(app: Flask) -> None:
                    locale_selector=select_language, timezone_selector=select_time_zone)
     app.jinja_env.globals.update(template_helpers(), local_time=show_time, local_date=show_date,
                                  planned_day=show_planned)
-    app.jinja_env.filters.update(number=format_number, money=format_money, field_label=field_label)
+    app.jinja_env.filters.update(number=format_number, money=format_money)
 
 
 # --- catalogue checks (the completeness test and `make i18n` use these) -----------------------
