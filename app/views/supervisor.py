@@ -62,4 +62,5 @@ from app.views import (  # noqa: E402, F401
     supervisor_kpis,
     supervisor_orders,
     supervisor_packages,
+    supervisor_returns,
 )
