@@ -233,10 +233,39 @@ class TransferReportMissingParams(CommandParams):
         return self
 
 
+class TransferReceivedLine(CommandParams):
+    sku: str = Field(min_length=1, max_length=64, description="The product's SKU.")
+    received: int = Field(ge=0, le=100_000, description="Every unit of this SKU that arrived (damaged ones too).")
+    damaged: int = Field(0, ge=0, le=100_000, description="How many of those are unusable: written off here.")
+    note: str | None = Field(None, min_length=1, max_length=500,
+                             description="Why: required when more or fewer units arrived than were sent, or some "
+                                         "are damaged.")
+
+    @model_validator(mode="after")
+    def _damaged_within_received(self) -> TransferReceivedLine:
+        if self.damaged > self.received:
+            raise ValueError("Damaged units cannot be more than the units that arrived.")
+        return self
+
+
+class TransferReceiveParams(CommandParams):
+    lines: list[TransferReceivedLine] | None = Field(
+        None, max_length=500,
+        description="What arrived per SKU. Leave out to receive everything as sent; when given, a SKU not listed "
+                    "arrived with 0 units (short).")
+
+    @model_validator(mode="after")
+    def _unique(self) -> TransferReceiveParams:
+        skus = [line.sku for line in self.lines or []]
+        if len(skus) != len(set(skus)):
+            raise ValueError("List each SKU once.")
+        return self
+
+
 TRANSFER_COMMAND_PARAMS: dict[str, type[CommandParams]] = {
     "ready_for_dispatch": ReadyForDispatchParams,
     "dispatch": NoParams,
-    "receive": NoParams,
+    "receive": TransferReceiveParams,
     "report_missing": TransferReportMissingParams,
     "out_of_stock": NoParams,
     "cancel": CancelParams,

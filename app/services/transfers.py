@@ -7,8 +7,11 @@ are marked missing/cancelled), so the units become *unassigned*, and `planning.p
 re-plans them in the same transaction — from another source, or at another location.
 
 Scanning (`count_transfer_scan`) counts units like picking does for packages, on the side whose
-step is next: the sender before dispatch, the receiver before receiving. Dispatch and receive
-still act on the whole transfer; their log notes `unscanned: N` when units were not counted.
+step is next: the sender before dispatch, the receiver before receiving. Dispatch acts on the
+whole transfer; `receive` takes everything as sent, or the receiver's count per SKU (`lines`):
+short and damaged units are re-planned like missing ones, damaged ones written off at the
+destination, units over what was sent stocked there (each difference with a note). Their log
+notes `unscanned: N` when units were not counted.
 """
 
 from __future__ import annotations
@@ -97,11 +100,26 @@ def _dispatch(ctx: TransferCtx) -> None:
 
 
 def _receive(ctx: TransferCtx) -> None:
-    """The goods arrive and are reserved for their package item (unless it no longer wants them)."""
+    """The goods arrive and are reserved for their package item (unless it no longer wants them).
+
+    With `lines` (the receiving screen's count per SKU) what arrived may differ from what was
+    sent: units short, or damaged (written off here with the reason), will not reach the package —
+    the transfer item and package item shrink by them and they are planned again, as units a
+    source reports missing are (`_after_resourcing`); units over what was sent go into this
+    location's stock. Any difference needs a note. Without `lines` everything arrived as sent."""
     transfer, label = ctx.transfer, ctx.actor.label
     logged = _scan_log(transfer, "destination", ctx.log_params)
+    open_items = [ti for ti in transfer.items if ti.state == "open"]
+    arrived = _arrivals(open_items, ctx.params.lines)
+    before = item_quantities(transfer.package)
+    lost_any = False
+    for ti in open_items:
+        good, _damaged = arrived[ti.id]
+        if good < ti.quantity:
+            _lose_in_transit(ti, ti.quantity - good, label, transfer)
+            lost_any = True
     wanted = {i.id for i in holding_items(transfer.package)}
-    for ti in transfer.items:
+    for ti in open_items:
         if ti.state != "open":
             continue
         need = 0
@@ -114,7 +132,75 @@ def _receive(ctx: TransferCtx) -> None:
         if ti.quantity - reserve:
             stock.receive(transfer.destination_id, ti.product_id, ti.quantity - reserve, label, transfer.number)
         ti.state = "received"
+    for line in ctx.params.lines or []:
+        product_id = next(ti.product_id for ti in open_items if ti.product.sku == line.sku)
+        if line.damaged:
+            stock.record_write_off(transfer.destination_id, product_id, line.damaged, label, transfer.number,
+                                   note=line.note)
+        over = line.received - line.damaged - sum(arrived[ti.id][0] for ti in open_items if ti.product_id == product_id)
+        if over > 0:
+            stock.receive(transfer.destination_id, product_id, over, label, transfer.number, reason="receipt")
     move_transfer(transfer, "received", ctx.command, logged, label)
+    if lost_any:
+        _after_resourcing(ctx, "transfer_missing", before)
+
+
+def _arrivals(open_items: list[TransferItem], lines: list | None) -> dict[int, tuple[int, int]]:
+    """Per open transfer item: (usable units that arrived for it, damaged units of it), from the
+    counted lines; refused (nothing changed) for a SKU not on the transfer, a count that differs
+    from what was sent without a note, or damaged units without one."""
+    if lines is None:
+        return {ti.id: (ti.quantity, 0) for ti in open_items}
+    by_sku: dict[str, list[TransferItem]] = {}
+    for ti in open_items:
+        by_sku.setdefault(ti.product.sku, []).append(ti)
+    errors: dict[str, str] = {}
+    for n, line in enumerate(lines):
+        sent = sum(ti.quantity for ti in by_sku.get(line.sku, []))
+        if line.sku not in by_sku:
+            errors[f"lines.{n}.sku"] = _("%(sku)s is not on this transfer.", sku=line.sku)
+        elif line.received > sent and not line.note:
+            errors[f"lines.{n}.note"] = _("%(count)s unit(s) of %(sku)s arrived but %(sent)s were sent: say why, "
+                                          "or count again.", count=line.received, sku=line.sku, sent=sent)
+        elif line.received < sent and not line.note:
+            errors[f"lines.{n}.note"] = _("Only %(count)s of %(sent)s unit(s) of %(sku)s arrived: say why.",
+                                          count=line.received, sent=sent, sku=line.sku)
+        elif line.damaged and not line.note:
+            errors[f"lines.{n}.note"] = _("Say why %(count)s unit(s) of %(sku)s are damaged.", count=line.damaged,
+                                          sku=line.sku)
+    listed = {line.sku: line for line in lines}
+    for sku in by_sku:
+        if sku not in listed:
+            errors[f"lines.{sku}"] = _("Say how many units of %(sku)s arrived (0 if none).", sku=sku)
+    if errors:
+        raise ValidationFailed(_("The received units are not valid."), errors)
+    result: dict[int, tuple[int, int]] = {}
+    for sku, items in by_sku.items():
+        usable = listed[sku].received - listed[sku].damaged
+        for ti in items:
+            take = min(usable, ti.quantity)
+            usable -= take
+            result[ti.id] = (take, ti.quantity - take)
+    return result
+
+
+def _lose_in_transit(ti: TransferItem, quantity: int, label: str, transfer: Transfer) -> None:
+    """`quantity` units of `ti` did not arrive usable: the source already booked them out at
+    dispatch, so no stock moves there; the transfer item and its package item shrink (or are
+    marked missing) so the units become unassigned and `_after_resourcing` plans them again."""
+    if quantity >= ti.quantity:
+        ti.state = "missing"
+    else:
+        ti.quantity -= quantity
+    item = ti.package_item
+    if item.state in NOT_HOLDING_ITEM_STATES:
+        return
+    if quantity >= item.quantity:
+        stock.release(label, transfer.package.number, package_item_ids=[item.id])
+        item.state = "missing"
+    else:
+        item.quantity -= quantity
+        item.picked_quantity = min(item.picked_quantity, item.quantity)
 
 
 def _give_up_units(ctx: TransferCtx, ti: TransferItem, quantity: int, missing: bool) -> None:

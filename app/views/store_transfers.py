@@ -3,18 +3,21 @@ transfer page, scanning its items, and commands."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import htmx_flask
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from app.i18n import lower
 from app.models import StockLocation, Transfer
 from app.services import queues_store
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.services.pagination import PageArgs
+from app.services.state_labels import state_label
 from app.services.transfers import (
     SCAN_COLUMNS,
     count_transfer_scan,
@@ -23,7 +26,7 @@ from app.services.transfers import (
     scanned_count,
 )
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
-from app.views import number_or_text
+from app.views import number_or_text, whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -184,3 +187,109 @@ def transfer_command(code: str, transfer_id: int, command: str):
             if (raw := request.form.get(f"quantity-{item.id}", "").strip()) and raw != "0"
         ]}
     return _run(location, transfer, command, params)
+
+
+# ------------------------------------------------------------------------------ receiving with a count
+
+@dataclass
+class ReceivingLine:
+    """One SKU of an incoming transfer on the receiving review: what was sent and counted so far."""
+
+    product_id: int
+    sku: str
+    name: str
+    sent: int
+    scanned: int
+
+
+def receiving_lines(transfer: Transfer) -> list[ReceivingLine]:
+    lines: dict[int, ReceivingLine] = {}
+    for ti in transfer.items:
+        if ti.state != "open":
+            continue
+        line = lines.setdefault(ti.product_id, ReceivingLine(ti.product_id, ti.product.sku, ti.product.name, 0, 0))
+        line.sent += ti.quantity
+        line.scanned += ti.receive_scanned
+    return list(lines.values())
+
+
+def _typed_lines(lines: list[ReceivingLine]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The review form's counts per SKU (received-/damaged-/note-<product id>); counts that are not
+    whole numbers are named on their line, never read as 0."""
+    values: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    for line in lines:
+        typed: dict[str, Any] = {}
+        for field, default in (("received", ""), ("damaged", "0")):
+            raw = request.form.get(f"{field}-{line.product_id}", default).strip() or default
+            value = whole_number(raw, 6)
+            if value is None:
+                errors[f"{line.sku}.{field}"] = _("Enter a whole number, 0 or more.")
+            typed[field] = value if value is not None else raw
+        typed["note"] = request.form.get(f"note-{line.product_id}", "").strip()[:500] or None
+        values[line.sku] = typed
+    return values, errors
+
+
+def _line_errors(lines: list[ReceivingLine], sent_order: list[str], exc: ServiceError) -> dict[str, str]:
+    """The service names lines by their place in what was sent ("lines.0.note") or by SKU
+    ("lines.SKU-A"); the form shows them by SKU and field."""
+    errors: dict[str, str] = {}
+    for key, message in (exc.details or {}).items():
+        parts = key.split(".")
+        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(sent_order):
+            field = parts[2] if len(parts) > 2 else "received"
+            errors[f"{sent_order[int(parts[1])]}.{'received' if field == 'sku' else field}"] = str(message)
+        elif parts[0] == "lines" and len(parts) > 1:
+            errors[f"{'.'.join(parts[1:])}.received"] = str(message)
+        else:
+            errors["_form"] = str(message)
+    return errors
+
+
+@bp.route("/<code>/receiving/transfers/<int:transfer_id>/finish", methods=["GET", "POST"])
+@login_required
+def transfer_receive_finish(code: str, transfer_id: int):
+    """Review what arrived (counts prefilled from the scans), mark damaged units and say why a
+    count differs, then finish: the transfer's `receive` with the count, in one transaction."""
+    location = location_or_404(code)
+    transfer = transfer_or_404(location, transfer_id)
+    if transfer.destination_id != location.id:
+        abort(404)
+    back = url_for("store.transfer", code=location.code, transfer_id=transfer.id)
+    if transfer.state != "in_transit":
+        return after_command(back, _("This transfer is not on its way any more (it is %(state)s): nothing to "
+                                     "receive.", state=lower(state_label(transfer.state))), "info",
+                             "store/transfers/transfer.html", "store/transfers/_transfer.html",
+                             **transfer_context(location, transfer))
+    lines = receiving_lines(transfer)
+    context = {"location": location, "transfer": transfer, "lines": lines}
+    if request.method == "GET":
+        return render("store/transfers/receive_finish.html", "store/transfers/_receive_finish.html", errors={},
+                      values={}, **context)
+    values, errors = _typed_lines(lines)
+    sent_order = [line.sku for line in lines]
+    try:
+        if errors:
+            raise ValidationFailed(_("Some counts are not valid."), {})
+        params = {"lines": [{"sku": sku, "received": typed["received"], "damaged": typed["damaged"],
+                             **({"note": typed["note"]} if typed["note"] else {})}
+                            for sku, typed in values.items()]}
+        run_transfer_command(transfer.id, "receive", params, current_actor(), expected_version=form_version())
+    except ServiceError as exc:
+        if isinstance(exc, Conflict):
+            transfer = transfer_or_404(location, transfer_id)
+            message = (_("Already received — here is the transfer as it is now.")
+                       if exc.code in ("command_not_allowed", "stale") else error_message(exc))
+            return after_command(back, message, "info", "store/transfers/transfer.html",
+                                 "store/transfers/_transfer.html", **transfer_context(location, transfer))
+        errors = errors or _line_errors(lines, sent_order, exc)
+        return render("store/transfers/receive_finish.html", "store/transfers/_receive_finish.html", status=exc.status,
+                      errors=errors, values=values,
+                      notice={"text": _("Check the lines marked in red: nothing was received yet."),
+                              "category": "error"}, **context)
+    flash(_("%(number)s received: the stock is updated.", number=transfer.number), "success")
+    target = url_for("store.receiving", code=location.code)
+    if wants_fragment():
+        return htmx_flask.make_response("", 200, redirect=target)
+    return redirect(target, code=303)
