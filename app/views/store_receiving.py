@@ -20,6 +20,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import InboundShipment, ProductBarcode, PurchaseOrder, StockLocation, Transfer
@@ -43,8 +44,10 @@ KINDS = ("purchase-orders", "inbound-shipments")
 
 
 def _incoming_transfers(location: StockLocation) -> list[Transfer]:
+    # The rows show the source store and the units: loaded with the list, not one row at a time.
     return list(db.session.scalars(select(Transfer).where(Transfer.destination_id == location.id,
                                                           Transfer.state == "in_transit")
+                                   .options(selectinload(Transfer.source), selectinload(Transfer.items))
                                    .order_by(Transfer.updated_at, Transfer.id)))
 
 
