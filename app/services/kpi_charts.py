@@ -23,7 +23,9 @@ from flask_babel import lazy_gettext as _l
 from pygal.style import Style
 from redis.exceptions import RedisError
 
+from app import i18n
 from app.queues import redis_connection
+from app.services import local_times
 from app.services.kpis import KpiReport, KpiTable
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ BY_NAME = {spec.name: spec for spec in CHARTS}
 
 def _x_label(value: Any) -> str:
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        return local_times.date_text(value)  # "24 Nov 2026" / "24 Kas 2026"
     return f"{value:02d}:00" if isinstance(value, int) else str(value)
 
 
@@ -95,10 +97,16 @@ def _chart(spec: ChartSpec, count: int):
     return pygal.Line(x_label_rotation=45 if count > 10 else 0, show_dots=True, dots_size=4, **common)
 
 
+def _value_text(value: Any) -> str:
+    """Values and the y axis in the request's language: 12.5 → "12,5" in Turkish."""
+    return "" if value is None else i18n.format_number(value)
+
+
 def chart_svg(spec: ChartSpec, table: KpiTable) -> str:
     """The SVG document of one chart over its table's rows."""
     chart = _chart(spec, len(table.rows))
     chart.title = spec.title()
+    chart.value_formatter = _value_text
     chart.x_labels = [_x_label(row[spec.x]) for row in table.rows]
     for column, label in spec.series:
         chart.add(label(), [row.get(column) for row in table.rows])

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel import numbers as babel_numbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from app import i18n
 from app.extensions import db
 from app.models import Channel, StockLocation
 from app.models.base import utcnow
@@ -195,11 +197,30 @@ NO_DATA = "–"
 
 
 def shown(value: Any) -> str:
+    """A table cell in the request's language: "24 Kas 2026", "1.234", "12,5" in Turkish (the
+    CSV keeps ISO days and dot decimals: `plain_rows`)."""
     if value is None:
         return NO_DATA
     if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+        return local_times.date_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return i18n.format_number(value, 1 if isinstance(value, float) else None)
+
+
+UNITS = {"min": _l("%(v)s min"), "h": _l("%(v)s h"), "s": _l("%(v)s s")}
+
+
+def value_text(value: Any, unit: str = "") -> str:
+    """A figure as the cards show it: "%100,0" / "100.0%", "0,0 dk" / "0.0 min", "–" for none."""
+    if value is None:
+        return NO_DATA
+    if unit == "%":
+        locale = i18n.current_locale()
+        pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+        return babel_numbers.format_percent(value / 100, format=pattern, locale=locale, decimal_quantization=True)
+    number = shown(value)
+    return str(UNITS[unit] % {"v": number}) if unit in UNITS else number
 
 
 @dataclass

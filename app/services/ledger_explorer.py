@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from app.extensions import db
 from app.models import Product, StockLedger, StockLocation
 from app.models.base import iso
-from app.services import listing
+from app.services import listing, local_times
 from app.services.actors import Actor
 
 HEADER = ("id", "at", "location", "sku", "on_hand_delta", "reserved_delta", "on_hand_after", "reserved_after",
@@ -157,39 +157,50 @@ class StockAt:
         return self.on_hand - self.reserved
 
 
-def read_moment(args: Mapping[str, str], problems: listing.Problems) -> datetime | None:
-    """`at` as an ISO date-time in UTC (a trailing Z or +00:00 allowed), or a date (its end, UTC)."""
+def read_moment(args: Mapping[str, str], problems: listing.Problems, zone: tzinfo | None = None, *,
+                local: bool = False) -> datetime | None:
+    """`at` as an ISO date-time, or a date (its end), returned in UTC. A moment with an offset
+    (a trailing Z, +03:00) is that moment; one without is read in `zone` (the screen asks in the
+    location's own time), else as UTC (the API)."""
     raw = (args.get("at") or "").strip()
+    if not (local or zone):
+        example = _("Enter the moment as YYYY-MM-DDTHH:MM (UTC), for example 2026-11-30T18:00.")
+    else:
+        example = _("Enter the moment as YYYY-MM-DDTHH:MM in the location's time, for example 2026-11-30T18:00.")
     if not raw:
-        problems.add("at", _("Enter the moment as YYYY-MM-DDTHH:MM (UTC), for example 2026-11-30T18:00."))
+        problems.add("at", example)
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if len(raw) <= 40 else None
     except ValueError:
         moment = None
     if moment is None:
-        problems.add("at", _("Enter the moment as YYYY-MM-DDTHH:MM (UTC), for example 2026-11-30T18:00."))
+        problems.add("at", example)
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     if len(raw) == 10:  # a bare date: the end of that day
         moment = moment.replace(hour=23, minute=59, second=59)
     if not listing.EARLIEST <= moment.date() <= listing.LATEST:
         problems.add("at", _("Choose a moment between 2000 and 2100."))
         return None
+    if moment.tzinfo is None and zone is not None:
+        moment = moment.replace(tzinfo=zone)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
-def stock_at(actor: Actor, args: Mapping[str, str], problems: listing.Problems) -> StockAt | None:
-    """On-hand and reserved units of (`location`, `sku`) at the moment `at`, or None with problems."""
+def stock_at(actor: Actor, args: Mapping[str, str], problems: listing.Problems, *,
+             local: bool = False) -> StockAt | None:
+    """On-hand and reserved units of (`location`, `sku`) at the moment `at`, or None with problems.
+    `local`: a moment without an offset is in the location's own time zone (the screen); else UTC."""
     code = listing.text(args, "location", problems, 64)
     sku = listing.text(args, "sku", problems, 100)
     if not code:
         problems.add("location", _("Choose a location."))
     if not sku:
         problems.add("sku", _("Enter a SKU."))
-    moment = read_moment(args, problems)
     loc = _location(code, actor, problems) if code else None
+    moment = read_moment(args, problems, local_times.zone(loc) if local and loc is not None else None, local=local)
     product = db.session.scalar(select(Product).where(Product.sku == sku)) if sku else None
     if sku and product is None:
         problems.add("sku", _("There is no product with SKU %(sku)s.", sku=sku[:100]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from app.services import ledger_explorer as ledger
-from app.services import listing
+from app.services import listing, local_times
 from app.services.actors import Actor
 from app.views.htmx import render
 from app.views.reports import LIST_PAGES, MANAGERS, bp, current_actor
@@ -39,7 +39,8 @@ def stock_at():
     actor = current_actor()
     problems = listing.Problems()
     asked = any(request.args.get(k) for k in ("location", "sku", "at"))
-    found = ledger.stock_at(actor, request.args, problems) if asked else None
+    found = ledger.stock_at(actor, request.args, problems, local=True) if asked else None
     return render("reports/stock_at.html", status=422 if asked and problems else 200, found=found,
                   problems=problems.found if asked else {}, args=request.args,
-                  locations=ledger.visible_locations(actor))
+                  locations=ledger.visible_locations(actor),
+                  zone=local_times.zone_name(found.location) if found else None)

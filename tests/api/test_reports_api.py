@@ -111,6 +111,31 @@ def test_stock_at_on_the_screen(app, client):
     assert client.get("/reports/ledger/at").status_code == 200
 
 
+def test_stock_at_on_the_screen_is_asked_and_answered_in_the_locations_time(app, client):
+    from tests.views.test_auth import login
+
+    ist, _, _ = _history()
+    ist.time_zone = "Europe/Istanbul"  # UTC+3; the count was at 12:00 UTC = 15:00 in Istanbul on 3 Nov
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    login(client, "sup")
+    form = client.get("/reports/ledger/at").get_data(as_text=True)
+    assert "Moment (the location’s time)" in form and "(UTC)" not in form
+    before = client.get("/reports/ledger/at?location=IST-01&sku=MUG-1&at=2026-11-03T14:30").get_data(as_text=True)
+    assert "data-on-hand>10<" in before  # 14:30 in Istanbul is 11:30 UTC: before the count
+    html = client.get("/reports/ledger/at?location=IST-01&sku=MUG-1&at=2026-11-03T15:00").get_data(as_text=True)
+    assert "data-on-hand>7<" in html  # the count's own second counts
+    assert "3 Nov 2026, 15:00:00 +03" in html and "Europe/Istanbul" in html  # the moment and the change, local
+    assert "2026, 12:00:00" not in html  # (the <time> tag keeps UTC for machines)
+    turkish = client.get("/reports/ledger/at?location=IST-01&sku=MUG-1&at=2026-11-03T15:00",
+                         headers={"Accept-Language": "tr-TR,tr;q=0.9"}).get_data(as_text=True)
+    assert "3 Kas 2026, 15:00:00 +03" in turkish
+    # The API keeps UTC for a moment without an offset and answers ISO with the offset.
+    admin = auth("erp")
+    body = client.get("/api/v1/stock/at?location=IST-01&sku=MUG-1&at=2026-11-03T14:30", headers=admin).get_json()
+    assert body["on_hand"] == 7 and body["at"] in ("2026-11-03T14:30:00Z", "2026-11-03T14:30:00+00:00")
+
+
 def test_the_audit_api_is_for_admins_and_filters(app, client):
     admin = auth("erp")
     client.post("/api/v1/channels", json={"code": "web", "name": "Web shop"}, headers=admin)
