@@ -121,3 +121,25 @@ def trendyol_claim(claim_id: str, order_number: str, lines: list[tuple[str, int]
                            for u in range(qty)]}
             for n, (sku, qty) in enumerate(lines)],
     }
+
+
+def woocommerce_refund(refund_id: int, order_id: int, lines: list[tuple[str, int]], *,
+                       reason: str = "Wrong colour") -> dict[str, Any]:
+    """One order refund as WooCommerce's `GET /orders/{id}/refunds` lists it, refunding lines of
+    `woocommerce_order(order_id, ...)` (line ids order_id * 100 + n; refunded quantities negative)."""
+    return {
+        "id": refund_id, "date_created_gmt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "amount": f"{149.5 * sum(q for _s, q in lines):.2f}", "reason": reason, "refunded_by": 1,
+        "refunded_payment": False, "meta_data": [],
+        "line_items": [{"id": refund_id * 10 + n, "name": sku, "product_id": 500 + n, "variation_id": 0,
+                        "quantity": -qty, "subtotal": f"{-149.5 * qty:.2f}", "total": f"{-149.5 * qty:.2f}",
+                        "sku": sku, "price": -149.5,
+                        "meta_data": [{"id": refund_id * 100 + n, "key": "_refunded_item_id",
+                                       "value": str(order_id * 100 + n)}]}
+                       for n, (sku, qty) in enumerate(lines)],
+    }
+
+
+def woocommerce_refunded_action(order_id: int) -> dict[str, Any]:
+    """The body of an Action webhook on `woocommerce_order_refunded`: it names the order."""
+    return {"action": "woocommerce_order_refunded", "arg": order_id}

@@ -241,6 +241,12 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.trendyol_packages.extend(data.get("packages", []))
             return self._send(200, {"ok": True})
+        if path == "/_sim/woocommerce/refunds" and method == "POST":
+            # Refunds the shop made itself (in WordPress), listed by GET /orders/{id}/refunds.
+            with STATE.lock:
+                for refund in data.get("refunds", []):
+                    STATE.woo_refunds.append({"order_id": int(data["order_id"]), **refund})
+            return self._send(200, {"ok": True})
         if path == "/_sim/trendyol/claims" and method == "POST":
             with STATE.lock:
                 STATE.trendyol_claims.extend(data.get("claims", []))
@@ -402,7 +408,8 @@ class Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"orders/(\d+)/refunds", rest)
         if m and method == "GET":
             with STATE.lock:
-                rows = [r for r in STATE.woo_refunds if r["order_id"] == int(m[1])]
+                rows = [{k: v for k, v in r.items() if k != "order_id"} for r in STATE.woo_refunds
+                        if r["order_id"] == int(m[1])]
             return self._send(200, rows, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": "1"})
         if m and method == "POST":
             body = data or {}

@@ -57,6 +57,9 @@ class Simulator:
     def add_trendyol_packages(self, *packages: dict[str, Any]) -> None:
         self._call("POST", "/_sim/trendyol/packages", {"packages": list(packages)})
 
+    def add_woocommerce_refunds(self, order_id: int, *refunds: dict[str, Any]) -> None:
+        self._call("POST", "/_sim/woocommerce/refunds", {"order_id": order_id, "refunds": list(refunds)})
+
     def add_trendyol_claims(self, *claims: dict[str, Any]) -> None:
         self._call("POST", "/_sim/trendyol/claims", {"claims": list(claims)})
 

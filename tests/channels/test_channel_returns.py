@@ -16,6 +16,8 @@ from app.channel_simulator.samples import (
     trendyol_claim,
     trendyol_package,
     woocommerce_order,
+    woocommerce_refund,
+    woocommerce_refunded_action,
 )
 from app.extensions import db
 from app.models import Channel, ChannelInboxEntry, ChannelPush, Order, OutboxEvent, Package, StockLedger
@@ -225,3 +227,25 @@ def test_a_return_of_a_woocommerce_order_becomes_an_order_refund(world, sim, liv
     assert refund["order_id"] == 7001 and ret.number in refund["reason"]
     assert refund["line_items"] == [{"id": 700100, "quantity": 1, "refund_total": "149.50"}]
     assert refund["amount"] == "149.50"
+
+
+def test_woocommerce_refunds_named_by_the_refunded_action_become_returns_once(world, sim, live_server):
+    order = _shipped_order(sim, live_server, "woo", [("MUG", 1), ("TSHIRT-M", 2)])
+    sim.add_woocommerce_refunds(7001, woocommerce_refund(55, 7001, [("TSHIRT-M", 1)]),
+                                woocommerce_refund(56, 7001, [("MUG", 1)]))
+    url = f"{live_server}/channels/woo/webhooks"
+    for _time in range(2):  # WooCommerce fires the action again for the next refund: nothing twice
+        answer = sim.send_webhook(url, "woocommerce", "action.woocommerce_order_refunded",
+                                  woocommerce_refunded_action(7001))
+        assert answer["status"] == 200, answer
+        run_jobs()
+    made = _returns()
+    assert [(r.channel_ref, [(i.product.sku, i.quantity, i.reason) for i in r.items]) for r in made] == [
+        ("refund:55", [("TSHIRT-M", 1, "Wrong colour")]), ("refund:56", [("MUG", 1, "Wrong colour")])]
+    assert all(r.order_id == order.id and r.source == "channel" for r in made)
+    assert [e.outcome for e in _entries("action.woocommerce_order_refunded")] == ["returned", "duplicate"]
+    # Refund-ready: WooCommerce made the refund itself, so nothing is refunded twice.
+    _inspect(made[0], resellable=1)
+    [push] = _push_all()
+    assert push.status == "done" and "made in WooCommerce" in push.log[-1]["note"]
+    assert [r["id"] for r in sim.state()["woocommerce"]["refunds"]] == [55, 56]

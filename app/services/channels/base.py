@@ -170,6 +170,11 @@ class ChannelConnector(ABC):
     def parse_return(self, payload: Any) -> ChannelReturn:
         raise MappingProblem(f"{self.title} returns cannot be read.")
 
+    def return_payloads(self, payload: Any) -> list[Any]:
+        """The channel returns one inbox payload stands for: itself, unless the notification only
+        names them and the connector must fetch them (WooCommerce's refunded-order action)."""
+        return [payload]
+
     def pull_returns(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """Returns (claims) changed in [since_ms, until_ms], for channels that serve a list."""
         return []

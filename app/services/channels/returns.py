@@ -1,5 +1,6 @@
 """Customer returns from the channel inbox (SPEC §13, §14): a channel's return or refund
-notification (a Shopify `refunds/create` webhook, a pulled Trendyol claim) becomes a Packline
+notification (a Shopify `refunds/create` webhook, WooCommerce's refunded-order action webhook —
+whose refunds are read from the order's refund list —, a pulled Trendyol claim) becomes a Packline
 return through `services.returns.create_return` — the same service as `POST /api/v1/returns`
 and the store counter — for the shipped order it names, with its items and reason.
 
@@ -21,7 +22,7 @@ from app.models import Channel, ChannelInboxEntry, Order, Package, PackageItem, 
 from app.models.returns import Return
 from app.services import returns
 from app.services.actors import Actor
-from app.services.channels.base import ChannelConnector, ChannelReturn, MappingProblem
+from app.services.channels.base import ChannelConnector, ChannelError, ChannelReturn, MappingProblem
 from app.services.channels.mappings import lookup
 from app.services.errors import Conflict, ServiceError
 from app.services.transitions import SHIPPED_OR_LATER
@@ -30,11 +31,33 @@ Outcome = tuple[str, str | None, int | None, int | None]  # outcome, reason, ord
 
 
 def apply_return(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> Outcome:
-    """Turn one return/refund entry into a return; never raises for what the payload says."""
+    """Turn one return/refund entry into returns; never raises for what the payload says. An
+    entry that stands for several channel returns (WooCommerce: every refund of the order) makes
+    each one not made yet."""
     try:
         payload = json.loads(entry.body)
     except ValueError:
         return "failed", "The body is not valid JSON.", None, None
+    try:
+        payloads = connector.return_payloads(payload)
+    except MappingProblem as exc:
+        return "failed", str(exc), None, None
+    except ChannelError as exc:  # the channel did not answer: process it again later
+        return "needs_attention", str(exc), None, None
+    results = [_one_return(channel, connector, one) for one in payloads]
+    if not results:
+        return "ignored", "The channel lists no refunds for this order.", None, None
+    if len(results) == 1:
+        return results[0]
+    for wanted in ("returned", "failed", "duplicate", "ignored"):
+        picked = [r for r in results if r[0] == wanted]
+        if picked:
+            reasons = "; ".join(dict.fromkeys(r[1] for r in results if r[1]))
+            return wanted, reasons, picked[0][2], picked[0][3]
+    return results[0]
+
+
+def _one_return(channel: Channel, connector: ChannelConnector, payload: object) -> Outcome:
     try:
         creturn = connector.parse_return(payload)
     except MappingProblem as exc:

@@ -31,7 +31,7 @@ from app.models.base import iso, utcnow
 from app.models.returns import Return
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, ChannelError, MappingProblem, connector_for
-from app.services.channels.base import ChannelLine, RefundNews, ReturnLine, StatusNews
+from app.services.channels.base import ChannelLine, ChannelReturn, RefundNews, ReturnLine, StatusNews
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
@@ -154,15 +154,21 @@ def _refund_news(push: ChannelPush, connector) -> RefundNews:
     ret = db.session.get(Return, push.return_id)
     received = {item.product.sku: item.received for item in ret.items if item.received}
     to_ours = lookup(push.channel_id).get("sku", {})
-    origin = db.session.scalar(select(ChannelInboxEntry).where(
-        ChannelInboxEntry.return_id == ret.id, ChannelInboxEntry.outcome == "returned").limit(1))
-    if origin is not None:
-        creturn = connector.parse_return(json.loads(origin.body))
+    if ret.channel_ref:
+        origin = db.session.scalar(select(ChannelInboxEntry).where(
+            ChannelInboxEntry.return_id == ret.id, ChannelInboxEntry.outcome == "returned").limit(1))
+        creturn = ChannelReturn(ret.channel_ref, ())
+        if origin is not None:
+            try:
+                creturn = connector.parse_return(json.loads(origin.body))
+            except (MappingProblem, ValueError):
+                origin = None  # a notification that only named the return (WooCommerce's action)
         lines = tuple(ReturnLine(line.channel_sku, min(line.quantity, received.get(to_ours.get(line.channel_sku,
                                                                                                 line.channel_sku), 0)),
                                  line.reason, line.line_id, line.item_ids) for line in creturn.lines)
-        entry = _order_entry(ret.order_id) if origin.channel_order_id is None else None
-        channel_order_id = origin.channel_order_id or (entry.channel_order_id if entry else "")
+        entry = _order_entry(ret.order_id) if origin is None or origin.channel_order_id is None else None
+        channel_order_id = (origin.channel_order_id if origin is not None else None) or (
+            entry.channel_order_id if entry else "")
         return RefundNews(channel_order_id=channel_order_id, order_payload=json.loads(entry.body) if entry else {},
                           return_number=ret.number, lines=lines, channel_return=creturn, reason=ret.reason)
     entry = _order_entry(ret.order_id)

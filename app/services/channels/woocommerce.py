@@ -20,8 +20,10 @@ from app.services.channels.base import (
     ChannelError,
     ChannelLine,
     ChannelOrder,
+    ChannelReturn,
     MappingProblem,
     RefundNews,
+    ReturnLine,
     SignedWebhookConnector,
     StatusNews,
     StockPushResult,
@@ -31,6 +33,9 @@ from app.services.channels.shopify import money, quantity
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 CANCEL_TOPICS = frozenset({"order.deleted"})
+# An "Action" webhook on the `woocommerce_order_refunded` hook: its body names the order
+# (`{"action": ..., "arg": <order id>}`); the refunds themselves are read from the REST API.
+RETURN_TOPICS = frozenset({"action.woocommerce_order_refunded"})
 CANCELLED_STATUSES = {"cancelled", "refunded", "failed", "trash"}
 BATCH_SIZE = 100  # WooCommerce accepts at most 100 objects per batch request
 API = "/wp-json/wc/v3"
@@ -46,10 +51,11 @@ class WooCommerceConnector(SignedWebhookConnector):
     topic_header = "X-WC-Webhook-Topic"
     order_topics = ORDER_TOPICS
     cancel_topics = CANCEL_TOPICS
+    return_topics = RETURN_TOPICS
     pushes_stock = True
-    webhook_help = ("In WordPress: WooCommerce → Settings → Advanced → Webhooks → Add webhook, twice: topics "
-                    "Order created and Order updated, API version WP REST API Integration v3, this URL as the "
-                    "Delivery URL and the webhook secret below as the Secret.")
+    webhook_help = ("In WordPress: WooCommerce → Settings → Advanced → Webhooks → Add webhook, three times: topics "
+                    "Order created, Order updated and Action woocommerce_order_refunded, API version WP REST API "
+                    "Integration v3, this URL as the Delivery URL and the webhook secret below as the Secret.")
     config: WooCommerceConfig
 
     def parse_order(self, payload: Any) -> ChannelOrder:
@@ -94,6 +100,51 @@ class WooCommerceConnector(SignedWebhookConnector):
             delivery=(shipping_lines[0].get("method_id") if shipping_lines and isinstance(shipping_lines[0], dict)
                       else None),
         )
+
+    # --- returns (order refunds) ----------------------------------------------------------------
+
+    def return_order_id(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and str(payload.get("arg") or "").isdigit():
+            return str(payload["arg"])[:100]
+        return None
+
+    def return_payloads(self, payload: Any) -> list[Any]:
+        """The order's refunds (`GET /orders/{id}/refunds`), each with the order id added."""
+        order_id = self.return_order_id(payload)
+        if order_id is None:
+            raise MappingProblem("The body names no WooCommerce order (no numeric arg).")
+        data, _unused = self.call_json("GET", f"{API}/orders/{order_id}/refunds?per_page=100",
+                                       headers=self._headers())
+        if not isinstance(data, list):
+            raise ChannelError("WooCommerce's refund list is not a list.", transient=True)
+        return [{**refund, "order_id": int(order_id)} for refund in data if isinstance(refund, dict)]
+
+    def parse_return(self, payload: Any) -> ChannelReturn:
+        """One order refund: its line items (negative quantities, the refunded order line in the
+        `_refunded_item_id` meta) are what comes back; the refund's reason is the customer's."""
+        if not isinstance(payload, dict) or payload.get("id") is None or payload.get("order_id") is None:
+            raise MappingProblem("The body is not a WooCommerce order refund (no id or order_id).")
+        reason = str(payload.get("reason") or "").strip()[:500] or None
+        by_sku: dict[str, list] = {}
+        for n, item in enumerate(payload.get("line_items") or []):
+            if not isinstance(item, dict):
+                raise MappingProblem(f"Refund line {n + 1} is not an object.")
+            sku = str(item.get("sku") or "").strip()
+            if not sku:
+                raise MappingProblem(f"Refund line {n + 1} ({item.get('name') or 'no name'}) has no SKU.")
+            try:
+                units = abs(int(item.get("quantity") or 0))
+            except (TypeError, ValueError):
+                raise MappingProblem(f"Refund line {n + 1}: the quantity is not a number.") from None
+            if not units:
+                continue
+            refunded = next((str(m.get("value")) for m in item.get("meta_data") or []
+                             if isinstance(m, dict) and m.get("key") == "_refunded_item_id"), None)
+            line = by_sku.setdefault(sku, [0, refunded])
+            line[0] += units
+        return ChannelReturn(channel_return_id=f"refund:{payload['id']}"[:100], channel_order_id=str(payload["order_id"]),
+                             reason=reason, lines=tuple(ReturnLine(sku, units, reason, line_id)
+                                                        for sku, (units, line_id) in by_sku.items()))
 
     def _headers(self) -> dict[str, str]:
         token = base64.b64encode(f"{self.config.consumer_key}:{self.config.consumer_secret}".encode()).decode()
