@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.services.human_input import field_label
 from app.services.local_times import show_date, show_planned, show_time, zone_name
 from app.services.settings import get_setting
 
@@ -223,11 +224,14 @@ def template_helpers() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     """Flask-Babel with our selectors; `_()`, `ngettext()` and the format helpers in every template
     (times and days: `local_time`, `local_date` and `planned_day` from services/local_times.py)."""
+    # WTForms' messages stay English inside the forms: `human_input.say` (the `plain_words` filter
+    # every form error goes through) turns them into our words in the page's language.
+    app.config["WTF_I18N_ENABLED"] = False
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, default_translation_directories=TRANSLATIONS_DIR,
                    locale_selector=select_language, timezone_selector=select_time_zone)
     app.jinja_env.globals.update(template_helpers(), local_time=show_time, local_date=show_date,
                                  planned_day=show_planned)
-    app.jinja_env.filters.update(number=format_number, money=format_money)
+    app.jinja_env.filters.update(number=format_number, money=format_money, field_label=field_label)
 
 
 # --- catalogue checks (the completeness test and `make i18n` use these) -----------------------

@@ -12,15 +12,17 @@ import re
 from decimal import Decimal
 from typing import Any, get_args, get_origin
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
+from wtforms.i18n import get_translations
 
 TRUE = ("1", "true", "yes", "y", "on", "evet", "e")
 FALSE = ("0", "false", "no", "n", "off", "hayır", "hayir", "h")
 # A barcode has no spaces, so a cell may separate them with spaces too; tags only by , or |.
 SEPARATORS = {"barcodes": r"[\s,;|]+"}
 LIST_SEPARATOR = r"[,|]"
-PATTERN_HELP = {"code": "Use letters, digits, '-', '_' or '.' (no spaces).", "sku": "No spaces or slashes.",
-                "barcodes": "Barcodes cannot contain spaces."}
 
 
 def clean(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
@@ -49,68 +51,142 @@ def clean(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
 
 
 # Validation messages of pydantic (the API's schemas) and WTForms (the HTML forms) in the words
-# staff use, each saying what to type instead. The API keeps pydantic's texts and field paths;
-# every HTML form and import report goes through `say`.
-_PLAIN: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) for pattern, text in (
-    (r"^(Field required|This field is required\.?)$", "This field is required. Fill it in."),
-    (r"^String should have at least 1 character$", "This field is required. Fill it in."),
-    (r"^String should have at least (\d+) characters$", r"Use at least \1 characters."),
-    (r"^String should have at most (\d+) characters?$", r"Use at most \1 characters."),
-    (r"^Field must be at most (\d+) characters? long\.$", r"Use at most \1 characters."),
-    (r"^Input should be greater than or equal to (\S+)$", r"Enter \1 or more."),
-    (r"^Input should be greater than (\S+)$", r"Enter a number above \1."),
-    (r"^Input should be less than or equal to (\S+)$", r"Enter \1 or less."),
-    (r"^Input should be less than (\S+)$", r"Enter a number below \1."),
+# staff use, each saying what to type instead, in the page's language. The API keeps pydantic's
+# texts and field paths; every HTML form and import report goes through `say`, and a form's list of
+# problems names each field as the form labels it (`field_label`: "Row 1, Unit cost").
+_PLAIN: list[tuple[re.Pattern[str], Any]] = [(re.compile(pattern), text) for pattern, text in (
+    (r"^(Field required|This field is required\.?)$", _l("This field is required. Fill it in.")),
+    (r"^String should have at least 1 character$", _l("This field is required. Fill it in.")),
+    (r"^String should have at least (?P<n>\d+) characters$", _l("Use at least %(n)s characters.")),
+    (r"^String should have at most (?P<n>\d+) characters?$", _l("Use at most %(n)s characters.")),
+    (r"^Field must be at most (?P<n>\d+) characters? long\.$", _l("Use at most %(n)s characters.")),
+    (r"^Input should be greater than or equal to (?P<n>\S+)$", _l("Enter %(n)s or more.")),
+    (r"^Input should be greater than (?P<n>\S+)$", _l("Enter a number above %(n)s.")),
+    (r"^Input should be less than or equal to (?P<n>\S+)$", _l("Enter %(n)s or less.")),
+    (r"^Input should be less than (?P<n>\S+)$", _l("Enter a number below %(n)s.")),
+    (r"^Field must be at least (?P<n>\d+) characters? long\.$", _l("Use at least %(n)s characters.")),
+    (r"^Field must be between (?P<min>\d+) and (?P<max>\d+) characters long\.$",
+     _l("Use %(min)s to %(max)s characters.")),
+    (r"^Number must be between (?P<min>-?\d+(\.\d+)?) and (?P<max>-?\d+(\.\d+)?)\.?$",
+     _l("Enter a number from %(min)s to %(max)s.")),
+    (r"^Number must be at least (?P<n>-?\d+(\.\d+)?)\.?$", _l("Enter %(n)s or more.")),
+    (r"^Number must be at most (?P<n>-?\d+(\.\d+)?)\.?$", _l("Enter %(n)s or less.")),
     (r"^Input should be a valid integer.*|^Not a valid integer value\.?$",
-     "Enter a whole number, for example 3."),
-    (r"^(Input should be a valid (number|decimal).*|Not a valid (float|decimal) value\.?|Decimal input should be .*)$",
-     "Enter a number, for example 1.5."),
-    (r"^Decimal input should have no more than (\d+) decimal places?$",
-     r"Use at most \1 digits after the decimal point."),
-    (r"^Decimal input should have no more than (\d+) digits? before the decimal point$",
-     r"Use at most \1 digits before the decimal point."),
-    (r"^Input should be a valid boolean.*", "Choose yes or no."),
-    (r"^Input should be a valid (date|datetime).*|^Not a valid date value\.?$", "Enter a date, for example 2026-12-31."),
-    (r"^Input should be (('[^']*'(, | or )?)+)$", r"Choose one of: \1."),
-    (r"^Not a valid choice\.?$", "Choose one of the options."),
-    (r"^Invalid URL\.?$", "Enter a full web address starting with https://."),
-    (r"^Extra inputs are not permitted$", "This field is not used here; leave it out."),
-    (r"^List should have at most (\d+) items? after validation, not (\d+)$",
-     r"At most \1 are allowed and there are \2: remove some."),
-    (r"^List should have at most (\d+) items?.*", r"At most \1 are allowed: remove some."),
-    (r"^List should have at least 1 item.*", "Give at least one."),
-    (r"^Input should be a valid (string|list|dictionary|object).*", "This value has the wrong form."),
-    (r"^String should match pattern .*", "Use letters and digits only, without spaces."),
+     _l("Enter a whole number, for example 3.")),
+    (r"^(Input should be a valid (number|decimal).*|Not a valid (float|decimal) value\.?|Decimal input should be .*"
+     r"|Must be a number or a decimal string\.)$", _l("Enter a number, for example 1.5.")),
+    (r"^Decimal input should have no more than (?P<n>\d+) decimal places?$",
+     _l("Use at most %(n)s digits after the decimal point.")),
+    (r"^Decimal input should have no more than (?P<n>\d+) digits? before the decimal point$",
+     _l("Use at most %(n)s digits before the decimal point.")),
+    (r"^Write the number plainly with at most (?P<n>\d+) decimals, e\.g\. \"(?P<example>[^\"]*)\"\.$",
+     _l("Write the number plainly with at most %(n)s decimals, for example %(example)s.")),
+    (r"^Input should be a valid boolean.*", _l("Choose yes or no.")),
+    (r"^Input should be a valid (date|datetime).*|^Not a valid date(time)? value\.?$",
+     _l("Enter a date, for example 2026-12-31.")),
+    (r"^Choose a date between (?P<start>\d+) and (?P<end>\d+)\.$", _l("Choose a date between %(start)s and %(end)s.")),
+    (r"^SKU (?P<sku>\S+) is on two lines: put it on one line\.$", _l("SKU %(sku)s is on two lines: put it on one line.")),
+    (r"^Input should be (?P<options>('[^']*'(, | or )?)+)$", _l("Choose one of: %(options)s.")),
+    (r"^Not a valid choice\.?$", _l("Choose one of the options.")),
+    (r"^Invalid URL\.?$", _l("Enter a full web address starting with https://.")),
+    (r"^Extra inputs are not permitted$", _l("This field is not used here; leave it out.")),
+    (r"^List should have at most (?P<n>\d+) items? after validation, not (?P<given>\d+)$",
+     _l("At most %(n)s are allowed and there are %(given)s: remove some.")),
+    (r"^List should have at most (?P<n>\d+) items?.*", _l("At most %(n)s are allowed: remove some.")),
+    (r"^List should have at least 1 item.*", _l("Give at least one.")),
+    (r"^Input should be a valid (string|list|dictionary|object).*", _l("This value has the wrong form.")),
+    (r"^String should match pattern .*", _l("Use letters and digits only, without spaces.")),
 )]
-# Whole sentences of the command schemas that name API fields.
+# Whole sentences of the schemas: those naming API fields said for people, the others as they are
+# (marked here so that the catalogues carry them).
 _SENTENCES = {
     "List the missing items or set whole_package.":
-        "Enter how many units are missing, or tick Give up the whole package.",
+        _l("Enter how many units are missing, or tick Give up the whole package."),
     "Give at least one of cargo_company, tracking_number, tracking_url.":
-        "Fill in at least one: cargo company, tracking number or tracking link.",
-    "Give item_ids or items.": "Choose the items to plan.",
+        _l("Fill in at least one: cargo company, tracking number or tracking link."),
+    "Give item_ids or items.": _l("Choose the items to plan."),
     "This channel prints its own label: use complete_packing_channel.":
-        "This marketplace prints its own label: use Complete packing (channel label).",
+        _l("This marketplace prints its own label: use Complete packing (channel label)."),
+    "Give url or document_base64.": _l("Give a link or a document."),
+    "Each sort key may appear once.": _l("Each sort key may appear once."),
+    "List each SKU once.": _l("List each SKU once."),
+    "List each item once.": _l("List each item once."),
+    "The document is larger than 10 MB.": _l("The document is larger than 10 MB."),
+    "Not valid base64.": _l("Not valid base64."),
+    "The document is empty.": _l("The document is empty."),
+    "The secret must not be empty.": _l("The secret must not be empty."),
+    "Each barcode may appear only once.": _l("Each barcode may appear only once."),
+    "Damaged units cannot be more than the units that arrived.":
+        _l("Damaged units cannot be more than the units that arrived."),
+    "The date-time is out of range.": _l("The date-time is out of range."),
 }
+PATTERN_HELP = {"code": _l("Use letters, digits, '-', '_' or '.' (no spaces)."), "sku": _l("No spaces or slashes."),
+                "barcodes": _l("Barcodes cannot contain spaces.")}
 _URL_FIELDS = ("url", "label_url", "tracking_url", "image_url")
 
 
 def say(message: Any, field: str | None = None) -> Any:
-    """One validation message in plain words (anything else is returned as it is)."""
+    """One validation message in plain words, in the page's language (anything else is returned
+    as it is)."""
     if not isinstance(message, str):
         return message
     if message in _SENTENCES:
-        return _SENTENCES[message]
-    name = (field or "").split(".")[0]
+        return str(_SENTENCES[message])
+    name = (field or "").split(".")[-1] if field and field.split(".")[-1] in PATTERN_HELP else (field or "").split(".")[0]
     if message.startswith("String should match pattern"):
         if name in PATTERN_HELP:
-            return PATTERN_HELP[name]
-        if name in _URL_FIELDS:
-            return "Enter a full web address starting with https://."
+            return str(PATTERN_HELP[name])
+        if name in _URL_FIELDS or (field or "").split(".")[-1] in _URL_FIELDS:
+            return str(_l("Enter a full web address starting with https://."))
     for pattern, text in _PLAIN:
-        if pattern.match(message):
-            return pattern.sub(text, message).replace("'", "")
-    return message
+        found = pattern.match(message)
+        if found:
+            values = {k: v.replace("'", "") for k, v in found.groupdict().items() if v is not None}
+            return str(text) % values if values else str(text)
+    if not message:
+        return message
+    said = _(message)  # a sentence the catalogue has
+    if said == message and get_locale() is not None and get_locale().language != "en":
+        # WTForms says its own messages in English (WTF_I18N_ENABLED is off, so that the ones above
+        # get these words); any other one of them in WTForms' own translation.
+        said = get_translations(languages=[get_locale().language]).gettext(message)
+    return said
+
+
+# The words each form puts next to a field, by the API's field name (the supervisor's inbound
+# forms, the admin forms): a list of problems names the field as people see it.
+FIELD_LABELS: dict[str, Any] = {
+    "code": _l("Code"), "name": _l("Name"), "contact": _l("Contact"), "lead_time_days": _l("Lead time (days)"),
+    "active": _l("Active"), "sku": _l("SKU"), "quantity": _l("Quantity"), "unit_cost": _l("Unit cost"),
+    "unit_price": _l("Unit price"), "number": _l("Number"), "supplier": _l("Supplier"),
+    "destination": _l("Goes to"), "expected_at": _l("Expected on"), "note": _l("Note"), "lines": _l("Rows"),
+    "damaged": _l("Damaged"), "reason": _l("Why?"), "carrier": _l("Carrier"),
+    "container_number": _l("Container number"), "tracking_number": _l("Tracking number"),
+    "eta": _l("Expected arrival"), "documents": _l("Documents"), "url": _l("Link"),
+    "purchase_order": _l("Purchase order"), "location": _l("Location"), "reorder_point": _l("Reorder point"),
+    "reorder_quantity": _l("Reorder quantity"), "occurred_at": _l("When it happened"), "city": _l("City"),
+    "district": _l("District"), "priority": _l("Priority"), "weight_kg": _l("Weight (kg)"),
+    "barcodes": _l("Barcodes"), "title": _l("Title"), "type": _l("Type"), "max_quota": _l("Quota"),
+    "on_hand": _l("On hand"), "items": _l("Items"), "receipt_key": _l("Receipt"),
+}
+_ROW_LABELS = {"documents": _l("Document %(row)s, %(field)s")}
+
+
+def field_label(path: Any) -> str:
+    """The API's field path as the form labels it: "lead_time_days" → "Lead time (days)",
+    "lines.0.unit_cost" → "Row 1, Unit cost" (Turkish on a Turkish page)."""
+    parts = str(path).split(".")
+
+    def label(name: str) -> str:
+        found = FIELD_LABELS.get(name)
+        return str(found) if found is not None else name.replace("_", " ").capitalize()
+
+    if len(parts) >= 2 and parts[1].isdigit():
+        row = int(parts[1]) + 1
+        if len(parts) == 2:
+            return str(_l("Row %(row)s", row=row))
+        return str(_ROW_LABELS.get(parts[0], _l("Row %(row)s, %(field)s"))) % {"row": row, "field": label(parts[-1])}
+    return label(parts[-1])
 
 
 def in_words(details: dict[str, Any]) -> dict[str, Any]:

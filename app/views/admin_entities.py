@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -33,12 +33,15 @@ from app.views.security import role_required
 @dataclass(frozen=True)
 class Entity:
     name: str  # URL segment and service kind
-    title: str
-    singular: str
+    title: Any  # the words on the page, each a whole phrase (word order differs in Turkish)
+    new_label: Any
+    heading: Any  # "Location %(key)s"
+    saved_message: Any  # "Saved location %(key)s."
     kind: records.Kind
     form: type[FlaskForm]
-    columns: tuple[tuple[str, str], ...]
+    columns: tuple[tuple[str, Any], ...]
     search: tuple[str, ...]
+    label: str = "name"  # the column people read, which "Sort by name" sorts (Turkish alphabet)
 
     @property
     def model(self) -> Any:
@@ -50,19 +53,29 @@ class Entity:
 
 
 ENTITIES = {e.name: e for e in (
-    Entity("locations", "Locations", "location", LOCATIONS, LocationForm,
-           (("code", "Code"), ("name", "Name"), ("type", "Type"), ("city", "City"), ("priority", "Priority"),
-            ("max_quota", "Quota"), ("active", "Active")), ("code", "name", "city")),
-    Entity("channels", "Channels", "channel", CHANNELS, ChannelForm,
-           (("code", "Code"), ("name", "Name"), ("provides_shipping_label", "Prints labels")), ("code", "name")),
-    Entity("products", "Products", "product", PRODUCTS, ProductForm,
-           (("sku", "SKU"), ("name", "Name"), ("barcode_values", "Barcodes"), ("weight_kg", "Weight (kg)")),
-           ("sku", "name")),
-    Entity("cargo_companies", "Cargo companies", "cargo company", CARGO_COMPANIES, CargoCompanyForm,
-           (("code", "Code"), ("name", "Name"), ("adapter", "Adapter"), ("active", "Active")), ("code", "name")),
-    Entity("denial_reasons", "Denial reasons", "denial reason", DENIAL_REASONS, DenialReasonForm,
-           (("code", "Code"), ("title", "Title"), ("priority", "Order"), ("active", "Active")), ("code", "title")),
+    Entity("locations", _l("Locations"), _l("New location"), _l("Location %(key)s"), _l("Saved location %(key)s."),
+           LOCATIONS, LocationForm,
+           (("code", _l("Code")), ("name", _l("Name")), ("type", _l("Type")), ("city", _l("City")),
+            ("priority", _l("Priority")), ("max_quota", _l("Quota")), ("active", _l("Active"))),
+           ("code", "name", "city")),
+    Entity("channels", _l("Channels"), _l("New channel"), _l("Channel %(key)s"), _l("Saved channel %(key)s."),
+           CHANNELS, ChannelForm,
+           (("code", _l("Code")), ("name", _l("Name")), ("provides_shipping_label", _l("Prints labels"))),
+           ("code", "name")),
+    Entity("products", _l("Products"), _l("New product"), _l("Product %(key)s"), _l("Saved product %(key)s."),
+           PRODUCTS, ProductForm,
+           (("sku", _l("SKU")), ("name", _l("Name")), ("barcode_values", _l("Barcodes")),
+            ("weight_kg", _l("Weight (kg)"))), ("sku", "name")),
+    Entity("cargo_companies", _l("Cargo companies"), _l("New cargo company"), _l("Cargo company %(key)s"),
+           _l("Saved cargo company %(key)s."), CARGO_COMPANIES, CargoCompanyForm,
+           (("code", _l("Code")), ("name", _l("Name")), ("adapter", _l("Adapter")), ("active", _l("Active"))),
+           ("code", "name")),
+    Entity("denial_reasons", _l("Denial reasons"), _l("New denial reason"), _l("Denial reason %(key)s"),
+           _l("Saved denial reason %(key)s."), DENIAL_REASONS, DenialReasonForm,
+           (("code", _l("Code")), ("title", _l("Title")), ("priority", _l("Order")), ("active", _l("Active"))),
+           ("code", "title"), label="title"),
 )}
+SORTS = ("code", "name")
 
 
 def _entity(name: str) -> Entity:
@@ -97,11 +110,14 @@ def _data(entity: Entity, form: FlaskForm) -> dict[str, Any]:
 def _list_view(name: str):
     entity = _entity(name)
     q = (request.args.get("q") or "").strip()
-    query = select(entity.model).order_by(getattr(entity.model, entity.key))
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "code"
+    key = getattr(entity.model, entity.key)
+    query = select(entity.model).order_by(
+        *((text_search.turkish_order(getattr(entity.model, entity.label)), key) if sort == "name" else (key,)))
     if q:
         query = query.where(or_(*(text_search.contains(getattr(entity.model, col), q) for col in entity.search)))
     rows = paginate(query, PageArgs.lenient(request.args, 50))
-    return render("admin/entities/list.html", "admin/entities/_table.html", entity=entity, rows=rows, q=q)
+    return render("admin/entities/list.html", "admin/entities/_table.html", entity=entity, rows=rows, q=q, sort=sort)
 
 
 def _form_view(name: str, key: str | None):
@@ -121,7 +137,7 @@ def _form_view(name: str, key: str | None):
             abort(404)
         except ServiceError as exc:  # invalid (422) or a duplicate / clash (409): shown in place
             return _page(entity, obj, form, error=_unmatched(form, exc), status=422)
-        flash(_('Saved %(singular)s %(value)s.', singular=entity.singular, value=getattr(saved, entity.key)), "ok")
+        flash(str(entity.saved_message) % {"key": getattr(saved, entity.key)}, "ok")
         target = url_for(f"admin.entity_edit:{name}", key=getattr(saved, entity.key))
         if wants_fragment():
             return _page(entity, saved, _form_for(entity, saved, formdata=None), saved=True,

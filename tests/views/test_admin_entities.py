@@ -3,6 +3,8 @@ and every validation error comes back next to its field with status 422 and noth
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -51,7 +53,7 @@ def test_admin_creates_and_edits_a_location(admin):
 
 @pytest.mark.parametrize(("url", "data", "field_message"), [
     ("/admin/locations/new", {**LOCATION, "name": ""}, "This field is required."),
-    ("/admin/locations/new", {**LOCATION, "latitude": "123"}, "Number must be between -90"),
+    ("/admin/locations/new", {**LOCATION, "latitude": "123"}, "Enter a number from -90 to 90."),
     ("/admin/locations/new", {**LOCATION, "code": "has space"}, "no spaces"),
     ("/admin/locations/new", {**LOCATION, "code": "IST-01"}, "Another location already uses this code."),
     ("/admin/channels/new", {"code": "", "name": "Web"}, "This field is required."),
@@ -59,7 +61,7 @@ def test_admin_creates_and_edits_a_location(admin):
     ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "barcodes": "8690000000001"}, "Already used by another product"),
     ("/admin/products/new", {"sku": "NEW 1", "name": "Mug"}, "No spaces or slashes."),
     ("/admin/products/OLD-1/edit", {"sku": "OLD-2", "name": "Mug"}, "The SKU cannot be changed."),
-    ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "weight_kg": "-1"}, "Number must be at least 0"),
+    ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "weight_kg": "-1"}, "Enter 0 or more."),
     ("/admin/products/new", {"sku": "NEW-1", "name": "Mug", "image_url": "not a url"}, "Enter a full web address starting with https://."),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "{oops"}, "This is not valid JSON"),
     # NaN and Infinity are Python's, not JSON's: PostgreSQL would refuse them in the JSON column (a 500)
@@ -70,7 +72,7 @@ def test_admin_creates_and_edits_a_location(admin):
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "demo", "config": "[1]"}, "JSON object"),
     ("/admin/cargo_companies/new", {"code": "acme", "name": "Acme", "adapter": "http", "config": "{}"}, "base_url must be"),
     ("/admin/denial_reasons/new", {"code": "late", "title": ""}, "This field is required."),
-    ("/admin/denial_reasons/new", {"code": "late", "title": "Late", "priority": "-3"}, "Number must be at least 0"),
+    ("/admin/denial_reasons/new", {"code": "late", "title": "Late", "priority": "-3"}, "Enter 0 or more."),
 ])
 def test_every_form_error_is_shown_next_to_its_field_and_nothing_is_written(admin, url, data, field_message):
     factories.location("IST-01")
@@ -146,3 +148,20 @@ def test_edit_forms_show_lists_and_json_as_text(admin):
     assert product_form.split('name="barcodes">')[1].split("</textarea>")[0].strip() == "111"
     cargo = admin.get("/admin/cargo_companies/gw/edit").get_data(as_text=True)
     assert "&#34;base_url&#34;: &#34;https://c.example.com&#34;" in cargo and "readonly" in cargo
+
+
+def test_lists_sort_by_name_in_the_turkish_alphabet(admin):
+    names = ["Zeytin", "Çiçek", "Cam", "İnci", "Işık", "Şeker", "Sabun", "Ütü", "Un", "Öğle", "Oya"]
+    for n, name in enumerate(names):
+        factories.product(f"P-{n:02d}", name=name)
+    db.session.commit()
+    def shown(html: str) -> list[str]:
+        return [cell for cell in re.findall(r"<td>\s*([^<]*?)\s*</td>", html) if cell in names]
+
+    html = admin.get("/admin/products/?sort=name").get_data(as_text=True)
+    assert shown(html) == ["Cam", "Çiçek", "Işık", "İnci", "Oya", "Öğle", "Sabun", "Şeker", "Un", "Ütü", "Zeytin"]
+    assert '<option value="name" selected>' in html
+    # By code (the default) and for any other value, as before.
+    assert shown(admin.get("/admin/products/?sort=nonsense").get_data(as_text=True)) == names
+    turkish = admin.get("/admin/products/?sort=name", headers={"Accept-Language": "tr"}).get_data(as_text=True)
+    assert "Ürünler" in turkish and "Yeni ürün" in turkish and "Sırala" in turkish
