@@ -7,7 +7,10 @@ all against the simulator process."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from app.channel_simulator.samples import (
@@ -24,7 +27,7 @@ from app.models import Channel, ChannelInboxEntry, ChannelPush, Order, OutboxEve
 from app.models.returns import Return
 from app.services import returns
 from app.services.actors import Actor
-from app.services.channels import pull, status
+from app.services.channels import intake, pull, status
 from app.services.packages import run_package_command
 from tests.channels.conftest import run_jobs
 
@@ -249,3 +252,51 @@ def test_woocommerce_refunds_named_by_the_refunded_action_become_returns_once(wo
     [push] = _push_all()
     assert push.status == "done" and "made in WooCommerce" in push.log[-1]["note"]
     assert [r["id"] for r in sim.state()["woocommerce"]["refunds"]] == [55, 56]
+
+
+WORKERS = 4
+
+
+@pytest.fixture
+def race_app(app):
+    from app import create_app
+    from app.config import TestConfig
+
+    class RaceConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        REDIS_URL = app.config["REDIS_URL"]
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": WORKERS, "max_overflow": 0, "pool_timeout": 60}
+
+    other = create_app(RaceConfig)
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_workers_processing_deliveries_of_one_refund_at_once_make_one_return(world, sim, live_server, race_app):
+    """Shopify delivers the same refund several times (new webhook ids) and several workers take
+    them at the same instant: one return, the rest duplicates (the point on PostgreSQL)."""
+    _shipped_order(sim, live_server, "shop", [("TSHIRT-M", 2)])
+    for _time in range(WORKERS):
+        answer = sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "refunds/create",
+                                  shopify_refund(9100, 7001, [("TSHIRT-M", 1)]))
+        assert answer["status"] == 200
+    entry_ids = [e.id for e in _entries("refunds/create")]
+    assert len(entry_ids) == WORKERS
+    barrier = threading.Barrier(WORKERS)
+
+    def work(entry_id: int) -> str:
+        with race_app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                return intake.process_entry(entry_id)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        outcomes = sorted(pool.map(work, entry_ids))
+    db.session.rollback()  # end this test's read snapshot (SQLite keeps it) to see what the workers did
+    assert outcomes == ["duplicate"] * (WORKERS - 1) + ["returned"], outcomes
+    [ret] = _returns()
+    assert [(i.product.sku, i.quantity) for i in ret.items] == [("TSHIRT-M", 1)]
+    assert {e.return_id for e in _entries("refunds/create")} == {ret.id}
