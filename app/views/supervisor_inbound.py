@@ -48,7 +48,7 @@ EMPTY_ROWS = 5  # blank line rows a form offers besides the ones already filled
 # The buttons' words (the transition tables' labels, for translation).
 PO_LABELS = {"send": _l("Send to supplier"), "confirm": _l("Supplier confirmed"), "mark_in_transit": _l("On the way"),
              "close_short": _l("Close short"), "cancel": _l("Cancel purchase order"), "edit": _l("Edit"),
-             "receive": _l("Receive")}
+             "receive": _l("Receive"), "create": _l("Created")}
 SHIPMENT_LABELS = {"depart": _l("Departed"), "arrive": _l("Arrived"), "update_eta": _l("Change ETA"),
                    "cancel": _l("Cancel shipment"), "receive": _l("Receive")}
 
