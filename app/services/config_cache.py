@@ -127,10 +127,17 @@ def _config_flushed(session: Session, _context) -> None:
         session.info.pop(_CHECKED, None)
 
 
+_CACHED_TABLES = frozenset(model.__tablename__ for model in CACHED_MODELS)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _config_written(state) -> None:
+    # A bulk statement on a cached table makes the next read check the token again; one on any
+    # other table (a stock UPDATE in every pick) does not, so a command reads the token once.
     if (state.is_insert or state.is_update or state.is_delete) and _CHECKED in state.session.info:
-        state.session.info.pop(_CHECKED, None)
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table is None or table in _CACHED_TABLES:
+            state.session.info.pop(_CHECKED, None)
 
 
 @event.listens_for(Session, "before_commit")

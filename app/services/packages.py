@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.metrics import timed_command
-from app.models import Order, Package, PackageItem, Product
+from app.models import Invoice, Order, Package, PackageItem, Product, Shipment, Transfer
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
 from app.services import pickup_codes
@@ -75,22 +77,37 @@ SAME_ORDER_STATUS = frozenset({"pick"})
 # package lock (the shipment and invoice: label jobs lock the package without the order) comes in
 # separate statements after the lock, so it is read fresh; PostgreSQL re-reads only the locked
 # row itself after such a wait, not the rows joined to it.
-PACKAGE_GRAPH = (
-    joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location),
-    selectinload(Package.shipment), selectinload(Package.invoice),
-    selectinload(Package.items).joinedload(PackageItem.product).selectinload(Product.barcodes),
-    selectinload(Package.transfers),
+#
+# Every statement is built once with a bound package id: SQLAlchemy keeps a statement object's
+# cache key, while selectinload() builds and keys a new statement on every load — with these
+# options that had cost more than running the queries (docs/benchmarks.md, 2026-12-07).
+_FRESH = {"populate_existing": True}
+_LOCK_PACKAGE = (
+    select(Package).where(Package.id == bindparam("package_id"))
+    .options(joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location))
+    .with_for_update(of=Package).execution_options(**_FRESH)
 )
+_PACKAGE_ITEMS = (
+    select(PackageItem).where(PackageItem.package_id == bindparam("package_id")).order_by(PackageItem.id)
+    .options(joinedload(PackageItem.product).joinedload(Product.barcodes)).execution_options(**_FRESH)
+)
+_PACKAGE_TRANSFERS = (select(Transfer).where(Transfer.package_id == bindparam("package_id"))
+                      .order_by(Transfer.id).execution_options(**_FRESH))
+_PACKAGE_SHIPMENT = select(Shipment).where(Shipment.package_id == bindparam("package_id")).execution_options(**_FRESH)
+_PACKAGE_INVOICE = select(Invoice).where(Invoice.package_id == bindparam("package_id")).execution_options(**_FRESH)
 
 
 def lock_package(package_id: int, actor: Actor) -> Package:
     """Load the package with a row lock, or 404 when it is missing or outside the actor's scope."""
     package = None
     if lock_order_of(package_id):
-        package = db.session.scalar(
-            select(Package).where(Package.id == package_id).options(*PACKAGE_GRAPH)
-            .with_for_update(of=Package).execution_options(populate_existing=True)
-        )
+        bound = {"package_id": package_id}
+        package = db.session.scalar(_LOCK_PACKAGE, bound)
+        if package is not None:
+            set_committed_value(package, "shipment", db.session.scalar(_PACKAGE_SHIPMENT, bound))
+            set_committed_value(package, "invoice", db.session.scalar(_PACKAGE_INVOICE, bound))
+            set_committed_value(package, "items", db.session.scalars(_PACKAGE_ITEMS, bound).unique().all())
+            set_committed_value(package, "transfers", db.session.scalars(_PACKAGE_TRANSFERS, bound).all())
     if package is None or not actor.can_see(package.location_id):
         raise NotFound(_('Package not found.'))
     return package
@@ -147,5 +164,6 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
     if ctx.after_commit:
         for follow_up in ctx.after_commit:
             follow_up()
-        db.session.expire_all()  # a follow-up may have changed the package (a job run inline)
+        if current_app.config.get("RQ_SYNC"):  # the follow-up's job ran inline and may have changed the package
+            db.session.expire_all()
     return package

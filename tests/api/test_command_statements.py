@@ -15,17 +15,19 @@ from tests.api.test_packages_api import auth, make_package
 # SQLite counts its BEGIN IMMEDIATE statements too (PostgreSQL's BEGIN is implicit).
 PICK_CEILING = 14
 PREPARE_CEILING = 19
+PACKING_CEILING = 24
 
 
 @contextmanager
 def _database_work():
-    seen = {"statements": [], "commits": 0}
+    seen = {"statements": [], "commits": 0, "after_commit": 0}
 
     def statement(conn, cursor, sql, parameters, context, executemany):
         seen["statements"].append(" ".join(sql.split())[:120])
 
     def commit(conn):
         seen["commits"] += 1
+        seen["after_commit"] = len(seen["statements"])
 
     event.listen(db.engine, "before_cursor_execute", statement)
     event.listen(db.engine, "commit", commit)
@@ -94,3 +96,29 @@ def test_a_keyed_command_commits_once_and_its_repeat_replays_the_same_answer(app
     assert {k: v for k, v in fresh.items() if k != "updated_at"} == {
         k: v for k, v in first.get_json().items() if k != "updated_at"}
     assert fresh["updated_at"] == first.get_json()["updated_at"]
+
+
+def test_packing_reads_the_configuration_token_once_and_does_not_reload_the_package(app, client):
+    """A stock UPDATE is not a configuration change (the token is checked once per command), and
+    the answer is built from the objects the command holds: nothing is read after the commit
+    unless a follow-up job ran inline (RQ_SYNC)."""
+    assert not app.config.get("RQ_SYNC")
+    store, packages = _store_with_packages(2)
+    headers = auth("ayse", "staff", [store])
+    for package in packages:
+        pid = package.id
+        assert client.post(f"/api/v1/packages/{pid}/commands/prepare", headers=headers).status_code == 200
+        for _ in range(2):
+            response = client.post(f"/api/v1/packages/{pid}/commands/pick", json={"barcode": "8690000000017"},
+                                   headers=headers)
+            assert response.status_code == 200, response.get_json()
+        with _database_work() as work:
+            response = client.post(f"/api/v1/packages/{pid}/commands/complete_packing_without_shipment",
+                                   headers=headers)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["state"] == "packed"
+    assert work["commits"] == 1, work["statements"]
+    tokens = [s for s in work["statements"] if "config_versions" in s]
+    assert len(tokens) == 1, work["statements"]
+    assert work["statements"][work["after_commit"]:] == [], work["statements"]
+    assert len(work["statements"]) <= PACKING_CEILING, work["statements"]

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from pydantic import BaseModel
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import CargoCompany, Order, Package, Shipment
@@ -45,9 +45,11 @@ def lock_order_of(package_id: int) -> bool:
     """Lock the order row of a package before the package itself. Every command takes its rows in
     the same order (order, package, transfer, then stock by location and product), so concurrent
     commands on one order queue up instead of deadlocking. False when the package does not exist."""
-    locked = db.session.scalar(select(Order.id).join(Package, Package.order_id == Order.id)
-                               .where(Package.id == package_id).with_for_update(of=Order))
-    return locked is not None
+    return db.session.scalar(_LOCK_ORDER_OF, {"package_id": package_id}) is not None
+
+
+_LOCK_ORDER_OF = (select(Order.id).join(Package, Package.order_id == Order.id)
+                  .where(Package.id == bindparam("package_id")).with_for_update(of=Order))
 
 
 def replan(order: Order, trigger: str, actor_label: str, into: Package | None = None) -> None:
