@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -226,14 +226,16 @@ def create_token(username: str, name: str | None = None) -> str:
     return raw
 
 
+# Built once: every API request runs it, and a statement object keeps its cache key.
+_TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+                  .options(joinedload(ApiToken.user)))
+
+
 def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     """The active user and token for a raw token, or None. Does not commit."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
-        .options(joinedload(ApiToken.user))
-    )
+    token = db.session.scalar(_TOKEN_BY_HASH, {"token_hash": _token_hash(raw)})
     if token is None or not token.user.active:
         return None
     return token.user, token
