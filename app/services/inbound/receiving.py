@@ -92,7 +92,11 @@ from app.services.transitions import (
     RECEIVABLE_PURCHASE_ORDER_STATES,
 )
 
-INVALID_LINES = "Some counted lines are not valid; nothing was received."
+INVALID_LINES = "Some counted lines are not valid; nothing was received."  # API docs; _invalid() for people
+
+
+def _invalid() -> str:
+    return _("Some counted lines are not valid; nothing was received.")
 LEDGER_REASON = "receipt"
 log = logging.getLogger(__name__)
 
@@ -138,12 +142,12 @@ def _normalized(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _validated(lines: Any) -> list[dict[str, Any]]:
     if not isinstance(lines, list):
-        raise ValidationFailed(INVALID_LINES, {"lines": _('Send a list of counted lines.')})
-    counted = [line.model_dump() for line in validate(_Lines, {"lines": lines}, INVALID_LINES).lines]
+        raise ValidationFailed(_invalid(), {"lines": _('Send a list of counted lines.')})
+    counted = [line.model_dump() for line in validate(_Lines, {"lines": lines}, _invalid()).lines]
     first: dict[str, int] = {}
     for i, line in enumerate(counted):
         if first.setdefault(line["sku"], i) != i:
-            raise ValidationFailed(INVALID_LINES, {f"lines.{i}.sku": _('SKU %(sku)s is also on line %(value)s: count it on one line.', sku=line['sku'], value=first[line['sku']] + 1)})
+            raise ValidationFailed(_invalid(), {f"lines.{i}.sku": _('SKU %(sku)s is also on line %(value)s: count it on one line.', sku=line['sku'], value=first[line['sku']] + 1)})
     return counted
 
 
@@ -152,11 +156,13 @@ def _unknown_skus(lines: list[dict[str, Any]], on_it: set[str], what: str) -> No
     known = set(db.session.scalars(select(Product.sku).where(Product.sku.in_({line["sku"] for line in lines}))))
     for i, line in enumerate(lines):
         if line["sku"] not in known:
-            problems[f"lines.{i}.sku"] = f"There is no product with SKU {line['sku']}. Check the barcode or SKU."
+            problems[f"lines.{i}.sku"] = _("There is no product with SKU %(sku)s. Check the barcode or SKU.",
+                                           sku=line["sku"])
         elif line["sku"] not in on_it:
-            problems[f"lines.{i}.sku"] = f"SKU {line['sku']} is not on {what}. Put it aside and tell a supervisor."
+            problems[f"lines.{i}.sku"] = _("SKU %(sku)s is not on %(what)s. Put it aside and tell a supervisor.",
+                                           sku=line["sku"], what=what)
     if problems:
-        raise ValidationFailed(INVALID_LINES, problems)
+        raise ValidationFailed(_invalid(), problems)
 
 
 def _apply(po: PurchaseOrder, lines: list[dict[str, Any]], actor: Actor, key: str, indexes: list[int],
@@ -169,10 +175,10 @@ def _apply(po: PurchaseOrder, lines: list[dict[str, Any]], actor: Actor, key: st
         po_line = by_sku[line["sku"]]
         over = po_line.received + line["quantity"] - po_line.quantity
         if over > 0 and not line.get("reason"):
-            problems[f"lines.{i}.reason"] = (f"{over} more than ordered of {line['sku']}: an over-receipt needs a "
-                                             "reason, or count only what was ordered.")
+            problems[f"lines.{i}.reason"] = _("%(over)s more than ordered of %(sku)s: an over-receipt needs a "
+                                              "reason, or count only what was ordered.", over=over, sku=line["sku"])
     if problems:
-        raise ValidationFailed(INVALID_LINES, problems)
+        raise ValidationFailed(_invalid(), problems)
     stocked: dict[str, int] = {}
     for line in lines:
         po_line = by_sku[line["sku"]]
@@ -272,7 +278,8 @@ def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, 
             db.session.commit()
             return Receipt(po, done.id, replayed=True)
         check_command(po, PURCHASE_ORDER_TRANSITIONS["receive"], actor, expected_version)
-        _unknown_skus(counted, {line.product.sku for line in po.lines}, f"purchase order {po.number}")
+        _unknown_skus(counted, {line.product.sku for line in po.lines},
+                      _("purchase order %(number)s", number=po.number))
         receipt, stocked = _apply(po, counted, actor, receipt_key or str(uuid.uuid4()), list(range(len(counted))))
         product_ids = {line.product_id for line in po.lines if line.product.sku in stocked}
         location_id, receipt_id = po.destination_id, receipt.id
@@ -331,7 +338,8 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
                 return ShipmentReceipt(shipment, replays, replayed=True)
         check_shipment_command(shipment, INBOUND_SHIPMENT_TRANSITIONS["receive"], actor, expected_version)
         carried = _shipment_lines(shipment.id)
-        _unknown_skus(counted, {c.purchase_order_line.product.sku for c in carried}, f"inbound shipment {shipment.number}")
+        _unknown_skus(counted, {c.purchase_order_line.product.sku for c in carried},
+                      _("inbound shipment %(number)s", number=shipment.number))
         receipts, touched = [], set()
         for po_id, parts in sorted(_split(counted, carried).items()):
             po = lock_purchase_order(po_id, actor)
