@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
-PYTEST_ARGS ?= -n 2
+# --durations: the slowest tests are listed at the end, to keep the CI run (both databases) short.
+PYTEST_ARGS ?= -n 2 --durations=25
 
 .PHONY: run cluster test system install install-dev assets migrate bench lint clean i18n
 
