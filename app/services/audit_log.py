@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
@@ -22,6 +23,19 @@ from app.services.errors import Forbidden
 HEADER = ("id", "at", "actor", "kind", "record", "action", "changes")
 CURSOR_KINDS = (int,)
 ACTIONS = ("created", "changed", "deleted")
+# What each kind of record is called on the screen (the API and the CSV keep the codes).
+KIND_LABELS = {
+    "cargo company": _l("Cargo company"), "channel": _l("Channel"), "channel mapping": _l("Channel mapping"),
+    "denial reason": _l("Denial reason"), "location": _l("Location"), "rule": _l("Scenario rule"),
+    "scenario": _l("Scenario"), "setting": _l("Setting"), "token": _l("API token"), "user": _l("User"),
+    "webhook": _l("Webhook"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """A kind of record in plain words, in the request's language ("denial reason" → "Ret nedeni")."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 
 from app.extensions import db
 from app.models import ExportChunk, ExportRun, User
@@ -41,6 +42,9 @@ JOB_TIMEOUT = 4 * 3600
 STREAM_MAX_ROWS = 20_000  # EXPORT_STREAM_MAX_ROWS: above this, a background run
 CHUNK_ROWS = 5_000  # rows per stored chunk and per committed progress step
 KEEP_DAYS = 7
+STALE_SECONDS = 300  # EXPORT_STALE_SECONDS: a running export with no heartbeat for this long lost its worker
+DEAD_MESSAGE = _l("The export stopped: the background worker writing it ended before it finished. "
+                  "Start the export again from the list.")
 BUSY = ("queued", "running")
 MANAGERS = ("supervisor", "admin")
 
@@ -101,7 +105,33 @@ def get_run(run_id: int, actor: Actor) -> ExportRun:
     run = db.session.get(ExportRun, run_id)
     if run is None or run.created_by_id is None or run.created_by_id != actor.user_id:
         raise NotFound(_("There is no such export."))
+    if run.status == "running" and notice_dead_runs(run_id):
+        db.session.refresh(run)
     return run
+
+
+def _stale_seconds() -> int:
+    return int(current_app.config.get("EXPORT_STALE_SECONDS", STALE_SECONDS))
+
+
+def notice_dead_runs(run_id: int | None = None) -> int:
+    """Fail every "running" run (or just `run_id`) whose job stopped beating: its worker was
+    killed or lost. The job writes `heartbeat_at` when it starts and after every chunk (a few
+    seconds apart), so a heartbeat older than EXPORT_STALE_SECONDS means nobody is writing it;
+    the owner reads why and starts it again. Commits; returns how many runs were failed."""
+    stale = utcnow() - timedelta(seconds=_stale_seconds())
+    query = (update(ExportRun).where(ExportRun.status == "running",
+                                     or_(ExportRun.heartbeat_at < stale,
+                                         and_(ExportRun.heartbeat_at.is_(None), ExportRun.created_at < stale)))
+             .values(status="failed", error=str(DEAD_MESSAGE)[:500], finished_at=utcnow()))
+    if run_id is not None:
+        query = query.where(ExportRun.id == run_id)
+    begin_write()
+    failed = db.session.execute(query).rowcount or 0
+    db.session.commit()
+    if failed:
+        log.warning("%s export run(s) had no heartbeat for %s s: marked failed", failed, _stale_seconds())
+    return failed
 
 
 def run_export(run_id: int) -> ExportRun | None:
@@ -125,7 +155,7 @@ def run_export(run_id: int) -> ExportRun | None:
         begin_write()
         db.session.execute(delete(ExportChunk).where(ExportChunk.run_id == run_id))  # a retried job starts over
         db.session.execute(update(ExportRun).where(ExportRun.id == run_id)
-                           .values(status="running", total=total, done=0, chunks=0))
+                           .values(status="running", total=total, done=0, chunks=0, heartbeat_at=utcnow()))
         db.session.commit()
         counter = _Counter()
         seq = 0
@@ -133,15 +163,19 @@ def run_export(run_id: int) -> ExportRun | None:
             begin_write()
             db.session.execute(insert(ExportChunk), [{"run_id": run_id, "seq": seq, "body": block}])
             seq += 1
-            db.session.execute(update(ExportRun).where(ExportRun.id == run_id)
-                               .values(done=counter.count, chunks=seq, total=max(total, counter.count)))
+            beat = db.session.execute(update(ExportRun).where(ExportRun.id == run_id, ExportRun.status == "running")
+                                      .values(done=counter.count, chunks=seq, total=max(total, counter.count),
+                                              heartbeat_at=utcnow()))
+            if not beat.rowcount:  # declared dead meanwhile (notice_dead_runs): the owner starts it again
+                db.session.rollback()
+                return db.session.get(ExportRun, run_id)
             db.session.commit()
     except Exception as exc:  # noqa: BLE001 - any failure is reported on the run
         db.session.rollback()
         log.exception("export run %s failed", run_id)
         message = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
         return _finish(run_id, "failed", str(message)[:500])
-    return _finish(run_id, "finished", None)
+    return _finish(run_id, "finished", None, only_running=True)
 
 
 class _Counter:
@@ -154,10 +188,12 @@ class _Counter:
             yield row
 
 
-def _finish(run_id: int, status: str, error: str | None) -> ExportRun | None:
+def _finish(run_id: int, status: str, error: str | None, only_running: bool = False) -> ExportRun | None:
     begin_write()
-    db.session.execute(update(ExportRun).where(ExportRun.id == run_id)
-                       .values(status=status, error=error, finished_at=utcnow()))
+    query = update(ExportRun).where(ExportRun.id == run_id)
+    if only_running:  # a run declared dead stays failed
+        query = query.where(ExportRun.status == "running")
+    db.session.execute(query.values(status=status, error=error, finished_at=utcnow()))
     db.session.commit()
     return db.session.get(ExportRun, run_id)
 

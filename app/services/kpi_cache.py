@@ -36,6 +36,32 @@ def bump() -> None:
         log.warning("could not mark the KPI figures as changed; kept reports expire on their own", exc_info=True)
 
 
+def warm_default() -> int:
+    """Compute and keep the page most people open first — the default range, every location and
+    channel (a supervisor or admin of every location), with its six charts — in each language,
+    right after the rollup committed, so nobody waits for it. Returns how many reports it kept."""
+    from flask import current_app as app
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.i18n import LANGUAGES
+    from app.services import kpi_charts
+
+    locations = list(db.session.scalars(select(StockLocation)))
+    channels = list(db.session.scalars(select(Channel).order_by(Channel.code)))
+    start, end = kpis.default_range()
+    filters = kpis.KpiFilters(start, end, None, None)
+    kept = 0
+    for language in LANGUAGES:
+        with app.test_request_context("/supervisor/kpis"), force_locale(language):
+            kept_report = report(filters, locations, channels)
+            for spec in kpi_charts.CHARTS:
+                kpi_charts.cached_chart_svg(spec, kpi_charts.chart_table(spec, kept_report))
+            kept += 1
+    return kept
+
+
 def report(filters: kpis.KpiFilters, locations: Iterable[StockLocation], channels: Iterable[Channel]) -> kpis.KpiReport:
     locations, channels = list(locations), list(channels)
     seconds = int(current_app.config.get("KPI_CACHE_SECONDS", DEFAULT_SECONDS))
@@ -56,6 +82,8 @@ def report(filters: kpis.KpiFilters, locations: Iterable[StockLocation], channel
         except Exception:  # noqa: BLE001 - an unreadable copy (an older version of the class) is recomputed
             log.info("a kept KPI report could not be read; computing it again")
     fresh = kpis.report(filters, locations, channels)
+    for table in fresh.tables.values():
+        table.cells()  # formatted once, in this language, and kept with the report
     try:
         conn.set(key, pickle.dumps(fresh), ex=seconds)
     except (RedisError, OSError):

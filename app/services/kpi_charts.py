@@ -138,4 +138,10 @@ def chart_table(spec: ChartSpec, report: KpiReport) -> KpiTable:
     source = report.tables[spec.table]
     headers = dict(source.columns)
     columns = [(spec.x, headers.get(spec.x, spec.x))] + [(column, label()) for column, label in spec.series]
-    return KpiTable(spec.name, spec.title(), columns, source.rows)
+    table = KpiTable(spec.name, spec.title(), columns, source.rows)
+    if source.shown_cells is not None:  # already formatted (a kept report): reuse its cells
+        where = {key: n for n, (key, _) in enumerate(source.columns)}
+        if all(key in where for key, _ in columns):
+            picks = [where[key] for key, _ in columns]
+            table.shown_cells = [[cells[n] for n in picks] for cells in source.shown_cells]
+    return table

@@ -1,5 +1,6 @@
 """Export jobs: write one background CSV export (re-loaded by id) on the bulk `imports` queue, and
-a daily sweep that forgets week-old exports."""
+a sweep every minute that fails runs whose worker died (no heartbeat), and an hourly one that
+forgets week-old exports."""
 
 from __future__ import annotations
 
@@ -24,4 +25,12 @@ def forget_old_exports() -> dict:
     return {"deleted": forget_old_runs()}
 
 
+@job
+def notice_dead_exports() -> dict:
+    from app.services.export_runs import notice_dead_runs
+
+    return {"failed": notice_dead_runs()}
+
+
+register_periodic(Periodic("exports-dead", "imports", "app.tasks.exports.notice_dead_exports", lambda app: 60))
 register_periodic(Periodic("exports-sweep", "imports", "app.tasks.exports.forget_old_exports", lambda app: 3600))

@@ -20,7 +20,8 @@ def audit_page(actor: Actor, earlier: listing.Problems | None = None):
     page = None if problems else audit_log.page(actor, filters, cursor, size)
     return render("reports/audit.html", "reports/_audit_table.html", status=422 if problems else 200,
                   filters=filters, size=size, results=page, problems=problems.found, paged=cursor is not None,
-                  kinds=KINDS, actions=audit_log.ACTIONS, changes_text=audit_log.changes_text)
+                  kinds=KINDS, actions=audit_log.ACTIONS, changes_text=audit_log.changes_text,
+                  kind_label=audit_log.kind_label)
 
 
 LIST_PAGES["audit"] = audit_page

@@ -163,3 +163,26 @@ def test_the_audit_page_is_for_admins_searches_and_exports(app, client):
     assert response.status_code == 422 and "before the start date" in response.get_data(as_text=True)
     text = client.get("/reports/audit.csv?kind=channel").get_data(as_text=True)
     assert text.startswith("\ufeffid,at,actor,kind,record,action,changes") and ",channel,web,created," in text
+
+
+def test_the_audit_page_names_kinds_in_plain_words_and_the_csv_and_api_keep_the_codes(app, client):
+    from app.services.audit import KINDS
+    from app.services.audit_log import KIND_LABELS
+    from tests.views.test_auth import login
+
+    assert set(KIND_LABELS) == set(KINDS)  # a new kind of record gets its words too
+    admin = auth("erp")
+    client.post("/api/v1/channels", json={"code": "web", "name": "Web"}, headers=admin)
+    factories.user("root", "admin")
+    db.session.commit()
+    login(client, "root")
+    html = client.get("/reports/audit/").get_data(as_text=True)
+    assert '<td data-kind="channel">Channel</td>' in html
+    assert '<option value="denial reason" >Denial reason</option>' in html.replace("selected", "")
+    assert '<option value="token" >API token</option>' in html.replace("selected", "")
+    turkish = client.get("/reports/audit/", headers={"Accept-Language": "tr-TR,tr;q=0.9"}).get_data(as_text=True)
+    assert '<td data-kind="channel">Kanal</td>' in turkish and ">Kullanıcı</option>" in turkish
+    assert ">channel mapping<" not in turkish and ">cargo company<" not in turkish
+    assert ",channel,web,created," in client.get("/reports/audit.csv?kind=channel").get_data(as_text=True)
+    body = client.get("/api/v1/audit?kind=channel", headers=admin).get_json()
+    assert {r["kind"] for r in body["results"]} == {"channel"}

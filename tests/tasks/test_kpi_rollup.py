@@ -42,6 +42,33 @@ def test_the_periodic_job_counts_a_package_packed_just_now(app):
     assert packed_today() == 1
 
 
+def test_the_job_prepares_the_default_page_in_each_language(app, client):
+    from tests.factories import PASSWORD
+
+    loc = factories.location("WARM")
+    factories.channel("web")
+    package = make_package("preparing", location=loc, items=[("SKU-W", 1)])
+    factories.user("boss", "supervisor")
+    db.session.commit()
+    run_package_command(package.id, "complete_packing_without_shipment", {}, supervisor())
+    conn = redis_connection()
+    queue = Queue("default", connection=conn)
+    job = queue.enqueue("app.tasks.kpis.rollup_recent")
+    SimpleWorker([queue], connection=conn).work(burst=True)
+    assert job.get_status() == "finished", job.latest_result().exc_string if job.latest_result() else None
+    assert job.result["warmed"] == 2  # English and Turkish
+    reports, charts = set(conn.keys("packline:kpi-report:*")), set(conn.keys("packline:kpi-chart:*"))
+    assert len(reports) == 2 and len(charts) == 12
+    # The supervisor's first view of the default page and its charts use what the job kept.
+    client.post("/login", data={"username": "boss", "password": PASSWORD})
+    for language in ("en", "tr-TR,tr;q=0.9"):
+        page = client.get("/supervisor/kpis", headers={"Accept-Language": language}).get_data(as_text=True)
+        assert 'data-kpi="processing_median_min"' in page
+        for name in ("processing", "hours"):
+            assert client.get(f"/supervisor/kpis/charts/{name}.svg", headers={"Accept-Language": language}).status_code == 200
+    assert set(conn.keys("packline:kpi-report:*")) == reports and set(conn.keys("packline:kpi-chart:*")) == charts
+
+
 def test_two_rollups_of_the_same_days_at_once_leave_one_set_of_rows(app):
     loc = factories.location("TWO")
     for _ in range(3):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import html as html_lib
 import re
 
 import pytest
@@ -34,6 +34,11 @@ def people(h):
     db.session.commit()
 
 
+def chart_urls(page: str) -> list[str]:
+    """The src of every chart image on a KPI page (each chart is its own SVG request)."""
+    return [html_lib.unescape(src) for src in re.findall(r'<figure class="kpi-chart"[^>]*>\s*<img src="([^"]+)"', page)]
+
+
 def card(html: str, name: str) -> str:
     match = re.search(rf'data-kpi="{name}">(.*?)</span>', html, re.S)
     return re.sub(r"<[^>]+>", "", match.group(1)).strip()
@@ -45,7 +50,7 @@ def test_a_supervisor_of_every_location_sees_them_all(client, history):
     assert card(html, "processing_median_min") == "20.0 min"  # 10, 20, 30, 90 minutes: the 2nd of 4
     assert card(html, "fulfilment_rate") == "50.0%"
     assert 'value="IST"' in html and 'value="LON"' in html
-    assert html.count('src="data:image/svg+xml;base64,') == 6
+    assert len(chart_urls(html)) == 6
     assert "2026-11-12" in html  # the empty day has its row
 
 
@@ -55,7 +60,7 @@ def test_a_supervisor_of_some_locations_sees_only_theirs(client, history):
     html = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
     assert card(html, "processing_median_min") == "30.0 min"
     assert 'value="LON"' not in html and 'id="kpi-location"' not in html  # one location: no picker
-    assert "Stock pushes, median: – s" in html  # a push belongs to no location: not theirs
+    assert "Stock pushes, median: –<" in html  # a push belongs to no location: not theirs
     asked_for_other = client.get("/supervisor/kpis", query_string={**RANGE, "location": "LON"})
     text = asked_for_other.get_data(as_text=True)
     assert asked_for_other.status_code == 200 and "No location LON" in text
@@ -119,8 +124,11 @@ def test_a_chart_downloads_as_svg_with_its_numbers(client, history):
     assert '<desc class="value">20</desc>' in svg and '<desc class="value">90</desc>' in svg  # 10 Nov, both stores
     assert client.get("/supervisor/kpis/charts/nope.svg").status_code == 404
     page = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
-    inline = re.search(r'id="chart-processing">\s*<img src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
-    assert '<desc class="value">20</desc>' in base64.b64decode(inline).decode()
+    shown = next(url for url in chart_urls(page) if "/charts/processing.svg" in url)
+    assert "from=2026-11-09" in shown and "to=2026-11-12" in shown  # the page's own filters
+    drawn = client.get(shown)
+    assert drawn.status_code == 200 and drawn.mimetype == "image/svg+xml"
+    assert '<desc class="value">20</desc>' in drawn.get_data(as_text=True)
 
 
 def test_each_table_downloads_as_csv_matching_the_page(client, history):
@@ -153,12 +161,17 @@ def test_charts_are_kept_in_redis_and_drawn_without_it(client, history, redis_se
     people(history)
     login(client, "boss")
     first = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
+    drawn = [client.get(url).get_data(as_text=True) for url in chart_urls(first)]
     assert len(redis_connection().keys("packline:kpi-chart:*")) == 6
+    assert [client.get(url).get_data(as_text=True) for url in chart_urls(first)] == drawn  # the kept copies
     redis_server.stop()
     response = client.get("/supervisor/kpis", query_string=RANGE)
     assert response.status_code == 200
     again = response.get_data(as_text=True)
-    assert again.count('src="data:image/svg+xml;base64,') == 6
+    def same(svg):  # pygal names each drawing with a fresh uuid
+        return re.sub(r"chart-[0-9a-f-]{36}", "chart-x", svg)
+
+    assert [same(client.get(url).get_data(as_text=True)) for url in chart_urls(again)] == [same(s) for s in drawn]
     assert card(again, "processing_median_min") == card(first, "processing_median_min")
 
 
@@ -181,3 +194,27 @@ def test_a_kept_report_gives_way_to_new_figures_after_the_rollup(client, history
     kpi_rollups.rebuild(date(2026, 11, 9), date(2026, 11, 12))
     after = client.get("/supervisor/kpis", query_string=RANGE).get_data(as_text=True)
     assert card(after, "processing_median_min") == "10.0 min"
+
+
+TURKISH = {"Accept-Language": "tr-TR,tr;q=0.9"}
+
+
+def test_figures_days_and_charts_are_written_the_turkish_way_and_the_csv_stays_plain(client, history):
+    people(history)
+    login(client, "boss")
+    html = client.get("/supervisor/kpis", query_string=RANGE, headers=TURKISH).get_data(as_text=True)
+    assert card(html, "fulfilment_rate") == "%50,0"
+    assert card(html, "processing_median_min") == "20,0 dk"
+    assert card(html, "transfer_lead_median_h") == "24,0 sa"
+    assert "10 Kas 2026" in html and "12 Kas 2026" in html  # the day rows and the range sentence
+    assert "2026-11-10</th>" not in html
+    processing = next(url for url in chart_urls(html) if "/charts/processing.svg" in url)
+    svg = client.get(processing, headers=TURKISH).get_data(as_text=True)
+    assert "10 Kas 2026" in svg
+    quality = next(url for url in chart_urls(html) if "/charts/quality.svg" in url)
+    assert '<desc class="value">50</desc>' in client.get(quality, headers=TURKISH).get_data(as_text=True)
+    english = client.get("/supervisor/kpis", query_string=RANGE, headers={"Accept-Language": "en"})
+    assert card(english.get_data(as_text=True), "fulfilment_rate") == "50.0%"
+    lines = client.get("/supervisor/kpis/days.csv", query_string=RANGE,
+                       headers=TURKISH).get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[2].split(",")[0] == "2026-11-10" and lines[2].split(",")[3] == "20.0"  # ISO day, dot decimal
