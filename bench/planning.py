@@ -349,6 +349,31 @@ def cpu_reference() -> float:
     return time.perf_counter() - started
 
 
+def phase_commit_floor(url: str, transactions: int = 1000) -> dict:
+    """The fastest any one-transaction-per-order path can go on this server: a one-row INSERT and
+    a COMMIT per transaction, nothing else (a durable commit waits for the disk's flush)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if url.startswith("sqlite"):  # the app's own settings (app/__init__.py)
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.execute(text("CREATE TABLE bench_commit_floor (id INTEGER PRIMARY KEY, v INTEGER)"))
+            conn.commit()
+            started = time.perf_counter()
+            for n in range(transactions):
+                conn.execute(text("INSERT INTO bench_commit_floor (id, v) VALUES (:id, 1)"), {"id": n})
+                conn.commit()
+            seconds = time.perf_counter() - started
+            conn.execute(text("DROP TABLE bench_commit_floor"))
+            conn.commit()
+    finally:
+        engine.dispose()
+    return {"per_second": transactions / seconds, "ms": seconds / transactions * 1000}
+
+
 def _child(phase: str, url: str, chunk: int) -> dict:
     out = subprocess.run([sys.executable, "-m", "bench.planning", "--phase", phase, "--url", url,
                           "--chunk", str(chunk)], capture_output=True, text=True, check=False)
@@ -367,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--per-order", action="store_true",
                         help="plan one order per transaction through planning.plan_order (real-time path)")
-    parser.add_argument("--phase", choices=("plan", "baseline", "per-order", "baseline-per-order"),
+    parser.add_argument("--phase", choices=("plan", "baseline", "per-order", "baseline-per-order", "commit-floor"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -378,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             result = phase_plan(args.url, args.chunk)
         elif args.phase == "baseline-per-order":
             result = phase_baseline(args.url, 1, per_order=True)
+        elif args.phase == "commit-floor":
+            result = phase_commit_floor(args.url)
         else:
             result = phase_baseline(args.url, args.chunk)
         print(json.dumps(result))
@@ -421,6 +448,7 @@ def _per_order_main(args, url: str, drop, kind: str) -> int:
         reference = cpu_reference()
         plan = _child("per-order", url, 1)
         base = _child("baseline-per-order", url, 1)  # the same rows, one transaction per order
+        floor = _child("commit-floor", url, 1)
         reference = (reference + cpu_reference()) / 2
     finally:
         drop()
@@ -435,6 +463,9 @@ def _per_order_main(args, url: str, drop, kind: str) -> int:
     print(f"[planning/{kind}] baseline (the same rows, one transaction per order, one multi-row INSERT per "
           "table, the stock and order UPDATEs): "
           f"{base['per_second']:.0f} orders/s ({base['seconds']:.2f}s)")
+    print(f"[planning/{kind}] commit floor (a one-row INSERT and a COMMIT per transaction, nothing else): "
+          f"{floor['per_second']:.0f} transactions/s ({floor['ms']:.2f} ms each) — no path that commits each "
+          "order on its own can go faster on this server")
     print(f"[planning/{kind}] machine: a 10M-step pure-Python loop took {reference:.2f}s (before/after average)")
     print(f"[planning/{kind}] per-order planning costs {plan['seconds'] / base['seconds']:.1f}x the baseline; "
           f"target >= 400 orders/s and <= 12 statements per order: {target}")
