@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -16,20 +17,25 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.i18n import ROLE_LABELS
 from app.models.users import ROLES
 from app.schemas import json_text
 from app.services.stock_levels import STOCK_REASONS
 
 IMPORT_KINDS = ("locations", "channels", "products", "stock", "orders", "purchase_orders")
+IMPORT_KIND_LABELS = {"locations": _l("Locations"), "channels": _l("Channels"), "products": _l("Products"),
+                      "stock": _l("Stock"), "orders": _l("Orders"), "purchase_orders": _l("Purchase orders")}
+STOCK_REASON_LABELS = {"count": _l("Count"), "damaged": _l("Damaged"), "found": _l("Found"),
+                       "correction": _l("Correction"), "stock_sync": _l("Stock sync")}
 
 
 class StockAdjustmentForm(FlaskForm):
-    location = SelectField("Location", validators=[DataRequired()])
-    sku = StringField("SKU", validators=[DataRequired(), Length(max=100)])
-    quantity = IntegerField("Units on hand (counted)", validators=[InputRequired(message="Enter the counted units."),
+    location = SelectField(_l("Location"), validators=[DataRequired()])
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=100)])
+    quantity = IntegerField(_l("Units on hand (counted)"), validators=[InputRequired(message=_l("Enter the counted units.")),
                                                                    NumberRange(min=0)])
-    reason = SelectField("Reason", choices=[SelectChoice(r, r.replace("_", " ").capitalize()) for r in STOCK_REASONS])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    reason = SelectField(_l("Reason"), choices=[SelectChoice(r, STOCK_REASON_LABELS.get(r, r)) for r in STOCK_REASONS])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
     def __init__(self, *args, locations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +45,7 @@ class StockAdjustmentForm(FlaskForm):
 class SettingForm(FlaskForm):
     """A setting whose value is structured (a list, an object): typed as JSON."""
 
-    value = TextAreaField("Value (JSON)", validators=[DataRequired(message="Enter a value."), Length(max=20000)])
+    value = TextAreaField(_l("Value (JSON)"), validators=[DataRequired(message=_l("Enter a value.")), Length(max=20000)])
 
     def validate_value(self, field) -> None:
         try:
@@ -54,21 +60,21 @@ class SettingForm(FlaskForm):
 class OnOffSettingForm(FlaskForm):
     """An on/off setting: a switch (a real checkbox), never JSON text."""
 
-    value = BooleanField("On")
+    value = BooleanField(_l("On"))
 
     def parsed(self) -> bool:
         return bool(self.value.data)
 
 
 class NumberSettingForm(FlaskForm):
-    value = IntegerField("Value", validators=[InputRequired(message="Enter a whole number, for example 30.")])
+    value = IntegerField(_l("Value"), validators=[InputRequired(message=_l("Enter a whole number, for example 30."))])
 
     def parsed(self) -> int:
         return self.value.data
 
 
 class TextSettingForm(FlaskForm):
-    value = StringField("Value", validators=[DataRequired(message="Enter a value."), Length(max=200)])
+    value = StringField(_l("Value"), validators=[DataRequired(message=_l("Enter a value.")), Length(max=200)])
 
     def parsed(self) -> str:
         return self.value.data.strip()
@@ -86,12 +92,12 @@ def setting_form_class(default) -> type[FlaskForm]:
 
 
 class UserCreateForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=100)])
-    role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES], default="staff")
-    locations = SelectMultipleField("Locations", validators=[Optional()],
-                                    description="Required for staff; optional for supervisors (empty = all).")
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)],
-                             description="At least 12 characters; not a common password.")
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS.get(r, r)) for r in ROLES], default="staff")
+    locations = SelectMultipleField(_l("Locations"), validators=[Optional()],
+                                    description=_l("Required for staff; optional for supervisors (empty = all)."))
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)],
+                             description=_l("At least 12 characters; not a common password."))
 
     def __init__(self, *args, locations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,10 +105,10 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES])
-    locations = SelectMultipleField("Locations", validators=[Optional()],
-                                    description="Required for staff; optional for supervisors (empty = all).")
-    active = BooleanField("Active (can sign in)")
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS.get(r, r)) for r in ROLES])
+    locations = SelectMultipleField(_l("Locations"), validators=[Optional()],
+                                    description=_l("Required for staff; optional for supervisors (empty = all)."))
+    active = BooleanField(_l("Active (can sign in)"))
 
     def __init__(self, *args, locations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,15 +116,15 @@ class UserEditForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=500)],
-                             description="At least 12 characters; not a common password.")
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=500)],
+                             description=_l("At least 12 characters; not a common password."))
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
-                       description="Say what uses it, like 'ERP sync'.")
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Say what uses it, like 'ERP sync'."))
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField("What to import", choices=[SelectChoice(k, k.replace("_", " ").capitalize()) for k in IMPORT_KINDS])
-    file = FileField("CSV or JSON file", validators=[FileRequired("Choose a file to upload.")])
+    kind = SelectField(_l("What to import"), choices=[SelectChoice(k, IMPORT_KIND_LABELS[k]) for k in IMPORT_KINDS])
+    file = FileField(_l("CSV or JSON file"), validators=[FileRequired(_l("Choose a file to upload."))])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +15,8 @@ from app.models.catalog import CARRIER_ADAPTERS
 from app.models.locations import LOCATION_TYPES
 from app.schemas import json_text
 
-CODE_HELP = "Letters, digits, '-', '_' or '.'; used in URLs, filters and imports."
+LOCATION_TYPE_LABELS = {"store": _l("Store"), "warehouse": _l("Warehouse")}
+CODE_HELP = _l("Letters, digits, '-', '_' or '.'; used in URLs, filters and imports.")
 
 
 class _Joined:
@@ -43,52 +46,52 @@ class JsonField(TextAreaField):
 
 
 class LocationForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    type = SelectField("Type", choices=[SelectChoice(t, t.title()) for t in LOCATION_TYPES])
-    address = StringField("Address", validators=[Optional(), Length(max=500)])
-    city = StringField("City", validators=[Optional(), Length(max=100)])
-    district = StringField("District", validators=[Optional(), Length(max=100)])
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
-    priority = IntegerField("Priority", default=100, validators=[Optional(), NumberRange(min=0)],
-                            description="Lower is preferred.")
-    max_quota = IntegerField("Maximum open packages", validators=[Optional(), NumberRange(min=0)],
-                             description="Empty means unlimited.")
-    target_packaging_minutes = IntegerField("Target packaging time (minutes)",
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    type = SelectField(_l("Type"), choices=[SelectChoice(t, LOCATION_TYPE_LABELS.get(t, t)) for t in LOCATION_TYPES])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    priority = IntegerField(_l("Priority"), default=100, validators=[Optional(), NumberRange(min=0)],
+                            description=_l("Lower is preferred."))
+    max_quota = IntegerField(_l("Maximum open packages"), validators=[Optional(), NumberRange(min=0)],
+                             description=_l("Empty means unlimited."))
+    target_packaging_minutes = IntegerField(_l("Target packaging time (minutes)"),
                                             validators=[Optional(), NumberRange(min=1)])
-    tags = ListField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
-    time_zone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                            description='For the times shown for this location, e.g. "Europe/Istanbul". '
-                                        "Empty: the brand's time zone (Settings → TIME_ZONE).")
-    is_packaging_center = BooleanField("Packs orders", default=True)
-    is_transfer_source = BooleanField("Sends transfers", default=True)
-    is_pickup_location = BooleanField("Click & collect pickup point")
-    active = BooleanField("Active", default=True)
+    tags = ListField(_l("Tags"), validators=[Optional(), Length(max=500)], description=_l("Separated by commas."))
+    time_zone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)],
+                            description=_l('For the times shown for this location, e.g. "Europe/Istanbul". '
+                                           "Empty: the brand's time zone (Settings → TIME_ZONE)."))
+    is_packaging_center = BooleanField(_l("Packs orders"), default=True)
+    is_transfer_source = BooleanField(_l("Sends transfers"), default=True)
+    is_pickup_location = BooleanField(_l("Click & collect pickup point"))
+    active = BooleanField(_l("Active"), default=True)
 
 
 class ChannelForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    provides_shipping_label = BooleanField("The channel prints the shipping label")
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    provides_shipping_label = BooleanField(_l("The channel prints the shipping label"))
 
 
 class ProductForm(FlaskForm):
-    sku = StringField("SKU", validators=[DataRequired(), Length(max=100)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=300)])
-    barcodes = LinesField("Barcodes", validators=[Optional(), Length(max=5000)],
-                             description="One per line; a scan of any of them counts as this product.")
-    weight_kg = DecimalField("Weight (kg)", places=3, validators=[Optional(), NumberRange(min=0)])
-    image_url = StringField("Image URL", validators=[Optional(), URL(require_tld=False), Length(max=1000)])
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    barcodes = LinesField(_l("Barcodes"), validators=[Optional(), Length(max=5000)],
+                             description=_l("One per line; a scan of any of them counts as this product."))
+    weight_kg = DecimalField(_l("Weight (kg)"), places=3, validators=[Optional(), NumberRange(min=0)])
+    image_url = StringField(_l("Image URL"), validators=[Optional(), URL(require_tld=False), Length(max=1000)])
 
 
 class CargoCompanyForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    adapter = SelectField("Adapter", choices=[SelectChoice(a, a) for a in CARRIER_ADAPTERS])
-    config = JsonField("Configuration (JSON)", default="{}", validators=[Length(max=20000)],
-                           description='For http: {"base_url": "https://...", "api_key": "..."}.')
-    active = BooleanField("Active", default=True)
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    adapter = SelectField(_l("Adapter"), choices=[SelectChoice(a, a) for a in CARRIER_ADAPTERS])
+    config = JsonField(_l("Configuration (JSON)"), default="{}", validators=[Length(max=20000)],
+                           description=_l('For http: {"base_url": "https://...", "api_key": "..."}.'))
+    active = BooleanField(_l("Active"), default=True)
 
     def validate_config(self, field) -> None:
         try:
@@ -96,11 +99,11 @@ class CargoCompanyForm(FlaskForm):
         except ValueError as exc:
             raise ValidationError(json_text.problem(exc)) from exc
         if not isinstance(value, dict):
-            raise ValidationError("Enter a JSON object in curly braces.")
+            raise ValidationError(_("Enter a JSON object in curly braces."))
 
 
 class DenialReasonForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    priority = IntegerField("Order in lists", default=100, validators=[Optional(), NumberRange(min=0)])
-    active = BooleanField("Active", default=True)
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    priority = IntegerField(_l("Order in lists"), default=100, validators=[Optional(), NumberRange(min=0)])
+    active = BooleanField(_l("Active"), default=True)

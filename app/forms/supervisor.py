@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
@@ -10,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 class ReasonForm(FlaskForm):
     """Block and cancel both need a reason; `version` guards against acting on a stale page."""
 
-    reason = StringField("Reason", validators=[DataRequired(message="Give a reason."), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)])
     version = HiddenField()
 
 

@@ -65,6 +65,17 @@ STATE_LABELS: dict[str, LazyString] = {
     "inspected": _l("Inspected"),
     "restocked": _l("Restocked"),
     "written_off": _l("Written off"),
+    # imports, webhook deliveries
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "finished": _l("Finished"),
+    "retrying": _l("Retrying"),
+    # planning outcomes (the scenario dry run)
+    "split": _l("Split"),
+    "transfer": _l("Transfer"),
+    "click_and_collect": _l("Click & collect"),
+    "no_scenario": _l("No scenario"),
+    "nothing_to_plan": _l("Nothing to plan"),
     # items
     "open": _l("Open"),
     "picked": _l("Picked"),

@@ -86,8 +86,8 @@ def _submit(scenario_id: int | None):
     except IntegrityError:
         # create_scenario flushes before its own duplicate check; reported to the planning owner.
         db.session.rollback()
-        return _editor(state, scenario_id, errors={"name": "Choose another name."},
-                       message="A scenario with this name already exists.", status=409)
+        return _editor(state, scenario_id, errors={"name": _("Choose another name.")},
+                       message=_("A scenario with this name already exists."), status=409)
     except NotFound:
         abort(404)
     if wants_fragment():
@@ -119,7 +119,7 @@ def scenario_dry_run():
     if number:
         order_id = db.session.scalar(select(Order.id).where(Order.number == number).order_by(Order.id))
         if order_id is None:
-            errors["order_number"] = f"No order numbered {number}."
+            errors["order_number"] = _("No order numbered %(number)s.", number=number)
         body = {"order_id": order_id}
     elif pasted:
         try:
@@ -127,7 +127,7 @@ def scenario_dry_run():
         except ValueError as exc:
             errors["order_json"] = json_text.problem(exc)
     else:
-        errors["order_number"] = "Enter an order number, or paste an order below."
+        errors["order_number"] = _("Enter an order number, or paste an order below.")
     if not errors:
         try:
             result = dry_run(body, Actor.for_user(current_user))

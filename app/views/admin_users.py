@@ -113,7 +113,7 @@ def user_password(user_id: int):
         else:
             if wants_fragment():
                 return _detail(_user(user_id), fragment="admin/users/_password_form.html",
-                               saved="Password changed; the user was signed out everywhere.")
+                               saved=_("Password changed; the user was signed out everywhere."))
             flash(_('Password changed; the user was signed out everywhere.'), "ok")
             return redirect(url_for("admin.user", user_id=user_id), 303)
     return _detail(target, password_form=form, status=422, fragment="admin/users/_password_form.html")

@@ -100,7 +100,7 @@ def detail(subscription_id: int):
 def set_active(subscription_id: int):
     active = request.form.get("active") == "1"
     subscriptions.update_subscription(subscription_id, {"active": active}, _actor())
-    flash("Webhook turned on." if active else "Webhook turned off. Its events wait until you turn it on.", "success")
+    flash(_("Webhook turned on.") if active else _("Webhook turned off. Its events wait until you turn it on."), "success")
     return redirect(url_for(".detail", subscription_id=subscription_id), 303)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from app.forms.supervisor import VersionForm
 from app.services import admin_queries
@@ -34,7 +35,7 @@ def retry_job(queue: str, job_id: str):
     form = VersionForm()
     if form.validate_on_submit():
         requeued = admin_queries.retry_failed_job(queue, job_id)
-        flash("The job is queued again." if requeued else "That job is no longer in the failed list.", "ok")
+        flash(_("The job is queued again.") if requeued else _("That job is no longer in the failed list."), "ok")
     if wants_fragment():
         return render("supervisor/jobs.html", "supervisor/_jobs_table.html", jobs=admin_queries.failed_jobs(),
                       form=VersionForm(formdata=None), webhooks_url=webhook_deliveries_url(),

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.models import Order
 from app.services import admin_queries, planning
 from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
-from app.services.planning.trace import OUTCOME_TEXT
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
@@ -26,7 +27,19 @@ from app.views.supervisor import MANAGERS, bp, current_actor
 
 # An order in these statuses has nothing left to plan or to cancel.
 FINISHED_ORDER_STATUSES = ("cancelled", "shipped", "delivered")
-CHANGED_MEANWHILE = "This order changed meanwhile (another tab or a colleague): here it is as it is now."
+CHANGED_MEANWHILE = _l("This order changed meanwhile (another tab or a colleague): here it is as it is now.")
+PLANNED_TEXT = {  # the planning outcome (services/planning/trace.py OUTCOME_TEXT), whole sentences
+    "planned": _l("Order %(number)s was planned: Planned as one package."),
+    "split": _l("Order %(number)s was planned: Split over several locations."),
+    "transfer": _l("Order %(number)s was planned: Packed at one location; the missing units come by transfer."),
+    "click_and_collect": _l("Order %(number)s was planned: Click & collect: packed at the pickup location."),
+    "out_of_stock": _l("Order %(number)s was planned: No rule could supply the order: parked as out of stock at "
+                       "the default location."),
+    "no_scenario": _l("Order %(number)s was planned: No active scenario matches this order, so it was not planned."),
+    "nothing_to_plan": _l("Order %(number)s was planned: Nothing was left to plan."),
+    "on_hold": _l("Order %(number)s was planned: On hold: the order's source status is not accepted by "
+                  "ORDER_FILTERING."),
+}
 
 
 @bp.get("/orders/")
@@ -99,7 +112,7 @@ def plan_order(order_id: int):
         return _refused(order_id, exc.message, 409 if isinstance(exc, Conflict) else 403)
     traces = admin_queries.order_view(actor, order_id)["traces"]
     outcome = traces[-1][0].outcome if traces else ""
-    return _done(order_id, f"Order {number} was planned: {OUTCOME_TEXT.get(outcome, 'done.')}")
+    return _done(order_id, str(PLANNED_TEXT.get(outcome, _l("Order %(number)s was planned: done."))) % {"number": number})
 
 
 @bp.post("/orders/<int:order_id>/cancel")
@@ -113,18 +126,18 @@ def cancel_order(order_id: int):
     reason = (request.form.get("reason") or "").strip()
     typed = {"reason": reason}
     if not reason:
-        return _refused(order_id, "Give a reason to cancel the order.", 422, typed=typed,
-                        errors={"reason": "Give a reason: the customer service team reads it."})
+        return _refused(order_id, _("Give a reason to cancel the order."), 422, typed=typed,
+                        errors={"reason": _("Give a reason: the customer service team reads it.")})
     if len(reason) > 500:
-        return _refused(order_id, "The reason is too long.", 422, typed=typed,
-                        errors={"reason": "Keep the reason under 500 characters."})
+        return _refused(order_id, _("The reason is too long."), 422, typed=typed,
+                        errors={"reason": _("Keep the reason under 500 characters.")})
     if request.form.get("confirm") != "1":
         return _order_page(order_id, question={"kind": "order", "reason": reason}, typed=typed)
     try:
         orders_service.cancel_order(order_id, {"reason": reason}, actor)
     except (Conflict, Forbidden, ValidationFailed) as exc:
         return _refused(order_id, exc.message, 409 if isinstance(exc, Conflict) else 422, typed=typed)
-    return _done(order_id, f"Order {order.number} is cancelled; its stock is released.")
+    return _done(order_id, _("Order %(number)s is cancelled; its stock is released.", number=order.number))
 
 
 @bp.post("/orders/<int:order_id>/cancel-units")
@@ -146,18 +159,18 @@ def cancel_units(order_id: int):
         if not raw or raw == "0":
             continue
         if whole_number(raw, 6) is None:
-            errors[f"units-{item.id}"] = f"Enter a whole number of units, 0 to {left[item.id]}."
+            errors[f"units-{item.id}"] = _("Enter a whole number of units, 0 to %(most)s.", most=left[item.id])
         elif int(raw) > left[item.id]:
-            errors[f"units-{item.id}"] = (f"Only {left[item.id]} unit(s) of {item.sku} can still be cancelled."
-                                          if left[item.id] else f"No unit of {item.sku} can be cancelled any more.")
+            errors[f"units-{item.id}"] = (_("Only %(count)s unit(s) of %(sku)s can still be cancelled.", count=left[item.id], sku=item.sku)
+                                          if left[item.id] else _("No unit of %(sku)s can be cancelled any more.", sku=item.sku))
         else:
             lines.append({"item_id": item.id, "quantity": int(raw)})
     if len(reason) > 500:
-        errors["units-reason"] = "Keep the reason under 500 characters."
+        errors["units-reason"] = _("Keep the reason under 500 characters.")
     if not lines and not errors:
-        errors["units"] = "Enter how many units to cancel of at least one item."
+        errors["units"] = _("Enter how many units to cancel of at least one item.")
     if errors:
-        return _refused(order_id, "Check the units to cancel.", 422, errors=errors, typed=typed)
+        return _refused(order_id, _("Check the units to cancel."), 422, errors=errors, typed=typed)
     if request.form.get("confirm") != "1":
         by_id = {i.id: i for i in order.items}
         what = ", ".join(f"{line['quantity']} × {by_id[line['item_id']].sku}" for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.forms import show_service_errors
 from app.forms.supervisor import ReasonForm, VersionForm
@@ -17,9 +18,9 @@ from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor, page_arg
 
 LISTS = {
-    "ageing": ("Ageing", "Open packages older than their location's target packaging time, oldest first."),
-    "out_of_stock": ("Out of stock", "Packages nobody can supply yet. Plan them manually or wait for stock."),
-    "blocked": ("Blocked", "Packages put on hold. Unblock, cancel or plan them elsewhere."),
+    "ageing": (_l("Ageing"), _l("Open packages older than their location's target packaging time, oldest first.")),
+    "out_of_stock": (_l("Out of stock"), _l("Packages nobody can supply yet. Plan them manually or wait for stock.")),
+    "blocked": (_l("Blocked"), _l("Packages put on hold. Unblock, cancel or plan them elsewhere.")),
 }
 
 

@@ -51,12 +51,12 @@ def _read_split(item, codes: list[str]) -> tuple[dict[str, str], dict[str, int],
     units: dict[str, int] = {}
     for code, value in typed.items():
         if not value.isdigit() or len(value) > 6:
-            return typed, {}, f"Enter whole numbers of units (0 to {item.quantity}) for each location."
+            return typed, {}, _("Enter whole numbers of units (0 to %(most)s) for each location.", most=item.quantity)
         if int(value):
             units[code] = int(value)
     if units and sum(units.values()) != item.quantity:
-        return typed, units, (f"The units add up to {sum(units.values())}; split all {item.quantity} units of "
-                              f"{item.product.sku}, no more and no less.")
+        return typed, units, _("The units add up to %(sum)s; split all %(count)s units of %(sku)s, no more and no less.",
+                                sum=sum(units.values()), count=item.quantity, sku=item.product.sku)
     return typed, units, None
 
 
@@ -84,7 +84,7 @@ def plan_submit(package_id: int):
         if problem:
             errors[field] = problem
         elif units and own:
-            errors[field] = "Choose one location for all units, or split them below — not both."
+            errors[field] = _("Choose one location for all units, or split them below — not both.")
         elif units:
             for code, quantity in units.items():
                 groups.setdefault(code, {"item_ids": [], "items": []})["items"].append(
@@ -92,10 +92,10 @@ def plan_submit(package_id: int):
         elif choices[item.id]:
             groups.setdefault(choices[item.id], {"item_ids": [], "items": []})["item_ids"].append(item.id)
         else:
-            errors[field] = "Choose a location for this item." + (
-                " Or split its units over locations below." if item.quantity > 1 else "")
+            errors[field] = (_("Choose a location for this item, or split its units over locations below.") if item.quantity > 1
+                            else _("Choose a location for this item."))
     if not form.validate_on_submit() or errors or not items:
-        return _page(package, choices, errors, error=None if items else "Nothing left to plan in this package.",
+        return _page(package, choices, errors, error=None if items else _("Nothing left to plan in this package."),
                      status=422, splits=splits)
     assignments = [{"location": code, **{k: v for k, v in parts.items() if v}} for code, parts in groups.items()]
     version = whole_number(form.version.data or "")
