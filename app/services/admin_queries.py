@@ -148,10 +148,10 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
         raise NotFound(_('No such order.'))
     transfers = [t for p in packages for t in p.transfers]
     shipments = [p.shipment for p in packages if p.shipment is not None]
-    names = {("order", order.id): f"Order {order.number}"}
-    names.update({("package", p.id): f"Package {p.number}" for p in packages})
-    names.update({("transfer", t.id): f"Transfer {t.number}" for t in transfers})
-    names.update({("shipment", s.id): f"Shipment of {s.package.number}" for s in shipments})
+    names = {("order", order.id): _("Order %(number)s", number=order.number)}
+    names.update({("package", p.id): _("Package %(number)s", number=p.number) for p in packages})
+    names.update({("transfer", t.id): _("Transfer %(number)s", number=t.number) for t in transfers})
+    names.update({("shipment", s.id): _("Shipment of %(number)s", number=s.package.number) for s in shipments})
     conditions = [
         and_(TransitionLog.entity_type == kind, TransitionLog.entity_id.in_([i for k, i in names if k == kind]))
         for kind in {k for k, _unused in names}

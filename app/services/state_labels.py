@@ -70,6 +70,9 @@ STATE_LABELS: dict[str, LazyString] = {
     "running": _l("Running"),
     "finished": _l("Finished"),
     "retrying": _l("Retrying"),
+    "succeeded": _l("Succeeded"),
+    # delivery types
+    "cargo": _l("Cargo"),
     # planning outcomes (the scenario dry run)
     "split": _l("Split"),
     "transfer": _l("Transfer"),

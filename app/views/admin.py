@@ -4,6 +4,7 @@ this blueprint; every route is admin-only (decorator per route, plus a blueprint
 from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -37,12 +38,12 @@ def console():
     counts = [
         (label, endpoint, db.session.scalar(select(func.count()).select_from(model)))
         for label, endpoint, model in (
-            ("Locations", "admin.entity_list:locations", StockLocation),
-            ("Channels", "admin.entity_list:channels", Channel),
-            ("Products", "admin.entity_list:products", Product),
-            ("Cargo companies", "admin.entity_list:cargo_companies", CargoCompany),
-            ("Denial reasons", "admin.entity_list:denial_reasons", DenialReason),
-            ("Users", "admin.users", User),
+            (_l("Locations"), "admin.entity_list:locations", StockLocation),
+            (_l("Channels"), "admin.entity_list:channels", Channel),
+            (_l("Products"), "admin.entity_list:products", Product),
+            (_l("Cargo companies"), "admin.entity_list:cargo_companies", CargoCompany),
+            (_l("Denial reasons"), "admin.entity_list:denial_reasons", DenialReason),
+            (_l("Users"), "admin.users", User),
         )
     ]
     return render("admin/console.html", counts=counts)

@@ -7,6 +7,7 @@ import json
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.forms import show_service_errors
@@ -18,6 +19,21 @@ from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
+# What each setting does, for the page (services/settings.py keeps the English for the API).
+SETTING_WORDS = {
+    "ORDER_FILTERING": _l("Source statuses that may be planned; an empty list accepts every status."),
+    "GEOLOCATION_DISCOVERY": _l("How addresses without coordinates are located."),
+    "REPLAN_INTERVAL_MINUTES": _l("How often out-of-stock packages are re-planned."),
+    "REQUISITION_INTERVAL_MINUTES": _l("How often the requisition job proposes what to order."),
+    "REQUIRE_SCAN_TO_PACK": _l("Staff must scan every item before packing."),
+    "IS_OTP_ENABLED": _l("Click & collect handover needs the customer's one-time code."),
+    "WEBHOOK_ALLOW_PRIVATE_URLS": _l("Allow webhooks to private/loopback addresses (SSRF risk)."),
+    "LANGUAGE": _l('Language of the screens for people who have not chosen one and whose browser asks for '
+                   'neither English nor Turkish ("en" or "tr").'),
+    "TIME_ZONE": _l('Time zone of the times on screens, for locations without their own (an IANA name such as '
+                    '"Europe/Istanbul").'),
+}
+
 
 def _shown(value) -> str:
     if isinstance(value, bool):
@@ -27,13 +43,13 @@ def _shown(value) -> str:
 
 def _rows() -> list[dict]:
     stored = {row.key for row in db.session.query(Setting.key)}
-    return [{"key": key, "description": description, "value": _shown(get_setting(key)),
+    return [{"key": key, "description": SETTING_WORDS.get(key, description), "value": _shown(get_setting(key)),
              "stored": key in stored} for key, (_unused, _unused, description) in KNOWN_SETTINGS.items()]
 
 
 def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
     return render("admin/setting.html", "admin/_setting_form.html", status=status, key=key, form=form,
-                  description=KNOWN_SETTINGS[key][2], saved=saved,
+                  description=SETTING_WORDS.get(key, KNOWN_SETTINGS[key][2]), saved=saved,
                   switch=isinstance(form, OnOffSettingForm))
 
 
