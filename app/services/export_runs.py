@@ -105,9 +105,16 @@ def get_run(run_id: int, actor: Actor) -> ExportRun:
     run = db.session.get(ExportRun, run_id)
     if run is None or run.created_by_id is None or run.created_by_id != actor.user_id:
         raise NotFound(_("There is no such export."))
-    if run.status == "running" and notice_dead_runs(run_id):
+    if run.status == "running" and _looks_dead(run) and notice_dead_runs(run_id):
         db.session.refresh(run)
     return run
+
+
+def _looks_dead(run: ExportRun) -> bool:
+    """No heartbeat for EXPORT_STALE_SECONDS (read before writing: a page polled every second
+    must not take the write lock each time)."""
+    stale = utcnow() - timedelta(seconds=_stale_seconds())
+    return (run.heartbeat_at or run.created_at) < stale
 
 
 def _stale_seconds() -> int:
