@@ -97,17 +97,34 @@ _PACKAGE_SHIPMENT = select(Shipment).where(Shipment.package_id == bindparam("pac
 _PACKAGE_INVOICE = select(Invoice).where(Invoice.package_id == bindparam("package_id")).execution_options(**_FRESH)
 
 
+_PACKAGE_AT = (
+    select(Package).where(Package.id == bindparam("package_id"), Package.location_id == bindparam("location_id"))
+    .options(joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location))
+)
+
+
+def _with_graph(package: Package | None) -> Package | None:
+    """Set the package's shipment, invoice, items (with products and barcodes) and transfers."""
+    if package is not None:
+        bound = {"package_id": package.id}
+        set_committed_value(package, "shipment", db.session.scalar(_PACKAGE_SHIPMENT, bound))
+        set_committed_value(package, "invoice", db.session.scalar(_PACKAGE_INVOICE, bound))
+        set_committed_value(package, "items", db.session.scalars(_PACKAGE_ITEMS, bound).unique().all())
+        set_committed_value(package, "transfers", db.session.scalars(_PACKAGE_TRANSFERS, bound).all())
+    return package
+
+
+def package_at(location_id: int, package_id: int) -> Package | None:
+    """The package with what a store page shows of it, if it belongs to the location; None
+    otherwise (the caller answers 404). No lock: a command locks and reads it again."""
+    return _with_graph(db.session.scalar(_PACKAGE_AT, {"package_id": package_id, "location_id": location_id}))
+
+
 def lock_package(package_id: int, actor: Actor) -> Package:
     """Load the package with a row lock, or 404 when it is missing or outside the actor's scope."""
     package = None
     if lock_order_of(package_id):
-        bound = {"package_id": package_id}
-        package = db.session.scalar(_LOCK_PACKAGE, bound)
-        if package is not None:
-            set_committed_value(package, "shipment", db.session.scalar(_PACKAGE_SHIPMENT, bound))
-            set_committed_value(package, "invoice", db.session.scalar(_PACKAGE_INVOICE, bound))
-            set_committed_value(package, "items", db.session.scalars(_PACKAGE_ITEMS, bound).unique().all())
-            set_committed_value(package, "transfers", db.session.scalars(_PACKAGE_TRANSFERS, bound).all())
+        package = _with_graph(db.session.scalar(_LOCK_PACKAGE, {"package_id": package_id}))
     if package is None or not actor.can_see(package.location_id):
         raise NotFound(_('Package not found.'))
     return package

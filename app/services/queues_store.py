@@ -132,15 +132,6 @@ def package_queue(location_id: int, tab: str = DEFAULT_TAB, search: str = "",
                  counts=counts, newest_id=newest_package_id(location_id), overdue_ids=overdue)
 
 
-def package_at(location_id: int, package_id: int) -> Package | None:
-    """The package if it belongs to the location; None otherwise (the caller answers 404)."""
-    return db.session.scalar(
-        select(Package)
-        .where(Package.id == package_id, Package.location_id == location_id)
-        .options(*_package_loads(), selectinload(Package.shipment), selectinload(Package.transfers))
-    )
-
-
 def _transfer_query(location_id: int, direction: str) -> Select:
     column = Transfer.destination_id if direction == "expected" else Transfer.source_id
     return select(Transfer).where(column == location_id, Transfer.state.in_(TRANSFER_DIRECTIONS[direction]))

@@ -17,7 +17,7 @@ from app.services.carriers.base import Address
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.package_commands import channel_labels
-from app.services.packages import run_package_command
+from app.services.packages import package_at, run_package_command
 from app.services.pagination import PageArgs
 from app.services.settings import get_setting
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
@@ -49,7 +49,7 @@ MISSING_REASONS = (("not_found", _l("Not found on the shelf")), ("wrong_product"
 
 
 def package_or_404(location: StockLocation, package_id: int) -> Package:
-    package = queues_store.package_at(location.id, package_id)
+    package = package_at(location.id, package_id)
     if package is None:
         abort(404)
     return package
