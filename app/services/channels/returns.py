@@ -63,7 +63,8 @@ def _one_return(channel: Channel, connector: ChannelConnector, payload: object) 
     except MappingProblem as exc:
         return "failed", str(exc), None, None
     if not creturn.lines:
-        return "ignored", "The channel's refund returns no items (money only): nothing comes back.", None, None
+        return ("ignored", "The channel's refund or claim brings no items back (a refund of money only, or every "
+                           "claimed item was cancelled or rejected): nothing to receive.", None, None)
     candidates = _orders_of(channel, creturn)
     if not candidates:
         named = creturn.order_number or creturn.channel_order_id
