@@ -13,8 +13,17 @@ from app.models import StockLedger, Transfer, TransitionLog
 from app.services.errors import Conflict, ValidationFailed
 from app.services.transfers import run_transfer_command
 from tests import factories
-from tests.services.builders import get_product, ledger_sums, live_packages, make_scenario, make_transfer, row_counts, \
-    set_stock, staff, stock_of
+from tests.services.builders import (
+    get_product,
+    ledger_sums,
+    live_packages,
+    make_scenario,
+    make_transfer,
+    row_counts,
+    set_stock,
+    staff,
+    stock_of,
+)
 
 
 @pytest.fixture
