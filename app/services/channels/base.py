@@ -110,6 +110,28 @@ class ChannelReturn:
     reason: str | None = None
 
 
+# How Packline names the refunds it asks a channel for (Shopify's note, WooCommerce's reason):
+# "Packline return <number>", optionally followed by ": <the customer's reason>".
+PACKLINE_REFUND = "Packline return "
+
+
+def packline_refund_text(return_number: str) -> str:
+    return f"{PACKLINE_REFUND}{return_number}"
+
+
+def names_packline_return(text: Any, return_number: str) -> bool:
+    """Whether a refund's note/reason is the one Packline wrote for this return — exactly, not
+    as a prefix of another's ("... 1001-R1" is not "... 1001-R10")."""
+    text, ours = str(text or ""), packline_refund_text(return_number)
+    return text == ours or text.startswith(ours + ":")
+
+
+def made_by_packline(text: Any) -> bool:
+    """A refund Packline asked for itself (its refund-ready push): the channel tells of it again
+    (Shopify's refunds/create, WooCommerce's refunded action) but it is no new return."""
+    return str(text or "").startswith(PACKLINE_REFUND)
+
+
 @dataclass(frozen=True)
 class RefundNews:
     """A return reached refund-ready (`return.refund_ready`): what to tell the channel. Returns

@@ -26,6 +26,9 @@ from app.services.channels.base import (
     SignedWebhookConnector,
     StatusNews,
     StockPushResult,
+    made_by_packline,
+    names_packline_return,
+    packline_refund_text,
 )
 from app.services.channels.config import ShopifyConfig
 
@@ -130,6 +133,13 @@ class ShopifyConnector(SignedWebhookConnector):
             return str(payload["order_id"])[:100]
         return None
 
+    def return_payloads(self, payload: Any) -> list[Any]:
+        """The refund itself — unless Packline asked for it (a return's refund-ready push, whose
+        note names the return): Shopify tells of it too, but those units are on that return."""
+        if isinstance(payload, dict) and made_by_packline(payload.get("note")):
+            return []
+        return [payload]
+
     def parse_return(self, payload: Any) -> ChannelReturn:
         """A `refunds/create` body (the Refund resource): the refunded line items are what the
         customer sends back; a refund of money only returns no lines."""
@@ -166,10 +176,10 @@ class ShopifyConnector(SignedWebhookConnector):
                  for line in news.lines if line.line_id and line.line_id.isdigit() and line.quantity > 0]
         if not lines:
             raise ChannelError("Packline cannot name the returned items as Shopify line items.", transient=False)
-        note = f"Packline return {news.return_number}"
+        note = packline_refund_text(news.return_number)
         known, _ = self.call_json("GET", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers())
         for refund in (known or {}).get("refunds") or []:
-            if isinstance(refund, dict) and note in str(refund.get("note") or ""):
+            if isinstance(refund, dict) and names_packline_return(refund.get("note"), news.return_number):
                 return f"refund {refund.get('id')} already in Shopify"
         calculated, _ = self.call_json("POST", self._path(f"orders/{order_id}/refunds/calculate.json"),
                                        headers=self._headers(), json_body={"refund": {"refund_line_items": lines}})

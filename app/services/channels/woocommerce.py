@@ -27,6 +27,9 @@ from app.services.channels.base import (
     SignedWebhookConnector,
     StatusNews,
     StockPushResult,
+    made_by_packline,
+    names_packline_return,
+    packline_refund_text,
 )
 from app.services.channels.config import WooCommerceConfig
 from app.services.channels.shopify import money, quantity
@@ -117,7 +120,10 @@ class WooCommerceConnector(SignedWebhookConnector):
                                        headers=self._headers())
         if not isinstance(data, list):
             raise ChannelError("WooCommerce's refund list is not a list.", transient=True)
-        return [{**refund, "order_id": int(order_id)} for refund in data if isinstance(refund, dict)]
+        # Refunds Packline asked for (a return's refund-ready push, the reason naming the return)
+        # are listed too, but their units are on that return already.
+        return [{**refund, "order_id": int(order_id)} for refund in data
+                if isinstance(refund, dict) and not made_by_packline(refund.get("reason"))]
 
     def parse_return(self, payload: Any) -> ChannelReturn:
         """One order refund: its line items (negative quantities, the refunded order line in the
@@ -168,10 +174,10 @@ class WooCommerceConnector(SignedWebhookConnector):
             lines.append({"id": int(line.line_id), "quantity": line.quantity, "refund_total": f"{amount:.2f}"})
         if not lines:
             raise ChannelError("Packline cannot name the returned items as WooCommerce order lines.", transient=False)
-        reason = f"Packline return {news.return_number}"
+        reason = packline_refund_text(news.return_number)
         known, _unused = self.call_json("GET", path, headers=self._headers())
         for refund in known or []:
-            if isinstance(refund, dict) and reason in str(refund.get("reason") or ""):
+            if isinstance(refund, dict) and names_packline_return(refund.get("reason"), news.return_number):
                 return f"refund {refund.get('id')} already in WooCommerce"
         answer, _unused = self.call_json("POST", path, headers=self._headers(), json_body={
             "amount": f"{total:.2f}", "reason": reason + (f": {news.reason}" if news.reason else ""),
