@@ -165,3 +165,5 @@ def test_lists_sort_by_name_in_the_turkish_alphabet(admin):
     assert shown(admin.get("/admin/products/?sort=nonsense").get_data(as_text=True)) == names
     turkish = admin.get("/admin/products/?sort=name", headers={"Accept-Language": "tr"}).get_data(as_text=True)
     assert "Ürünler" in turkish and "Yeni ürün" in turkish and "Sırala" in turkish
+    # Numbers in the page's language: the factory's 0.5 kg is "0,5" in Turkish.
+    assert "<td>0,5</td>" in turkish and "0.500" not in turkish
