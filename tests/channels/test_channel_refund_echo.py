@@ -6,8 +6,16 @@ starts the same ("…-R1" is not "…-R10")."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
 from app.channel_simulator.samples import shopify_refund, woocommerce_refund, woocommerce_refunded_action
+from app.extensions import db
+from app.models import ChannelPush
+from app.models.base import iso, utcnow
 from app.services import returns
+from app.services.channels import status
 from app.services.channels.base import made_by_packline, names_packline_return
 from tests.channels.test_channel_returns import (
     BOSS,
@@ -80,3 +88,51 @@ def test_packline_refund_names():
     assert not names_packline_return("Packline return 1001-R10: Broken", "1001-R1")
     assert not names_packline_return(None, "1001-R1")
     assert made_by_packline("Packline return 1001-R1") and not made_by_packline("Wrong colour")
+
+
+def test_a_refund_push_attempted_elsewhere_is_not_sent_a_second_time_at_once(world, sim, live_server, app):
+    """Two jobs of one push (the sweep's and a scheduled retry) at the same moment: the one that
+    finds the push busy asks the channel nothing — both could look at the refunds before either
+    made one, and the customer would be paid twice."""
+    from app.queues import redis_connection
+
+    order = _shipped_order(sim, live_server, "shop", [("TSHIRT-M", 1)])
+    ret = returns.create_return({"order": order.id, "location": "IST-01", "items": [{"sku": "TSHIRT-M", "quantity": 1}]},
+                                BOSS, source="counter")
+    _inspect(ret, resellable=1)
+    status.scan()
+    [push_id] = db.session.scalars(select(ChannelPush.id).where(ChannelPush.kind == "refund")).all()
+    other = redis_connection().lock(f"packline:channel-push:{push_id}", timeout=60, blocking=False)
+    assert other.acquire()  # another worker is attempting it right now
+    try:
+        assert status.run_push(push_id)["status"] == "busy"
+        assert sim.requests("/admin/api/2024-01/orders/7001/refunds", "POST") == []
+    finally:
+        other.release()
+    assert status.run_push(push_id)["status"] == "done"
+    assert len(sim.state()["shopify"]["refunds"]) == 1
+    assert status.run_push(push_id)["status"] == "done"  # a late duplicate job: nothing more
+    assert len(sim.state()["shopify"]["refunds"]) == 1
+
+
+def test_the_sweep_leaves_a_push_waiting_for_its_scheduled_retry(world, sim, live_server, app):
+    """A transient failure schedules the next attempt after the backoff (10 minutes, or the
+    channel's Retry-After); the sweep for lost jobs must not send it again two minutes later."""
+    app.config["CHANNEL_RETRY_INTERVALS"] = [600, 600]
+    order = _shipped_order(sim, live_server, "shop", [("TSHIRT-M", 1)])
+    ret = returns.create_return({"order": order.id, "location": "IST-01", "items": [{"sku": "TSHIRT-M", "quantity": 1}]},
+                                BOSS, source="counter")
+    _inspect(ret, resellable=1)
+    sim.fault("/admin/api/2024-01/orders/7001/refunds.json", "500", count=1)
+    status.scan()
+    [push_id] = db.session.scalars(select(ChannelPush.id).where(ChannelPush.kind == "refund")).all()
+    assert status.run_push(push_id)["retry_in"] == 600
+    three_minutes_ago = utcnow() - timedelta(minutes=3)
+    db.session.execute(update(ChannelPush).where(ChannelPush.id == push_id).values(updated_at=three_minutes_ago))
+    db.session.commit()
+    assert status.stale_pending() == []  # its retry is due in ~7 minutes
+    log = db.session.get(ChannelPush, push_id).log
+    db.session.execute(update(ChannelPush).where(ChannelPush.id == push_id).values(
+        log=[{**log[-1], "retry_at": iso(utcnow() - timedelta(minutes=5))}], updated_at=three_minutes_ago))
+    db.session.commit()
+    assert status.stale_pending() == [push_id]  # that job was lost: the sweep sends it

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from redis.exceptions import LockError, RedisError
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +30,7 @@ from app.extensions import db
 from app.models import Channel, ChannelCursor, ChannelInboxEntry, ChannelPush, Order, Package
 from app.models.base import iso, utcnow
 from app.models.returns import Return
+from app.queues import redis_connection
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, ChannelError, MappingProblem, connector_for
 from app.services.channels.base import ChannelLine, ChannelReturn, RefundNews, ReturnLine, StatusNews
@@ -198,10 +200,35 @@ def _news(push: ChannelPush, connector) -> StatusNews:
         carrier=(shipment.cargo_company.name if shipment and shipment.cargo_company else None))
 
 
+PUSH_LOCK_SECONDS = 300  # longer than any attempt's HTTP calls; expires by itself should a worker die
+
+
 def run_push(push_id: int) -> dict[str, Any]:
     """One attempt at telling the channel. Returns {"status", "retry_in"}: `retry_in` seconds
-    when another attempt should follow (the job schedules it), else None."""
-    push = db.session.get(ChannelPush, push_id)
+    when another attempt should follow (the job schedules it), else None. One attempt per push
+    at a time (a lock in Redis): two jobs of one push — the sweep's and a scheduled retry — must
+    not both ask the channel, or a refund would be paid twice (each checks the channel's refunds
+    first, but both can look before either made one). A push busy elsewhere returns "busy"."""
+    try:
+        lock = redis_connection().lock(f"packline:channel-push:{push_id}", timeout=PUSH_LOCK_SECONDS,
+                                       blocking=False)
+        if not lock.acquire():
+            return {"status": "busy", "retry_in": None}
+    except RedisError:  # no Redis: no jobs either; the one caller goes on unguarded
+        lock = None
+    try:
+        return _attempt(push_id)
+    finally:
+        if lock is not None:
+            try:
+                lock.release()
+            except (LockError, RedisError):  # expired meanwhile: nothing to free
+                pass
+
+
+def _attempt(push_id: int) -> dict[str, Any]:
+    # Read as it is now: another attempt may have finished it while this one waited for the lock.
+    push = db.session.get(ChannelPush, push_id, populate_existing=True)
     if push is None:
         return {"status": "missing", "retry_in": None}
     if push.status != "pending":
@@ -278,10 +305,21 @@ def retry(push_id: int, actor: Actor) -> ChannelPush:
 
 
 def stale_pending(older_than_seconds: int = 120) -> list[int]:
-    """Pending pushes nobody is working on (a lost job): never tried, or last tried long ago."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    return list(db.session.scalars(select(ChannelPush.id).where(
-        ChannelPush.status == "pending", ChannelPush.updated_at < cutoff).limit(500)))
+    """Pending pushes nobody is working on (a lost job): never tried, or last tried long ago and
+    not waiting for a retry scheduled later (a backoff of 10 minutes or the channel's Retry-After
+    is kept: the sweep must not send it again before its time)."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    rows = db.session.execute(select(ChannelPush.id, ChannelPush.log).where(
+        ChannelPush.status == "pending", ChannelPush.updated_at < cutoff).order_by(ChannelPush.id).limit(500))
+    return [push_id for push_id, log in rows if not _retry_later(log, now - timedelta(seconds=older_than_seconds))]
+
+
+def _retry_later(log: Any, now: datetime) -> bool:
+    """Whether the last attempt scheduled the next one after `now` (its job then still waits)."""
+    last = log[-1] if isinstance(log, list) and log and isinstance(log[-1], dict) else {}
+    retry_at = last.get("retry_at")
+    return bool(retry_at) and _when(str(retry_at).removesuffix("Z")) > now
 
 
 def pushes_for_order(order_id: int) -> list[ChannelPush]:
