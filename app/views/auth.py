@@ -132,7 +132,10 @@ def _with_query(path: str | None) -> str | None:
     referrer = request.referrer
     if not path or not referrer or "?" in path:
         return path
-    parts = urlsplit(referrer)
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # the browser's header is not a URL at all ("http://[x/"): keep the path
+        return path
     here = urlsplit(request.host_url)
     if parts.scheme not in ("http", "https") or parts.netloc != here.netloc or not parts.query:
         return path
