@@ -168,6 +168,8 @@ FIELD_LABELS: dict[str, Any] = {
     "district": _l("District"), "priority": _l("Priority"), "weight_kg": _l("Weight (kg)"),
     "barcodes": _l("Barcodes"), "title": _l("Title"), "type": _l("Type"), "max_quota": _l("Quota"),
     "on_hand": _l("On hand"), "items": _l("Items"), "receipt_key": _l("Receipt"),
+    "kind": _l("Kind"), "channel_value": _l("The channel's value"), "our_value": _l("Ours"),
+    "adapter": _l("Orders come from"), "config": _l("Settings"),
 }
 _ROW_LABELS = {"documents": _l("Document %(row)s, %(field)s")}
 

@@ -83,6 +83,14 @@ STATE_LABELS: dict[str, LazyString] = {
     "open": _l("Open"),
     "picked": _l("Picked"),
     "missing": _l("Missing"),
+    # the channel inbox's outcomes and the updates told back to a channel (SPEC §13)
+    "imported": _l("Imported"),
+    "updated": _l("Updated"),
+    "duplicate": _l("Duplicate"),
+    "needs_attention": _l("Needs attention"),
+    "ignored": _l("Ignored"),
+    "returned": _l("Returned"),
+    "refund": _l("Refund"),
 }
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Channel, ChannelInboxEntry, ChannelPush, ChannelStockSync, Order, Product
-from app.models.channels import INBOX_OUTCOMES
+from app.i18n import lower
+from app.models import Channel, ChannelInboxEntry, ChannelPush, ChannelStockSync, Order, Product, Return
+from app.models.channels import INBOX_OUTCOMES, MAPPING_KINDS
 from app.schemas import json_text
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, intake, mappings, status
@@ -23,11 +25,15 @@ from app.services.channels.config import masked
 from app.services.db import committed
 from app.services.errors import NotFound, ServiceError
 from app.services.pagination import PageArgs, paginate
+from app.services.state_labels import state_label
 from app.views.security import role_required
 
 bp = Blueprint("admin_channels", __name__, url_prefix="/admin/integrations")
 PAGE_SIZE = 50
 MAX_CSV_BYTES = 2 * 1024 * 1024
+# What each kind of mapping maps, in the page's language (the form posts the key).
+KIND_LABELS = {"sku": _l("SKU"), "location": _l("Location"), "payment": _l("Payment"), "delivery": _l("Delivery"),
+               "cargo": _l("Cargo company"), "status": _l("Status")}
 
 
 def _actor() -> Actor:
@@ -90,7 +96,8 @@ def entry(entry_id: int):
     except ValueError:
         pretty = row.body
     order = db.session.get(Order, row.order_id) if row.order_id else None
-    return render_template("admin/channels/entry.html", row=row, pretty=pretty, order=order,
+    ret = db.session.get(Return, row.return_id) if row.return_id else None  # the return this entry made
+    return render_template("admin/channels/entry.html", row=row, pretty=pretty, order=order, ret=ret,
                            channel=db.session.get(Channel, row.channel_id))
 
 
@@ -109,7 +116,7 @@ def reprocess(entry_id: int):
     if outcome == "needs_attention":
         flash(_('Still needs attention: %(reason)s', reason=row.reason), "error")
     else:
-        flash(_('Processed again: %(value)s.', value=outcome.replace('_', ' ')), "ok")
+        flash(_('Processed again: %(value)s.', value=lower(state_label(outcome))), "ok")
     return redirect(url_for(".entry", entry_id=entry_id), 303)
 
 
@@ -122,7 +129,8 @@ def reprocess_all():
     if not counts:
         flash(_('Nothing was waiting for attention.'), "ok")
     else:
-        words = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(counts.items()))
+        words = ", ".join(_('%(count)s %(outcome)s', count=n, outcome=lower(state_label(outcome)))
+                          for outcome, n in sorted(counts.items()))
         flash(_('Processed again: %(words)s.', words=words), "ok" if "needs_attention" not in counts else "error")
     return redirect(url_for(".inbox", outcome="needs_attention", channel=code or None), 303)
 
@@ -146,8 +154,7 @@ def _channel_page(channel: Channel, *, config_text: str | None = None, errors: d
         "admin/channels/channel.html", channel=channel, connectors=CONNECTORS, adapter=adapter,
         connector=CONNECTORS.get(adapter), config_text=config_text or json.dumps(shown, indent=2),
         errors=errors or {}, mapping_errors=mapping_errors or {}, maps=maps, pushes=failed, stock=stock,
-        orders=orders, webhook_url=channel_records.webhook_url(channel), kinds=("sku", "location", "payment",
-                                                                                 "delivery", "cargo", "status"),
+        orders=orders, webhook_url=channel_records.webhook_url(channel), kinds=MAPPING_KINDS, kind_labels=KIND_LABELS,
     ), status_code
 
 
@@ -210,7 +217,7 @@ def import_mappings(code: str):
     upload = request.files.get("file")
     raw = upload.read(MAX_CSV_BYTES + 1) if upload else b""
     if len(raw) > MAX_CSV_BYTES:
-        return _channel_page(channel, mapping_errors={"file": "The file is larger than 2 MB; split it."},
+        return _channel_page(channel, mapping_errors={"file": _("The file is larger than 2 MB; split it.")},
                              status_code=422)
     try:
         count = committed(mappings.import_csv, code, raw.decode("utf-8-sig", "replace"), _actor())

@@ -14,15 +14,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.extensions import db
+from app.models import Channel, ChannelInboxEntry, ChannelMapping, ChannelPush, Return
+from app.models.channels import INBOX_OUTCOMES
 from app.models.webhooks import WebhookSubscription
 from tests import factories
 from tests.browser.test_store_turkish import english_fragments
 from tests.services.builders import make_package
 from tests.views.test_auth import login
 
-# Screens another area owns and checks: KPI pages and reports (issue 21), the channels' inbox and
-# connections (their own issue).
-ELSEWHERE = ("/supervisor/kpis", "/reports", "/admin/integrations", "/admin/channels/")
+# Screens another area owns and checks: KPI pages and reports (issue 21).
+ELSEWHERE = ("/supervisor/kpis", "/reports")
 SKIP = re.compile(r"/(export|download|logout|label|slip)|\.(csv|pdf|zpl|json)$")
 ATTRIBUTES = re.compile(r'\s(?:title|placeholder|aria-label|alt|data-confirm)="([^"]*)"')
 
@@ -80,8 +81,24 @@ def turkish_brand(app):
     factories.channel("web", name="Web mağazası")
     factories.cargo_company("demo", name="Deneme Kargo")
     factories.denial_reason("hasarli", title="Hasarlı ürün")
-    for state in ("waiting", "preparing", "blocked", "out_of_stock", "packed", "shipped"):
-        make_package(state, items=(("CAY-1", 1),), location=store)
+    packages = [make_package(state, items=(("CAY-1", 1),), location=store)
+                for state in ("waiting", "preparing", "blocked", "out_of_stock", "packed", "shipped")]
+    # The integrations screens: an inbox entry of every outcome, a mapping and failed updates.
+    web = db.session.scalar(db.select(Channel).where(Channel.code == "web"))
+    shipped = packages[-1]
+    ret = Return(number=f"{shipped.order.number}-R1", order_id=shipped.order_id, location_id=store.id,
+                 source="channel", created_by="web", channel_ref="refund-1")
+    db.session.add(ret)
+    db.session.flush()
+    for n, outcome in enumerate(INBOX_OUTCOMES):
+        db.session.add(ChannelInboxEntry(channel_id=web.id, topic="orders/create", delivery_id=f"d-{n}",
+                                         channel_order_id=str(1000 + n), body="{}", outcome=outcome,
+                                         source="push" if n % 2 else "pull", order_id=packages[0].order_id,
+                                         return_id=ret.id if outcome == "returned" else None))
+    db.session.add(ChannelMapping(channel_id=web.id, kind="sku", channel_value="CAY-WEB", our_value="CAY-1"))
+    db.session.add(ChannelPush(channel_id=web.id, order_id=shipped.order_id, package_id=shipped.id, kind="shipped",
+                               status="failed", attempts=3, log=[{"at": "2026-12-01T10:00:00Z", "status_code": None,
+                                                                   "error": "timeout", "retry_after": 30, "ms": 1200}]))
     db.session.add(WebhookSubscription(url="https://ornek.example/kanca", secret="s" * 32, events=["*"]))
     factories.user("yonetici", "admin")
     factories.user("sorumlu", "supervisor")
@@ -112,3 +129,15 @@ def test_the_check_finds_english_on_an_english_page(app, client, turkish_brand):
     text = visible_text(client.get("/admin/locations/").get_data(as_text=True))
     found = english_on(text, english_fragments())
     assert "Locations" in found and "Search" in found
+
+
+def test_an_inbox_entry_that_made_a_return_links_to_the_return(app, client, turkish_brand):
+    login(client, "sorumlu")
+    entry = db.session.scalar(db.select(ChannelInboxEntry).where(ChannelInboxEntry.outcome == "returned"))
+    page = client.get(f"/admin/integrations/inbox/{entry.id}").get_data(as_text=True)
+    link = f'href="/supervisor/returns/{entry.return_id}/"'
+    assert 'id="return-link"' in page and link in page
+    assert "İade alındı" in page and "Returned" not in page  # the outcome in the page's language
+    assert client.get(f"/supervisor/returns/{entry.return_id}/").status_code == 200
+    other = db.session.scalar(db.select(ChannelInboxEntry).where(ChannelInboxEntry.outcome == "imported"))
+    assert 'id="return-link"' not in client.get(f"/admin/integrations/inbox/{other.id}").get_data(as_text=True)

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.i18n import lower
 from app.models import Channel, ChannelInboxEntry, Order, Package, Product
 from app.models.base import utcnow
 from app.queues import redis_connection
@@ -34,7 +35,9 @@ from app.services.channels.base import ChannelConnector, ChannelOrder
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.human_input import field_label
 from app.services.package_commands.common import safe_enqueue
+from app.services.state_labels import state_label
 from app.services.transitions import PACKED_STATES
 
 log = logging.getLogger("packline.channels")
@@ -260,7 +263,9 @@ def _in_words(exc: ServiceError) -> str:
     details = exc.details or {}
     if not details:
         return exc.message
-    return exc.message + " " + "; ".join(f"{field}: {text}" for field, text in details.items())
+    # each problem under the field's label as the forms name it ("Our value: ..."), not its key
+    return exc.message + " " + "; ".join(_('%(field)s: %(problem)s', field=field_label(field), problem=text)
+                                         for field, text in details.items())
 
 
 def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> tuple[str, str | None, int | None]:
@@ -456,7 +461,7 @@ def reprocess(entry_id: int, actor: Actor) -> str:
         raise NotFound(_('There is no such inbox entry.'))
     if entry.outcome not in REPROCESSABLE:
         raise ValidationFailed(_('Only entries waiting for attention can be processed again.'),
-                               {"outcome": _('This entry is %(outcome)s.', outcome=entry.outcome)})
+                               {"outcome": _('This entry is %(outcome)s.', outcome=lower(state_label(entry.outcome)))})
     return process_entry(entry_id)
 
 

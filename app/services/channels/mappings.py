@@ -17,6 +17,7 @@ from app.schemas.channels import MappingIn
 from app.schemas.common import validate
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
+from app.services.human_input import field_label
 from app.services.records import require_admin
 
 DELIVERY_TYPES = ("cargo", "click_and_collect")
@@ -117,13 +118,14 @@ def import_csv(code: str, text: str, actor: Actor) -> int:
     problems: dict[str, str] = {}
     for n, row in enumerate(rows, start=1):
         if len(row) != 3:
-            problems[f"line {n}"] = "Expected three values: kind,channel_value,our_value."
+            problems[f"line {n}"] = _('Expected three values: kind,channel_value,our_value.')
             continue
         try:
             with db.session.begin_nested():
                 set_mapping(code, {"kind": row[0].strip(), "channel_value": row[1], "our_value": row[2]}, actor)
         except ValidationFailed as exc:
-            problems[f"line {n}"] = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items()) or exc.message
+            problems[f"line {n}"] = "; ".join(_('%(field)s: %(problem)s', field=field_label(k), problem=v)
+                                              for k, v in (exc.details or {}).items()) or exc.message
     if problems:
         raise ValidationFailed(_('Some lines are not valid; nothing was imported.'), problems)
     return len(rows)

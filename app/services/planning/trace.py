@@ -11,20 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from app.i18n import lower
 from app.services.planning.candidates import NO_STOCK
+from app.services.state_labels import state_label
 
 INF = float("inf")
 
+# Read on the supervisor's order page and the dry run: in the reader's language.
 OUTCOME_TEXT = {
-    "planned": "Planned as one package.",
-    "split": "Split over several locations.",
-    "transfer": "Packed at one location; the missing units come by transfer.",
-    "click_and_collect": "Click & collect: packed at the pickup location.",
-    "out_of_stock": "No rule could supply the order: parked as out of stock at the default location.",
-    "no_scenario": "No active scenario matches this order, so it was not planned.",
-    "nothing_to_plan": "Nothing was left to plan.",
-    "on_hold": "On hold: the order's source status is not accepted by ORDER_FILTERING.",
+    "planned": _l("Planned as one package."),
+    "split": _l("Split over several locations."),
+    "transfer": _l("Packed at one location; the missing units come by transfer."),
+    "click_and_collect": _l("Click & collect: packed at the pickup location."),
+    "out_of_stock": _l("No rule could supply the order: parked as out of stock at the default location."),
+    "no_scenario": _l("No active scenario matches this order, so it was not planned."),
+    "nothing_to_plan": _l("Nothing was left to plan."),
+    "on_hold": _l("On hold: the order's source status is not accepted by ORDER_FILTERING."),
 }
 
 
@@ -169,9 +173,9 @@ def render(trace: dict[str, Any]) -> str:
             lines.append(f"  Result: {rule['result']}.")
     decision = trace.get("decision") or {}
     outcome = decision.get("outcome", "")
-    lines.append("Decision: " + OUTCOME_TEXT.get(outcome, outcome))
+    lines.append(_("Decision: %(outcome)s", outcome=OUTCOME_TEXT.get(outcome, outcome)))
     for p in decision.get("packages", []):
-        text = _('  Package at %(location)s (%(value)s): %(value2)s', location=p['location'], value=p['state'].replace('_', ' '), value2=_items(p['items']))
+        text = _('  Package at %(location)s (%(value)s): %(value2)s', location=p['location'], value=lower(state_label(p['state'])), value2=_items(p['items']))
         for t in p.get("transfers", []):
             text += f"; {_items(t['items'])} comes from {t['source']}"
         lines.append(text + ".")
