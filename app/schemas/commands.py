@@ -251,8 +251,8 @@ class TransferReceivedLine(CommandParams):
 class TransferReceiveParams(CommandParams):
     lines: list[TransferReceivedLine] | None = Field(
         None, max_length=500,
-        description="What arrived per SKU. Leave out to receive everything as sent; when given, a SKU not listed "
-                    "arrived with 0 units (short).")
+        description="What arrived per SKU. Leave out to receive everything as sent; when given, list every SKU on "
+                    "the transfer (0 for one that did not arrive): an unlisted SKU is refused.")
 
     @model_validator(mode="after")
     def _unique(self) -> TransferReceiveParams:
