@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.channel_simulator.samples import shopify_refund, woocommerce_refund, woocommerce_refunded_action
@@ -136,3 +137,14 @@ def test_the_sweep_leaves_a_push_waiting_for_its_scheduled_retry(world, sim, liv
         log=[{**log[-1], "retry_at": iso(utcnow() - timedelta(minutes=5))}], updated_at=three_minutes_ago))
     db.session.commit()
     assert status.stale_pending() == [push_id]  # that job was lost: the sweep sends it
+
+
+@pytest.mark.parametrize("arg", ["²", "9" * 5000])
+def test_a_refunded_action_naming_no_usable_order_id_is_failed_not_stuck(world, sim, live_server, arg):
+    answer = sim.send_webhook(f"{live_server}/channels/woo/webhooks", "woocommerce",
+                              "action.woocommerce_order_refunded", {"action": "woocommerce_order_refunded", "arg": arg})
+    assert answer["status"] == 200, answer
+    run_jobs()
+    [entry] = _entries("action.woocommerce_order_refunded")
+    assert entry.outcome == "failed" and "no numeric arg" in entry.reason
+    assert _returns() == []

@@ -107,9 +107,9 @@ class WooCommerceConnector(SignedWebhookConnector):
     # --- returns (order refunds) ----------------------------------------------------------------
 
     def return_order_id(self, payload: Any) -> str | None:
-        if isinstance(payload, dict) and str(payload.get("arg") or "").isdigit():
-            return str(payload["arg"])[:100]
-        return None
+        arg = str(payload.get("arg") or "") if isinstance(payload, dict) else ""
+        # ASCII digits only, of an id's length: "²" passes isdigit() but not int()
+        return arg if arg.isascii() and arg.isdigit() and len(arg) <= 20 else None
 
     def return_payloads(self, payload: Any) -> list[Any]:
         """The order's refunds (`GET /orders/{id}/refunds`), each with the order id added."""
