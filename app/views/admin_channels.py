@@ -5,6 +5,7 @@ what was told back to the channel (failed updates with retry) and the last stock
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from app.services.channels import records as channel_records
 from app.services.channels.config import masked
 from app.services.db import committed
 from app.services.errors import NotFound, ServiceError
+from app.services.local_times import show_time
 from app.services.pagination import PageArgs, paginate
 from app.services.state_labels import state_label
 from app.views.security import role_required
@@ -45,6 +47,17 @@ def _channel(code: str) -> Channel:
     if channel is None:
         abort(404)
     return channel
+
+
+@bp.app_template_filter("logged_time")
+def logged_time(value: str | None):
+    """A time kept as ISO text in a push's log ("2026-12-01T10:00:00Z"), shown like every other
+    time: in the page's language and the brand's zone."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return value or ""
+    return show_time(moment, seconds=True)
 
 
 @bp.app_template_global("channel_pushes")

@@ -141,3 +141,26 @@ def test_an_inbox_entry_that_made_a_return_links_to_the_return(app, client, turk
     assert client.get(f"/supervisor/returns/{entry.return_id}/").status_code == 200
     other = db.session.scalar(db.select(ChannelInboxEntry).where(ChannelInboxEntry.outcome == "imported"))
     assert 'id="return-link"' not in client.get(f"/admin/integrations/inbox/{other.id}").get_data(as_text=True)
+
+
+def test_a_bad_mapping_file_is_explained_in_turkish_words_not_field_keys(app, client, turkish_brand):
+    import io
+
+    login(client, "yonetici")
+    data = {"file": (io.BytesIO(b"sku,A,CAY-1\nsku,B,YOK-BOYLE\nsku,C\n"), "m.csv")}
+    answer = client.post("/admin/integrations/web/mappings/import", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 422
+    alert = visible_text(answer.get_data(as_text=True).split('class="alert alert-error"')[1].split("</p>")[0])
+    assert "satır 2: Bizimki:" in alert and "satır 3: Üç değer bekleniyordu" in alert, alert
+    assert "our_value:" not in alert and "line " not in alert
+    assert db.session.scalar(db.select(db.func.count()).select_from(ChannelMapping)) == 1  # nothing imported
+
+
+def test_a_channel_update_on_the_order_page_reads_in_turkish(app, client, turkish_brand):
+    login(client, "sorumlu")
+    push = db.session.scalar(db.select(ChannelPush))
+    page = client.get(f"/supervisor/orders/{push.order_id}/").get_data(as_text=True)
+    updates = page.split('id="channel-updates"')[1].split("</table>")[0]
+    assert "Kargoya verildi" in updates and ">shipped<" not in updates and ">failed<" not in updates, updates
+    assert "yanıt yok" in updates and "(30 sn bekle)" in updates
+    assert '<time datetime="2026-12-01T10:00:00Z">' in updates and "2026-12-01T10:00:00Z ·" not in updates
