@@ -12,6 +12,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Channel, ChannelCursor
@@ -76,10 +77,7 @@ def _pull(channel: Channel) -> dict[str, Any]:
     try:
         channel = db.session.get(Channel, channel_id)
         new_ids = [entry_id for p in packages if (entry_id := store_pulled(channel, connector, p)) is not None]
-        cursor = db.session.get(ChannelCursor, key, with_for_update=True)
-        if cursor is None:
-            cursor = ChannelCursor(key=key, value=str(since))
-            db.session.add(cursor)
+        cursor = _locked_cursor(key, since)
         # The next poll starts at the newest change seen (inclusive: a package changed in the same
         # millisecond is seen again and stored once); the cursor never moves back.
         newest = max([since, *stamps])
@@ -101,6 +99,22 @@ def _pull(channel: Channel) -> dict[str, Any]:
     return result
 
 
+def _locked_cursor(key: str, since: int) -> ChannelCursor:
+    """The cursor row, locked; created at `since` when there is none. Two workers pulling at once
+    may both find none: the second's insert waits for the first's and fails on the key, and it
+    then locks the row the first made (instead of failing its whole pull)."""
+    cursor = db.session.get(ChannelCursor, key, with_for_update=True)
+    if cursor is not None:
+        return cursor
+    try:
+        with db.session.begin_nested():
+            cursor = ChannelCursor(key=key, value=str(since))
+            db.session.add(cursor)
+        return cursor
+    except IntegrityError:
+        return db.session.get(ChannelCursor, key, with_for_update=True, populate_existing=True)
+
+
 def returns_cursor_key(channel_id: int) -> str:
     return f"pull-returns:{channel_id}"
 
@@ -119,10 +133,7 @@ def _pull_returns(channel_id: int, connector, now_ms: int, lookback_ms: int) -> 
     try:
         channel = db.session.get(Channel, channel_id)
         new_ids = [entry_id for c in claims if (entry_id := store_pulled_return(channel, connector, c)) is not None]
-        cursor = db.session.get(ChannelCursor, key, with_for_update=True)
-        if cursor is None:
-            cursor = ChannelCursor(key=key, value=str(since))
-            db.session.add(cursor)
+        cursor = _locked_cursor(key, since)
         # Claims are listed by creation date: the next pull starts at the newest one seen
         # (inclusive; a claim of the same millisecond is stored once by its delivery id).
         newest = max([since, *stamps])
