@@ -39,7 +39,7 @@ def test_supervisor_plans_an_out_of_stock_package_manually(app, page):
     row = page.locator('tr[data-location="IST-01"]')
     assert row.locator("td.ok").inner_text() == "4"
     page.click("text=Plan here")  # nothing chosen yet: the error appears next to the item
-    assert "Choose a location for this item." in page.inner_text("#plan-form .field-error")
+    assert "Choose a location for this item" in page.inner_text("#plan-form .field-error")
     page.select_option("#all_location", "IST-01")
     page.click("text=Plan here")
     page.wait_for_url(f"**/supervisor/orders/{order_id}/")

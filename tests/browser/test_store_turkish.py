@@ -27,6 +27,10 @@ def english_fragments() -> list[re.Pattern[str]]:
     as a whole-word pattern; pieces the Turkish keeps as they are (SKU, ZPL…) are left out."""
     with open(po_path("tr"), "rb") as fh:
         catalogue = read_po(fh)
+    # Words the Turkish itself uses somewhere ("Enter’a basın": the key's name) are not English
+    # left over when they show, even if another entry's English has them as a piece of its own.
+    kept = " ".join(" ".join(m.string if isinstance(m.string, tuple) else (m.string,))
+                    for m in catalogue if m.id and m.string)
     patterns = {}
     for message in catalogue:
         if not message.id or not message.string:
@@ -36,7 +40,8 @@ def english_fragments() -> list[re.Pattern[str]]:
         for english in ids:
             for piece in re.split(r"%\(\w+\)s|<[^>]+>|[“”\"()·:?!.,;—…]", english):
                 piece = piece.strip()
-                if len(piece) < 4 or not re.search(r"[A-Za-z]{3}", piece) or piece in turkish:
+                if len(piece) < 4 or not re.search(r"[A-Za-z]{3}", piece) or piece in turkish \
+                        or (piece in kept and re.search(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])", kept)):
                     continue
                 patterns[piece] = re.compile(r"(?<![\w-])" + re.escape(piece) + r"(?![\w-])")
     return list(patterns.values())
