@@ -362,11 +362,14 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
 
 # --- what the receiving screen shows -------------------------------------------------------------
 
-def _expected(po: PurchaseOrder, line: PurchaseOrderLine, ordered: int | None = None) -> ExpectedLine:
+def _expected(po: PurchaseOrder, line: PurchaseOrderLine, carried: int | None = None) -> ExpectedLine:
+    """`carried`: for a shipment, the units it carries of the line — what is expected of it is
+    that, or what is still open on the line when less is."""
     product = line.product
+    outstanding = line.outstanding if carried is None else min(carried, line.outstanding)
     return ExpectedLine(sku=product.sku, name=product.name, barcodes=list(product.barcode_values),
-                        ordered=line.quantity if ordered is None else ordered, received=line.received,
-                        damaged=line.damaged, outstanding=line.outstanding, purchase_order_id=po.id,
+                        ordered=line.quantity if carried is None else carried, received=line.received,
+                        damaged=line.damaged, outstanding=outstanding, purchase_order_id=po.id,
                         purchase_order_number=po.number)
 
 
