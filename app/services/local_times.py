@@ -16,18 +16,19 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from flask import g, has_request_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 DEFAULT_TIME_ZONE = "UTC"
-ZONE_HELP = 'a time zone name such as "Europe/Istanbul" or "UTC"'
 
 
 def zone_problem(name: object) -> str | None:
     """None when `name` is a time zone this server knows, else what to type instead."""
     if not isinstance(name, str) or not name.strip():
-        return f"Enter {ZONE_HELP}, or leave it empty for the brand's."
+        return _('Enter a time zone name such as "Europe/Istanbul" or "UTC", or leave it empty for the brand\'s.')
     if not _known(name):
-        return f"“{name[:64]}” is not a time zone we know. Enter {ZONE_HELP}."
+        return _('“%(name)s” is not a time zone we know. Enter a time zone name such as "Europe/Istanbul" or "UTC".',
+                 name=name[:64])
     return None
 
 

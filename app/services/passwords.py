@@ -8,6 +8,7 @@ guesses) is refused. Nothing leaves the server.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
@@ -25,9 +26,11 @@ def password_problem(password: str | None, username: str = "") -> str | None:
     """What is wrong with `password` as a new password for `username`, in plain words; None if
     nothing is."""
     if not password or len(password) < MIN_LENGTH:
-        return TOO_SHORT
+        return _("Use at least %(count)s characters.", count=MIN_LENGTH)
     estimate = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=[username] if username else [])
     if estimate["score"] >= MIN_SCORE:
         return None
     common = any(match.get("dictionary_name") == "passwords" for match in estimate["sequence"])
-    return TOO_COMMON if common else TOO_EASY
+    if common:
+        return _("This password is too common; choose another.")
+    return _("This password is too easy to guess; choose another.")

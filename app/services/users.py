@@ -55,14 +55,14 @@ def create_user(
     username = (username or "").strip()
     errors: dict[str, str] = {}
     if not username:
-        errors["username"] = "Enter a username."
+        errors["username"] = _("Enter a username.")
     if role not in ROLES:
-        errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
+        errors["role"] = _("Role must be one of: %(roles)s.", roles=", ".join(ROLES))
     if problem := password_problem(password, username):
         errors["password"] = problem
     locations = _locations_by_code(location_codes or [], errors)
     if role == "staff" and not locations and "locations" not in errors:
-        errors["locations"] = "Staff users need at least one location."
+        errors["locations"] = _("Staff users need at least one location.")
     if errors:
         raise ValidationFailed(_('The user could not be created.'), errors)
     if db.session.scalar(select(User.id).where(User.username == username)):
@@ -81,10 +81,10 @@ def update_user(user_id: int, role: str, location_codes: list[str], active: bool
         raise NotFound(_('No such user.'))
     errors: dict[str, str] = {}
     if role not in ROLES:
-        errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
+        errors["role"] = _("Role must be one of: %(roles)s.", roles=", ".join(ROLES))
     locations = _locations_by_code(location_codes, errors)
     if role == "staff" and not locations and "locations" not in errors:
-        errors["locations"] = "Staff users need at least one location."
+        errors["locations"] = _("Staff users need at least one location.")
     if errors:
         raise ValidationFailed(_('The user was not saved: check the highlighted fields.'), errors)
     if (not active and user.active) or role != user.role or set(location_codes) != {loc.code for loc in user.locations}:

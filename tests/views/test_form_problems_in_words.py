@@ -90,3 +90,27 @@ def test_an_admin_form_says_its_problems_in_turkish(app, client):
         html = response.get_data(as_text=True)
         assert response.status_code == 422
         assert turkish in html and english not in html
+
+
+def test_user_password_zone_and_sku_problems_in_turkish(app):
+    """Messages the services write themselves (not a form's or pydantic's) reach a Turkish
+    admin in Turkish (user test: they were English on Turkish pages)."""
+    import pytest
+
+    from app.services import users
+    from app.services.errors import ValidationFailed
+    from app.services.inbound.data import products_by_sku
+    from app.services.local_times import zone_problem
+    from app.services.passwords import password_problem
+
+    with app.test_request_context(), force_locale("tr"):
+        assert password_problem("kisa") == "En az 12 karakter kullanın."
+        assert zone_problem("Mars/Olympus") == ("“Mars/Olympus” bildiğimiz bir saat dilimi değil. "
+                                                 "\"Europe/Istanbul\" ya da \"UTC\" gibi bir saat dilimi adı girin.")
+        with pytest.raises(ValidationFailed) as refused:
+            users.create_user("", "staff", "kisa", [])
+        assert refused.value.details == {"username": "Bir kullanıcı adı girin.", "password": "En az 12 karakter kullanın.",
+                                         "locations": "Mağaza çalışanlarının en az bir konumu olmalı."}
+        with pytest.raises(ValidationFailed) as refused:
+            products_by_sku([("lines.0.sku", "NOPE")])
+        assert refused.value.details == {"lines.0.sku": "NOPE SKU’lu bir ürün yok."}

@@ -42,7 +42,7 @@ def products_by_sku(skus: list[tuple[str, str]]) -> dict[str, Product]:
     """SKU -> product for [(field, sku)]; one 422 naming every unknown SKU's field."""
     wanted = {sku for _unused, sku in skus}
     found = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(wanted)))} if wanted else {}
-    unknown = {field: f"There is no product with SKU {sku}." for field, sku in skus if sku not in found}
+    unknown = {field: _("There is no product with SKU %(sku)s.", sku=sku) for field, sku in skus if sku not in found}
     if unknown:
         raise ValidationFailed(_('Some SKUs are unknown; nothing was saved.'), unknown)
     return found
