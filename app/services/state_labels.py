@@ -101,3 +101,32 @@ def state_label(state: str | None) -> str:
         return ""
     label = STATE_LABELS.get(state)
     return str(label) if label is not None else state.replace("_", " ").capitalize()
+
+
+# Why a stock ledger row was written (`stock_ledger.reason`), in words for the ledger screens; the
+# CSV export and the API keep the codes.
+LEDGER_REASON_LABELS: dict[str, LazyString] = {
+    "reserve": _l("Reserved"),
+    "release": _l("Reservation released"),
+    "release_missing": _l("Released: not found"),
+    "deallocate": _l("Reservation taken back"),
+    "consume": _l("Packed and out"),
+    "pack": _l("Packed and out"),
+    "initial_stock": _l("First stock"),
+    "manual": _l("Counted by hand"),
+    "receipt": _l("Received from supplier"),
+    "return_restock": _l("Back on the shelf"),
+    "return_to_stock": _l("Back to stock"),
+    "transfer_out": _l("Sent by transfer"),
+    "transfer_in": _l("Arrived by transfer"),
+    "write_off": _l("Written off"),
+    "cancel": _l("Cancelled"),
+}
+
+
+def ledger_reason(code: str | None) -> str:
+    """`write_off` -> "Written off" ("Zarar yazıldı"); a code not in the map reads with spaces."""
+    if not code:
+        return ""
+    label = LEDGER_REASON_LABELS.get(code)
+    return str(label) if label is not None else code.replace("_", " ").capitalize()

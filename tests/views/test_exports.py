@@ -149,3 +149,19 @@ def test_a_nul_character_in_a_report_filter_is_named_not_a_500(app, client):
                 "/reports/audit/?q=%00"):
         response = client.get(url)
         assert response.status_code in (403, 422), (url, response.status_code)
+
+
+def test_the_ledger_screen_names_its_reasons_in_words_and_the_csv_keeps_the_codes(app, client):
+    ist = factories.location("IST-01")
+    mug = get_product("MUG-1")
+    db.session.commit()
+    stock_service.set_on_hand(ist.id, mug.id, 5, "user:ayse", reason="write_off", reference="w-1")
+    db.session.commit()
+    factories.user("sup", "supervisor", [ist])
+    db.session.commit()
+    login(client, "sup")
+    for language, words in (("en", "Written off"), ("tr", "Zarar yazıldı")):
+        html = client.get("/reports/ledger/", headers={"Accept-Language": language}).get_data(as_text=True)
+        assert f'data-reason="write_off">{words}</td>' in html, language
+    rows = list(csv.DictReader(io.StringIO(client.get("/reports/ledger.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["reason"] for r in rows] == ["write_off"]
