@@ -73,13 +73,27 @@ def _pull(channel: Channel) -> dict[str, Any]:
         _note_error(key, exc.message)
         raise
     stamps = [int(p.get("lastModifiedDate") or 0) for p in packages]
+    new_ids = _store_and_advance(channel_id, key, since, stamps, packages, store_pulled, connector)
+    result = {"fetched": len(packages), "stored": len(new_ids), "cursor": max([since, *stamps])}
+    try:
+        result.update(_pull_returns(channel_id, connector, now_ms, lookback_ms))
+    except ChannelError as exc:  # the orders are in; the claims are asked for again next time
+        _note_error(returns_cursor_key(channel_id), exc.message)
+        result["returns_error"] = exc.message
+    return result
+
+
+def _store_and_advance(channel_id: int, key: str, since: int, stamps: list[int], items: list[dict],
+                       store, connector) -> list[int]:
+    """Store the pulled items in the inbox (`store(channel, connector, item)` -> new entry id or
+    None) and move the cursor to the newest stamp seen, in one transaction; then queue the new
+    entries. The next poll starts at that stamp (inclusive: an item of the same millisecond is
+    seen again and stored once by its delivery id); the cursor never moves back."""
     begin_write()
     try:
         channel = db.session.get(Channel, channel_id)
-        new_ids = [entry_id for p in packages if (entry_id := store_pulled(channel, connector, p)) is not None]
+        new_ids = [entry_id for item in items if (entry_id := store(channel, connector, item)) is not None]
         cursor = _locked_cursor(key, since)
-        # The next poll starts at the newest change seen (inclusive: a package changed in the same
-        # millisecond is seen again and stored once); the cursor never moves back.
         newest = max([since, *stamps])
         if not cursor.value.isdigit() or int(cursor.value) < newest:
             cursor.value = str(newest)
@@ -90,13 +104,7 @@ def _pull(channel: Channel) -> dict[str, Any]:
         raise
     for entry_id in new_ids:
         enqueue_processing(entry_id)
-    result = {"fetched": len(packages), "stored": len(new_ids), "cursor": max([since, *stamps])}
-    try:
-        result.update(_pull_returns(channel_id, connector, now_ms, lookback_ms))
-    except ChannelError as exc:  # the orders are in; the claims are asked for again next time
-        _note_error(returns_cursor_key(channel_id), exc.message)
-        result["returns_error"] = exc.message
-    return result
+    return new_ids
 
 
 def _locked_cursor(key: str, since: int) -> ChannelCursor:
@@ -128,24 +136,9 @@ def _pull_returns(channel_id: int, connector, now_ms: int, lookback_ms: int) -> 
     claims = connector.pull_returns(since, now_ms)
     if not claims and stored is not None:
         return {"returns_fetched": 0, "returns_stored": 0}
+    # Claims are listed by creation date, so their cursor follows `claimDate`.
     stamps = [int(c.get("claimDate") or 0) for c in claims]
-    begin_write()
-    try:
-        channel = db.session.get(Channel, channel_id)
-        new_ids = [entry_id for c in claims if (entry_id := store_pulled_return(channel, connector, c)) is not None]
-        cursor = _locked_cursor(key, since)
-        # Claims are listed by creation date: the next pull starts at the newest one seen
-        # (inclusive; a claim of the same millisecond is stored once by its delivery id).
-        newest = max([since, *stamps])
-        if not cursor.value.isdigit() or int(cursor.value) < newest:
-            cursor.value = str(newest)
-        cursor.updated_at = utcnow()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    for entry_id in new_ids:
-        enqueue_processing(entry_id)
+    new_ids = _store_and_advance(channel_id, key, since, stamps, claims, store_pulled_return, connector)
     return {"returns_fetched": len(claims), "returns_stored": len(new_ids)}
 
 
