@@ -119,7 +119,14 @@ def test_no_english_is_left_on_the_admin_and_supervisor_screens_in_turkish(app, 
     assert len(pages) > (25 if username == "yonetici" else 10), sorted(pages)
     fragments = english_fragments()
     left = {path: found for path, text in pages.items() if (found := english_on(text, fragments))}
-    assert left == {}, "English on Turkish screens:\n" + "\n".join(f"{p}: {f}" for p, f in sorted(left.items()))
+    assert left == {}, "English on Turkish screens:\n" + "\n".join(
+        f"{p}: {f} in …{where(pages[p], f[0])}…" for p, f in sorted(left.items()))
+
+
+def where(text: str, piece: str) -> str:
+    """The words around `piece` on the page, for the failure message."""
+    at = text.find(piece)
+    return " ".join(text[max(0, at - 150):at + len(piece) + 150].split())
 
 
 def test_the_check_finds_english_on_an_english_page(app, client, turkish_brand):
