@@ -13,6 +13,10 @@ figures that belong to no location yet (an order put on hold, a stock push to a 
 - `kpi_location_buckets`, `kpi_channel_buckets`: the same buckets summed over channels and over
   locations (a second rollup written with the first), so the page reads a few thousand rows for
   any range instead of one row per bucket of every (day, location, channel).
+- `kpi_location_histograms`, `kpi_channel_histograms`: the same buckets again, one row per (day,
+  location or channel, metric) holding the whole distribution as a list, and one per (week,
+  location or channel, metric) for each Monday-to-Sunday week; a range reads its whole weeks and
+  the days at either end, a few hundred rows for any range (docs/decisions.md).
 
 docs/kpis.md says which timestamps and states each figure counts.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -125,6 +129,41 @@ class KpiChannelBucket(db.Model):
     metric: Mapped[str] = mapped_column(String(16))
     bucket: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+WEEK = 7  # span_days of a week row: Monday to Sunday, `day` its Monday
+
+
+class KpiLocationHistogram(db.Model):
+    """A distribution of one metric at one location over one day (`span_days` 1) or one Monday-
+    to-Sunday week (`span_days` 7, `day` = the Monday): `counts` is the JSON list
+    [bucket, count, bucket, count, ...] in bucket order, summed over channels. Written by the
+    rollup job with kpi_location_buckets; the KPI page reads these for per-location figures."""
+
+    __tablename__ = "kpi_location_histograms"
+    __table_args__ = (Index("ix_kpi_location_histograms_span", "span_days", "day", "metric", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    span_days: Mapped[int] = mapped_column(Integer)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[str] = mapped_column(Text)
+
+
+class KpiChannelHistogram(db.Model):
+    """As KpiLocationHistogram, per channel (summed over locations): the per-channel table, and
+    the day series and totals when no location is picked out."""
+
+    __tablename__ = "kpi_channel_histograms"
+    __table_args__ = (Index("ix_kpi_channel_histograms_span", "span_days", "day", "metric", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    span_days: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[str] = mapped_column(Text)
 
 
 class KpiDayReason(db.Model):
