@@ -196,15 +196,24 @@ def _requested_units(order: Order, payload: OrderCancelIn) -> list[tuple[OrderIt
     for n, line in enumerate(payload.items):
         item = by_id.get(line.item_id)
         if item is None:
-            errors[f"items.{n}.item_id"] = "This item is not in this order."
+            errors[f"items.{n}.item_id"] = _("This item is not in this order: choose one of the order's items.")
             continue
         left = item.quantity - item.cancelled_quantity - sum(q for i, q in wanted if i is item)
         if line.quantity > left:
-            errors[f"items.{n}.quantity"] = f"Only {left} unit(s) of {item.sku} can still be cancelled."
+            errors[f"items.{n}.quantity"] = units_left_to_cancel(item.sku, left)
         wanted.append((item, line.quantity))
     if errors:
         raise ValidationFailed(_('The cancellation is not valid.'), errors)
     return wanted
+
+
+def units_left_to_cancel(sku: str, left: int) -> str:
+    """Why more units of `sku` cannot be cancelled, and what to ask for instead (the service's
+    detail and the order page's field say the same)."""
+    if left:
+        return _("Only %(count)s unit(s) of %(sku)s can still be cancelled: cancel %(count)s or fewer.",
+                 count=left, sku=sku)
+    return _("No unit of %(sku)s can be cancelled any more: leave it at 0.", sku=sku)
 
 
 def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label: str) -> None:
@@ -230,7 +239,8 @@ def _cancel_units(order: Order, wanted: list[tuple[OrderItem, int]], actor_label
                 touched[item.package.id] = item.package
                 left -= take
         if left:
-            raise Conflict(_('%(left)s unit(s) of %(sku)s have already shipped and cannot be cancelled.', left=left, sku=order_item.sku),
+            raise Conflict(_('%(left)s unit(s) of %(sku)s have already shipped and cannot be cancelled: cancel fewer, '
+                             'or take them back with a return.', left=left, sku=order_item.sku),
                            code="already_shipped", details={"item_id": order_item.id, "quantity": left})
         order_item.cancelled_quantity += quantity
         if order_item.cancelled_quantity >= order_item.quantity:

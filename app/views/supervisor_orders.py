@@ -14,11 +14,13 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.models import Order
 from app.services import admin_queries, planning
 from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
+from app.services.human_input import say
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
@@ -161,8 +163,7 @@ def cancel_units(order_id: int):
         if whole_number(raw, 6) is None:
             errors[f"units-{item.id}"] = _("Enter a whole number of units, 0 to %(most)s.", most=left[item.id])
         elif int(raw) > left[item.id]:
-            errors[f"units-{item.id}"] = (_("Only %(count)s unit(s) of %(sku)s can still be cancelled.", count=left[item.id], sku=item.sku)
-                                          if left[item.id] else _("No unit of %(sku)s can be cancelled any more.", sku=item.sku))
+            errors[f"units-{item.id}"] = orders_service.units_left_to_cancel(item.sku, left[item.id])
         else:
             lines.append({"item_id": item.id, "quantity": int(raw)})
     if len(reason) > 500:
@@ -179,9 +180,8 @@ def cancel_units(order_id: int):
     try:
         orders_service.cancel_order(order_id, {"items": lines, "reason": reason or None}, actor)
     except ValidationFailed as exc:
-        fields = {f"units-{lines[int(k.split('.')[1])]['item_id']}": str(v)
-                  for k, v in (exc.details or {}).items() if k.startswith("items.") and k.split(".")[1].isdigit()}
-        return _refused(order_id, exc.message, 422, errors=fields, typed=typed)
+        return _refused(order_id, _("Check the units to cancel."), 422, errors=_fields(exc.details, lines),
+                        typed=typed)
     except Conflict as exc:
         item_id = (exc.details or {}).get("item_id")
         return _refused(order_id, exc.message, 409, typed=typed,
@@ -189,4 +189,20 @@ def cancel_units(order_id: int):
     except Forbidden as exc:
         return _refused(order_id, exc.message, 403)
     count = sum(line["quantity"] for line in lines)
-    return _done(order_id, f"{count} unit(s) of order {order.number} cancelled; their stock is released.")
+    return _done(order_id, ngettext("%(num)s unit of order %(number)s is cancelled; its stock is released.",
+                                    "%(num)s units of order %(number)s are cancelled; their stock is released.",
+                                    count, number=order.number))
+
+
+def _fields(details: dict[str, Any] | None, lines: list[dict[str, int]]) -> dict[str, str]:
+    """The service's problems ("items.0.quantity": ...) next to the form's fields ("units-<item id>"),
+    in plain words; the reason's on the reason field, anything else above the items."""
+    fields: dict[str, str] = {}
+    for key, message in (details or {}).items():
+        parts = str(key).split(".")
+        if parts[0] == "items" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(lines):
+            name = f"units-{lines[int(parts[1])]['item_id']}"
+        else:
+            name = "units-reason" if parts[0] == "reason" else "units"
+        fields.setdefault(name, str(say(message, str(key))))
+    return fields

@@ -151,7 +151,7 @@ def test_a_supervisor_plans_an_order_then_cancels_some_units_after_a_question(ap
 
     page.fill(f"#units-{shirt.id}", "5")  # more than there are
     page.click("[data-action=cancel-units]")
-    expect(page.locator(f"#units-{shirt.id}-error")).to_have_text("Only 3 unit(s) of SHIRT can still be cancelled.")
+    expect(page.locator(f"#units-{shirt.id}-error")).to_have_text("Only 3 unit(s) of SHIRT can still be cancelled: cancel 3 or fewer.")
     assert cancelled_units(order_id) == {"SHIRT": 0, "CAP": 0}
 
     page.fill(f"#units-{shirt.id}", "2")
@@ -161,7 +161,7 @@ def test_a_supervisor_plans_an_order_then_cancels_some_units_after_a_question(ap
     if size == "tablet" and js:
         shoot(page, "supervisor-order-cancel-question")
     page.click("[data-action=confirm-cancel]")
-    expect(page.get_by_text("2 unit(s) of order WEB-900 cancelled; their stock is released.")).to_be_visible()
+    expect(page.get_by_text("2 units of order WEB-900 are cancelled; their stock is released.")).to_be_visible()
     assert cancelled_units(order_id) == {"SHIRT": 2, "CAP": 0}
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
     assert unexpected(page.problems) == []

@@ -122,7 +122,7 @@ def test_cancelling_some_units_asks_then_shrinks_the_package_and_releases_their_
     done = client.post(f"/supervisor/orders/{order.id}/cancel-units", data=confirm, headers=HX)
     again = client.post(f"/supervisor/orders/{order.id}/cancel-units", data=confirm, headers=HX)  # a second tap
 
-    assert done.status_code == 200 and "2 unit(s) of order WEB-900 cancelled" in done.get_data(as_text=True)
+    assert done.status_code == 200 and "2 units of order WEB-900 are cancelled" in done.get_data(as_text=True)
     assert again.status_code == 409 and "changed meanwhile" in again.get_data(as_text=True)
     order = _order(order.id)
     assert next(i for i in order.items if i.sku == "SHIRT").cancelled_quantity == 2
@@ -147,7 +147,7 @@ def test_units_to_cancel_are_checked_in_plain_words_next_to_each_field(app, clie
     assert wrong.status_code == 422
     shirt_field = html.split(f'id="units-{shirt.id}"')[1].split("</div>")[0]
     cap_field = html.split(f'id="units-{cap.id}"')[1].split("</div>")[0]
-    assert "Only 3 unit(s) of SHIRT can still be cancelled." in shirt_field and 'value="4"' in shirt_field
+    assert "Only 3 unit(s) of SHIRT can still be cancelled: cancel 3 or fewer." in shirt_field and 'value="4"' in shirt_field
     assert "Enter a whole number of units, 0 to 1." in cap_field
     assert all(i.cancelled_quantity == 0 for i in _order(order.id).items)
 
@@ -196,3 +196,114 @@ def test_staff_cannot_cancel_an_order(app, client):
     login(client, "ayse")
     response = client.post(f"/supervisor/orders/{order.id}/cancel", data={"reason": "x", "confirm": "1"})
     assert response.status_code in (302, 403) and _order(order.id).status == "planned"
+
+
+# ------------------------------------------------------------------ a Turkish supervisor (SPEC §15)
+
+def _turkish_sup(client):
+    factories.user("sup", "supervisor").language = "tr"
+    db.session.commit()
+    login(client, "sup")
+
+
+def _english_left(html: str) -> list[str]:
+    """English words of the cancel forms left in the text people read (tags and attributes dropped)."""
+    text = re.sub(r"<[^>]+>", " ", html)
+    words = ("unit", "cancel", "Cancel", "Keep", "Yes", "stock", "Check", "order", "Reason")
+    return [w for w in words if re.search(rf"\b{w}", text)]
+
+
+def test_a_turkish_supervisor_reads_the_units_to_cancel_in_turkish_from_question_to_done(app, client):
+    order, store = planned_order(shirts=3, caps=1)
+    shirt = next(i for i in order.items if i.sku == "SHIRT")
+    cap = next(i for i in order.items if i.sku == "CAP")
+    _turkish_sup(client)
+    url = f"/supervisor/orders/{order.id}/cancel-units"
+
+    wrong = client.post(url, data={f"units-{shirt.id}": "4", f"units-{cap.id}": "x"}, headers=HX)
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    shirt_field = html.split(f'id="units-{shirt.id}"')[1].split("</div>")[0]
+    assert ("SHIRT ürününden yalnızca 3 adet daha iptal edilebilir: en fazla 3 adet iptal edin." in shirt_field)
+    assert "İptal edilecek adetleri kontrol edin." in html
+    form = html.split('id="order-actions"')[1]
+    assert _english_left(form) == []
+
+    asked = client.post(url, data={f"units-{shirt.id}": "2"}, headers=HX)
+    html = asked.get_data(as_text=True)
+    question = html.split('role="alertdialog"')[1].split("</section>")[0]
+    assert "WEB-900 siparişinden 2 × SHIRT iptal edilsin mi?" in question
+    assert "Evet, bu adetleri iptal et" in question and "Vazgeç" in question
+    assert _english_left(question) == []
+    seen = re.search(r'name="seen" value="([^"]+)"', html).group(1)
+
+    done = client.post(url, data={f"units-{shirt.id}": "2", "confirm": "1", "seen": seen}, headers=HX)
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert "WEB-900 siparişinin 2 adedi iptal edildi; stoğu serbest bırakıldı." in html
+    assert "unit(s)" not in html and "cancelled; their" not in html
+    assert next(i for i in _order(order.id).items if i.sku == "SHIRT").cancelled_quantity == 2
+    assert stock_of(store, "SHIRT") == (5, 1)
+
+
+def test_the_order_cancel_question_is_turkish_for_a_turkish_supervisor(app, client):
+    order, _ = planned_order()
+    _turkish_sup(client)
+    asked = client.post(f"/supervisor/orders/{order.id}/cancel", data={"reason": "Müşteri aradı"}, headers=HX)
+    question = asked.get_data(as_text=True).split('role="alertdialog"')[1].split("</section>")[0]
+    assert "WEB-900 siparişi iptal edilsin mi?" in question and "“Müşteri aradı”" in question
+    assert "Evet, siparişi iptal et" in question and "Siparişi koru" in question
+    assert _english_left(question) == []
+
+
+def test_the_cancel_service_says_its_problems_in_the_users_language(app):
+    from flask_babel import force_locale
+
+    from app.services import orders as orders_service
+    from app.services.errors import Conflict, ValidationFailed
+    from tests.services.builders import supervisor
+
+    order, _ = planned_order(shirts=3, caps=1)
+    shirt = next(i for i in order.items if i.sku == "SHIRT")
+    order_id, shirt_id = order.id, shirt.id
+    with app.test_request_context(), force_locale("tr"):
+        try:
+            orders_service.cancel_order(order_id, {"items": [{"item_id": shirt_id, "quantity": 4},
+                                                             {"item_id": 999_999, "quantity": 1}]}, supervisor())
+        except ValidationFailed as exc:
+            details = exc.details
+        else:
+            raise AssertionError("cancelling more units than are left was accepted")
+    db.session.rollback()
+    assert details == {"items.0.quantity": "SHIRT ürününden yalnızca 3 adet daha iptal edilebilir: "
+                                            "en fazla 3 adet iptal edin.",
+                       "items.1.item_id": "Bu ürün bu siparişte yok: siparişin ürünlerinden birini seçin."}
+    assert all(i.cancelled_quantity == 0 for i in _order(order_id).items)
+
+    shipped = make_package("shipped", items=[("SHIRT", 1)])
+    db.session.commit()
+    item_id, shipped_order = shipped.items[0].order_item_id, shipped.order_id
+    with app.test_request_context(), force_locale("tr"):
+        try:
+            orders_service.cancel_order(shipped_order, {"items": [{"item_id": item_id, "quantity": 1}]}, supervisor())
+        except Conflict as exc:
+            message = exc.message
+        else:
+            raise AssertionError("a shipped unit was cancelled")
+    db.session.rollback()
+    assert message == ("SHIRT ürününden 1 adet zaten gönderildi ve iptal edilemez: daha azını iptal edin "
+                       "ya da bir iadeyle geri alın.")
+
+
+def test_a_problem_the_service_finds_after_the_form_is_put_on_its_field_in_plain_turkish(app):
+    from flask_babel import force_locale
+
+    from app.views.supervisor_orders import _fields
+
+    lines = [{"item_id": 7, "quantity": 2}, {"item_id": 9, "quantity": 1}]
+    with app.test_request_context(), force_locale("tr"):
+        fields = _fields({"items.1.quantity": "Input should be less than or equal to 1000000",
+                          "reason": "String should have at most 500 characters", "items": "Field required"},
+                         lines)
+    assert fields == {"units-9": "1000000 ya da daha az girin.", "units-reason": "En fazla 500 karakter kullanın.",
+                      "units": "Bu alan zorunlu. Lütfen doldurun."}
