@@ -7,10 +7,11 @@ import json
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms.numbers import LocalDecimalField, LocalFloatField
 from app.models.catalog import CARRIER_ADAPTERS
 from app.models.locations import LOCATION_TYPES
 from app.schemas import json_text
@@ -52,8 +53,8 @@ class LocationForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
-    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    latitude = LocalFloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = LocalFloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
     priority = IntegerField(_l("Priority"), default=100, validators=[Optional(), NumberRange(min=0)],
                             description=_l("Lower is preferred."))
     max_quota = IntegerField(_l("Maximum open packages"), validators=[Optional(), NumberRange(min=0)],
@@ -81,7 +82,7 @@ class ProductForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     barcodes = LinesField(_l("Barcodes"), validators=[Optional(), Length(max=5000)],
                              description=_l("One per line; a scan of any of them counts as this product."))
-    weight_kg = DecimalField(_l("Weight (kg)"), places=3, validators=[Optional(), NumberRange(min=0)])
+    weight_kg = LocalDecimalField(_l("Weight (kg)"), places=3, validators=[Optional(), NumberRange(min=0)])
     image_url = StringField(_l("Image URL"), validators=[Optional(), URL(require_tld=False), Length(max=1000)])
 
 

@@ -9,6 +9,8 @@ Each calls one service function; the goods themselves are counted on the receivi
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -40,6 +42,7 @@ from app.services.inbound.shipments import create_inbound_shipment, open_to_ship
 from app.services.inbound.suppliers import SUPPLIERS, supplier_dict
 from app.services.pagination import paginate
 from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS, PURCHASE_ORDER_TRANSITIONS
+from app.services.typed_numbers import read_decimal, show_decimal
 from app.views.htmx import render
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor, page_arg
@@ -68,9 +71,31 @@ def _rows(names: tuple[str, ...]) -> list[dict[str, str | None]]:
     return rows
 
 
+_CANONICAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _money(value: str | None) -> str | None:
-    """A price as typed: "4,20" (a Turkish keyboard's decimal comma) is 4.20."""
-    return value.replace(",", ".", 1) if value and value.count(",") == 1 and "." not in value else value
+    """A price as typed on the page, in its language: "4,20" or "1.234,50" on a Turkish page, "4.20"
+    or "1,234.50" on an English one (`typed_numbers`). Anything else is passed on as typed, for the
+    schema to refuse in its words ("Enter a number, for example 1,5.")."""
+    if not value or not value.strip():
+        return value
+    try:
+        return str(read_decimal(value))
+    except ValueError:
+        return value
+
+
+def _money_shown(lines: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Form rows with each price read by `_money` written back in the page's format for its box
+    ("2.50" → "2,50" on a Turkish page); a price that could not be read stays as typed."""
+    shown = []
+    for line in lines:
+        value = line.get(key)
+        if isinstance(value, str) and _CANONICAL.fullmatch(value) or isinstance(value, Decimal):
+            line = {**line, key: show_decimal(Decimal(value), 2)}
+        shown.append(line)
+    return shown
 
 
 def _int(value: str | None) -> Any:
@@ -177,7 +202,7 @@ def _po_body(number: str | None = None) -> dict[str, Any]:
 
 
 def _po_form(po: PurchaseOrder | None, typed: dict[str, Any], errors: dict[str, str]):
-    lines = list(typed.get("lines") or [])
+    lines = _money_shown(list(typed.get("lines") or []), "unit_cost")
     return render("supervisor/inbound/purchase_order_form.html", status=422 if errors else 200, po=po, typed=typed,
                   lines=lines + [{}] * EMPTY_ROWS, errors=errors, **_choices())
 
@@ -205,7 +230,7 @@ def edit_purchase_order(purchase_order_id: int):
         typed = {"number": po.number, "supplier": po.supplier.code, "destination": po.destination.code,
                  "expected_at": po.expected_at.date().isoformat() if po.expected_at else None, "note": po.note,
                  "lines": [{"sku": line.product.sku, "quantity": line.quantity,
-                            "unit_cost": f"{line.unit_cost:.2f}" if line.unit_cost is not None else None}
+                            "unit_cost": show_decimal(line.unit_cost, 2) if line.unit_cost is not None else None}
                            for line in po.lines]}
         return _po_form(po, typed, {})
     typed = _po_body(po.number)
@@ -423,6 +448,7 @@ def _requisition_page(requisition_id: int, errors: dict[str, str] | None = None,
     quotes = db.session.scalars(select(Quote).where(Quote.requisition_id == found.id).order_by(Quote.id)).all()
     typed = typed or {"lines": requisitions_service.quote_draft_lines(found), "lead_time_days": None,
                       "supplier": next((line.supplier.code for line in found.lines if line.supplier), None)}
+    typed = {**typed, "lines": _money_shown(list(typed.get("lines") or []), "unit_price")}
     return render("supervisor/inbound/requisition.html", status=status, requisition=found, quotes=quotes,
                   errors=errors or {}, typed=typed, **_choices())
 
