@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import timedelta
 
@@ -52,6 +53,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     register_security(app)
     register_blueprints(app)
+    _filters_answer_per_request(app)
     register_error_handlers(app)
     from app.services.webhooks import install_relay
 
@@ -61,6 +63,28 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _filters_answer_per_request(app: Flask) -> None:
+    """Our template filters answer in the request's language (`'needs_attention' | state_label`
+    is "Needs attention" or "İlgi bekliyor"). Jinja evaluates a filter applied to a literal once,
+    when it compiles the template, unless the filter takes the render context — so the first
+    request to render a template would fix its language for every later one. Each of ours takes
+    the context (and ignores it)."""
+    from jinja2.defaults import DEFAULT_FILTERS
+    from jinja2.utils import pass_context
+
+    def per_request(func):
+        @pass_context
+        @functools.wraps(func)
+        def filter_(_context, *args, **kwargs):
+            return func(*args, **kwargs)
+        return filter_
+
+    filters = app.jinja_env.filters
+    for name, func in list(filters.items()):
+        if name not in DEFAULT_FILTERS and getattr(func, "jinja_pass_arg", None) is None:
+            filters[name] = per_request(func)
 
 
 def _register_write_intent(app: Flask) -> None:
