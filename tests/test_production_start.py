@@ -46,7 +46,7 @@ def test_production_starts_with_a_real_key_and_serves(tmp_path, redis_server):
             try:
                 answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing the app
                 time.sleep(0.2)
         assert answer is not None, server.stdout.read() if server.poll() is not None else "no answer in 60 s"
         assert answer.status_code == 200 and answer.json()["status"] == "ok"
