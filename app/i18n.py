@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.services import said
 from app.services.human_input import field_label
 from app.services.local_times import show_date, show_planned, show_time, zone_name
 from app.services.settings import get_setting
@@ -159,6 +160,18 @@ class CatalogueDomain(Domain):
         if locale is None:
             return NullTranslations()
         return translations_for(locale.language if locale.language in LANGUAGES else DEFAULT_LANGUAGE)
+
+    # Every sentence said is told to `said.heard`, which remembers it only inside
+    # `said.listening()` (a job storing reasons to be said later in the reader's language).
+    def gettext(self, string, **variables):
+        text = super().gettext(string, **variables)
+        said.heard(text, string, variables)
+        return text
+
+    def ngettext(self, singular, plural, num, **variables):
+        text = super().ngettext(singular, plural, num, **variables)
+        said.heard(text, singular, variables, plural, num)
+        return text
 
 
 class PacklineBabel(Babel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.models.scenarios import SORT_KEYS
@@ -34,7 +35,8 @@ def _int(raw: str | None, default: Any) -> Any:
 
 
 def empty_rule(n: int = 1) -> dict[str, Any]:
-    return {"name": f"Rule {n}", "locations": [], "exclude": [], "location_type": None, "same_city": False,
+    # The name a new rule starts with, in the admin's language (they may type another).
+    return {"name": _("Rule %(number)s", number=n), "locations": [], "exclude": [], "location_type": None, "same_city": False,
             "use_quota": False, "sort": [{"by": "priority", "order": "asc"}], "allow_split": False,
             "max_packages": 1, "transferable": False, "transfer_sources": []}
 

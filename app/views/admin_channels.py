@@ -19,6 +19,7 @@ from app.i18n import lower
 from app.models import Channel, ChannelInboxEntry, ChannelPush, ChannelStockSync, Order, Product, Return
 from app.models.channels import INBOX_OUTCOMES, MAPPING_KINDS
 from app.schemas import json_text
+from app.services import said
 from app.services.actors import Actor
 from app.services.channels import CONNECTORS, intake, mappings, status
 from app.services.channels import records as channel_records
@@ -58,6 +59,23 @@ def logged_time(value: str | None):
     except ValueError:
         return value or ""
     return show_time(moment, seconds=True)
+
+
+@bp.app_template_filter("said")
+def said_text(message: Any, fallback: str | None = None) -> str:
+    """A stored message (services/said.py: an inbox entry's `reason_message`) in the page's
+    language; `fallback` (the stored text) for a row kept before messages were."""
+    return said.text(message) if said.is_message(message) else (fallback or "")
+
+
+@bp.app_template_filter("push_error")
+def push_error(push: ChannelPush) -> str:
+    """A channel update's last error in the page's language: the last attempt's message when it
+    kept one (our words; the channel's own stay as it sent them), else the stored text."""
+    last = (push.log or [])[-1:]
+    if last and push.last_error and last[0].get("error") == push.last_error:
+        return said_text(last[0].get("error_message"), push.last_error)
+    return push.last_error or ""
 
 
 @bp.app_template_global("channel_pushes")
@@ -127,7 +145,7 @@ def reprocess(entry_id: int):
         return redirect(url_for(".entry", entry_id=entry_id), 303)
     row = db.session.get(ChannelInboxEntry, entry_id)
     if outcome == "needs_attention":
-        flash(_('Still needs attention: %(reason)s', reason=row.reason), "error")
+        flash(_('Still needs attention: %(reason)s', reason=said_text(row.reason_message, row.reason)), "error")
     else:
         flash(_('Processed again: %(value)s.', value=lower(state_label(outcome))), "ok")
     return redirect(url_for(".entry", entry_id=entry_id), 303)

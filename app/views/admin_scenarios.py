@@ -130,7 +130,7 @@ def scenario_dry_run():
         errors["order_number"] = _("Enter an order number, or paste an order below.")
     if not errors:
         try:
-            result = dry_run(body, Actor.for_user(current_user))
+            result = dry_run(body, Actor.for_user(current_user), explain_in=None)  # the page's language
         except (ValidationFailed, NotFound) as exc:
             field = "order_number" if number else "order_json"
             details = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items())

@@ -7,19 +7,35 @@ between tags and the attributes people read)."""
 from __future__ import annotations
 
 import html as html_lib
+import itertools
+import json
 import re
 from collections import deque
 from urllib.parse import urlsplit
 
 import pytest
 
+from app.channel_simulator.samples import shopify_order, shopify_refund
 from app.extensions import db
-from app.models import Channel, ChannelInboxEntry, ChannelMapping, ChannelPush, Return
+from app.models import (
+    Channel,
+    ChannelInboxEntry,
+    ChannelMapping,
+    ChannelPush,
+    Order,
+    PlanningTrace,
+    Return,
+    Scenario,
+    ScenarioRule,
+)
 from app.models.channels import INBOX_OUTCOMES
 from app.models.webhooks import WebhookSubscription
+from app.services.channels import intake, status
+from app.services.channels.base import hmac_base64
+from app.services.planning import plan_order
 from tests import factories
 from tests.browser.test_store_turkish import english_fragments
-from tests.services.builders import make_package
+from tests.services.builders import make_order, make_package
 from tests.views.test_auth import login
 
 # Screens another area owns and checks: KPI pages and reports (issue 21).
@@ -31,18 +47,19 @@ ATTRIBUTES = re.compile(r'\s(?:title|placeholder|aria-label|alt|data-confirm)="(
 def visible_text(page: str) -> str:
     page = re.sub(r"<(script|style|template)\b.*?</\1>|<!--.*?-->", " ", page, flags=re.S | re.I)
     said = " ".join(ATTRIBUTES.findall(page))
-    page = re.sub(r"<(code|pre)\b.*?</\1>", " ", page, flags=re.S | re.I)  # codes, JSON, file names
+    # codes, JSON, file names — but a planning trace (<pre class="trace-text">) is read by people
+    page = re.sub(r"<(code|pre)\b(?![^>]*trace-text).*?</\1>", " ", page, flags=re.S | re.I)
     return html_lib.unescape(re.sub(r"<[^>]+>", "\n", page) + "\n" + said)
 
 
 def english_on(text: str, fragments) -> list[str]:
-    """The English pieces on the page; a piece inside a dotted code (an event type such as
-    "order.created") is a code, not a word."""
+    """The English pieces on the page; a piece inside a dotted or slashed code (an event type such
+    as "order.created", a channel's webhook topic such as "products/update") is a code, not a word."""
     found = set()
     for pattern in fragments:
         for match in pattern.finditer(text):
             before, after = text[max(0, match.start() - 1):match.start()], text[match.end():match.end() + 2]
-            if before in (".", "_") or re.match(r"[._]\w", after):
+            if before in (".", "_", "/") or re.match(r"[._/]\w", after):
                 continue
             found.add(match.group(0))
             break
@@ -76,8 +93,9 @@ def crawl(client, starts: tuple[str, ...], limit: int = 150) -> dict[str, str]:
 @pytest.fixture
 def turkish_brand(app):
     store = factories.location("IST-01", name="Kadıköy Mağazası", city="İstanbul")
-    factories.location("ANK-01", name="Çankaya Deposu", type="warehouse", city="Ankara")
-    factories.product("CAY-1", name="Siyah çay")
+    depot = factories.location("ANK-01", name="Çankaya Deposu", type="warehouse", city="Ankara")
+    factories.location("IZM-01", name="Alsancak Mağazası", city="İzmir")  # holds none of the tea
+    factories.stock(depot, factories.product("CAY-1", name="Siyah çay"), 20)
     factories.channel("web", name="Web mağazası")
     factories.cargo_company("demo", name="Deneme Kargo")
     factories.denial_reason("hasarli", title="Hasarlı ürün")
@@ -100,12 +118,85 @@ def turkish_brand(app):
                                status="failed", attempts=3, log=[{"at": "2026-12-01T10:00:00Z", "status_code": None,
                                                                    "error": "timeout", "retry_after": 30, "ms": 1200}]))
     db.session.add(WebhookSubscription(url="https://ornek.example/kanca", secret="s" * 32, events=["*"]))
+    shopify_shop(store)
     factories.user("yonetici", "admin")
     factories.user("sorumlu", "supervisor")
     factories.user("ayse", "staff", [store])
     for user_name in ("yonetici", "sorumlu"):
         db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = :u"), {"u": user_name})
     db.session.commit()
+
+
+SECRET = "kanca-gizli-anahtari"
+_deliveries = itertools.count(1)
+
+
+def send(topic: str, payload) -> ChannelInboxEntry:
+    """A signed Shopify webhook received and processed by the services a real delivery goes
+    through (receive_webhook, then the job's process_entry)."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": hmac_base64(SECRET, body),
+               "X-Shopify-Webhook-Id": f"tr-{next(_deliveries)}", "Content-Type": "application/json"}
+    receipt = intake.receive_webhook("shop", None, headers, body)
+    assert receipt.status == 200, receipt
+    entry_id = receipt.body["received"]
+    if db.session.get(ChannelInboxEntry, entry_id).outcome == "pending":
+        intake.process_entry(entry_id)
+    db.session.expire_all()
+    return db.session.get(ChannelInboxEntry, entry_id)
+
+
+def shopify_shop(store) -> None:
+    """A Shopify channel (its page shows the connector's webhook help) whose inbox holds reasons
+    of many kinds — each from a body really processed — an order planned by two scenarios (its
+    trace: a skipped scenario, a dropped warehouse, a candidate), and a channel update that
+    failed in our own words."""
+    shop = factories.channel("shop", name="Shopify mağazası", adapter="shopify", config={
+        "base_url": "http://127.0.0.1:9", "access_token": "shpat_test", "webhook_secret": SECRET, "location_id": 7,
+        "default_cargo_company": "demo"})
+    for name, priority, conditions, rule in (
+            ("Pazaryeri", 1, {"channels": ["trendyol"]}, {}),
+            ("Mağazalar önce", 2, {}, {"location_type": "store", "sort": [{"by": "distance", "order": "asc"},
+                                                                          {"by": "priority", "order": "asc"}]})):
+        scenario = Scenario(name=name, priority=priority, active=True, default_location_id=store.id,
+                            conditions=conditions)
+        scenario.rules.append(ScenarioRule(position=1, name="Yakındaki mağazalar", **{
+            "locations": [], "exclude": [], "location_type": None, "same_city": False, "use_quota": False,
+            "sort": [{"by": "priority", "order": "asc"}], "allow_split": False, "max_packages": 1,
+            "transferable": False, "transfer_sources": [], **rule}))
+        db.session.add(scenario)
+    shipped = make_package("shipped", items=(("CAY-1", 1),), location=store,
+                           order=make_order((("CAY-1", 1),), shop, number="7001"))
+    db.session.commit()
+    bad_line = shopify_order(7105, [("CAY-1", 1)])
+    bad_line["line_items"] = ["CAY-1"]
+    reasons = {
+        "not JSON": send("orders/create", b"{not json"),
+        "topic": send("products/update", {"id": 1}),
+        "unknown SKU": send("orders/create", shopify_order(7101, [("YOK-1", 1)])),
+        "no address": send("orders/create", shopify_order(7102, [("CAY-1", 1)], address=False)),
+        "bad line": send("orders/create", bad_line),
+        "cancel unknown": send("orders/cancelled", shopify_order(7199, [("CAY-1", 1)], cancelled=True)),
+        "refund unknown": send("refunds/create", shopify_refund(1, 7198, [("CAY-1", 1)])),
+        "imported": send("orders/create", shopify_order(7103, [("CAY-1", 1)])),
+        "address": send("orders/updated", shopify_order(7103, [("CAY-1", 1)], city="Ankara")),
+        "cannot cancel": send("orders/updated", shopify_order(7001, [("CAY-1", 1)], cancelled=True)),
+    }
+    assert {k: e.outcome for k, e in reasons.items()} == {
+        "not JSON": "needs_attention", "topic": "ignored", "unknown SKU": "needs_attention",
+        "no address": "needs_attention", "bad line": "needs_attention", "cancel unknown": "ignored",
+        "refund unknown": "failed", "imported": "imported", "address": "updated", "cannot cancel": "needs_attention"}
+    assert all(e.reason_message for k, e in reasons.items() if k != "imported"), \
+        {k: e.reason for k, e in reasons.items() if not e.reason_message}
+    order_id = reasons["imported"].order_id
+    if db.session.get(Order, order_id).status == "new":
+        plan_order(order_id)
+    assert db.session.scalar(db.select(PlanningTrace.id).where(PlanningTrace.order_id == order_id)) is not None
+    push = ChannelPush(channel_id=shop.id, order_id=shipped.order_id, package_id=shipped.id, kind="shipped",
+                       status="pending", attempts=0, log=[])
+    db.session.add(push)
+    db.session.commit()
+    assert status.run_push(push.id)["status"] == "failed"  # Packline has no payload for the order: our words
 
 
 @pytest.mark.parametrize("username, starts", [
@@ -171,3 +262,102 @@ def test_a_channel_update_on_the_order_page_reads_in_turkish(app, client, turkis
     assert "Kargoya verildi" in updates and ">shipped<" not in updates and ">failed<" not in updates, updates
     assert "yanıt yok" in updates and "(30 sn bekle)" in updates
     assert '<time datetime="2026-12-01T10:00:00Z">' in updates and "2026-12-01T10:00:00Z ·" not in updates
+
+
+def _entry(order_id: str, outcome: str) -> ChannelInboxEntry:
+    shop = db.session.scalar(db.select(Channel).where(Channel.code == "shop"))
+    return db.session.scalar(db.select(ChannelInboxEntry).where(
+        ChannelInboxEntry.channel_id == shop.id, ChannelInboxEntry.channel_order_id == order_id,
+        ChannelInboxEntry.outcome == outcome))
+
+
+def _reason_on_page(client, entry: ChannelInboxEntry) -> str:
+    page = client.get(f"/admin/integrations/inbox/{entry.id}").get_data(as_text=True)
+    return html_lib.unescape(page.split('id="reason">')[1].split("</dd>")[0])
+
+
+def test_inbox_reasons_are_kept_in_english_and_said_in_the_readers_language(app, client, turkish_brand):
+    unknown, refused = _entry("7101", "needs_attention"), _entry("7001", "needs_attention")
+    # Kept in English (logs, the API of tomorrow), whatever language read it or processed it ...
+    assert unknown.reason == ("Unknown SKU YOK-1: add the product, or map the channel's SKU to ours under Mappings, "
+                              "then re-process.")
+    assert unknown.reason_message == {"id": "Unknown SKU %(skus)s: add the product, or map the channel's SKU to ours "
+                                            "under Mappings, then re-process.", "values": {"skus": "YOK-1"}}
+    assert refused.reason.startswith("The channel cancelled the order but Packline could not: 1 unit(s) of CAY-1")
+    factories.user("boss", "supervisor")
+    db.session.execute(db.text("UPDATE users SET language = 'en' WHERE username = 'boss'"))
+    db.session.commit()
+    login(client, "sorumlu")
+    # ... and said in the reader's: the SKU kept, the service's own refusal (cancel_order's) too.
+    assert _reason_on_page(client, unknown) == ("Bilinmeyen SKU YOK-1: ürünü ekleyin ya da kanalın SKU’sunu "
+                                                "Eşleştirmeler bölümünde bizimkine eşleyin, sonra yeniden işleyin.")
+    turkish = _reason_on_page(client, refused)
+    assert turkish.startswith("Kanal siparişi iptal etti ama Packline edemedi: ") and "CAY-1" in turkish
+    assert "already" not in turkish and "unit(s)" not in turkish
+    inbox = client.get("/admin/integrations/inbox?channel=shop").get_data(as_text=True)
+    assert "Bilinmeyen SKU YOK-1" in inbox and "Unknown SKU" not in inbox
+    english = app.test_client()
+    login(english, "boss")
+    assert _reason_on_page(english, unknown) == unknown.reason
+
+
+def test_an_inbox_reason_stored_before_messages_shows_as_stored(app, client, turkish_brand):
+    old = _entry("7101", "needs_attention")
+    old.reason, old.reason_message = "An older reason, kept as it was written.", None
+    db.session.commit()
+    login(client, "sorumlu")
+    assert _reason_on_page(client, old) == "An older reason, kept as it was written."
+
+
+def test_the_webhook_help_of_a_channel_reads_in_turkish(app, client, turkish_brand):
+    login(client, "yonetici")
+    page = html_lib.unescape(client.get("/admin/integrations/shop").get_data(as_text=True))
+    assert "Shopify’da: Ayarlar → Bildirimler → Webhook’lar" in page
+    assert "In Shopify" not in page and "Order cancellation" not in page
+
+
+def test_a_channel_update_that_failed_in_our_words_reads_in_turkish(app, client, turkish_brand):
+    shop = db.session.scalar(db.select(Channel).where(Channel.code == "shop"))
+    push = db.session.scalar(db.select(ChannelPush).where(ChannelPush.channel_id == shop.id))
+    assert push.status == "failed" and push.last_error.startswith("Packline has no payload from the channel")
+    login(client, "sorumlu")
+    for url in ("/admin/integrations/shop", f"/supervisor/orders/{push.order_id}/"):
+        page = html_lib.unescape(client.get(url).get_data(as_text=True))
+        assert "Packline’da bu sipariş için kanaldan gelen bir içerik yok" in page, url
+        assert "has no payload" not in page, url
+
+
+def _trace_text(page: str) -> str:
+    return html_lib.unescape(page.split('<pre class="trace-text">')[1].split("</pre>")[0])
+
+
+def test_the_planning_trace_reads_in_the_viewers_language_and_the_api_keeps_english(app, client, turkish_brand):
+    order = db.session.scalar(db.select(Order).where(Order.number == "7103"))
+    token = factories.api_token("sorumlu")
+    login(client, "sorumlu")
+    text = _trace_text(client.get(f"/supervisor/orders/{order.id}/").get_data(as_text=True))
+    assert "'Pazaryeri' senaryosu atlandı: kanal shop, şunlardan biri değil: trendyol." in text, text
+    assert "  - ANK-01: mağaza değil." in text, text
+    assert "  - IZM-01 lokasyonunda bu ürünlerden hiçbiri yok." in text, text
+    assert "  - IST-01 (uzaklık bilinmiyor, öncelik 10; elinde CAY-1 ×1): seçildi: her ürün var." in text \
+        or "km uzakta, öncelik 10; elinde CAY-1 ×1): seçildi: her ürün var." in text, text
+    assert "  Sonuç: IST-01 lokasyonunda her ürün var." in text, text
+    assert not english_on(text, english_fragments()), text
+
+    # The API's explanation and expanded trace stay English, whoever asks in which language.
+    answer = client.get(f"/api/v1/orders/{order.id}/planning",
+                        headers={"Authorization": f"Token {token}",
+                                 "Accept-Language": "tr"}).get_json()["results"][0]
+    assert "Scenario 'Pazaryeri' skipped: channel shop is not one of trendyol." in answer["explanation"]
+    assert "  Result: IST-01 has every item." in answer["explanation"]
+    assert answer["trace"]["rules"][0]["result"] == "IST-01 has every item"
+    assert answer["trace"]["rules"][0]["dropped"][0]["reason"] == "not a store"
+    assert answer["trace"]["scenarios"][0]["reasons"] == ["channel shop is not one of trendyol"]
+
+
+def test_the_dry_run_screen_explains_in_turkish(app, client, turkish_brand):
+    login(client, "yonetici")
+    page = client.post("/admin/scenarios/dry-run", data={"order_number": "7103"}).get_data(as_text=True)
+    text = _trace_text(page)
+    assert "'Pazaryeri' senaryosu atlandı" in text and "Karar: " in text, text
+    assert not english_on(text, english_fragments()), text

@@ -49,8 +49,8 @@ def connector_for(adapter: str, config: Mapping[str, Any] | None) -> ChannelConn
         return cls(config or {})
     except ValidationError as exc:
         problems = config_problems(adapter, config)
-        raise ChannelError("The channel's configuration is not valid: " + "; ".join(
-            f"{k}: {v}" for k, v in problems.items()), transient=False) from exc
+        raise ChannelError(_("The channel's configuration is not valid: %(problems)s", problems="; ".join(
+            f"{k}: {v}" for k, v in problems.items())), transient=False) from exc
 
 
 def config_problems(adapter: str, config: Any) -> dict[str, str]:

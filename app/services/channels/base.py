@@ -190,7 +190,7 @@ class ChannelConnector(ABC):
         return None
 
     def parse_return(self, payload: Any) -> ChannelReturn:
-        raise MappingProblem(f"{self.title} returns cannot be read.")
+        raise MappingProblem(_("%(title)s returns cannot be read.", title=self.title))
 
     def return_payloads(self, payload: Any) -> list[Any]:
         """The channel returns one inbox payload stands for: itself, unless the notification only
@@ -207,7 +207,7 @@ class ChannelConnector(ABC):
         return None
 
     def parse_order(self, payload: Any) -> ChannelOrder:
-        raise MappingProblem(f"{self.title} orders cannot be read.")
+        raise MappingProblem(_("%(title)s orders cannot be read.", title=self.title))
 
     def pull_orders(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
         raise ChannelError(_('%(title)s does not serve an order list.', title=self.title), transient=False)

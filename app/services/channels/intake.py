@@ -37,6 +37,7 @@ from app.services.db import begin_write
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.services.human_input import field_label
 from app.services.package_commands.common import safe_enqueue
+from app.services.said import N_, joined, listening, recall, said, stored
 from app.services.state_labels import state_label
 from app.services.transitions import PACKED_STATES
 
@@ -84,7 +85,7 @@ def receive_webhook(code: str, url_topic: str | None, headers: Mapping[str, str]
         payload = json.loads(text)
         problem = None
     except ValueError:
-        payload, problem = None, "The body is not valid JSON."
+        payload, problem = None, said(N_("The body is not valid JSON."))
     order_id = (connector.return_order_id(payload) if connector.topic_kind(topic) == "return"
                 else connector.order_id_of(payload))
     entry = ChannelInboxEntry(
@@ -92,10 +93,11 @@ def receive_webhook(code: str, url_topic: str | None, headers: Mapping[str, str]
         channel_order_id=order_id, headers=_kept_headers(headers), body=text,
         received_at=utcnow(), outcome="pending", attempts=0)
     if problem:
-        entry.outcome, entry.reason, entry.processed_at = "needs_attention", problem, utcnow()
+        entry.outcome, entry.processed_at = "needs_attention", utcnow()
+        entry.reason, entry.reason_message = stored(problem)
     elif connector.topic_kind(topic) is None:
         entry.outcome, entry.processed_at = "ignored", utcnow()
-        entry.reason = f"Packline does not use {topic} webhooks."
+        entry.reason, entry.reason_message = stored(said(N_("Packline does not use %(topic)s webhooks."), topic=topic))
     begin_write()
     try:
         db.session.add(entry)
@@ -163,7 +165,14 @@ def store_pulled_return(channel: Channel, connector: ChannelConnector, claim: di
 def process_entry(entry_id: int) -> str:
     """Turn one inbox entry into an order (or a cancellation / address change) and record the
     outcome. Safe to run twice: orders are idempotent on (channel, number), and an entry that
-    already has a final outcome is left alone."""
+    already has a final outcome is left alone. The reason is kept in English and as the
+    catalogue message it was said as (`services/said.py`), for the screens to say it in their
+    reader's language."""
+    with listening():
+        return _process_entry(entry_id)
+
+
+def _process_entry(entry_id: int) -> str:
     entry = db.session.get(ChannelInboxEntry, entry_id)
     if entry is None:
         return "missing"
@@ -243,11 +252,14 @@ def _count_attempt(entry_id: int) -> None:
     db.session.commit()
 
 
-def _finish(entry_id: int, outcome: str, reason: str | None, order_id: int | None,
+def _finish(entry_id: int, outcome: str, reason: Any, order_id: int | None,
             return_id: int | None = None) -> None:
+    """Record the outcome; `reason` is a sentence said through the catalogue (`_()`), or a
+    message (`said`), or None."""
+    english, message = stored(reason)
     begin_write()
-    values: dict[str, Any] = {"outcome": outcome, "reason": (reason or None) and reason[:2000],
-                              "processed_at": utcnow()}
+    values: dict[str, Any] = {"outcome": outcome, "reason": english and english[:2000],
+                              "reason_message": message, "processed_at": utcnow()}
     if order_id is not None:
         values["order_id"] = order_id
     if return_id is not None:
@@ -259,28 +271,30 @@ def _finish(entry_id: int, outcome: str, reason: str | None, order_id: int | Non
     db.session.commit()
 
 
-def _in_words(exc: ServiceError) -> str:
+def _in_words(exc: ServiceError) -> Any:
+    """A service's refusal as a message: its sentence, then each problem under the field's label
+    as the forms name it ("Our value: ..."), not its key."""
     details = exc.details or {}
     if not details:
-        return exc.message
-    # each problem under the field's label as the forms name it ("Our value: ..."), not its key
-    return exc.message + " " + "; ".join(_('%(field)s: %(problem)s', field=field_label(field), problem=text)
-                                         for field, text in details.items())
+        return recall(exc.message)
+    problems = [recall(_('%(field)s: %(problem)s', field=field_label(field), problem=str(text)))
+                for field, text in details.items()]
+    return said(N_("%(message)s %(problems)s"), message=recall(exc.message), problems=joined(problems, "; "))
 
 
-def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> tuple[str, str | None, int | None]:
+def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> tuple[str, Any, int | None]:
     try:
         payload = json.loads(entry.body)
     except ValueError:
-        return "needs_attention", "The body is not valid JSON.", None
+        return "needs_attention", said(N_("The body is not valid JSON.")), None
     kind = connector.topic_kind(entry.topic)
     if kind is None:
-        return "ignored", f"Packline does not use {entry.topic} payloads.", None
+        return "ignored", said(N_("Packline does not use %(topic)s payloads."), topic=entry.topic), None
     actor = Actor.system(f"channel:{channel.code}")
     if kind == "cancel":
         existing = _existing_by_channel_id(channel, connector.order_id_of(payload))
         if existing is None:
-            return "ignored", "The channel cancelled an order Packline never received.", None
+            return "ignored", said(N_("The channel cancelled an order Packline never received.")), None
         return _cancel(existing, actor)
     corder = connector.parse_order(payload)
     if getattr(connector, "orders_split_into_packages", False):
@@ -293,7 +307,7 @@ def _apply(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEnt
             outcome = "imported"  # another worker processing this same entry got there first
         return outcome, reason, order_id
     if corder.cancelled:
-        return "ignored", "The order was cancelled in the channel before Packline received it.", None
+        return "ignored", said(N_("The order was cancelled in the channel before Packline received it.")), None
     data = to_order_in(channel, corder)
     order, created = orders.create_order(data, actor)
     return ("imported" if created or _made_by(entry, order) else "duplicate"), None, order.id
@@ -350,11 +364,11 @@ def to_order_in(channel: Channel, corder: ChannelOrder) -> dict[str, Any]:
     known = set(db.session.scalars(select(Product.sku).where(Product.sku.in_(set(skus)))))
     unknown = [line.channel_sku for line, sku in zip(corder.lines, skus, strict=True) if sku not in known]
     if unknown:
-        raise MappingProblem("Unknown SKU " + ", ".join(sorted(set(unknown))) +
-                             ": add the product, or map the channel's SKU to ours under Mappings, then re-process.")
+        raise MappingProblem(_("Unknown SKU %(skus)s: add the product, or map the channel's SKU to ours under "
+                               "Mappings, then re-process.", skus=", ".join(sorted(set(unknown)))))
     address = dict(corder.address) if corder.address else None
     if not address or not address.get("city"):
-        raise MappingProblem("The order has no shipping address with a city.")
+        raise MappingProblem(_("The order has no shipping address with a city."))
     delivery = table.get("delivery", {}).get(corder.delivery or "", "cargo")
     cargo = table.get("cargo", {}).get(corder.cargo or "") or channel_default_cargo(channel)
     data: dict[str, Any] = {
@@ -381,27 +395,28 @@ def channel_default_cargo(channel: Channel) -> str | None:
     return (channel.config or {}).get("default_cargo_company") or None
 
 
-def _cancel(order: Order, actor: Actor) -> tuple[str, str | None, int | None]:
+def _cancel(order: Order, actor: Actor) -> tuple[str, Any, int | None]:
     if order.status == "cancelled":
-        return "duplicate", "The order was already cancelled.", order.id
+        return "duplicate", said(N_("The order was already cancelled.")), order.id
     try:
         orders.cancel_order(order.id, {"reason": "Cancelled in the channel"}, actor)
     except Conflict as exc:
-        return "needs_attention", f"The channel cancelled the order but Packline could not: {exc.message}", order.id
-    return "updated", "Cancelled in the channel.", order.id
+        return "needs_attention", said(N_("The channel cancelled the order but Packline could not: %(problem)s"),
+                                       problem=recall(exc.message)), order.id
+    return "updated", said(N_("Cancelled in the channel.")), order.id
 
 
-def _update_existing(order: Order, corder: ChannelOrder, actor: Actor) -> tuple[str, str | None, int | None]:
+def _update_existing(order: Order, corder: ChannelOrder, actor: Actor) -> tuple[str, Any, int | None]:
     if corder.cancelled:
         return _cancel(order, actor)
     if _address_changed(order, corder.address):
         packed = db.session.scalar(select(Package.id).where(Package.order_id == order.id,
                                                             Package.state.in_(PACKED_STATES)).limit(1))
         if packed is not None:
-            return ("needs_attention", "The channel changed the shipping address after a package was packed; "
-                                       "change the shipment by hand.", order.id)
+            return ("needs_attention", said(N_("The channel changed the shipping address after a package was "
+                                               "packed; change the shipment by hand.")), order.id)
         _change_address(order.id, corder.address or {}, actor)
-        return "updated", "Shipping address changed.", order.id
+        return "updated", said(N_("Shipping address changed.")), order.id
     orders.create_order(_status_only(order, corder), actor)
     return "duplicate", None, order.id
 

@@ -13,6 +13,7 @@ order Packline never received, items never shipped or already returned) marks th
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,9 +26,11 @@ from app.services.actors import Actor
 from app.services.channels.base import ChannelConnector, ChannelError, ChannelReturn, MappingProblem
 from app.services.channels.mappings import lookup
 from app.services.errors import Conflict, ServiceError
+from app.services.said import N_, joined, recall, said
 from app.services.transitions import SHIPPED_OR_LATER
 
-Outcome = tuple[str, str | None, int | None, int | None]  # outcome, reason, order id, return id
+# outcome, reason (a message: services/said.py, or a sentence said through `_()`), order id, return id
+Outcome = tuple[str, Any, int | None, int | None]
 
 
 def apply_return(channel: Channel, connector: ChannelConnector, entry: ChannelInboxEntry) -> Outcome:
@@ -37,7 +40,7 @@ def apply_return(channel: Channel, connector: ChannelConnector, entry: ChannelIn
     try:
         payload = json.loads(entry.body)
     except ValueError:
-        return "failed", "The body is not valid JSON.", None, None
+        return "failed", said(N_("The body is not valid JSON.")), None, None
     try:
         payloads = connector.return_payloads(payload)
     except MappingProblem as exc:
@@ -46,14 +49,15 @@ def apply_return(channel: Channel, connector: ChannelConnector, entry: ChannelIn
         return "needs_attention", str(exc), None, None
     results = [_one_return(channel, connector, one) for one in payloads]
     if not results:
-        return "ignored", "The channel lists no refunds for this order.", None, None
+        return "ignored", said(N_("The channel lists no refunds for this order.")), None, None
     if len(results) == 1:
         return results[0]
     for wanted in ("returned", "failed", "duplicate", "ignored"):
         picked = [r for r in results if r[0] == wanted]
         if picked:
-            reasons = "; ".join(dict.fromkeys(r[1] for r in results if r[1]))
-            return wanted, reasons, picked[0][2], picked[0][3]
+            said_ = [recall(r[1]) for r in results if r[1]]
+            reasons = list({json.dumps(r, sort_keys=True, default=str): r for r in said_}.values())
+            return wanted, joined(reasons, "; "), picked[0][2], picked[0][3]
     return results[0]
 
 
@@ -63,22 +67,23 @@ def _one_return(channel: Channel, connector: ChannelConnector, payload: object) 
     except MappingProblem as exc:
         return "failed", str(exc), None, None
     if not creturn.lines:
-        return ("ignored", "The channel's refund or claim brings no items back (a refund of money only, or every "
-                           "claimed item was cancelled or rejected): nothing to receive.", None, None)
+        return ("ignored", said(N_("The channel's refund or claim brings no items back (a refund of money only, or "
+                                   "every claimed item was cancelled or rejected): nothing to receive.")), None, None)
     candidates = _orders_of(channel, creturn)
     if not candidates:
         named = creturn.order_number or creturn.channel_order_id
-        return ("failed", f"Packline has no order {named} from channel {channel.code}: it cannot take back what "
-                          "it never shipped.", None, None)
+        return ("failed", said(N_("Packline has no order %(number)s from channel %(channel)s: it cannot take back "
+                                  "what it never shipped."), number=named, channel=channel.code), None, None)
     done = _already_made(candidates, creturn.channel_return_id)
     if done is not None:
-        return "duplicate", f"Return {done.number} was already made from this channel return.", done.order_id, done.id
+        return ("duplicate", said(N_("Return %(number)s was already made from this channel return."), number=done.number),
+                done.order_id, done.id)
     wanted = _our_lines(channel, creturn)
     order = _best_order(candidates, wanted)
     location = _shipping_location(order, list(wanted))
     if location is None:
-        return ("failed", f"Nothing of {', '.join(sorted(wanted))} was shipped on order {order.number}: only shipped "
-                          "items can come back.", order.id, None)
+        return ("failed", said(N_("Nothing of %(skus)s was shipped on order %(number)s: only shipped items can come "
+                                  "back."), skus=sorted(wanted), number=order.number), order.id, None)
     data = {"order": order.id, "location": location,
             "items": [{"sku": sku, "quantity": qty, **({"reason": reason[:500]} if reason else {})}
                       for sku, (qty, reason) in wanted.items()],
@@ -91,19 +96,20 @@ def _one_return(channel: Channel, connector: ChannelConnector, payload: object) 
         db.session.rollback()
         if exc.code == "duplicate_channel_return":
             done = _already_made(_orders_of(channel, creturn), creturn.channel_return_id)
-            return "duplicate", exc.message, order_id, done.id if done else None
+            return "duplicate", _in_words(exc), order_id, done.id if done else None
         return "failed", _in_words(exc), order_id, None
     except IntegrityError:  # another worker made it between the check and the insert
         db.session.rollback()
         done = _already_made(_orders_of(channel, creturn), creturn.channel_return_id)
-        return "duplicate", "The return was already made from this channel return.", order_id, done.id if done else None
+        return ("duplicate", said(N_("The return was already made from this channel return.")), order_id,
+                done.id if done else None)
     except ServiceError as exc:
         db.session.rollback()
         return "failed", _in_words(exc), order_id, None
-    return "returned", f"Return {ret.number} created.", order_id, ret.id
+    return "returned", said(N_("Return %(number)s created."), number=ret.number), order_id, ret.id
 
 
-def _in_words(exc: ServiceError) -> str:
+def _in_words(exc: ServiceError) -> Any:
     from app.services.channels.intake import _in_words as words
 
     return words(exc)

@@ -15,6 +15,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app.services.channels.base import (
     ChannelError,
     ChannelLine,
@@ -40,11 +43,11 @@ _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 def parse_time(value: Any) -> datetime:
     if not isinstance(value, str) or not value:
-        raise MappingProblem("The order has no creation time.")
+        raise MappingProblem(_("The order has no creation time."))
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise MappingProblem(f"The order's creation time {value!r} is not a date.") from None
+        raise MappingProblem(_("The order's creation time %(value)s is not a date.", value=repr(value))) from None
 
 
 def money(value: Any) -> Decimal | None:
@@ -56,13 +59,13 @@ def money(value: Any) -> Decimal | None:
 
 def quantity(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise MappingProblem(f"{where}: the quantity is missing.")
+        raise MappingProblem(_("%(where)s: the quantity is missing.", where=where))
     try:
         number = int(value)
     except ValueError:
-        raise MappingProblem(f"{where}: the quantity {value!r} is not a number.") from None
+        raise MappingProblem(_("%(where)s: the quantity %(value)s is not a number.", where=where, value=repr(value))) from None
     if number <= 0:
-        raise MappingProblem(f"{where}: the quantity {number} is not positive.")
+        raise MappingProblem(_("%(where)s: the quantity %(value)s is not positive.", where=where, value=number))
     return number
 
 
@@ -78,7 +81,7 @@ class ShopifyConnector(SignedWebhookConnector):
     cancel_topics = CANCEL_TOPICS
     return_topics = RETURN_TOPICS
     pushes_stock = True
-    webhook_help = ("In Shopify: Settings → Notifications → Webhooks (or your app's webhook subscriptions): "
+    webhook_help = _l("In Shopify: Settings → Notifications → Webhooks (or your app's webhook subscriptions): "
                     "add Order creation, Order update, Order cancellation and Refund create, format JSON, "
                     "with this URL.")
     config: ShopifyConfig
@@ -87,19 +90,19 @@ class ShopifyConnector(SignedWebhookConnector):
 
     def parse_order(self, payload: Any) -> ChannelOrder:
         if not isinstance(payload, dict) or payload.get("id") is None:
-            raise MappingProblem("The body is not a Shopify order (no id).")
+            raise MappingProblem(_("The body is not a Shopify order (no id)."))
         items = payload.get("line_items")
         if not isinstance(items, list) or not items:
-            raise MappingProblem("The order has no line items.")
+            raise MappingProblem(_("The order has no line items."))
         lines = []
         for n, item in enumerate(items):
             if not isinstance(item, dict):
-                raise MappingProblem(f"Line {n + 1} is not an object.")
+                raise MappingProblem(_("Line %(number)s is not an object.", number=n + 1))
             sku = str(item.get("sku") or "").strip() or (f"variant:{item['variant_id']}" if item.get("variant_id")
                                                          else "")
             if not sku:
-                raise MappingProblem(f"Line {n + 1} ({item.get('title') or 'no title'}) has no SKU.")
-            lines.append(ChannelLine(sku, quantity(item.get("quantity"), f"Line {n + 1}"), money(item.get("price")),
+                raise MappingProblem(_("Line %(number)s (%(name)s) has no SKU.", number=n + 1, name=item.get("title") or "-"))
+            lines.append(ChannelLine(sku, quantity(item.get("quantity"), _("Line %(number)s", number=n + 1)), money(item.get("price")),
                                      str(item.get("id")) if item.get("id") is not None else None))
         customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
         ship = payload.get("shipping_address") if isinstance(payload.get("shipping_address"), dict) else None
@@ -144,18 +147,18 @@ class ShopifyConnector(SignedWebhookConnector):
         """A `refunds/create` body (the Refund resource): the refunded line items are what the
         customer sends back; a refund of money only returns no lines."""
         if not isinstance(payload, dict) or payload.get("id") is None or payload.get("order_id") is None:
-            raise MappingProblem("The body is not a Shopify refund (no id or order_id).")
+            raise MappingProblem(_("The body is not a Shopify refund (no id or order_id)."))
         by_sku: dict[str, dict[str, Any]] = {}
         for n, row in enumerate(payload.get("refund_line_items") or []):
             if not isinstance(row, dict):
-                raise MappingProblem(f"Refund line {n + 1} is not an object.")
+                raise MappingProblem(_("Refund line %(number)s is not an object.", number=n + 1))
             item = row.get("line_item") if isinstance(row.get("line_item"), dict) else {}
             sku = str(item.get("sku") or "").strip() or (f"variant:{item['variant_id']}" if item.get("variant_id")
                                                          else "")
             if not sku:
-                raise MappingProblem(f"Refund line {n + 1} names no SKU.")
+                raise MappingProblem(_("Refund line %(number)s names no SKU.", number=n + 1))
             line = by_sku.setdefault(sku, {"quantity": 0, "line_id": row.get("line_item_id")})
-            line["quantity"] += quantity(row.get("quantity"), f"Refund line {n + 1}")
+            line["quantity"] += quantity(row.get("quantity"), _("Refund line %(number)s", number=n + 1))
         note = str(payload.get("note") or "").strip()[:500] or None
         return ChannelReturn(
             channel_return_id=str(payload["id"])[:100], channel_order_id=str(payload["order_id"])[:100],
@@ -175,19 +178,19 @@ class ShopifyConnector(SignedWebhookConnector):
         lines = [{"line_item_id": int(line.line_id), "quantity": line.quantity, "restock_type": "no_restock"}
                  for line in news.lines if line.line_id and line.line_id.isdigit() and line.quantity > 0]
         if not lines:
-            raise ChannelError("Packline cannot name the returned items as Shopify line items.", transient=False)
+            raise ChannelError(_("Packline cannot name the returned items as Shopify line items."), transient=False)
         note = packline_refund_text(news.return_number)
-        known, _ = self.call_json("GET", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers())
+        known, _response = self.call_json("GET", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers())
         for refund in (known or {}).get("refunds") or []:
             if isinstance(refund, dict) and names_packline_return(refund.get("note"), news.return_number):
                 return f"refund {refund.get('id')} already in Shopify"
-        calculated, _ = self.call_json("POST", self._path(f"orders/{order_id}/refunds/calculate.json"),
+        calculated, _response = self.call_json("POST", self._path(f"orders/{order_id}/refunds/calculate.json"),
                                        headers=self._headers(), json_body={"refund": {"refund_line_items": lines}})
         transactions = [{"parent_id": t.get("parent_id"), "amount": t.get("amount"), "kind": "refund",
                          "gateway": t.get("gateway")}
                         for t in ((calculated or {}).get("refund") or {}).get("transactions") or []
                         if isinstance(t, dict)]
-        answer, _ = self.call_json("POST", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers(),
+        answer, _response = self.call_json("POST", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers(),
                                    json_body={"refund": {"notify": True, "note": note, "refund_line_items": lines,
                                                          "transactions": transactions}})
         return f"refund {((answer or {}).get('refund') or {}).get('id')} created in Shopify"
@@ -202,7 +205,7 @@ class ShopifyConnector(SignedWebhookConnector):
     def push_status(self, news: StatusNews) -> str:
         order_id = news.channel_order_id
         if news.kind == "shipped":
-            data, _ = self.call_json("GET", self._path(f"orders/{order_id}/fulfillment_orders.json"),
+            data, _response = self.call_json("GET", self._path(f"orders/{order_id}/fulfillment_orders.json"),
                                      headers=self._headers())
             open_orders = [fo for fo in (data or {}).get("fulfillment_orders", [])
                            if fo.get("status") in ("open", "in_progress", "scheduled")]
@@ -212,11 +215,11 @@ class ShopifyConnector(SignedWebhookConnector):
                 "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo["id"]} for fo in open_orders],
                 "tracking_info": {"number": news.tracking_number, "url": news.tracking_url, "company": news.carrier},
                 "notify_customer": True}}
-            answer, _ = self.call_json("POST", self._path("fulfillments.json"), headers=self._headers(),
+            answer, _response = self.call_json("POST", self._path("fulfillments.json"), headers=self._headers(),
                                        json_body=body)
             return f"fulfillment {((answer or {}).get('fulfillment') or {}).get('id')} created"
         if news.kind == "delivered":
-            data, _ = self.call_json("GET", self._path(f"orders/{order_id}/fulfillments.json"), headers=self._headers())
+            data, _response = self.call_json("GET", self._path(f"orders/{order_id}/fulfillments.json"), headers=self._headers())
             fulfillments = (data or {}).get("fulfillments") or []
             match = [f for f in fulfillments if not news.tracking_number
                      or f.get("tracking_number") == news.tracking_number] or fulfillments

@@ -37,6 +37,7 @@ from app.services.channels.base import ChannelLine, ChannelReturn, RefundNews, R
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
+from app.services.said import listening, stored
 
 SHIPPED_STATES = ("shipped", "attempted_delivery", "delivery_failed", "delivered")
 REFUND_READY_STATES = ("restocked", "written_off")
@@ -135,8 +136,8 @@ def _order_entry(order_id: int) -> ChannelInboxEntry:
         ChannelInboxEntry.outcome.in_(("imported", "updated", "duplicate"))).order_by(ChannelInboxEntry.id.desc())
         .limit(1))
     if entry is None:
-        raise MappingProblem("Packline has no payload from the channel for this order, so it cannot name it "
-                             "to the channel.")
+        raise MappingProblem(_("Packline has no payload from the channel for this order, so it cannot name it to "
+                               "the channel."))
     return entry
 
 
@@ -217,7 +218,8 @@ def run_push(push_id: int) -> dict[str, Any]:
     except RedisError:  # no Redis: no jobs either; the one caller goes on unguarded
         lock = None
     try:
-        return _attempt(push_id)
+        with listening():  # the error is kept as the catalogue message it was (services/said.py)
+            return _attempt(push_id)
     finally:
         if lock is not None:
             try:
@@ -249,7 +251,9 @@ def _attempt(push_id: int) -> dict[str, Any]:
             entry["note"] = connector.push_status(news)
         outcome = "done"
     except (ChannelError, MappingProblem) as exc:
-        entry["error"] = str(exc)
+        entry["error"], message = stored(str(exc))
+        if message is not None:
+            entry["error_message"] = message  # said in the reader's language on the screens
         transient = isinstance(exc, ChannelError) and exc.transient
         if isinstance(exc, ChannelError):
             entry["status_code"], entry["retry_after"] = exc.status, exc.retry_after

@@ -93,15 +93,15 @@ class TrendyolConnector(ChannelConnector):
         """A claim: per order line, its claim items (one unit each) still open; the customer's
         reason is the claim item's `customerClaimItemReason`."""
         if not isinstance(payload, dict) or payload.get("id") is None or not payload.get("orderNumber"):
-            raise MappingProblem("The body is not a Trendyol claim (no id or orderNumber).")
+            raise MappingProblem(_("The body is not a Trendyol claim (no id or orderNumber)."))
         lines = []
         for n, row in enumerate(payload.get("items") or []):
             if not isinstance(row, dict) or not isinstance(row.get("orderLine"), dict):
-                raise MappingProblem(f"Claim line {n + 1} has no orderLine.")
+                raise MappingProblem(_("Claim line %(number)s has no orderLine.", number=n + 1))
             order_line = row["orderLine"]
             sku = str(order_line.get("merchantSku") or order_line.get("barcode") or "").strip()
             if not sku:
-                raise MappingProblem(f"Claim line {n + 1} names no merchantSku.")
+                raise MappingProblem(_("Claim line %(number)s names no merchantSku.", number=n + 1))
             items = [item for item in row.get("claimItems") or [] if isinstance(item, dict) and item.get("id")
                      and ((item.get("claimItemStatus") or {}).get("name") not in CLOSED_CLAIM_ITEM_STATUSES)]
             if not items:
@@ -149,18 +149,18 @@ class TrendyolConnector(ChannelConnector):
 
     def parse_order(self, payload: Any) -> ChannelOrder:
         if not isinstance(payload, dict) or payload.get("id") is None or not payload.get("orderNumber"):
-            raise MappingProblem("The package is not a Trendyol shipment package (no id or orderNumber).")
+            raise MappingProblem(_("The package is not a Trendyol shipment package (no id or orderNumber)."))
         items = payload.get("lines")
         if not isinstance(items, list) or not items:
-            raise MappingProblem("The package has no lines.")
+            raise MappingProblem(_("The package has no lines."))
         lines = []
         for n, item in enumerate(items):
             if not isinstance(item, dict):
-                raise MappingProblem(f"Line {n + 1} is not an object.")
+                raise MappingProblem(_("Line %(number)s is not an object.", number=n + 1))
             sku = str(item.get("merchantSku") or item.get("barcode") or "").strip()
             if not sku:
-                raise MappingProblem(f"Line {n + 1} ({item.get('productName') or 'no name'}) has no merchantSku.")
-            lines.append(ChannelLine(sku, quantity(item.get("quantity"), f"Line {n + 1}"), money(item.get("price")),
+                raise MappingProblem(_("Line %(number)s (%(name)s) has no merchantSku.", number=n + 1, name=item.get("productName") or "-"))
+            lines.append(ChannelLine(sku, quantity(item.get("quantity"), _("Line %(number)s", number=n + 1)), money(item.get("price")),
                                      str(item.get("id")) if item.get("id") is not None else None))
         ship = payload.get("shipmentAddress") if isinstance(payload.get("shipmentAddress"), dict) else {}
         address = None
@@ -171,7 +171,7 @@ class TrendyolConnector(ChannelConnector):
         try:
             placed = datetime.fromtimestamp(int(payload.get("orderDate")) / 1000, UTC)
         except (TypeError, ValueError):
-            raise MappingProblem("The package has no orderDate.") from None
+            raise MappingProblem(_("The package has no orderDate.")) from None
         status = payload.get("shipmentPackageStatus") or payload.get("status")
         name = " ".join(filter(None, [payload.get("customerFirstName"), payload.get("customerLastName")]))
         return ChannelOrder(

@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app.services.channels.base import (
     ChannelError,
     ChannelLine,
@@ -56,25 +59,25 @@ class WooCommerceConnector(SignedWebhookConnector):
     cancel_topics = CANCEL_TOPICS
     return_topics = RETURN_TOPICS
     pushes_stock = True
-    webhook_help = ("In WordPress: WooCommerce → Settings → Advanced → Webhooks → Add webhook, three times: topics "
+    webhook_help = _l("In WordPress: WooCommerce → Settings → Advanced → Webhooks → Add webhook, three times: topics "
                     "Order created, Order updated and Action woocommerce_order_refunded, API version WP REST API "
                     "Integration v3, this URL as the Delivery URL and the webhook secret below as the Secret.")
     config: WooCommerceConfig
 
     def parse_order(self, payload: Any) -> ChannelOrder:
         if not isinstance(payload, dict) or payload.get("id") is None:
-            raise MappingProblem("The body is not a WooCommerce order (no id).")
+            raise MappingProblem(_("The body is not a WooCommerce order (no id)."))
         items = payload.get("line_items")
         if not isinstance(items, list) or not items:
-            raise MappingProblem("The order has no line items.")
+            raise MappingProblem(_("The order has no line items."))
         lines = []
         for n, item in enumerate(items):
             if not isinstance(item, dict):
-                raise MappingProblem(f"Line {n + 1} is not an object.")
+                raise MappingProblem(_("Line %(number)s is not an object.", number=n + 1))
             sku = str(item.get("sku") or "").strip()
             if not sku:
-                raise MappingProblem(f"Line {n + 1} ({item.get('name') or 'no name'}) has no SKU.")
-            lines.append(ChannelLine(sku, quantity(item.get("quantity"), f"Line {n + 1}"), money(item.get("price")),
+                raise MappingProblem(_("Line %(number)s (%(name)s) has no SKU.", number=n + 1, name=item.get("name") or "-"))
+            lines.append(ChannelLine(sku, quantity(item.get("quantity"), _("Line %(number)s", number=n + 1)), money(item.get("price")),
                                      str(item.get("id")) if item.get("id") is not None else None))
         billing = payload.get("billing") if isinstance(payload.get("billing"), dict) else {}
         ship = payload.get("shipping") if isinstance(payload.get("shipping"), dict) else {}
@@ -89,7 +92,7 @@ class WooCommerceConnector(SignedWebhookConnector):
         try:
             placed = datetime.fromisoformat(str(created)).replace(tzinfo=UTC)
         except ValueError:
-            raise MappingProblem(f"The order's creation time {created!r} is not a date.") from None
+            raise MappingProblem(_("The order's creation time %(value)s is not a date.", value=repr(created))) from None
         status = payload.get("status")
         shipping_lines = payload.get("shipping_lines") or []
         name = " ".join(filter(None, [billing.get("first_name") or ship.get("first_name"),
@@ -115,11 +118,11 @@ class WooCommerceConnector(SignedWebhookConnector):
         """The order's refunds (`GET /orders/{id}/refunds`), each with the order id added."""
         order_id = self.return_order_id(payload)
         if order_id is None:
-            raise MappingProblem("The body names no WooCommerce order (no numeric arg).")
+            raise MappingProblem(_("The body names no WooCommerce order (no numeric arg)."))
         data, _unused = self.call_json("GET", f"{API}/orders/{order_id}/refunds?per_page=100",
                                        headers=self._headers())
         if not isinstance(data, list):
-            raise ChannelError("WooCommerce's refund list is not a list.", transient=True)
+            raise ChannelError(_("WooCommerce's refund list is not a list."), transient=True)
         # Refunds Packline asked for (a return's refund-ready push, the reason naming the return)
         # are listed too, but their units are on that return already.
         return [{**refund, "order_id": int(order_id)} for refund in data
@@ -129,19 +132,19 @@ class WooCommerceConnector(SignedWebhookConnector):
         """One order refund: its line items (negative quantities, the refunded order line in the
         `_refunded_item_id` meta) are what comes back; the refund's reason is the customer's."""
         if not isinstance(payload, dict) or payload.get("id") is None or payload.get("order_id") is None:
-            raise MappingProblem("The body is not a WooCommerce order refund (no id or order_id).")
+            raise MappingProblem(_("The body is not a WooCommerce order refund (no id or order_id)."))
         reason = str(payload.get("reason") or "").strip()[:500] or None
         by_sku: dict[str, list] = {}
         for n, item in enumerate(payload.get("line_items") or []):
             if not isinstance(item, dict):
-                raise MappingProblem(f"Refund line {n + 1} is not an object.")
+                raise MappingProblem(_("Refund line %(number)s is not an object.", number=n + 1))
             sku = str(item.get("sku") or "").strip()
             if not sku:
-                raise MappingProblem(f"Refund line {n + 1} ({item.get('name') or 'no name'}) has no SKU.")
+                raise MappingProblem(_("Refund line %(number)s (%(name)s) has no SKU.", number=n + 1, name=item.get("name") or "-"))
             try:
                 units = abs(int(item.get("quantity") or 0))
             except (TypeError, ValueError):
-                raise MappingProblem(f"Refund line {n + 1}: the quantity is not a number.") from None
+                raise MappingProblem(_("Refund line %(number)s: the quantity is not a number.", number=n + 1)) from None
             if not units:
                 continue
             refunded = next((str(m.get("value")) for m in item.get("meta_data") or []
@@ -173,7 +176,7 @@ class WooCommerceConnector(SignedWebhookConnector):
             total += amount
             lines.append({"id": int(line.line_id), "quantity": line.quantity, "refund_total": f"{amount:.2f}"})
         if not lines:
-            raise ChannelError("Packline cannot name the returned items as WooCommerce order lines.", transient=False)
+            raise ChannelError(_("Packline cannot name the returned items as WooCommerce order lines."), transient=False)
         reason = packline_refund_text(news.return_number)
         known, _unused = self.call_json("GET", path, headers=self._headers())
         for refund in known or []:
@@ -233,7 +236,7 @@ class WooCommerceConnector(SignedWebhookConnector):
         for start in range(0, len(known), BATCH_SIZE):
             chunk = known[start:start + BATCH_SIZE]
             try:
-                data, _ = self.call_json("POST", f"{API}/products/batch", headers=self._headers(), json_body={
+                data, _response = self.call_json("POST", f"{API}/products/batch", headers=self._headers(), json_body={
                     "update": [{"id": pid, "manage_stock": True, "stock_quantity": qty} for _, pid, qty in chunk]})
             except ChannelError as exc:
                 for sku, _, _ in known[start:]:

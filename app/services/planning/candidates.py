@@ -9,32 +9,48 @@ from operator import itemgetter
 
 from app.services.planning.geo import EARTH_RADIUS_KM, normalise
 from app.services.planning.model import INF, Demand, Network, OrderView, RuleView, Site
+from app.services.said import N_, said
+
+# Why a location is dropped: a catalogue message id (services/said.py), or (id, ((name, value),
+# ...)) when it has values — hashable, as drops are grouped by reason; `_said` stores it.
+Reason = str | tuple
 
 
-def static_sites(network: Network, rule: RuleView) -> dict[int, str | None]:
+# A location not of the rule's type, by type (whole sentences: the type's word changes with it).
+NOT_OF_TYPE = {"store": N_("not a store"), "warehouse": N_("not a warehouse")}
+
+
+def _said(reason: Reason) -> dict:
+    if isinstance(reason, tuple):
+        return said(reason[0], **dict(reason[1]))
+    return said(reason)
+
+
+def static_sites(network: Network, rule: RuleView) -> dict[int, Reason | None]:
     """location id -> None when the rule's fixed filters keep it, else the reason it is dropped."""
     key = ("static", rule.position, tuple(rule.locations), tuple(rule.exclude), rule.location_type)
     cached = network._static_cache.get(key)
     if cached is not None:
         return cached  # type: ignore[return-value]
     wanted, unwanted = set(rule.locations), set(rule.exclude)
-    out: dict[int, str | None] = {}
+    out: dict[int, Reason | None] = {}
     for site in network.sites.values():
         if not site.active or not site.packaging:
-            out[site.id] = "not an active packaging center"
+            out[site.id] = N_("not an active packaging center")
         elif wanted and site.code not in wanted:
-            out[site.id] = "not in the rule's location list"
+            out[site.id] = N_("not in the rule's location list")
         elif site.code in unwanted:
-            out[site.id] = "excluded by the rule"
+            out[site.id] = N_("excluded by the rule")
         elif rule.location_type and site.type != rule.location_type:
-            out[site.id] = f"not a {rule.location_type}"
+            out[site.id] = NOT_OF_TYPE.get(rule.location_type) or (N_("not a %(type)s"),
+                                                                   (("type", rule.location_type),))
         else:
             out[site.id] = None
     network._static_cache[key] = out  # type: ignore[assignment]
     return out
 
 
-def _allowed_codes(network: Network, rule: RuleView, static: dict[int, str | None]) -> list[tuple[str, int]]:
+def _allowed_codes(network: Network, rule: RuleView, static: dict[int, Reason | None]) -> list[tuple[str, int]]:
     """(code, id) of the locations the rule's fixed filters keep, by code; cached like `static_sites`."""
     key = ("allowed", rule.position, tuple(rule.locations), tuple(rule.exclude), rule.location_type)
     cached = network._static_cache.get(key)
@@ -50,7 +66,7 @@ NO_STOCK = "has none of these items"  # trace.render words it per count
 NO_STOCK_SHOWN = 5
 
 
-def _no_stock_drop(network: Network, rule: RuleView, static: dict[int, str | None], pool: dict,
+def _no_stock_drop(network: Network, rule: RuleView, static: dict[int, Reason | None], pool: dict,
                    kept_from_pool: int) -> dict | None:
     allowed = _allowed_codes(network, rule, static)
     absent = len(allowed) - kept_from_pool
@@ -69,13 +85,16 @@ def _no_stock_drop(network: Network, rule: RuleView, static: dict[int, str | Non
 
 
 def dynamic_drop(network: Network, rule: RuleView, site: Site, order: OrderView,
-                  demands: list[Demand], city_key: str) -> str | None:
+                  demands: list[Demand], city_key: str) -> Reason | None:
     if rule.same_city and site.city_key != city_key:
-        return f"not in {order.city or 'the customer city'}"
+        if order.city:
+            return N_("not in %(city)s"), (("city", order.city),)
+        return N_("not in the customer city")
     if network.exclusions and all((d.order_item_id, site.id) in network.exclusions for d in demands):
-        return "refused or missed these items before"
+        return N_("refused or missed these items before")
     if rule.use_quota and site.max_quota is not None and network.open_packages.get(site.id, 0) >= site.max_quota:
-        return f"full: {network.open_packages.get(site.id, 0)} open packages, quota {site.max_quota}"
+        return N_("full: %(open)s open packages, quota %(quota)s"), (("open", network.open_packages.get(site.id, 0)),
+                                                                   ("quota", site.max_quota))
     return None
 
 
@@ -178,7 +197,7 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
     raw_origin = order.coords if origin is None else origin
     origin = _prepared(network, raw_origin)
     dynamic = rule.same_city or rule.use_quota or bool(network.exclusions)
-    dropped: dict[str, list[str]] = {}
+    dropped: dict[Reason, list[str]] = {}
     sites = network.sites
     only_distance = len(sort) == 1 and sort[0][0] == "distance"
     desc = sort[0][1] == "desc"
@@ -232,7 +251,7 @@ def rank(network: Network, rule: RuleView, order: OrderView, demands: list[Deman
                 values = tuple([key_value(by, network, site, supply, origin) for by, _ in sort])
                 scored.append((sort_order(values, sort, site_id), site, supply, values))
     scored.sort(key=_first_item)  # the sort tuples end with the site id: no two are equal
-    trace_rule["dropped"] = [{"reason": r, "locations": sorted(codes)} for r, codes in dropped.items()]
+    trace_rule["dropped"] = [{"reason": _said(r), "locations": sorted(codes)} for r, codes in dropped.items()]
     # Pool locations the fixed filters kept: the candidates plus those dropped for this order only.
     kept = len(scored) + dropped_here
     no_stock = _no_stock_drop(network, rule, static, pool, kept)

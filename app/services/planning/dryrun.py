@@ -19,9 +19,10 @@ from app.services.planning.model import Demand, OrderView, Plan
 from app.services.planning.trace import expand, render
 
 
-def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
+def dry_run(body: dict[str, Any], actor: Actor | None = None, *, explain_in: str | None = "en") -> dict[str, Any]:
     """`{"order_id": n}` or an order body shaped like POST /orders → {"outcome", "packages",
-    "trace", "explanation"}. Nothing is reserved or stored."""
+    "trace", "explanation"}. Nothing is reserved or stored. The explanation is in English (the
+    API's) unless `explain_in` names another language, or is None for the current one (a screen)."""
     if actor is not None and not actor.is_manager:
         raise Forbidden(_('Only supervisors and admins can dry-run planning.'))
     if not isinstance(body, dict):
@@ -36,7 +37,7 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
                                         [d.order_item_id for d in view.demands if d.order_item_id > 0],
                                         open_counts=snapshot.needs_open_counts(scenarios))
         plan = engine.plan(view, scenarios, network)
-        return _result(plan, network)
+        return _result(plan, explain_in)
     finally:
         db.session.rollback()  # belt and braces: a dry-run never leaves anything pending
 
@@ -89,13 +90,13 @@ def _pasted(body: dict[str, Any]) -> OrderView:
                      coords=coords, coords_source=source, demands=demands)
 
 
-def _result(plan: Plan, network) -> dict[str, Any]:
+def _result(plan: Plan, explain_in: str | None) -> dict[str, Any]:
     trace = expand(plan.trace)  # the readable shape, as GET /orders/{id}/planning shows it
     return {
         "outcome": plan.outcome,
         "scenario": plan.scenario.name if plan.scenario else None,
         "packages": trace["decision"]["packages"],
         "trace": trace,
-        "explanation": render(trace),
+        "explanation": render(plan.trace, explain_in),
     }
 

@@ -31,10 +31,12 @@ from app.services.planning.model import (
     ScenarioView,
     Site,
 )
+from app.services.planning.trace import CONDITION_NAMES, NONE
 from app.services.planning.trace import VERDICT_CHOSEN as CHOSEN
 from app.services.planning.trace import VERDICT_NOT_NEEDED as NOT_NEEDED
 from app.services.planning.trace import VERDICT_PART as PART
 from app.services.planning.trace import VERDICT_SHORT as SHORT
+from app.services.said import N_, said
 
 TRACE_VERSION = 2
 TRACE_CANDIDATE_LIMIT = 10
@@ -45,14 +47,16 @@ CONDITION_FIELDS = (("channels", "channel"), ("delivery_types", "delivery_type")
 
 # --- scenario ------------------------------------------------------------------------------
 
-def scenario_mismatch(scenario: ScenarioView, order: OrderView) -> list[str]:
-    """Why the scenario's conditions do not match the order (empty list = it matches)."""
+def scenario_mismatch(scenario: ScenarioView, order: OrderView) -> list[dict]:
+    """Why the scenario's conditions do not match the order (empty list = it matches), each a
+    message (services/said.py) the trace's reader gets in their language."""
     reasons = []
     for cond, attr in CONDITION_FIELDS:
         allowed = (scenario.conditions or {}).get(cond) or []
         value = getattr(order, attr)
         if allowed and value not in allowed:
-            reasons.append(f"{attr.replace('_', ' ')} {value or '(none)'} is not one of {', '.join(allowed)}")
+            reasons.append(said(N_("%(field)s %(value)s is not one of %(allowed)s"), field=said(CONDITION_NAMES[attr]),
+                                value=value or said(NONE), allowed=list(allowed)))
     return reasons
 
 
@@ -197,17 +201,18 @@ def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[
     if hit is not None:
         site = cands[hit][1]
         _trace_candidates(t, rule, cands, hit=hit)
-        t["result"] = f"{site.code} has every item"
+        t["result"] = said(N_("%(location)s has every item"), location=site.code)
         return "planned", [PlannedPackage(site.id, "waiting", [(d, d.quantity) for d in demands])]
     if rule.allow_split and rule.max_packages > 1:
         chosen = _split(cands, demands, rule.max_packages)
         if chosen:
             _trace_candidates(t, rule, cands, parts=chosen)
-            t["result"] = f"split over {len(chosen)} locations: " + ", ".join(cands[n][1].code for n, _ in chosen)
+            t["result"] = said(N_("split over %(count)s locations: %(locations)s"), count=len(chosen),
+                               locations=[cands[n][1].code for n, _ in chosen])
             return "split", [PlannedPackage(cands[n][1].id, "waiting",
                                             [(d, q) for d, q in zip(demands, take, strict=True) if q])
                              for n, take in chosen]
-        t["split"] = f"cannot cover the order with at most {rule.max_packages} locations"
+        t["split"] = said(N_("cannot cover the order with at most %(count)s locations"), count=rule.max_packages)
     if rule.transferable:
         # The packing location is the first candidate overall, stock or not.
         # A location missing from the pool holds none of the order: its supply is all zeros.
@@ -227,14 +232,14 @@ def _try_rule(network: Network, rule: RuleView, order: OrderView, demands: list[
             t["transfer"] = tt
             if transfers is not None:
                 _trace_candidates(t, rule, cands)
-                t["result"] = (f"pack at {pack.code}, bring the missing units from "
-                               + ", ".join(network.sites[x.source_id].code for x in transfers))
+                t["result"] = said(N_("pack at %(location)s, bring the missing units from %(sources)s"),
+                                   location=pack.code, sources=[network.sites[x.source_id].code for x in transfers])
                 package = PlannedPackage(pack.id, "waiting_for_transfer",
                                          [(d, d.quantity) for d in demands], transfers)
                 return "transfer", [package]
-            tt["problem"] = "the transfer sources do not hold the missing units"
+            tt["problem"] = said(N_("the transfer sources do not hold the missing units"))
     _trace_candidates(t, rule, cands)
-    t["result"] = "no location fits this rule" if not cands else "no single location has every item"
+    t["result"] = said(N_("no location fits this rule")) if not cands else said(N_("no single location has every item"))
     return None
 
 
@@ -242,7 +247,7 @@ def _click_and_collect(network: Network, scenario: ScenarioView, order: OrderVie
                        pool: dict[int, list[int]], trace: dict) -> tuple[str, list[PlannedPackage]] | None:
     pickup = network.sites.get(order.pickup_location_id or -1)
     if pickup is None:
-        trace["click_and_collect"] = {"problem": "the pickup location is unknown"}
+        trace["click_and_collect"] = {"problem": said(N_("the pickup location is unknown"))}
         return None
     supply = supply_of(network, pickup.id, demands)
     cc: dict = {"pickup_location": pickup.code,
@@ -251,7 +256,7 @@ def _click_and_collect(network: Network, scenario: ScenarioView, order: OrderVie
     missing = [d.quantity - s for d, s in zip(demands, supply, strict=True)]
     lines = [(d, d.quantity) for d in demands]
     if not any(missing):
-        cc["result"] = f"{pickup.code} has every item: packed there"
+        cc["result"] = said(N_("%(location)s has every item: packed there"), location=pickup.code)
         return "click_and_collect", [PlannedPackage(pickup.id, "waiting", lines)]
     # The pickup location is the transfer destination; each rule, in order, names the sources.
     for rule in scenario.rules:
@@ -265,10 +270,10 @@ def _click_and_collect(network: Network, scenario: ScenarioView, order: OrderVie
         sources = {s for s in sources if not any((d.order_item_id, s) in network.exclusions for d in demands)}
         transfers = _sources_for(network, rule, pickup, demands, missing, sources, rt)
         if transfers is not None:
-            rt["result"] = "transfers into the pickup location from " + ", ".join(
-                network.sites[x.source_id].code for x in transfers)
+            rt["result"] = said(N_("transfers into the pickup location from %(sources)s"),
+                                sources=[network.sites[x.source_id].code for x in transfers])
             return "click_and_collect", [PlannedPackage(pickup.id, "waiting_for_transfer", lines, transfers)]
-        rt["result"] = "the rule's sources do not hold the missing units"
+        rt["result"] = said(N_("the rule's sources do not hold the missing units"))
     return None
 
 
@@ -282,13 +287,13 @@ def _resource(network: Network, scenario: ScenarioView, order: OrderView, demand
     rt: dict = {"into": pack.code if pack else None, "sources": []}
     trace["resource"] = rt
     if pack is None:
-        rt["result"] = "the package's location is not active"
+        rt["result"] = said(N_("the package's location is not active"))
         return None
     lines = [(d, d.quantity) for d in demands]
     supply = supply_of(network, pack.id, demands)
     missing = [d.quantity - s for d, s in zip(demands, supply, strict=True)]
     if not any(missing):
-        rt["result"] = f"{pack.code} has the units now"
+        rt["result"] = said(N_("%(location)s has the units now"), location=pack.code)
         return "planned", [PlannedPackage(pack.id, "waiting", lines, into=into.id)]
     pool = stock_pool(network, demands)
     for rule in scenario.rules:
@@ -304,10 +309,11 @@ def _resource(network: Network, scenario: ScenarioView, order: OrderView, demand
         transfers = _sources_for(network, rule, pack, demands, missing, sources, tried)
         if transfers is not None:
             rt["sources"] = tried["sources"]
-            rt["result"] = (f"rule {rule.position} '{rule.name}' brings the missing units to {pack.code} from "
-                            + ", ".join(network.sites[x.source_id].code for x in transfers))
+            rt["result"] = said(N_("rule %(position)s '%(name)s' brings the missing units to %(location)s from "
+                                   "%(sources)s"), position=rule.position, name=rule.name, location=pack.code,
+                                sources=[network.sites[x.source_id].code for x in transfers])
             return "transfer", [PlannedPackage(pack.id, "waiting_for_transfer", lines, transfers, into=into.id)]
-    rt["result"] = f"no rule can bring the missing units to {pack.code}"
+    rt["result"] = said(N_("no rule can bring the missing units to %(location)s"), location=pack.code)
     return None
 
 
@@ -351,7 +357,7 @@ def plan(order: OrderView, scenarios: list[ScenarioView], network: Network,
             rt: dict = {"position": rule.position, "name": rule.name}
             trace["rules"].append(rt)
             if into is not None and not rule.allow_split:
-                rt["result"] = "the order already has a package and this rule does not split orders"
+                rt["result"] = said(N_("the order already has a package and this rule does not split orders"))
                 continue
             result = _try_rule(network, rule, order, demands, pool, rt)
             if result is not None:

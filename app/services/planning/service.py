@@ -20,8 +20,10 @@ from app.services.lifecycle import cancel_package, holding_items, log_same_state
 from app.services.order_status import refresh_order_status
 from app.services.planning import engine, realtime, snapshot
 from app.services.planning.model import OpenPackage, Plan, PlannedPackage
+from app.services.planning.trace import NONE
 from app.services.planning.writer import RACE_ERRORS, StockRaceLost
 from app.services.representations import order_dict
+from app.services.said import N_, said
 from app.services.transitions import ACTIVE_TRANSFER_STATES
 
 log = logging.getLogger("packline.planning")
@@ -116,7 +118,8 @@ def hold(order: Order, trigger: str, actor_label: str) -> PlanResult:
     trace_data = {"version": engine.TRACE_VERSION, "order": {"number": order.number, "channel": order.channel.code,
                                           "delivery_type": order.delivery_type, "coordinates": None,
                                           "coordinates_source": "not needed"},
-                  "on_hold": f"Source status {order.source_status or '(none)'} is not accepted by ORDER_FILTERING.",
+                  "on_hold": said(N_("Source status %(status)s is not accepted by ORDER_FILTERING."),
+                                  status=order.source_status or said(NONE)),
                   "rules": [], "decision": {"outcome": "on_hold", "packages": []}}
     trace = PlanningTrace(order_id=order.id, trigger=trigger, outcome="on_hold", trace=trace_data,
                           is_replan=False)

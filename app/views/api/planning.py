@@ -139,6 +139,6 @@ def order_planning(order_id: int):
                                 .order_by(PlanningTrace.id.desc()).limit(50)).all()
     return jsonify(order_id=order_id, results=[
         {"id": t.id, "trigger": t.trigger, "outcome": t.outcome, "is_replan": t.is_replan,
-         "created_at": iso(t.created_at), "explanation": render_trace(t.trace or {}),
+         "created_at": iso(t.created_at), "explanation": render_trace(t.trace or {}, "en"),
          "trace": expand_trace(t.trace) if t.trace else t.trace}
         for t in traces])

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Package, PlanningExclusion, Reservation, Stock, Transfer
 from app.services.planning import plan_order
+from app.services.planning.trace import expand
 from tests import factories
 from tests.services.planning.network import order, packages_of, placement, scenario, site
 
@@ -194,5 +195,5 @@ def test_the_first_matching_scenario_wins_and_the_trace_says_why_others_did_not(
 
     trace = db.session.get(PlanningTrace, package.planning_trace_id).trace
     assert [s["name"] for s in trace["scenarios"]] == ["Marketplace", "Web"]
-    assert "channel web is not one of trendyol" in trace["scenarios"][0]["reasons"][0]
+    assert "channel web is not one of trendyol" in expand(trace)["scenarios"][0]["reasons"][0]
     assert db.session.scalar(select(Package.id).where(Package.state == "out_of_stock")) is None

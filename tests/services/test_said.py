@@ -1,0 +1,48 @@
+"""Sentences stored now and said later (services/said.py): kept as catalogue messages, said in
+the reader's language, in English for logs and the API; a sentence said through gettext while
+listening is recalled as the message it was, values and all."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.services import said
+
+
+def test_a_message_is_said_in_the_current_language_and_kept_in_english(app):
+    message = said.said(said.N_("Unknown SKU %(skus)s: add the product, or map the channel's SKU to ours under "
+                                "Mappings, then re-process."), skus=["A-1", "B-2"])
+    with force_locale("tr"):
+        assert said.text(message).startswith("Bilinmeyen SKU A-1, B-2: ürünü ekleyin")
+        assert said.english(message).startswith("Unknown SKU A-1, B-2: add the product")
+
+
+def test_a_sentence_said_through_gettext_while_listening_is_recalled_with_its_values(app):
+    with force_locale("tr"), said.listening():
+        text = _("The channel cancelled the order but Packline could not: %(problem)s",
+                 problem=_("%(field)s: %(problem)s", field=_("Status"), problem=_("Required.")))
+        english, message = said.stored(text)
+    assert text == "Kanal siparişi iptal etti ama Packline edemedi: Durum: Zorunlu."
+    assert english == "The channel cancelled the order but Packline could not: Status: Required."
+    assert message == {"id": "The channel cancelled the order but Packline could not: %(problem)s",
+                       "values": {"problem": {"id": "%(field)s: %(problem)s",
+                                              "values": {"field": {"id": "Status"}, "problem": {"id": "Required."}}}}}
+    with force_locale("tr"):
+        assert said.text(message) == text
+
+
+def test_without_listening_or_for_words_never_said_the_text_stays_as_it_is(app):
+    text = _("Required.")
+    assert said.stored(text) == ("Required.", None)  # nobody listened
+    with said.listening():
+        assert said.stored("HTTP 500 from the channel") == ("HTTP 500 from the channel", None)
+    assert said.stored(None) == (None, None)
+
+
+def test_lists_joined_and_messages_no_longer_in_the_catalogue_fall_back_to_their_english(app):
+    reworded = said.said("Order %(number)s was once said like this.", number="W-1")
+    with force_locale("tr"):
+        assert said.text(reworded) == "Order W-1 was once said like this."
+        assert said.text(said.joined([said.said(said.N_("Shipping address changed.")), "kanalın sözü"], "; ")) == \
+            "Teslimat adresi değişti.; kanalın sözü"
