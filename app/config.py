@@ -71,6 +71,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     # KPIs (docs/kpis.md): seconds between rollup runs; seconds a computed report is kept (0 = never).
     "KPI_ROLLUP_SECONDS": ("KPI_ROLLUP_SECONDS", int),
     "KPI_CACHE_SECONDS": ("KPI_CACHE_SECONDS", int),
+    # Orders one order-intake planning job plans in its transaction when more wait behind it (1: never group).
+    "PLANNING_GROUP_LIMIT": ("PLANNING_GROUP_LIMIT", int),
 }
 
 
@@ -108,6 +110,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     WEBHOOK_ALLOW_PRIVATE_URLS: str | None = None
     WEBHOOK_SENDER_THREADS = 8
+    # A planning job that finds more orders' jobs waiting behind it plans up to this many orders in
+    # one transaction (one commit; app/tasks/planning.py, docs/decisions.md "group commit").
+    PLANNING_GROUP_LIMIT = 100
     INVOICE_SERVICE_URL: str | None = None
     # Absolute links the API hands out (`next` pages) start with PUBLIC_URL when set; otherwise with
     # the request's host only when Flask checks it against TRUSTED_HOSTS (or outside production).

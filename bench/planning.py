@@ -31,6 +31,9 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CITIES = [("Istanbul", 41.01, 28.97, 60), ("Ankara", 39.93, 32.86, 25), ("Izmir", 38.42, 27.14, 20),
           ("Bursa", 40.19, 29.06, 12), ("Antalya", 36.89, 30.71, 12), ("Adana", 37.00, 35.32, 10),
@@ -41,14 +44,18 @@ TABLES = ("planning_traces", "packages", "package_items", "transfers", "transfer
           "stock_ledger", "transition_log", "outbox_events")
 
 
-def _app(url: str):
+def _app(url: str, redis_url: str | None = None, group_limit: int | None = None):
     from app import create_app
     from app.config import Config
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = url
-        RQ_SYNC = True  # no Redis needed: the outbox relay stays quiet, the sweeper would publish
+        RQ_SYNC = redis_url is None  # no Redis needed: the outbox relay stays quiet, the sweeper would publish
 
+    if redis_url is not None:
+        BenchConfig.REDIS_URL = redis_url
+    if group_limit is not None:
+        BenchConfig.PLANNING_GROUP_LIMIT = group_limit
     return create_app(BenchConfig)
 
 
@@ -339,6 +346,114 @@ def _database(spec: str | None) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+# --- arrivals: orders arriving at a rate, planned by a real worker ------------------------------
+
+def phase_worker(url: str, redis_url: str, group_limit: int) -> None:
+    """One planning worker (RQ SimpleWorker, as `flask worker planning` runs jobs, without the
+    periodic scheduler so no sweep plans the waiting orders behind the jobs' backs)."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    app = _app(url, redis_url, group_limit)
+    with app.app_context():
+        conn = Redis.from_url(redis_url)
+        SimpleWorker([Queue("planning", connection=conn)], connection=conn).work(logging_level="WARNING")
+
+
+def run_arrivals(url: str, rate: float, group_limit: int, directory: str) -> dict:
+    """Enqueue every waiting order's planning job at `rate` per second (as order intake does, one
+    job per order), with one worker process planning; wait until every order is planned. Returns
+    the sustained rate and the time from each job's enqueue to its order's planning commit."""
+    from redis import Redis
+    from rq import Queue, Worker
+    from sqlalchemy import create_engine, text
+
+    from bench.commands import _Redis, _stop
+
+    redis = _Redis(Path(directory))
+    redis.start()
+    worker = None
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://")
+                           else url)
+    try:
+        conn = Redis.from_url(redis.url)
+        worker = subprocess.Popen([sys.executable, "-m", "bench.planning", "--phase", "worker", "--url", url,
+                                   "--redis", redis.url, "--group-limit", str(group_limit)], cwd=ROOT)
+        deadline = time.time() + 180
+        while Worker.count(connection=conn) < 1:
+            if time.time() > deadline or worker.poll() is not None:
+                raise SystemExit("the planning worker did not start")
+            time.sleep(0.2)
+        with engine.connect() as db:
+            ids = [r[0] for r in db.execute(text("SELECT id FROM orders WHERE status IN ('new', 'on_hold') "
+                                                 "ORDER BY placed_at, id"))]
+        queue = Queue("planning", connection=conn)
+        enqueued: dict[int, float] = {}
+        started = time.perf_counter()
+        wall_start = time.time()
+        for n, order_id in enumerate(ids):
+            time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            queue.enqueue("app.tasks.planning.plan_order", order_id, job_id=f"plan-order-{order_id}")
+            enqueued[order_id] = time.time()
+        deadline = time.time() + 600
+        while True:
+            with engine.connect() as db:
+                waiting = db.execute(text("SELECT count(*) FROM orders WHERE status = 'new' AND NOT EXISTS "
+                                          "(SELECT 1 FROM planning_traces t WHERE t.order_id = orders.id)")).scalar()
+            if not waiting and queue.count == 0 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        with engine.connect() as db:
+            planned_at = {r[0]: r[1] for r in db.execute(text(
+                "SELECT order_id, min(created_at) FROM planning_traces GROUP BY order_id"))}
+            commits = db.execute(text("SELECT count(DISTINCT created_at) FROM planning_traces")).scalar()
+    finally:
+        if worker is not None:
+            _stop(worker)
+        redis.stop()
+        engine.dispose()
+    epoch = datetime(1970, 1, 1)
+    done = {oid: ((datetime.fromisoformat(at) if isinstance(at, str) else at) - epoch).total_seconds()
+            for oid, at in planned_at.items() if oid in enqueued}  # SQLite answers a raw min() as text
+    latencies = sorted(done[oid] - enqueued[oid] for oid in done)
+    last = max(done.values()) if done else wall_start
+    return {"orders": len(ids), "planned": len(done), "rate": rate, "group_limit": group_limit,
+            "seconds": last - wall_start, "per_second": len(done) / max(1e-9, last - wall_start),
+            "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
+            "p95_ms": _p95(latencies) * 1000, "max_ms": (latencies[-1] * 1000) if latencies else 0,
+            "transactions": commits}
+
+
+def _arrivals_main(args, kind: str) -> int:
+    print(f"[planning/{kind}] orders arriving at {args.rate:.0f}/s, one planning worker; "
+          f"{args.orders} orders, {args.locations} locations, {args.skus} SKUs")
+    results, floor = [], None
+    for limit in (1, args.group_limit):
+        url, drop = _database(args.database)
+        directory = tempfile.mkdtemp(prefix="packline-arrivals-")
+        try:
+            generate(url, args.orders, args.locations, args.skus)
+            results.append(run_arrivals(url, args.rate, limit, directory))
+            if floor is None:
+                floor = _child("commit-floor", url, 1)
+        finally:
+            drop()
+            shutil.rmtree(directory, ignore_errors=True)
+    for r in results:
+        how = "one order per transaction" if r["group_limit"] == 1 else f"group commit (up to {r['group_limit']})"
+        verdict = "keeps up" if r["per_second"] >= 0.95 * r["rate"] else "falls behind"
+        print(f"[planning/{kind}] {how}: {r['per_second']:.0f} orders/s planned ({verdict}), "
+              f"enqueue -> planned p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms, "
+              f"{r['transactions']} planning transactions for {r['planned']} orders")
+    print(f"[planning/{kind}] commit floor (a one-row INSERT and a COMMIT per transaction): "
+          f"{floor['per_second']:.0f} transactions/s ({floor['ms']:.2f} ms each)")
+    grouped = results[-1]
+    target = "PASS" if grouped["per_second"] >= 400 and args.rate >= 400 else "BELOW TARGET"
+    print(f"[planning/{kind}] group commit plans {grouped['per_second'] / max(1e-9, results[0]['per_second']):.1f}x "
+          f"as many orders/s as one per transaction; target >= 400 orders/s arriving, one process: {target}")
+    return 0
+
+
 def cpu_reference() -> float:
     """Seconds for a fixed pure-Python loop: how fast this (shared, virtual) machine runs Python
     right now, printed next to the figures so runs at different moments can be compared."""
@@ -392,10 +507,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--per-order", action="store_true",
                         help="plan one order per transaction through planning.plan_order (real-time path)")
-    parser.add_argument("--phase", choices=("plan", "baseline", "per-order", "baseline-per-order", "commit-floor"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--arrivals", action="store_true",
+                        help="orders arrive at --rate per second as planning jobs; one real worker plans them, "
+                             "one order per transaction and then with group commit")
+    parser.add_argument("--rate", type=float, default=400.0)
+    parser.add_argument("--group-limit", type=int, default=100)
+    parser.add_argument("--phase", choices=("plan", "baseline", "per-order", "baseline-per-order", "commit-floor",
+                                            "worker"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--redis", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.phase == "worker":
+        phase_worker(args.url, args.redis, args.group_limit)
+        return 0
     if args.phase:
         if args.phase == "per-order":
             result = phase_per_order(args.url)
@@ -410,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    if args.arrivals:
+        return _arrivals_main(args, "sqlite" if args.database in (None, "sqlite") else "postgresql")
     url, drop = _database(args.database)
     kind = url.split(":", 1)[0].split("+")[0]
     if args.per_order:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, has_app_context
-from rq import get_current_job
+from flask import Flask, current_app, has_app_context
+from rq import Queue, get_current_job
+from rq.job import Job
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Order
 from app.models.base import utcnow
 from app.services import planning
+from app.services.package_commands.common import safe_enqueue
 from app.services.planning import batch
 from app.services.settings import get_setting
 from app.tasks import job
@@ -19,8 +24,45 @@ from app.worker import Periodic, register_periodic
 @job
 def plan_order(order_id: int) -> str:
     """Job id `plan-order-<id>`. Idempotent: only unassigned units are planned, so a second run
-    of an already planned order changes nothing."""
-    return planning.plan_order_status(order_id, trigger="job")
+    of an already planned order changes nothing.
+
+    Group commit: when other orders' planning jobs wait behind this one (a burst — a sale, a
+    marketplace's backlog), this job takes up to PLANNING_GROUP_LIMIT - 1 of them off the queue and
+    plans them all in one transaction with the batch planner (the same rows as one by one; its
+    commit costs the same as one order's). Alone, the order takes the real-time path. An order of
+    the group the batch did not plan (another planner held it) gets its job back."""
+    others = _take_waiting_jobs(current_app.config.get("PLANNING_GROUP_LIMIT", 1) - 1)
+    if not others:
+        return planning.plan_order_status(order_id, trigger="job")
+    group = [order_id, *others]
+    batch.plan_batch(group, chunk_size=len(group), trigger="job")
+    for left in batch.unplanned_order_ids(utcnow(), among=others):
+        safe_enqueue("planning", "app.tasks.planning.plan_order", left, job_id=f"plan-order-{left}")
+    return db.session.scalar(select(Order.status).where(Order.id == order_id)) or "missing"
+
+
+JOB_PREFIX = "plan-order-"
+
+
+def _take_waiting_jobs(limit: int) -> list[int]:
+    """The orders of up to `limit` plan-order jobs queued behind the running one, taken off the
+    queue (and their job records deleted) atomically per job: a job another worker dequeued
+    meanwhile stays its own. [] outside a worker (RQ_SYNC, a script) or when none wait."""
+    current = get_current_job()
+    if current is None or limit < 1:
+        return []
+    conn = current.connection
+    queue = Queue(current.origin, connection=conn)
+    waiting = [j for j in queue.get_job_ids(0, limit * 2) if j.startswith(JOB_PREFIX)][:limit]
+    if not waiting:
+        return []
+    pipe = conn.pipeline()
+    for job_id in waiting:
+        pipe.lrem(queue.key, 1, job_id)
+    taken = [job_id for job_id, removed in zip(waiting, pipe.execute(), strict=True) if removed]
+    if taken:
+        conn.delete(*[Job.key_for(job_id) for job_id in taken])
+    return [int(job_id[len(JOB_PREFIX):]) for job_id in taken if job_id[len(JOB_PREFIX):].isdigit()]
 
 
 @job

@@ -61,11 +61,13 @@ def waiting_order_ids() -> list[int]:
                                    .order_by(Order.placed_at, Order.id)))
 
 
-def unplanned_order_ids(received_before: datetime, limit: int = 5000) -> list[int]:
+def unplanned_order_ids(received_before: datetime, limit: int = 5000,
+                        among: Iterable[int] | None = None) -> list[int]:
     """Orders whose planning request may have been lost (Redis was down when they were accepted
     or released): `new` orders no planner has traced yet, and on-hold orders whose source status
     ORDER_FILTERING now accepts, received before `received_before` (the per-order job gets the
-    first chance). The order row itself is the durable request; the periodic sweep plans these."""
+    first chance). The order row itself is the durable request; the periodic sweep plans these.
+    `among`: only these orders (a planning job checking the group it took, app/tasks/planning.py)."""
     traced = select(PlanningTrace.id).where(PlanningTrace.order_id == Order.id).exists()
     never_planned = (Order.status == "new") & ~traced
     accepted = snapshot.accepted_statuses()
@@ -75,9 +77,10 @@ def unplanned_order_ids(received_before: datetime, limit: int = 5000) -> list[in
                                                 PlanningTrace.created_at >= Order.updated_at).exists()
     released = ((Order.status == "on_hold") & (Order.source_status.in_(accepted) if accepted else true())
                 & ~seen_since)
-    return list(db.session.scalars(
-        select(Order.id).where(never_planned | released, Order.received_at <= received_before)
-        .order_by(Order.placed_at, Order.id).limit(limit)))
+    query = select(Order.id).where(never_planned | released, Order.received_at <= received_before)
+    if among is not None:
+        query = query.where(in_values(Order.id, list(among)))
+    return list(db.session.scalars(query.order_by(Order.placed_at, Order.id).limit(limit)))
 
 
 def plan_batch(order_ids: Iterable[int] | None = None, chunk_size: int = DEFAULT_CHUNK,

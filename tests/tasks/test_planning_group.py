@@ -1,0 +1,142 @@
+"""Group commit of order-intake planning (app/tasks/planning.py): a planning job that finds other
+orders' jobs waiting behind it plans them all in one transaction; the orders end exactly as
+when each job plans its own order, and no job is left behind in Redis."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from sqlalchemy import event, func, select, text
+
+from app.extensions import db
+from app.models import Order, OutboxEvent, Package, PackageItem, Reservation, Stock, StockLocation
+from app.queues import redis_connection
+from tests import factories
+from tests.api.test_orders_api import ORDER, auth
+from tests.conftest import _empty_all_tables
+from tests.services.builders import make_scenario
+
+ORDERS = 12
+
+
+def _network() -> None:
+    store = factories.location("IST-KDK")
+    other = factories.location("IST-BSK", latitude=41.04, longitude=29.0)
+    factories.channel("web")
+    factories.cargo_company("demo")
+    shirt = factories.product("TSHIRT-M")
+    factories.stock(store, shirt, on_hand=9)  # not enough for every order: some go out of stock
+    factories.stock(other, shirt, on_hand=4)
+    make_scenario(store)
+    db.session.commit()
+
+
+def _place_orders(client) -> list[int]:
+    admin = auth("boss")
+    for n in range(ORDERS):
+        response = client.post("/api/v1/orders", json={**ORDER, "number": f"WEB-{n}"}, headers=admin)
+        assert response.status_code == 201, response.get_json()
+    db.session.expire_all()
+    return list(db.session.scalars(select(Order.id).order_by(Order.id)))
+
+
+def _work(conn) -> int:
+    """Run one burst worker on the planning queue; the commits it made."""
+    commits = [0]
+
+    def count(_conn):
+        commits[0] += 1
+
+    event.listen(db.engine, "commit", count)
+    try:
+        SimpleWorker([Queue("planning", connection=conn)], connection=conn).work(burst=True)
+    finally:
+        event.remove(db.engine, "commit", count)
+    return commits[0]
+
+
+def _outcome() -> dict:
+    """What planning left, by order number and location code (ids differ between runs)."""
+    db.session.rollback()
+    packages = db.session.execute(
+        select(Order.number, Package.number, Package.state, StockLocation.code, PackageItem.quantity)
+        .join(Package, Package.order_id == Order.id).join(PackageItem, PackageItem.package_id == Package.id)
+        .join(StockLocation, StockLocation.id == Package.location_id).order_by(Order.number, Package.number)).all()
+    return {
+        "statuses": dict(db.session.execute(select(Order.number, Order.status)).tuples().all()),
+        "packages": [tuple(r) for r in packages],
+        "stock": sorted(db.session.execute(select(StockLocation.code, Stock.on_hand, Stock.reserved)
+                                           .join(Stock, Stock.location_id == StockLocation.id)).tuples().all()),
+        "reservations": db.session.scalar(select(func.count()).select_from(Reservation)),
+        "events": db.session.scalar(select(func.count()).select_from(OutboxEvent)),
+    }
+
+
+def _burst(app, client, limit: int) -> tuple[dict, int]:
+    app.config["PLANNING_GROUP_LIMIT"] = limit
+    try:
+        _network()
+        _place_orders(client)
+        conn = redis_connection()
+        assert Queue("planning", connection=conn).count == ORDERS
+        commits = _work(conn)
+    finally:
+        app.config["PLANNING_GROUP_LIMIT"] = 100
+    assert Queue("planning", connection=conn).count == 0
+    left = [Job.fetch(k.decode().removeprefix("rq:job:"), connection=conn).get_status()
+            for k in conn.keys("rq:job:plan-order-*")]
+    assert set(left) == {"finished"}, left  # a taken job's record is gone, not left queued
+    if limit > 1:
+        assert len(left) == 1  # the one job that ran
+    return _outcome(), commits
+
+
+def test_one_job_plans_the_orders_waiting_behind_it_in_one_commit_with_the_same_result(app, client):
+    alone, commits_alone = _burst(app, client, limit=1)  # each job plans its own order
+    _empty_all_tables()
+    redis_connection().flushdb()
+    grouped, commits_grouped = _burst(app, client, limit=100)
+
+    assert commits_alone >= ORDERS
+    assert commits_grouped <= 3, commits_grouped  # the group's commit (and the out-of-stock re-check)
+    statuses = list(grouped["statuses"].values())
+    assert statuses.count("planned") == 6 and statuses.count("out_of_stock") == 6, grouped["statuses"]
+    assert grouped == alone
+
+
+def test_an_order_of_the_group_another_transaction_holds_gets_its_job_back(app, client):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL's batch planner skips an order another transaction holds (SKIP LOCKED)")
+    _network()
+    ids = _place_orders(client)
+    held, conn = ids[5], redis_connection()
+    locked, done, engine = threading.Event(), threading.Event(), db.engine
+
+    def hold_the_order() -> None:  # a cancel or an API re-plan holding the row meanwhile
+        with engine.connect() as other:
+            other.execute(text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": held})
+            locked.set()
+            # until the group (the first order's job took the rest) is committed
+            with engine.connect() as watch:
+                while not done.wait(0.02):
+                    if watch.execute(text("SELECT status FROM orders WHERE id = :id"), {"id": ids[0]}).scalar() != "new":
+                        break
+                    watch.rollback()
+            other.rollback()
+
+    holder = threading.Thread(target=hold_the_order)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        _work(conn)
+    finally:
+        done.set()
+        holder.join(10)
+    db.session.rollback()
+    statuses = dict(db.session.execute(select(Order.id, Order.status)).tuples().all())
+    assert "new" not in statuses.values(), statuses
+    assert statuses[held] in ("planned", "out_of_stock")
+    assert Queue("planning", connection=conn).count == 0
