@@ -3,24 +3,29 @@ state, location, channel, where the return came from, the day it was opened and 
 (return number, order number, customer name — Turkish-aware, `services/text_search.py`); and one
 return with its items, reasons, inspection outcome, state log and the stock ledger rows it wrote.
 
-Read-only: returns are received and inspected on the store's receiving screen, and created at a
-counter, by the API, by a channel or by a failed delivery. Scoped to the supervisor's locations:
-another location's return is a 404.
+Returns are received and inspected on the store's receiving screen, and created at a counter, by
+the API, by a channel or by a failed delivery; here a supervisor can cancel one that will not come
+back (the customer kept the goods), with a reason — the same `cancel` command as the API's.
+Scoped to the supervisor's locations: another location's return is a 404.
 """
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
+from app.forms.supervisor import ReasonForm
 from app.models import Channel
 from app.models.returns import RETURN_SOURCES, RETURN_STATES
 from app.services import admin_queries, listing
-from app.services.errors import NotFound
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.pagination import paginate
+from app.services.returns import run_return_command
 from app.services.returns.browse import ReturnFilters, ledger_rows, returns_query, state_log, visible_return
+from app.services.returns.states import allowed_return_commands
 from app.views.htmx import render
 from app.views.security import role_required
 from app.views.supervisor import MANAGERS, bp, current_actor, page_arg
@@ -57,12 +62,44 @@ def returns():
                   channels=channels, typed=args)
 
 
+def _visible(return_id: int):
+    try:
+        return visible_return(current_actor(), return_id)
+    except NotFound:
+        abort(404)
+
+
+def _page(ret, cancel_form=None, error: str | None = None, status: int = 200):
+    return render("supervisor/returns/return.html", status=status, ret=ret, history=state_log(ret),
+                  ledger=ledger_rows(ret), sources=SOURCE_LABELS, ledger_reasons=LEDGER_REASONS,
+                  allowed=allowed_return_commands(ret.state, manager=True), error=error,
+                  cancel_form=cancel_form or ReasonForm(formdata=None, version=ret.version))
+
+
 @bp.get("/returns/<int:return_id>/")
 @role_required(*MANAGERS)
 def return_page(return_id: int):
+    return _page(_visible(return_id))
+
+
+@bp.post("/returns/<int:return_id>/cancel")
+@role_required(*MANAGERS)
+def cancel_return(return_id: int):
+    """Cancel a return that will not come back; a stale page or a return received meanwhile is
+    answered on the page (409), a missing reason next to its field (422)."""
+    ret = _visible(return_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _page(ret, cancel_form=form, status=422)
     try:
-        ret = visible_return(current_actor(), return_id)
-    except NotFound:
-        abort(404)
-    return render("supervisor/returns/return.html", ret=ret, history=state_log(ret), ledger=ledger_rows(ret),
-                  sources=SOURCE_LABELS, ledger_reasons=LEDGER_REASONS)
+        version = int(form.version.data) if form.version.data else None
+    except ValueError:
+        version = None
+    try:
+        run_return_command(return_id, "cancel", {"reason": form.reason.data.strip()}, current_actor(),
+                           expected_version=version)
+    except (Conflict, ValidationFailed) as exc:
+        db.session.rollback()
+        return _page(_visible(return_id), cancel_form=form, error=exc.message, status=409)
+    flash(_('Return %(number)s is cancelled.', number=ret.number), "ok")
+    return redirect(url_for("supervisor.return_page", return_id=return_id), 303)

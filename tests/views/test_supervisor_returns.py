@@ -135,3 +135,32 @@ def test_the_return_page_shows_items_outcome_log_and_ledger_in_turkish(app, clie
         assert english not in words, english
     listing = client.get("/supervisor/returns/", headers=TURKISH).get_data(as_text=True)
     assert "Customer returns" not in listing and "All states" not in listing
+
+
+def test_a_supervisor_cancels_a_return_that_will_not_come_back_with_a_reason(app, client):
+    north, south, returns = _world()
+    _login(client, "nadia")
+    ret = returns["web"]
+    page = client.get(f"/supervisor/returns/{ret.id}/").get_data(as_text=True)
+    assert 'id="cancel-return"' in page and "data-confirm=" in page
+
+    missing = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": " ", "version": ret.version})
+    assert missing.status_code == 422
+    db.session.rollback()  # a fresh read (SQLite keeps the old snapshot)
+    assert db.session.get(Return, ret.id).state == "requested"  # changed nothing
+
+    stale = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": "Kept it", "version": ret.version + 5})
+    assert stale.status_code == 409 and 'id="return-error"' in stale.get_data(as_text=True)
+
+    done = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": "Customer kept it",
+                                                                     "version": ret.version})
+    assert done.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Return, ret.id).state == "cancelled"
+    after = client.get(f"/supervisor/returns/{ret.id}/").get_data(as_text=True)
+    assert "Customer kept it" in after and 'id="cancel-return"' not in after  # no second cancel offered
+
+    other = returns["south"]  # another location's return: not this supervisor's to cancel
+    assert client.post(f"/supervisor/returns/{other.id}/cancel", data={"reason": "x", "version": 1}).status_code == 404
+    db.session.rollback()
+    assert db.session.get(Return, other.id).state == "requested"
