@@ -32,8 +32,8 @@ def bump() -> None:
     """Say that the figures changed (after a rollup committed): every kept report is stale."""
     try:
         redis_connection().set(VERSION_KEY, utcnow().isoformat())
-    except (RedisError, OSError):
-        log.warning("could not mark the KPI figures as changed; kept reports expire on their own", exc_info=True)
+    except (RedisError, OSError) as exc:  # Redis down: a known state, one line without a traceback
+        log.warning("could not mark the KPI figures as changed (%s); kept reports expire on their own", exc)
 
 
 def warm_default() -> int:
