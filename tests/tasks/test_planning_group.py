@@ -12,7 +12,7 @@ from rq.job import Job
 from sqlalchemy import event, func, select, text
 
 from app.extensions import db
-from app.models import Order, OutboxEvent, Package, PackageItem, Reservation, Stock, StockLocation
+from app.models import Order, OutboxEvent, Package, PackageItem, PlanningTrace, Reservation, Stock, StockLocation
 from app.queues import redis_connection
 from tests import factories
 from tests.api.test_orders_api import ORDER, auth
@@ -140,3 +140,43 @@ def test_an_order_of_the_group_another_transaction_holds_gets_its_job_back(app, 
     assert "new" not in statuses.values(), statuses
     assert statuses[held] in ("planned", "out_of_stock")
     assert Queue("planning", connection=conn).count == 0
+
+
+def test_three_worker_processes_share_a_burst_without_planning_an_order_twice_or_overselling(app, client):
+    """Real `flask worker --burst planning` processes started together on one burst of jobs: each
+    takes what it can off the queue (a job another took is not planned twice), stock is never
+    reserved beyond what is on hand, every order ends planned once, no job is left queued."""
+    from tests.tasks.test_import_runs import stop, worker_process
+
+    _network()
+    ids = _place_orders(client) + _place_more_orders(client, 28)
+    conn = redis_connection()
+    assert Queue("planning", connection=conn).count == len(ids)
+    workers = [worker_process(app, "--burst", "planning") for _ in range(3)]
+    try:
+        for worker in workers:
+            worker.wait(timeout=180)
+    finally:
+        for worker in workers:
+            stop(worker)
+    db.session.rollback()
+    assert [w.returncode for w in workers] == [0, 0, 0]
+    statuses = list(db.session.scalars(select(Order.status)))
+    assert len(statuses) == len(ids) and "new" not in statuses
+    traced = db.session.execute(select(PlanningTrace.order_id, func.count()).group_by(PlanningTrace.order_id)).all()
+    assert len(traced) == len(ids) and {n for _, n in traced} == {1}  # each order planned exactly once
+    packages = db.session.execute(select(Package.order_id, func.count()).group_by(Package.order_id)).all()
+    assert len(packages) == len(ids) and {n for _, n in packages} == {1}
+    for on_hand, reserved in db.session.execute(select(Stock.on_hand, Stock.reserved)):
+        assert 0 <= reserved <= on_hand
+    assert db.session.scalar(select(func.sum(Stock.reserved))) == 2 * statuses.count("planned")
+    assert Queue("planning", connection=conn).count == 0
+
+
+def _place_more_orders(client, count: int) -> list[int]:
+    headers = {"Authorization": f"Token {factories.api_token('boss')}"}
+    for n in range(count):
+        response = client.post("/api/v1/orders", json={**ORDER, "number": f"WEB-X{n}"}, headers=headers)
+        assert response.status_code == 201, response.get_json()
+    db.session.expire_all()
+    return list(db.session.scalars(select(Order.id).where(Order.number.like("WEB-X%"))))
