@@ -115,6 +115,8 @@ def return_scan(code: str, return_id: int):
 def _scan_error(exc: ServiceError) -> str:
     if exc.code == "command_not_allowed":
         return _("This return is already received: nothing more to count.")
+    if exc.code == "too_many":
+        return str(exc.message)
     if exc.status == 422 and "barcode" in (exc.details or {}):
         return _("This item is not on this return. Put it aside and ask your supervisor.")
     return error_message(exc)
@@ -325,8 +327,14 @@ def receive_inbound(code: str, kind: str, record_id: int):
                                         barcode=barcode), "category": "error"}, 422
         else:
             counts[line.sku]["count"] += 1
-            notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=counts[line.sku]["count"]),
-                      "category": "success"}
+            count = counts[line.sku]["count"]
+            notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=count), "category": "success"}
+            if count > line.outstanding:
+                # The scan that goes over says so at once (like a return's "1 more than listed"),
+                # not only at Finish, so the unit can be put aside while it is still in hand.
+                notice = {"text": _("Counted %(name)s (%(count)s): %(over)s more than expected. Put it aside, or "
+                                    "give the reason on its line when you finish.", name=line.name, count=count,
+                                    over=count - line.outstanding), "category": "warning"}
     elif request.method == "POST" and action == "finish":
         counted = [{"sku": sku, "quantity": c["count"], "damaged": c["damaged"], "reason": c["reason"] or None}
                    for sku, c in sorted(counts.items()) if c["count"] or c["damaged"]]
@@ -367,5 +375,11 @@ def receive_inbound(code: str, kind: str, record_id: int):
     return render("store/receiving/inbound.html", "store/receiving/_inbound.html", status=status, location=location,
                   kind=kind, record=record, lines=lines, counts=counts, receipt_key=receipt_key, version=version,
                   notice=notice, line_errors=line_errors, expecting=expecting,
-                  counted=sum(c["count"] for c in counts.values()),
+                  counted=_counted_toward_expected(lines, counts),
                   expected=sum(line.outstanding for line in lines))
+
+
+def _counted_toward_expected(lines, counts: dict[str, dict[str, Any]]) -> int:
+    """The running count: each line counts up to what it expects, so one line's extra units do
+    not make up for another's missing ones (5 bags of 4 and 2 jeans of 3 is 11 of 12, not 12)."""
+    return sum(min(counts[line.sku]["count"], line.outstanding) for line in lines)

@@ -165,9 +165,13 @@ def test_an_unknown_barcode_is_refused_and_scans_count(app):
     with pytest.raises(ValidationFailed):
         count_return_scan(ret.id, "0000000000000", staff(package.location))
     barcode = package.items[0].product.barcode_values[0]
-    for _ in range(3):  # one more than listed: counted as over
+    for _ in range(2):
         ret, item = count_return_scan(ret.id, barcode, staff(package.location))
-    assert item.scanned == 3
+    with pytest.raises(ValidationFailed) as beyond:  # a third unit was never shipped: refused at the scan
+        count_return_scan(ret.id, barcode, staff(package.location))
+    assert beyond.value.code == "too_many" and "barcode" in beyond.value.details
+    db.session.rollback()
+    assert db.session.get(Return, ret.id).items[0].scanned == 2
     with pytest.raises(ValidationFailed) as refused:  # over needs a reason, and cannot exceed what was shipped
         finish_receiving(ret.id, [FinishedLine("SKU-A", 3)], staff(package.location))
     assert "SKU-A.note" in refused.value.details

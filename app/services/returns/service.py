@@ -304,7 +304,9 @@ def _inspect(ret: Return, params: InspectParams, command: str, log: dict[str, An
         if line is None:
             continue
         item.resellable, item.damaged = line.resellable, line.damaged
-        if line.damaged:
+        if line.damaged and line.reason and line.reason != item.note:
+            # The screen's Finish gives one reason as both the receive note and the inspection
+            # reason: stored once, not "torn seam; torn seam".
             item.note = "; ".join(filter(None, (item.note, line.reason)))[:500]
         if line.resellable:
             stock.receive(ret.location_id, item.product_id, line.resellable, actor_label, ret.number,
@@ -437,8 +439,10 @@ def _damaged(by_sku: dict[str, FinishedLine], item: ReturnItem) -> int:
 
 def count_return_scan(return_id: int, barcode: str, actor: Actor) -> tuple[Return, ReturnItem]:
     """One scan counts one unit of a return that is still expected; more than listed is allowed
-    (it shows as over and needs a note at Finish). Errors: NotFound, Conflict `command_not_allowed`
-    (already received), ValidationFailed (a barcode that is not on this return)."""
+    (it shows as over and needs a note at Finish) up to what may still come back (shipped on the
+    order and not on another return); a scan beyond that is refused at once. Errors: NotFound,
+    Conflict `command_not_allowed` (already received), ValidationFailed (a barcode that is not on
+    this return: `barcode`; a unit more than may come back: `barcode` with code `too_many`)."""
     def work() -> tuple[Return, ReturnItem]:
         ret = _lock_return(return_id, actor)
         if ret.state not in EXPECTED_RETURN_STATES:
@@ -450,6 +454,13 @@ def count_return_scan(return_id: int, barcode: str, actor: Actor) -> tuple[Retur
         if item is None:
             raise ValidationFailed(_("This barcode is not on this return."),
                                    {"barcode": _("This barcode is not on this return.")})
+        may_come_back = max(item.quantity, returnable_units(ret.order_id, exclude_return_id=ret.id)
+                            .get(item.product_id, 0))
+        if item.scanned >= may_come_back:
+            message = _("%(count)s unit(s) of %(sku)s may come back on this return and all are counted: this one "
+                        "is not from this order. Put it aside and ask your supervisor.", count=may_come_back,
+                        sku=item.product.sku)
+            raise ValidationFailed(message, {"barcode": message}, code="too_many")
         item.scanned += 1
         return ret, item
 
