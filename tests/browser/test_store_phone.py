@@ -109,3 +109,22 @@ def test_every_queue_tab_is_in_sight_and_one_tap_away_on_a_phone(app, phone):
             phone.locator("#queue nav.tabs a.tab").nth(i).tap()
         expect(phone.locator("#queue nav.tabs a.tab[aria-current=page]")).to_contain_text(label)
         assert_fits_the_phone(phone, f"queue tab {label}")
+
+
+def test_the_page_s_own_link_is_in_sight_in_the_header_on_a_phone_in_turkish(app, phone):
+    """Turkish links do not all fit a phone's header: they scroll in their strip, and the page's
+    own link is brought into view, never cut under the settings gear or off the screen."""
+    busy_store()
+    db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = 'ayse'"))
+    db.session.commit()
+    sign_in(phone, "ayse")
+    phone.wait_for_url("**/store/IST-KDK/")
+    nav = phone.locator("header.topbar nav")
+    assert nav.evaluate("n => n.scrollWidth > n.clientWidth")  # they do not all fit: the case at hand
+    for path in ("receiving", "batches", "kpis", "transfers"):
+        phone.goto(f"/store/IST-KDK/{path}")
+        current = phone.locator("header.topbar nav a[aria-current=page]")
+        expect(current).to_have_count(1)
+        box, link = nav.bounding_box(), current.bounding_box()
+        assert link["x"] >= box["x"] and link["x"] + link["width"] <= box["x"] + box["width"], (path, box, link)
+        assert_tappable(current, path)

@@ -120,6 +120,21 @@
     return document.querySelector("[data-scan-next]") || document.querySelector("[data-scan-field]");
   }
 
+  // On a phone the store's links scroll inside their own strip (store.css): bring this page's
+  // link into the middle of it, so a Turkish "Teslim alma" is never cut under the settings gear.
+  function showCurrentTab() {
+    var nav = document.querySelector(".topbar nav");
+    var current = nav && nav.querySelector("a[aria-current=page]");
+    if (!current || nav.scrollWidth <= nav.clientWidth) { return; }
+    var box = nav.getBoundingClientRect(), link = current.getBoundingClientRect();
+    nav.scrollLeft += (link.left + link.width / 2) - (box.left + box.width / 2);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showCurrentTab);
+  } else {
+    showCurrentTab();
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
     scanFeedback();
     var field = scanTarget();
