@@ -197,6 +197,13 @@ def shopify_shop(store) -> None:
     db.session.add(push)
     db.session.commit()
     assert status.run_push(push.id)["status"] == "failed"  # Packline has no payload for the order: our words
+    # An update that went well, with the connector's note (Shopify is told nothing of a refusal).
+    planned = db.session.get(Order, order_id)
+    told = ChannelPush(channel_id=shop.id, order_id=order_id, package_id=planned.packages[0].id, kind="refused",
+                       status="pending", attempts=0, log=[])
+    db.session.add(told)
+    db.session.commit()
+    assert status.run_push(told.id)["status"] == "done", db.session.get(ChannelPush, told.id).log
 
 
 @pytest.mark.parametrize("username, starts", [
@@ -325,6 +332,16 @@ def test_a_channel_update_that_failed_in_our_words_reads_in_turkish(app, client,
         page = html_lib.unescape(client.get(url).get_data(as_text=True))
         assert "Packline’da bu sipariş için kanaldan gelen bir içerik yok" in page, url
         assert "has no payload" not in page, url
+
+
+def test_a_channel_updates_note_reads_in_turkish_and_is_kept_in_english(app, client, turkish_brand):
+    push = db.session.scalar(db.select(ChannelPush).where(ChannelPush.kind == "refused"))
+    assert push.log[-1]["note"] == "nothing to tell Shopify: refused items are planned again"
+    login(client, "sorumlu")
+    page = html_lib.unescape(client.get(f"/supervisor/orders/{push.order_id}/").get_data(as_text=True))
+    updates = page.split('id="channel-updates"')[1].split("</table>")[0]
+    assert "Shopify’a bildirilecek bir şey yok: reddedilen ürünler yeniden planlanır" in updates, updates
+    assert "nothing to tell" not in updates, updates
 
 
 def _trace_text(page: str) -> str:

@@ -217,11 +217,11 @@ class ChannelConnector(ABC):
     def push_status(self, news: StatusNews) -> str:
         """Tell the channel; returns a short note for the log. Idempotent on the channel's side
         where the channel allows it (an already fulfilled order is not an error)."""
-        return "nothing to tell"
+        return _("nothing to tell")
 
     def push_refund(self, news: RefundNews) -> str:
         """Tell the channel a return is ready to refund (received and inspected); returns a note."""
-        return f"{self.title} takes no refunds from Packline"
+        return _("%(title)s takes no refunds from Packline", title=self.title)
 
     def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
         return url_topic or ""
@@ -303,7 +303,7 @@ class SignedWebhookConnector(ChannelConnector):
 
     def push_refund(self, news: RefundNews) -> str:
         """Tell the channel a return is ready to refund (received and inspected); returns a note."""
-        return f"{self.title} takes no refunds from Packline"
+        return _("%(title)s takes no refunds from Packline", title=self.title)
 
     def topic_of(self, headers: Mapping[str, str], url_topic: str | None) -> str:
         return header(headers, self.topic_header) or url_topic or ""

@@ -173,7 +173,7 @@ class ShopifyConnector(SignedWebhookConnector):
         transactions), then created with those transactions. A refund whose note names the return
         already is not made twice (a retry after a timeout)."""
         if news.channel_return is not None:
-            return "the refund was made in Shopify: nothing to tell"
+            return _("the refund was made in Shopify: nothing to tell")
         order_id = news.channel_order_id
         lines = [{"line_item_id": int(line.line_id), "quantity": line.quantity, "restock_type": "no_restock"}
                  for line in news.lines if line.line_id and line.line_id.isdigit() and line.quantity > 0]
@@ -183,7 +183,7 @@ class ShopifyConnector(SignedWebhookConnector):
         known, _response = self.call_json("GET", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers())
         for refund in (known or {}).get("refunds") or []:
             if isinstance(refund, dict) and names_packline_return(refund.get("note"), news.return_number):
-                return f"refund {refund.get('id')} already in Shopify"
+                return _("refund %(id)s already in Shopify", id=refund.get("id"))
         calculated, _response = self.call_json("POST", self._path(f"orders/{order_id}/refunds/calculate.json"),
                                        headers=self._headers(), json_body={"refund": {"refund_line_items": lines}})
         transactions = [{"parent_id": t.get("parent_id"), "amount": t.get("amount"), "kind": "refund",
@@ -193,7 +193,7 @@ class ShopifyConnector(SignedWebhookConnector):
         answer, _response = self.call_json("POST", self._path(f"orders/{order_id}/refunds.json"), headers=self._headers(),
                                    json_body={"refund": {"notify": True, "note": note, "refund_line_items": lines,
                                                          "transactions": transactions}})
-        return f"refund {((answer or {}).get('refund') or {}).get('id')} created in Shopify"
+        return _("refund %(id)s created in Shopify", id=((answer or {}).get("refund") or {}).get("id"))
 
     def _headers(self) -> dict[str, str]:
         return {"X-Shopify-Access-Token": self.config.access_token, "Content-Type": "application/json",
@@ -210,31 +210,31 @@ class ShopifyConnector(SignedWebhookConnector):
             open_orders = [fo for fo in (data or {}).get("fulfillment_orders", [])
                            if fo.get("status") in ("open", "in_progress", "scheduled")]
             if not open_orders:
-                return "already fulfilled in Shopify"
+                return _("already fulfilled in Shopify")
             body = {"fulfillment": {
                 "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo["id"]} for fo in open_orders],
                 "tracking_info": {"number": news.tracking_number, "url": news.tracking_url, "company": news.carrier},
                 "notify_customer": True}}
             answer, _response = self.call_json("POST", self._path("fulfillments.json"), headers=self._headers(),
                                        json_body=body)
-            return f"fulfillment {((answer or {}).get('fulfillment') or {}).get('id')} created"
+            return _("fulfillment %(id)s created", id=((answer or {}).get("fulfillment") or {}).get("id"))
         if news.kind == "delivered":
             data, _response = self.call_json("GET", self._path(f"orders/{order_id}/fulfillments.json"), headers=self._headers())
             fulfillments = (data or {}).get("fulfillments") or []
             match = [f for f in fulfillments if not news.tracking_number
                      or f.get("tracking_number") == news.tracking_number] or fulfillments
             if not match:
-                return "no fulfillment in Shopify to mark delivered"
+                return _("no fulfillment in Shopify to mark delivered")
             if any(e.get("status") == "delivered" for e in match[0].get("events") or []):
-                return "already delivered in Shopify"
+                return _("already delivered in Shopify")
             self.call_json("POST", self._path(f"orders/{order_id}/fulfillments/{match[0]['id']}/events.json"),
                            headers=self._headers(), json_body={"event": {"status": "delivered"}})
-            return f"fulfillment {match[0]['id']} marked delivered"
+            return _("fulfillment %(id)s marked delivered", id=match[0]["id"])
         if news.kind == "cancelled":
             self.call_json("POST", self._path(f"orders/{order_id}/cancel.json"), headers=self._headers(),
                            json_body={"reason": "other", "email": False})
-            return "order cancelled in Shopify"
-        return "nothing to tell Shopify: refused items are planned again"
+            return _("order cancelled in Shopify")
+        return _("nothing to tell Shopify: refused items are planned again")
 
     def catalog(self) -> dict[str, int]:
         """SKU -> inventory_item_id of every variant, walking products.json by its Link header."""

@@ -244,11 +244,14 @@ def _attempt(push_id: int) -> dict[str, Any]:
         if push.kind == "refund":
             refund = _refund_news(push, connector)
             db.session.commit()  # no transaction while the channel answers
-            entry["note"] = connector.push_refund(refund)
+            note = connector.push_refund(refund)
         else:
             news = _news(push, connector)
             db.session.commit()  # no transaction while the channel answers
-            entry["note"] = connector.push_status(news)
+            note = connector.push_status(news)
+        entry["note"], message = stored(note)  # English; the message for the screens
+        if message is not None:
+            entry["note_message"] = message
         outcome = "done"
     except (ChannelError, MappingProblem) as exc:
         entry["error"], message = stored(str(exc))

@@ -116,14 +116,14 @@ class TrendyolConnector(ChannelConnector):
     def push_refund(self, news: RefundNews) -> str:
         """Approve the claim items of the units that came back (`approveClaimLineItems`)."""
         if news.channel_return is None:
-            return "Trendyol refunds only through its claims; this return has none: nothing to tell"
+            return _("Trendyol refunds only through its claims; this return has none: nothing to tell")
         ids = [item_id for line in news.lines for item_id in line.item_ids[:line.quantity]]
         if not ids:
-            return "no claim items came back: nothing to approve"
+            return _("no claim items came back: nothing to approve")
         self.call_json("PUT", f"/integration/order/sellers/{self.config.seller_id}/claims/"
                               f"{news.channel_return.channel_return_id}/items/approve",
                        headers=self._headers(), json_body={"claimLineItemIdList": ids, "params": {}})
-        return f"{len(ids)} claim item(s) approved in Trendyol"
+        return _("%(count)s claim item(s) approved in Trendyol", count=len(ids))
 
     def pull_orders(self, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """Every package modified in [since_ms, until_ms] in a status we take, oldest change
@@ -191,14 +191,14 @@ class TrendyolConnector(ChannelConnector):
         if news.kind == "shipped":
             self.call_json("PUT", self._package_path(news.channel_order_id), headers=self._headers(), json_body={
                 "lines": lines, "params": {"invoiceNumber": news.package_number}, "status": "Invoiced"})
-            return "package marked Invoiced in Trendyol (its carrier reports the handover)"
+            return _("package marked Invoiced in Trendyol (its carrier reports the handover)")
         if news.kind == "cancelled":
             if not lines:
-                return "no Trendyol lines to report unsupplied"
+                return _("no Trendyol lines to report unsupplied")
             self.call_json("PUT", self._package_path(news.channel_order_id, "/items/unsupplied"),
                            headers=self._headers(), json_body={"lines": lines, "reasonId": UNSUPPLIED_REASON})
-            return "lines reported unsupplied to Trendyol"
-        return f"nothing to tell Trendyol about {news.kind}: its carrier reports deliveries"
+            return _("lines reported unsupplied to Trendyol")
+        return _("nothing to tell Trendyol about %(kind)s: its carrier reports deliveries", kind=news.kind)
 
     def fetch_label(self, tracking_number: str) -> tuple[str, str]:
         """Trendyol's common label (ZPL) for a package its carrier takes: (format, content)."""

@@ -164,7 +164,7 @@ class WooCommerceConnector(SignedWebhookConnector):
         from the order's line prices; `api_refund` asks the payment gateway to pay it back. A
         refund whose reason names the return already is not made twice."""
         if news.channel_return is not None:
-            return "the refund was made in WooCommerce: nothing to tell"
+            return _("the refund was made in WooCommerce: nothing to tell")
         path = f"{API}/orders/{news.channel_order_id}/refunds"
         prices = {str(item.get("id")): item.get("price") for item in news.order_payload.get("line_items") or []
                   if isinstance(item, dict)}
@@ -181,11 +181,11 @@ class WooCommerceConnector(SignedWebhookConnector):
         known, _unused = self.call_json("GET", path, headers=self._headers())
         for refund in known or []:
             if isinstance(refund, dict) and names_packline_return(refund.get("reason"), news.return_number):
-                return f"refund {refund.get('id')} already in WooCommerce"
+                return _("refund %(id)s already in WooCommerce", id=refund.get("id"))
         answer, _unused = self.call_json("POST", path, headers=self._headers(), json_body={
             "amount": f"{total:.2f}", "reason": reason + (f": {news.reason}" if news.reason else ""),
             "api_refund": True, "line_items": lines})
-        return f"refund {(answer or {}).get('id')} created in WooCommerce"
+        return _("refund %(id)s created in WooCommerce", id=(answer or {}).get("id"))
 
     def push_status(self, news: StatusNews) -> str:
         path = f"{API}/orders/{news.channel_order_id}"
@@ -195,16 +195,16 @@ class WooCommerceConnector(SignedWebhookConnector):
                     {"key": "_tracking_url", "value": news.tracking_url or ""},
                     {"key": "_tracking_provider", "value": news.carrier or ""}]
             self.call_json("PUT", path, headers=self._headers(), json_body={"status": "completed", "meta_data": meta})
-            return "order completed in WooCommerce with tracking"
+            return _("order completed in WooCommerce with tracking")
         if news.kind == "delivered":
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             self.call_json("PUT", path, headers=self._headers(),
                            json_body={"meta_data": [{"key": "_packline_delivered_at", "value": stamp}]})
-            return "delivery noted on the WooCommerce order"
+            return _("delivery noted on the WooCommerce order")
         if news.kind == "cancelled":
             self.call_json("PUT", path, headers=self._headers(), json_body={"status": "cancelled"})
-            return "order cancelled in WooCommerce"
-        return "nothing to tell WooCommerce: refused items are planned again"
+            return _("order cancelled in WooCommerce")
+        return _("nothing to tell WooCommerce: refused items are planned again")
 
     def catalog(self) -> dict[str, int]:
         """SKU -> product id, walking /products page by page (X-WP-TotalPages)."""

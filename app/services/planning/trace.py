@@ -192,7 +192,7 @@ def render(trace: dict[str, Any], language: str | None = None) -> str:
         lat, lon = order["coordinates"]
         source = order.get("coordinates_source")
         lines.append(_("Customer location %(latitude)s, %(longitude)s (from %(source)s).", latitude=f"{lat:.4f}",
-                       longitude=f"{lon:.4f}", source=COORDINATES_FROM.get(source) or source))
+                       longitude=f"{lon:.4f}", source=_coordinates_from(source)))
     else:
         lines.append(_("Customer location unknown: distances could not be used."))
     if trace.get("items"):
@@ -262,6 +262,17 @@ def render(trace: dict[str, Any], language: str | None = None) -> str:
                      value2=items)
         lines.append(text + ".")
     return "\n".join(lines)
+
+
+def _coordinates_from(source: Any) -> str:
+    """Where the customer's coordinates came from: the address, or a provider's lookup of a place
+    ("offline: Kadıköy, İstanbul" — the built-in list of districts and cities)."""
+    if source in COORDINATES_FROM:
+        return str(COORDINATES_FROM[source])
+    provider, _sep, place = str(source).partition(": ")
+    if provider == "offline" and place:
+        return _("offline: %(place)s", place=place)
+    return str(source)
 
 
 def _source(src: dict[str, Any]) -> str:
