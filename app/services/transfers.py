@@ -163,8 +163,10 @@ def _arrivals(open_items: list[TransferItem], lines: list | None) -> dict[int, t
             errors[f"lines.{n}.note"] = _("%(count)s unit(s) of %(sku)s arrived but %(sent)s were sent: say why, "
                                           "or count again.", count=line.received, sku=line.sku, sent=sent)
         elif line.received < sent and not line.note:
-            errors[f"lines.{n}.note"] = _("Only %(count)s of %(sent)s unit(s) of %(sku)s arrived: say why.",
-                                          count=line.received, sent=sent, sku=line.sku)
+            errors[f"lines.{n}.note"] = (
+                _("Only %(count)s of %(sent)s unit(s) of %(sku)s arrived: say why.", count=line.received, sent=sent,
+                  sku=line.sku) if line.received else
+                _("None of the %(sent)s unit(s) of %(sku)s that were sent arrived: say why.", sent=sent, sku=line.sku))
         elif line.damaged and not line.note:
             errors[f"lines.{n}.note"] = _("Say why %(count)s unit(s) of %(sku)s are damaged.", count=line.damaged,
                                           sku=line.sku)

@@ -18,6 +18,7 @@ from typing import Any
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -179,9 +180,8 @@ def return_finish(code: str, return_id: int):
             ret = return_or_404(location, return_id)
             message = (_("Already finished — here is the return as it is now.")
                        if exc.code in ("command_not_allowed", "stale") else error_message(exc))
-            return after_command(url_for("store.receive_return", code=location.code, return_id=ret.id), message,
-                                 "info", "store/receiving/return.html", "store/receiving/_return.html",
-                                 **return_context(location, ret))
+            return _after_finish(url_for("store.receive_return", code=location.code, return_id=ret.id), message,
+                                 "info", location, ret)
         return render("store/receiving/finish.html", "store/receiving/_finish.html", status=exc.status,
                       errors=_field_errors(ret, exc), values=values,
                       notice={"text": _("Check the lines marked in red."), "category": "error"}, **context)
@@ -189,9 +189,18 @@ def return_finish(code: str, return_id: int):
     message = (_("Return %(number)s received: the resellable items are back in stock.", number=ret.number)
                if ret.state == "restocked" else
                _("Return %(number)s received: everything was written off as damaged.", number=ret.number))
-    return after_command(url_for("store.receiving", code=location.code), message, "success",
-                         "store/receiving/return.html", "store/receiving/_return.html",
-                         **return_context(location, ret))
+    return _after_finish(url_for("store.receiving", code=location.code), message, "success", location, ret)
+
+
+def _after_finish(redirect_to: str, message: str, category: str, location: StockLocation, ret: Return):
+    """The return as it is now, in place of the finish form (htmx), with the address and the back
+    link of the return's page — not …/finish with "back to counting" for a return that is done.
+    Without JavaScript: flash and 303 to `redirect_to`."""
+    response = after_command(redirect_to, message, category, "store/receiving/return.html",
+                             "store/receiving/_return_finished.html", **return_context(location, ret))
+    if wants_fragment():
+        response.headers["HX-Push-Url"] = url_for("store.receive_return", code=location.code, return_id=ret.id)
+    return response
 
 
 def _field_errors(ret: Return, exc: ServiceError) -> dict[str, str]:
@@ -360,7 +369,7 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
         else:
             # Back to what else arrives, with the message; htmx follows the redirect as a page load.
-            flash(_("%(number)s received: the stock is updated.", number=record.number), "success")
+            flash(_finished_message(kind, record_id, location), "success")
             target = url_for("store.receiving", code=location.code)
             if wants_fragment():
                 return htmx_flask.make_response("", 200, redirect=target)
@@ -377,6 +386,19 @@ def receive_inbound(code: str, kind: str, record_id: int):
                   notice=notice, line_errors=line_errors, expecting=expecting,
                   counted=_counted_toward_expected(lines, counts),
                   expected=sum(line.outstanding for line in lines))
+
+
+def _finished_message(kind: str, record_id: int, location: StockLocation) -> str:
+    """After Finish: "received" only when nothing more is expected; a partial delivery says how
+    many units the purchase order (or shipment) still expects, so it does not look complete."""
+    db.session.expire_all()  # the receipt committed in its own transaction: read what it left
+    record = _inbound_record(kind, record_id, location)
+    still = sum(line.outstanding for line in _expected_lines(kind, record_id)) if \
+        inbound_receiving.still_expected(record) else 0
+    if still:
+        return ngettext("%(number)s partly received: %(num)s unit still expected.",
+                        "%(number)s partly received: %(num)s units still expected.", still, number=record.number)
+    return _("%(number)s received: the stock is updated.", number=record.number)
 
 
 def _counted_toward_expected(lines, counts: dict[str, dict[str, Any]]) -> int:

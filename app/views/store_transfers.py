@@ -10,6 +10,7 @@ import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 
 from app.i18n import lower
@@ -288,8 +289,30 @@ def transfer_receive_finish(code: str, transfer_id: int):
                       errors=errors, values=values,
                       notice={"text": _("Check the lines marked in red: nothing was received yet."),
                               "category": "error"}, **context)
-    flash(_("%(number)s received: the stock is updated.", number=transfer.number), "success")
+    flash(_received_message(transfer.number, lines, values), "success")
     target = url_for("store.receiving", code=location.code)
     if wants_fragment():
         return htmx_flask.make_response("", 200, redirect=target)
     return redirect(target, code=303)
+
+
+def _received_message(number: str, lines: list[ReceivingLine], values: dict[str, dict[str, Any]]) -> str:
+    """What the finish did, said plainly: "stock updated" only when everything arrived as sent;
+    otherwise how many units are in stock here, how many damaged ones were written off, how many
+    did not arrive, and that those are sent again (they are planned again at once)."""
+    sent = {line.sku: line.sent for line in lines}
+    damaged = sum(typed["damaged"] for typed in values.values())
+    usable = sum(max(0, typed["received"] - typed["damaged"]) for typed in values.values())
+    short = sum(max(0, sent[sku] - typed["received"]) for sku, typed in values.items())
+    if not damaged and not short:
+        return _("%(number)s received: the stock is updated.", number=number)
+    said = [_("%(number)s received.", number=number)]
+    if usable:
+        said.append(ngettext("%(num)s unit is in stock here.", "%(num)s units are in stock here.", usable))
+    if damaged:
+        said.append(ngettext("%(num)s damaged unit was written off.", "%(num)s damaged units were written off.",
+                             damaged))
+    if short:
+        said.append(ngettext("%(num)s unit did not arrive.", "%(num)s units did not arrive.", short))
+    said.append(ngettext("It will be sent again.", "They will be sent again.", damaged + short))
+    return " ".join(said)

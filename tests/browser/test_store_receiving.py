@@ -59,6 +59,10 @@ def test_a_return_is_scanned_checked_and_finished_with_a_typed_scanner(app, page
     page.fill(f"#note-{shirt_item}", "Stain on the front")
     page.click("button[data-command=finish]")
     expect(page.locator("#return .package-head .chip")).to_have_text("Restocked")
+    # Done: the address is the return's page and the way back is the Receiving list, not counting.
+    page.wait_for_url(f"**/receiving/returns/{return_id}")
+    expect(page.locator("#back-link a")).to_have_attribute("href", "/store/IST-01/receiving")
+    expect(page.locator("#back-link")).not_to_contain_text("Back to counting")
 
     db.session.rollback()
     assert db.session.scalar(select(Return.state).where(Return.id == return_id)) == "restocked"
@@ -122,7 +126,7 @@ def test_a_purchase_order_is_counted_with_a_typed_scanner_and_booked(app, page):
     expect(page.locator("#inbound .progress-text")).to_contain_text("Counted 2 of 3")
     page.click("button[data-command=finish]")
     page.wait_for_url("**/store/WH-01/receiving")
-    expect(page.locator(".flash-success")).to_contain_text("received: the stock is updated")
+    expect(page.locator(".flash-success")).to_contain_text(f"{po.number} partly received: 1 unit still expected")
     db.session.rollback()
     assert stock_of(warehouse, "TSHIRT-M") == (1, 0) and stock_of(warehouse, "CAP-BLK") == (1, 0)
     assert db.session.get(PurchaseOrder, po_id).state == "partially_received"

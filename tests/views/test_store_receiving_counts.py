@@ -102,3 +102,91 @@ def test_the_finish_reason_of_a_damaged_return_unit_is_stored_once(app, client):
     assert finished.items[0].note == "Dikiş yırtık"
     notes = db.session.scalars(select(StockLedger.note).where(StockLedger.reference == ret.number)).all()
     assert len(notes) == 1 and notes[0].count("Dikiş yırtık") == 1
+
+
+def _transfer_world():
+    from tests.views.test_store_transfer_receiving import _world
+
+    receiver, transfer = _world()
+    db.session.scalars(select(User).where(User.username == "rita")).one().language = "tr"
+    db.session.commit()
+    return receiver, transfer
+
+
+def test_a_transfer_finish_says_what_happened_to_damaged_units_and_goes_to_the_receiving_list(app, client):
+    receiver, transfer = _transfer_world()
+    product_id, number = transfer.items[0].product_id, transfer.number
+    login(client, "rita")
+    url = f"/store/IST-02/receiving/transfers/{transfer.id}/finish"
+    done = client.post(url, data={"version": str(transfer.version), f"received-{product_id}": "2",
+                                  f"damaged-{product_id}": "2", f"note-{product_id}": "Islak koli"}, headers=HX)
+    assert done.status_code == 200 and done.headers["HX-Redirect"].endswith("/store/IST-02/receiving")
+    listing = client.get("/store/IST-02/receiving").get_data(as_text=True)
+    assert f"{number} teslim alındı. Hasarlı 2 adet zarar yazıldı. Yeniden gönderilecek." in listing
+    assert "stok güncellendi" not in listing
+    db.session.rollback()
+    assert db.session.get(type(transfer), transfer.id).state == "received"
+
+
+def test_a_transfer_line_that_did_not_arrive_at_all_is_said_in_proper_turkish(app, client):
+    receiver, transfer = _transfer_world()
+    product_id = transfer.items[0].product_id
+    login(client, "rita")
+    url = f"/store/IST-02/receiving/transfers/{transfer.id}/finish"
+    form = {"version": str(transfer.version), f"damaged-{product_id}": "0"}
+    none = client.post(url, data={**form, f"received-{product_id}": "0"}).get_data(as_text=True)
+    assert "SKU-A ürününden gönderilen 2 adedin hiçbiri gelmedi: nedenini yazın." in none
+    assert "yalnızca 0" not in none
+    one = client.post(url, data={**form, f"received-{product_id}": "1"}).get_data(as_text=True)
+    assert "SKU-A ürününden gönderilen 2 adedin yalnızca 1 adedi geldi: nedenini yazın." in one
+    db.session.rollback()
+    assert db.session.get(type(transfer), transfer.id).state == "in_transit"
+
+
+def test_a_partly_received_purchase_order_says_what_is_still_expected(app, client):
+    warehouse = factories.location("WH-06", type="warehouse")
+    shirt = factories.product("TSHIRT-XL", "8690000000130")
+    factories.user("ayse", "staff", [warehouse])
+    po = purchase_order(warehouse, [(shirt, 3)], number="PO-T1")
+    _turkish()
+    login(client)
+    url = f"/store/WH-06/receiving/purchase-orders/{po.id}"
+    page = client.get(url).get_data(as_text=True)
+    form = {"receipt_key": page.split('name="receipt_key" value="')[1].split('"')[0],
+            "version": page.split('name="version" value="')[1].split('"')[0],
+            "count-TSHIRT-XL": "2", "damaged-TSHIRT-XL": "0", "action": "finish"}
+    done = client.post(url, data=form, headers=HX)
+    assert done.status_code == 200 and done.headers["HX-Redirect"].endswith("/store/WH-06/receiving")
+    listing = client.get("/store/WH-06/receiving").get_data(as_text=True)
+    assert "PO-T1 kısmen teslim alındı: 1 adet hâlâ bekleniyor." in listing
+    assert "stok güncellendi" not in listing
+    rest = client.get(url).get_data(as_text=True)
+    form["receipt_key"] = rest.split('name="receipt_key" value="')[1].split('"')[0]
+    form["version"] = rest.split('name="version" value="')[1].split('"')[0]
+    form["count-TSHIRT-XL"] = "1"
+    assert client.post(url, data=form).status_code == 303
+    assert "PO-T1 teslim alındı: stok güncellendi." in client.get("/store/WH-06/receiving").get_data(as_text=True)
+
+
+def test_a_finished_return_links_back_to_receiving_not_to_counting(app, client):
+    store, package, ret = store_with_return(items=(("SKU-A", 1),))
+    _turkish()
+    barcode = package.items[0].product.barcode_values[0]
+    login(client)
+    base = f"/store/{store.code}/receiving/returns/{ret.id}"
+    client.post(f"{base}/scan", data={"barcode": barcode}, headers=HX)
+    db.session.rollback()
+    current = db.session.get(Return, ret.id)
+    item_id = current.items[0].id
+    review = client.get(f"{base}/finish").get_data(as_text=True)
+    assert "Saymaya dön" in review  # while it is still counted, the way back is to the counting
+    done = client.post(f"{base}/finish", data={f"received-{item_id}": "1", f"damaged-{item_id}": "1",
+                                               f"note-{item_id}": "Dikiş yırtık", "version": str(current.version)},
+                       headers=HX)
+    body = done.get_data(as_text=True)
+    assert done.status_code == 200 and done.headers["HX-Push-Url"] == base
+    back = body.split('id="back-link"')[1].split("</p>")[0]
+    assert 'hx-swap-oob="true"' in back and f'href="/store/{store.code}/receiving"' in back
+    assert "Teslim alma" in back and "Saymaya dön" not in body
+    again = client.get(f"{base}/finish").get_data(as_text=True)  # a bookmark or the back button
+    assert "Saymaya dön" not in again and f'href="/store/{store.code}/receiving">← Teslim alma' in again
