@@ -4,6 +4,7 @@ next to `GET /healthz` in the same run; the order explorer's first page at the s
     python -m bench.kpis                                   # SQLite in a temporary directory
     python -m bench.kpis --database postgresql://postgres@/packline?host=/tmp/pg&port=5433
     python -m bench.kpis --packages 50000                  # a quick run
+    python -m bench.kpis --reuse URL --skip-rollup --in-process 20   # cold reports, histograms vs buckets
 
 Setup: a scratch database migrated with `flask_migrate.upgrade`, then bulk inserts (COPY on
 PostgreSQL, executemany on SQLite; not the service layer): 50 locations (half in
@@ -61,7 +62,8 @@ _ROUTE = {"kpis": re.compile(r"^/supervisor/kpis$"), "kpis-cold": re.compile(r"^
           "explorer": re.compile(r"^/reports/orders/$"), "healthz": re.compile(r"^/healthz$")}
 
 
-ROLLUP_TABLES = ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_buckets", "kpi_channel_buckets")
+ROLLUP_TABLES = ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_buckets", "kpi_channel_buckets",
+                 "kpi_location_histograms", "kpi_channel_histograms")
 
 
 def seed(url: str, packages: int, seed_value: int = 20261207, fill: bool = True, roll_up: bool | str = True) -> dict:
@@ -225,11 +227,48 @@ def _roll_up(s, now, timings: dict) -> None:
     t0 = time.perf_counter()
     kpi_rollups.recompute_recent()
     timings["recent_rollup_s"] = time.perf_counter() - t0
-    timings["rollup_rows"] = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                              for t in ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_buckets",
-                                        "kpi_channel_buckets")}
+    timings["rollup_rows"] = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ROLLUP_TABLES}
     s.execute(text("ANALYZE"))
     s.commit()
+
+
+def in_process(url: str, windows: int, days: int = 14) -> None:
+    """A cold report (`kpis.report`, nothing kept, no page or charts) for `windows` different
+    ranges of `days` days, one at a time in this process: through the histograms (weeks + edge
+    days, migration 0021) and through the per-day bucket tables (the path before them, forced by
+    answering "no histogram table" for every grouping), alternating which goes first; checks both
+    give the same figures and prints each path's times."""
+    from app.extensions import db
+    from app.models import Channel, StockLocation
+    from app.services import kpis
+
+    app = _app(url)
+    times: dict[str, list[float]] = {"histograms": [], "buckets": []}
+    source = kpis.histogram_source
+    with app.app_context(), app.test_request_context():
+        locations = list(db.session.scalars(db.select(StockLocation)))
+        channels = list(db.session.scalars(db.select(Channel)))
+        for n in range(windows):
+            end = date.today() - timedelta(days=(n * 7919 + 3) % (DAYS - days))
+            filters = kpis.KpiFilters(end - timedelta(days=days - 1), end, None, None)
+            reports = {}
+            for path in (("histograms", "buckets") if n % 2 else ("buckets", "histograms")):
+                kpis.histogram_source = source if path == "histograms" else (lambda f, by: None)
+                try:
+                    t0 = time.perf_counter()
+                    reports[path] = kpis.report(filters, locations, channels)
+                    times[path].append(time.perf_counter() - t0)
+                finally:
+                    kpis.histogram_source = source
+                db.session.rollback()
+            a, b = reports["histograms"], reports["buckets"]
+            if a.totals != b.totals or any(a.tables[k].rows != b.tables[k].rows for k in a.tables):
+                raise SystemExit(f"the two paths differ for {filters}")
+        db.engine.dispose()
+    for path, values in times.items():
+        print(f"[kpis/in-process] {days}-day cold report via {path:10}: median {statistics.median(values) * 1000:7.1f} ms"
+              f"  p95 {_pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms  (n={len(values)}, "
+              f"same figures both ways)", flush=True)
 
 
 def _start_gunicorn(url: str, redis_url: str, port: int, log: Path, workers: int, threads: int,
@@ -347,7 +386,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="a database filled by --seed-only: migrate it, roll it up and measure; it is kept")
     parser.add_argument("--skip-rollup", action="store_true",
                         help="with --reuse: the database is already rolled up (by an earlier --reuse run)")
+    parser.add_argument("--in-process", type=int, metavar="N", default=0,
+                        help="with --reuse: (roll up unless --skip-rollup, then) only time N cold reports in this process, through the "
+                             "histograms and through the per-day bucket tables (14 and 90 days), and stop")
     args = parser.parse_args(argv)
+    if args.in_process:
+        if not args.reuse:
+            raise SystemExit("--in-process needs --reuse URL (a database filled by --seed-only)")
+        if not args.skip_rollup:
+            seed(args.reuse, args.packages, fill=False)
+        in_process(args.reuse, args.in_process, 14)
+        in_process(args.reuse, max(2, args.in_process // 4), 90)
+        return 0
     if args.packages < 1000:
         raise SystemExit("--packages must be at least 1,000")
 

@@ -6,6 +6,8 @@ finished day never changes again, and the periodic job only recomputes the last 
 `rebuild(start, end)` (CLI `flask kpis rebuild`) recomputes any range, e.g. after an import of
 old history. A run reads the history first, then replaces the rows of its days in one short write
 transaction under a named lock, so two runs at once cannot double a day. docs/kpis.md defines each figure.
+The same transaction writes each day's distributions as histogram rows and re-sums every Monday-
+to-Sunday week its days touch (`_replace_histograms`), what the page reads for a range.
 
 Sources, read by time through indexes (migration 0015): the transition log (packages created,
 packed, shipped, refused, cancelled, missing reports; transfers received), planning traces
@@ -14,6 +16,7 @@ packed, shipped, refused, cancelled, missing reports; transfers received), plann
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +38,17 @@ from app.models import (
     TransitionLog,
 )
 from app.models.base import utcnow
-from app.models.kpis import DAY_COUNTS, KpiChannelBucket, KpiDay, KpiDayBucket, KpiDayReason, KpiLocationBucket
+from app.models.kpis import (
+    DAY_COUNTS,
+    WEEK,
+    KpiChannelBucket,
+    KpiChannelHistogram,
+    KpiDay,
+    KpiDayBucket,
+    KpiDayReason,
+    KpiLocationBucket,
+    KpiLocationHistogram,
+)
 from app.services import db as dbtx
 from app.services import kpi_cache, local_times
 from app.services.planning.writer import bulk_insert
@@ -301,8 +314,60 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
                         (KpiDayReason.__table__, reason_rows), (KpiLocationBucket.__table__, location_rows),
                         (KpiChannelBucket.__table__, channel_rows)):
         bulk_insert(table, rows)
+    histograms = _replace_histograms(by_location, by_channel, start, end)
     return {"days": len(day_rows), "buckets": len(bucket_rows), "reasons": len(reason_rows),
-            "location_buckets": len(location_rows), "channel_buckets": len(channel_rows)}
+            "location_buckets": len(location_rows), "channel_buckets": len(channel_rows), "histograms": histograms}
+
+
+def encode(histogram: dict[int, int]) -> str:
+    """A distribution as stored in the histogram tables: [bucket, count, ...] in bucket order."""
+    return json.dumps([v for b in sorted(histogram) for v in (b, histogram[b])], separators=(",", ":"))
+
+
+def decode(text: str) -> list[int]:
+    return json.loads(text)
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _replace_histograms(by_location: dict[tuple, int], by_channel: dict[tuple, int], start: date, end: date) -> int:
+    """The third rollup: each (day, location/channel, metric) distribution as one row, then every
+    Monday-to-Sunday week touching `start`..`end` summed again from the day rows (its days outside
+    the range as they are stored), so a range reads its whole weeks and its edge days
+    (services/kpis.py). Runs in the caller's write transaction, under its lock."""
+    first_week, last_week = monday(start), monday(end)
+    written = 0
+    for model, key, summed in ((KpiLocationHistogram, "location_id", by_location),
+                               (KpiChannelHistogram, "channel_id", by_channel)):
+        db.session.execute(delete(model).where(model.span_days == 1, model.day >= start, model.day <= end))
+        db.session.execute(delete(model).where(model.span_days == WEEK, model.day >= first_week,
+                                               model.day <= last_week))
+        days: dict[tuple, dict[int, int]] = defaultdict(dict)
+        for (day, owner, metric, bucket), n in summed.items():
+            days[(day, owner, metric)][bucket] = n
+        rows = [{"day": d, "span_days": 1, key: owner, "metric": m, "counts": encode(h)}
+                for (d, owner, m), h in days.items()]
+        bulk_insert(model.__table__, rows)
+        column = getattr(model, key)
+        weeks: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for day, owner, metric, counts in db.session.execute(
+                select(model.day, column, model.metric, model.counts)
+                .where(model.span_days == 1, model.day >= first_week, model.day <= last_week + timedelta(days=6))):
+            histogram = weeks[(monday(_as_date(day)), owner, metric)]
+            flat = decode(counts)
+            for i in range(0, len(flat), 2):
+                histogram[flat[i]] += flat[i + 1]
+        week_rows = [{"day": w, "span_days": WEEK, key: owner, "metric": m, "counts": encode(h)}
+                     for (w, owner, m), h in weeks.items()]
+        bulk_insert(model.__table__, week_rows)
+        written += len(rows) + len(week_rows)
+    return written
+
+
+def _as_date(value: Any) -> date:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 def last_computed() -> datetime | None:
