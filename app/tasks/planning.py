@@ -30,15 +30,31 @@ def plan_order(order_id: int) -> str:
     marketplace's backlog), this job takes up to PLANNING_GROUP_LIMIT - 1 of them off the queue and
     plans them all in one transaction with the batch planner (the same rows as one by one; its
     commit costs the same as one order's). Alone, the order takes the real-time path. An order of
-    the group the batch did not plan (another planner held it) gets its job back."""
+    the group the batch skipped (another transaction held it) gets its job back — this job's own
+    order is planned by this job, waiting for the lock — and when the group fails, every taken
+    order gets its job back before the error is raised. A worker killed between taking the jobs
+    and committing leaves their orders to the periodic sweep (`plan_unplanned`: the order row
+    is the durable request), about a minute and a half later."""
     others = _take_waiting_jobs(current_app.config.get("PLANNING_GROUP_LIMIT", 1) - 1)
     if not others:
         return planning.plan_order_status(order_id, trigger="job")
     group = [order_id, *others]
-    batch.plan_batch(group, chunk_size=len(group), trigger="job")
-    for left in batch.unplanned_order_ids(utcnow(), among=others):
-        safe_enqueue("planning", "app.tasks.planning.plan_order", left, job_id=f"plan-order-{left}")
+    try:
+        batch.plan_batch(group, chunk_size=len(group), trigger="job")
+    except BaseException:
+        _give_back(others)  # this job fails (and is retried) alone; the others keep their own jobs
+        raise
+    left = batch.unplanned_order_ids(utcnow(), among=group)
+    _give_back([other for other in left if other != order_id])
+    if order_id in left:  # another transaction held this job's own order: wait for it, as alone
+        return planning.plan_order_status(order_id, trigger="job")
     return db.session.scalar(select(Order.status).where(Order.id == order_id)) or "missing"
+
+
+def _give_back(order_ids: list[int]) -> None:
+    """Queue the planning jobs of orders this job took but did not plan."""
+    for other in order_ids:
+        safe_enqueue("planning", "app.tasks.planning.plan_order", other, job_id=f"plan-order-{other}")
 
 
 JOB_PREFIX = "plan-order-"

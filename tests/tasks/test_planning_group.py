@@ -107,12 +107,14 @@ def test_one_job_plans_the_orders_waiting_behind_it_in_one_commit_with_the_same_
     assert grouped == alone
 
 
-def test_an_order_of_the_group_another_transaction_holds_gets_its_job_back(app, client):
+@pytest.mark.parametrize("which", [5, 0], ids=["a taken order", "the job's own order"])
+def test_an_order_of_the_group_another_transaction_holds_gets_its_job_back(app, client, which):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL's batch planner skips an order another transaction holds (SKIP LOCKED)")
     _network()
     ids = _place_orders(client)
-    held, conn = ids[5], redis_connection()
+    held, conn = ids[which], redis_connection()
+    watched = ids[1] if which == 0 else ids[0]  # an order of the group whose planning shows it committed
     locked, done, engine = threading.Event(), threading.Event(), db.engine
 
     def hold_the_order() -> None:  # a cancel or an API re-plan holding the row meanwhile
@@ -122,7 +124,7 @@ def test_an_order_of_the_group_another_transaction_holds_gets_its_job_back(app, 
             # until the group (the first order's job took the rest) is committed
             with engine.connect() as watch:
                 while not done.wait(0.02):
-                    if watch.execute(text("SELECT status FROM orders WHERE id = :id"), {"id": ids[0]}).scalar() != "new":
+                    if watch.execute(text("SELECT status FROM orders WHERE id = :id"), {"id": watched}).scalar() != "new":
                         break
                     watch.rollback()
             other.rollback()
@@ -180,3 +182,25 @@ def _place_more_orders(client, count: int) -> list[int]:
         assert response.status_code == 201, response.get_json()
     db.session.expire_all()
     return list(db.session.scalars(select(Order.id).where(Order.number.like("WEB-X%"))))
+
+
+def test_when_the_group_fails_every_taken_order_keeps_a_planning_job(app, client):
+    """A real database error in the group's transaction: no order loses its planning request —
+    each order's job ends in RQ's failed jobs (the supervisor's Failed jobs page runs them again),
+    none is dropped with the group."""
+    from rq.registry import FailedJobRegistry
+
+    _network()
+    ids = _place_orders(client)
+    conn = redis_connection()
+    db.session.execute(text("ALTER TABLE planning_traces RENAME TO planning_traces_away"))
+    db.session.commit()
+    try:
+        _work(conn)
+    finally:
+        db.session.rollback()
+        db.session.execute(text("ALTER TABLE planning_traces_away RENAME TO planning_traces"))
+        db.session.commit()
+    assert set(db.session.scalars(select(Order.status))) == {"new"}
+    failed = set(FailedJobRegistry("planning", connection=conn).get_job_ids())
+    assert failed == {f"plan-order-{i}" for i in ids}

@@ -195,7 +195,8 @@ class _Batch:
                 known[loc] = min(known.get(loc, 0), seen.get(loc, 0))
         self.done += len(prepared.chunk)
         if prepared.network is not None:  # not a chunk planned one by one: plan_order counted those
-            metrics.orders_planned("batch", len(prepared.chunk))
+            # order intake planning a burst together (app/tasks/planning.py) still counts as "order"
+            metrics.orders_planned("order" if self.trigger == "job" else "batch", len(prepared.chunk))
         now = time.perf_counter()
         if self.timings is not None and prepared.chunk:
             self.timings.extend([(now - self.last_commit) / len(prepared.chunk)] * len(prepared.chunk))
