@@ -5,10 +5,12 @@ a number is refused with WTForms' own message, which `human_input.say` puts in p
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from wtforms import DecimalField, FloatField
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
-from app.services.typed_numbers import read_decimal, show_decimal
+from app.services.typed_numbers import AmbiguousNumber, read_decimal, show_decimal
 
 
 class _Typed:
@@ -26,9 +28,17 @@ class _Typed:
             return
         try:
             self.data = self.convert(read_decimal(valuelist[0]))
+        except AmbiguousNumber as exc:
+            self.data = None
+            raise ValueError(_('“%(typed)s” can be read two ways: write %(whole)s for the whole number, '
+                               'or %(decimal)s.', typed=exc.typed, whole=exc.whole, decimal=exc.decimal)) from exc
         except ValueError as exc:
             self.data = None
             raise ValueError(self.gettext(self.refused)) from exc
+
+    def pre_validate(self, form):
+        if self.process_errors:  # not a number: one message, not also "enter 0 or more"
+            raise StopValidation()
 
     def convert(self, value):
         return value

@@ -5,8 +5,10 @@ reads a number the way the page's locale writes it (Babel's `parse_decimal`, str
 or "12,5kg" is refused rather than guessed at). A number that the locale cannot read but that has
 one separator between digits and no thousands in it ("0.5" typed on a Turkish page, "2,50" on an
 English one) is a decimal: the separator cannot be a thousands separator there, so nothing is
-guessed. "1.234" on a Turkish page stays one thousand two hundred and thirty-four, as Turkish
-writes it.
+guessed. A lone thousands group with nothing after it ("1.234" on a Turkish page, "1,234" on an
+English one) is refused as `AmbiguousNumber`: it is how the page's language writes one thousand two
+hundred and thirty-four, and also how the other language writes one and a bit, and a weight or a
+price read 1,000 times too big is worse than a second try. "1.234,5" and "12.345.678" are read.
 
 `show_decimal` is the other way: a stored value in the page's format for an input box (no
 thousands separators, trailing zeros dropped unless `places` asks for them), so that what the box
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
 from flask_babel import get_locale
 
 # Only ASCII digits, a sign and the two separators: Babel also reads "٣" or full-width digits,
@@ -33,13 +35,26 @@ def _locale() -> str:
     return str(locale) if locale is not None else "en"
 
 
+class AmbiguousNumber(ValueError):
+    """A number that reads both as thousands and as a decimal ("1.234" on a Turkish page)."""
+
+    def __init__(self, typed: str, whole: str, decimal: str):
+        super().__init__(typed)
+        self.typed, self.whole, self.decimal = typed, whole, decimal
+
+
 def read_decimal(raw: str) -> Decimal:
-    """`raw` as typed on the current page (its language's decimal sign), or ValueError."""
+    """`raw` as typed on the current page (its language's decimal sign), or ValueError
+    (AmbiguousNumber for a lone thousands group, see above)."""
     text = (raw or "").strip()
     if not text or len(text) > MAX_LENGTH or not _TYPED.fullmatch(text):
         raise ValueError(raw)
+    locale = _locale()
+    group, point = get_group_symbol(locale), get_decimal_symbol(locale)
+    if re.fullmatch(r"[+-]?[0-9]{1,3}" + re.escape(group) + r"[0-9]{3}", text):
+        raise AmbiguousNumber(text, text.replace(group, ""), text.replace(group, point))
     try:
-        value = parse_decimal(text, locale=_locale(), strict=True)
+        value = parse_decimal(text, locale=locale, strict=True)
     except NumberFormatError:
         if not _ONE_SEPARATOR.fullmatch(text):
             raise ValueError(raw) from None

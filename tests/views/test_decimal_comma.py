@@ -4,6 +4,7 @@ user keeps "0.5" and "1,234.50"; anything else is refused in plain words and cha
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Product, PurchaseOrder, StockLocation
-from app.services.typed_numbers import read_decimal, show_decimal
+from app.services.typed_numbers import AmbiguousNumber, read_decimal, show_decimal
 from tests import factories
 from tests.services.inbound.helpers import supplier
 from tests.views.test_auth import login
@@ -67,6 +68,33 @@ def test_a_weight_that_is_not_a_number_is_refused_in_turkish_and_changes_nothing
     assert (product.name, product.weight_kg) == (name, Decimal("0.25"))
 
 
+@pytest.mark.parametrize("language, typed, whole, decimal", [("tr", "1.234", "1234", "1,234"),
+                                                             ("en", "1,234", "1234", "1.234")])
+def test_a_lone_thousands_group_is_refused_as_ambiguous_and_changes_nothing(app, client, language, typed, whole,
+                                                                           decimal):
+    """"1.234" is a thousand and more in Turkish but one and a bit as a Turkish admin with an
+    English keyboard habit means it: a weight 1,000 times too big is not guessed at."""
+    factories.product("MUG-1", weight_kg=Decimal("0.25"))
+    admin = _user(client, "admin", language)
+    response = admin.post("/admin/products/MUG-1/edit", data={"sku": "MUG-1", "name": "Kupa", "weight_kg": typed})
+    assert response.status_code == 422
+    field = html_lib.unescape(response.get_data(as_text=True).split('id="field-weight_kg"')[1].split("</div>")[0])
+    assert typed in field and whole in field and decimal in field
+    assert field.count('class="field-error"') <= 1 and ("0 ya da daha" not in field and "0 or more" not in field)
+    assert _product("MUG-1").weight_kg == Decimal("0.25")
+    with pytest.raises(AmbiguousNumber):
+        with force_locale(language):
+            read_decimal(typed)
+
+
+def test_a_weight_that_is_text_gets_one_message_not_also_a_range(app, client):
+    factories.product("MUG-1", weight_kg=Decimal("0.25"))
+    admin = _user(client, "admin", "tr")
+    response = admin.post("/admin/products/MUG-1/edit", data={"sku": "MUG-1", "name": "Kupa", "weight_kg": "abc"})
+    field = response.get_data(as_text=True).split('id="field-weight_kg"')[1].split("</div>")[0]
+    assert "Bir sayı girin" in field and "0 ya da daha fazla" not in field
+
+
 def test_a_turkish_admin_gives_a_location_its_coordinates_with_commas(app, client):
     admin = _user(client, "admin", "tr")
     data = {"code": "IST-09", "name": "Moda", "type": "store", "latitude": "40,9876", "longitude": "29,03",
@@ -114,13 +142,14 @@ def test_a_purchase_order_reads_and_shows_unit_costs_in_the_users_language(app, 
 def test_reading_and_showing_decimals_in_both_languages(app):
     with app.test_request_context():
         with force_locale("tr"):
-            assert [read_decimal(t) for t in ("0,5", "1.234,5", "1.234", "0.5", "-0,5", ",5")] == [
-                Decimal("0.5"), Decimal("1234.5"), Decimal("1234"), Decimal("0.5"), Decimal("-0.5"), Decimal("0.5")]
+            assert [read_decimal(t) for t in ("0,5", "1.234,5", "12.345.678", "0.5", "-0,5", ",5", "1.23")] == [
+                Decimal("0.5"), Decimal("1234.5"), Decimal("12345678"), Decimal("0.5"), Decimal("-0.5"),
+                Decimal("0.5"), Decimal("1.23")]
             assert (show_decimal(Decimal("0.500")), show_decimal(Decimal("2.5"), 2), show_decimal(41.0082)) == (
                 "0,5", "2,50", "41,0082")
         with force_locale("en"):
-            assert [read_decimal(t) for t in ("0.5", "1,234.5", "1,234", "2,50")] == [
-                Decimal("0.5"), Decimal("1234.5"), Decimal("1234"), Decimal("2.50")]
+            assert [read_decimal(t) for t in ("0.5", "1,234.5", "12,345,678", "2,50")] == [
+                Decimal("0.5"), Decimal("1234.5"), Decimal("12345678"), Decimal("2.50")]
             assert show_decimal(Decimal("1234.500")) == "1234.5"
         for language in ("tr", "en"):
             with force_locale(language):
