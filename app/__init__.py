@@ -83,8 +83,9 @@ def _filters_answer_per_request(app: Flask) -> None:
         return filter_
 
     filters = app.jinja_env.filters
+    filters["lower"] = i18n.lower  # Turkish lowers İ to i and I to ı ("İptal edildi" → "iptal edildi")
     for name, func in list(filters.items()):
-        if name not in DEFAULT_FILTERS and getattr(func, "jinja_pass_arg", None) is None:
+        if func is not DEFAULT_FILTERS.get(name) and getattr(func, "jinja_pass_arg", None) is None:
             filters[name] = per_request(func)
 
 

@@ -121,3 +121,22 @@ def test_the_template_check_finds_unmarked_words():
     assert unmarked_text("<h1>Packages</h1><p>{{ _('Fine') }}</p>") == ["Packages"]
     assert unmarked_text('<input placeholder="Search here"><button value="on">') == ['placeholder="Search here"']
     assert unmarked_text("<p>{{ n }} · {{ _('x') }} — Packline</p>{# Note to self #}") == []
+
+
+def test_no_marked_string_hides_inside_another_ones_arguments():
+    """Babel does not extract a _() written inside another _() call's arguments, so such a string
+    never reaches the catalogues and shows in English on every Turkish screen (the planning trace's
+    "short by" did)."""
+    import ast
+
+    markers = {"_", "gettext", "ngettext", "_l", "lazy_gettext", "lazy_ngettext", "N_"}
+    hidden = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in markers):
+                continue
+            for inner in ast.walk(node):
+                if (inner is not node and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                        and inner.func.id in markers and inner.args and isinstance(inner.args[0], ast.Constant)):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}: {inner.args[0].value!r}")
+    assert hidden == [], "say these apart from the sentence they go in:\n" + "\n".join(hidden)

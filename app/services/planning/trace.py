@@ -71,9 +71,10 @@ def _say(value: Any) -> Any:
 def _verdict(row: list, items: list[dict]) -> str:
     code, units = row[3], row[1]
     if code == VERDICT_SHORT:
-        return _("cannot supply everything: %(short)s", short=", ".join(
-            _("%(sku)s short by %(count)s", sku=i["sku"], count=i["quantity"] - u)
-            for i, u in zip(items, units, strict=True) if u < i["quantity"]))
+        # Said apart from the sentence it goes in: Babel does not extract a _() inside another's arguments.
+        short = [_("%(sku)s short by %(count)s", sku=i["sku"], count=i["quantity"] - u)
+                 for i, u in zip(items, units, strict=True) if u < i["quantity"]]
+        return _("cannot supply everything: %(short)s", short=", ".join(short))
     if code == VERDICT_CHOSEN:
         return _("chosen: has every item")
     if code == VERDICT_PART:
