@@ -4,6 +4,8 @@ their fields, and a dry-run panel that plans an existing or pasted order without
 
 from __future__ import annotations
 
+import json
+
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +19,7 @@ from app.models import CargoCompany, Channel, Order, StockLocation
 from app.schemas import json_text
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.human_input import field_label, in_words, say
 from app.services.planning import dry_run
 from app.services.planning import scenarios as scenario_service
 from app.views.admin import bp
@@ -125,7 +128,7 @@ def scenario_dry_run():
         try:
             body = json_text.loads(pasted)
         except ValueError as exc:
-            errors["order_json"] = json_text.problem(exc)
+            errors["order_json"] = _json_problem(exc)
     else:
         errors["order_number"] = _("Enter an order number, or paste an order below.")
     if not errors:
@@ -133,10 +136,20 @@ def scenario_dry_run():
             result = dry_run(body, Actor.for_user(current_user), explain_in=None)  # the page's language
         except (ValidationFailed, NotFound) as exc:
             field = "order_number" if number else "order_json"
-            details = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items())
-            errors[field] = f"{exc.message} {details}".strip()
+            details = "; ".join(f"{field_label(k)}: {v}" for k, v in in_words(exc.details or {}).items())
+            errors[field] = f"{say(exc.message)} {details}".strip()
     return render("admin/scenarios/dry_run.html", "admin/scenarios/_dry_run.html", status=422 if errors else 200,
                   result=result, errors=errors, order_number=number, order_json=pasted)
+
+
+def _json_problem(exc: ValueError) -> str:
+    """What is wrong with a pasted order's JSON, in the page's language."""
+    if isinstance(exc, json.JSONDecodeError):
+        return _('This is not valid JSON: look near line %(line)s, column %(column)s, and check the quotes and '
+                 'brackets.', line=exc.lineno, column=exc.colno)
+    if isinstance(exc, json_text.NotStandardJson):
+        return _('It contains a value JSON does not allow (NaN, Infinity or a number too large): use a number or null.')
+    return _('This is not valid JSON.')
 
 
 @bp.get("/scenarios/dry-run")

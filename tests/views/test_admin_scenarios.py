@@ -3,6 +3,7 @@ their fields with nothing written, save and update, and the dry-run panel."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -127,10 +128,22 @@ def test_dry_run_plans_an_existing_or_pasted_order_and_writes_nothing(admin):
 @pytest.mark.parametrize(("data", "message"), [
     ({"order_number": "NOPE"}, "No order numbered NOPE."),
     ({"order_json": "{bad"}, "This is not valid JSON"),
-    ({"order_json": "{\"items\": NaN}"}, "It contains NaN"),
+    ({"order_json": "{\"items\": NaN}"}, "It contains a value JSON does not allow"),
     ({"order_json": '{"number": "X"}'}, "The order is not valid."),
     ({}, "Enter an order number"),
 ])
 def test_dry_run_input_errors_are_shown_in_place(admin, data, message):
     response = admin.post("/admin/scenarios/dry-run", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("data", "words", "english"), [
+    ({"order_json": "{bad"}, "geçerli bir JSON değil", "Expecting property name"),
+    ({"order_json": '{"number": "X"}'}, "Sipariş geçerli değil.", "Field required"),
+])
+def test_dry_run_input_errors_are_in_turkish_for_a_turkish_admin(admin, data, words, english):
+    db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = 'root'"))
+    db.session.commit()
+    response = admin.post("/admin/scenarios/dry-run", data=data, headers={"HX-Request": "true"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and words in page and english not in page
