@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Order
 from app.models.base import utcnow
 from app.services import planning
+from app.services.db import in_values
 from app.services.package_commands.common import safe_enqueue
 from app.services.planning import batch
 from app.services.settings import get_setting
@@ -31,7 +32,8 @@ def plan_order(order_id: int) -> str:
     plans them all in one transaction with the batch planner (the same rows as one by one; its
     commit costs the same as one order's). Alone, the order takes the real-time path. An order of
     the group the batch skipped (another transaction held it) gets its job back — this job's own
-    order is planned by this job, waiting for the lock — and when the group fails, every taken
+    order is planned by this job, waiting for the lock; a job for an order that does not exist
+    fails on its own, as it would alone — and when the group fails, every taken
     order gets its job back before the error is raised. A worker killed between taking the jobs
     and committing leaves their orders to the periodic sweep (`plan_unplanned`: the order row
     is the durable request), about a minute and a half later."""
@@ -41,14 +43,16 @@ def plan_order(order_id: int) -> str:
     group = [order_id, *others]
     try:
         batch.plan_batch(group, chunk_size=len(group), trigger="job")
+        left = batch.unplanned_order_ids(utcnow(), among=group)
+        statuses = dict(db.session.execute(select(Order.id, Order.status).where(in_values(Order.id, group))).all())
     except BaseException:
         _give_back(others)  # this job fails (and is retried) alone; the others keep their own jobs
         raise
-    left = batch.unplanned_order_ids(utcnow(), among=group)
-    _give_back([other for other in left if other != order_id])
-    if order_id in left:  # another transaction held this job's own order: wait for it, as alone
+    # Skipped orders, and jobs for orders that do not exist (they fail on their own, as alone).
+    _give_back([other for other in others if other in left or other not in statuses])
+    if order_id in left or order_id not in statuses:  # held by another transaction, or no such order
         return planning.plan_order_status(order_id, trigger="job")
-    return db.session.scalar(select(Order.status).where(Order.id == order_id)) or "missing"
+    return statuses[order_id]
 
 
 def _give_back(order_ids: list[int]) -> None:
