@@ -92,14 +92,14 @@ def cancel_return(return_id: int):
     if not form.validate_on_submit():
         return _page(ret, cancel_form=form, status=422)
     try:
-        version = int(form.version.data) if form.version.data else None
-    except ValueError:
-        version = None
+        version = int(form.version.data)
+    except (TypeError, ValueError):  # a page without its version is as good as a stale one
+        return _page(ret, error=_('This return changed meanwhile: look at it again, then cancel.'), status=409)
     try:
         run_return_command(return_id, "cancel", {"reason": form.reason.data.strip()}, current_actor(),
                            expected_version=version)
     except (Conflict, ValidationFailed) as exc:
         db.session.rollback()
-        return _page(_visible(return_id), cancel_form=form, error=exc.message, status=409)
+        return _page(_visible(return_id), cancel_form=form, error=exc.message, status=exc.status)
     flash(_('Return %(number)s is cancelled.', number=ret.number), "ok")
     return redirect(url_for("supervisor.return_page", return_id=return_id), 303)

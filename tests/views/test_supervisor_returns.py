@@ -151,6 +151,9 @@ def test_a_supervisor_cancels_a_return_that_will_not_come_back_with_a_reason(app
 
     stale = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": "Kept it", "version": ret.version + 5})
     assert stale.status_code == 409 and 'id="return-error"' in stale.get_data(as_text=True)
+    for version in ("", "abc"):  # no version is no check: refused like a stale page
+        blind = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": "Kept it", "version": version})
+        assert blind.status_code == 409
 
     done = client.post(f"/supervisor/returns/{ret.id}/cancel", data={"reason": "Customer kept it",
                                                                      "version": ret.version})
