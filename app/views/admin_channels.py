@@ -68,6 +68,13 @@ def said_text(message: Any, fallback: str | None = None) -> str:
     return said.text(message) if said.is_message(message) else (fallback or "")
 
 
+@bp.app_template_filter("stock_problem")
+def stock_problem(error: str | None) -> str:
+    """A stock push's problem (kept as English text): our own sentences ("Shopify has no variant
+    with this SKU.") in the page's language, the channel's own words as it sent them."""
+    return said.text(said.said(error)) if error else ""
+
+
 @bp.app_template_filter("push_error")
 def push_error(push: ChannelPush) -> str:
     """A channel update's last error in the page's language: the last attempt's message when it

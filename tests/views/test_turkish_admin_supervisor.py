@@ -378,3 +378,18 @@ def test_the_dry_run_screen_explains_in_turkish(app, client, turkish_brand):
     text = _trace_text(page)
     assert "'Pazaryeri' senaryosu atlandı" in text and "Karar: " in text, text
     assert not english_on(text, english_fragments()), text
+
+
+def test_a_stock_push_problem_in_our_words_reads_in_turkish_and_is_kept_in_english(app, client, turkish_brand):
+    from app.models import ChannelStockSync, Product
+    from app.services.channels import connector_for
+
+    shop = db.session.scalar(db.select(Channel).where(Channel.code == "shop"))
+    result = connector_for(shop.adapter, shop.config).push_stock({"CAY-1": 3}, catalog={})  # the shop lacks it
+    product = db.session.scalar(db.select(Product).where(Product.sku == "CAY-1"))
+    db.session.add(ChannelStockSync(channel_id=shop.id, product_id=product.id, error=result.failed["CAY-1"]))
+    db.session.commit()
+    assert result.failed["CAY-1"] == "Shopify has no variant with this SKU."  # kept English (logs, matching)
+    login(client, "yonetici")
+    page = html_lib.unescape(client.get("/admin/integrations/shop").get_data(as_text=True))
+    assert "Shopify'da bu SKU ile bir varyant yok." in page and "has no variant" not in page

@@ -34,6 +34,7 @@ from app.services.channels.base import (
     packline_refund_text,
 )
 from app.services.channels.config import ShopifyConfig
+from app.services.said import N_
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/edited", "orders/fulfilled"})
 CANCEL_TOPICS = frozenset({"orders/cancelled", "orders/delete"})
@@ -259,7 +260,7 @@ class ShopifyConnector(SignedWebhookConnector):
         for n, (sku, qty) in enumerate(pending):
             item_id = items.get(sku)
             if item_id is None:
-                result.failed[sku] = "Shopify has no variant with this SKU."
+                result.failed[sku] = N_("Shopify has no variant with this SKU.")  # kept English; said on screen
                 continue
             try:
                 self.call_json("POST", self._path("inventory_levels/set.json"), headers=self._headers(),

@@ -36,6 +36,7 @@ from app.services.channels.base import (
 )
 from app.services.channels.config import WooCommerceConfig
 from app.services.channels.shopify import money, quantity
+from app.services.said import N_
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 CANCEL_TOPICS = frozenset({"order.deleted"})
@@ -232,7 +233,7 @@ class WooCommerceConnector(SignedWebhookConnector):
             if sku in ids:
                 known.append((sku, int(ids[sku]), int(qty)))
             else:
-                result.failed[sku] = "WooCommerce has no product with this SKU."
+                result.failed[sku] = N_("WooCommerce has no product with this SKU.")  # kept English; said on screen
         for start in range(0, len(known), BATCH_SIZE):
             chunk = known[start:start + BATCH_SIZE]
             try:
