@@ -124,6 +124,31 @@ LEDGER_REASON_LABELS: dict[str, LazyString] = {
 }
 
 
+# What started a planning run (`planning_traces.trigger`), in words for the order page.
+TRIGGER_LABELS: dict[str, LazyString] = {
+    "job": _l("as it arrived"),
+    "api": _l("by the API"),
+    "batch": _l("batch run"),
+    "sweep": _l("catch-up sweep"),
+    "manual": _l("by hand"),
+    "demo": _l("demo"),
+    "released": _l("released from hold"),
+    "replan": _l("re-planned"),
+    "change": _l("order changed"),
+    "report_missing": _l("items reported missing"),
+    "refuse": _l("package refused"),
+    "cancel_order": _l("units cancelled"),
+}
+
+
+def trigger_label(code: str | None) -> str:
+    """`job` -> "as it arrived" ("geldiğinde"); another trigger (a command's name) reads with spaces."""
+    if not code:
+        return ""
+    label = TRIGGER_LABELS.get(code)
+    return str(label) if label is not None else code.replace("_", " ")
+
+
 def ledger_reason(code: str | None) -> str:
     """`write_off` -> "Written off" ("Zarar yazıldı"); a code not in the map reads with spaces."""
     if not code:

@@ -299,7 +299,7 @@ def transfer_receive_finish(code: str, transfer_id: int):
 def _received_message(number: str, lines: list[ReceivingLine], values: dict[str, dict[str, Any]]) -> str:
     """What the finish did, said plainly: "stock updated" only when everything arrived as sent;
     otherwise how many units are in stock here, how many damaged ones were written off, how many
-    did not arrive, and that those are sent again (they are planned again at once)."""
+    did not arrive, and that those are planned again at once (from here or elsewhere, or out of stock)."""
     sent = {line.sku: line.sent for line in lines}
     damaged = sum(typed["damaged"] for typed in values.values())
     usable = sum(max(0, typed["received"] - typed["damaged"]) for typed in values.values())
@@ -314,5 +314,5 @@ def _received_message(number: str, lines: list[ReceivingLine], values: dict[str,
                              damaged))
     if short:
         said.append(ngettext("%(num)s unit did not arrive.", "%(num)s units did not arrive.", short))
-    said.append(ngettext("It will be sent again.", "They will be sent again.", damaged + short))
+    said.append(ngettext("It is planned again.", "They are planned again.", damaged + short))
     return " ".join(said)

@@ -43,3 +43,15 @@ def test_lower_in_a_template_lowers_the_turkish_way_on_a_turkish_page(app):
             assert template.render() == "iptal edildi istanbul"  # not "i̇ptal edildi"
         with force_locale("en"):
             assert template.render().startswith("cancelled ")
+
+
+def test_a_planning_run_names_what_started_it_in_words(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        template = app.jinja_env.from_string("{{ 'job' | trigger_label }}|{{ 'cancel_order' | trigger_label }}|"
+                                             "{{ 'something_new' | trigger_label }}")
+        with force_locale("tr"):
+            assert template.render() == "geldiğinde|adetler iptal edildi|something new"
+        with force_locale("en"):
+            assert template.render() == "as it arrived|units cancelled|something new"

@@ -122,7 +122,7 @@ def test_a_transfer_finish_says_what_happened_to_damaged_units_and_goes_to_the_r
                                   f"damaged-{product_id}": "2", f"note-{product_id}": "Islak koli"}, headers=HX)
     assert done.status_code == 200 and done.headers["HX-Redirect"].endswith("/store/IST-02/receiving")
     listing = client.get("/store/IST-02/receiving").get_data(as_text=True)
-    assert f"{number} teslim alındı. Hasarlı 2 adet zarar yazıldı. Yeniden gönderilecek." in listing
+    assert f"{number} teslim alındı. Hasarlı 2 adet zarar yazıldı. Yeniden planlandı." in listing
     assert "stok güncellendi" not in listing
     db.session.rollback()
     assert db.session.get(type(transfer), transfer.id).state == "received"
