@@ -89,20 +89,20 @@ def _new_order(payload: OrderIn, channel: Channel) -> Order:
     errors: dict[str, str] = {}
     pickup = _by_code(StockLocation, StockLocation.code, payload.pickup_location)
     if payload.pickup_location and (pickup is None or not pickup.active or not pickup.is_pickup_location):
-        errors["pickup_location"] = f"No active pickup location with code {payload.pickup_location!r}."
+        errors["pickup_location"] = _("No active pickup location with code '%(code)s'.", code=payload.pickup_location)
     if payload.delivery_type == "click_and_collect" and not payload.pickup_location:
-        errors["pickup_location"] = "Click & collect orders need a pickup location."
+        errors["pickup_location"] = _("Click & collect orders need a pickup location.")
     address = payload.shipping_address
     if payload.delivery_type == "cargo" and not (address and address.city):
-        errors["shipping_address.city"] = "Cargo orders need a shipping address with a city."
+        errors["shipping_address.city"] = _("Cargo orders need a shipping address with a city.")
     cargo = _by_code(CargoCompany, CargoCompany.code, payload.cargo_company)
     if payload.cargo_company and cargo is None:
-        errors["cargo_company"] = f"No cargo company with code {payload.cargo_company!r}."
+        errors["cargo_company"] = _("No cargo company with code '%(code)s'.", code=payload.cargo_company)
     skus = {line.sku for line in payload.items}
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
     for n, line in enumerate(payload.items):
         if line.sku not in products:
-            errors[f"items.{n}.sku"] = f"No product with SKU {line.sku!r}."
+            errors[f"items.{n}.sku"] = _("No product with SKU '%(sku)s'.", sku=line.sku)
     if errors:
         raise ValidationFailed(_('The order is not valid.'), errors)
 

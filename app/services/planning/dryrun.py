@@ -62,12 +62,12 @@ def _pasted(body: dict[str, Any]) -> OrderView:
     errors: dict[str, str] = {}
     channel = db.session.scalar(select(Channel).where(Channel.code == data.channel))
     if channel is None:
-        errors["channel"] = f"No channel with code {data.channel!r}."
+        errors["channel"] = _("No channel with code '%(code)s'.", code=data.channel)
     skus = {i.sku for i in data.items}
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
     for n, item in enumerate(data.items):
         if item.sku not in products:
-            errors[f"items.{n}.sku"] = f"No product with SKU {item.sku!r}."
+            errors[f"items.{n}.sku"] = _("No product with SKU '%(sku)s'.", sku=item.sku)
     pickup_id = None
     if data.delivery_type == "click_and_collect":
         pickup_id = db.session.scalar(select(StockLocation.id).where(StockLocation.code == data.pickup_location))
@@ -75,7 +75,7 @@ def _pasted(body: dict[str, Any]) -> OrderView:
             errors["pickup_location"] = "Click & collect needs a known pickup location."
     if data.cargo_company and db.session.scalar(
             select(CargoCompany.id).where(CargoCompany.code == data.cargo_company)) is None:
-        errors["cargo_company"] = f"No cargo company with code {data.cargo_company!r}."
+        errors["cargo_company"] = _("No cargo company with code '%(code)s'.", code=data.cargo_company)
     if errors:
         raise ValidationFailed(_('The order is not valid.'), errors)
     address = data.shipping_address
