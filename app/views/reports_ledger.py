@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from app.models.base import utcnow
 from app.services import ledger_explorer as ledger
 from app.services import listing, local_times
 from app.services.actors import Actor
@@ -43,4 +44,5 @@ def stock_at():
     return render("reports/stock_at.html", status=422 if asked and problems else 200, found=found,
                   problems=problems.found if asked else {}, args=request.args,
                   locations=ledger.visible_locations(actor),
-                  zone=local_times.zone_name(found.location) if found else None)
+                  zone=local_times.zone_name(found.location) if found else None,
+                  future=bool(found) and found.at > utcnow())

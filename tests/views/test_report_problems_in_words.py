@@ -86,3 +86,11 @@ def test_the_api_keeps_its_parameter_names(app, client):
     body = client.get("/api/v1/stock/at?location=IST-01&sku=NOPE&at=yesterday",
                       headers={**headers, "Accept-Language": "tr"}).get_json()
     assert set(body["error"]["details"]) == {"sku", "at"}
+
+
+def test_a_moment_still_to_come_is_answered_as_now_and_says_so(viewer):
+    client = viewer("tr")
+    future = client.get("/reports/ledger/at?location=IST-01&sku=MUG-1&at=2099-01-01T10:00")
+    assert future.status_code == 200 and 'id="future-moment"' in future.get_data(as_text=True)
+    past = client.get("/reports/ledger/at?location=IST-01&sku=MUG-1&at=2026-01-01T10:00")
+    assert past.status_code == 200 and 'id="future-moment"' not in past.get_data(as_text=True)
