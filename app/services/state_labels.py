@@ -149,6 +149,31 @@ def trigger_label(code: str | None) -> str:
     return str(label) if label is not None else code.replace("_", " ")
 
 
+# Commands written in an order's history that are not a package's or a transfer's button.
+COMMAND_LABELS: dict[str, LazyString] = {
+    "create": _l("Order received"),
+    "plan": _l("Planned"),
+    "update_address": _l("Address changed"),
+    "update_source_status": _l("Channel status changed"),
+    "cancel_order": _l("Units cancelled"),
+    "label_ready": _l("Label ready"),
+}
+
+
+def command_label(command: str | None) -> str:
+    """A history row's command in words: a package's or transfer's button label ("ship" → "Ship",
+    "Gönder"), or one of the order's own steps; another reads with spaces."""
+    if not command:
+        return ""
+    from app.services.transitions import PACKAGE_TRANSITIONS, TRANSFER_TRANSITIONS
+
+    label = COMMAND_LABELS.get(command)
+    if label is None:
+        found = PACKAGE_TRANSITIONS.get(command) or TRANSFER_TRANSITIONS.get(command)
+        label = found.label if found is not None and found.label else None
+    return str(label) if label is not None else command.replace("_", " ")
+
+
 def ledger_reason(code: str | None) -> str:
     """`write_off` -> "Written off" ("Zarar yazıldı"); a code not in the map reads with spaces."""
     if not code:

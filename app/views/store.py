@@ -25,7 +25,7 @@ from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.services.human_input import say
 from app.services.local_times import show_time
-from app.services.state_labels import ledger_reason, state_label, trigger_label
+from app.services.state_labels import command_label, ledger_reason, state_label, trigger_label
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 
@@ -133,6 +133,7 @@ def age(moment: datetime | None) -> str:
 bp.add_app_template_filter(state_label, "state_label")
 bp.add_app_template_filter(ledger_reason, "ledger_reason")
 bp.add_app_template_filter(trigger_label, "trigger_label")
+bp.add_app_template_filter(command_label, "command_label")
 # Every time on every screen goes through one helper (the `when` macro in admin/_macros.html calls it).
 bp.add_app_template_global(show_time, "local_time")
 # Form errors on every HTML screen in plain words (the JSON API keeps pydantic's texts and paths).

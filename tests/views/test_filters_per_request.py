@@ -55,3 +55,16 @@ def test_a_planning_run_names_what_started_it_in_words(app):
             assert template.render() == "geldiğinde|adetler iptal edildi|something new"
         with force_locale("en"):
             assert template.render() == "as it arrived|units cancelled|something new"
+
+
+def test_a_history_row_names_its_command_in_words(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        template = app.jinja_env.from_string("{{ 'ship' | command_label }}|{{ 'plan' | command_label }}|"
+                                             "{{ 'dispatch' | command_label }}|{{ 'something_new' | command_label }}")
+        with force_locale("en"):
+            assert template.render() == "Ship|Planned|Dispatch|something new"
+        with force_locale("tr"):
+            said = template.render().split("|")
+            assert said[0] != "Ship" and said[1] == "Planlandı" and said[3] == "something new", said
