@@ -157,6 +157,7 @@ COMMAND_LABELS: dict[str, LazyString] = {
     "update_source_status": _l("Channel status changed"),
     "cancel_order": _l("Units cancelled"),
     "label_ready": _l("Label ready"),
+    "status": _l("Follows its packages"),
 }
 
 

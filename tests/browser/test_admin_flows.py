@@ -43,7 +43,7 @@ def test_supervisor_plans_an_out_of_stock_package_manually(app, page):
     page.select_option("#all_location", "IST-01")
     page.click("text=Plan here")
     page.wait_for_url(f"**/supervisor/orders/{order_id}/")
-    assert "manual_plan" in page.inner_text("table.history")
+    assert "Plan manually" in page.inner_text("table.history")  # the command in words
     db.session.rollback()
     packages = db.session.scalars(select(Package).where(Package.order_id == order_id).order_by(Package.id)).all()
     assert [(p.id == package_id, p.state) for p in packages] == [(True, "cancelled"), (False, "waiting")]

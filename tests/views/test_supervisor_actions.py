@@ -122,4 +122,4 @@ def test_manual_plan_moves_an_out_of_stock_package_to_the_chosen_location(app, c
     assert [(p.location_id, p.state) for p in new] == [(store.id, "waiting")]
     assert stock_of(store, "SKU-A") == (3, 2)
     order_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "manual_plan" in order_page and "user:sup" in order_page
+    assert "Plan manually" in order_page and "user:sup" in order_page  # the command in words
