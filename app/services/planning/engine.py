@@ -81,11 +81,36 @@ def _single(cands: list[Row], demands: list[Demand]) -> int | None:
     return None
 
 
+SPLIT_SEARCH_BUDGET = 10_000  # candidate looks per rule in the search for fewer locations
+
+
 def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[tuple[int, list[int]]] | None:
-    """Greedy set cover: repeatedly take the candidate that covers most of what is still missing
-    (ties go to the earlier one in sort order) until everything is covered or the limit is hit.
-    Returns (index in `cands`, units taken per demand) per chosen candidate."""
-    remaining = [d.quantity for d in demands]
+    """Split over the fewest locations (at most `max_packages`), in sort order (SPEC §7).
+
+    Greedy set cover first (the candidate that covers most of what is still missing, ties to the
+    earlier one); two locations cannot be beaten once one alone did not do. Greedy can miss a
+    smaller cover, or any cover within the limit: a big first pick may leave what remains spread
+    over two more locations while two others would have covered everything. Then an exact search
+    looks for the first set in sort order of 2, 3 … locations, within `SPLIT_SEARCH_BUDGET`
+    looks (beyond it, the greedy answer stands). Returns (index in `cands`, units taken per
+    demand) per chosen candidate."""
+    need = [d.quantity for d in demands]
+    greedy = _greedy_split(cands, need, max_packages)
+    if greedy is not None and len(greedy) <= 2:
+        return greedy
+    if any(sum(c[2][i] for c in cands) < q for i, q in enumerate(need)):
+        return None  # all the candidates together do not hold the order
+    for size in range(2, (len(greedy) if greedy is not None else max_packages + 1)):
+        found = _first_cover(cands, need, size)
+        if found is _OUT_OF_BUDGET:
+            break
+        if found is not None:
+            return _take_in_order(cands, need, found)
+    return greedy
+
+
+def _greedy_split(cands: list[Row], need: list[int], max_packages: int) -> list[tuple[int, list[int]]] | None:
+    remaining = list(need)
     chosen: list[tuple[int, list[int]]] = []
     used: set[int] = set()
     while any(remaining) and len(chosen) < max_packages:
@@ -107,6 +132,60 @@ def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[t
         used.add(cands[best][1].id)
         chosen.append((best, take))
     return chosen if not any(remaining) else None
+
+
+_OUT_OF_BUDGET: list[int] = []
+
+
+def _first_cover(cands: list[Row], need: list[int], size: int) -> list[int] | None:
+    """Indexes of the first `size` candidates, in sort order (i1 < i2 < …, compared from the
+    first), that together hold `need`; None if there is none; `_OUT_OF_BUDGET` when the search
+    gave up."""
+    supplies = [c[2] for c in cands]
+    lines = range(len(need))
+    # The last candidate that holds any of each line: past it, that line cannot be covered.
+    last = [max((n for n, s in enumerate(supplies) if s[i] > 0), default=-1) for i in lines]
+    most = max((sum(min(s, q) for s, q in zip(sup, need, strict=True)) for sup in supplies), default=0)
+    looks = 0
+
+    def search(start: int, left: int, remaining: list[int]) -> list[int] | None:
+        nonlocal looks
+        if sum(remaining) > left * most or any(r and last[i] < start for i, r in enumerate(remaining)):
+            return None
+        for n in range(start, len(supplies) - left + 1):
+            looks += 1
+            if looks > SPLIT_SEARCH_BUDGET:
+                raise _GiveUp
+            supply = supplies[n]
+            rest = [r - s if s < r else 0 for s, r in zip(supply, remaining, strict=True)]
+            if rest == remaining:
+                continue  # holds nothing still missing
+            if not any(rest):
+                return [n]
+            if left > 1:
+                found = search(n + 1, left - 1, rest)
+                if found is not None:
+                    return [n, *found]
+        return None
+
+    try:
+        return search(0, size, list(need))
+    except _GiveUp:
+        return _OUT_OF_BUDGET
+
+
+class _GiveUp(Exception):
+    pass
+
+
+def _take_in_order(cands: list[Row], need: list[int], chosen: list[int]) -> list[tuple[int, list[int]]]:
+    remaining = list(need)
+    parts = []
+    for n in chosen:
+        take = [min(s, r) for s, r in zip(cands[n][2], remaining, strict=True)]
+        remaining = [r - t for r, t in zip(remaining, take, strict=True)]
+        parts.append((n, take))
+    return parts
 
 
 def _source_sites(network: Network, rule: RuleView, pack_site_id: int) -> set[int]:

@@ -73,6 +73,53 @@ def test_split_uses_the_fewest_locations(app):
     assert sum(q for items in placed.values() for q in items.values()) == 3
 
 
+def _greedy_trap():
+    """X is nearest and holds the most (4 of 6 lines), but what X lacks (E, F) is at Y and Z,
+    which between them hold everything: greedy takes X and needs three locations; Y + Z is two."""
+    x = site("X", 40.99, 29.03)
+    y = site("Y", 41.00, 29.05)
+    z = site("Z", 41.10, 29.10)
+    default = site("WH", 40.81, 29.30, type="warehouse")
+    a, b, c, d, e, f = (factories.product(sku) for sku in "ABCDEF")
+    for loc, products in ((x, (a, b, c, d)), (y, (a, b, e)), (z, (c, d, f))):
+        for product in products:
+            _stock(loc, product, 1)
+    return default, [(p, 1) for p in (a, b, c, d, e, f)]
+
+
+def test_split_finds_the_two_locations_greedy_misses_when_at_most_two_are_allowed(app):
+    default, lines = _greedy_trap()
+    scenario(default, [{"allow_split": True, "max_packages": 2}])
+    o = order(lines)
+
+    plan_order(o.id)
+
+    assert placement(o.id) == {"Y": {"A": 1, "B": 1, "E": 1}, "Z": {"C": 1, "D": 1, "F": 1}}
+
+
+def test_split_takes_two_locations_where_greedy_would_take_three(app):
+    default, lines = _greedy_trap()
+    scenario(default, [{"allow_split": True, "max_packages": 3}])
+    o = order(lines)
+
+    plan_order(o.id)
+
+    assert placement(o.id) == {"Y": {"A": 1, "B": 1, "E": 1}, "Z": {"C": 1, "D": 1, "F": 1}}
+
+
+def test_split_search_gives_way_to_greedy_beyond_its_budget(app, monkeypatch):
+    from app.services.planning import engine
+
+    monkeypatch.setattr(engine, "SPLIT_SEARCH_BUDGET", 0)
+    default, lines = _greedy_trap()
+    scenario(default, [{"allow_split": True, "max_packages": 3}])
+    o = order(lines)
+
+    plan_order(o.id)
+
+    assert set(placement(o.id)) == {"X", "Y", "Z"}  # the greedy answer: X first, then Y and Z
+
+
 def test_split_is_not_used_when_the_rule_does_not_allow_it(app):
     a, b = site("A", 40.99, 29.03), site("B", 41.00, 29.05)
     default = site("WH", 40.81, 29.30, type="warehouse")
