@@ -13,7 +13,10 @@
   again (at-least-once).
 - **Ordering**: within a subscription, a delivery's first attempt waits until every earlier
   event's delivery (by outbox sequence) has had its first attempt. Retries never block newer
-  events. When a first attempt finishes, the next delivery of the subscription is enqueued.
+  events. When a first attempt finishes, the next delivery of the subscription is enqueued —
+  or, on a sender thread, claimed in the same transaction that records the finished one
+  (`finish_and_claim_next`: the subscription's head of line is the lowest pending event, so
+  nothing earlier waits for it).
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.events import OutboxEvent
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.queues import enqueue, get_queue, redis_connection
+from app.services import config_cache
 from app.services.db import begin_write
 from app.services.settings import get_setting
 from app.services.webhooks.attempt import AttemptResult, Claim
@@ -277,13 +281,28 @@ def claim_attempt(delivery_id: int) -> Claim | None:
     now = utcnow()
     if (
         delivery is None
-        or delivery.status not in ("pending", "retrying")
-        or (delivery.next_attempt_at is not None and delivery.next_attempt_at > now)
-        or not delivery.subscription.active
+        or not _claimable(delivery, now)
         or (delivery.status == "pending" and _waits_for_earlier_event(delivery))
     ):
         db.session.commit()
         return None
+    claim = _lease(delivery, now)
+    db.session.commit()
+    return claim
+
+
+def _claimable(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Still to be attempted, due (not leased by someone else) and its subscription active."""
+    return (
+        delivery.status in ("pending", "retrying")
+        and (delivery.next_attempt_at is None or delivery.next_attempt_at <= now)
+        and delivery.subscription.active
+    )
+
+
+def _lease(delivery: WebhookDelivery, now: datetime) -> Claim:
+    """Take the lease of a locked, claimable delivery (its subscription and event loaded) and
+    log the attempt as started, in the caller's write transaction; the caller commits."""
     for previous in delivery.attempt_log if delivery.attempts else ():  # a first attempt has no log to read
         if previous.duration_ms is None and previous.status_code is None and previous.error is None:
             previous.error = INTERRUPTED
@@ -293,7 +312,7 @@ def claim_attempt(delivery_id: int) -> Claim | None:
     db.session.add(attempt)
     db.session.flush()
     subscription, outbox_event = delivery.subscription, delivery.event
-    claim = Claim(
+    return Claim(
         delivery_id=delivery.id, attempt_id=attempt.id, number=delivery.attempts, url=subscription.url,
         secret=subscription.secret, extra_headers=dict(subscription.headers or {}),
         event_id=outbox_event.event_id, event_type=outbox_event.type,
@@ -302,8 +321,6 @@ def claim_attempt(delivery_id: int) -> Claim | None:
         allow_private=get_setting(PRIVATE_URLS_SETTING) is True,
         subscription_id=delivery.subscription_id, first=delivery.status == "pending",
     )
-    db.session.commit()
-    return claim
 
 
 def _retry_base_seconds() -> float | None:
@@ -317,17 +334,60 @@ def finish_attempt(claim: Claim, result: AttemptResult, kick: bool = True) -> We
     attempt, the subscription's next delivery (unless `kick` is False: the caller goes on with
     it itself, see `sender.py`)."""
     begin_write()
-    delivery = db.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True,
-                              populate_existing=True)
-    attempt = db.session.get(WebhookAttempt, claim.attempt_id)
-    if delivery is None or attempt is None:  # deleted with its subscription meanwhile
+    delivery, was_first, retry_in = _record_outcome(claim, result, utcnow())
+    if delivery is None:
         db.session.commit()
         return None
+    subscription_id, attempts = delivery.subscription_id, delivery.attempts
+    db.session.commit()
+    _enqueue_retry(claim, attempts, retry_in)
+    if was_first and kick:
+        kick_subscription(subscription_id)
+    return delivery
+
+
+def finish_and_claim_next(claim: Claim, result: AttemptResult) -> Claim | None:
+    """After a first attempt: `finish_attempt` and, in the same transaction, claim the
+    subscription's next first attempt (its head of line). One transaction instead of three (a
+    finish, a read of the head, a claim) per delivery of a chain (`sender.send_in_order`).
+
+    The head is the subscription's pending delivery with the lowest event id, so nothing earlier
+    waits for its first attempt; it is taken only if it is due (an attempt in flight holds a
+    lease into the future) and its subscription is active — the same rules as `claim_attempt`.
+    On PostgreSQL its row is locked with SKIP LOCKED, so this never waits. A head locked by
+    another transaction is being claimed there — but that claim may give up, because in its
+    snapshot the delivery finished here is still waiting for its first attempt. So when no claim
+    is made here, the subscription is kicked after the commit (as `finish_attempt` does): a job
+    then claims whatever is due. Returns the new claim or None. Commits, then enqueues the
+    finished delivery's retry, if any."""
+    begin_write()
     now = utcnow()
-    attempt.status_code = result.status_code
-    attempt.duration_ms = result.duration_ms
-    attempt.response_excerpt = result.response_excerpt
-    attempt.error = result.error
+    delivery, _, retry_in = _record_outcome(claim, result, now)
+    following = _claim_head(claim.subscription_id, now) if delivery is not None else None
+    attempts = delivery.attempts if delivery is not None else 0
+    db.session.commit()
+    if delivery is not None:
+        _enqueue_retry(claim, attempts, retry_in)
+        if following is None:
+            kick_subscription(claim.subscription_id)
+    return following
+
+
+def _record_outcome(claim: Claim, result: AttemptResult,
+                    now: datetime) -> tuple[WebhookDelivery | None, bool, timedelta | None]:
+    """Write the attempt's outcome and the delivery's new state (no commit). Returns the
+    delivery (None when it was deleted with its subscription meanwhile), whether it was waiting
+    for its first attempt, and when to retry it (None: no retry)."""
+    delivery = db.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True, populate_existing=True)
+    if delivery is None:
+        return None, False, None
+    # By primary key, without reading the attempt first (it is this claim's own row).
+    db.session.execute(
+        update(WebhookAttempt).where(WebhookAttempt.id == claim.attempt_id)
+        .values(status_code=result.status_code, duration_ms=result.duration_ms,
+                response_excerpt=result.response_excerpt, error=result.error)
+        .execution_options(synchronize_session=False)
+    )
     was_first = delivery.status == "pending"
     still_ours = delivery.attempts == claim.number and delivery.status in ("pending", "retrying")
     retry_in: timedelta | None = None
@@ -344,19 +404,38 @@ def finish_attempt(claim: Claim, result: AttemptResult, kick: bool = True) -> We
     if still_ours or result.ok:
         delivery.last_status_code = result.status_code
         delivery.last_error = result.error
-    subscription_id, attempts = delivery.subscription_id, delivery.attempts
-    db.session.commit()
+    return delivery, was_first, retry_in
+
+
+def _enqueue_retry(claim: Claim, attempts: int, retry_in: timedelta | None) -> None:
     if retry_in is not None:
         _safe_enqueue(DELIVER_JOB, claim.delivery_id, job_id=f"webhook-{claim.delivery_id}-{attempts}",
                       delay=retry_in)
-    if was_first and kick:
-        kick_subscription(subscription_id)
-    return delivery
 
 
-def next_first_attempt(subscription_id: int) -> int | None:
-    """The id of the subscription's next delivery waiting for its first attempt (read only)."""
-    head = _head_of_line(subscription_id)
-    head_id = head.id if head is not None else None
-    db.session.rollback()  # end the read transaction
-    return head_id
+def _claim_head(subscription_id: int, now: datetime) -> Claim | None:
+    """Claim the subscription's head of line in the caller's write transaction, if it is due."""
+    head = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "pending")
+        .order_by(WebhookDelivery.event_id).limit(1).scalar_subquery()
+    )
+    # One statement: the head (found by a seek on 0017's index), its subscription and event, and
+    # the configuration token (for the private-URLs setting), locking only the delivery's row.
+    row = db.session.execute(
+        select(WebhookDelivery, config_cache.token_query())
+        .join(WebhookDelivery.subscription).join(WebhookDelivery.event)
+        .options(contains_eager(WebhookDelivery.subscription), contains_eager(WebhookDelivery.event))
+        .where(WebhookDelivery.id == head)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        return None
+    delivery, token = row
+    # Locked after the head was chosen: another transaction may have changed it meanwhile.
+    if delivery.status != "pending" or not _claimable(delivery, now):
+        return None
+    config_cache.current(token=token)
+    return _lease(delivery, now)
+

@@ -3,8 +3,9 @@
 A `deliver` job claims its delivery (a short transaction) and hands the claim to this process's
 sender threads (`WEBHOOK_SENDER_THREADS`, 8 by default; 0 = attempt inline in the job). The
 thread makes the HTTP attempt, records it and, after a first attempt, goes straight on with the
-same subscription's next first attempt (claimed the ordinary way, so the order and the lease
-rules of outbox.py hold), up to `CHAIN_LIMIT` in a row; then the rest is left to a job again.
+same subscription's next first attempt (recording one and claiming the next is one
+transaction, `outbox.finish_and_claim_next`, under the order and lease rules of outbox.py), up
+to `CHAIN_LIMIT` in a row; then the rest is left to a job again.
 
 Why: first attempts of one subscription go one at a time (ordering), so a receiver that takes
 5 s used to keep one worker busy for 5 s per event, and two such receivers stopped every
@@ -77,20 +78,24 @@ def _run(app: Flask, claim: Claim, slots: threading.BoundedSemaphore) -> None:
 def send_in_order(claim: Claim, limit: int = CHAIN_LIMIT) -> int:
     """Attempt `claim`; after a first attempt, claim and attempt the subscription's next
     first attempts too, up to `limit` in all, then leave the next one to a job. Returns the
-    number of attempts made."""
+    number of attempts made.
+
+    Recording a first attempt and claiming the next is one transaction
+    (`outbox.finish_and_claim_next`)."""
     made = 0
     current: Claim | None = claim
     while current is not None:
-        outbox.finish_attempt(current, make_attempt(current), kick=False)
+        result = make_attempt(current)
         made += 1
         if not current.first:
-            return made  # a retry: the subscription's order does not wait for it
-        if made >= limit:
-            outbox.kick_subscription(current.subscription_id)
+            outbox.finish_attempt(current, result, kick=False)  # a retry: the order does not wait for it
             return made
-        next_id = outbox.next_first_attempt(current.subscription_id)
-        # None: taken by another worker, not due, or the subscription was switched off.
-        current = outbox.claim_attempt(next_id) if next_id is not None else None
+        if made >= limit:
+            outbox.finish_attempt(current, result)  # and enqueue the subscription's next for a job
+            return made
+        # None: nothing due (an attempt in flight elsewhere, a retry's lease), being claimed by
+        # another worker, or the subscription was switched off.
+        current = outbox.finish_and_claim_next(current, result)
     return made
 
 
