@@ -62,8 +62,7 @@ _ROUTE = {"kpis": re.compile(r"^/supervisor/kpis$"), "kpis-cold": re.compile(r"^
           "explorer": re.compile(r"^/reports/orders/$"), "healthz": re.compile(r"^/healthz$")}
 
 
-ROLLUP_TABLES = ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_buckets", "kpi_channel_buckets",
-                 "kpi_location_histograms", "kpi_channel_histograms")
+ROLLUP_TABLES = ("kpi_days", "kpi_day_buckets", "kpi_day_reasons", "kpi_location_histograms", "kpi_channel_histograms")
 
 
 def seed(url: str, packages: int, seed_value: int = 20261207, fill: bool = True, roll_up: bool | str = True) -> dict:
@@ -234,10 +233,11 @@ def _roll_up(s, now, timings: dict) -> None:
 
 def in_process(url: str, windows: int, days: int = 14) -> None:
     """A cold report (`kpis.report`, nothing kept, no page or charts) for `windows` different
-    ranges of `days` days, one at a time in this process: through the histograms (weeks + edge
-    days, migration 0021) and through the per-day bucket tables (the path before them, forced by
-    answering "no histogram table" for every grouping), alternating which goes first; checks both
-    give the same figures and prints each path's times."""
+    ranges of `days` days, one at a time in this process: through the histograms (a week's last
+    days + whole weeks + a week's first days, migrations 0021 and 0023) and through the full
+    per-(day, location, channel) bucket rollup in SQL (forced by answering "no histogram table"
+    for every grouping), alternating which goes first; checks both give the same figures and
+    prints each path's times."""
     from app.extensions import db
     from app.models import Channel, StockLocation
     from app.services import kpis
@@ -269,6 +269,51 @@ def in_process(url: str, windows: int, days: int = 14) -> None:
         print(f"[kpis/in-process] {days}-day cold report via {path:10}: median {statistics.median(values) * 1000:7.1f} ms"
               f"  p95 {_pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms  (n={len(values)}, "
               f"same figures both ways)", flush=True)
+
+
+def pages_in_process(url: str, windows: int, days: int = 14, profile: Path | None = None) -> None:
+    """The whole cold page — `GET /supervisor/kpis?from=..&to=..` for a signed-in admin through
+    Flask's test client: the report, its cells and the template, nothing kept (KPI_CACHE_SECONDS
+    0) — for `windows` different ranges, one at a time in this process; with `profile`, the
+    cProfile of all of them is written there (pstats)."""
+    import cProfile
+
+    from app.extensions import db
+
+    tmp = Path(tempfile.mkdtemp(prefix="packline-bench-kpis-"))
+    redis = _Redis(tmp)  # the app's own Redis (sessions' helpers, queues); the report is not kept
+    redis.start()
+    try:
+        app = _app(url)
+        app.config.update(KPI_CACHE_SECONDS=0, WTF_CSRF_ENABLED=False, REDIS_URL=redis.url)
+        client = app.test_client()
+        r = client.post("/login", data={"username": ADMIN, "password": PASSWORD})
+        if r.status_code != 303:
+            raise SystemExit(f"sign-in failed: {r.status_code}")
+        profiler = cProfile.Profile() if profile else None
+        times = []
+        for n in range(windows):
+            end = date.today() - timedelta(days=(n * 7919 + 5) % (DAYS - days))
+            path = f"/supervisor/kpis?from={(end - timedelta(days=days - 1)).isoformat()}&to={end.isoformat()}"
+            t0 = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            r = client.get(path)
+            if profiler:
+                profiler.disable()
+            times.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                raise SystemExit(f"{path}: {r.status_code} {r.text[:300]}")
+        if profiler:
+            profiler.dump_stats(str(profile))
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"[kpis/in-process] {days}-day cold page (report + template) : median "
+          f"{statistics.median(times) * 1000:7.1f} ms  p95 {_pct(times, 0.95) * 1000:7.1f} ms  "
+          f"max {max(times) * 1000:7.1f} ms  (n={len(times)})", flush=True)
 
 
 def _start_gunicorn(url: str, redis_url: str, port: int, log: Path, workers: int, threads: int,
@@ -387,16 +432,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-rollup", action="store_true",
                         help="with --reuse: the database is already rolled up (by an earlier --reuse run)")
     parser.add_argument("--in-process", type=int, metavar="N", default=0,
-                        help="with --reuse: (roll up unless --skip-rollup, then) only time N cold reports in this process, through the "
-                             "histograms and through the per-day bucket tables (14 and 90 days), and stop")
+                        help="with --reuse: (roll up unless --skip-rollup, then) only time N whole cold pages and N cold reports "
+                             "in this process, the reports through the histograms and through the per-day bucket rollup "
+                             "(14 and 90 days), and stop")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="with --in-process: only the whole cold pages, not the report compared both ways")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="with --in-process: write the cProfile of the 14-day cold pages to FILE")
     args = parser.parse_args(argv)
     if args.in_process:
         if not args.reuse:
             raise SystemExit("--in-process needs --reuse URL (a database filled by --seed-only)")
         if not args.skip_rollup:
             seed(args.reuse, args.packages, fill=False)
-        in_process(args.reuse, args.in_process, 14)
-        in_process(args.reuse, max(2, args.in_process // 4), 90)
+        pages_in_process(args.reuse, args.in_process, 14, args.profile)
+        pages_in_process(args.reuse, max(2, args.in_process // 4), 90)
+        if not args.pages_only:
+            in_process(args.reuse, args.in_process, 14)
+            in_process(args.reuse, max(2, args.in_process // 4), 90)
         return 0
     if args.packages < 1000:
         raise SystemExit("--packages must be at least 1,000")

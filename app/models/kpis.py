@@ -10,13 +10,12 @@ figures that belong to no location yet (an order put on hold, a stock push to a 
   transfer lead time, channel delays, hour of the day), so medians and p90s over any range come
   from summed buckets instead of from every package.
 - `kpi_day_reasons`: refusals, missing items and cancellations by their reason.
-- `kpi_location_buckets`, `kpi_channel_buckets`: the same buckets summed over channels and over
-  locations (a second rollup written with the first), so the page reads a few thousand rows for
-  any range instead of one row per bucket of every (day, location, channel).
-- `kpi_location_histograms`, `kpi_channel_histograms`: the same buckets again, one row per (day,
-  location or channel, metric) holding the whole distribution as a list, and one per (week,
-  location or channel, metric) for each Monday-to-Sunday week; a range reads its whole weeks and
-  the days at either end, a few hundred rows for any range (docs/decisions.md).
+- `kpi_location_histograms`, `kpi_channel_histograms`: the same buckets summed over channels and
+  over locations, one row per (day, location or channel, metric) holding the whole distribution
+  as a list, one per Monday-to-Sunday week, and one per first or last 2-6 days of each week; a
+  range reads its first days, its whole weeks and its last days, about three rows per location
+  and metric for any range (docs/decisions.md). (Migration 0023 dropped the per-bucket
+  `kpi_location_buckets` and `kpi_channel_buckets` of migration 0018 that these replaced.)
 
 docs/kpis.md says which timestamps and states each figure counts.
 """
@@ -99,46 +98,17 @@ class KpiDayBucket(db.Model):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class KpiLocationBucket(db.Model):
-    """The buckets of kpi_day_buckets summed over channels: one row per (day, location, metric,
-    bucket). The KPI page's per-location table and (with a location filter) its day series read
-    these; a day of one location holds at most a few hundred buckets whatever its packages."""
-
-    __tablename__ = "kpi_location_buckets"
-    # Every column the page reads, so PostgreSQL answers from the index alone.
-    __table_args__ = (Index("ix_kpi_location_buckets_cover", "day", "metric", "location_id", "bucket", "count"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id", ondelete="CASCADE"))
-    metric: Mapped[str] = mapped_column(String(16))
-    bucket: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer)
-
-
-class KpiChannelBucket(db.Model):
-    """The buckets of kpi_day_buckets summed over locations: one row per (day, channel, metric,
-    bucket). The per-channel table and the unfiltered day series and totals read these."""
-
-    __tablename__ = "kpi_channel_buckets"
-    __table_args__ = (Index("ix_kpi_channel_buckets_cover", "day", "metric", "channel_id", "bucket", "count"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    metric: Mapped[str] = mapped_column(String(16))
-    bucket: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer)
-
-
 WEEK = 7  # span_days of a week row: Monday to Sunday, `day` its Monday
+# A row covers the days `day` .. `day + span_days - 1` of one Monday-to-Sunday week: a day (1),
+# the whole week (7, from its Monday), the week's first 2-6 days (from its Monday) or its last
+# 2-6 days (ending on its Sunday). A (day, span_days) pair names one row, whichever kind it is.
 
 
 class KpiLocationHistogram(db.Model):
-    """A distribution of one metric at one location over one day (`span_days` 1) or one Monday-
-    to-Sunday week (`span_days` 7, `day` = the Monday): `counts` is the JSON list
+    """A distribution of one metric at one location over `span_days` days from `day` (a day, a
+    Monday-to-Sunday week, or the first or last days of one, see WEEK): `counts` is the JSON list
     [bucket, count, bucket, count, ...] in bucket order, summed over channels. Written by the
-    rollup job with kpi_location_buckets; the KPI page reads these for per-location figures."""
+    rollup job with kpi_day_buckets; the KPI page reads these for per-location figures."""
 
     __tablename__ = "kpi_location_histograms"
     __table_args__ = (Index("ix_kpi_location_histograms_span", "span_days", "day", "metric", "location_id"),)

@@ -83,7 +83,7 @@ def report(filters: kpis.KpiFilters, locations: Iterable[StockLocation], channel
             log.info("a kept KPI report could not be read; computing it again")
     fresh = kpis.report(filters, locations, channels)
     for table in fresh.tables.values():
-        table.cells()  # formatted once, in this language, and kept with the report
+        table.body()  # formatted once, in this language, and kept with the report
     try:
         conn.set(key, pickle.dumps(fresh), ex=seconds)
     except (RedisError, OSError):

@@ -6,8 +6,9 @@ finished day never changes again, and the periodic job only recomputes the last 
 `rebuild(start, end)` (CLI `flask kpis rebuild`) recomputes any range, e.g. after an import of
 old history. A run reads the history first, then replaces the rows of its days in one short write
 transaction under a named lock, so two runs at once cannot double a day. docs/kpis.md defines each figure.
-The same transaction writes each day's distributions as histogram rows and re-sums every Monday-
-to-Sunday week its days touch (`_replace_histograms`), what the page reads for a range.
+The same transaction writes each day's distributions as histogram rows per location and per
+channel, and re-sums every Monday-to-Sunday week its days touch, with each week's first and last
+2-6 days (`_replace_histograms`): what the page reads for a range.
 
 Sources, read by time through indexes (migration 0015): the transition log (packages created,
 packed, shipped, refused, cancelled, missing reports; transfers received), planning traces
@@ -41,12 +42,10 @@ from app.models.base import utcnow
 from app.models.kpis import (
     DAY_COUNTS,
     WEEK,
-    KpiChannelBucket,
     KpiChannelHistogram,
     KpiDay,
     KpiDayBucket,
     KpiDayReason,
-    KpiLocationBucket,
     KpiLocationHistogram,
 )
 from app.services import db as dbtx
@@ -280,8 +279,6 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
     db.session.execute(delete(KpiDay).where(in_range))
     db.session.execute(delete(KpiDayBucket).where(KpiDayBucket.day >= start, KpiDayBucket.day <= end))
     db.session.execute(delete(KpiDayReason).where(KpiDayReason.day >= start, KpiDayReason.day <= end))
-    for model in (KpiLocationBucket, KpiChannelBucket):
-        db.session.execute(delete(model).where(model.day >= start, model.day <= end))
     now = utcnow()
     day_rows = [{"day": day, "location_id": loc, "channel_id": ch,
                  **{name: counts.get(name, 0) for name in DAY_COUNTS}, "computed_at": now}
@@ -290,17 +287,13 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
                     "bucket": bucket, "count": n} for (key, metric, bucket), n in rollup.buckets.items()]
     reason_rows = [{"day": key[0], "location_id": key[1], "channel_id": key[2], "kind": kind,
                     "reason": reason, "count": n} for (key, kind, reason), n in rollup.reasons.items()]
-    # The second rollup: the same buckets summed over channels and over locations, what the
-    # page reads (services/kpis.py), so its cost follows days × locations, not packages.
+    # The same buckets summed over channels and over locations: the histogram rows the page
+    # reads (services/kpis.py), so its cost follows days × locations, not packages.
     by_location: dict[tuple, int] = defaultdict(int)
     by_channel: dict[tuple, int] = defaultdict(int)
     for (key, metric, bucket), n in rollup.buckets.items():
         by_location[(key[0], key[1], metric, bucket)] += n
         by_channel[(key[0], key[2], metric, bucket)] += n
-    location_rows = [{"day": d, "location_id": loc, "metric": m, "bucket": b, "count": n}
-                     for (d, loc, m, b), n in by_location.items()]
-    channel_rows = [{"day": d, "channel_id": ch, "metric": m, "bucket": b, "count": n}
-                    for (d, ch, m, b), n in by_channel.items()]
     # A day with only a distribution (a stock push) still gets its kpi_days row, so "computed
     # at" and the day's existence are in one place.
     seen = {(r["day"], r["location_id"], r["channel_id"]) for r in day_rows}
@@ -311,12 +304,10 @@ def _replace(rollup: Rollup, start: date, end: date) -> dict[str, int]:
             day_rows.append({"day": k[0], "location_id": k[1], "channel_id": k[2],
                              **dict.fromkeys(DAY_COUNTS, 0), "computed_at": now})
     for table, rows in ((KpiDay.__table__, day_rows), (KpiDayBucket.__table__, bucket_rows),
-                        (KpiDayReason.__table__, reason_rows), (KpiLocationBucket.__table__, location_rows),
-                        (KpiChannelBucket.__table__, channel_rows)):
+                        (KpiDayReason.__table__, reason_rows)):
         bulk_insert(table, rows)
     histograms = _replace_histograms(by_location, by_channel, start, end)
-    return {"days": len(day_rows), "buckets": len(bucket_rows), "reasons": len(reason_rows),
-            "location_buckets": len(location_rows), "channel_buckets": len(channel_rows), "histograms": histograms}
+    return {"days": len(day_rows), "buckets": len(bucket_rows), "reasons": len(reason_rows), "histograms": histograms}
 
 
 def encode(histogram: dict[int, int]) -> str:
@@ -335,15 +326,16 @@ def monday(day: date) -> date:
 def _replace_histograms(by_location: dict[tuple, int], by_channel: dict[tuple, int], start: date, end: date) -> int:
     """The third rollup: each (day, location/channel, metric) distribution as one row, then every
     Monday-to-Sunday week touching `start`..`end` summed again from the day rows (its days outside
-    the range as they are stored), so a range reads its whole weeks and its edge days
+    the range as they are stored) into its week row and the rows of its first and last 2-6 days
+    (`week_spans`), so a range reads its first days, whole weeks and last days
     (services/kpis.py). Runs in the caller's write transaction, under its lock."""
     first_week, last_week = monday(start), monday(end)
     written = 0
     for model, key, summed in ((KpiLocationHistogram, "location_id", by_location),
                                (KpiChannelHistogram, "channel_id", by_channel)):
         db.session.execute(delete(model).where(model.span_days == 1, model.day >= start, model.day <= end))
-        db.session.execute(delete(model).where(model.span_days == WEEK, model.day >= first_week,
-                                               model.day <= last_week))
+        db.session.execute(delete(model).where(model.span_days > 1, model.day >= first_week,
+                                               model.day <= last_week + timedelta(days=WEEK - 1)))
         days: dict[tuple, dict[int, int]] = defaultdict(dict)
         for (day, owner, metric, bucket), n in summed.items():
             days[(day, owner, metric)][bucket] = n
@@ -351,19 +343,40 @@ def _replace_histograms(by_location: dict[tuple, int], by_channel: dict[tuple, i
                 for (d, owner, m), h in days.items()]
         bulk_insert(model.__table__, rows)
         column = getattr(model, key)
-        weeks: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        weeks: dict[tuple, list[list[int] | None]] = defaultdict(lambda: [None] * WEEK)
         for day, owner, metric, counts in db.session.execute(
                 select(model.day, column, model.metric, model.counts)
                 .where(model.span_days == 1, model.day >= first_week, model.day <= last_week + timedelta(days=6))):
-            histogram = weeks[(monday(_as_date(day)), owner, metric)]
-            flat = decode(counts)
-            for i in range(0, len(flat), 2):
-                histogram[flat[i]] += flat[i + 1]
-        week_rows = [{"day": w, "span_days": WEEK, key: owner, "metric": m, "counts": encode(h)}
-                     for (w, owner, m), h in weeks.items()]
-        bulk_insert(model.__table__, week_rows)
-        written += len(rows) + len(week_rows)
+            day = _as_date(day)
+            weeks[(monday(day), owner, metric)][day.weekday()] = decode(counts)
+        span_rows = [{"day": d, "span_days": span, key: owner, "metric": m, "counts": counts}
+                     for (week, owner, m), week_days in weeks.items()
+                     for d, span, counts in week_spans(week, week_days)]
+        bulk_insert(model.__table__, span_rows)
+        written += len(rows) + len(span_rows)
     return written
+
+
+def week_spans(week: date, days: list[list[int] | None]) -> Iterable[tuple[date, int, str]]:
+    """The rows longer than a day of the week starting on Monday `week`, from its seven day
+    histograms (`days`, decoded, None for a day with nothing): (day, span_days, counts) of its
+    first 2..7 days (7: the week row) and its last 2..6 days, each that holds anything
+    (migration 0023 fills the same rows for an upgraded database)."""
+    running: dict[int, int] = defaultdict(int)
+    for n, flat in enumerate(days):  # the first n + 1 days
+        if flat:
+            for i in range(0, len(flat), 2):
+                running[flat[i]] += flat[i + 1]
+        if n and running:
+            yield week, n + 1, encode(running)
+    running = defaultdict(int)
+    for n in range(WEEK - 1, 0, -1):  # from day n to Sunday: the last WEEK - n days, spans 2 .. 6
+        flat = days[n]
+        if flat:
+            for i in range(0, len(flat), 2):
+                running[flat[i]] += flat[i + 1]
+        if n < WEEK - 1 and running:
+            yield week + timedelta(days=n), WEEK - n, encode(running)
 
 
 def _as_date(value: Any) -> date:

@@ -22,6 +22,7 @@ from typing import Any
 
 from babel import numbers as babel_numbers
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from app import i18n
@@ -31,12 +32,10 @@ from app.models.base import utcnow
 from app.models.kpis import (
     DAY_COUNTS,
     WEEK,
-    KpiChannelBucket,
     KpiChannelHistogram,
     KpiDay,
     KpiDayBucket,
     KpiDayReason,
-    KpiLocationBucket,
     KpiLocationHistogram,
 )
 from app.services import kpi_rollups, local_times
@@ -146,37 +145,57 @@ def _where(model, filters: KpiFilters) -> list:
     return clauses
 
 
-def bucket_source(filters: KpiFilters, by: str):
-    """The smallest bucket table that can answer a grouping `by` ("day", "location", "channel")
-    under these filters: the per-channel rollup when no location is picked out, the per-location
-    one when no channel is, the full (day, location, channel) rollup only when both are."""
-    if by == "location":
-        return KpiLocationBucket if filters.channel_ids is None else KpiDayBucket
-    if by == "channel":
-        return KpiChannelBucket if filters.location_ids is None else KpiDayBucket
-    if filters.location_ids is None:
-        return KpiChannelBucket
-    return KpiLocationBucket if filters.channel_ids is None else KpiDayBucket
+def bucket_source(filters: KpiFilters, by: str):  # noqa: ARG001 - one table answers every grouping now
+    """The bucket table SQL reads percentiles from when the histograms cannot answer (a location
+    and a channel both picked out): the full (day, location, channel) rollup. (The per-location
+    and per-channel bucket tables of migration 0018 were dropped in 0023: the histograms hold the
+    same sums.)"""
+    return KpiDayBucket
 
 
-def _sums(group: Any, filters: KpiFilters) -> dict[Any, dict[str, int]]:
-    statement = _sums_statement(group.key, filters.location_ids is not None, filters.channel_ids is not None)
-    rows = db.session.execute(statement, _params(filters))
-    return {row[0]: dict(zip(DAY_COUNTS, (int(v) for v in row[1:]), strict=True)) for row in rows}
+def _day_sums(filters: KpiFilters) -> tuple[dict[date, dict[str, int]], datetime | None]:
+    """The kpi_days sums per day, and when the range's figures were last computed."""
+    statement = _sums_statement(("day",), filters.location_ids is not None, filters.channel_ids is not None, True)
+    out, computed_at = {}, None
+    for row in db.session.execute(statement, _params(filters)):
+        out[_day(row[0])] = dict(zip(DAY_COUNTS, (int(v) for v in row[1:-1]), strict=True))
+        if row[-1] is not None and (computed_at is None or row[-1] > computed_at):
+            computed_at = row[-1]
+    return out, computed_at
+
+
+def _owner_sums(filters: KpiFilters) -> tuple[dict[int | None, dict[str, int]], dict[int, dict[str, int]]]:
+    """The kpi_days sums per location and per channel, from one read per (location, channel)."""
+    statement = _sums_statement(("location_id", "channel_id"), filters.location_ids is not None,
+                                filters.channel_ids is not None)
+    per_location: dict[int | None, dict[str, int]] = {}
+    per_channel: dict[int, dict[str, int]] = {}
+    for location_id, channel_id, *values in db.session.execute(statement, _params(filters)):
+        for sums, key in ((per_location, location_id), (per_channel, channel_id)):
+            mine = sums.get(key)
+            if mine is None:
+                sums[key] = dict(zip(DAY_COUNTS, map(int, values), strict=True))
+            else:
+                for name, v in zip(DAY_COUNTS, values, strict=True):
+                    mine[name] += int(v)
+    return per_location, per_channel
 
 
 @functools.lru_cache(maxsize=16)
-def _sums_statement(group_name: str, by_location: bool, by_channel: bool):
-    """The sums of kpi_days per `group_name`, built once with bound parameters: building 16
-    summed columns and their cache key each time cost a cold report ~10 ms."""
-    group = getattr(KpiDay, group_name)
+def _sums_statement(group_names: tuple[str, ...], by_location: bool, by_channel: bool, computed: bool = False):
+    """The sums of kpi_days per `group_names`, built once with bound parameters: building 16
+    summed columns and their cache key each time cost a cold report ~10 ms. `computed` adds the
+    latest computed_at."""
+    groups = [getattr(KpiDay, name) for name in group_names]
     columns = [func.coalesce(func.sum(getattr(KpiDay, name)), 0) for name in DAY_COUNTS]
+    if computed:
+        columns.append(func.max(KpiDay.computed_at))
     clauses = [KpiDay.day >= bindparam("start"), KpiDay.day <= bindparam("end")]
     if by_location:
         clauses.append(KpiDay.location_id.in_(bindparam("locations", expanding=True)))
     if by_channel:
         clauses.append(KpiDay.channel_id.in_(bindparam("channels", expanding=True)))
-    return select(group, *columns).where(*clauses).group_by(group)
+    return select(*groups, *columns).where(*clauses).group_by(*groups)
 
 
 def _params(filters: KpiFilters) -> dict[str, Any]:
@@ -235,6 +254,17 @@ class KpiTable:
         return self.shown_cells
 
     shown_cells: list[list[str]] | None = None
+
+    def body(self) -> Markup:
+        """The table's rows as HTML (the first cell a row header), escaped and joined here rather
+        than by a template loop per cell; kept on the table like `cells`."""
+        if self.shown_body is None:
+            self.shown_body = Markup("".join(
+                f'<tr><th scope="row">{escape(cells[0])}</th>{"".join(f"<td>{escape(v)}</td>" for v in cells[1:])}</tr>'
+                for cells in self.cells()))
+        return self.shown_body
+
+    shown_body: Markup | None = None
 
 
 NO_DATA = "–"
@@ -382,26 +412,60 @@ def whole_weeks(start: date, end: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
+@dataclass(frozen=True)
+class Spans:
+    """Which histogram rows add up to the days start..end exactly once: `rows` are (day,
+    span_days) pairs (the range's last days of its first week, its first days of its last week, or
+    one week's first or last days), `weeks` the Mondays of the whole weeks between, `days` a range
+    read day by day (only a few days in the middle of one week)."""
+
+    rows: tuple[tuple[date, int], ...] = ()
+    weeks: tuple[date, date] | None = None
+    days: tuple[date, date] | None = None
+
+
+def spans(start: date, end: date) -> Spans:
+    """A range as its histogram rows: Thursday 5 to Thursday 26 November is the last 4 days of
+    the week of 2 November, the weeks of 9 and 16 November and the first 4 days of the week of 23
+    November — three rows per location and metric whatever the range's length."""
+    n = (end - start).days + 1
+    if kpi_rollups.monday(start) == kpi_rollups.monday(end):
+        if start.weekday() == 0 or end.weekday() == WEEK - 1:
+            return Spans(rows=((start, n),))  # the week's first or last days, a day or the whole week
+        return Spans(days=(start, end))
+    rows = []
+    if start.weekday():
+        rows.append((start, WEEK - start.weekday()))
+    if end.weekday() != WEEK - 1:
+        rows.append((kpi_rollups.monday(end), end.weekday() + 1))
+    return Spans(rows=tuple(rows), weeks=whole_weeks(start, end))
+
+
 def histograms(filters: KpiFilters, by: str | None,
                metrics: Iterable[str]) -> dict[tuple[Any, str], list[tuple[int, int]]]:
-    """The (bucket, count) pairs per (group, metric) from the histogram tables: the range's whole
-    weeks from the week rows and the days at either end from the day rows (every day from the
-    day rows when grouping `by` day). Added up, the same sums as the bucket tables, from a few
-    hundred rows; a bucket appears once per row that holds it (`ranked` needs no sums)."""
+    """The (bucket, count) pairs per (group, metric) from the histogram tables: the rows `spans`
+    names (every day from the day rows when grouping `by` day). Added up, the same sums as the
+    bucket rollup, from a few hundred rows; a bucket appears once per row that holds it (`ranked`
+    needs no sums)."""
     model = histogram_source(filters, by)
     owners = filters.location_ids if model is KpiLocationHistogram else filters.channel_ids
-    weeks = None if by == "day" else whole_weeks(filters.start, filters.end)
-    params: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    if weeks:
-        params.update(first=weeks[0], last=weeks[1], after=weeks[1] + timedelta(days=WEEK - 1))
+    shape = Spans(days=(filters.start, filters.end)) if by == "day" else spans(filters.start, filters.end)
+    params: dict[str, Any] = {}
+    if shape.days:
+        params.update(start=shape.days[0], end=shape.days[1])
+    if shape.weeks:
+        params.update(first=shape.weeks[0], last=shape.weeks[1])
+    for n, (day, span) in enumerate(shape.rows):
+        params.update({f"day{n}": day, f"span{n}": span})
     if owners is not None:
         params["owners"] = list(owners)
-    statement = _histogram_statement(model, weeks is not None, owners is not None, tuple(metrics))
+    statement = _histogram_statement(model, shape.days is not None, shape.weeks is not None, len(shape.rows),
+                                     owners is not None, tuple(metrics))
     merged: dict[tuple[Any, str], list[tuple[int, int]]] = defaultdict(list)
+    decode = kpi_rollups.decode
     for day, owner, metric, counts in db.session.execute(statement, params):
-        flat = kpi_rollups.decode(counts)
-        merged[(_day(day) if by == "day" else owner if by else None, metric)].extend(zip(flat[::2], flat[1::2],
-                                                                                          strict=True))
+        flat = decode(counts)
+        merged[(_day(day) if by == "day" else owner if by else None, metric)] += zip(flat[::2], flat[1::2], strict=True)
     return merged
 
 
@@ -420,51 +484,65 @@ def ranked(pairs: list[tuple[int, int]], *ps: int) -> tuple[int | None, ...]:
     return tuple(pairs[bisect.bisect_left(running, max(1, -(-p * n // 100)))][0] for p in ps)
 
 
-@functools.lru_cache(maxsize=64)
-def _histogram_statement(model, weeks: bool, owners: bool, metrics: tuple[str, ...]):
-    """The histogram rows of a range, built once per shape with bound parameters: the day rows
-    from `start` to `end`, or (`weeks`) the week rows from Monday `first` to Monday `last` and the
-    day rows before `first` and after `after` (the last whole week's Sunday)."""
+@functools.lru_cache(maxsize=128)
+def _histogram_statement(model, days: bool, weeks: bool, rows: int, owners: bool, metrics: tuple[str, ...]):
+    """The histogram rows of a range, built once per shape with bound parameters (`spans`): the
+    day rows from `start` to `end`, the week rows from Monday `first` to Monday `last`, and the
+    rows (`day0`, `span0`), (`day1`, `span1`)."""
     key = model.location_id if model is KpiLocationHistogram else model.channel_id
-    day = model.span_days == 1
+    parts = []
+    if days:
+        parts.append(and_(model.span_days == 1, model.day >= bindparam("start"), model.day <= bindparam("end")))
     if weeks:
-        span = or_(and_(day, model.day >= bindparam("start"), model.day < bindparam("first")),
-                   and_(day, model.day > bindparam("after"), model.day <= bindparam("end")),
-                   and_(model.span_days == WEEK, model.day >= bindparam("first"), model.day <= bindparam("last")))
-    else:
-        span = and_(day, model.day >= bindparam("start"), model.day <= bindparam("end"))
-    clauses = [span, model.metric.in_(metrics)]
+        parts.append(and_(model.span_days == WEEK, model.day >= bindparam("first"), model.day <= bindparam("last")))
+    parts += [and_(model.span_days == bindparam(f"span{n}"), model.day == bindparam(f"day{n}")) for n in range(rows)]
+    clauses = [or_(*parts) if len(parts) > 1 else parts[0], model.metric.in_(metrics)]
     if owners:
         clauses.append(key.in_(bindparam("owners", expanding=True)))
     return select(model.day, key, model.metric, model.counts).where(*clauses)
 
 
-def percentiles(filters: KpiFilters, by: str | None) -> dict[Any, dict[str, tuple[int | None, int | None]]]:
+Percentiles = dict[Any, dict[str, tuple[int | None, int | None]]]
+
+
+def _ranked_groups(merged: Mapping[tuple[Any, str], list[tuple[int, int]]],
+                   whole: bool = False) -> tuple[Percentiles, dict[str, tuple[int | None, int | None]]]:
+    """The median and p90 of each (group, metric)'s pairs, and (`whole`) of each metric's pairs
+    over every group: the range's total, without reading the rows a second time."""
+    out: Percentiles = defaultdict(dict)
+    every: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (group, metric), pairs in merged.items():
+        if whole:
+            every[metric] += pairs
+        out[group][metric] = ranked(pairs, 50, 90)
+    return out, {metric: ranked(pairs, 50, 90) for metric, pairs in every.items()}
+
+
+def percentiles(filters: KpiFilters, by: str | None) -> Percentiles:
     """The median and p90 (nearest rank, bucket lower edges) of every duration metric per day,
     location or channel (`by`), or over the whole range (`by=None`, key None): from the
     histogram tables where the filters allow (`histograms`), else in SQL from the full bucket
     rollup (`bucket_percentiles`). Both give the same figures (tests/services/test_kpi_weeks.py)."""
     if histogram_source(filters, by) is None:
         return bucket_percentiles(filters, by)
-    out: dict[Any, dict[str, tuple[int | None, int | None]]] = defaultdict(dict)
-    for (group, metric), pairs in histograms(filters, by, DURATION_METRICS).items():
-        out[group][metric] = ranked(pairs, 50, 90)
-    return out
+    return _ranked_groups(histograms(filters, by, DURATION_METRICS))[0]
+
+
+def _grouped_percentiles(filters: KpiFilters, by: str, whole: bool) -> tuple[Percentiles, dict | None]:
+    """`percentiles(filters, by)`, and with `whole` the range's totals from the same pairs."""
+    if histogram_source(filters, by) is None:
+        return bucket_percentiles(filters, by), None
+    out, total = _ranked_groups(histograms(filters, by, DURATION_METRICS), whole)
+    return out, total if whole else None
 
 
 def packed_by_hour(filters: KpiFilters) -> tuple[dict[int, int], int]:
     """Packages packed per local hour of the day over the range, and the number of (day, hour)
     pairs in which any was packed."""
+    if histogram_source(filters, "day") is not None:
+        return _packing_hours(histograms(filters, "day", ("packed_hour",)))
     hours: dict[int, int] = defaultdict(int)
     active_hours = 0
-    if histogram_source(filters, "day") is not None:
-        per_day: dict[date, set[int]] = defaultdict(set)
-        for (day, _metric), pairs in histograms(filters, "day", ("packed_hour",)).items():
-            for hour, n in pairs:
-                if n:
-                    hours[int(hour)] += n
-                    per_day[day].add(int(hour))
-        return hours, sum(len(h) for h in per_day.values())
     hb = bucket_source(filters, "day")
     for _d, hour, n in db.session.execute(
             select(hb.day, hb.bucket, func.sum(hb.count))
@@ -473,6 +551,31 @@ def packed_by_hour(filters: KpiFilters) -> tuple[dict[int, int], int]:
         hours[int(hour)] += int(n)
         active_hours += 1
     return hours, active_hours
+
+
+def _packing_hours(merged: Mapping[tuple[Any, str], list[tuple[int, int]]]) -> tuple[dict[int, int], int]:
+    hours: dict[int, int] = defaultdict(int)
+    active = 0
+    for (_group, metric), pairs in merged.items():
+        if metric != "packed_hour":
+            continue
+        seen = set()
+        for hour, n in pairs:
+            if n:
+                hours[int(hour)] += n
+                seen.add(hour)
+        active += len(seen)
+    return hours, active
+
+
+def _day_figures(filters: KpiFilters) -> tuple[Percentiles, dict[int, int], int]:
+    """The per-day percentiles and the packing hours, from one read of the day rows."""
+    if histogram_source(filters, "day") is None:
+        return bucket_percentiles(filters, "day"), *packed_by_hour(filters)
+    merged = histograms(filters, "day", (*DURATION_METRICS, "packed_hour"))
+    hours, active = _packing_hours(merged)
+    durations, _ = _ranked_groups({k: v for k, v in merged.items() if k[1] != "packed_hour"})
+    return durations, hours, active
 
 
 def _int(value: Any) -> int | None:
@@ -489,17 +592,21 @@ def report(filters: KpiFilters, locations: Iterable[StockLocation], channels: It
     channel, errors by reason and packing by hour of the day."""
     names = {loc.id: loc for loc in locations}
     channel_names = {c.id: c for c in channels}
-    per_day = _sums(KpiDay.day, filters)
-    per_location = _sums(KpiDay.location_id, filters)
-    per_channel = _sums(KpiDay.channel_id, filters)
-    day_durations = percentiles(filters, "day")
-    location_durations = percentiles(filters, "location")
-    channel_durations = percentiles(filters, "channel")
+    per_day, computed_at = _day_sums(filters)
+    per_location, per_channel = _owner_sums(filters)
+    day_durations, hours, active_hours = _day_figures(filters)
+    # The range's totals come from the pairs of the grouping that reads the same histogram table
+    # (the channels' when no location is picked out, else the locations'), not from a fifth read.
+    whole_from = {KpiChannelHistogram: "channel", KpiLocationHistogram: "location"}.get(
+        histogram_source(filters, None))
+    location_durations, location_total = _grouped_percentiles(filters, "location", whole_from == "location")
+    channel_durations, channel_total = _grouped_percentiles(filters, "channel", whole_from == "channel")
+    total_durations = location_total if whole_from == "location" else channel_total if whole_from else \
+        bucket_percentiles(filters, None).get(None, {})
 
     totals_counts = {name: sum(c[name] for c in per_day.values()) for name in DAY_COUNTS}
-    totals = figures(totals_counts, percentiles(filters, None).get(None, {}))
+    totals = figures(totals_counts, total_durations)
 
-    hours, active_hours = packed_by_hour(filters)
     totals["throughput_per_hour"] = round(totals["packed"] / active_hours, 1) if active_hours else None
     totals["active_hours"] = active_hours
 
@@ -523,7 +630,7 @@ def report(filters: KpiFilters, locations: Iterable[StockLocation], channels: It
             .order_by(KpiDayReason.kind, func.sum(KpiDayReason.count).desc(), KpiDayReason.reason))]
     hour_rows = [{"hour": h, "packed": hours.get(h, 0)} for h in range(24)]
 
-    out = KpiReport(filters, totals, hours=dict(hours), computed_at=_computed_at(filters))
+    out = KpiReport(filters, totals, hours=dict(hours), computed_at=computed_at)
     for table in (
         KpiTable("days", str(_l("Per day")), DAY_COLUMNS(), day_rows),
         KpiTable("locations", str(_l("Per location")), [("location", str(_l("Location")))] + FIGURE_COLUMNS(),
@@ -561,10 +668,6 @@ def _location_sort(names: Mapping[int, StockLocation], location_id: int | None) 
 def _channel_sort(names: Mapping[int, Channel], channel_id: int) -> str:
     channel = names.get(channel_id)
     return channel.code if channel else str(channel_id)
-
-
-def _computed_at(filters: KpiFilters) -> datetime | None:
-    return db.session.scalar(select(func.max(KpiDay.computed_at)).where(*_where(KpiDay, filters)))
 
 
 def FIGURE_COLUMNS() -> list[tuple[str, str]]:  # noqa: N802 - a table's columns, read in the request's language

@@ -1,5 +1,6 @@
-"""The second rollup (buckets per (day, location) and per (day, channel)) and the percentiles the
-database computes from it give exactly the figures computed by hand from the raw history.
+"""The buckets summed per (day, location) and per (day, channel) — the day rows of the histogram
+tables — and the figures the page computes from them (or, with a location and a channel both
+picked, from the full rollup in SQL) are exactly those computed by hand from the raw history.
 
 A seeded random history over three locations (two time zones), two channels and three days:
 each packed package's processing time and each order's arrival delay are recomputed here from
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.kpis import KpiChannelBucket, KpiDayBucket, KpiLocationBucket
+from app.models.kpis import KpiChannelHistogram, KpiDayBucket, KpiLocationHistogram
 from app.services import kpi_rollups, kpis
 from tests import factories
 from tests.kpi_history import History, at
@@ -111,27 +112,34 @@ def test_figures_from_the_second_rollup_match_the_raw_history(world, name, locs,
     assert checked > 0
 
 
-def test_the_second_rollup_is_the_first_summed(world):
-    def sums(model, key):
+def test_the_day_histograms_are_the_full_rollup_summed(world):
+    def sums(key):
         return {tuple(r[:-1]): int(r[-1]) for r in db.session.execute(
-            select(model.day, key, model.metric, model.bucket, func.sum(model.count))
-            .group_by(model.day, key, model.metric, model.bucket))}
+            select(KpiDayBucket.day, key, KpiDayBucket.metric, KpiDayBucket.bucket, func.sum(KpiDayBucket.count))
+            .group_by(KpiDayBucket.day, key, KpiDayBucket.metric, KpiDayBucket.bucket))}
 
-    assert sums(KpiLocationBucket, KpiLocationBucket.location_id) == sums(KpiDayBucket, KpiDayBucket.location_id)
-    assert sums(KpiChannelBucket, KpiChannelBucket.channel_id) == sums(KpiDayBucket, KpiDayBucket.channel_id)
-    assert db.session.scalar(select(func.count()).select_from(KpiLocationBucket)) > 0
-    # a rebuild replaces the rows of its days instead of adding to them
-    before = sums(KpiLocationBucket, KpiLocationBucket.location_id)
-    kpi_rollups.rebuild(FIRST, LAST)
-    assert sums(KpiLocationBucket, KpiLocationBucket.location_id) == before
+    def day_rows(model, key):
+        out = {}
+        for day, owner, metric, counts in db.session.execute(
+                select(model.day, key, model.metric, model.counts).where(model.span_days == 1)):
+            flat = kpi_rollups.decode(counts)
+            out.update({(day, owner, metric, b): n for b, n in zip(flat[::2], flat[1::2], strict=True)})
+        return out
+
+    for model, key, full in ((KpiLocationHistogram, KpiLocationHistogram.location_id, KpiDayBucket.location_id),
+                             (KpiChannelHistogram, KpiChannelHistogram.channel_id, KpiDayBucket.channel_id)):
+        before = day_rows(model, key)
+        assert before == sums(full)
+        assert len(before) > 100
+        # a rebuild replaces the rows of its days instead of adding to them
+        kpi_rollups.rebuild(FIRST, LAST)
+        assert day_rows(model, key) == before
 
 
-def test_the_page_reads_the_smallest_table_for_its_filters():
+def test_only_a_location_and_a_channel_both_picked_read_the_full_rollup():
     f = kpis.KpiFilters
-    assert kpis.bucket_source(f(FIRST, LAST, None, None), "day") is KpiChannelBucket
-    assert kpis.bucket_source(f(FIRST, LAST, (1,), None), "day") is KpiLocationBucket
+    assert kpis.histogram_source(f(FIRST, LAST, (1,), (1,)), "day") is None
+    assert kpis.histogram_source(f(FIRST, LAST, (1,), (1,)), None) is None
     assert kpis.bucket_source(f(FIRST, LAST, (1,), (1,)), "day") is KpiDayBucket
-    assert kpis.bucket_source(f(FIRST, LAST, (1,), None), "location") is KpiLocationBucket
-    assert kpis.bucket_source(f(FIRST, LAST, None, (1,)), "location") is KpiDayBucket
-    assert kpis.bucket_source(f(FIRST, LAST, None, (1,)), "channel") is KpiChannelBucket
-    assert kpis.bucket_source(f(FIRST, LAST, (1,), None), "channel") is KpiDayBucket
+    for by in (None, "day", "location", "channel"):
+        assert kpis.histogram_source(f(FIRST, LAST, None, None), by) is not None

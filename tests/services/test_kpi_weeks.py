@@ -1,6 +1,7 @@
-"""The KPI histograms (one row per day and per Monday-to-Sunday week, migration 0021) give exactly
-the figures of the bucket rollup and of the raw history, for ranges that start and end mid-week,
-on a week's edges, inside one week, and over empty days, in two time zones.
+"""The KPI histograms (one row per day, per Monday-to-Sunday week, and per first and last 2-6 days
+of each week: migrations 0021, 0023) give exactly the figures of the bucket rollup and of the raw
+history, for ranges that start and end mid-week, on a week's edges, inside one week, and over
+empty days, in two time zones.
 
 History: three locations (IST and ANK in Europe/Istanbul, LON in UTC), two channels, packages
 packed from Thursday 5 to Wednesday 25 November 2026 (Mondays: 2, 9, 16, 23, 30 November) with
@@ -17,10 +18,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.kpis import WEEK, KpiChannelHistogram, KpiLocationHistogram
+from app.models.kpis import WEEK, KpiChannelHistogram, KpiDayBucket, KpiLocationHistogram
 from app.services import kpi_rollups, kpis
 from tests import factories
 from tests.kpi_history import History
@@ -83,6 +84,13 @@ RANGES = [
     ("only empty days", date(2026, 11, 12), date(2026, 11, 14)),
     ("one day", date(2026, 11, 18), date(2026, 11, 18)),
     ("the whole month", date(2026, 11, 1), date(2026, 11, 30)),
+    ("Monday to Wednesday (a week's first days)", date(2026, 11, 16), date(2026, 11, 18)),
+    ("Thursday to Sunday (a week's last days)", date(2026, 11, 19), date(2026, 11, 22)),
+    ("Tuesday to Thursday (days inside one week)", date(2026, 11, 17), date(2026, 11, 19)),
+    ("Saturday to the Friday after next (2 last days, a week, 5 first days)", date(2026, 11, 7), date(2026, 11, 20)),
+    ("Sunday to the Monday after next (a week's last day and the next week's first)", date(2026, 11, 8),
+     date(2026, 11, 23)),
+    ("Friday to Saturday over empty days (last days from empty ones)", date(2026, 11, 13), date(2026, 11, 21)),
 ]
 FILTERS = [("every location and channel", None, None), ("one location", ("ist",), None),
            ("one channel", None, ("ty",)), ("two locations", ("ist", "lon"), None)]
@@ -91,6 +99,40 @@ FILTERS = [("every location and channel", None, None), ("one location", ("ist",)
 def _ids(h, codes):
     by_code = {"ist": h.ist.id, "lon": h.lon.id, "ank": h.ank.id, "web": h.web.id, "ty": h.ty.id}
     return tuple(by_code[c] for c in codes) if codes else None
+
+
+def test_a_range_is_its_first_weeks_last_days_its_whole_weeks_and_its_last_weeks_first_days():
+    spans = kpis.spans
+    # Thursday 5 to Thursday 26 November: the last 4 days of the week of 2 November, two weeks,
+    # the first 4 days of the week of 23 November
+    assert spans(date(2026, 11, 5), date(2026, 11, 26)) == kpis.Spans(
+        rows=((date(2026, 11, 5), 4), (date(2026, 11, 23), 4)), weeks=(date(2026, 11, 9), date(2026, 11, 16)))
+    assert spans(date(2026, 11, 9), date(2026, 11, 22)) == kpis.Spans(weeks=(date(2026, 11, 9), date(2026, 11, 16)))
+    assert spans(date(2026, 11, 10), date(2026, 11, 16)) == kpis.Spans(
+        rows=((date(2026, 11, 10), 6), (date(2026, 11, 16), 1)))
+    assert spans(date(2026, 11, 16), date(2026, 11, 21)) == kpis.Spans(rows=((date(2026, 11, 16), 6),))
+    assert spans(date(2026, 11, 19), date(2026, 11, 22)) == kpis.Spans(rows=((date(2026, 11, 19), 4),))
+    assert spans(date(2026, 11, 18), date(2026, 11, 18)) == kpis.Spans(days=(date(2026, 11, 18), date(2026, 11, 18)))
+    assert spans(date(2026, 11, 17), date(2026, 11, 19)) == kpis.Spans(days=(date(2026, 11, 17), date(2026, 11, 19)))
+    assert spans(date(2026, 11, 16), date(2026, 11, 22)) == kpis.Spans(rows=((date(2026, 11, 16), 7),))
+    # every day of a range is in exactly one of its rows, for every start and length up to 40 days
+    for offset in range(7):
+        for length in range(1, 41):
+            first = date(2026, 11, 2) + timedelta(days=offset)
+            last = first + timedelta(days=length - 1)
+            shape = spans(first, last)
+            covered = [d + timedelta(days=n) for d, span in shape.rows for n in range(span)]
+            if shape.weeks:
+                monday = shape.weeks[0]
+                while monday <= shape.weeks[1]:
+                    covered += [monday + timedelta(days=n) for n in range(WEEK)]
+                    monday += timedelta(days=WEEK)
+            if shape.days:
+                covered += [shape.days[0] + timedelta(days=n) for n in range((shape.days[1] - shape.days[0]).days + 1)]
+            assert sorted(covered) == [first + timedelta(days=n) for n in range(length)], (first, last)
+            assert len(shape.rows) + (1 if shape.days else 0) <= 2
+            for day, span in shape.rows:  # a week's first days start on its Monday, its last end on its Sunday
+                assert day.weekday() == 0 or day.weekday() + span == WEEK
 
 
 def test_whole_weeks():
@@ -185,14 +227,23 @@ def _stored(model, key):
 
 
 def _weeks_are_their_days(model, key):
+    """Every row longer than a day — a week, a week's first or last 2-6 days — holds exactly the
+    sum of its days, and every such span that has a day with anything has its row."""
     stored = _stored(model, key)
     summed: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for (day, span, owner, metric), histogram in stored.items():
         if span == 1:
-            for bucket, n in histogram.items():
-                summed[(kpi_rollups.monday(day), WEEK, owner, metric)][bucket] += n
-    weeks = {k: v for k, v in stored.items() if k[1] == WEEK}
-    assert weeks == {k: dict(v) for k, v in summed.items()}
+            monday = kpi_rollups.monday(day)
+            sunday = monday + timedelta(days=WEEK - 1)
+            spans = {(monday, k) for k in range(day.weekday() + 1, WEEK + 1)}  # the first days holding it
+            spans |= {(sunday - timedelta(days=k - 1), k) for k in range(WEEK - day.weekday(), WEEK)}  # the last
+            for first, k in spans:
+                if k > 1:
+                    for bucket, n in histogram.items():
+                        summed[(first, k, owner, metric)][bucket] += n
+    longer = {k: v for k, v in stored.items() if k[1] > 1}
+    assert longer == {k: dict(v) for k, v in summed.items()}
+    assert {k[1] for k in longer} == set(range(2, WEEK + 1))
     return stored
 
 
@@ -224,11 +275,52 @@ def test_week_rows_are_their_days_summed_and_follow_a_rebuild_of_part_of_a_week(
     week = (date(2026, 11, 16), WEEK, h.lon.id, "processing")
     assert after[week].get(420, 0) == before[week].get(420, 0) + 1
     changed = {k for k in after if after[k] != before.get(k)}
-    assert changed == {(date(2026, 11, 18), 1, h.lon.id, "processing"), week,
-                       (date(2026, 11, 18), 1, h.lon.id, "order_sync"),
-                       (date(2026, 11, 16), WEEK, h.lon.id, "order_sync"),
-                       (date(2026, 11, 18), 1, h.lon.id, "packed_hour"),
-                       (date(2026, 11, 16), WEEK, h.lon.id, "packed_hour")}
+    # the day, its week, the week's first 3-6 days and its last 5-6 days (those holding Wednesday)
+    holding = [(date(2026, 11, 18), 1), (date(2026, 11, 16), WEEK), *((date(2026, 11, 16), k) for k in (3, 4, 5, 6)),
+               (date(2026, 11, 18), 5), (date(2026, 11, 17), 6)]
+    assert changed == {(d, span, h.lon.id, m) for d, span in holding for m in ("processing", "order_sync", "packed_hour")}
+
+
+@pytest.mark.parametrize(("range_name", "first", "last"), RANGES, ids=[r[0] for r in RANGES])
+@pytest.mark.parametrize(("name", "locs", "chans"), FILTERS, ids=[f[0] for f in FILTERS])
+def test_the_page_report_gives_the_figures_of_the_full_rollup(world, range_name, first, last, name, locs, chans):
+    """The report's totals (from the per-channel or per-location pairs), per-day, per-location and
+    per-channel figures and packing hours, each against the SQL over the full bucket rollup."""
+    h, _raw, _zones = world
+    filters = kpis.KpiFilters(first, last, _ids(h, locs), _ids(h, chans))
+    report = kpis.report(filters, [h.ist, h.lon, h.ank], [h.web, h.ty])
+
+    def shown(pcts):
+        processing, sync = pcts.get("processing", (None, None)), pcts.get("order_sync", (None, None))
+        return (None if processing[0] is None else round(processing[0] / 60, 1),
+                None if processing[1] is None else round(processing[1] / 60, 1), *sync)
+
+    def of(row):
+        return (row["processing_median_min"], row["processing_p90_min"], row["order_sync_median_s"],
+                row["order_sync_p90_s"])
+
+    assert of(report.totals) == shown(kpis.bucket_percentiles(filters, None).get(None, {}))
+    ids = {"location": {"IST": h.ist.id, "LON": h.lon.id, "ANK": h.ank.id}, "channel": {"web": h.web.id, "ty": h.ty.id}}
+    for by, table, column in (("day", "days", "day"), ("location", "locations", "location"),
+                              ("channel", "channels", "channel")):
+        expected = kpis.bucket_percentiles(filters, by)
+        rows = report.tables[table].rows
+        assert rows or by != "day"
+        for row in rows:
+            group = row[column] if by == "day" else ids[by][row[column]]
+            assert of(row) == shown(expected.get(group, {})), (by, row[column])
+    hours: dict[int, int] = defaultdict(int)
+    active = 0
+    for _day, hour, n in db.session.execute(
+            select(KpiDayBucket.day, KpiDayBucket.bucket, func.sum(KpiDayBucket.count))
+            .where(*kpis._where(KpiDayBucket, filters), KpiDayBucket.metric == "packed_hour")
+            .group_by(KpiDayBucket.day, KpiDayBucket.bucket)):
+        hours[int(hour)] += int(n)
+        active += 1
+    assert report.hours == dict(hours)
+    assert report.totals["active_hours"] == active
+    if range_name != "only empty days" and filters.location_ids != (h.ank.id,):
+        assert report.totals["packed"] > 0
 
 
 def test_the_page_reads_the_histograms_unless_a_location_and_a_channel_are_both_picked():
