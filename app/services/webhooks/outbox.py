@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import case, event, func, insert, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -286,40 +286,52 @@ def claim_attempt(delivery_id: int) -> Claim | None:
     ):
         db.session.commit()
         return None
-    claim = _lease(delivery, now)
+    subscription, outbox_event = delivery.subscription, delivery.event
+    claim = _lease(now, delivery_id=delivery.id, attempts=delivery.attempts, first=delivery.status == "pending",
+                   subscription_id=delivery.subscription_id, url=subscription.url, secret=subscription.secret,
+                   headers=subscription.headers, event_id=outbox_event.event_id, event_type=outbox_event.type,
+                   occurred_at=outbox_event.occurred_at, data=outbox_event.data, previous=outbox_event.previous)
     db.session.commit()
     return claim
 
 
 def _claimable(delivery: WebhookDelivery, now: datetime) -> bool:
     """Still to be attempted, due (not leased by someone else) and its subscription active."""
-    return (
-        delivery.status in ("pending", "retrying")
-        and (delivery.next_attempt_at is None or delivery.next_attempt_at <= now)
-        and delivery.subscription.active
+    return _due(delivery.status, delivery.next_attempt_at, delivery.subscription.active, now)
+
+
+def _due(status: str, next_attempt_at: datetime | None, active: bool, now: datetime) -> bool:
+    return status in ("pending", "retrying") and (next_attempt_at is None or next_attempt_at <= now) and active
+
+
+def _lease(now: datetime, *, delivery_id: int, attempts: int, first: bool, subscription_id: int, url: str,
+           secret: str, headers: dict | None, event_id: str, event_type: str, occurred_at: datetime,
+           data: dict | None, previous: dict | None) -> Claim:
+    """Take the lease of a locked, claimable delivery and log the attempt as started, in the
+    caller's write transaction (plain statements, no unit of work); the caller commits."""
+    if attempts:  # an earlier attempt still open was cut off (its worker died; the lease ran out)
+        db.session.execute(
+            update(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == delivery_id, WebhookAttempt.duration_ms.is_(None),
+                   WebhookAttempt.status_code.is_(None), WebhookAttempt.error.is_(None))
+            .values(error=INTERRUPTED).execution_options(synchronize_session=False)
+        )
+    number = attempts + 1
+    db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+        .values(attempts=number, next_attempt_at=now + timedelta(seconds=lease_seconds()))
+        .execution_options(synchronize_session=False)
     )
-
-
-def _lease(delivery: WebhookDelivery, now: datetime) -> Claim:
-    """Take the lease of a locked, claimable delivery (its subscription and event loaded) and
-    log the attempt as started, in the caller's write transaction; the caller commits."""
-    for previous in delivery.attempt_log if delivery.attempts else ():  # a first attempt has no log to read
-        if previous.duration_ms is None and previous.status_code is None and previous.error is None:
-            previous.error = INTERRUPTED
-    delivery.attempts += 1
-    delivery.next_attempt_at = now + timedelta(seconds=lease_seconds())
-    attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, created_at=now)
-    db.session.add(attempt)
-    db.session.flush()
-    subscription, outbox_event = delivery.subscription, delivery.event
+    attempt_id = db.session.execute(
+        insert(WebhookAttempt).values(delivery_id=delivery_id, number=number, created_at=now)
+        .returning(WebhookAttempt.id)
+    ).scalar_one()
     return Claim(
-        delivery_id=delivery.id, attempt_id=attempt.id, number=delivery.attempts, url=subscription.url,
-        secret=subscription.secret, extra_headers=dict(subscription.headers or {}),
-        event_id=outbox_event.event_id, event_type=outbox_event.type,
-        body=build_body(outbox_event.event_id, outbox_event.type, outbox_event.occurred_at,
-                        outbox_event.data or {}, outbox_event.previous or {}),
+        delivery_id=delivery_id, attempt_id=attempt_id, number=number, url=url, secret=secret,
+        extra_headers=dict(headers or {}), event_id=event_id, event_type=event_type,
+        body=build_body(event_id, event_type, occurred_at, data or {}, previous or {}),
         allow_private=get_setting(PRIVATE_URLS_SETTING) is True,
-        subscription_id=delivery.subscription_id, first=delivery.status == "pending",
+        subscription_id=subscription_id, first=first,
     )
 
 
@@ -362,15 +374,46 @@ def finish_and_claim_next(claim: Claim, result: AttemptResult) -> Claim | None:
     finished delivery's retry, if any."""
     begin_write()
     now = utcnow()
-    delivery, _, retry_in = _record_outcome(claim, result, now)
-    following = _claim_head(claim.subscription_id, now) if delivery is not None else None
-    attempts = delivery.attempts if delivery is not None else 0
+    if result.ok:
+        found, retry_in, attempts = _record_success(claim, result, now), None, 0
+    else:
+        delivery, _, retry_in = _record_outcome(claim, result, now)
+        found, attempts = delivery is not None, delivery.attempts if delivery is not None else 0
+    following = _claim_head(claim.subscription_id, now) if found else None
     db.session.commit()
-    if delivery is not None:
+    if found:
         _enqueue_retry(claim, attempts, retry_in)
         if following is None:
             kick_subscription(claim.subscription_id)
     return following
+
+
+def _record_success(claim: Claim, result: AttemptResult, now: datetime) -> bool:
+    """`_record_outcome` for a 2xx answer in two statements, without reading the delivery first:
+    it ends succeeded (its completion time kept if it already had succeeded). False when it
+    was deleted with its subscription meanwhile."""
+    already = WebhookDelivery.status == "succeeded"
+    updated = db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == claim.delivery_id)
+        .values(status="succeeded", last_status_code=result.status_code, last_error=result.error,
+                completed_at=case((already, WebhookDelivery.completed_at), else_=now),
+                next_attempt_at=case((already, WebhookDelivery.next_attempt_at), else_=None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        return False
+    _record_attempt(claim, result)
+    return True
+
+
+def _record_attempt(claim: Claim, result: AttemptResult) -> None:
+    # By primary key, without reading the attempt first (it is this claim's own row).
+    db.session.execute(
+        update(WebhookAttempt).where(WebhookAttempt.id == claim.attempt_id)
+        .values(status_code=result.status_code, duration_ms=result.duration_ms,
+                response_excerpt=result.response_excerpt, error=result.error)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _record_outcome(claim: Claim, result: AttemptResult,
@@ -381,13 +424,7 @@ def _record_outcome(claim: Claim, result: AttemptResult,
     delivery = db.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True, populate_existing=True)
     if delivery is None:
         return None, False, None
-    # By primary key, without reading the attempt first (it is this claim's own row).
-    db.session.execute(
-        update(WebhookAttempt).where(WebhookAttempt.id == claim.attempt_id)
-        .values(status_code=result.status_code, duration_ms=result.duration_ms,
-                response_excerpt=result.response_excerpt, error=result.error)
-        .execution_options(synchronize_session=False)
-    )
+    _record_attempt(claim, result)
     was_first = delivery.status == "pending"
     still_ours = delivery.attempts == claim.number and delivery.status in ("pending", "retrying")
     retry_in: timedelta | None = None
@@ -420,22 +457,27 @@ def _claim_head(subscription_id: int, now: datetime) -> Claim | None:
         .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "pending")
         .order_by(WebhookDelivery.event_id).limit(1).scalar_subquery()
     )
-    # One statement: the head (found by a seek on 0017's index), its subscription and event, and
-    # the configuration token (for the private-URLs setting), locking only the delivery's row.
+    # One statement: the head (found by a seek on 0017's index), what its claim needs of its
+    # subscription and event, and the configuration token (for the private-URLs setting),
+    # locking only the delivery's row. Plain columns: no objects to build.
     row = db.session.execute(
-        select(WebhookDelivery, config_cache.token_query())
-        .join(WebhookDelivery.subscription).join(WebhookDelivery.event)
-        .options(contains_eager(WebhookDelivery.subscription), contains_eager(WebhookDelivery.event))
+        select(WebhookDelivery.id, WebhookDelivery.status, WebhookDelivery.attempts, WebhookDelivery.next_attempt_at,
+               WebhookSubscription.active, WebhookSubscription.url, WebhookSubscription.secret,
+               WebhookSubscription.headers, OutboxEvent.event_id, OutboxEvent.type, OutboxEvent.occurred_at,
+               OutboxEvent.data, OutboxEvent.previous, config_cache.token_query())
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.id == head)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
-        .execution_options(populate_existing=True)
     ).first()
     if row is None:
         return None
-    delivery, token = row
+    (delivery_id, status, attempts, next_attempt_at, active, url, secret, headers, event_id, event_type,
+     occurred_at, data, previous, token) = row
     # Locked after the head was chosen: another transaction may have changed it meanwhile.
-    if delivery.status != "pending" or not _claimable(delivery, now):
+    if status != "pending" or not _due(status, next_attempt_at, active, now):
         return None
     config_cache.current(token=token)
-    return _lease(delivery, now)
-
+    return _lease(now, delivery_id=delivery_id, attempts=attempts, first=True, subscription_id=subscription_id,
+                  url=url, secret=secret, headers=headers, event_id=event_id, event_type=event_type,
+                  occurred_at=occurred_at, data=data, previous=previous)
