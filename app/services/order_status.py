@@ -40,6 +40,15 @@ def status_from(current: str, all_cancelled: bool, package_states: Iterable[str]
     return "planned"
 
 
+def status_class(state: str) -> tuple[bool, ...]:
+    """Everything `status_from` asks of one package state. Two states of the same class give
+    every order the same status whatever its other packages, so a package moving from one to the
+    other (preparing → packed, packed → shipped is not: shipped is another class) cannot move
+    its order's status."""
+    return (state in NOT_HOLDING_PACKAGE_STATES, state == "packed_for_refund", state == "delivered",
+            state in SHIPPED_OR_LATER, state == "out_of_stock", state in IN_PROGRESS_STATES)
+
+
 def derive_order_status(order: Order, released: bool = False) -> str:
     """The order status from its items and packages (SPEC §3). `released`: an on-hold order the
     planner has just taken up counts as new (it stays on hold only while nothing is planned)."""

@@ -22,11 +22,11 @@ from app.metrics import timed_command
 from app.models import Invoice, Order, Package, PackageItem, Product, Shipment, Transfer
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
-from app.services import pickup_codes
+from app.services import config_cache, pickup_codes
 from app.services.actors import Actor
 from app.services.db import write_with_race_retry
-from app.services.errors import Conflict, Forbidden, NotFound
-from app.services.order_status import refresh_order_status
+from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.services.order_status import refresh_order_status, status_class
 from app.services.package_commands import picking, shipping
 from app.services.package_commands.common import Ctx, lock_order_of
 from app.services.transitions import (
@@ -64,10 +64,17 @@ HANDLERS: dict[str, Callable[[Ctx], None]] = {
 
 assert set(HANDLERS) == set(PACKAGE_TRANSITIONS) == set(PACKAGE_COMMAND_PARAMS)
 
-# Commands that change no package's state but their own and no order item: while the package's
-# state stays, the order's status (derived from its items and package states) cannot move, so
-# it is not derived again (two reads of the order's items and packages per scan).
-SAME_ORDER_STATUS = frozenset({"pick"})
+# Commands that change no package's state but their own and no order item. The order's status
+# is derived from its items and its packages' states (`order_status.status_from`): while the
+# package's state stays in the same class (`status_class`: preparing → packed, or a scan that
+# keeps the state), the order's status cannot move, so it is not derived again (two reads of the
+# order's items and packages, docs/benchmarks.md). Commands that re-plan, release, cancel or
+# open returns are not here: they always derive it.
+OWN_PACKAGE_ONLY = frozenset({
+    "prepare", "pick", "complete_packing", "complete_packing_without_shipment", "complete_packing_channel",
+    "create_shipment", "refresh_label", "update_shipment_info", "ship", "ship_advanced",
+    "ship_without_integration", "ready_for_pickup", "update_invoice",
+})
 
 
 # What a command and its response read of a package, loaded with it instead of one lazy load per
@@ -93,8 +100,12 @@ _PACKAGE_ITEMS = (
 )
 _PACKAGE_TRANSFERS = (select(Transfer).where(Transfer.package_id == bindparam("package_id"))
                       .order_by(Transfer.id).execution_options(**_FRESH))
-_PACKAGE_SHIPMENT = select(Shipment).where(Shipment.package_id == bindparam("package_id")).execution_options(**_FRESH)
-_PACKAGE_INVOICE = select(Invoice).where(Invoice.package_id == bindparam("package_id")).execution_options(**_FRESH)
+# The shipment and the invoice (at most one of each per package: unique keys) in one statement.
+_PACKAGE_SHIPMENT_INVOICE = (
+    select(Shipment, Invoice).select_from(Package)
+    .outerjoin(Shipment, Shipment.package_id == Package.id).outerjoin(Invoice, Invoice.package_id == Package.id)
+    .where(Package.id == bindparam("package_id")).execution_options(**_FRESH)
+)
 
 
 _PACKAGE_AT = (
@@ -107,11 +118,24 @@ def _with_graph(package: Package | None) -> Package | None:
     """Set the package's shipment, invoice, items (with products and barcodes) and transfers."""
     if package is not None:
         bound = {"package_id": package.id}
-        set_committed_value(package, "shipment", db.session.scalar(_PACKAGE_SHIPMENT, bound))
-        set_committed_value(package, "invoice", db.session.scalar(_PACKAGE_INVOICE, bound))
+        shipment, invoice = db.session.execute(_PACKAGE_SHIPMENT_INVOICE, bound).first() or (None, None)
+        set_committed_value(package, "shipment", shipment)
+        set_committed_value(package, "invoice", invoice)
         set_committed_value(package, "items", db.session.scalars(_PACKAGE_ITEMS, bound).unique().all())
         set_committed_value(package, "transfers", db.session.scalars(_PACKAGE_TRANSFERS, bound).all())
     return package
+
+
+_PACKAGE_BY_ID = (
+    select(Package).where(Package.id == bindparam("package_id"))
+    .options(joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location))
+)
+
+
+def described_package(package_id: int) -> Package | None:
+    """The package with everything its API description reads, in five statements instead of a
+    lazy load per relationship and per item; None when there is no such package. No lock."""
+    return _with_graph(db.session.scalar(_PACKAGE_BY_ID, {"package_id": package_id}))
 
 
 def package_at(location_id: int, package_id: int) -> Package | None:
@@ -132,32 +156,51 @@ def lock_package(package_id: int, actor: Actor) -> Package:
 
 def check_package_command(package: Package, transition: Transition, actor: Actor,
                           expected_version: int | None = None) -> None:
-    """Raise Forbidden / Conflict when `transition` may not run on `package` now."""
-    allowed = allowed_package_commands(package, manager=actor.is_manager)
+    """Raise Forbidden / Conflict when `transition` may not run on `package` now. The allowed
+    commands a refusal lists are worked out only when the command is refused."""
+    def allowed() -> list[str]:
+        return allowed_package_commands(package, manager=actor.is_manager)
+
     if transition.managers_only and not actor.is_manager:
         raise Forbidden(_('Only supervisors and admins may do this.'))
     if expected_version is not None and expected_version != package.version:
         raise Conflict(_('The package was changed by someone else; reload and try again.'), code="stale",
-                       details={"state": package.state, "allowed_commands": allowed, "version": package.version})
+                       details={"state": package.state, "allowed_commands": allowed(), "version": package.version})
     if package.state not in transition.sources:
         raise Conflict(_('A package in state %(state)s cannot %(command)s.', state=repr(package.state), command=repr(transition.command)),
-                       code="command_not_allowed", details={"state": package.state, "allowed_commands": allowed})
+                       code="command_not_allowed", details={"state": package.state, "allowed_commands": allowed()})
     for guard in transition.guards:
         problem = package_guard_failure(package, guard)
         if problem:
             raise Conflict(problem, code="command_not_allowed",
-                           details={"state": package.state, "allowed_commands": allowed})
+                           details={"state": package.state, "allowed_commands": allowed()})
+
+
+class Withdrawn(ServiceError):
+    """Raised by a `before` check to stop a command before it changes anything (the store asks
+    a question first); `answer` is whatever the check wants to hand back to its caller."""
+
+    status = 200
+    code = "withdrawn"
+
+    def __init__(self, answer: Any = None):
+        super().__init__("The command was not run.")
+        self.answer = answer
 
 
 @timed_command("package", known=PACKAGE_TRANSITIONS)
 def run_package_command(package_id: int, command: str, params: dict[str, Any] | None, actor: Actor,
-                        expected_version: int | None = None) -> Package:
+                        expected_version: int | None = None, location_id: int | None = None,
+                        before: Callable[[Package], None] | None = None) -> Package:
     """Run one package command in one transaction and return the package.
 
-    Errors: NotFound (missing, other store, unknown command), Forbidden (managers-only),
-    Conflict ("command_not_allowed" naming the state and allowed commands, or "stale" when
-    `expected_version` is not the current version), ValidationFailed (bad params). Nothing is
-    changed when an error is raised. Every success increments `package.version`.
+    Errors: NotFound (missing, other store or not at `location_id`, unknown command), Forbidden
+    (managers-only), Conflict ("command_not_allowed" naming the state and allowed commands, or
+    "stale" when `expected_version` is not the current version), ValidationFailed (bad params).
+    Nothing is changed when an error is raised. Every success increments `package.version`.
+
+    `before(package)` sees the locked package before any check (a screen reading it, so it
+    need not load the package itself first); it may raise `Withdrawn` to stop the command.
     """
     transition = PACKAGE_TRANSITIONS.get(command)
     if transition is None:
@@ -165,13 +208,21 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
                        details={"commands": list(PACKAGE_TRANSITIONS)})
     def work() -> tuple[Package, Ctx]:
         package = lock_package(package_id, actor)
+        if location_id is not None and package.location_id != location_id:
+            raise NotFound(_('Package not found.'))
+        if before is not None:
+            before(package)
+        # The answer (its allowed commands read REQUIRE_SCAN_TO_PACK) is described after the
+        # commit with the configuration this transaction checked: check it here, once, instead
+        # of in a transaction of its own after the commit (config_cache).
+        config_cache.current()
         check_package_command(package, transition, actor, expected_version)
         validated = parse(PACKAGE_COMMAND_PARAMS[command], params, "The command parameters are not valid.")
         ctx = Ctx(package=package, actor=actor, command=command, params=validated)
         state = package.state
         package.version += 1  # before the handler: its first flush writes it with the state
         HANDLERS[command](ctx)
-        if package.state != state or command not in SAME_ORDER_STATUS:
+        if command not in OWN_PACKAGE_ONLY or status_class(package.state) != status_class(state):
             refresh_order_status(package.order, actor.label)
         return package, ctx
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Literal
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -45,12 +45,16 @@ def open_session(user: User) -> str:
 
 
 def find_session(raw: object) -> UserSession | None:
-    """The session (with its user loaded) for the id a browser presented, or None."""
+    """The session (with its user and the user's locations loaded: every store page checks
+    them) for the id a browser presented, or None."""
     if not isinstance(raw, str) or not raw:
         return None
-    return db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash(raw)).options(joinedload(UserSession.user))
-    )
+    return db.session.scalars(_SESSION_BY_HASH, {"token_hash": _hash(raw)}).unique().first()
+
+
+# Built once (SQLAlchemy keeps a statement object's cache key), as the API token lookup.
+_SESSION_BY_HASH = (select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+                    .options(joinedload(UserSession.user).joinedload(User.locations)))
 
 
 def why_ended(record: UserSession) -> Ended | None:

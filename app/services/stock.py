@@ -126,14 +126,16 @@ def release(actor: str, reference: str | None, *, package_item_ids: Iterable[int
 def consume(actor: str, reference: str | None, *, package_item_ids: Iterable[int] = (),
             transfer_item_ids: Iterable[int] = (), reason: str = "consume") -> int:
     """Reserved units physically leave: on_hand and reserved both drop (packing, dispatch)."""
-    consumed = 0
-    for res in _reservations_for(package_item_ids, transfer_item_ids):
-        after = _apply(res.location_id, res.product_id, -res.quantity, -res.quantity)
+    reservations = _reservations_for(package_item_ids, transfer_item_ids)
+    # Every stock row first (in the lock order), then the ledger rows and the deletes: they go
+    # out in one flush (one multi-row INSERT, one DELETE) instead of each UPDATE flushing the
+    # previous line's rows on its own.
+    afters = [_apply(res.location_id, res.product_id, -res.quantity, -res.quantity) for res in reservations]
+    for res, after in zip(reservations, afters, strict=True):
         _ledger(after, res.location_id, res.product_id, -res.quantity, -res.quantity, reason, actor, reference)
-        consumed += res.quantity
         db.session.delete(res)
     db.session.flush()
-    return consumed
+    return sum(res.quantity for res in reservations)
 
 
 def _shrink(res: Reservation, qty: int) -> None:

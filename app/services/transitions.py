@@ -223,16 +223,33 @@ def package_guard_failure(package, guard: str) -> str | None:
     return guard_failure(package_facts(package), guard)
 
 
+# The transitions that may start from each state, for managers and for everyone else (table
+# order): what `allowed_package_commands` then checks the guards of.
+_FROM_STATE: dict[tuple[str, bool], tuple[Transition, ...]] = {
+    (state, manager): tuple(t for t in PACKAGE_TRANSITIONS.values()
+                            if state in t.sources and (manager or not t.managers_only))
+    for state in PACKAGE_STATES for manager in (True, False)
+}
+
+
 def allowed_package_commands(package: PackageFacts | object, manager: bool = True) -> list[str]:
     """The package commands allowed now, in table order (what UI buttons and the API list).
-    Takes an ORM package or its `PackageFacts`."""
-    facts = package if isinstance(package, PackageFacts) else package_facts(package)
+    Takes an ORM package or its `PackageFacts`. The facts beyond the state (and the settings
+    they read) are gathered only when a transition from this state has guards."""
+    if isinstance(package, PackageFacts):
+        facts, state = package, package.state
+    else:
+        facts, state = None, package.state  # type: ignore[attr-defined]
+    candidates = _FROM_STATE.get((state, bool(manager)))
+    if candidates is None:  # a state outside the table (never stored): no command
+        return []
     result = []
-    for t in PACKAGE_TRANSITIONS.values():
-        if facts.state not in t.sources or (t.managers_only and not manager):
-            continue
-        if any(guard_failure(facts, g) for g in t.guards):
-            continue
+    for t in candidates:
+        if t.guards:
+            if facts is None:
+                facts = package_facts(package)
+            if any(guard_failure(facts, g) for g in t.guards):
+                continue
         result.append(t.command)
     return result
 

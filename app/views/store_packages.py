@@ -17,7 +17,7 @@ from app.services.carriers.base import Address
 from app.services.carriers.labels import render_packing_slip_pdf
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.package_commands import channel_labels
-from app.services.packages import package_at, run_package_command
+from app.services.packages import Withdrawn, package_at, run_package_command
 from app.services.pagination import PageArgs
 from app.services.settings import get_setting
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
@@ -55,13 +55,18 @@ def package_or_404(location: StockLocation, package_id: int) -> Package:
     return package
 
 
+def picked_and_required(package: Package) -> tuple[int, int]:
+    """Units scanned and units to pack, over the items the package still holds."""
+    counted = [i for i in package.items if i.state not in NOT_HOLDING_ITEM_STATES]
+    return sum(i.picked_quantity for i in counted), sum(i.quantity for i in counted)
+
+
 def package_context(location: StockLocation, package: Package, submitted: Submitted | None = None) -> dict[str, Any]:
     """Everything the package partials need; the allowed commands decide every button."""
     allowed = allowed_package_commands(package, manager=current_actor().is_manager)
     shipment = package.shipment
     items = list(package.items)
-    counted = [i for i in items if i.state not in NOT_HOLDING_ITEM_STATES]
-    picked, required = sum(i.picked_quantity for i in counted), sum(i.quantity for i in counted)
+    picked, required = picked_and_required(package)
     # A marketplace label fetched by its connector may exist only as ZPL (Trendyol's common label):
     # then Print label downloads the ZPL for the thermal printer instead of opening a PDF.
     label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url or shipment.label_zpl))
@@ -156,27 +161,37 @@ def _success_message(command: str, pickup: bool = False) -> str:
 @login_required
 def package_command(code: str, package_id: int, command: str):
     location = location_or_404(code)
-    package = package_or_404(location, package_id)
     transition = PACKAGE_TRANSITIONS.get(command)
-    order = package.order
-    # Steps that ask first answer with a form on the page, so they work without JavaScript too:
-    # packing with units unscanned, destructive commands, handing over without a pickup code.
-    context = package_context(location, package)
-    if command in context["allowed"]:
-        unscanned = unscanned_question(command, request.form, context["picked"], context["required"])
+    manager = current_actor().is_manager
+
+    def ask_first(package: Package) -> None:
+        """Steps that ask first answer with a form on the page, so they work without JavaScript
+        too: packing with units unscanned, destructive commands, handing over without a pickup
+        code. Decided on the package as the command has locked it: when nothing is asked, the
+        command runs on the same read (the package is not loaded twice)."""
+        if command not in allowed_package_commands(package, manager=manager):
+            return
+        picked, required = picked_and_required(package)
+        unscanned = unscanned_question(command, request.form, picked, required)
         if unscanned is not None:
-            return render("store/packages/package.html", "store/packages/_package.html",
-                          confirm_unscanned=unscanned, **context)
+            raise Withdrawn({"confirm_unscanned": unscanned})
+        order = package.order
         question = confirm_question("package", PACKAGE_TRANSITIONS, command, request.form,
                                     customer=(order.customer_name or "", order.customer_phone or ""))
         if question is not None and form_version() in (None, package.version):
-            return render("store/packages/package.html", "store/packages/_package.html",
-                          confirm=question, **context)
+            raise Withdrawn({"confirm": question})
+
+    if command == "deliver_to_customer":
+        package_or_404(location, package_id)  # a pickup code is compared (a wrong one counted) only here
     params = params_from_form(transition, request.form) if transition else {}
     status, category, submitted = 200, "success", None
     try:
-        package = run_package_command(package.id, command, params, current_actor(), expected_version=form_version())
-        message = _success_message(command, pickup=order.delivery_type == "click_and_collect")
+        package = run_package_command(package_id, command, params, current_actor(), expected_version=form_version(),
+                                      location_id=location.id, before=ask_first)
+        message = _success_message(command, pickup=package.order.delivery_type == "click_and_collect")
+    except Withdrawn as asked:
+        return render("store/packages/package.html", "store/packages/_package.html", **asked.answer,
+                      **package_context(location, package_or_404(location, package_id)))
     except ServiceError as exc:
         message = error_message(exc)
         if exc.code == "stale":
@@ -195,8 +210,11 @@ def package_command(code: str, package_id: int, command: str):
 def scan(code: str, package_id: int):
     """One scan = one unit picked. Not version-guarded: scanning the same barcode twice is two units."""
     location = location_or_404(code)
-    package = package_or_404(location, package_id)
-    before = {item.id: item.picked_quantity for item in package.items}
+    before: dict[int, int] = {}  # picked units per item as the scan found them (under its lock)
+
+    def note_picked(package: Package) -> None:
+        before.update((item.id, item.picked_quantity) for item in package.items)
+
     barcode = request.form.get("barcode", "").strip()
     changed: list[int] = []
     error, status = None, 200
@@ -204,7 +222,8 @@ def scan(code: str, package_id: int):
         if not barcode:
             message = _("Scan a barcode or type it, then press Enter.")
             raise ValidationFailed(message, {"barcode": message})
-        package = run_package_command(package.id, "pick", {"barcode": barcode[:100]}, current_actor())
+        package = run_package_command(package_id, "pick", {"barcode": barcode[:100]}, current_actor(),
+                                      location_id=location.id, before=note_picked)
         changed = [i.id for i in package.items if i.picked_quantity != before.get(i.id)]
     except ServiceError as exc:
         error, status = error_message(exc), exc.status

@@ -17,7 +17,7 @@ from app.schemas.commands import PACKAGE_COMMAND_PARAMS
 from app.schemas.common import MAX_INT, PackageOut, TransitionOut
 from app.services import idempotency
 from app.services.errors import NotFound
-from app.services.packages import run_package_command
+from app.services.packages import described_package, run_package_command
 from app.services.representations import package_dict
 from app.views.api.access import actor
 from app.views.api.bodies import json_object, parse_time
@@ -40,8 +40,10 @@ def _loaded():
             selectinload(Package.shipment), selectinload(Package.invoice))
 
 
-def visible_package(package_id: int) -> Package:
-    package = db.session.get(Package, package_id)
+def visible_package(package_id: int, described: bool = False) -> Package:
+    """The package if this caller may see it (404 otherwise); `described`: loaded with what its
+    description reads."""
+    package = described_package(package_id) if described else db.session.get(Package, package_id)
     if package is None or not actor().can_see(package.location_id):
         raise NotFound(_('There is no package %(package_id)s.', package_id=package_id))
     return package
@@ -83,7 +85,7 @@ def list_packages():
 @api_route("/v1/packages/<int:package_id>", "GET", summary="One package with items, shipment, invoice and "
            "the commands allowed now", tag=TAG, response=PackageOut)
 def get_package(package_id: int):
-    package = visible_package(package_id)
+    package = visible_package(package_id, described=True)
     return with_version(jsonify(serialize(package)), package.version)
 
 
