@@ -81,7 +81,7 @@ def _single(cands: list[Row], demands: list[Demand]) -> int | None:
     return None
 
 
-SPLIT_SEARCH_BUDGET = 10_000  # candidate looks per rule in the search for fewer locations
+SPLIT_SEARCH_BUDGET = 100_000  # supply figures (candidates × order lines) looked at per rule by the search
 
 
 def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[tuple[int, list[int]]] | None:
@@ -91,8 +91,9 @@ def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[t
     earlier one); two locations cannot be beaten once one alone did not do. Greedy can miss a
     smaller cover, or any cover within the limit: a big first pick may leave what remains spread
     over two more locations while two others would have covered everything. Then an exact search
-    looks for the first set in sort order of 2, 3 … locations, within `SPLIT_SEARCH_BUDGET`
-    looks (beyond it, the greedy answer stands). Returns (index in `cands`, units taken per
+    looks for the first set in sort order of 2, 3 … locations (fewer than greedy's), within
+    `SPLIT_SEARCH_BUDGET` figures looked at for all sizes together (beyond it, the greedy answer stands).
+    Among sets as small as greedy's, greedy's stands. Returns (index in `cands`, units taken per
     demand) per chosen candidate."""
     need = [d.quantity for d in demands]
     greedy = _greedy_split(cands, need, max_packages)
@@ -100,8 +101,13 @@ def _split(cands: list[Row], demands: list[Demand], max_packages: int) -> list[t
         return greedy
     if any(sum(c[2][i] for c in cands) < q for i, q in enumerate(need)):
         return None  # all the candidates together do not hold the order
+    supplies = [c[2] for c in cands]
+    # The last candidate that holds any of each line: past it, that line cannot be covered.
+    last = [max((n for n, s in enumerate(supplies) if s[i] > 0), default=-1) for i in range(len(need))]
+    most = max(sum(min(s, q) for s, q in zip(sup, need, strict=True)) for sup in supplies)
+    budget = [SPLIT_SEARCH_BUDGET]
     for size in range(2, (len(greedy) if greedy is not None else max_packages + 1)):
-        found = _first_cover(cands, need, size)
+        found = _first_cover(supplies, last, most, need, size, budget)
         if found is _OUT_OF_BUDGET:
             break
         if found is not None:
@@ -137,24 +143,20 @@ def _greedy_split(cands: list[Row], need: list[int], max_packages: int) -> list[
 _OUT_OF_BUDGET: list[int] = []
 
 
-def _first_cover(cands: list[Row], need: list[int], size: int) -> list[int] | None:
+def _first_cover(supplies: list[list[int]], last: list[int], most: int, need: list[int], size: int,
+                 budget: list[int]) -> list[int] | None:
     """Indexes of the first `size` candidates, in sort order (i1 < i2 < …, compared from the
     first), that together hold `need`; None if there is none; `_OUT_OF_BUDGET` when the search
-    gave up."""
-    supplies = [c[2] for c in cands]
-    lines = range(len(need))
-    # The last candidate that holds any of each line: past it, that line cannot be covered.
-    last = [max((n for n, s in enumerate(supplies) if s[i] > 0), default=-1) for i in lines]
-    most = max((sum(min(s, q) for s, q in zip(sup, need, strict=True)) for sup in supplies), default=0)
-    looks = 0
+    gave up. `last[i]`: the last candidate holding any of line i; `most`: the most one candidate
+    holds of the order; `budget`: the supply figures the searches of every size may still look at."""
+    width = len(need)
 
     def search(start: int, left: int, remaining: list[int]) -> list[int] | None:
-        nonlocal looks
         if sum(remaining) > left * most or any(r and last[i] < start for i, r in enumerate(remaining)):
             return None
         for n in range(start, len(supplies) - left + 1):
-            looks += 1
-            if looks > SPLIT_SEARCH_BUDGET:
+            budget[0] -= width
+            if budget[0] < 0:
                 raise _GiveUp
             supply = supplies[n]
             rest = [r - s if s < r else 0 for s, r in zip(supply, remaining, strict=True)]
