@@ -4,7 +4,7 @@ next to `GET /healthz` in the same run; the order explorer's first page at the s
     python -m bench.kpis                                   # SQLite in a temporary directory
     python -m bench.kpis --database postgresql://postgres@/packline?host=/tmp/pg&port=5433
     python -m bench.kpis --packages 50000                  # a quick run
-    python -m bench.kpis --reuse URL --skip-rollup --in-process 20   # cold reports, histograms vs buckets
+    python -m bench.kpis --reuse URL --skip-rollup --in-process 20   # cold pages; reports, histograms vs buckets
 
 Setup: a scratch database migrated with `flask_migrate.upgrade`, then bulk inserts (COPY on
 PostgreSQL, executemany on SQLite; not the service layer): 50 locations (half in
@@ -290,6 +290,8 @@ def pages_in_process(url: str, windows: int, days: int = 14, profile: Path | Non
         r = client.post("/login", data={"username": ADMIN, "password": PASSWORD})
         if r.status_code != 303:
             raise SystemExit(f"sign-in failed: {r.status_code}")
+        if client.get(f"/supervisor/kpis?from={date.today() - timedelta(days=days - 1)}").status_code != 200:
+            raise SystemExit("the KPI page did not answer")  # (untimed: the first request imports and compiles)
         profiler = cProfile.Profile() if profile else None
         times = []
         for n in range(windows):
