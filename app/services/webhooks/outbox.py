@@ -29,6 +29,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import case, event, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
@@ -308,7 +309,12 @@ def _lease(now: datetime, *, delivery_id: int, attempts: int, first: bool, subsc
            secret: str, headers: dict | None, event_id: str, event_type: str, occurred_at: datetime,
            data: dict | None, previous: dict | None) -> Claim:
     """Take the lease of a locked, claimable delivery and log the attempt as started, in the
-    caller's write transaction (plain statements, no unit of work); the caller commits."""
+    caller's write transaction (plain statements, no unit of work); the caller commits. What
+    may fail on the event's or subscription's data (the body, the headers) is worked out before
+    anything is written, so a claim that fails there leaves the transaction as it found it."""
+    extra_headers = dict(headers or {})
+    body = build_body(event_id, event_type, occurred_at, data or {}, previous or {})
+    allow_private = get_setting(PRIVATE_URLS_SETTING) is True
     if attempts:  # an earlier attempt still open was cut off (its worker died; the lease ran out)
         db.session.execute(
             update(WebhookAttempt)
@@ -328,10 +334,8 @@ def _lease(now: datetime, *, delivery_id: int, attempts: int, first: bool, subsc
     ).scalar_one()
     return Claim(
         delivery_id=delivery_id, attempt_id=attempt_id, number=number, url=url, secret=secret,
-        extra_headers=dict(headers or {}), event_id=event_id, event_type=event_type,
-        body=build_body(event_id, event_type, occurred_at, data or {}, previous or {}),
-        allow_private=get_setting(PRIVATE_URLS_SETTING) is True,
-        subscription_id=subscription_id, first=first,
+        extra_headers=extra_headers, event_id=event_id, event_type=event_type, body=body,
+        allow_private=allow_private, subscription_id=subscription_id, first=first,
     )
 
 
@@ -379,13 +383,32 @@ def finish_and_claim_next(claim: Claim, result: AttemptResult) -> Claim | None:
     else:
         delivery, _, retry_in = _record_outcome(claim, result, now)
         found, attempts = delivery is not None, delivery.attempts if delivery is not None else 0
-    following = _claim_head(claim.subscription_id, now) if found else None
+    following = _claim_next_safely(claim, now) if found else None
     db.session.commit()
     if found:
         _enqueue_retry(claim, attempts, retry_in)
         if following is None:
             kick_subscription(claim.subscription_id)
     return following
+
+
+def _claim_next_safely(claim: Claim, now: datetime) -> Claim | None:
+    """`_claim_head`, where a next delivery that cannot be claimed (an event whose body cannot be
+    built, a broken subscription row) must not take the outcome just recorded with it: the
+    receiver has answered, and losing that would send the delivery again and hold the
+    subscription's line until its lease ran out. `_lease` works such things out before it writes,
+    so the transaction is as it was and the next delivery is left to a job (the kick after the
+    commit), as before the chain claimed it itself. A database error still fails the whole
+    transaction (a savepoint would cost two statements per delivery); the lease then expires and
+    the sweeper sends the finished delivery again (at-least-once)."""
+    try:
+        return _claim_head(claim.subscription_id, now)
+    except SQLAlchemyError:
+        raise
+    except Exception:  # noqa: BLE001 - logged; the job that claims it next meets the same error and fails visibly
+        log.exception("webhook subscription %s: the delivery after %s could not be claimed; left to a job",
+                      claim.subscription_id, claim.delivery_id)
+        return None
 
 
 def _record_success(claim: Claim, result: AttemptResult, now: datetime) -> bool:
