@@ -90,6 +90,7 @@ def test_the_receiving_list_and_a_counter_return_at_tablet_size(app, page):
     page.fill(f"#reason-{package.items[0].product_id}", "Wrong size")
     page.click("button[data-command=create-return]")
     expect(page.locator("#return .package-head h1")).to_have_text(f"{number}-R1")
+    expect(page.locator("#scan-field")).to_be_focused()  # a scan before the field has focus is lost
     page.keyboard.type(SHIRT, delay=5)
     page.keyboard.press("Enter")
     expect(page.locator("#return-progress")).to_contain_text("Counted 1 of 1")
