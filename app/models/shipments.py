@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -59,6 +60,8 @@ class Shipment(Timestamped, db.Model):
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    # The same sentence as a catalogue message, said in the reader's language (services/said.py).
+    last_error_message: Mapped[dict | None] = mapped_column(JSON)
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
