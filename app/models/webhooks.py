@@ -92,6 +92,7 @@ class WebhookAttempt(db.Model):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(String(1000))
+    error_message: Mapped[dict | None] = mapped_column(JSON)  # the same, said in the reader's language
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")
