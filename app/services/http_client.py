@@ -15,7 +15,9 @@ The same rules hold for every caller:
   included) is sent, which defeats DNS rebinding.
 - Every failure is one `HttpError`: transient (timeouts, connection errors, 5xx, 408, 425, 429,
   with any `Retry-After`) or permanent (other 4xx, redirects, oversize answers, refused
-  addresses, malformed URLs).
+  addresses, malformed URLs). Its `message` is short English (logs, the API); `said` is the same
+  sentence as a catalogue message (services/said.py) for the screens that show it later, in the
+  reader's language.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from app.services.said import N_, Message, said
 
 DEFAULT_TIMEOUT = 10.0
 DEADLINE_FACTOR = 6  # without an explicit deadline a call may take six read timeouts in all
@@ -83,9 +87,11 @@ class HttpError(Exception):
         status: int | None = None,
         retry_after: float | None = None,
         response: HttpResponse | None = None,
+        said: Message | str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.said: Message | str = said if said is not None else message  # what the screens say
         self.transient = transient
         self.reason = reason
         self.status = status
@@ -154,8 +160,37 @@ def non_public_address(host: str, port: int) -> tuple[str, str] | None:
     return None
 
 
+def _said(msgid: str, **values: Any) -> tuple[str, Message]:
+    """(English text, message) of one of our sentences; the English is the msgid filled in as
+    it always was (`seconds` as "10", not the locale's number), cut to MESSAGE_CHARS."""
+    english = {k: f"{v:g}" if isinstance(v, float) else v for k, v in values.items()}
+    return _short(msgid % english), said(msgid, **values)
+
+
+# Kinds of address (address_kind) as words of the catalogue.
+_KINDS = {"unspecified": N_("unspecified"), "loopback": N_("loopback"), "link-local": N_("link-local"),
+          "multicast": N_("multicast"), "private": N_("private"), "reserved": N_("reserved"),
+          "site-local": N_("site-local"), "non-public": N_("non-public")}
+
+
+def refusal_said(host: str, address: str, kind: str) -> tuple[str, Message]:
+    """(English, message) of `describe_refusal`."""
+    kind_said: Any = said(_KINDS[kind]) if kind in _KINDS else kind
+    if host.strip("[]") == address:
+        text, message = _said(N_("%(host)s is a %(kind)s address"), host=host, kind=kind)
+    else:
+        text, message = _said(N_("%(host)s resolves to %(address)s, a %(kind)s address"), host=host,
+                              address=address, kind=kind)
+    message["values"]["kind"] = kind_said
+    return text, message
+
+
 class AddressRefused(Exception):
     """Raised inside the connection pool when the socket connected to a non-public address."""
+
+    def __init__(self, host: str, address: str, kind: str) -> None:
+        text, self.said = refusal_said(host, address, kind)
+        super().__init__(text)
 
 
 class _PublicOnlyMixin:
@@ -170,7 +205,7 @@ class _PublicOnlyMixin:
         kind = address_kind(_parse_ip(address))
         if kind:
             sock.close()
-            raise AddressRefused(describe_refusal(self.host, address, kind))
+            raise AddressRefused(self.host, address, kind)
         return sock
 
 
@@ -211,9 +246,11 @@ def _refuse_non_public_host(url: str) -> None:
     except UnicodeError:
         return  # not a valid host name: requests reports it
     except OSError as exc:
-        raise HttpError(_short(f"cannot resolve host: {exc}"), transient=True, reason="connection") from None
+        text, message = _said(N_("cannot resolve host: %(problem)s"), problem=str(exc))
+        raise HttpError(text, transient=True, reason="connection", said=message) from None
     if found:
-        raise HttpError(describe_refusal(host, *found), transient=False, reason="refused")
+        text, message = refusal_said(host, *found)
+        raise HttpError(text, transient=False, reason="refused", said=message)
 
 
 # --- failures before an answer -------------------------------------------------------------------
@@ -242,27 +279,34 @@ def _failure(exc: BaseException, timeout: float) -> HttpError:
     causes = list(_causes(exc))
     for cause in causes:
         if isinstance(cause, AddressRefused):
-            return HttpError(str(cause), transient=False, reason="refused")
+            return HttpError(str(cause), transient=False, reason="refused", said=cause.said)
+    # (kind of exception, the sentence (the exception's text is `problem`), reason)
     kinds: list[tuple[type[BaseException], str, Reason]] = [
-        (requests.exceptions.ConnectTimeout, f"connect timeout after {timeout:g}s", "timeout"),
-        (ssl.SSLError, "TLS error: {}", "connection"),
-        (requests.exceptions.SSLError, "TLS error: {}", "connection"),
-        (ConnectionRefusedError, "connection refused", "connection"),
-        (http.client.RemoteDisconnected, "connection closed without a response", "connection"),
-        (ConnectionResetError, "connection reset by peer", "connection"),
-        (BrokenPipeError, "connection reset by peer", "connection"),
-        (socket.gaierror, "cannot resolve host: {}", "connection"),
-        (TimeoutError, f"timeout after {timeout:g}s", "timeout"),
-        (requests.exceptions.Timeout, f"timeout after {timeout:g}s", "timeout"),
-        (requests.exceptions.InvalidURL, "invalid URL: {}", "invalid"),
-        (requests.exceptions.MissingSchema, "invalid URL: {}", "invalid"),
-        (requests.exceptions.InvalidSchema, "invalid URL: {}", "invalid"),
-        (requests.exceptions.InvalidHeader, "invalid header: {}", "invalid"),
+        (requests.exceptions.ConnectTimeout, N_("connect timeout after %(seconds)ss"), "timeout"),
+        (ssl.SSLError, N_("TLS error: %(problem)s"), "connection"),
+        (requests.exceptions.SSLError, N_("TLS error: %(problem)s"), "connection"),
+        (ConnectionRefusedError, N_("connection refused"), "connection"),
+        (http.client.RemoteDisconnected, N_("connection closed without a response"), "connection"),
+        (ConnectionResetError, N_("connection reset by peer"), "connection"),
+        (BrokenPipeError, N_("connection reset by peer"), "connection"),
+        (socket.gaierror, N_("cannot resolve host: %(problem)s"), "connection"),
+        (TimeoutError, N_("timeout after %(seconds)ss"), "timeout"),
+        (requests.exceptions.Timeout, N_("timeout after %(seconds)ss"), "timeout"),
+        (requests.exceptions.InvalidURL, N_("invalid URL: %(problem)s"), "invalid"),
+        (requests.exceptions.MissingSchema, N_("invalid URL: %(problem)s"), "invalid"),
+        (requests.exceptions.InvalidSchema, N_("invalid URL: %(problem)s"), "invalid"),
+        (requests.exceptions.InvalidHeader, N_("invalid header: %(problem)s"), "invalid"),
     ]
-    for kind, template, reason in kinds:
+    for kind, msgid, reason in kinds:
         for cause in causes:
             if isinstance(cause, kind):
-                return HttpError(_short(template.format(cause)), transient=reason != "invalid", reason=reason)
+                values: dict[str, Any] = {}
+                if "%(seconds)s" in msgid:
+                    values["seconds"] = float(timeout)
+                if "%(problem)s" in msgid:
+                    values["problem"] = _short(str(cause))
+                text, message = _said(msgid, **values)
+                return HttpError(text, transient=reason != "invalid", reason=reason, said=message)
     network = isinstance(exc, (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError, OSError))
     return HttpError(_short(f"{type(exc).__name__}: {exc}"), transient=network,
                      reason="connection" if network else "invalid")
@@ -314,22 +358,29 @@ def _answer(
         answer = HttpResponse(status, headers, body, complete=stopped is None)
         if 300 <= status < 400:
             location = headers.get("Location", "")
-            raise HttpError(_short(f"HTTP {status} redirect not followed (Location: {location})"),
-                            transient=False, reason="redirect", status=status, response=answer)
+            text, message = _said(N_("HTTP %(status)s redirect not followed (Location: %(location)s)"),
+                                  status=status, location=location)
+            raise HttpError(text, transient=False, reason="redirect", status=status, response=answer, said=message)
         transient = is_transient_status(status)
-        raise HttpError(f"HTTP {status}", transient=transient, reason="status", status=status, response=answer,
+        text, message = _said(N_("HTTP %(status)s"), status=status)
+        raise HttpError(text, transient=transient, reason="status", status=status, response=answer, said=message,
                         retry_after=retry_after_seconds(headers.get("Retry-After")) if transient else None)
     declared = headers.get("Content-Length", "")
+    too_large = N_("answer is larger than %(bytes)s bytes")
     if not truncate and declared.isdigit() and int(declared) > max_bytes:
-        raise HttpError(f"answer is larger than {max_bytes} bytes", transient=False, reason="too_large")
+        text, message = _said(too_large, bytes=max_bytes)
+        raise HttpError(text, transient=False, reason="too_large", said=message)
     body, stopped = _read(response, max_bytes, deadline_at)
     if stopped is None or truncate:
         return HttpResponse(status, headers, body, complete=stopped is None)
     if stopped == "too_large":
-        raise HttpError(f"answer is larger than {max_bytes} bytes", transient=False, reason="too_large")
+        text, message = _said(too_large, bytes=max_bytes)
+        raise HttpError(text, transient=False, reason="too_large", said=message)
     if stopped == "timeout":
-        raise HttpError(f"timeout after {deadline:g}s", transient=True, reason="timeout")
-    raise HttpError("connection broken while reading the answer", transient=True, reason="connection")
+        text, message = _said(N_("timeout after %(seconds)ss"), seconds=float(deadline))
+        raise HttpError(text, transient=True, reason="timeout", said=message)
+    text, message = _said(N_("connection broken while reading the answer"))
+    raise HttpError(text, transient=True, reason="connection", said=message)
 
 
 def request(

@@ -170,6 +170,12 @@ def stored(message: Any) -> tuple[str | None, Message | None]:
     return english(message), _plain(message)
 
 
+def stored_message(message: Any) -> Message | None:
+    """A message to keep in a JSON column next to its English text, or None when it is only
+    text (a carrier's own words are shown as stored)."""
+    return _plain(message) if is_message(message) else None
+
+
 def _plain(message: Any) -> Any:
     """JSON-safe (values that are neither text, numbers, lists nor messages become text)."""
     return json.loads(json.dumps(message, default=str, ensure_ascii=False))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CargoCompany, Order, Package, Shipment, TransitionLog
-from app.services import events
+from app.services import events, said
 from app.services.actors import Actor
 from app.services.carriers import (
     Address,
@@ -149,12 +149,20 @@ def request_label(shipment_id: int, *, last_attempt: bool = True) -> str:
     recorded (attempts, last_error) and re-raised as `CarrierError` unless this is the
     `last_attempt`; a permanent error, or a transient one on the last attempt, leaves a shipment
     that awaited its first label `failed` with the carrier's message. Returns what happened.
+
+    Runs inside `said.listening()`, so a carrier's message said through `_()` is kept as its
+    catalogue message too (`CarrierError.said`) and shown in the reader's language.
     """
+    with said.listening():
+        return _request_label(shipment_id, last_attempt)
+
+
+def _request_label(shipment_id: int, last_attempt: bool) -> str:
     try:
         plan = _plan(shipment_id)
     except CarrierError as exc:  # configuration problem: nothing to retry
         db.session.rollback()
-        label_failed(shipment_id, exc.message, CARRIER_ACTOR, final=True)
+        label_failed(shipment_id, exc.message, CARRIER_ACTOR, final=True, said_as=exc.said)
         return "failed"
     db.session.rollback()  # end the read before the network call
     if isinstance(plan, str):
@@ -168,7 +176,8 @@ def request_label(shipment_id: int, *, last_attempt: bool = True) -> str:
             result = adapter.create_shipment(plan.request)
     except CarrierError as exc:
         final = last_attempt or not exc.transient
-        label_failed(shipment_id, exc.message, CARRIER_ACTOR, final=final, expected_version=plan.version)
+        label_failed(shipment_id, exc.message, CARRIER_ACTOR, final=final, expected_version=plan.version,
+                     said_as=exc.said)
         if not final:
             raise
         return "failed"
@@ -212,7 +221,7 @@ def label_ready(shipment_id: int, result: CarrierShipment, actor_label: str,
     shipment.carrier_reference = result.carrier_reference or shipment.carrier_reference
     shipment.label_pdf, shipment.label_zpl = result.label_pdf, result.label_zpl
     shipment.attempts += 1
-    shipment.last_error = None
+    shipment.last_error = shipment.last_error_message = None
     params = {"tracking_number": result.tracking_number, "version": shipment.version}
     if shipment.status in AWAITING_LABEL:
         set_shipment_status(shipment, _STATUS_FOR_PACKAGE_STATE.get(package.state, "label_ready"), "request_label",
@@ -228,10 +237,14 @@ def label_ready(shipment_id: int, result: CarrierShipment, actor_label: str,
 
 
 def label_failed(shipment_id: int, message: str, actor_label: str, final: bool = True,
-                 expected_version: int | None = None) -> Shipment | None:
+                 expected_version: int | None = None, said_as: said.Message | str | None = None) -> Shipment | None:
     """Record a failed label request: attempts and the carrier's message. With `final` a
     shipment that awaited its first label becomes `failed`; the package keeps its state, so
     refresh_label can try again. Returns None when the shipment moved on meanwhile.
+
+    `message` is kept as it is in `last_error` (logs, the API); `said_as`, the same sentence as
+    a catalogue message (a `CarrierError.said`), in `last_error_message` for the store's shipment
+    panel, which says it in the reader's language.
     """
     begin_write()
     locked = _lock(shipment_id, expected_version)
@@ -240,6 +253,7 @@ def label_failed(shipment_id: int, message: str, actor_label: str, final: bool =
     shipment = locked[0]
     shipment.attempts += 1
     shipment.last_error = message[:1000]
+    shipment.last_error_message = said.stored_message(said_as)
     if final and shipment.status == "pending":
         set_shipment_status(shipment, "failed", "request_label", actor_label, {"error": message[:300]}, repeat=True)
     db.session.commit()

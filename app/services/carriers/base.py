@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
+from app.services.said import Message, recall
+
 CarrierStatusName = Literal["in_transit", "attempted_delivery", "delivery_failed", "delivered", "cancelled"]
 CARRIER_STATUSES: tuple[CarrierStatusName, ...] = (
     "in_transit",
@@ -37,9 +39,14 @@ class CarrierError(Exception):
     lets them raise so RQ retries. Permanent ones (4xx, validation, nonsense answers) are recorded
     on the shipment for staff to read. The message is capped so a carrier's error page can never
     flood the database or the UI.
+
+    `said` is the same sentence as a catalogue message (services/said.py), for the screens that
+    show it later in the reader's language: given, or recalled from a message said through `_()`
+    inside `said.listening()` (the label job listens); else the text itself.
     """
 
-    def __init__(self, message: str, transient: bool) -> None:
+    def __init__(self, message: str, transient: bool, said: Message | None = None) -> None:
+        self.said: Message | str = said if said is not None else recall(message)
         message = " ".join(str(message).split())
         if len(message) > MAX_ERROR_LENGTH:
             message = message[: MAX_ERROR_LENGTH - 1] + "…"

@@ -42,6 +42,7 @@ from app.services.carriers.base import (
 )
 from app.services.carriers.labels import render_label_pdf, render_zpl
 from app.services.http_client import HttpError, request
+from app.services.said import N_, Message, said
 
 # Gateway status -> ours. Anything else means "nothing we act on" and leaves the shipment as is.
 STATUS_MAP: dict[str, CarrierStatusName] = {
@@ -74,6 +75,19 @@ def _gateway_message(body: bytes) -> str:
             if isinstance(value, str) and value.strip():
                 return value
     return json.dumps(data, ensure_ascii=False)[:300]
+
+
+def _said(msgid: str, **values: Any) -> tuple[str, Message]:
+    """(English text, message): the English as it always was (a float as "10", not the locale's
+    number); a value given as (English, message) is said as its message."""
+    english, kept = {}, {}
+    for key, value in values.items():
+        if isinstance(value, tuple):
+            english[key], kept[key] = value
+        else:
+            english[key] = f"{value:g}" if isinstance(value, float) else value
+            kept[key] = value
+    return msgid % english, said(msgid, **kept)
 
 
 def _header_value(value: str) -> str:
@@ -170,31 +184,39 @@ class HttpCarrier(CarrierAdapter):
             answer = request(method, self.base_url + path, headers=request_headers, json=json,
                              timeout=self.timeout, max_bytes=MAX_BODY_BYTES, allow_private=True)
         except HttpError as exc:
-            raise CarrierError(self._failure(exc, f"{method} {path}"), transient=exc.transient) from None
+            text, message = self._failure(exc, f"{method} {path}")
+            raise CarrierError(text, transient=exc.transient, said=message) from None
         return answer.body
 
-    def _failure(self, exc: HttpError, what: str) -> str:
+    def _failure(self, exc: HttpError, what: str) -> tuple[str, Message]:
+        """(English text, catalogue message) of a failed call: the text for logs and the API,
+        the message for the store's shipment panel (said in the reader's language)."""
         if exc.reason == "timeout":
-            return f"carrier gateway timed out after {self.timeout:g} s ({what})"
+            return _said(N_("carrier gateway timed out after %(seconds)s s (%(what)s)"), seconds=self.timeout,
+                         what=what)
         if exc.reason == "connection":
-            return f"carrier gateway unreachable ({what}): {exc.message}"
+            return _said(N_("carrier gateway unreachable (%(what)s): %(problem)s"), what=what,
+                         problem=(exc.message, exc.said))
         if exc.reason == "too_large":
-            return f"carrier gateway answer to {what} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"
+            return _said(N_("carrier gateway answer to %(what)s is larger than %(mb)s MB"), what=what,
+                         mb=MAX_BODY_BYTES // (1024 * 1024))
         if exc.reason == "redirect" and exc.response is not None:
             location = exc.response.headers.get("Location", "?")
-            return f"carrier gateway redirected {what} to {location}; configure the final URL"
-        if exc.response is not None:
-            return f"carrier gateway answered {exc.status} to {what}: {_gateway_message(exc.response.body)}"
-        return f"carrier gateway request failed ({what}): {exc.message}"
+            return _said(N_("carrier gateway redirected %(what)s to %(location)s; configure the final URL"),
+                         what=what, location=location)
+        if exc.response is not None:  # the gateway's own words stay as it sent them
+            return _said(N_("carrier gateway answered %(status)s to %(what)s: %(message)s"), status=exc.status,
+                         what=what, message=_gateway_message(exc.response.body))
+        return _said(N_("carrier gateway request failed (%(what)s): %(problem)s"), what=what,
+                     problem=(exc.message, exc.said))
 
     def _json(self, body: bytes) -> dict[str, Any]:
         try:
             data = json.loads(body)
         except ValueError:
-            raise CarrierError(
-                "carrier answered with something that is not JSON: " + body[:100].decode("utf-8", "replace"),
-                transient=False,
-            ) from None
+            text, message = _said(N_("carrier answered with something that is not JSON: %(start)s"),
+                                  start=body[:100].decode("utf-8", "replace"))
+            raise CarrierError(text, transient=False, said=message) from None
         if not isinstance(data, dict):
             raise CarrierError(_('carrier answered with JSON that is not an object'), transient=False)
         return data

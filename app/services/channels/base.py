@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from app.services import http_client
+from app.services.said import N_, Message, recall, said
 
 MAX_ERROR_LENGTH = 500
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -28,10 +29,13 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 class ChannelError(Exception):
     """A call to a channel failed. `transient` errors (timeouts, 5xx, 429, garbage answers) are
-    retried; `retry_after` is the channel's own `Retry-After` in seconds when it sent one."""
+    retried; `retry_after` is the channel's own `Retry-After` in seconds when it sent one.
+    `said` is the same sentence as a catalogue message (services/said.py), for screens that show
+    it later in the reader's language: given, or recalled from a `_()` said while listening."""
 
     def __init__(self, message: str, *, transient: bool, retry_after: float | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, said: Message | None = None) -> None:
+        self.said: Message | str = said if said is not None else recall(message)
         message = " ".join(str(message).split())
         if len(message) > MAX_ERROR_LENGTH:
             message = message[: MAX_ERROR_LENGTH - 1] + "…"
@@ -252,10 +256,14 @@ class ChannelConnector(ABC):
                                        max_bytes=max_bytes, allow_private=True)
         except http_client.HttpError as exc:
             excerpt = ""
+            where = {"channel": self.title, "method": method, "path": path, "problem": exc.said}
+            message = said(N_("%(channel)s %(method)s %(path)s: %(problem)s"), **where)
             if exc.response is not None and exc.response.body:
                 excerpt = ": " + exc.response.body[:300].decode("utf-8", "replace")
+                message = said(N_("%(channel)s %(method)s %(path)s: %(problem)s: %(answer)s"), **where,
+                               answer=excerpt[2:])  # the channel's own words, as it sent them
             raise ChannelError(f"{self.title} {method} {path}: {exc.message}{excerpt}", transient=exc.transient,
-                               retry_after=exc.retry_after, status=exc.status) from None
+                               retry_after=exc.retry_after, status=exc.status, said=message) from None
 
     def call_json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, http_client.HttpResponse]:
         response = self.call(method, path, **kwargs)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Channel
 from app.services.channels import ChannelError, connector_for
+from app.services.said import N_, said
 
 
 def fetch_channel_label(channel_code: str, tracking_number: str) -> tuple[str, str]:
@@ -46,8 +47,8 @@ def fetch_for_shipment(shipment_id: int, *, last_attempt: bool = True) -> str:
     tracking = shipment.tracking_number or _tracking_from_inbox(order.id, ChannelInboxEntry)
     actor = f"system:channel:{channel.code}"
     if not tracking:
-        shipments.label_failed(shipment_id, "The channel gave no tracking number for this order; scan the "
-                                            "marketplace's label instead.", actor)
+        no_tracking = N_("The channel gave no tracking number for this order; scan the marketplace's label instead.")
+        shipments.label_failed(shipment_id, no_tracking, actor, said_as=said(no_tracking))
         return "failed: no tracking number"
     try:
         fmt, content = fetch_channel_label(channel.code, tracking)
@@ -55,9 +56,9 @@ def fetch_for_shipment(shipment_id: int, *, last_attempt: bool = True) -> str:
         if exc.transient and not last_attempt:
             raise
         if exc.transient:
-            shipments.label_failed(shipment_id, exc.message, actor, final=False)
+            shipments.label_failed(shipment_id, exc.message, actor, final=False, said_as=exc.said)
             return f"waiting: {exc.message}"
-        shipments.label_failed(shipment_id, exc.message, actor)
+        shipments.label_failed(shipment_id, exc.message, actor, said_as=exc.said)
         return f"failed: {exc.message}"
     result = CarrierShipment(tracking_number=tracking, tracking_url=shipment.tracking_url or "", label_pdf=b"",
                              label_zpl=content if fmt.upper() == "ZPL" else "", carrier_reference="")

@@ -37,7 +37,7 @@ from app.services.channels.base import ChannelLine, ChannelReturn, RefundNews, R
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
-from app.services.said import listening, stored
+from app.services.said import is_message, listening, stored, stored_message
 
 SHIPPED_STATES = ("shipped", "attempted_delivery", "delivery_failed", "delivered")
 REFUND_READY_STATES = ("restocked", "written_off")
@@ -254,7 +254,11 @@ def _attempt(push_id: int) -> dict[str, Any]:
             entry["note_message"] = message
         outcome = "done"
     except (ChannelError, MappingProblem) as exc:
-        entry["error"], message = stored(str(exc))
+        said_as = getattr(exc, "said", None)
+        if is_message(said_as):  # a connector's call that failed: the English as it was, and its message
+            entry["error"], message = str(exc), stored_message(said_as)
+        else:
+            entry["error"], message = stored(str(exc))
         if message is not None:
             entry["error_message"] = message  # said in the reader's language on the screens
         transient = isinstance(exc, ChannelError) and exc.transient

@@ -48,7 +48,7 @@ def _open_shipment(ctx: Ctx, company: CargoCompany | None, status: str, **fields
     else:
         shipment.version += 1
         for name in ("tracking_number", "tracking_url", "label_pdf", "label_zpl", "label_url", "last_error",
-                     "carrier_reference", "shipped_at", "delivered_at", "weight_kg"):
+                     "last_error_message", "carrier_reference", "shipped_at", "delivered_at", "weight_kg"):
             setattr(shipment, name, None)
         shipment.attempts = 0
         shipment.boxes = 1
@@ -126,7 +126,7 @@ def refresh_label(ctx: Ctx) -> None:
         raise ValidationFailed(channel_labels.NO_LABEL_FETCH)
     shipment.version += 1  # a new job id, so a finished earlier job does not swallow this one
     if shipment.status in PRE_SHIP_STATUSES:
-        shipment.last_error = None
+        shipment.last_error = shipment.last_error_message = None
         set_shipment_status(shipment, "pending", ctx.command, ctx.actor.label)
     log_same_state(ctx.package, ctx.command, ctx.log_params, ctx.actor.label)
     ctx.after_commit.append(channel_labels.fetch_job(shipment, task) if task else label_job(shipment))

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.services.http_client import HttpError, request
+from app.services.said import N_, Message, said
 from app.services.webhooks.payload import build_headers
 from app.services.webhooks.signing import sign
-from app.services.webhooks.urls import refusal, validate_subscription_url
+from app.services.webhooks.urls import PRIVATE_URLS_SETTING, refusal, validate_subscription_url
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 4096
@@ -49,6 +50,9 @@ class AttemptResult:
     duration_ms: int
     response_excerpt: str
     error: str | None
+    # The same sentence as a catalogue message (services/said.py), said on the admin screens in
+    # the reader's language; None when the error is not ours to say (or there is none).
+    error_message: Message | None = None
 
 
 def _short(text: str) -> str:
@@ -94,11 +98,18 @@ def post(
     raw = b""
     content_type = ""
     error: str | None = None
+    error_message: Message | str | None = None
     try:
         answer = request("POST", url, data=body, headers=headers, timeout=timeout, deadline=timeout,
                          max_bytes=max_response_bytes, truncate=True, allow_private=allow_private)
     except HttpError as exc:
-        error = _short(f"refused: {refusal(exc.message)}") if exc.reason == "refused" else exc.message
+        if exc.reason == "refused":
+            error = _short(f"refused: {refusal(exc.message)}")
+            error_message = said(N_("refused: %(problem)s; webhooks to private, loopback, link-local and other "
+                                    "non-public addresses are refused unless the %(setting)s setting is enabled"),
+                                 problem=exc.said, setting=PRIVATE_URLS_SETTING)
+        else:
+            error, error_message = exc.message, exc.said
         if exc.response is not None:
             status, raw, content_type = exc.status, exc.response.body, exc.response.content_type
     else:
@@ -109,6 +120,7 @@ def post(
         duration_ms=int((time.monotonic() - started) * 1000),
         response_excerpt=_excerpt(raw, content_type),
         error=error,
+        error_message=error_message if isinstance(error_message, dict) else None,
     )
 
 

@@ -39,6 +39,7 @@ from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscrip
 from app.queues import enqueue, get_queue, redis_connection
 from app.services import config_cache
 from app.services.db import begin_write
+from app.services.said import N_, said
 from app.services.settings import get_setting
 from app.services.webhooks.attempt import AttemptResult, Claim
 from app.services.webhooks.payload import build_body
@@ -55,7 +56,7 @@ DEFAULT_LEASE_SECONDS = 120
 REDIS_BACKOFF_SECONDS = 5.0
 PUBLISH_FLAG = "packline:webhooks:publish-queued"
 PUBLISH_FLAG_SECONDS = 10  # if the queued job is lost, commits enqueue again after this
-INTERRUPTED = "Interrupted: the worker stopped before this attempt finished."
+INTERRUPTED = N_("Interrupted: the worker stopped before this attempt finished.")
 
 _installed = False
 _redis_down_until = 0.0
@@ -320,7 +321,7 @@ def _lease(now: datetime, *, delivery_id: int, attempts: int, first: bool, subsc
             update(WebhookAttempt)
             .where(WebhookAttempt.delivery_id == delivery_id, WebhookAttempt.duration_ms.is_(None),
                    WebhookAttempt.status_code.is_(None), WebhookAttempt.error.is_(None))
-            .values(error=INTERRUPTED).execution_options(synchronize_session=False)
+            .values(error=INTERRUPTED, error_message=said(INTERRUPTED)).execution_options(synchronize_session=False)
         )
     number = attempts + 1
     db.session.execute(
@@ -419,6 +420,7 @@ def _record_success(claim: Claim, result: AttemptResult, now: datetime) -> bool:
     updated = db.session.execute(
         update(WebhookDelivery).where(WebhookDelivery.id == claim.delivery_id)
         .values(status="succeeded", last_status_code=result.status_code, last_error=result.error,
+                last_error_message=result.error_message,
                 completed_at=case((already, WebhookDelivery.completed_at), else_=now),
                 next_attempt_at=case((already, WebhookDelivery.next_attempt_at), else_=None))
         .execution_options(synchronize_session=False)
@@ -434,7 +436,7 @@ def _record_attempt(claim: Claim, result: AttemptResult) -> None:
     db.session.execute(
         update(WebhookAttempt).where(WebhookAttempt.id == claim.attempt_id)
         .values(status_code=result.status_code, duration_ms=result.duration_ms,
-                response_excerpt=result.response_excerpt, error=result.error)
+                response_excerpt=result.response_excerpt, error=result.error, error_message=result.error_message)
         .execution_options(synchronize_session=False)
     )
 
@@ -463,7 +465,7 @@ def _record_outcome(claim: Claim, result: AttemptResult,
             delivery.status, delivery.next_attempt_at = "retrying", now + retry_in
     if still_ours or result.ok:
         delivery.last_status_code = result.status_code
-        delivery.last_error = result.error
+        delivery.last_error, delivery.last_error_message = result.error, result.error_message
     return delivery, was_first, retry_in
 
 

@@ -282,5 +282,6 @@ def failing_subscriptions() -> list[dict[str, Any]]:
             .order_by(WebhookDelivery.completed_at.desc()).limit(1)
         ).first()
         out.append({"id": subscription_id, "url": sub.url if sub else "", "active": bool(sub and sub.active),
-                    "failed": failed, "last_failed_at": last_at, "last_error": last.last_error if last else None})
+                    "failed": failed, "last_failed_at": last_at, "last_error": last.last_error if last else None,
+                    "last_error_message": last.last_error_message if last else None})
     return sorted(out, key=lambda row: row["id"])
