@@ -25,7 +25,7 @@ from app.i18n import current_language, current_locale, lower
 from app.services import said
 from app.services.planning.candidates import NO_STOCK
 from app.services.said import N_
-from app.services.state_labels import state_label
+from app.services.state_labels import STATE_LABELS, state_label
 
 INF = float("inf")
 
@@ -50,6 +50,45 @@ DELIVERY_TEXT = {"cargo": _l("cargo"), "click_and_collect": _l("click and collec
 COORDINATES_FROM = {"address": _l("address")}
 
 VERDICT_SHORT, VERDICT_CHOSEN, VERDICT_PART, VERDICT_NOT_NEEDED = "short", "chosen", "part", "-"
+
+
+# Steps whose values are codes: said with the words the screens use for them (`render`), while
+# the API's English (`expand`) keeps the codes as it always gave them.
+MISMATCH = "%(field)s %(value)s is not one of %(allowed)s"
+ON_HOLD = "Source status %(status)s is not accepted by ORDER_FILTERING."
+
+
+def _delivery_words(code: Any) -> Any:
+    """A delivery type in words ("cargo", "click and collect"); an unknown one as it is."""
+    return str(DELIVERY_TEXT[code]) if isinstance(code, str) and code in DELIVERY_TEXT else code
+
+
+def _status_words(code: Any) -> Any:
+    """An order's source status (a channel's, as the status mapping gave it: "delivered",
+    Trendyol's "Delivered") in the words of its state label, lower case as it sits mid-sentence;
+    a status without a label as it is."""
+    if not isinstance(code, str):
+        return code
+    label = STATE_LABELS.get(code) or STATE_LABELS.get(code.lower())
+    return lower(str(label)) if label is not None else code
+
+
+def _worded(message: Any) -> Any:
+    """A stored step with its code values put in words (a new dict; other steps as they are)."""
+    if not said.is_message(message) or not isinstance(message.get("values"), dict):
+        return message
+    values = dict(message["values"])
+    if message.get("id") == MISMATCH:
+        field = values.get("field")
+        if said.is_message(field) and field.get("id") == CONDITION_NAMES["delivery_type"]:
+            values["value"] = _delivery_words(values.get("value"))
+            if isinstance(values.get("allowed"), list):
+                values["allowed"] = [_delivery_words(v) for v in values["allowed"]]
+    elif message.get("id") == ON_HOLD:
+        values["status"] = _status_words(values.get("status"))
+    else:
+        return message
+    return {**message, "values": values}
 
 
 def _clean_value(v: Any) -> Any:
@@ -106,12 +145,14 @@ def _expand_rule(rule: dict[str, Any], items: list[dict]) -> dict[str, Any]:
     return out
 
 
-def _said_steps(trace: dict[str, Any], out: dict[str, Any]) -> None:
-    """The sentences outside the rules, in the current language (new dicts: `trace` is left alone)."""
+def _said_steps(trace: dict[str, Any], out: dict[str, Any], words: bool) -> None:
+    """The sentences outside the rules, in the current language (new dicts: `trace` is left alone);
+    with `words`, condition values and source statuses in words rather than codes."""
+    worded = _worded if words else (lambda message: message)
     if "on_hold" in trace:
-        out["on_hold"] = _say(trace["on_hold"])
+        out["on_hold"] = _say(worded(trace["on_hold"]))
     if trace.get("scenarios"):
-        out["scenarios"] = [{**sc, "reasons": [_say(r) for r in sc.get("reasons") or []]}
+        out["scenarios"] = [{**sc, "reasons": [_say(worded(r)) for r in sc.get("reasons") or []]}
                             for sc in trace["scenarios"]]
     for key in ("click_and_collect", "resource"):
         part = trace.get(key)
@@ -119,13 +160,13 @@ def _said_steps(trace: dict[str, Any], out: dict[str, Any]) -> None:
             out[key] = {**part, **{k: _say(part[k]) for k in ("problem", "result") if k in part}}
 
 
-def _expand(trace: dict[str, Any]) -> dict[str, Any]:
+def _expand(trace: dict[str, Any], words: bool = False) -> dict[str, Any]:
     items = trace.get("items") or []
     out = dict(trace)
     out["version"] = 1
     if "rules" in trace:
         out["rules"] = [_expand_rule(r, items) for r in trace["rules"]]
-    _said_steps(trace, out)
+    _said_steps(trace, out, words)
     return out
 
 
@@ -182,7 +223,7 @@ def render(trace: dict[str, Any], language: str | None = None) -> str:
         with force_locale(language):
             return render(trace)
     if isinstance(trace, dict) and trace.get("version") == 2:
-        trace = _expand(trace)  # the engine's sentences in this language
+        trace = _expand(trace, words=True)  # the engine's sentences in this language, codes in words
     lines: list[str] = []
     order = trace.get("order") or {}
     delivery = order.get("delivery_type", "?")
