@@ -26,6 +26,7 @@ from app.services.channels import records as channel_records
 from app.services.channels.config import masked
 from app.services.db import committed
 from app.services.errors import NotFound, ServiceError
+from app.services.human_input import say
 from app.services.local_times import show_time
 from app.services.pagination import PageArgs, paginate
 from app.services.state_labels import state_label
@@ -202,6 +203,20 @@ def channel_view(code: str):
     return _channel_page(_channel(code))
 
 
+def _connection_errors(details: dict[str, Any] | None) -> dict[str, str]:
+    """The service's problems ({"config.base_url": "Required."}, the API's field paths) as the
+    form says them: a setting by the key typed in the Settings box, in the page's language."""
+    out: dict[str, str] = {}
+    for key, message in (details or {}).items():
+        key = str(key)
+        if key.startswith("config."):
+            setting = key.removeprefix("config.")
+            out[key] = _('Settings, “%(setting)s”: %(problem)s', setting=setting, problem=say(message, setting))
+        else:
+            out[key] = str(say(message, key))
+    return out
+
+
 @bp.post("/<code>/connection")
 @role_required("admin")
 def save_connection(code: str):
@@ -216,8 +231,8 @@ def save_connection(code: str):
         saved = committed(channel_records.update, code, data, _actor())
     except ServiceError as exc:
         db.session.rollback()
-        return _channel_page(_channel(code), config_text=text, errors=exc.details or {"config": exc.message},
-                             status_code=422)
+        return _channel_page(_channel(code), config_text=text, errors=_connection_errors(exc.details)
+                             or {"config": exc.message}, status_code=422)
     channel_records.connection_changed(saved)
     flash(_('Connection saved.'), "ok")
     return redirect(url_for(".channel_view", code=code), 303)

@@ -57,9 +57,9 @@ def config_problems(adapter: str, config: Any) -> dict[str, str]:
     """{"config.<field>": message} for a config the adapter would refuse; {} when it is fine."""
     cls = CONNECTORS.get(adapter)
     if cls is None:
-        return {"adapter": f"Choose one of: {', '.join(CONNECTORS)}."}
+        return {"adapter": _('Choose one of: %(options)s.', options=", ".join(CONNECTORS))}
     if not isinstance(config, dict):
-        return {"config": "Must be a JSON object."}
+        return {"config": _('Must be a JSON object.')}
     try:
         cls.config_model.model_validate(config)
     except ValidationError as exc:
@@ -67,7 +67,8 @@ def config_problems(adapter: str, config: Any) -> dict[str, str]:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
             message = _('Required.') if error["type"] == "missing" else (
-                "Not a field of this adapter's config." if error["type"] == "extra_forbidden" else error["msg"])
+                _("Not a setting of this kind of channel: remove it.") if error["type"] == "extra_forbidden"
+                else error["msg"])
             problems[f"config.{where}" if where else "config"] = message
         return problems
     return {}
