@@ -35,6 +35,7 @@ from app.models import CargoCompany, Channel, Scenario, ScenarioRule, Setting, S
 from app.models.settings import ConfigVersion
 
 _CHECKED = "packline.config_checked"
+_NOTED = "packline.config_noted"
 _COMMITTING = "packline.config_committing"
 _CARRIED = "packline.config_carried"
 CACHED_MODELS = (Setting, Scenario, ScenarioRule, StockLocation, Channel, CargoCompany)
@@ -73,6 +74,15 @@ def token_query():
     return select(ConfigVersion.token).where(ConfigVersion.id == 1).scalar_subquery()
 
 
+def note_token(token: Any) -> None:
+    """Keep the value of `token_query()` that a statement this transaction sent anyway read (the
+    API token lookup, every API request's first statement) for the transaction's first
+    `current()`, which then needs no read of its own. Nothing is loaded now: a request that never
+    asks for the configuration pays nothing."""
+    session = db.session()
+    session.info[_NOTED] = (session.get_transaction(), token)
+
+
 def current(token: Any = ...) -> Config:
     """The configuration as of this transaction. `token`: the value of `token_query()` the caller
     already read in this transaction (saves the read)."""
@@ -84,7 +94,11 @@ def current(token: Any = ...) -> Config:
     if carried is not None and token is ... and not session.in_transaction():
         return carried
     if token is ...:
-        token = session.execute(select(ConfigVersion.token).where(ConfigVersion.id == 1)).scalar()
+        noted = session.info.pop(_NOTED, None)
+        if noted is not None and noted[0] is session.get_transaction():
+            token = noted[1]
+        else:
+            token = session.execute(select(ConfigVersion.token).where(ConfigVersion.id == 1)).scalar()
     key = str(session.get_bind().url)
     snapshot = _snapshots.get(key)
     if snapshot is None or token is None or snapshot.token != token:
@@ -122,9 +136,10 @@ def _load(token: int | None) -> Config:
 
 @event.listens_for(Session, "after_flush")
 def _config_flushed(session: Session, _context) -> None:
-    if _CHECKED in session.info and any(
+    if (_CHECKED in session.info or _NOTED in session.info) and any(
             isinstance(obj, CACHED_MODELS) for objs in (session.new, session.dirty, session.deleted) for obj in objs):
         session.info.pop(_CHECKED, None)
+        session.info.pop(_NOTED, None)
 
 
 _CACHED_TABLES = frozenset(model.__tablename__ for model in CACHED_MODELS)
@@ -134,10 +149,12 @@ _CACHED_TABLES = frozenset(model.__tablename__ for model in CACHED_MODELS)
 def _config_written(state) -> None:
     # A bulk statement on a cached table makes the next read check the token again; one on any
     # other table (a stock UPDATE in every pick) does not, so a command reads the token once.
-    if (state.is_insert or state.is_update or state.is_delete) and _CHECKED in state.session.info:
+    info = state.session.info
+    if (state.is_insert or state.is_update or state.is_delete) and (_CHECKED in info or _NOTED in info):
         table = getattr(getattr(state.statement, "table", None), "name", None)
         if table is None or table in _CACHED_TABLES:
-            state.session.info.pop(_CHECKED, None)
+            info.pop(_CHECKED, None)
+            info.pop(_NOTED, None)
 
 
 @event.listens_for(Session, "before_commit")

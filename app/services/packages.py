@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
@@ -28,7 +28,7 @@ from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.services.order_status import refresh_order_status, status_class
 from app.services.package_commands import picking, shipping
-from app.services.package_commands.common import Ctx, lock_order_of
+from app.services.package_commands.common import Ctx
 from app.services.transitions import (
     PACKAGE_TRANSITIONS,
     Transition,
@@ -78,33 +78,34 @@ OWN_PACKAGE_ONLY = frozenset({
 
 
 # What a command and its response read of a package, loaded with it instead of one lazy load per
-# relationship and per item (docs/benchmarks.md, "Command API"). Only rows that cannot change
-# under the command are joined into the locking statement: the order (locked just before) and
-# plain reference rows. Everything another writer may change while this statement waits for the
-# package lock (the shipment and invoice: label jobs lock the package without the order) comes in
-# separate statements after the lock, so it is read fresh; PostgreSQL re-reads only the locked
-# row itself after such a wait, not the rows joined to it.
+# relationship and per item (docs/benchmarks.md, "Command API"). The locking statement locks the
+# order row and then the package row (`FOR UPDATE OF orders, packages`: PostgreSQL locks a row's
+# marks in that order, the lock order every command keeps, `lock_order_of`) and joins only plain
+# reference rows besides. After waiting for a lock PostgreSQL re-reads the rows it locks, not the
+# other rows joined to them, so everything another writer may change while the statement waits
+# (the shipment and invoice: label jobs lock the package without the order; the transfers) comes
+# in one statement after the lock, read fresh.
 #
 # Every statement is built once with a bound package id: SQLAlchemy keeps a statement object's
 # cache key, while selectinload() builds and keys a new statement on every load — with these
 # options that had cost more than running the queries (docs/benchmarks.md, 2026-12-07).
 _FRESH = {"populate_existing": True}
 _LOCK_PACKAGE = (
-    select(Package).where(Package.id == bindparam("package_id"))
-    .options(joinedload(Package.order).joinedload(Order.channel), joinedload(Package.location))
-    .with_for_update(of=Package).execution_options(**_FRESH)
+    select(Package).join(Package.order).where(Package.id == bindparam("package_id"))
+    .options(contains_eager(Package.order).joinedload(Order.channel), joinedload(Package.location))
+    .with_for_update(of=[Order, Package]).execution_options(**_FRESH)
 )
 _PACKAGE_ITEMS = (
     select(PackageItem).where(PackageItem.package_id == bindparam("package_id")).order_by(PackageItem.id)
     .options(joinedload(PackageItem.product).joinedload(Product.barcodes)).execution_options(**_FRESH)
 )
-_PACKAGE_TRANSFERS = (select(Transfer).where(Transfer.package_id == bindparam("package_id"))
-                      .order_by(Transfer.id).execution_options(**_FRESH))
-# The shipment and the invoice (at most one of each per package: unique keys) in one statement.
-_PACKAGE_SHIPMENT_INVOICE = (
-    select(Shipment, Invoice).select_from(Package)
+# The shipment and the invoice (at most one of each per package: unique keys) and the transfers
+# (mostly none) in one statement: one row per transfer, or one row.
+_PACKAGE_SHIPMENT_INVOICE_TRANSFERS = (
+    select(Shipment, Invoice, Transfer).select_from(Package)
     .outerjoin(Shipment, Shipment.package_id == Package.id).outerjoin(Invoice, Invoice.package_id == Package.id)
-    .where(Package.id == bindparam("package_id")).execution_options(**_FRESH)
+    .outerjoin(Transfer, Transfer.package_id == Package.id)
+    .where(Package.id == bindparam("package_id")).order_by(Transfer.id).execution_options(**_FRESH)
 )
 
 
@@ -118,11 +119,12 @@ def _with_graph(package: Package | None) -> Package | None:
     """Set the package's shipment, invoice, items (with products and barcodes) and transfers."""
     if package is not None:
         bound = {"package_id": package.id}
-        shipment, invoice = db.session.execute(_PACKAGE_SHIPMENT_INVOICE, bound).first() or (None, None)
+        rows = db.session.execute(_PACKAGE_SHIPMENT_INVOICE_TRANSFERS, bound).all()
+        shipment, invoice, _transfer = rows[0] if rows else (None, None, None)
         set_committed_value(package, "shipment", shipment)
         set_committed_value(package, "invoice", invoice)
+        set_committed_value(package, "transfers", [t for _s, _i, t in rows if t is not None])
         set_committed_value(package, "items", db.session.scalars(_PACKAGE_ITEMS, bound).unique().all())
-        set_committed_value(package, "transfers", db.session.scalars(_PACKAGE_TRANSFERS, bound).all())
     return package
 
 
@@ -133,7 +135,7 @@ _PACKAGE_BY_ID = (
 
 
 def described_package(package_id: int) -> Package | None:
-    """The package with everything its API description reads, in five statements instead of a
+    """The package with everything its API description reads, in three statements instead of a
     lazy load per relationship and per item; None when there is no such package. No lock."""
     return _with_graph(db.session.scalar(_PACKAGE_BY_ID, {"package_id": package_id}))
 
@@ -145,10 +147,9 @@ def package_at(location_id: int, package_id: int) -> Package | None:
 
 
 def lock_package(package_id: int, actor: Actor) -> Package:
-    """Load the package with a row lock, or 404 when it is missing or outside the actor's scope."""
-    package = None
-    if lock_order_of(package_id):
-        package = _with_graph(db.session.scalar(_LOCK_PACKAGE, {"package_id": package_id}))
+    """Load the package with a row lock (its order's row first), or 404 when it is missing or
+    outside the actor's scope."""
+    package = _with_graph(db.session.scalar(_LOCK_PACKAGE, {"package_id": package_id}))
     if package is None or not actor.can_see(package.location_id):
         raise NotFound(_('Package not found.'))
     return package

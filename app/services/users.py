@@ -28,6 +28,7 @@ from app.i18n import language_problem
 from app.models.base import utcnow
 from app.models.locations import StockLocation
 from app.models.users import ROLES, ApiToken, LoginFailure, User
+from app.services import config_cache
 from app.services.db import begin_write, lock_names
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.passwords import password_problem
@@ -226,8 +227,10 @@ def create_token(username: str, name: str | None = None) -> str:
     return raw
 
 
-# Built once: every API request runs it, and a statement object keeps its cache key.
-_TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+# Built once: every API request runs it, and a statement object keeps its cache key. It reads the
+# configuration token too (config_cache.note_token): a command then needs no read of its own.
+_TOKEN_BY_HASH = (select(ApiToken, config_cache.token_query())
+                  .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
                   .options(joinedload(ApiToken.user)))
 
 
@@ -235,8 +238,12 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     """The active user and token for a raw token, or None. Does not commit."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(_TOKEN_BY_HASH, {"token_hash": _token_hash(raw)})
-    if token is None or not token.user.active:
+    row = db.session.execute(_TOKEN_BY_HASH, {"token_hash": _token_hash(raw)}).first()
+    if row is None:
+        return None
+    token, config_token = row
+    config_cache.note_token(config_token)
+    if not token.user.active:
         return None
     return token.user, token
 
