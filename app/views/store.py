@@ -64,9 +64,16 @@ def visible_locations() -> list[StockLocation]:
 
 
 def location_or_404(code: str) -> StockLocation:
-    """The location if this user may work there; 404 otherwise (never reveal other stores)."""
-    location = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
-    if location is None or not (current_user.sees_all_locations or location.id in current_user.location_ids):
+    """The location if this user may work there; 404 otherwise (never reveal other stores).
+
+    Staff work at their own locations, which the signed-in session loaded with the user
+    (`sessions.find_session`): the location is taken from those, without a query on every
+    request. Only users who see every location look it up."""
+    if not current_user.sees_all_locations:
+        location = next((loc for loc in current_user.locations if loc.code == code), None)
+    else:
+        location = db.session.scalar(select(StockLocation).where(StockLocation.code == code))
+    if location is None:
         abort(404)
     return location
 

@@ -8,6 +8,7 @@ button is. Form values go back to the command layer as the same params the API t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import CargoCompany, DenialReason
+from app.services import config_cache
 from app.services.settings import get_setting
 from app.services.state_labels import state_label
 from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
@@ -71,21 +73,32 @@ class Action:
             return "btn-danger"
         return "btn-primary" if self.emphasis else ""
 
-    @property
+    @cached_property
     def confirm(self) -> str | None:
         return _("%(action)s? This cannot be undone.", action=self.label) if self.destructive else None
 
 
 def _cargo_options() -> list[tuple[str, str]]:
-    rows = db.session.scalars(select(CargoCompany).where(CargoCompany.active.is_(True)).order_by(CargoCompany.name))
-    return [(c.code, c.name) for c in rows]
+    return _configured("store.cargo_options", lambda: db.session.execute(
+        select(CargoCompany.code, CargoCompany.name).where(CargoCompany.active.is_(True)).order_by(CargoCompany.name)))
 
 
 def _denial_options() -> list[tuple[str, str]]:
-    rows = db.session.scalars(
-        select(DenialReason).where(DenialReason.active.is_(True)).order_by(DenialReason.priority, DenialReason.title)
-    )
-    return [(d.code, d.title) for d in rows]
+    return _configured("store.denial_options", lambda: db.session.execute(
+        select(DenialReason.code, DenialReason.title).where(DenialReason.active.is_(True))
+        .order_by(DenialReason.priority, DenialReason.title)))
+
+
+def _configured(key: str, rows) -> list[tuple[str, str]]:
+    """A list of choices read once per configuration snapshot (`config_cache`: cargo companies
+    and denial reasons bump its token, migrations 0011 and 0025), so the answer to a command,
+    drawn after its commit, reads nothing for it. The snapshot is shared by threads: the cached
+    value is a tuple, each caller gets its own list."""
+    config = config_cache.current()
+    found = config.extra.get(key)
+    if found is None:
+        found = config.extra[key] = tuple((code, text) for code, text in rows())
+    return list(found)
 
 
 def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
@@ -116,13 +129,17 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
         if not get_setting("IS_OTP_ENABLED", False):
             return None
         return Field(param, _("Customer's code"), "text", required=True)
-    labels = {"boxes": (_("Boxes"), "number"), "weight_kg": (_("Weight (kg)"), "decimal"),
-              "tracking_url": (_("Tracking link"), "url"), "label_url": (_("Label link"), "url"),
-              "number": (_("Invoice number"), "text"), "date": (_("Invoice date"), "date"), "url": (_("Invoice link"), "url")}
-    if param not in labels:
+    if param not in TYPED_FIELDS:
         return None  # e.g. document_base64: not something to type on a tablet
-    label, kind = labels[param]
-    return Field(param, label, kind, value="1" if param == "boxes" else "", required=required)
+    label, kind = TYPED_FIELDS[param]
+    return Field(param, str(label), kind, value="1" if param == "boxes" else "", required=required)
+
+
+# The other typed parameters: label and kind (translated only when a form shows one).
+TYPED_FIELDS = {"boxes": (_l("Boxes"), "number"), "weight_kg": (_l("Weight (kg)"), "decimal"),
+                "tracking_url": (_l("Tracking link"), "url"), "label_url": (_l("Label link"), "url"),
+                "number": (_l("Invoice number"), "text"), "date": (_l("Invoice date"), "date"),
+                "url": (_l("Invoice link"), "url")}
 
 
 # What staff read after a step worked: what happened and what comes next, in their words.
@@ -195,7 +212,7 @@ def build_actions(table: dict[str, Transition], commands: list[str], hidden: tup
                 f.value = submitted.form.get(f.name, f.value)
                 message = submitted.errors.get(f.name)
                 f.error = message if isinstance(message, str) else ""
-        actions.append(Action(command, labels.get(command, transition.label), transition.destructive,
+        actions.append(Action(command, str(labels.get(command, transition.label)), transition.destructive,
                               command in PRIMARY, fields))
     next_step = next((a for a in actions if a.command in prominent and a.command not in not_next), None)
     if next_step is not None:

@@ -87,9 +87,14 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
             action.fields = []  # the channel's connector fetches the label: nothing to type
         for f in action.fields:
             f.focus = f.scan
+    # The page's address and its commands' (`command_url ~ command`), built once rather than by
+    # url_for for every form of the answer.
+    package_url = url_for("store.package", code=location.code, package_id=package.id)
     return {
         "location": location,
         "package": package,
+        "package_url": package_url,
+        "command_url": package_url + "/commands/",
         "order": package.order,
         "items": items,
         "allowed": allowed,
