@@ -44,8 +44,7 @@ def move_package(package: Package, to_state: str, command: str, params: dict[str
     package.state_changed_at = utcnow()
     package.updated_at = utcnow()
     events.log_transition("package", package.id, old, to_state, command, params, actor_label)
-    db.session.flush()
-    data = package_dict(package)
+    data = package_dict(package)  # from the objects as they are: the rows go out with the next flush
     if event_extra:
         data = {**data, **event_extra}
     events.emit("package.state_changed", "package", package.id, data, previous={"state": old})

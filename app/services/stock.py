@@ -126,11 +126,16 @@ def release(actor: str, reference: str | None, *, package_item_ids: Iterable[int
 def consume(actor: str, reference: str | None, *, package_item_ids: Iterable[int] = (),
             transfer_item_ids: Iterable[int] = (), reason: str = "consume") -> int:
     """Reserved units physically leave: on_hand and reserved both drop (packing, dispatch)."""
-    reservations = _reservations_for(package_item_ids, transfer_item_ids)
-    # Every stock row first (in the lock order), then the ledger rows and the deletes: they go
-    # out in one flush (one multi-row INSERT, one DELETE) instead of each UPDATE flushing the
-    # previous line's rows on its own.
-    afters = [_apply(res.location_id, res.product_id, -res.quantity, -res.quantity) for res in reservations]
+    # Reservations change only through this module, and each of its functions flushes what it
+    # changed before it returns; the stock rows are written by statements, never by the ORM. So
+    # the caller's pending changes (the package's new version) need not go out in a flush of
+    # their own before these statements: they go with this function's one flush.
+    with db.session.no_autoflush:
+        reservations = _reservations_for(package_item_ids, transfer_item_ids)
+        # Every stock row first (in the lock order), then the ledger rows and the deletes: they go
+        # out in one flush (one multi-row INSERT, one DELETE) instead of each UPDATE flushing the
+        # previous line's rows on its own.
+        afters = [_apply(res.location_id, res.product_id, -res.quantity, -res.quantity) for res in reservations]
     for res, after in zip(reservations, afters, strict=True):
         _ledger(after, res.location_id, res.product_id, -res.quantity, -res.quantity, reason, actor, reference)
         db.session.delete(res)
