@@ -33,6 +33,11 @@ PER_PACKAGE = 5  # wrong codes for one package within WINDOW, then it is locked
 PER_PERSON = 15  # wrong codes by one person (any package) within WINDOW, then they are
 
 
+NO_CODE = ("This package has no pickup code: it was put on the pickup shelf before pickup codes were switched on, "
+           "so the customer was sent none. Leave the code empty, check the customer's name against the order "
+           "and hand it over.")
+
+
 class WrongPickupCode(ValidationFailed):
     """The code given at the counter is not the package's."""
 
@@ -86,6 +91,12 @@ def check(package_id: int, actor_label: str, expected: str, given: str | None) -
     given = (given or "").strip()
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise WrongPickupCode("The pickup code is not correct.", {"otp": "The pickup code is not correct."})
+
+
+def refuse_code_for_codeless() -> None:
+    """A code typed for a package that has none (put on the pickup shelf while codes were off) is
+    refused: it cannot be compared with anything, and handing over on it would let any code work."""
+    raise ValidationFailed(NO_CODE, {"otp": NO_CODE}, code="no_pickup_code")
 
 
 def _recent_failures(which) -> int:

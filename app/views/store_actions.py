@@ -101,7 +101,7 @@ def _configured(key: str, rows) -> list[tuple[str, str]]:
     return list(found)
 
 
-def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
+def _field(command: str, param: str, cache: dict[str, Any], needs_code: bool = False) -> Field | None:
     def options(key: str, loader) -> list[tuple[str, str]]:
         if key not in cache:
             cache[key] = loader()
@@ -126,9 +126,8 @@ def _field(command: str, param: str, cache: dict[str, Any]) -> Field | None:
     if param == "status":
         return Field(param, _("New status"), "select", [(s, state_label(s)) for s in DELIVERY_STATUS_TARGETS])
     if param == "otp":
-        if not get_setting("IS_OTP_ENABLED", False):
-            return None
-        return Field(param, _("Customer's code"), "text", required=True)
+        # Only a package that has a code asks for one (see `needs_pickup_code`).
+        return Field(param, _("Customer's code"), "text", required=True) if needs_code else None
     if param not in TYPED_FIELDS:
         return None  # e.g. document_base64: not something to type on a tablet
     label, kind = TYPED_FIELDS[param]
@@ -181,6 +180,13 @@ def done_message(kind: str, command: str, label: str, pickup: bool = False) -> s
     return str(message) if message else _("%(action)s — done.", action=label)
 
 
+def needs_pickup_code(package: Any) -> bool:
+    """Handing this package over asks for the customer's code: codes are on and it has one. One put
+    on the pickup shelf while codes were off has none (its customer was sent none): it is handed
+    over on the name check, with no code field (docs/decisions.md, "Pickup codes switched on")."""
+    return bool(package.otp_code and get_setting("IS_OTP_ENABLED", False))
+
+
 @dataclass(frozen=True)
 class Submitted:
     """A command form that came back with an error: its values and per-field messages."""
@@ -192,12 +198,13 @@ class Submitted:
 
 def build_actions(table: dict[str, Transition], commands: list[str], hidden: tuple[str, ...] = (),
                   submitted: Submitted | None = None, not_next: tuple[str, ...] = (),
-                  pickup: bool = False) -> list[Action]:
+                  pickup: bool = False, needs_code: bool = False) -> list[Action]:
     """The buttons for `commands` (already filtered to what is allowed now), in table order.
 
     With `submitted`, that command's fields keep what was typed and show their error. Commands
     in `not_next` are shown but never drawn as the solid next step. `pickup`: a click & collect
-    package, whose buttons speak of packing and pickup, not shipment."""
+    package, whose buttons speak of packing and pickup, not shipment; `needs_code`: its handover
+    asks for the customer's pickup code (`needs_pickup_code`)."""
     labels = PICKUP_LABELS if pickup else {}
     prominent = PICKUP_PROMINENT if pickup else PROMINENT
     cache: dict[str, Any] = {}
@@ -206,7 +213,7 @@ def build_actions(table: dict[str, Transition], commands: list[str], hidden: tup
         if command in NOT_BUTTONS or command in hidden:
             continue
         transition = table[command]
-        fields = [f for f in (_field(command, p, cache) for p in transition.params) if f is not None]
+        fields = [f for f in (_field(command, p, cache, needs_code) for p in transition.params) if f is not None]
         if submitted is not None and submitted.command == command:
             for f in fields:
                 f.value = submitted.form.get(f.name, f.value)
@@ -267,20 +274,20 @@ QUESTIONS = {
 
 
 def confirm_question(kind: str, table: dict[str, Transition], command: str, form: MultiDict,
-                     customer: tuple[str, str] | None = None) -> ConfirmQuestion | None:
+                     customer: tuple[str, str] | None = None, needs_code: bool = False) -> ConfirmQuestion | None:
     """The question to ask before `command` runs, or None when it runs now: it is not one that
     asks, the form already answered it (`confirm=1`: the confirmation page, or the browser's own
     dialog when JavaScript is on), or a required field is empty (the command then says which).
 
     `customer` (name, phone): handing a package over without a pickup code asks staff to check
-    who is collecting it; with IS_OTP_ENABLED the customer's code is that check."""
+    who is collecting it; when the package `needs_code`, the customer's code is that check."""
     transition = table.get(command)
     if transition is None or form.get("confirm") == "1":
         return None
     values = [(name, form.get(name, "").strip()) for name in transition.params]
     params = [(name, value) for name, value in values if value]
     if kind == "package" and command == "deliver_to_customer":
-        if get_setting("IS_OTP_ENABLED", False):
+        if needs_code:
             return None
         name, phone = customer or ("", "")
         return ConfirmQuestion(command, _("Hand this package over to the customer?"),

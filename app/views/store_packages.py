@@ -19,7 +19,6 @@ from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.package_commands import channel_labels
 from app.services.packages import Withdrawn, package_at, run_package_command
 from app.services.pagination import PageArgs
-from app.services.settings import get_setting
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
 from app.views import number_or_text
 from app.views.htmx import render, wants_fragment
@@ -39,6 +38,7 @@ from app.views.store_actions import (
     build_actions,
     confirm_question,
     done_message,
+    needs_pickup_code,
     params_from_form,
     unscanned_question,
 )
@@ -79,7 +79,9 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     # A marketplace label: once everything is picked, the next scan is the label's barcode, so the
     # cursor moves from the item scan field to the label field of "Complete packing (channel label)".
     label_scan = "complete_packing_channel" in allowed and picked >= required
-    actions = build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted, not_next=not_next, pickup=pickup)
+    needs_code = pickup and needs_pickup_code(package)
+    actions = build_actions(PACKAGE_TRANSITIONS, allowed, submitted=submitted, not_next=not_next, pickup=pickup,
+                            needs_code=needs_code)
     for action in actions if label_scan else ():
         if action.command != "complete_packing_channel":
             continue
@@ -115,7 +117,7 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
         "shipment": shipment,
         "pickup": pickup,
         # Handing over asks for the customer's code (never shown here) or, without one, a confirmation.
-        "needs_code": bool(pickup and package.otp_code and get_setting("IS_OTP_ENABLED", False)),
+        "needs_code": needs_code,
     }
 
 
@@ -182,7 +184,8 @@ def package_command(code: str, package_id: int, command: str):
             raise Withdrawn({"confirm_unscanned": unscanned})
         order = package.order
         question = confirm_question("package", PACKAGE_TRANSITIONS, command, request.form,
-                                    customer=(order.customer_name or "", order.customer_phone or ""))
+                                    customer=(order.customer_name or "", order.customer_phone or ""),
+                                    needs_code=needs_pickup_code(package))
         if question is not None and form_version() in (None, package.version):
             raise Withdrawn({"confirm": question})
 

@@ -217,9 +217,15 @@ def ready_for_pickup(ctx: Ctx) -> None:
 
 
 def deliver_to_customer(ctx: Ctx) -> None:
+    """With IS_OTP_ENABLED a package that has a code is handed over only for that code. One put on
+    the pickup shelf while codes were off has none (its customer was sent none): it is handed over
+    on the name check as before, and a code typed for it is refused, so no code ever "works"."""
     package = ctx.package
-    if get_setting("IS_OTP_ENABLED", False) and package.otp_code:
-        pickup_codes.check(package.id, ctx.actor.label, package.otp_code, ctx.params.otp)
+    if get_setting("IS_OTP_ENABLED", False):
+        if package.otp_code:
+            pickup_codes.check(package.id, ctx.actor.label, package.otp_code, ctx.params.otp)
+        elif (ctx.params.otp or "").strip():
+            pickup_codes.refuse_code_for_codeless()
     package.otp_code = None
     move_package(package, "delivered", ctx.command, ctx.log_params, ctx.actor.label)
 
