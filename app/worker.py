@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker
 from sqlalchemy.orm import configure_mappers
 
@@ -32,6 +34,10 @@ class Periodic:
     queue: str
     func: str  # dotted path, so the scheduler does not import every task module up front
     interval: Callable[[Flask], int]  # seconds, read from settings/config at each tick
+    default: int = 3600  # seconds, when `interval` fails or gives a number the scheduler cannot use
+
+
+MAX_INTERVAL_SECONDS = 7 * 86_400  # settings allow a week at most; anything longer is a bad value
 
 
 def _every(seconds: int) -> Callable[[Flask], int]:
@@ -50,19 +56,49 @@ def register_periodic(job: Periodic) -> None:
 
 
 def tick(app: Flask, conn: Redis, now: float | None = None) -> list[str]:
-    """Enqueue each periodic job whose slot this process wins; return their names."""
+    """Enqueue each periodic job whose slot this process wins; return their names. Each job is
+    tried on its own: one whose interval cannot be read runs at its default and logs one line,
+    and one Redis refuses is logged and skipped, so neither stops the jobs after it. A lost Redis
+    (connection refused, timed out) ends the tick: the next one tries again."""
     now = time.time() if now is None else now
     enqueued = []
     for periodic in PERIODIC:
-        interval = max(1, int(periodic.interval(app)))
+        interval = _interval_of(periodic, app)
         slot = int(now // interval)
         key = f"packline:periodic:{periodic.name}:{slot}"
-        if conn.set(key, "1", nx=True, ex=interval * 2):
-            Queue(periodic.queue, connection=conn).enqueue(
-                periodic.func, job_id=f"periodic-{periodic.name}-{slot}", result_ttl=interval
-            )
-            enqueued.append(periodic.name)
+        try:
+            if conn.set(key, "1", nx=True, ex=interval * 2):
+                Queue(periodic.queue, connection=conn).enqueue(
+                    periodic.func, job_id=f"periodic-{periodic.name}-{slot}", result_ttl=interval
+                )
+                enqueued.append(periodic.name)
+        except (RedisConnectionError, RedisTimeoutError):
+            raise
+        except RedisError as exc:
+            _note(periodic.name, f"Redis refused it ({exc}); skipped this tick")
     return enqueued
+
+
+_NOTED: set[tuple[str, str]] = set()
+
+
+def _note(name: str, problem: str) -> None:
+    """One log line per job and problem, not one every five seconds."""
+    if (name, problem) not in _NOTED:
+        _NOTED.add((name, problem))
+        log.warning("periodic job %s: %s", name, problem)
+
+
+def _interval_of(periodic: Periodic, app: Flask) -> int:
+    try:
+        value = periodic.interval(app)
+        seconds = int(value)
+        if seconds != value or not 1 <= seconds <= MAX_INTERVAL_SECONDS:
+            raise ValueError(f"{value!r} seconds")
+        return seconds
+    except Exception as exc:  # noqa: BLE001 - a bad setting must not stop the other periodic jobs
+        _note(periodic.name, f"interval unusable ({exc}); running every {periodic.default} s")
+        return periodic.default
 
 
 def _scheduler_loop(app: Flask, stop: threading.Event) -> None:

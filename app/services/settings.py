@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,8 @@ from app.services import audit
 from app.services.db import begin_write
 from app.services.errors import ValidationFailed
 
+log = logging.getLogger("packline.settings")
+
 
 def _bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else "Must be true or false."
@@ -24,6 +27,26 @@ def _bool(value: Any) -> str | None:
 
 def _positive_int(value: Any) -> str | None:
     return None if isinstance(value, int) and not isinstance(value, bool) and value > 0 else "Must be a whole number above 0."
+
+
+MAX_INTERVAL_MINUTES = 10_080  # one week: a background job that runs less often than weekly is a mistake
+
+
+def _minutes(too_many: str) -> Callable[[Any], str | None]:
+    """A number of minutes from 1 to a week; `too_many` says what the setting does, in its own words
+    (admin_settings.py marks each sentence for translation)."""
+
+    def check(value: Any) -> str | None:
+        problem = _positive_int(value)
+        if problem:
+            return problem
+        return too_many if value > MAX_INTERVAL_MINUTES else None
+
+    return check
+
+
+REPLAN_TOO_MANY = "Re-plan out-of-stock packages every 1 to 10080 minutes (10080 minutes is one week)."
+REQUISITION_TOO_MANY = "Propose what to order every 1 to 10080 minutes (10080 minutes is one week)."
 
 
 def _order_filtering(value: Any) -> str | None:
@@ -56,8 +79,8 @@ KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
     "ORDER_FILTERING": ({"accepted_statuses": []}, _order_filtering,
                         "Source statuses that may be planned; an empty list accepts every status."),
     "GEOLOCATION_DISCOVERY": ("offline", _geolocation, "How addresses without coordinates are located."),
-    "REPLAN_INTERVAL_MINUTES": (30, _positive_int, "How often out-of-stock packages are re-planned."),
-    "REQUISITION_INTERVAL_MINUTES": (60, _positive_int, "How often the requisition job proposes what to order."),
+    "REPLAN_INTERVAL_MINUTES": (30, _minutes(REPLAN_TOO_MANY), "How often out-of-stock packages are re-planned."),
+    "REQUISITION_INTERVAL_MINUTES": (60, _minutes(REQUISITION_TOO_MANY), "How often the requisition job proposes what to order."),
     "REQUIRE_SCAN_TO_PACK": (False, _bool, "Staff must scan every item before packing."),
     "IS_OTP_ENABLED": (False, _bool, "Click & collect handover needs the customer's one-time code."),
     "WEBHOOK_ALLOW_PRIVATE_URLS": (False, _bool, "Allow webhooks to private/loopback addresses (SSRF risk)."),
@@ -87,13 +110,30 @@ def get_setting(key: str, default: Any = None) -> Any:
 
     config = config_cache.current()
     if config.has_setting(key):
-        return config.setting(key)
+        value = config.setting(key)
+        if key not in KNOWN_SETTINGS or not KNOWN_SETTINGS[key][1](value):
+            return value
+        # A value stored before its key was checked this way (or written straight into the
+        # table): the default does the job, and the log says so once per process and value.
+        _note_bad_value(key, value)
+        return KNOWN_SETTINGS[key][0]
     env = _env_override(key)
     if env is not None:
         return env
     if key in KNOWN_SETTINGS:
         return KNOWN_SETTINGS[key][0]
     return default
+
+
+_NOTED: set[tuple[str, str]] = set()
+
+
+def _note_bad_value(key: str, value: Any) -> None:
+    shown = json.dumps(value)[:100]
+    if (key, shown) not in _NOTED:
+        _NOTED.add((key, shown))
+        log.warning("setting %s has the unusable value %s; using its default %s until an admin fixes it",
+                    key, shown, json.dumps(KNOWN_SETTINGS[key][0]))
 
 
 MAX_VALUE_CHARS = 10_000  # a setting is configuration, not a data store

@@ -35,6 +35,14 @@ SETTING_WORDS = {
 }
 
 
+# The settings' own problems (services/settings.py says them in English; `say` finds these).
+SETTING_PROBLEMS = (
+    _l("Re-plan out-of-stock packages every 1 to 10080 minutes (10080 minutes is one week)."),
+    _l("Propose what to order every 1 to 10080 minutes (10080 minutes is one week)."),
+    _l("Must be a whole number above 0."),
+)
+
+
 def _shown(value) -> str:
     if isinstance(value, bool):
         return "On" if value else "Off"

@@ -104,3 +104,24 @@ def test_stock_adjustment_errors_are_shown_in_place_and_nothing_is_written(admin
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     db.session.rollback()
     assert row_counts() == before and stock_of(loc, "MUG-1") == (5, 3)
+
+
+@pytest.mark.parametrize(("key", "english", "turkish_word"), [
+    ("REPLAN_INTERVAL_MINUTES", "Re-plan out-of-stock packages every 1 to 10080 minutes", "10080"),
+    ("REQUISITION_INTERVAL_MINUTES", "Propose what to order every 1 to 10080 minutes", "10080"),
+])
+def test_an_absurd_interval_is_refused_in_the_settings_own_words_and_nothing_is_saved(admin, key, english,
+                                                                                        turkish_word):
+    response = admin.post(f"/admin/settings/{key}", data={"value": "99999999999999999999"})
+    assert response.status_code == 422
+    assert english in response.get_data(as_text=True)
+    assert "Saved" not in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Setting, key) is None
+    turkish = admin.post(f"/admin/settings/{key}", data={"value": "10081"},
+                         headers={"Accept-Language": "tr"}).get_data(as_text=True)
+    assert turkish_word in turkish and english not in turkish
+    assert admin.post(f"/admin/settings/{key}", data={"value": "10080"}).status_code == 303
+    db.session.rollback()
+    assert db.session.get(Setting, key).value == 10080
+    assert "1e+20" not in admin.get("/admin/settings/").get_data(as_text=True)
