@@ -29,8 +29,11 @@ def _actor() -> Actor:
 
 
 def _form_data(form: Any) -> dict[str, Any]:
-    """The create form as the service's input; bad numbers are passed on for it to reject."""
+    """The create form as the service's input; bad numbers are passed on for it to reject. "All
+    events" is ticked when the form opens: ticking particular events means those events, whether
+    or not "All events" was unticked (the page's script unticks it; without script it stays)."""
     events = form.getlist("events")
+    particular = [e for e in events if e != "*"]
     raw_attempts = form.get("max_attempts", "").strip()
     headers = {}
     for line in form.get("headers", "").splitlines():
@@ -38,7 +41,7 @@ def _form_data(form: Any) -> dict[str, Any]:
             name, _unused, value = line.partition(":")
             headers[name.strip()] = value.strip()
     return {
-        "url": form.get("url", "").strip(), "events": ["*"] if "*" in events else events,
+        "url": form.get("url", "").strip(), "events": particular or (["*"] if "*" in events else []),
         "secret": form.get("secret", ""), "active": form.get("active") == "on",
         "retry": {"strategy": form.get("strategy", ""),
                   "max_attempts": number_or_text(raw_attempts)},

@@ -96,3 +96,24 @@ def test_the_delivery_log_shows_attempts_and_failed_deliveries_are_sent_again(ap
     assert row.status_code == 200 and re.search(rf'<tbody id="delivery-{delivery_id}"', row.get_data(as_text=True))
     run_worker()
     assert receiver.event_ids("/ok") == [event_id, event_id]
+
+
+def test_ticking_particular_events_subscribes_to_those_even_with_all_events_still_ticked(app, client):
+    """The form opens with "All events" ticked; a browser without script sends it along with the
+    events the admin ticked, and those events are what the webhook gets."""
+    sign_in(client)
+    put_setting("WEBHOOK_ALLOW_PRIVATE_URLS", True)
+    page = client.get("/admin/webhooks/").get_data(as_text=True)
+    assert re.search(r'value="\*" data-all-events\s+checked', page)  # the default the tester saw
+    response = client.post("/admin/webhooks/", data={"url": "http://127.0.0.1:9/r", "events": ["*", "return.created"],
+                                                     "secret": "s3cret", "strategy": "exponential",
+                                                     "max_attempts": "10", "active": "on"})
+    assert response.status_code == 303
+    only_all = client.post("/admin/webhooks/", data={"url": "http://127.0.0.1:9/a", "events": ["*"], "secret": "s",
+                                                     "strategy": "exponential", "max_attempts": "10"})
+    assert only_all.status_code == 303
+    db.session.expire_all()
+    subs = {s.url: s.events for s in db.session.scalars(select(WebhookSubscription))}
+    assert subs == {"http://127.0.0.1:9/r": ["return.created"], "http://127.0.0.1:9/a": ["*"]}
+    listing = client.get("/admin/webhooks/").get_data(as_text=True)
+    assert "return.created" in listing
