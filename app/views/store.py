@@ -26,12 +26,16 @@ from app.services.errors import ServiceError
 from app.services.human_input import say
 from app.services.local_times import show_time
 from app.services.state_labels import command_label, ledger_reason, state_label, trigger_label
+from app.services.transitions import PREVIOUS, Transition
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 
 bp = Blueprint("store", __name__, url_prefix="/store")
 
 STALE_MESSAGE = _l("Already done — here is the current state.")
+# A stale form whose step is NOT in place: someone else moved the work order first.
+NOT_APPLIED = _l("Someone changed this meanwhile (a colleague, or you in another tab), so “%(action)s” was not "
+                 "done. Here is how it is now: check it, then try again if it is still needed.")
 # Details that are codes for programs (a state, a status), not words for people.
 MACHINE_DETAILS = ("state", "commands", "allowed_commands", "shipment_status", "version")
 # A refusal whose details name nothing but the state: "not possible now" says it for staff.
@@ -92,6 +96,16 @@ def int_arg(name: str, default: int = 1) -> int:
     """A small non-negative integer query argument; anything else (or absurdly large) is the default."""
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) <= 9 else default
+
+
+def stale_message(exc: ServiceError, transition: Transition | None) -> str:
+    """What a form sent with an old version hears: "Already done" only when the step's effect is
+    really in place (the work order is now in the state the step moves it to, e.g. a double tap);
+    otherwise that the step was not done because someone changed it first."""
+    state = (exc.details or {}).get("state")
+    if transition is not None and transition.target not in (None, PREVIOUS) and state == transition.target:
+        return str(STALE_MESSAGE)
+    return str(NOT_APPLIED) % {"action": transition.label if transition is not None else _("That step")}
 
 
 def error_message(exc: ServiceError) -> str:

@@ -19,7 +19,15 @@ from app.services import batches
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.transitions import PACKAGE_TRANSITIONS
 from app.views.htmx import render, wants_fragment
-from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
+from app.views.store import (
+    after_command,
+    bp,
+    current_actor,
+    error_message,
+    form_version,
+    location_or_404,
+    stale_message,
+)
 from app.views.store_actions import Submitted, build_actions, params_from_form, unscanned_question
 
 MISSING_REASONS = (("not_found", _l("Not found on the shelf")), ("wrong_product", _l("Wrong product")),
@@ -257,7 +265,7 @@ def batch_package_command(code: str, batch_id: int, package_id: int, command: st
     except ServiceError as exc:
         board = board_or_404(location, batch_id)
         if exc.code == "stale":
-            return after_command(_back(location, batch_id), error_message(exc), "info", PAGE, FRAGMENT,
+            return after_command(_back(location, batch_id), stale_message(exc, transition), "info", PAGE, FRAGMENT,
                                  **batch_context(location, board))
         if command == "refuse" and exc.code == "validation_failed" and wants_fragment():
             return _refuse_page(location, board, board.slot_of(package_id) or slot, status=exc.status,

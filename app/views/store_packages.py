@@ -30,6 +30,7 @@ from app.views.store import (
     form_version,
     int_arg,
     location_or_404,
+    stale_message,
 )
 from app.views.store_actions import (
     PACKING,
@@ -203,7 +204,7 @@ def package_command(code: str, package_id: int, command: str):
     except ServiceError as exc:
         message = error_message(exc)
         if exc.code == "stale":
-            category = "info"
+            message, category = stale_message(exc, transition), "info"
         else:
             category, status = "error", exc.status
             submitted = Submitted(command, request.form, exc.details or {})
@@ -286,7 +287,8 @@ def report_missing(code: str, package_id: int):
         package = package_or_404(location, package_id)
         if exc.code == "stale":
             back = url_for("store.package", code=location.code, package_id=package.id)
-            return after_command(back, error_message(exc), "info", "store/packages/package.html",
+            return after_command(back, stale_message(exc, PACKAGE_TRANSITIONS["report_missing"]), "info",
+                                 "store/packages/package.html",
                                  "store/packages/_package.html", **package_context(location, package))
         if not wants_fragment():
             return after_command(url_for("store.missing_form", code=location.code, package_id=package.id),

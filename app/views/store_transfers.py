@@ -36,6 +36,7 @@ from app.views.store import (
     error_message,
     form_version,
     location_or_404,
+    stale_message,
 )
 from app.views.store_actions import Submitted, build_actions, confirm_question, done_message, params_from_form
 
@@ -124,7 +125,7 @@ def _run(location: StockLocation, transfer: Transfer, command: str, params: dict
         run_transfer_command(transfer.id, command, params, current_actor(), expected_version=form_version())
     except ServiceError as exc:
         if exc.code == "stale":
-            return _finish(location, transfer.id, error_message(exc), "info")
+            return _finish(location, transfer.id, stale_message(exc, TRANSFER_TRANSITIONS.get(command)), "info")
         return _finish(location, transfer.id, error_message(exc), "error", exc.status,
                        Submitted(command, request.form, exc.details or {}))
     label = TRANSFER_TRANSITIONS[command].label if command in TRANSFER_TRANSITIONS else _("That step")
@@ -280,8 +281,11 @@ def transfer_receive_finish(code: str, transfer_id: int):
     except ServiceError as exc:
         if isinstance(exc, Conflict):
             transfer = transfer_or_404(location, transfer_id)
-            message = (_("Already received — here is the transfer as it is now.")
-                       if exc.code in ("command_not_allowed", "stale") else error_message(exc))
+            # "Already received" only when it is: a stale form on a transfer still on its way was
+            # not received (someone changed it first).
+            message = (_("Already received — here is the transfer as it is now.") if transfer.state == "received"
+                       else stale_message(exc, TRANSFER_TRANSITIONS["receive"]) if exc.code == "stale"
+                       else error_message(exc))
             return after_command(back, message, "info", "store/transfers/transfer.html",
                                  "store/transfers/_transfer.html", **transfer_context(location, transfer))
         errors = errors or _line_errors(lines, sent_order, exc)

@@ -51,7 +51,7 @@ def test_a_refusal_without_a_reason_is_not_asked_about_but_sent_back_to_the_form
     assert response.status_code == 422 and "confirm-step" not in response.get_data(as_text=True)
 
 
-def test_a_second_tap_on_an_old_refuse_form_says_already_done_instead_of_asking(app, client):
+def test_an_old_refuse_form_after_a_colleague_started_says_it_was_not_done_instead_of_asking(app, client):
     store = store_with_staff()
     factories.denial_reason("damaged", title="Item damaged")
     db.session.commit()
@@ -61,7 +61,8 @@ def test_a_second_tap_on_an_old_refuse_form_says_already_done_instead_of_asking(
     stale = client.post(url(package, "/commands/refuse"), data={"version": package.version, "reason": "damaged"},
                         headers=HX)
     body = stale.get_data(as_text=True)
-    assert "Already done — here is the current state." in body and "confirm-step" not in body
+    assert "Already done" not in body and "confirm-step" not in body  # the refusal was not done
+    assert "so “Refuse” was not done" in body and reload(package).state == "preparing"
 
 
 def test_with_the_label_ready_print_label_is_the_next_step_then_ship(app, client):
