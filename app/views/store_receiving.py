@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import InboundShipment, ProductBarcode, PurchaseOrder, StockLocation, Transfer
 from app.models.returns import Return
 from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.human_input import say
 from app.services.inbound import receiving as inbound_receiving
 from app.services.returns import (
     FinishedLine,
@@ -357,7 +358,7 @@ def receive_inbound(code: str, kind: str, record_id: int):
             receive(record_id, counted, current_actor(), receipt_key=receipt_key, expected_version=version)
         except ServiceError as exc:
             status = exc.status
-            errors = {k: str(v) for k, v in (exc.details or {}).items()}
+            errors = {k: str(say(str(v), k)) for k, v in (exc.details or {}).items()}  # in the page's language
             text = (_("Someone else received this delivery meanwhile: count again from the current figures.")
                     if exc.code == "stale" else nothing_expected if exc.code == "command_not_allowed"
                     else error_message(exc) or _("Check the lines marked in red."))
