@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from wtforms.i18n import get_translations
 
+from app.services.typed_numbers import show_decimal
+
 TRUE = ("1", "true", "yes", "y", "on", "evet", "e")
 FALSE = ("0", "false", "no", "n", "off", "hayır", "hayir", "h")
 # A barcode has no spaces, so a cell may separate them with spaces too; tags only by , or |.
@@ -125,6 +127,18 @@ PATTERN_HELP = {"code": _l("Use letters, digits, '-', '_' or '.' (no spaces)."),
 _URL_FIELDS = ("url", "label_url", "tracking_url", "image_url")
 
 
+_DECIMAL_REPR = re.compile(r"^Decimal\((?P<n>-?[0-9]+(\.[0-9]+)?)\)$")
+
+
+def _bound(text: str) -> str:
+    """A number in a message as the page writes it: pydantic names a decimal bound by its Python
+    form ("Decimal('9999.999')"), which people must not see; on a Turkish page "9999,999"."""
+    found = _DECIMAL_REPR.match(text)
+    if found is None and not re.fullmatch(r"-?[0-9]+\.[0-9]+", text):
+        return text
+    return show_decimal(Decimal(found.group("n") if found else text))
+
+
 def say(message: Any, field: str | None = None) -> Any:
     """One validation message in plain words, in the page's language (anything else is returned
     as it is)."""
@@ -141,7 +155,8 @@ def say(message: Any, field: str | None = None) -> Any:
     for pattern, text in _PLAIN:
         found = pattern.match(message)
         if found:
-            values = {k: v.replace("'", "") for k, v in found.groupdict().items() if v is not None}
+            values = {k: _bound(v.replace("'", "")) if k in ("n", "min", "max") else v.replace("'", "")
+                      for k, v in found.groupdict().items() if v is not None}
             return str(text) % values if values else str(text)
     if not message:
         return message
