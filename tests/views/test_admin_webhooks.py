@@ -53,7 +53,8 @@ def test_an_admin_adds_a_webhook_and_a_bad_one_comes_back_with_its_errors(app, c
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
     assert 'id="webhooks-index"' in html and "<html" not in html  # the fragment, re-rendered
-    assert "URL must start with http:// or https://" in html and "between 8 and 50" in html
+    assert "URL must start with http:// or https://" in html
+    assert "Attempts before giving up must be a whole number from 8 to 50." in html and "Max_attempts" not in html
     assert db.session.scalar(select(WebhookSubscription)) is None
 
     put_setting("WEBHOOK_ALLOW_PRIVATE_URLS", True)
@@ -79,6 +80,7 @@ def test_the_delivery_log_shows_attempts_and_failed_deliveries_are_sent_again(ap
     run_worker()
     page = client.get(f"/admin/webhooks/{sub_id}").get_data(as_text=True)
     assert event_id in page and "retrying" in page and "HTTP 503" in page and "maintenance" in page
+    assert not re.search(r"HTTP 503\s*<small>HTTP 503", page)  # the attempt log says the status once
 
     db.session.execute(update(WebhookDelivery).values(status="failed", next_attempt_at=None))
     db.session.commit()
@@ -117,3 +119,21 @@ def test_ticking_particular_events_subscribes_to_those_even_with_all_events_stil
     assert subs == {"http://127.0.0.1:9/r": ["return.created"], "http://127.0.0.1:9/a": ["*"]}
     listing = client.get("/admin/webhooks/").get_data(as_text=True)
     assert "return.created" in listing
+
+
+@pytest.mark.parametrize(("attempts", "strategy", "english", "turkish"), [
+    ("3", "exponential", "Attempts before giving up must be a whole number from 8 to 50.",
+     "Vazgeçmeden önceki deneme sayısı 8 ile 50 arasında bir tam sayı olmalı."),
+    ("8", "fixed", "With this retry strategy the attempts end before 24 hours have passed: raise the attempts "
+     "before giving up.", "Bu yeniden deneme stratejisiyle denemeler 24 saat dolmadan biter: vazgeçmeden önceki "
+     "deneme sayısını artırın."),
+])
+def test_retry_problems_name_the_forms_fields_not_the_apis(app, client, attempts, strategy, english, turkish):
+    sign_in(client)
+    data = {"url": "https://93.184.215.14/h", "events": ["*"], "secret": "s", "strategy": strategy,
+            "max_attempts": attempts}
+    html = client.post("/admin/webhooks/", data=data).get_data(as_text=True)
+    assert english in html and "max_attempts" not in html.replace('name="max_attempts"', "")
+    html_tr = client.post("/admin/webhooks/", data=data, headers={"Accept-Language": "tr"}).get_data(as_text=True)
+    assert turkish in html_tr
+    assert db.session.scalar(select(WebhookSubscription)) is None

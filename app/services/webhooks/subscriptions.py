@@ -23,7 +23,7 @@ from app.services.db import begin_write
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.settings import get_setting
 from app.services.webhooks import outbox
-from app.services.webhooks.retry import validate_retry_policy
+from app.services.webhooks.retry import MAX_ATTEMPTS_LIMIT, MIN_ATTEMPTS, STRATEGIES, validate_retry_policy
 from app.services.webhooks.urls import PRIVATE_URLS_SETTING, validate_subscription_url
 
 INVALID = "The webhook subscription is not valid."
@@ -97,8 +97,15 @@ def _retry_problems(retry: Any) -> dict[str, str]:
     problem = validate_retry_policy(policy.strategy, policy.max_attempts)
     if not problem:
         return {}
-    field = "retry.strategy" if problem.startswith("retry strategy") else "retry.max_attempts"
-    return {field: _sentence(problem.replace("raise max_attempts or base_seconds", "raise max_attempts"))}
+    # In the words of the form's fields ("Retry strategy", "Attempts before giving up"), not the
+    # API's field names: the details keys already say which field each is about.
+    if problem.startswith("retry strategy"):
+        return {"retry.strategy": _("Choose a retry strategy: %(choices)s.", choices=", ".join(STRATEGIES))}
+    if problem.startswith("max_attempts"):
+        return {"retry.max_attempts": _("Attempts before giving up must be a whole number from %(low)s to %(high)s.",
+                                        low=MIN_ATTEMPTS, high=MAX_ATTEMPTS_LIMIT)}
+    return {"retry.max_attempts": _("With this retry strategy the attempts end before 24 hours have passed: "
+                                    "raise the attempts before giving up.")}
 
 
 def _validated(model: type[M], data: Any) -> M:
