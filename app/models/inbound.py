@@ -88,6 +88,9 @@ class PurchaseOrderLine(db.Model):
     received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     damaged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The receiving screen's running count not yet finished (0 after Finish): kept here so a
+    # reload or a second tablet sees the scans, as return items and transfer items do.
+    scanned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
