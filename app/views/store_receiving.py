@@ -3,9 +3,11 @@ returns, incoming transfers, purchase orders and inbound shipments — then scan
 expected lines with a running count, review over/short/damaged with a reason, finish.
 
 Returns keep their running count in the database (`count_return_scan`), so a reload or a second
-tablet sees it. Purchase orders and inbound shipments are counted in the page itself: each scan is
-a form post carrying the counts so far (`count-<sku>`), and Finish passes them with a receipt key
-and the version the count began with to `inbound.receiving`, which books a count once. Incoming
+tablet sees it; so do purchase orders (`purchase_order_lines.scanned`: each scan keeps the page's
+counts, a page opened later starts from them, Finish sets them back to 0). Purchase orders and
+inbound shipments are counted in the page: each scan is a form post carrying the counts so far
+(`count-<sku>`), and Finish passes them with a receipt key and the version the count began with
+to `inbound.receiving`, which books a count once. Inbound shipments do not keep their count yet. Incoming
 transfers open their own page, which already scans and receives. Store counter returns are
 started here too (find the order, choose the items).
 """
@@ -313,6 +315,11 @@ def receive_inbound(code: str, kind: str, record_id: int):
     lines = _expected_lines(kind, record_id)
     counts, problems = _form_counts(lines) if request.method == "POST" else (
         {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}, {})
+    if request.method == "GET" and kind == "purchase-orders":
+        # A purchase order keeps its running count (a reload, another tablet): start from it.
+        kept = inbound_receiving.scanned_counts(record_id)
+        for sku, entry in counts.items():
+            entry["count"] = kept.get(sku, 0)
     receipt_key = request.form.get("receipt_key") or uuid.uuid4().hex
     version = form_version() if request.method == "POST" else record.version
     notice, status, errors = None, 200, {}
@@ -338,6 +345,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
         else:
             counts[line.sku]["count"] += 1
             count = counts[line.sku]["count"]
+            if kind == "purchase-orders" and not problems:
+                inbound_receiving.keep_scanned_counts(record_id, {sku: c["count"] for sku, c in counts.items()})
             notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=count), "category": "success"}
             if count > line.outstanding:
                 # The scan that goes over says so at once (like a return's "1 more than listed"),
@@ -368,6 +377,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 version = record.version
                 lines = _expected_lines(kind, record_id)
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
+                if kind == "purchase-orders":
+                    inbound_receiving.keep_scanned_counts(record_id, {sku: 0 for sku in counts})
         else:
             # Back to what else arrives, with the message; htmx follows the redirect as a page load.
             flash(_finished_message(kind, record_id, location), "success")

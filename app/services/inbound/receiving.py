@@ -57,7 +57,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -283,6 +283,8 @@ def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, 
         receipt, stocked = _apply(po, counted, actor, receipt_key or str(uuid.uuid4()), list(range(len(counted))))
         product_ids = {line.product_id for line in po.lines if line.product.sku in stocked}
         location_id, receipt_id = po.destination_id, receipt.id
+        for line in po.lines:  # the screen's running count is booked now: the next count starts at 0
+            line.scanned = 0
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -290,6 +292,32 @@ def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, 
     _after_commit(location_id, product_ids)
     settle_inbound_shipments({purchase_order_id}, actor)
     return Receipt(po, receipt_id, replayed=False, stocked=stocked)
+
+
+def scanned_counts(purchase_order_id: int) -> dict[str, int]:
+    """The receiving screen's running count of a purchase order, per SKU (kept until Finish)."""
+    rows = db.session.execute(select(Product.sku, PurchaseOrderLine.scanned).join(PurchaseOrderLine.product)
+                              .where(PurchaseOrderLine.purchase_order_id == purchase_order_id))
+    return {sku: scanned for sku, scanned in rows}
+
+
+def keep_scanned_counts(purchase_order_id: int, counts: dict[str, int]) -> None:
+    """Keep the screen's running count (per SKU, as the page now shows it) on the purchase order's
+    lines, so a reload or another tablet sees the scans as returns' and transfers' do. Commits.
+    The caller has checked the person may receive here (the screen's location)."""
+    begin_write()
+    try:
+        rows = db.session.execute(select(PurchaseOrderLine.id, Product.sku).join(PurchaseOrderLine.product)
+                                  .where(PurchaseOrderLine.purchase_order_id == purchase_order_id)).all()
+        for line_id, sku in rows:
+            if sku in counts:
+                db.session.execute(update(PurchaseOrderLine).where(PurchaseOrderLine.id == line_id)
+                                   .values(scanned=min(max(0, int(counts[sku])), 999_999)),
+                                   execution_options={"synchronize_session": False})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def _shipment_lines(shipment_id: int) -> list[InboundShipmentLine]:
