@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -33,9 +35,9 @@ PER_PACKAGE = 5  # wrong codes for one package within WINDOW, then it is locked
 PER_PERSON = 15  # wrong codes by one person (any package) within WINDOW, then they are
 
 
-NO_CODE = ("This package has no pickup code: it was put on the pickup shelf before pickup codes were switched on, "
-           "so the customer was sent none. Leave the code empty, check the customer's name against the order "
-           "and hand it over.")
+NO_CODE = _l("This package has no pickup code: it was put on the pickup shelf before pickup codes were switched "
+             "on, so the customer was sent none. Leave the code empty, check the customer's name against the "
+             "order and hand it over.")
 
 
 class WrongPickupCode(ValidationFailed):
@@ -83,20 +85,23 @@ def check(package_id: int, actor_label: str, expected: str, given: str | None) -
     code does not match; return when it does. Records nothing: `verify` does, before the command;
     inside the command this catches a code that changed since."""
     if _recent_failures(PickupCodeFailure.package_id == package_id) >= PER_PACKAGE:
-        raise TooManyAttempts("Too many wrong pickup codes for this package. Ask the customer to show the code "
-                              "from their message, or try again in 15 minutes.", {"otp": "Locked for 15 minutes."})
+        raise TooManyAttempts(_("Too many wrong pickup codes for this package. Ask the customer to show the code "
+                                "from their message, or try again in 15 minutes."), {"otp": _("Locked for 15 minutes.")})
     if _recent_failures(PickupCodeFailure.actor == actor_label[:200]) >= PER_PERSON:
-        raise TooManyAttempts("You entered too many wrong pickup codes. Wait 15 minutes or ask a supervisor.",
-                              {"otp": "Locked for 15 minutes."})
+        raise TooManyAttempts(_("You entered too many wrong pickup codes. Wait 15 minutes or ask a supervisor."),
+                              {"otp": _("Locked for 15 minutes.")})
     given = (given or "").strip()
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise WrongPickupCode("The pickup code is not correct.", {"otp": "The pickup code is not correct."})
+        # The form shows the field's words next to the code and the message at the top: not the same twice.
+        raise WrongPickupCode(_("The pickup code is not correct: the package was not handed over."),
+                              {"otp": _("Not this package's code. Ask the customer to show the code from their "
+                                        "message.")})
 
 
 def refuse_code_for_codeless() -> None:
     """A code typed for a package that has none (put on the pickup shelf while codes were off) is
     refused: it cannot be compared with anything, and handing over on it would let any code work."""
-    raise ValidationFailed(NO_CODE, {"otp": NO_CODE}, code="no_pickup_code")
+    raise ValidationFailed(str(NO_CODE), {"otp": str(NO_CODE)}, code="no_pickup_code")
 
 
 def _recent_failures(which) -> int:

@@ -43,6 +43,8 @@ STATE_ONLY = {"state", "allowed_commands", "version"}
 # Say nothing the field messages do not say better (in the language the service said them).
 GENERIC_INVALID = (_l("Some fields are not valid."), _l("The command parameters are not valid."),
                    _l("The request is not valid."), _l("Some missing items are not valid."))
+# The top of a page whose form shows every problem next to its field.
+AT_THE_FIELD = _l("Check the field marked in red: nothing was done.")
 # How often home and the queue ask for new work; the STORE_POLL_SECONDS config overrides it (tests).
 POLL_SECONDS = 15
 
@@ -108,8 +110,9 @@ def stale_message(exc: ServiceError, transition: Transition | None) -> str:
     return str(NOT_APPLIED) % {"action": transition.label if transition is not None else _("That step")}
 
 
-def error_message(exc: ServiceError) -> str:
-    """A message store staff can act on; field details are appended in plain words."""
+def error_message(exc: ServiceError, at_fields: tuple[str, ...] = ()) -> str:
+    """A message store staff can act on; field details are appended in plain words, except those of
+    `at_fields`, which the answer shows next to their field (not the same words twice on a page)."""
     if exc.code == "stale":
         return str(STALE_MESSAGE)
     state = (exc.details or {}).get("state")
@@ -121,10 +124,12 @@ def error_message(exc: ServiceError) -> str:
     generic = {str(text) for text in GENERIC_INVALID}
     parts = [] if exc.message in generic and exc.details else [say(exc.message)]
     for key, value in (exc.details or {}).items():
+        if str(key).split(".")[0] in at_fields:
+            continue
         value = say(value, key)
         if isinstance(value, str) and key not in MACHINE_DETAILS and value not in parts:
             parts.append(value)
-    return " ".join(parts).strip()
+    return " ".join(parts).strip() or str(AT_THE_FIELD)
 
 
 def after_command(redirect_to: str, message: str, category: str, fragment_page: str, fragment: str,

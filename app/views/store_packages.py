@@ -202,7 +202,7 @@ def package_command(code: str, package_id: int, command: str):
         return render("store/packages/package.html", "store/packages/_package.html", **asked.answer,
                       **package_context(location, package_or_404(location, package_id)))
     except ServiceError as exc:
-        message = error_message(exc)
+        message, submitted_error = error_message(exc), exc
         if exc.code == "stale":
             message, category = stale_message(exc, transition), "info"
         else:
@@ -210,8 +210,14 @@ def package_command(code: str, package_id: int, command: str):
             submitted = Submitted(command, request.form, exc.details or {})
         package = package_or_404(location, package_id)
     back = url_for("store.package", code=location.code, package_id=package.id)
+    context = package_context(location, package, submitted)
+    if submitted is not None and wants_fragment():
+        # The form comes back with its fields' messages next to them: the top says the rest once.
+        # (Without JavaScript the flash after the redirect is all there is, so it says everything.)
+        shown = next((tuple(f.name for f in a.fields if f.error) for a in context["actions"] if a.command == command), ())
+        message = error_message(submitted_error, at_fields=shown)
     return after_command(back, message, category, "store/packages/package.html", "store/packages/_package.html",
-                         status=status, **package_context(location, package, submitted))
+                         status=status, **context)
 
 
 @bp.post("/<code>/packages/<int:package_id>/scan")

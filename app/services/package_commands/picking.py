@@ -65,9 +65,10 @@ def report_missing(ctx: Ctx) -> None:
     for n, line in enumerate(ctx.params.items):
         item = by_id.get(line.item_id)
         if item is None or item.state in NOT_HOLDING_ITEM_STATES:
-            errors[f"items.{n}.item_id"] = "This item is not an open item of this package."
+            errors[f"items.{n}.item_id"] = _("This item is not an open item of this package.")
         elif line.quantity > item.quantity:
-            errors[f"items.{n}.quantity"] = f"The package holds only {item.quantity} unit(s) of {item.product.sku}."
+            errors[f"items.{n}.quantity"] = _("The package holds only %(count)s unit(s) of %(sku)s.",
+                                              count=item.quantity, sku=item.product.sku)
     if errors:
         raise ValidationFailed(_('Some missing items are not valid.'), errors)
 
