@@ -50,9 +50,16 @@ def _shown(value) -> str:
 
 
 def _rows() -> list[dict]:
-    stored = {row.key for row in db.session.query(Setting.key)}
-    return [{"key": key, "description": SETTING_WORDS.get(key, description), "value": _shown(get_setting(key)),
-             "stored": key in stored} for key, (_unused, _unused, description) in KNOWN_SETTINGS.items()]
+    stored = {row.key: row.value for row in db.session.query(Setting.key, Setting.value)}
+    rows = []
+    for key, (default, check, description) in KNOWN_SETTINGS.items():
+        # A value stored before it was checked (1e+20 minutes, say) is shown as stored, saying
+        # that the default is used instead (services/settings.get_setting), so the admin fixes it.
+        unusable = key in stored and check(stored[key]) is not None
+        rows.append({"key": key, "description": SETTING_WORDS.get(key, description),
+                     "value": _shown(stored[key] if unusable else get_setting(key)), "stored": key in stored,
+                     "unusable": _shown(default) if unusable else None})
+    return rows
 
 
 def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
