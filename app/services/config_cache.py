@@ -31,14 +31,15 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import CargoCompany, Channel, Scenario, ScenarioRule, Setting, StockLocation
+from app.models import CargoCompany, Channel, DenialReason, Scenario, ScenarioRule, Setting, StockLocation
 from app.models.settings import ConfigVersion
 
 _CHECKED = "packline.config_checked"
 _NOTED = "packline.config_noted"
 _COMMITTING = "packline.config_committing"
 _CARRIED = "packline.config_carried"
-CACHED_MODELS = (Setting, Scenario, ScenarioRule, StockLocation, Channel, CargoCompany)
+# Every model whose table bumps config_versions (migrations 0011, 0025).
+CACHED_MODELS = (Setting, Scenario, ScenarioRule, StockLocation, Channel, CargoCompany, DenialReason)
 
 
 @dataclass

@@ -68,8 +68,7 @@ def refresh_order_status(order: Order, actor_label: str, command: str = "status"
     order.status = new
     order.updated_at = utcnow()
     events.log_transition("order", order.id, old, new, command, {}, actor_label)
-    db.session.flush()
-    data = order_dict(order)
+    data = order_dict(order)  # from the objects as they are: the rows go out with the next flush
     events.emit("order.status_changed", "order", order.id, data, previous={"status": old})
     if new == "cancelled":
         events.emit("order.cancelled", "order", order.id, data, previous={"status": old})

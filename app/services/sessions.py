@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.users import User, UserSession
+from app.services import config_cache
 from app.services.db import begin_write, intend_write, write_intended
 
 # last_seen_at is written at most this often per session: the idle timeout needs minutes, not a
@@ -49,11 +50,18 @@ def find_session(raw: object) -> UserSession | None:
     them) for the id a browser presented, or None."""
     if not isinstance(raw, str) or not raw:
         return None
-    return db.session.scalars(_SESSION_BY_HASH, {"token_hash": _hash(raw)}).unique().first()
+    row = db.session.execute(_SESSION_BY_HASH, {"token_hash": _hash(raw)}).unique().first()
+    if row is None:
+        return None
+    record, config_token = row
+    config_cache.note_token(config_token)
+    return record
 
 
-# Built once (SQLAlchemy keeps a statement object's cache key), as the API token lookup.
-_SESSION_BY_HASH = (select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+# Built once (SQLAlchemy keeps a statement object's cache key), as the API token lookup; like it,
+# it reads the configuration token too, so a store command needs no read of its own.
+_SESSION_BY_HASH = (select(UserSession, config_cache.token_query())
+                    .where(UserSession.token_hash == bindparam("token_hash"))
                     .options(joinedload(UserSession.user).joinedload(User.locations)))
 
 
