@@ -346,7 +346,8 @@ def receive_inbound(code: str, kind: str, record_id: int):
             counts[line.sku]["count"] += 1
             count = counts[line.sku]["count"]
             if kind == "purchase-orders" and not problems:
-                inbound_receiving.keep_scanned_counts(record_id, {sku: c["count"] for sku, c in counts.items()})
+                inbound_receiving.keep_scanned_counts(record_id, {sku: c["count"] for sku, c in counts.items()},
+                                                      version)  # a count from before a booking is not kept
             notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=count), "category": "success"}
             if count > line.outstanding:
                 # The scan that goes over says so at once (like a return's "1 more than listed"),
@@ -377,8 +378,6 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 version = record.version
                 lines = _expected_lines(kind, record_id)
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
-                if kind == "purchase-orders":
-                    inbound_receiving.keep_scanned_counts(record_id, {sku: 0 for sku in counts})
         else:
             # Back to what else arrives, with the message; htmx follows the redirect as a page load.
             flash(_finished_message(kind, record_id, location), "success")

@@ -192,6 +192,8 @@ def _apply(po: PurchaseOrder, lines: list[dict[str, Any]], actor: Actor, key: st
                                    lines=_normalized(lines), actor=actor.label)
     db.session.add(receipt)
     po.version += 1
+    for po_line in po.lines:  # whatever booked it (this screen, an inbound shipment), a running count is now done
+        po_line.scanned = 0
     complete = all(line.received >= line.quantity for line in po.lines)
     target = "received" if complete else "partially_received"
     db.session.flush()
@@ -283,8 +285,6 @@ def receive_purchase_order(purchase_order_id: int, lines: Any, actor: Actor, *, 
         receipt, stocked = _apply(po, counted, actor, receipt_key or str(uuid.uuid4()), list(range(len(counted))))
         product_ids = {line.product_id for line in po.lines if line.product.sku in stocked}
         location_id, receipt_id = po.destination_id, receipt.id
-        for line in po.lines:  # the screen's running count is booked now: the next count starts at 0
-            line.scanned = 0
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -301,12 +301,22 @@ def scanned_counts(purchase_order_id: int) -> dict[str, int]:
     return {sku: scanned for sku, scanned in rows}
 
 
-def keep_scanned_counts(purchase_order_id: int, counts: dict[str, int]) -> None:
+def keep_scanned_counts(purchase_order_id: int, counts: dict[str, int], version: int | None) -> bool:
     """Keep the screen's running count (per SKU, as the page now shows it) on the purchase order's
     lines, so a reload or another tablet sees the scans as returns' and transfers' do. Commits.
-    The caller has checked the person may receive here (the screen's location)."""
+    The caller has checked the person may receive here (the screen's location).
+
+    Only a count that began at the purchase order's current `version` is kept: once a count was
+    booked (Finish here or on another tablet, an inbound shipment), a page still counting from
+    before must not put its old figures back, or the next page would start from them and book
+    those units a second time. Such a page's Finish is refused for the same version. False then."""
     begin_write()
     try:
+        current = db.session.scalar(select(PurchaseOrder.version).where(PurchaseOrder.id == purchase_order_id)
+                                    .with_for_update())
+        if current is None or current != version:
+            db.session.rollback()
+            return False
         rows = db.session.execute(select(PurchaseOrderLine.id, Product.sku).join(PurchaseOrderLine.product)
                                   .where(PurchaseOrderLine.purchase_order_id == purchase_order_id)).all()
         for line_id, sku in rows:
@@ -318,6 +328,7 @@ def keep_scanned_counts(purchase_order_id: int, counts: dict[str, int]) -> None:
     except BaseException:
         db.session.rollback()
         raise
+    return True
 
 
 def _shipment_lines(shipment_id: int) -> list[InboundShipmentLine]:
