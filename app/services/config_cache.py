@@ -161,7 +161,9 @@ def _config_written(state) -> None:
 @event.listens_for(Session, "before_commit")
 def _committing(session: Session) -> None:
     checked = session.info.get(_CHECKED)
-    if checked is not None and checked[0] is session.get_transaction():
+    if checked is not None and checked[0] is session.get_transaction() and not any(
+            isinstance(obj, CACHED_MODELS) for objs in (session.new, session.dirty, session.deleted) for obj in objs):
+        # (configuration still to be flushed by this commit: the checked snapshot is older than it)
         session.info[_COMMITTING] = checked[1]
 
 

@@ -22,6 +22,7 @@ def test_an_unusable_interval_setting_runs_at_its_default_and_the_other_jobs_sti
     db.session.add(Setting(key="REPLAN_INTERVAL_MINUTES", value=value))
     db.session.add(Setting(key="REQUISITION_INTERVAL_MINUTES", value=value))
     db.session.commit()
+    db.session.remove()  # the scheduler's tick runs in an app context of its own: a new session
     conn = redis_connection()
     now = time.time()
     with caplog.at_level(logging.WARNING):
