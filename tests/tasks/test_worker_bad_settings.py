@@ -16,6 +16,13 @@ from app.queues import redis_connection
 from app.worker import PERIODIC, _import_task_modules, tick
 
 
+def _start_of_an_hour() -> float:
+    """A moment just after a whole hour: the two ticks of a test (5 s apart) fall in the same slot
+    of every interval that divides an hour. With the wall clock, a run a few seconds before a
+    half hour saw its second tick in the next slot and the job enqueued again (a CI run at 14:00)."""
+    return time.time() // 3600 * 3600 + 10
+
+
 @pytest.mark.parametrize("value", [10**20, 1e20, "soon", -5])
 def test_an_unusable_interval_setting_runs_at_its_default_and_the_other_jobs_still_run(app, value, caplog):
     _import_task_modules()  # what a worker does at start: every periodic job registered
@@ -24,7 +31,7 @@ def test_an_unusable_interval_setting_runs_at_its_default_and_the_other_jobs_sti
     db.session.commit()
     db.session.remove()  # the scheduler's tick runs in an app context of its own: a new session
     conn = redis_connection()
-    now = time.time()
+    now = _start_of_an_hour()
     with caplog.at_level(logging.WARNING):
         enqueued = tick(app, conn, now)
         again = tick(app, conn, now + 5)
@@ -48,7 +55,7 @@ def test_a_job_whose_interval_fails_runs_at_its_default_without_stopping_the_job
     huge = Periodic("huge-second", "default", "app.tasks.housekeeping.housekeeping", lambda app: 6 * 10**21, default=240)
     monkeypatch.setattr("app.worker.PERIODIC", [first, huge, *PERIODIC])
     conn = redis_connection()
-    now = time.time()
+    now = _start_of_an_hour()
     with caplog.at_level(logging.WARNING):
         enqueued = tick(app, conn, now)
         tick(app, conn, now + 1)
