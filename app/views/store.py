@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n import lower
 from app.models.base import utcnow
+from app.models.events import TransitionLog
 from app.models.locations import StockLocation
 from app.services import dashboards, queues_store
 from app.services.actors import Actor
@@ -26,7 +27,7 @@ from app.services.errors import ServiceError
 from app.services.human_input import say
 from app.services.local_times import show_time
 from app.services.state_labels import command_label, ledger_reason, state_label, trigger_label
-from app.services.transitions import PREVIOUS, Transition
+from app.services.transitions import PACKED_STATES, PREVIOUS, SHIPPED_OR_LATER, Transition
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 
@@ -36,6 +37,23 @@ STALE_MESSAGE = _l("Already done — here is the current state.")
 # A stale form whose step is NOT in place: someone else moved the work order first.
 NOT_APPLIED = _l("Someone changed this meanwhile (a colleague, or you in another tab), so “%(action)s” was not "
                  "done. Here is how it is now: check it, then try again if it is still needed.")
+# A step's effect stays in place when the work order moves on in the usual flow: packing is done
+# once the package waits for its label, and still done when the label job has moved it on to
+# packed, or when it has been shipped since (keyed by the state the step moves to).
+MOVED_ON = {
+    "preparing": (*PACKED_STATES, *SHIPPED_OR_LATER),
+    "waiting_cargo_label": ("packed", "ready_for_pickup", *SHIPPED_OR_LATER),
+    "packed": ("waiting_cargo_label", "ready_for_pickup", *SHIPPED_OR_LATER),
+    "ready_for_pickup": ("delivered",),
+    "shipped": SHIPPED_OR_LATER,
+    "ready_for_dispatch": ("in_transit", "received"),
+    "in_transit": ("received",),
+}
+# States in which a step that returns to the remembered state (Unblock) was not done: still
+# blocked, or ended another way meanwhile.
+NOT_RETURNED = ("cancelled", "refused")
+# How many of the work order's latest history rows a stale form's step is looked for in.
+HISTORY_LOOKBACK = 20
 # Details that are codes for programs (a state, a status), not words for people.
 MACHINE_DETAILS = ("state", "commands", "allowed_commands", "shipment_status", "version")
 # A refusal whose details name nothing but the state: "not possible now" says it for staff.
@@ -101,13 +119,51 @@ def int_arg(name: str, default: int = 1) -> int:
 
 
 def stale_message(exc: ServiceError, transition: Transition | None) -> str:
-    """What a form sent with an old version hears: "Already done" only when the step's effect is
-    really in place (the work order is now in the state the step moves it to, e.g. a double tap);
-    otherwise that the step was not done because someone changed it first."""
-    state = (exc.details or {}).get("state")
-    if transition is not None and transition.target not in (None, PREVIOUS) and state == transition.target:
+    """What a form sent with an old version hears (packages, batches, transfers: one rule).
+
+    "Already done" when the step's effect is in place: the work order is in the state the step
+    moves it to, or has moved on from it in the usual flow (Complete packing, then the label job
+    moved the package on to packed); a step back to the remembered state (Unblock) is done when
+    the work order is no longer in a state the step starts from (nor cancelled meanwhile); a step
+    that keeps the state (Refresh label, Update invoice) — or whose work order is back in a state
+    it starts from — is done when the work order's history since the form was drawn holds it (a
+    double tap: the first tap did it). Otherwise the step
+    was not done because someone changed the work order first: say so, with the current state."""
+    if transition is not None and _step_in_place(exc, transition):
         return str(STALE_MESSAGE)
     return str(NOT_APPLIED) % {"action": transition.label if transition is not None else _("That step")}
+
+
+def _step_in_place(exc: ServiceError, transition: Transition) -> bool:
+    details = exc.details or {}
+    state = details.get("state")
+    if not isinstance(state, str):
+        return False
+    if transition.target == PREVIOUS:
+        return state not in transition.sources and state not in NOT_RETURNED
+    if transition.target is not None and state == transition.target:
+        return True
+    if transition.target is not None and state not in transition.sources:
+        return state in MOVED_ON.get(transition.target, ())
+    # The step keeps the state, or the work order is back where the step starts from (Create
+    # shipment, then the label came and it is packed again): its history says whether it ran.
+    return transition.command in _commands_since_form(details.get("version"))
+
+
+def _commands_since_form(current_version: Any) -> set[str]:
+    """The commands in the history of the work order this request is about (the route's package
+    or transfer) since the form's version: its latest rows, one per version moved on. Read only
+    on a stale form's answer, never on a button's usual path."""
+    args = request.view_args or {}
+    entity = ("package", args["package_id"]) if "package_id" in args else \
+        ("transfer", args["transfer_id"]) if "transfer_id" in args else None
+    sent = form_version()
+    if entity is None or not isinstance(current_version, int) or sent is None or sent >= current_version:
+        return set()
+    rows = db.session.scalars(select(TransitionLog.command)
+                              .where(TransitionLog.entity_type == entity[0], TransitionLog.entity_id == entity[1])
+                              .order_by(TransitionLog.id.desc()).limit(min(current_version - sent, HISTORY_LOOKBACK)))
+    return set(rows)
 
 
 def error_message(exc: ServiceError, at_fields: tuple[str, ...] = ()) -> str:
