@@ -89,21 +89,64 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = dict(current_app.extensions['migrate'].configure_args)  # a copy: callbacks added below once
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite: batch mode rebuilds a table to drop or alter a column (copy, DROP TABLE,
+            # rename). With foreign keys on (app/__init__.py turns them on for every connection),
+            # that DROP TABLE deletes the rows that point at the table (ON DELETE CASCADE) or
+            # fails (NO ACTION). So they are off while migrations run, and each migration checks
+            # the references itself before it commits (see _check_foreign_keys).
+            _sqlite_foreign_keys(connection, False)
+            conf_args["on_version_apply"] = [*_as_list(conf_args.get("on_version_apply")), _check_foreign_keys]
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                if connection.in_transaction():
+                    connection.rollback()  # what closing the connection would do
+                _sqlite_foreign_keys(connection, True)  # it goes back to the pool as it came
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _sqlite_foreign_keys(connection, on):
+    # `PRAGMA foreign_keys` does nothing inside a transaction, and SQLAlchemy would open one
+    # before any statement of its own (app/__init__.py's BEGIN): say it on the driver's
+    # connection, which is in autocommit mode between transactions (isolation_level None).
+    assert not connection.in_transaction(), "PRAGMA foreign_keys must be set outside a transaction"
+    driver = connection.connection.driver_connection
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if driver.execute("PRAGMA foreign_keys").fetchone()[0] != int(on):
+        raise RuntimeError(f"SQLite did not turn foreign keys {'on' if on else 'off'}")
+
+
+def _check_foreign_keys(ctx, step, heads, run_args):
+    """In each SQLite migration's transaction, before it commits: no row may point at a row that
+    is not there (foreign keys are off while migrations run). A migration that broke one is
+    rolled back whole, with the rows named."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        shown = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken[:10])
+        where = f"{'up to' if step.is_upgrade else 'down from'} {step.up_revision_id}"
+        raise RuntimeError(f"migration {where} would leave {len(broken)} rows pointing at rows that are not there: {shown}")
 
 
 if context.is_offline_mode():

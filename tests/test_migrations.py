@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -121,3 +124,155 @@ def test_the_last_error_message_columns_go_down_and_up_again_keeping_the_rows(sc
         assert "last_error_message" in _columns("shipments") and "error_message" in _columns("webhook_attempts")
         assert db.session.execute(text("SELECT last_error_message FROM shipments WHERE id = :i"),
                                   {"i": shipment_id}).scalar() is None  # a row from before: its text is shown
+
+
+def _revision() -> str:
+    db.session.remove()
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def test_usernames_in_other_capitals_stop_the_username_key_upgrade_until_one_is_renamed(scratch_app):
+    insert = text("INSERT INTO users (username, password_hash, role, active, session_version, scan_feedback, "
+                  "created_at, updated_at) VALUES (:u, 'x', 'admin', :t, 1, :t, :now, :now)")
+    with scratch_app.app_context():
+        upgrade(revision="0027")
+        for name in ("Ayse", "ayse", "Işık"):
+            db.session.execute(insert, {"u": name, "t": True, "now": datetime(2026, 12, 1)})
+        db.session.commit()
+        db.session.remove()
+        config = scratch_app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(RuntimeError, match="'Ayse', 'ayse'. Rename.*Nothing was changed"):
+            alembic_command.upgrade(config, "head")  # flask-migrate's upgrade() would only log it and exit
+        assert _revision() == "0027" and "username_key" not in _columns("users")
+
+        db.session.execute(text("UPDATE users SET username = 'ayse2' WHERE username = 'ayse'"))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        keys = dict(db.session.execute(text("SELECT username, username_key FROM users")).all())
+        assert keys == {"Ayse": "ayse", "ayse2": "ayse2", "Işık": "işik"}
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("UPDATE users SET username_key = 'ayse' WHERE username = 'ayse2'"))
+            db.session.flush()
+        db.session.rollback()
+        db.session.remove()
+
+        downgrade(revision="0027")
+        assert "username_key" not in _columns("users")
+        upgrade()
+        assert "username_key" in _columns("users")
+
+
+# --- every migration down and up again keeps the rows of the tables it keeps ---------------------
+# SQLite batch mode rebuilds a table to drop a column (copy, DROP TABLE, rename): with foreign keys
+# on, that DROP deleted the rows pointing at the table (ON DELETE CASCADE: webhook_attempts going
+# down from 0024) or failed (inbound_shipment_lines going down from 0027). migrations/env.py turns
+# them off while migrations run and checks the references before each migration commits.
+
+LOWEST = "0006"  # below the first migration that rebuilds a table (0007 drops users.scan_feedback)
+
+
+def _filler(table, column, row: int):
+    """A value for `column` that the table's CHECK constraints accept: the first of an IN list,
+    1 where the number must be above 0, else 0 / its own name / a fixed moment."""
+    import datetime
+    import re
+
+    from sqlalchemy import CheckConstraint
+    from sqlalchemy import types as t
+
+    if column.foreign_keys:
+        return 1
+    if column.primary_key:
+        return row if isinstance(column.type, t.Integer) else f"{table.name}-{row}"
+    checks = " ".join(str(c.sqltext) for c in table.constraints if isinstance(c, CheckConstraint))
+    listed = re.search(rf"\b{column.name} IN \('([^']*)'", checks)
+    if listed:
+        return listed[1]
+    kind = column.type
+    if isinstance(kind, (t.Integer, t.Numeric, t.Float)):
+        return 1 if re.search(rf"\b{column.name} (> 0|>= 1)", checks) else 0
+    if isinstance(kind, t.Boolean):
+        return False
+    if isinstance(kind, t.DateTime):
+        return datetime.datetime(2026, 1, 5, 12, 0)
+    if isinstance(kind, t.Date):
+        return datetime.date(2026, 1, 5)
+    if isinstance(kind, t.JSON):
+        return {}
+    if isinstance(kind, t.LargeBinary):
+        return b"x"
+    return f"{column.name}-{row}"[: getattr(kind, "length", None) or 100]
+
+
+def _one_row_everywhere() -> None:
+    """A row in every table, every foreign key (nullable ones too) pointing at row 1 of its table,
+    so a table rebuilt under its dependents takes rows of theirs down with it if anything does."""
+    from sqlalchemy import insert
+
+    special = {("transfers", "destination_id"): 2,  # source and destination differ
+               ("reservations", "package_item_id"): None}  # a reservation is for one kind of item
+    for table in db.metadata.sorted_tables:
+        if db.session.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar():
+            continue  # rows a migration put there (config_versions)
+        for row in (1, 2) if table.name == "stock_locations" else (1,):
+            values = {c.name: special.get((table.name, c.name), _filler(table, c, row)) for c in table.columns}
+            db.session.execute(insert(table).values(values))
+    db.session.commit()
+
+
+def _rows() -> dict[str, set[tuple]]:
+    """Every table's rows as (column, value) pairs, read afresh (SQLite rebuilds tables)."""
+    db.session.remove()
+    db.engine.dispose()
+    seen = {}
+    for name in inspect(db.engine).get_table_names():
+        if name == "alembic_version":
+            continue
+        result = db.session.execute(text(f'SELECT * FROM "{name}"'))
+        columns = list(result.keys())
+        seen[name] = {tuple(zip(columns, (str(v) for v in row), strict=True)) for row in result}
+    db.session.remove()
+    return seen
+
+
+def _kept(before: dict[str, set[tuple]], after: dict[str, set[tuple]]) -> dict[str, str]:
+    """Tables in both whose rows changed, on the columns both have."""
+    lost = {}
+    for name in before.keys() & after.keys():
+        columns = {c for row in before[name] | after[name] for c, _ in row}
+        shared = [c for c in columns if all(any(c == k for k, _ in row) for row in before[name] | after[name])]
+        cut = [{(k, v) for k, v in row if k in shared} for row in before[name]], \
+              [{(k, v) for k, v in row if k in shared} for row in after[name]]
+        if sorted(map(sorted, cut[0])) != sorted(map(sorted, cut[1])):
+            lost[name] = f"{len(before[name])} rows before, {len(after[name])} after"
+    return lost
+
+
+def _revision() -> str:
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def test_every_migration_goes_down_and_up_keeping_the_rows_of_the_tables_it_keeps(scratch_app):
+    with scratch_app.app_context():
+        upgrade()
+        head = _revision()
+        _one_row_everywhere()
+        rows = _rows()
+        assert all(len(r) >= 1 for r in rows.values()), [n for n, r in rows.items() if not r]
+        while (now := _revision()) != LOWEST:
+            db.session.remove()
+            downgrade(revision="-1")
+            after = _rows()
+            assert _kept(rows, after) == {}, f"going down from {now}"
+            rows = after
+        while (now := _revision()) != head:
+            db.session.remove()
+            upgrade(revision="+1")
+            after = _rows()
+            assert _kept(rows, after) == {}, f"going up from {now}"
+            rows = after
+        # the references are on again for the app's connections
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
