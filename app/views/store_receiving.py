@@ -45,6 +45,8 @@ from app.views.htmx import render, wants_fragment
 from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
 
 KINDS = ("purchase-orders", "inbound-shipments")
+# A return the receiving screen has finished (received and inspected): Already finished.
+DONE_RETURN_STATES = ("inspected", "restocked", "written_off")
 
 
 def _incoming_transfers(location: StockLocation) -> list[Transfer]:
@@ -181,10 +183,18 @@ def return_finish(code: str, return_id: int):
     except ServiceError as exc:
         if isinstance(exc, Conflict):
             ret = return_or_404(location, return_id)
-            message = (_("Already finished — here is the return as it is now.")
-                       if exc.code in ("command_not_allowed", "stale") else error_message(exc))
-            return _after_finish(url_for("store.receive_return", code=location.code, return_id=ret.id), message,
-                                 "info", location, ret)
+            back = url_for("store.receive_return", code=location.code, return_id=ret.id)
+            if exc.code not in ("command_not_allowed", "stale"):
+                return _after_finish(back, error_message(exc), "info", location, ret)
+            if ret.state in DONE_RETURN_STATES:  # a double tap, another tablet: it is finished
+                return _after_finish(back, _("Already finished — here is the return as it is now."), "info",
+                                     location, ret)
+            # Not finished: cancelled, or changed first (marked sent, received through the API).
+            message = (_("This return was cancelled meanwhile, so nothing was received. Put the items aside and "
+                         "tell your supervisor.") if ret.state == "cancelled" else
+                       _("Someone changed this return meanwhile (a colleague, or you in another tab), so it was not "
+                         "finished. Here it is as it is now: check the counts, then finish again."))
+            return _after_finish(back, message, "info", location, ret, finished=False)
         return render("store/receiving/finish.html", "store/receiving/_finish.html", status=exc.status,
                       errors=_field_errors(ret, exc), values=values,
                       notice={"text": _("Check the lines marked in red."), "category": "error"}, **context)
@@ -195,12 +205,15 @@ def return_finish(code: str, return_id: int):
     return _after_finish(url_for("store.receiving", code=location.code), message, "success", location, ret)
 
 
-def _after_finish(redirect_to: str, message: str, category: str, location: StockLocation, ret: Return):
+def _after_finish(redirect_to: str, message: str, category: str, location: StockLocation, ret: Return,
+                  finished: bool = True):
     """The return as it is now, in place of the finish form (htmx), with the address and the back
-    link of the return's page — not …/finish with "back to counting" for a return that is done.
-    Without JavaScript: flash and 303 to `redirect_to`."""
-    response = after_command(redirect_to, message, category, "store/receiving/return.html",
-                             "store/receiving/_return_finished.html", **return_context(location, ret))
+    link of the return's page — not …/finish with "back to counting" for a return that is done
+    (`finished`; else the return's page as it is, to count and finish again). Without
+    JavaScript: flash and 303 to `redirect_to`."""
+    fragment = "store/receiving/_return_finished.html" if finished else "store/receiving/_return.html"
+    response = after_command(redirect_to, message, category, "store/receiving/return.html", fragment,
+                             **return_context(location, ret))
     if wants_fragment():
         response.headers["HX-Push-Url"] = url_for("store.receive_return", code=location.code, return_id=ret.id)
     return response
@@ -369,7 +382,10 @@ def receive_inbound(code: str, kind: str, record_id: int):
         except ServiceError as exc:
             status = exc.status
             errors = {k: str(say(str(v), k)) for k, v in (exc.details or {}).items()}  # in the page's language
-            text = (_("Someone else received this delivery meanwhile: count again from the current figures.")
+            # A stale count: the delivery's version moved on — goods booked on another tablet, or
+            # the order changed (edited, its shipment received) — so say what is sure: not booked.
+            text = (_("This delivery changed meanwhile (received on another tablet, or its order was changed), so "
+                      "nothing was booked: count again from the current figures.")
                     if exc.code == "stale" else nothing_expected if exc.code == "command_not_allowed"
                     else error_message(exc) or _("Check the lines marked in red."))
             notice = {"text": text, "category": "error"}
