@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.base import Timestamped, one_of, utcnow
 from app.models.locations import StockLocation
 
 ROLES = ("admin", "supervisor", "staff")
+
+# Turkish keyboards give I/ı and İ/i, others I/i: every one of them is the same letter in a username.
+_DOTTED_AND_DOTLESS_I = str.maketrans({"İ": "i", "I": "i", "ı": "i", "\u0307": None})
+
+
+def username_key(username: str) -> str:
+    """What makes two usernames the same: "Ayşe", "AYŞE" and "ayşe" are one user, and so are
+    "Işık" and "IŞIK" whichever keyboard typed them (docs/decisions.md). Sign-in, throttling and
+    the unique index compare this, never the name as typed."""
+    return unicodedata.normalize("NFKC", (username or "").strip()).translate(_DOTTED_AND_DOTLESS_I).casefold()
 
 user_locations = Table(
     "user_locations",
@@ -29,6 +40,8 @@ class User(UserMixin, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    # username_key(username), unique: a name that differs from another only by capitals is taken.
+    username_key: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -44,6 +57,11 @@ class User(UserMixin, Timestamped, db.Model):
         secondary=user_locations, order_by="StockLocation.code"
     )
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @validates("username")
+    def _keep_key(self, _name: str, value: str) -> str:
+        self.username_key = username_key(value)[:100]
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -24,6 +24,7 @@ from app.models import (
     StockLocation,
     User,
 )
+from app.models.users import username_key
 from app.services.demo_orders import seed_demo_orders
 from app.services.users import hash_password
 
@@ -166,10 +167,10 @@ def seed_demo() -> dict[str, int]:
     if db.session.get(Setting, "TIME_ZONE") is None:
         db.session.add(Setting(key="TIME_ZONE", value=DEMO_TIME_ZONE))
 
-    usernames = set(db.session.scalars(select(User.username)))
+    usernames = set(db.session.scalars(select(User.username_key)))  # "Admin" made by hand is "admin"
     hashes: dict[str, str] = {}  # the demo's public passwords, hashed once each: scrypt is slow on purpose
     for login in demo_logins():
-        if login.username in usernames:
+        if username_key(login.username) in usernames:
             continue
         if login.password not in hashes:
             hashes[login.password] = hash_password(login.password)

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.i18n import language_problem
 from app.models.base import utcnow
 from app.models.locations import StockLocation
-from app.models.users import ROLES, ApiToken, LoginFailure, User
+from app.models.users import ROLES, ApiToken, LoginFailure, User, username_key
 from app.services import config_cache
 from app.services.db import begin_write, lock_names
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
@@ -66,8 +66,13 @@ def create_user(
         errors["locations"] = _("Staff users need at least one location.")
     if errors:
         raise ValidationFailed(_('The user could not be created.'), errors)
-    if db.session.scalar(select(User.id).where(User.username == username)):
+    existing = db.session.scalar(select(User.username).where(User.username_key == username_key(username)))
+    if existing == username:
         raise Conflict(_('A user named %(username)s already exists.', username=repr(username)))
+    if existing is not None:
+        raise Conflict(_('%(username)s is taken: the user %(existing)s already exists, and capital letters do not '
+                         'make another username. Choose a different name.',
+                         username=repr(username), existing=repr(existing)))
     user = User(username=username, role=role, password_hash=hash_password(password), locations=locations)
     db.session.add(user)
     db.session.flush()
@@ -180,9 +185,10 @@ def _check_credentials(username: str, password: str, address: str, known_device:
     """The user for valid credentials. Every attempt is first counted as a failure (committed);
     a wrong one is raised as one generic error, a right one clears the account's failures and
     flushes."""
-    username, address = (username or "").strip()[:100], address[:64]
+    # Throttled and looked up by the name's key: "Ayse" and "ayse" are one account (username_key).
+    username, address = username_key(username)[:100], address[:64]
     _count_attempt(username, address, known_device)
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(User.username_key == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (ok and user and user.active):
         raise LoginError(_('Wrong username or password, or the account is disabled.'))
@@ -218,7 +224,7 @@ def _token_hash(raw: str) -> str:
 
 def create_token(username: str, name: str | None = None) -> str:
     """Create an API token for a user and return it; only its hash is stored. Flushes."""
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(User.username_key == username_key(username)))
     if user is None:
         raise ValidationFailed(_('No user named %(username)s.', username=repr(username)), {"username": _('Unknown user.')})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from flask import Flask, Response, current_app, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from app.models.users import username_key
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _PROXIES = "packline.trusted_proxies"
 
@@ -81,7 +83,8 @@ def _device_accounts() -> list[str]:
 
 def known_device(username: str | None) -> bool:
     """True when this browser signed in as `username` within DEVICE_DAYS."""
-    return bool(username) and username.strip() in _device_accounts()
+    key = username_key(username or "")
+    return bool(key) and any(username_key(name) == key for name in _device_accounts())
 
 
 def remember_device(response: Response, username: str) -> None:
