@@ -257,6 +257,9 @@ class InboundShipmentLine(db.Model):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("inbound_shipments.id", ondelete="CASCADE"), index=True)
     purchase_order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
+    # The receiving screen's running count of the SKU (on the shipment's first line of it), kept
+    # between scans; any booking of the shipment or of its purchase orders sets it back to 0.
+    scanned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     shipment: Mapped[InboundShipment] = relationship(back_populates="lines")
     purchase_order_line: Mapped[PurchaseOrderLine] = relationship()
