@@ -162,9 +162,37 @@ def non_public_address(host: str, port: int) -> tuple[str, str] | None:
 
 def _said(msgid: str, **values: Any) -> tuple[str, Message]:
     """(English text, message) of one of our sentences; the English is the msgid filled in as
-    it always was (`seconds` as "10", not the locale's number), cut to MESSAGE_CHARS."""
+    it always was (`seconds` as "10", not the locale's number), cut to MESSAGE_CHARS, and each
+    value of the message cut the same way (`capped_said`)."""
     english = {k: f"{v:g}" if isinstance(v, float) else v for k, v in values.items()}
-    return _short(msgid % english), said(msgid, **values)
+    return _short(msgid % english), capped_said(msgid, **values)
+
+
+MESSAGE_ITEMS = 20  # items of a list value kept in a stored message
+_MESSAGE_KEYS = frozenset({"id", "plural", "sep"})  # a nested message's catalogue ids: never cut
+
+
+def capped(value: Any, _depth: int = 0) -> Any:
+    """A value to keep in a stored message, cut like the English text: text to MESSAGE_CHARS,
+    a list to MESSAGE_ITEMS items, a message's own values the same way. Failures keep what a
+    remote said (a redirect's Location, a channel's answer, a carrier's error): a hostile or
+    broken remote must not make a row megabytes long."""
+    if isinstance(value, str):
+        return _short(value)
+    if isinstance(value, (list, tuple)):
+        return [capped(v, _depth + 1) for v in value[:MESSAGE_ITEMS]]
+    if isinstance(value, dict):
+        if _depth > 8:  # a message nests a few levels at most
+            return _short(str(value))
+        return {k: v if k in _MESSAGE_KEYS else capped(v, _depth + 1) for k, v in list(value.items())[:MESSAGE_ITEMS]}
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return _short(str(value))
+
+
+def capped_said(msgid: str, **values: Any) -> Message:
+    """`said`, with every value `capped`."""
+    return said(msgid, **{k: capped(v) for k, v in values.items()})
 
 
 # Kinds of address (address_kind) as words of the catalogue.

@@ -41,8 +41,8 @@ from app.services.carriers.base import (
     validate_tracking_number,
 )
 from app.services.carriers.labels import render_label_pdf, render_zpl
-from app.services.http_client import HttpError, request
-from app.services.said import N_, Message, said
+from app.services.http_client import HttpError, capped_said, request
+from app.services.said import N_, Message
 
 # Gateway status -> ours. Anything else means "nothing we act on" and leaves the shipment as is.
 STATUS_MAP: dict[str, CarrierStatusName] = {
@@ -87,7 +87,7 @@ def _said(msgid: str, **values: Any) -> tuple[str, Message]:
         else:
             english[key] = f"{value:g}" if isinstance(value, float) else value
             kept[key] = value
-    return msgid % english, said(msgid, **kept)
+    return msgid % english, capped_said(msgid, **kept)  # a gateway's own words, cut
 
 
 def _header_value(value: str) -> str:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from app.services import http_client
-from app.services.said import N_, Message, recall, said
+from app.services.said import N_, Message, recall
 
 MAX_ERROR_LENGTH = 500
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -257,11 +257,11 @@ class ChannelConnector(ABC):
         except http_client.HttpError as exc:
             excerpt = ""
             where = {"channel": self.title, "method": method, "path": path, "problem": exc.said}
-            message = said(N_("%(channel)s %(method)s %(path)s: %(problem)s"), **where)
+            message = http_client.capped_said(N_("%(channel)s %(method)s %(path)s: %(problem)s"), **where)
             if exc.response is not None and exc.response.body:
                 excerpt = ": " + exc.response.body[:300].decode("utf-8", "replace")
-                message = said(N_("%(channel)s %(method)s %(path)s: %(problem)s: %(answer)s"), **where,
-                               answer=excerpt[2:])  # the channel's own words, as it sent them
+                message = http_client.capped_said(N_("%(channel)s %(method)s %(path)s: %(problem)s: %(answer)s"),
+                                                  **where, answer=excerpt[2:])  # the channel's own words, cut
             raise ChannelError(f"{self.title} {method} {path}: {exc.message}{excerpt}", transient=exc.transient,
                                retry_after=exc.retry_after, status=exc.status, said=message) from None
 
