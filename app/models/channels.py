@@ -61,7 +61,7 @@ class ChannelInboxEntry(db.Model):
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)  # English, for logs and the API
     # The same reason as a catalogue message (services/said.py), said in the reader's language.
-    reason_message: Mapped[dict | None] = mapped_column(JSON)
+    reason_message: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # no message: SQL NULL
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"))  # a return it made
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -61,7 +61,7 @@ class Shipment(Timestamped, db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     # The same sentence as a catalogue message, said in the reader's language (services/said.py).
-    last_error_message: Mapped[dict | None] = mapped_column(JSON)
+    last_error_message: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # no message: SQL NULL
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -69,7 +69,7 @@ class WebhookDelivery(db.Model):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     # The same sentence as a catalogue message, said in the reader's language (services/said.py).
-    last_error_message: Mapped[dict | None] = mapped_column(JSON)
+    last_error_message: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # no message: SQL NULL
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -92,7 +92,7 @@ class WebhookAttempt(db.Model):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(String(1000))
-    error_message: Mapped[dict | None] = mapped_column(JSON)  # the same, said in the reader's language
+    error_message: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # the same, said in the reader's language; none: SQL NULL
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")
