@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.settings import Setting
-from app.services import audit
+from app.services import audit, order_filtering
 from app.services.db import begin_write
 from app.services.errors import ValidationFailed
 
@@ -147,6 +147,8 @@ def validate_setting(key: str, value: Any) -> None:
         problem = KNOWN_SETTINGS[key][1](value)
         if problem:
             raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})
+    if key == "ORDER_FILTERING" and (problem := order_filtering.unknown_keys_problem(value)):
+        raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})  # checked when saved only
 
 
 def put_setting(key: str, value: Any) -> None:

@@ -40,6 +40,8 @@ SETTING_PROBLEMS = (
     _l("Re-plan out-of-stock packages every 1 to 10080 minutes (10080 minutes is one week)."),
     _l("Propose what to order every 1 to 10080 minutes (10080 minutes is one week)."),
     _l("Must be a whole number above 0."),
+    _l('Must be an object like {"accepted_statuses": ["approved"]}.'),
+    _l("accepted_statuses must be a list of status names."),
 )
 
 
