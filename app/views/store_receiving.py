@@ -3,11 +3,13 @@ returns, incoming transfers, purchase orders and inbound shipments — then scan
 expected lines with a running count, review over/short/damaged with a reason, finish.
 
 Returns keep their running count in the database (`count_return_scan`), so a reload or a second
-tablet sees it; so do purchase orders (`purchase_order_lines.scanned`: each scan keeps the page's
-counts, a page opened later starts from them, Finish sets them back to 0). Purchase orders and
-inbound shipments are counted in the page: each scan is a form post carrying the counts so far
-(`count-<sku>`), and Finish passes them with a receipt key and the version the count began with
-to `inbound.receiving`, which books a count once. Inbound shipments do not keep their count yet. Incoming
+tablet sees it; so do purchase orders (`purchase_order_lines.scanned`) and inbound shipments
+(`inbound_shipment_lines.scanned`): each scan keeps the page's counts, a page opened later starts
+from them, and any booking sets them back to 0. Purchase orders and inbound shipments are counted
+in the page: each scan is a form post carrying the counts so far (`count-<sku>`), and Finish
+passes them with a receipt key and the version the count began with (for a shipment also its
+purchase orders' versions, `basis`) to `inbound.receiving`, which books a count once; a count
+that began before a booking is neither kept nor booked. Incoming
 transfers open their own page, which already scans and receives. Store counter returns are
 started here too (find the order, choose the items).
 """
@@ -328,9 +330,16 @@ def receive_inbound(code: str, kind: str, record_id: int):
     lines = _expected_lines(kind, record_id)
     counts, problems = _form_counts(lines) if request.method == "POST" else (
         {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}, {})
-    if request.method == "GET" and kind == "purchase-orders":
-        # A purchase order keeps its running count (a reload, another tablet): start from it.
-        kept = inbound_receiving.scanned_counts(record_id)
+    shipment = kind == "inbound-shipments"
+    # What the count began with besides the version: a shipment's purchase orders' versions (read
+    # before the kept counts, so a booking in between leaves an old basis that keeps nothing).
+    basis = (request.form.get("basis", "")[:2000] if request.method == "POST" else
+             inbound_receiving.shipment_basis(record_id)) if shipment else ""
+    if request.method == "GET":
+        # Purchase orders and inbound shipments keep their running count (a reload, another
+        # tablet): start from it.
+        kept = (inbound_receiving.shipment_scanned_counts(record_id) if shipment
+                else inbound_receiving.scanned_counts(record_id))
         for sku, entry in counts.items():
             entry["count"] = kept.get(sku, 0)
     receipt_key = request.form.get("receipt_key") or uuid.uuid4().hex
@@ -358,9 +367,13 @@ def receive_inbound(code: str, kind: str, record_id: int):
         else:
             counts[line.sku]["count"] += 1
             count = counts[line.sku]["count"]
-            if kind == "purchase-orders" and not problems:
-                inbound_receiving.keep_scanned_counts(record_id, {sku: c["count"] for sku, c in counts.items()},
-                                                      version)  # a count from before a booking is not kept
+            # Kept unless a count typed on another line is wrong; a count from before a booking
+            # (of the purchase order, or of the shipment or its orders) is not kept either.
+            running = {sku: c["count"] for sku, c in counts.items()}
+            if shipment and not problems:
+                inbound_receiving.keep_shipment_scanned_counts(record_id, running, version, basis, current_actor())
+            elif not problems:
+                inbound_receiving.keep_scanned_counts(record_id, running, version)
             notice = {"text": _("Counted %(name)s (%(count)s).", name=line.name, count=count), "category": "success"}
             if count > line.outstanding:
                 # The scan that goes over says so at once (like a return's "1 more than listed"),
@@ -376,9 +389,12 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 raise ValidationFailed(_("Check the lines marked in red: nothing was booked."), {})
             if not counted:
                 raise ValidationFailed(_("Nothing is counted yet: scan the items first."), {})
-            receive = (inbound_receiving.receive_purchase_order if kind == "purchase-orders"
-                       else inbound_receiving.receive_inbound_shipment)
-            receive(record_id, counted, current_actor(), receipt_key=receipt_key, expected_version=version)
+            if shipment:
+                inbound_receiving.receive_inbound_shipment(record_id, counted, current_actor(), receipt_key=receipt_key,
+                                                           expected_version=version, expected_basis=basis)
+            else:
+                inbound_receiving.receive_purchase_order(record_id, counted, current_actor(), receipt_key=receipt_key,
+                                                         expected_version=version)
         except ServiceError as exc:
             status = exc.status
             errors = {k: str(say(str(v), k)) for k, v in (exc.details or {}).items()}  # in the page's language
@@ -390,8 +406,10 @@ def receive_inbound(code: str, kind: str, record_id: int):
                     else error_message(exc) or _("Check the lines marked in red."))
             notice = {"text": text, "category": "error"}
             if exc.code == "stale":
+                db.session.expire_all()
                 record = _inbound_record(kind, record_id, location)
                 version = record.version
+                basis = inbound_receiving.shipment_basis(record_id) if shipment else ""
                 lines = _expected_lines(kind, record_id)
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
         else:
@@ -410,6 +428,7 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 line_errors[counted_skus[int(parts[1])]] = message
     return render("store/receiving/inbound.html", "store/receiving/_inbound.html", status=status, location=location,
                   kind=kind, record=record, lines=lines, counts=counts, receipt_key=receipt_key, version=version,
+                  basis=basis,
                   notice=notice, line_errors=line_errors, expecting=expecting,
                   counted=_counted_toward_expected(lines, counts),
                   expected=sum(line.outstanding for line in lines))

@@ -5,12 +5,14 @@ Contract for callers (the receiving screen, the API, the import); names and shap
     receive_purchase_order(purchase_order_id, lines, actor, *, receipt_key=None,
                            expected_version=None) -> Receipt
     receive_inbound_shipment(shipment_id, lines, actor, *, receipt_key=None,
-                             expected_version=None) -> ShipmentReceipt
+                             expected_version=None, expected_basis=None) -> ShipmentReceipt
     expected_purchase_order_lines(purchase_order_id, actor) -> list[ExpectedLine]
     expected_inbound_shipment_lines(shipment_id, actor) -> list[ExpectedLine]
     receivable_purchase_orders(actor, location_id=None) -> list[PurchaseOrder]
     receivable_inbound_shipments(actor, location_id=None) -> list[InboundShipment]
     still_expected(purchase_order_or_shipment) -> bool
+    scanned_counts / keep_scanned_counts (purchase order), shipment_basis, shipment_scanned_counts /
+    keep_shipment_scanned_counts (inbound shipment): the receiving screen's running count
     settle_inbound_shipments(purchase_order_ids, actor, exclude_shipment_id=None) -> None
 
 `lines` is a list of dicts `{"sku": str, "quantity": int >= 1, "damaged": int >= 0 (default 0),
@@ -194,6 +196,12 @@ def _apply(po: PurchaseOrder, lines: list[dict[str, Any]], actor: Actor, key: st
     po.version += 1
     for po_line in po.lines:  # whatever booked it (this screen, an inbound shipment), a running count is now done
         po_line.scanned = 0
+    # So is the running count of every inbound shipment carrying its lines: a page counting it
+    # from before would book these units again (such a page's count is no longer kept either).
+    db.session.execute(update(InboundShipmentLine)
+                       .where(InboundShipmentLine.purchase_order_line_id.in_([line.id for line in po.lines]),
+                              InboundShipmentLine.scanned != 0)
+                       .values(scanned=0), execution_options={"synchronize_session": False})
     complete = all(line.received >= line.quantity for line in po.lines)
     target = "received" if complete else "partially_received"
     db.session.flush()
@@ -331,6 +339,70 @@ def keep_scanned_counts(purchase_order_id: int, counts: dict[str, int], version:
     return True
 
 
+def shipment_basis(shipment_id: int) -> str:
+    """What an inbound shipment's count begins with besides the shipment's version: the version
+    of each purchase order it carries ("<id>:<version>,..."). A booking of one of them (at the
+    dock, on its own page) moves it on, though the shipment itself did not change."""
+    rows = db.session.execute(select(PurchaseOrder.id, PurchaseOrder.version).where(PurchaseOrder.id.in_(
+        select(PurchaseOrderLine.purchase_order_id).join(
+            InboundShipmentLine, InboundShipmentLine.purchase_order_line_id == PurchaseOrderLine.id)
+        .where(InboundShipmentLine.shipment_id == shipment_id))).order_by(PurchaseOrder.id))
+    return _basis_text(rows)
+
+
+def _basis_text(rows: Iterable[tuple[int, int]]) -> str:
+    return ",".join(f"{po_id}:{version}" for po_id, version in rows)
+
+
+def _locked_basis(shipment: InboundShipment, carried: list[InboundShipmentLine], actor: Actor) -> str:
+    """The basis with the shipment's purchase orders locked (after the shipment, by id: the
+    inbound lock order), so no booking of them can slip in before this transaction ends."""
+    ids = sorted({c.purchase_order_line.purchase_order_id for c in carried})
+    return _basis_text((po_id, lock_purchase_order(po_id, actor).version) for po_id in ids)
+
+
+def shipment_scanned_counts(shipment_id: int) -> dict[str, int]:
+    """The receiving screen's running count of an inbound shipment, per SKU (kept until a booking)."""
+    counts: dict[str, int] = {}
+    rows = db.session.execute(select(Product.sku, InboundShipmentLine.scanned)
+                              .join(PurchaseOrderLine, PurchaseOrderLine.id == InboundShipmentLine.purchase_order_line_id)
+                              .join(Product, Product.id == PurchaseOrderLine.product_id)
+                              .where(InboundShipmentLine.shipment_id == shipment_id))
+    for sku, scanned in rows:
+        counts[sku] = counts.get(sku, 0) + scanned
+    return counts
+
+
+def keep_shipment_scanned_counts(shipment_id: int, counts: dict[str, int], version: int | None,
+                                 basis: str | None, actor: Actor) -> bool:
+    """Keep the screen's running count of an inbound shipment (per SKU, on the shipment's first
+    line of the SKU), as `keep_scanned_counts` does for a purchase order. Commits.
+
+    Kept only when the count began at the shipment's current `version` and `basis` (none of its
+    purchase orders booked or changed since): a page still counting from before a booking must
+    not put its old figures back, or the next page would start from them and book those units a
+    second time. The shipment, then its purchase orders are locked (the inbound lock order), so
+    a booking cannot clear the counts between the check and the write. False when not kept."""
+    begin_write()
+    try:
+        shipment = lock_inbound_shipment(shipment_id, actor)
+        carried = _shipment_lines(shipment.id)
+        if shipment.version != version or basis is None or _locked_basis(shipment, carried, actor) != basis:
+            db.session.rollback()
+            return False
+        first_of_sku: set[str] = set()
+        for c in carried:
+            sku = c.purchase_order_line.product.sku
+            value = min(max(0, int(counts.get(sku, 0))), 999_999) if sku not in first_of_sku else 0
+            first_of_sku.add(sku)
+            c.scanned = value
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return True
+
+
 def _shipment_lines(shipment_id: int) -> list[InboundShipmentLine]:
     return list(db.session.scalars(
         select(InboundShipmentLine).where(InboundShipmentLine.shipment_id == shipment_id)
@@ -359,10 +431,15 @@ def _split(counted: list[dict[str, Any]], carried: list[InboundShipmentLine]) ->
 
 
 def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, receipt_key: str | None = None,
-                             expected_version: int | None = None) -> ShipmentReceipt:
+                             expected_version: int | None = None,
+                             expected_basis: str | None = None) -> ShipmentReceipt:
     """An inbound shipment was unloaded: book what was counted against the purchase orders it
     carries (each as `receive_purchase_order` would) and mark the shipment `delivered`, all in
-    one transaction. PO lines the shipment carries but nothing arrived for stay open."""
+    one transaction. PO lines the shipment carries but nothing arrived for stay open.
+
+    `expected_basis` (the screen's, from `shipment_basis` when the count began): refused as 409
+    `stale` when one of its purchase orders was booked or changed since, as a purchase order's
+    own count is by its version — those units may be the ones this count holds."""
     counted = _validated(lines)
     begin_write()
     try:
@@ -377,6 +454,9 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
                 return ShipmentReceipt(shipment, replays, replayed=True)
         check_shipment_command(shipment, INBOUND_SHIPMENT_TRANSITIONS["receive"], actor, expected_version)
         carried = _shipment_lines(shipment.id)
+        if expected_basis is not None and _locked_basis(shipment, carried, actor) != expected_basis:
+            raise Conflict(_('The shipment was changed by someone else; reload and try again.'), code="stale",
+                           details={"state": shipment.status, "version": shipment.version})
         _unknown_skus(counted, {c.purchase_order_line.product.sku for c in carried},
                       _("inbound shipment %(number)s", number=shipment.number))
         receipts, touched = [], set()
@@ -387,6 +467,8 @@ def receive_inbound_shipment(shipment_id: int, lines: Any, actor: Actor, *, rece
             touched |= {line.product_id for line in po.lines if line.product.sku in stocked}
             receipts.append(Receipt(po, receipt.id, replayed=False, stocked=stocked))
         shipment.version += 1
+        for c in carried:  # booked: the screen's running count is done
+            c.scanned = 0
         move_inbound_shipment(shipment, "delivered", "receive", {"receipt_key": key, "lines": _normalized(counted)},
                               actor.label)
         location_id = shipment.destination_id
