@@ -19,8 +19,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 
+from app.extensions import db
 from app.queues import QUEUE_NAMES, redis_connection
 from app.services.webhooks import sender as webhook_sender
 from app.tasks import set_app
@@ -97,6 +99,13 @@ def _interval_of(periodic: Periodic, app: Flask) -> int:
             raise ValueError(f"{value!r} seconds")
         return seconds
     except Exception as exc:  # noqa: BLE001 - a bad setting must not stop the other periodic jobs
+        if isinstance(exc, SQLAlchemyError):
+            # The tick's session is in a failed transaction now (PostgreSQL refuses every
+            # statement until a rollback): the intervals read after this one would all fail too.
+            try:
+                db.session.rollback()
+            except SQLAlchemyError:  # the connection itself is gone: the next read reconnects
+                pass
         _note(periodic.name, f"interval unusable ({exc}); running every {periodic.default} s")
         return periodic.default
 
