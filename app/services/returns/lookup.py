@@ -9,6 +9,7 @@ belongs to the store that takes it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -24,18 +25,26 @@ from app.services.transitions import SHIPPED_OR_LATER
 
 MAX_FOUND = 20
 MIN_NAME_LETTERS = 3
+# A phone number as people type or channels store it: digits with spaces, dashes, dots, slashes,
+# brackets and a leading +. It is compared by its last PHONE_DIGITS digits (a Turkish number
+# without 0 or +90: "0532 123 45 67", "+90 532 123 4567" and "5321234567" are one number).
+PHONE_TYPED = re.compile(r"^\+?[\d\s\-./()]+$")
+PHONE_SEPARATORS = (" ", "-", ".", "/", "(", ")", "+")
+PHONE_DIGITS = 10
+MIN_PHONE_DIGITS = 7
 
 
 def find_shipped_orders(query: str) -> list[Order]:
     """Orders with shipped units matching `query` exactly (order, package or tracking number,
-    email, phone) or, for three letters or more, by customer name; newest first."""
+    email), by phone in any format (`_same_phone`) or, for three letters or more, by customer
+    name; newest first."""
     query = query.strip()[:200].replace("\x00", "")  # PostgreSQL refuses NUL in a parameter
     if not query:
         return []
     # Order numbers are matched as typed and in capitals ("demo-1008" finds DEMO-1008) so the
     # index on the number still serves; names are searched Turkish-aware ("koc" finds "Koç").
     matches = [Order.number.in_({query, query.upper()}), func.lower(Order.customer_email) == query.lower(),
-               Order.customer_phone == query,
+               Order.customer_phone == query, *_same_phone(query),
                Order.id.in_(select(Package.order_id).where(Package.number == query)),
                Order.id.in_(select(Package.order_id).join(Shipment, Shipment.package_id == Package.id)
                             .where(Shipment.tracking_number == query))]
@@ -45,6 +54,19 @@ def find_shipped_orders(query: str) -> list[Order]:
     return list(db.session.scalars(
         select(Order).where(or_(*matches), Order.id.in_(shipped))
         .order_by(Order.placed_at.desc(), Order.id.desc()).limit(MAX_FOUND)))
+
+
+def _same_phone(query: str) -> list:
+    """SQL: the stored phone is the typed one whatever the format of either — separators dropped,
+    compared by the last PHONE_DIGITS digits (so a leading 0, 90 or +90 does not matter). Nothing
+    for a query that is not a phone number or too short to name one."""
+    digits = re.sub(r"\D", "", query)
+    if not PHONE_TYPED.match(query) or len(digits) < MIN_PHONE_DIGITS:
+        return []
+    stored = Order.customer_phone
+    for separator in PHONE_SEPARATORS:
+        stored = func.replace(stored, separator, "")
+    return [stored.like(f"%{digits[-PHONE_DIGITS:]}")]
 
 
 @dataclass(frozen=True)
