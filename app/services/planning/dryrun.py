@@ -6,16 +6,27 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import CargoCompany, Channel, Order, Product, StockLocation
+from app.models import (
+    CargoCompany,
+    Channel,
+    Order,
+    Package,
+    PackageItem,
+    Product,
+    Reservation,
+    StockLocation,
+    TransferItem,
+)
+from app.models.packages import OPEN_PACKAGE_STATES
 from app.schemas import parse
 from app.schemas.orders import OrderIn
 from app.services.actors import Actor
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.planning import engine, snapshot
-from app.services.planning.model import Demand, OrderView, Plan
+from app.services.planning.model import Demand, Network, OrderView, Plan
 from app.services.planning.trace import expand, render
 
 
@@ -28,21 +39,26 @@ def dry_run(body: dict[str, Any], actor: Actor | None = None, *, explain_in: str
     if not isinstance(body, dict):
         raise ValidationFailed(_('Send a JSON object.'), {"__root__": _('Send an order or {"order_id": n}.')})
     try:
+        own: Order | None = None  # an order planned afresh: what it holds is its own to use
         if "order_id" in body:
-            view = _existing(body, actor)
+            view, own = _existing(body, actor)
         else:
             view = _pasted(body)
         scenarios = snapshot.load_scenarios()
         network = snapshot.load_network([d.product_id for d in view.demands],
                                         [d.order_item_id for d in view.demands if d.order_item_id > 0],
                                         open_counts=snapshot.needs_open_counts(scenarios))
+        if own is not None:
+            _give_back_own(network, own)
         plan = engine.plan(view, scenarios, network)
         return _result(plan, explain_in)
     finally:
         db.session.rollback()  # belt and braces: a dry-run never leaves anything pending
 
 
-def _existing(body: dict[str, Any], actor: Actor | None) -> OrderView:
+def _existing(body: dict[str, Any], actor: Actor | None) -> tuple[OrderView, Order | None]:
+    """The order's units still to plan; or, when every unit is held already, all of them from
+    scratch — then the order comes back too, so its own reservations count as free for it."""
     order_id = body.get("order_id")
     if not isinstance(order_id, int) or isinstance(order_id, bool):
         raise ValidationFailed(_('order_id must be a number.'), {"order_id": _('Must be an order id.')})
@@ -52,9 +68,32 @@ def _existing(body: dict[str, Any], actor: Actor | None) -> OrderView:
         raise NotFound(_('Order not found.'))
     held = snapshot.held_quantities(i.id for i in order.items)
     demands = snapshot.demands_of(order, held)
-    if not demands:  # already planned: show how it would be planned from scratch
-        demands = snapshot.demands_of(order, {})
-    return snapshot.order_view(order, demands)
+    if demands:
+        return snapshot.order_view(order, demands), None
+    # Already planned (in progress, even): show how it would be planned from scratch.
+    return snapshot.order_view(order, snapshot.demands_of(order, {})), order
+
+
+def _give_back_own(network: Network, order: Order) -> None:
+    """Planned from scratch, the order may use the stock it reserves now (its packages' items and
+    its transfers' lines) and its own open packages do not count against a store's quota: the
+    dry run answers "how would this order be planned if it were new?", and new, it would hold
+    nothing. Without this its own units looked taken, and an order in progress was said not to
+    fit where it does."""
+    own_items = select(PackageItem.id).join(Package, Package.id == PackageItem.package_id) \
+        .where(Package.order_id == order.id)
+    held = db.session.execute(
+        select(Reservation.location_id, Reservation.product_id, func.sum(Reservation.quantity))
+        .where(or_(Reservation.package_item_id.in_(own_items),
+                   Reservation.transfer_item_id.in_(select(TransferItem.id)
+                                                    .where(TransferItem.package_item_id.in_(own_items)))))
+        .group_by(Reservation.location_id, Reservation.product_id))
+    for location_id, product_id, quantity in held:
+        network.take(location_id, product_id, -int(quantity or 0))
+    if network.open_packages:
+        for package in order.packages:
+            if package.state in OPEN_PACKAGE_STATES and network.open_packages.get(package.location_id):
+                network.open_packages[package.location_id] -= 1
 
 
 def _pasted(body: dict[str, Any]) -> OrderView:
