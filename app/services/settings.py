@@ -91,6 +91,17 @@ KNOWN_SETTINGS: dict[str, tuple[Any, Callable[[Any], str | None], str]] = {
 }
 
 
+# A security setting whose stored value cannot be used (only possible by writing the settings
+# table straight) falls to its safe side, not to its default: the handover still asks for the
+# customer's code, webhooks still refuse private addresses (docs/decisions.md).
+SAFE_WHEN_UNUSABLE: dict[str, Any] = {"IS_OTP_ENABLED": True, "WEBHOOK_ALLOW_PRIVATE_URLS": False}
+
+
+def used_instead(key: str) -> Any:
+    """The value used while a known setting's stored value fails its check."""
+    return SAFE_WHEN_UNUSABLE.get(key, KNOWN_SETTINGS[key][0])
+
+
 def _env_override(key: str) -> Any:
     raw = os.environ.get(key)
     if raw is None:
@@ -114,9 +125,10 @@ def get_setting(key: str, default: Any = None) -> Any:
         if key not in KNOWN_SETTINGS or not KNOWN_SETTINGS[key][1](value):
             return value
         # A value stored before its key was checked this way (or written straight into the
-        # table): the default does the job, and the log says so once per process and value.
+        # table): the default does the job (a security setting's safe side), and the log says
+        # so once per process and value.
         _note_bad_value(key, value)
-        return KNOWN_SETTINGS[key][0]
+        return used_instead(key)
     env = _env_override(key)
     if env is not None:
         return env
@@ -132,8 +144,9 @@ def _note_bad_value(key: str, value: Any) -> None:
     shown = json.dumps(value)[:100]
     if (key, shown) not in _NOTED:
         _NOTED.add((key, shown))
-        log.warning("setting %s has the unusable value %s; using its default %s until an admin fixes it",
-                    key, shown, json.dumps(KNOWN_SETTINGS[key][0]))
+        safe = " (the safe side)" if key in SAFE_WHEN_UNUSABLE else " (its default)"
+        log.warning("setting %s has the unusable value %s; using %s%s until an admin fixes it",
+                    key, shown, json.dumps(used_instead(key)), safe)
 
 
 MAX_VALUE_CHARS = 10_000  # a setting is configuration, not a data store

@@ -14,7 +14,7 @@ from app.forms import show_service_errors
 from app.forms.admin import OnOffSettingForm, SettingForm, setting_form_class
 from app.models.settings import Setting
 from app.services.errors import ValidationFailed
-from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting
+from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting, used_instead
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
@@ -54,13 +54,14 @@ def _shown(value) -> str:
 def _rows() -> list[dict]:
     stored = {row.key: row.value for row in db.session.query(Setting.key, Setting.value)}
     rows = []
-    for key, (default, check, description) in KNOWN_SETTINGS.items():
+    for key, (_default, check, description) in KNOWN_SETTINGS.items():
         # A value stored before it was checked (1e+20 minutes, say) is shown as stored, saying
-        # that the default is used instead (services/settings.get_setting), so the admin fixes it.
+        # what is used instead (services/settings.used_instead: the default, or a security setting's
+        # safe side), so the admin fixes it.
         unusable = key in stored and check(stored[key]) is not None
         rows.append({"key": key, "description": SETTING_WORDS.get(key, description),
                      "value": _shown(stored[key] if unusable else get_setting(key)), "stored": key in stored,
-                     "unusable": _shown(default) if unusable else None})
+                     "unusable": _shown(used_instead(key)) if unusable else None})
     return rows
 
 
