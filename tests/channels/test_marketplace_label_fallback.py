@@ -15,7 +15,8 @@ from app.models.base import utcnow
 from app.services.packages import run_package_command
 from app.tasks.carriers import poll_shipments
 from tests.channels.conftest import run_jobs
-from tests.channels.test_status_back import BOSS, _order_from
+from tests.channels.pushes import BOSS
+from tests.channels.pushes import order_from as _order_from
 
 LABEL_PATH = "/integration/sellers/12345/common-label/"
 TRENDYOL_TRACKING = str(7330000000000 + 9001)

@@ -9,19 +9,11 @@ import html
 
 from app.extensions import db
 from app.models import ChannelPush
-from tests.channels.test_status_back import _order_from, _push_all, _ship
+from tests.channels.pushes import failed_woo_push
 
 
 def test_a_channel_update_failed_on_an_http_500_is_said_in_turkish(world, sim, live_server, app, client):
-    app.config["CHANNEL_RETRY_INTERVALS"] = []
-    try:
-        order = _order_from(sim, live_server, "woo")
-        _ship(order)
-        sim.fault("/wp-json/wc/v3/orders/", "500", count=1)
-        [push] = _push_all()
-        order_id = order.id
-    finally:
-        app.config.pop("CHANNEL_RETRY_INTERVALS")
+    order_id, push = failed_woo_push(sim, live_server, app)
     assert push.status == "failed"
     english = push.last_error
     assert english.startswith("WooCommerce ") and ": HTTP 500: " in english  # as before

@@ -8,53 +8,16 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app.channel_simulator.samples import shopify_order, trendyol_package, woocommerce_order
 from app.extensions import db
-from app.models import ChannelPush, Order, Package
-from app.services.actors import Actor
-from app.services.channels import intake, pull, status
+from app.models import ChannelPush, Package
+from app.services.channels import status
 from app.services.orders import cancel_order
 from app.services.packages import run_package_command
 from tests.channels.conftest import run_jobs
-
-BOSS = Actor.system("test")
-
-
-def _order_from(sim, live_server, code: str) -> Order:
-    if code == "ty":
-        sim.add_trendyol_packages(trendyol_package(9001, "TY-9001", [("MUG", 1)]))
-        db.session.remove()
-        from app.models import Channel
-
-        pull.pull_channel(db.session.scalar(select(Channel.id).where(Channel.code == "ty")))
-    elif code == "shop":
-        sim.send_webhook(f"{live_server}/channels/shop/webhooks", "shopify", "orders/create",
-                         shopify_order(7001, [("MUG", 1)]))
-    else:
-        sim.send_webhook(f"{live_server}/channels/woo/webhooks", "woocommerce", "order.created",
-                         woocommerce_order(7001, [("MUG", 1)]))
-    run_jobs()
-    order = db.session.scalar(select(Order))
-    assert order is not None and order.status == "planned", [(e.outcome, e.reason) for e in
-                                                             db.session.scalars(select(intake.ChannelInboxEntry))]
-    return order
-
-
-def _ship(order: Order) -> Package:
-    package = db.session.scalar(select(Package).where(Package.order_id == order.id))
-    run_package_command(package.id, "complete_packing_without_shipment", {}, BOSS)
-    run_package_command(package.id, "ship_without_integration", {
-        "cargo_company": "demo", "tracking_number": "TRK123456", "tracking_url": "https://track.example/TRK123456"},
-        BOSS)
-    return package
-
-
-def _push_all() -> list[ChannelPush]:
-    status.scan()
-    for push in db.session.scalars(select(ChannelPush).where(ChannelPush.status == "pending")):
-        status.run_push(push.id)
-    db.session.expire_all()
-    return list(db.session.scalars(select(ChannelPush).order_by(ChannelPush.id)))
+from tests.channels.pushes import BOSS, failed_woo_push, retry_intervals
+from tests.channels.pushes import order_from as _order_from
+from tests.channels.pushes import push_all as _push_all
+from tests.channels.pushes import ship as _ship
 
 
 def test_shopify_receives_the_fulfillment_with_the_tracking_number_once(world, sim, live_server):
@@ -90,8 +53,7 @@ def test_trendyol_package_is_invoiced_with_its_line_ids(world, sim, live_server)
 
 
 def test_a_429_is_retried_after_retry_after_and_then_succeeds(world, sim, live_server, app):
-    app.config["CHANNEL_RETRY_INTERVALS"] = [0, 0]
-    try:
+    with retry_intervals(app, [0, 0]):
         order = _order_from(sim, live_server, "shop")
         _ship(order)
         sim.fault("/admin/api/2024-01/orders/", "429", count=1, retry_after=1)
@@ -101,8 +63,6 @@ def test_a_429_is_retried_after_retry_after_and_then_succeeds(world, sim, live_s
         assert first == {"status": "pending", "retry_in": 1.0}
         time.sleep(first["retry_in"])
         assert status.run_push(push.id)["status"] == "done"
-    finally:
-        app.config.pop("CHANNEL_RETRY_INTERVALS")
     db.session.expire_all()
     push = db.session.get(ChannelPush, push.id)
     assert [entry["status_code"] for entry in push.log] == [429, None]
@@ -112,8 +72,7 @@ def test_a_429_is_retried_after_retry_after_and_then_succeeds(world, sim, live_s
 
 @pytest.mark.parametrize("mode", ["500", "garbage"])
 def test_failures_that_outlast_the_retries_are_listed_and_can_be_retried(world, sim, live_server, app, mode):
-    app.config["CHANNEL_RETRY_INTERVALS"] = [0]
-    try:
+    with retry_intervals(app, [0]):
         order = _order_from(sim, live_server, "woo")
         _ship(order)
         sim.fault("/wp-json/wc/v3/orders/", mode, count=2)
@@ -126,8 +85,6 @@ def test_failures_that_outlast_the_retries_are_listed_and_can_be_retried(world, 
         assert push.last_error and push.attempts == 2
         status.retry(push.id, BOSS)
         assert status.run_push(push.id)["status"] == "done"
-    finally:
-        app.config.pop("CHANNEL_RETRY_INTERVALS")
 
 
 def test_a_cancelled_order_is_cancelled_in_shopify(world, sim, live_server):
@@ -155,16 +112,9 @@ def test_trendyol_common_label_is_fetched_for_a_tracking_number(world, sim):
 def test_the_supervisor_order_page_lists_every_attempt_and_retries_a_failed_one(world, sim, live_server, app, client):
     from tests.channels.test_admin_screens import sign_in
 
-    app.config["CHANNEL_RETRY_INTERVALS"] = []
-    try:
-        order = _order_from(sim, live_server, "woo")
-        _ship(order)
-        sim.fault("/wp-json/wc/v3/orders/", "500", count=1)
-        [push] = _push_all()
-        assert push.status == "failed"
-        order_id, push_id = order.id, push.id
-    finally:
-        app.config.pop("CHANNEL_RETRY_INTERVALS")
+    order_id, push = failed_woo_push(sim, live_server, app)
+    assert push.status == "failed"
+    push_id = push.id
     sign_in(client, "supervisor")
     page = client.get(f"/supervisor/orders/{order_id}/").get_data(as_text=True)
     assert "Told to the sales channel" in page and "Try again" in page and "500" in page
