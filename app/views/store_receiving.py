@@ -41,7 +41,7 @@ from app.services.returns import (
     reset_return_scans,
 )
 from app.services.returns.lookup import find_shipped_orders, return_at, returnable_lines, returns_arriving
-from app.services.returns.states import EXPECTED_RETURN_STATES
+from app.services.returns.states import EXPECTED_RETURN_STATES, RECEIVABLE_RETURN_STATES
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
@@ -175,6 +175,10 @@ def return_finish(code: str, return_id: int):
     ret = return_or_404(location, return_id)
     context = return_context(location, ret)
     if request.method == "GET":
+        if ret.state not in RECEIVABLE_RETURN_STATES:
+            # Finished (or cancelled): Back, a bookmark or a second tab gets the return as it is,
+            # never its form again to send twice.
+            return redirect(url_for("store.receive_return", code=location.code, return_id=ret.id), code=303)
         return render("store/receiving/finish.html", "store/receiving/_finish.html", errors={}, values={}, **context)
     lines, errors = _finish_lines(ret)
     values = {line.sku: line for line in lines}
@@ -217,7 +221,9 @@ def _after_finish(redirect_to: str, message: str, category: str, location: Stock
     response = after_command(redirect_to, message, category, "store/receiving/return.html", fragment,
                              **return_context(location, ret))
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("store.receive_return", code=location.code, return_id=ret.id)
+        # In place of the …/finish entry (not on top of it): Back then goes to the page before the
+        # form, not to the form of a finished return.
+        response.headers["HX-Replace-Url"] = url_for("store.receive_return", code=location.code, return_id=ret.id)
     return response
 
 
