@@ -47,6 +47,7 @@ SCAN_DAYS = 14
 SCAN_CURSOR = "status_scan"
 SCAN_OVERLAP_SECONDS = 300
 SCAN_LIMIT = 2000
+ORDER_OUTCOMES = ("imported", "updated", "duplicate")  # inbox entries that carry the order's payload
 
 
 def retry_intervals() -> list[int]:
@@ -72,7 +73,8 @@ def scan() -> list[int]:
     complete = True  # a scan that hit its limit leaves the cursor where it was, to be continued
     base = (select(Package.id, Package.order_id, Order.channel_id, Package.state, Order.status)
             .join(Order, Order.id == Package.order_id).join(Channel, Channel.id == Order.channel_id)
-            .where(Channel.adapter.in_(_connected_adapters()), Package.state_changed_at >= since))
+            .where(Channel.adapter.in_(_connected_adapters()), Package.state_changed_at >= since,
+                   _sent_by_channel(Package.order_id)))
     for kind, condition in (("shipped", Package.state.in_(SHIPPED_STATES)),
                             ("delivered", Package.state == "delivered"),
                             ("cancelled", and_(Package.state == "cancelled", Order.status == "cancelled"))):
@@ -84,7 +86,7 @@ def scan() -> list[int]:
         select(Return.id, Return.order_id, Order.channel_id).join(Order, Order.id == Return.order_id)
         .join(Channel, Channel.id == Order.channel_id)
         .where(Channel.adapter.in_(_connected_adapters()), Return.state.in_(REFUND_READY_STATES),
-               Return.inspected_at >= since,
+               Return.inspected_at >= since, _sent_by_channel(Return.order_id),
                ~exists().where(ChannelPush.return_id == Return.id, ChannelPush.kind == "refund"))
         .limit(SCAN_LIMIT)).all()
     complete = complete and len(refunds) < SCAN_LIMIT
@@ -121,6 +123,16 @@ def scan() -> list[int]:
     return created
 
 
+def _sent_by_channel(order_id_column):
+    """The order came from the channel (its payload is in the inbox). An order made in Packline
+    on a channel that is connected later — the demo's seeded orders, one typed in or imported —
+    is one the channel never had: telling it of that order's parcels can only fail ("no payload
+    from the channel"), so none is created (docs/decisions.md)."""
+    return exists().where(ChannelInboxEntry.order_id == order_id_column,
+                          ChannelInboxEntry.channel_order_id.is_not(None), ChannelInboxEntry.return_id.is_(None),
+                          ChannelInboxEntry.outcome.in_(ORDER_OUTCOMES))
+
+
 def _when(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
@@ -133,7 +145,7 @@ def _order_entry(order_id: int) -> ChannelInboxEntry:
     entry = db.session.scalar(select(ChannelInboxEntry).where(
         ChannelInboxEntry.order_id == order_id, ChannelInboxEntry.channel_order_id.is_not(None),
         ChannelInboxEntry.return_id.is_(None),
-        ChannelInboxEntry.outcome.in_(("imported", "updated", "duplicate"))).order_by(ChannelInboxEntry.id.desc())
+        ChannelInboxEntry.outcome.in_(ORDER_OUTCOMES)).order_by(ChannelInboxEntry.id.desc())
         .limit(1))
     if entry is None:
         raise MappingProblem(_("Packline has no payload from the channel for this order, so it cannot name it to "
