@@ -276,3 +276,25 @@ def test_every_migration_goes_down_and_up_keeping_the_rows_of_the_tables_it_keep
         with db.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_0030_turns_the_json_null_of_message_columns_into_sql_null(scratch_app):
+    with scratch_app.app_context():
+        upgrade(revision="0029")
+        _one_row_everywhere()
+        json_null = "CAST('null' AS JSON)" if db.engine.dialect.name == "postgresql" else "'null'"
+        for table, column in (("shipments", "last_error_message"), ("webhook_deliveries", "last_error_message"),
+                              ("channel_inbox", "reason_message")):
+            db.session.execute(text(f"UPDATE {table} SET {column} = {json_null}"))  # as written before 0030
+        kept = '{"id": "HTTP %(status)s", "values": {"status": 500}}'
+        db.session.execute(text("UPDATE webhook_attempts SET error_message = :m"), {"m": kept})
+        db.session.commit()
+        assert not db.session.execute(text("SELECT last_error_message IS NULL FROM shipments")).scalar()
+        db.session.remove()
+
+        upgrade()
+        nulls = [bool(db.session.execute(text(f"SELECT {column} IS NULL FROM {table}")).scalar()) for table, column in
+                 (("shipments", "last_error_message"), ("webhook_deliveries", "last_error_message"),
+                  ("channel_inbox", "reason_message"), ("webhook_attempts", "error_message"))]
+        assert nulls == [True, True, True, False]
+        assert "HTTP %(status)s" in db.session.execute(text("SELECT CAST(error_message AS TEXT) FROM webhook_attempts")).scalar()
