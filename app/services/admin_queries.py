@@ -32,6 +32,7 @@ from app.services.actors import Actor
 from app.services.errors import NotFound
 from app.services.pagination import Page, PageArgs, paginate
 from app.services.planning import render_trace
+from app.services.said import text as said_text
 from app.services.transitions import ACTIVE_TRANSFER_STATES
 
 PER_PAGE = 50
@@ -159,11 +160,21 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
     logs = db.session.scalars(select(TransitionLog).where(or_(*conditions))
                               .order_by(TransitionLog.created_at, TransitionLog.id))
     history = [HistoryRow(log.created_at, names[(log.entity_type, log.entity_id)], log.from_state, log.to_state,
-                          log.command, log.actor, log.params or {}) for log in logs]
+                          log.command, log.actor, shown_params(log.params)) for log in logs]
     traces = list(db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order.id)
                                      .order_by(PlanningTrace.id)))
     return {"order": order, "packages": packages, "transfers": transfers, "history": history,
             "traces": [(t, trace_text(t)) for t in traces]}
+
+
+def shown_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """A history row's parameters for a person: an error kept with its catalogue message (a
+    carrier's cancellation or label failure, `error_message`) is said in the reader's language."""
+    params = dict(params or {})
+    message = params.pop("error_message", None)
+    if message is not None and "error" in params:
+        params["error"] = said_text(message)
+    return params
 
 
 def trace_text(trace: PlanningTrace) -> str:
@@ -194,6 +205,7 @@ class FailedJob:
     args: str
     error: str
     ended_at: Any
+    error_message: Any = None  # the error as a catalogue message, kept by the job (job.meta)
 
 
 def failed_jobs(limit: int = 200) -> list[FailedJob]:
@@ -209,7 +221,8 @@ def failed_jobs(limit: int = 200) -> list[FailedJob]:
             result = fetched.latest_result()
             error = ((result.exc_string if result is not None else None) or "").strip().splitlines()
             found.append(FailedJob(fetched.id, name, fetched.func_name or "?", repr(fetched.args)[:200],
-                                   error[-1][:500] if error else "", fetched.ended_at))
+                                   error[-1][:500] if error else "", fetched.ended_at,
+                                   (fetched.meta or {}).get("error_message")))
     found.sort(key=lambda j: j.ended_at or utcnow(), reverse=True)
     return found[:limit]
 

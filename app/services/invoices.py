@@ -17,8 +17,9 @@ from app.extensions import db
 from app.models import Package
 from app.services.actors import Actor
 from app.services.errors import ServiceError
-from app.services.http_client import HttpError, request
+from app.services.http_client import HttpError, capped_said, request
 from app.services.packages import run_package_command
+from app.services.said import N_, Message, english, joined, listening, recall, said
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKED_AND_LATER
 
 INVOICEABLE_STATES = PACKED_AND_LATER
@@ -27,12 +28,16 @@ MAX_ANSWER_BYTES = 1024 * 1024
 
 
 class InvoiceServiceError(Exception):
-    """The invoice service failed; `transient` ones (timeouts, 5xx) are worth retrying."""
+    """The invoice service failed; `transient` ones (timeouts, 5xx) are worth retrying.
 
-    def __init__(self, message: str, transient: bool) -> None:
+    `message` is English (logs, the job's record); `said` the same sentence as a catalogue
+    message (services/said.py), which the failed-jobs page says in the reader's language."""
+
+    def __init__(self, message: str, transient: bool, said: Message | None = None) -> None:
         super().__init__(message[:500])
         self.message = message[:500]
         self.transient = transient
+        self.said = said
 
 
 def invoice_request(package: Package) -> dict[str, Any]:
@@ -75,11 +80,13 @@ def fetch_invoice(package_id: int, service_url: str, timeout: float = TIMEOUT_SE
     answer = _post(service_url, payload, timeout)
     params = {key: answer.get(key) for key in ("number", "date", "url") if answer.get(key) is not None}
     try:
-        run_package_command(package_id, "update_invoice", params, Actor.system("invoice"))
+        with listening():  # the command's refusal is kept as the catalogue messages it was said in
+            run_package_command(package_id, "update_invoice", params, Actor.system("invoice"))
     except ServiceError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
-        raise InvoiceServiceError(f"invoice service answer not stored: {exc.message} {details}".strip(),
-                                  transient=False) from None
+        details = [said(N_("%(field)s: %(problem)s"), field=str(k), problem=recall(v)) for k, v in exc.details.items()]
+        message = said(N_("invoice service answer not stored: %(problem)s %(details)s"),
+                       problem=recall(exc.message), details=joined(details, "; "))
+        raise InvoiceServiceError(english(message).strip(), transient=False, said=message) from None
     return "invoiced"
 
 
@@ -88,26 +95,30 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
         answer = request("POST", url, json=payload, timeout=timeout, max_bytes=MAX_ANSWER_BYTES, allow_private=True,
                          headers={"Accept": "application/json", "User-Agent": "Packline invoices"})
     except HttpError as exc:
-        raise InvoiceServiceError(_failure(exc, timeout), transient=exc.transient) from None
+        message = _failure(exc, timeout)
+        raise InvoiceServiceError(english(message), transient=exc.transient, said=message) from None
     try:
         data = answer.json()
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise InvoiceServiceError("invoice service answered with something that is not a JSON object",
-                                  transient=False)
+        message = said(N_("invoice service answered with something that is not a JSON object"))
+        raise InvoiceServiceError(english(message), transient=False, said=message)
     return data
 
 
-def _failure(exc: HttpError, timeout: float) -> str:
+def _failure(exc: HttpError, timeout: float) -> Message:
+    """What went wrong, as a catalogue message; the service's own words stay as it sent them."""
+    problem = exc.said if exc.said is not None else exc.message
     if exc.reason == "timeout":
-        return f"invoice service timed out after {timeout:g} s"
+        return said(N_("invoice service timed out after %(seconds)s s"), seconds=f"{timeout:g}")
     if exc.reason == "connection":
-        return f"invoice service unreachable: {exc.message}"
+        return capped_said(N_("invoice service unreachable: %(problem)s"), problem=problem)
     if exc.reason == "too_large":
-        return f"invoice service answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MB"
+        return said(N_("invoice service answer is larger than %(mb)s MB"), mb=MAX_ANSWER_BYTES // (1024 * 1024))
     if exc.reason == "redirect" and exc.response is not None:
-        return f"invoice service redirected to {exc.response.headers.get('Location', '?')}; configure the final URL"
+        return capped_said(N_("invoice service redirected to %(location)s; configure the final URL"),
+                           location=exc.response.headers.get("Location", "?"))
     if exc.response is not None:
         try:
             data = exc.response.json()
@@ -115,5 +126,6 @@ def _failure(exc: HttpError, timeout: float) -> str:
             data = None
         message = data.get("message") if isinstance(data, dict) else None
         text = message if isinstance(message, str) else exc.response.body[:300].decode("utf-8", "replace")
-        return f"invoice service answered {exc.status}: {' '.join(text.split())}"
-    return f"invoice service request failed: {exc.message}"
+        return capped_said(N_("invoice service answered %(status)s: %(message)s"), status=str(exc.status),
+                           message=" ".join(text.split()))
+    return capped_said(N_("invoice service request failed: %(problem)s"), problem=problem)

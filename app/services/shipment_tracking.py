@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CargoCompany, Channel, Order, Package, Shipment, TransitionLog
 from app.models.base import utcnow
-from app.services import events
+from app.services import events, said
 from app.services.actors import Actor
 from app.services.carriers import CarrierAdapter, CarrierError, CarrierStatus, get_adapter
 from app.services.db import begin_write
@@ -167,16 +167,17 @@ def cancel_cancelled_at_carriers() -> dict[str, int]:
     db.session.rollback()
     counts = {"cancelled_at_carrier": 0, "cancel_errors": 0}
     for shipment_id, tracking_number, company_id in todo:
+        error, error_said = None, None
         try:
-            adapters(company_id).cancel(tracking_number)
-            error = None
+            with said.listening():  # the carrier's error is kept as the catalogue message it was
+                adapters(company_id).cancel(tracking_number)
         except CarrierError as exc:
             counts["cancel_errors"] += 1
             log.warning("carrier cancellation of shipment %s (%s) failed: %s", shipment_id, tracking_number, exc)
             if exc.transient:
                 continue
-            error = exc.message
-        if _record_cancellation(shipment_id, tracking_number, error) and error is None:
+            error, error_said = exc.message, exc.said
+        if _record_cancellation(shipment_id, tracking_number, error, error_said) and error is None:
             counts["cancelled_at_carrier"] += 1
     return counts
 
@@ -188,7 +189,8 @@ def _last_command(shipment_id: int) -> str | None:
         .order_by(TransitionLog.id.desc()).limit(1))
 
 
-def _record_cancellation(shipment_id: int, tracking_number: str, error: str | None) -> bool:
+def _record_cancellation(shipment_id: int, tracking_number: str, error: str | None,
+                         error_said: said.Message | str | None = None) -> bool:
     begin_write()
     shipment = db.session.scalars(select(Shipment).where(Shipment.id == shipment_id).with_for_update()
                                   .execution_options(populate_existing=True)).one_or_none()
@@ -198,6 +200,8 @@ def _record_cancellation(shipment_id: int, tracking_number: str, error: str | No
         db.session.rollback()
         return False
     params = {"tracking_number": tracking_number, **({"error": error} if error else {})}
+    if error and (message := said.stored_message(error_said)):
+        params["error_message"] = message  # the history says it in the reader's language
     events.log_transition("shipment", shipment_id, "cancelled", "cancelled", CANCEL_COMMAND, params, CARRIER_ACTOR)
     db.session.commit()
     return True

@@ -255,7 +255,10 @@ def label_failed(shipment_id: int, message: str, actor_label: str, final: bool =
     shipment.last_error = message[:1000]
     shipment.last_error_message = said.stored_message(said_as)
     if final and shipment.status == "pending":
-        set_shipment_status(shipment, "failed", "request_label", actor_label, {"error": message[:300]}, repeat=True)
+        params = {"error": message[:300]}
+        if shipment.last_error_message:  # the history says it in the reader's language
+            params["error_message"] = shipment.last_error_message
+        set_shipment_status(shipment, "failed", "request_label", actor_label, params, repeat=True)
     db.session.commit()
     return shipment
 

@@ -87,6 +87,10 @@ def fetch_invoice(package_id: int) -> dict[str, Any] | Retry:
     except invoices.InvoiceServiceError as exc:
         if exc.transient and not last_attempt:
             return retry
+        current = get_current_job()
+        if current is not None and exc.said is not None:  # the failed-jobs page says it in the reader's language
+            current.meta["error_message"] = exc.said
+            current.save_meta()
         raise
     return {"package_id": package_id, "outcome": outcome}
 

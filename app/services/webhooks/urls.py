@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from app.services.http_client import describe_refusal, non_public_address
+from app.services.http_client import capped_said, non_public_address, refusal_said
+from app.services.said import N_, Message, english, said
 
 PRIVATE_URLS_SETTING = "WEBHOOK_ALLOW_PRIVATE_URLS"
 
@@ -19,42 +20,53 @@ def refusal(description: str) -> str:
 
 
 def validate_subscription_url(url: str, allow_private: bool) -> str | None:
-    """Error message for a webhook URL, or None when it may be used.
+    """Error message for a webhook URL in English (logs, attempt records), or None when it may
+    be used. `url_problem` is the same as a catalogue message, for the reader's language."""
+    problem = url_problem(url, allow_private)
+    return english(problem) if problem is not None else None
+
+
+def url_problem(url: str, allow_private: bool) -> Message | None:
+    """What is wrong with a webhook URL, as a catalogue message (services/said.py), or None.
 
     Only http(s) URLs with a host. Unless `allow_private`, the host is resolved now and every
     address it resolves to must be public; each delivery's HTTP call checks the connected
     address again.
     """
     if not isinstance(url, str) or not url:
-        return "URL is required"
+        return said(N_("URL is required"))
     if len(url) > 2000:
-        return "URL is longer than 2000 characters"
+        return said(N_("URL is longer than 2000 characters"))
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return "URL must not contain spaces or control characters"
+        return said(N_("URL must not contain spaces or control characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        return f"URL is malformed: {exc}"
+        return capped_said(N_("URL is malformed: %(problem)s"), problem=str(exc))
     if parts.scheme.lower() not in ("http", "https"):
-        return "URL must start with http:// or https://"
+        return said(N_("URL must start with http:// or https://"))
     host = parts.hostname
     if not host:
-        return "URL has no host"
+        return said(N_("URL has no host"))
     try:
         host.encode("idna")
     except UnicodeError:
-        return f"{host!r} is not a valid host name"
+        return capped_said(N_("%(host)s is not a valid host name"), host=repr(host))
     if allow_private:
         return None
     default_port = 443 if parts.scheme.lower() == "https" else 80
     try:
         found = non_public_address(host, port or default_port)
     except (OSError, UnicodeError):
-        return f"cannot resolve host {host!r}"
-    return refusal(describe_refusal(host, *found)) if found else None
+        return capped_said(N_("cannot resolve host %(host)s"), host=repr(host))
+    if not found:
+        return None
+    return said(N_("%(problem)s; webhooks to private, loopback, link-local and other non-public addresses are "
+                   "refused unless the %(setting)s setting is enabled"),
+                problem=refusal_said(host, *found)[1], setting=PRIVATE_URLS_SETTING)
 
 
 def is_url_allowed(url: str, allow_private: bool) -> bool:
     """Delivery-time re-check of `validate_subscription_url` (DNS answers change)."""
-    return validate_subscription_url(url, allow_private) is None
+    return url_problem(url, allow_private) is None
