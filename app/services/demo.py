@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.models.users import username_key
 from app.services.demo_orders import seed_demo_orders
+from app.services.said import N_
 from app.services.users import hash_password
 
 # code, name, type, city, district, lat, lon, priority, max_quota, target minutes, pickup
@@ -40,11 +41,14 @@ LOCATIONS = [
 ]
 DEMO_TIME_ZONE = "Europe/Istanbul"
 CHANNELS = [("web", "Web shop", False), ("trendyol", "Trendyol", True)]
+# Stored in English, like the rest of master data; the titles are catalogue sentences too, so a
+# screen that says a reason's title through the catalogue (`said.text(said.said(title))`) shows
+# them in Turkish, while a brand's own titles are shown as typed (docs/decisions.md).
 DENIAL_REASONS = [
-    ("damaged", "Item damaged", 10),
-    ("not_found", "Item not found in the store", 20),
-    ("store_busy", "Store too busy to prepare", 30),
-    ("wrong_item", "Wrong item on the shelf", 40),
+    ("damaged", N_("Item damaged"), 10),
+    ("not_found", N_("Item not found in the store"), 20),
+    ("store_busy", N_("Store too busy to prepare"), 30),
+    ("wrong_item", N_("Wrong item on the shelf"), 40),
 ]
 PRODUCT_LINES = [
     ("TSHIRT", "T-shirt", 0.25, ["S", "M", "L", "XL"]),
