@@ -280,9 +280,15 @@ def counter_return(code: str):
             else:
                 return redirect(url_for("store.receive_return", code=location.code, return_id=ret.id), code=303)
     lines = returnable_lines(order) if order is not None else []
+    # Returns of this order already taken here and still to finish (Back after Take the return, a
+    # second look): shown with a link, so the same goods are not taken back twice.
+    started = list(db.session.scalars(select(Return).where(
+        Return.order_id == order.id, Return.location_id == location.id,
+        Return.state.in_(RECEIVABLE_RETURN_STATES)).order_by(Return.id))) if order is not None else []
     return render("store/receiving/counter.html", "store/receiving/_counter.html",
                   status=422 if errors else 200, location=location, query=query, orders=orders, order=order,
-                  lines=lines, errors=errors, form=request.form)
+                  lines=lines, errors=errors, form=request.form, started=started,
+                  returnable=any(line.returnable for line in lines))
 
 
 # ------------------------------------------------------------------------------ purchase orders, inbound shipments

@@ -130,3 +130,28 @@ def test_a_cancelled_click_and_collect_package_says_to_put_its_items_back(app, p
     expect(shipment).to_contain_text("Cancelled: the customer will not collect this package, so do not hand it over.")
     expect(shipment).to_contain_text("back on its shelf")
     expect(shipment).not_to_contain_text("Pack it, then tap Ready for pickup")
+
+
+def test_back_after_taking_a_counter_return_shows_it_and_no_form_to_send_again(app, page):
+    store = factories.location("IST-01", name="Kadıköy Store")
+    factories.user("ayse", "staff", [store])
+    factories.product("CAP-BLK", "8690000000024", name="Baseball cap, black")
+    db.session.commit()
+    delivered = make_package("delivered", location=store, items=[("CAP-BLK", 1)], spare=0)
+    number = delivered.order.number
+    sign_in(page, "ayse")
+    page.wait_for_url("**/store/IST-01/")
+    page.goto("/store/IST-01/returns/new")
+    page.fill("#order-search", number)
+    page.keyboard.press("Enter")
+    page.click(f"a.row:has-text('{number}')")
+    page.fill("input[name^=quantity-]", "1")
+    page.click("button[data-command=create-return]")
+    page.wait_for_url("**/receiving/returns/*")
+    page.go_back()
+    page.wait_for_load_state("load")
+    expect(page.locator("#nothing-returnable")).to_contain_text("nothing more can be returned")
+    expect(page.locator("[id^=started-return-] a")).to_contain_text("Open return")
+    expect(page.locator("button[data-command=create-return]")).to_have_count(0)
+    page.click("[id^=started-return-] a")
+    page.wait_for_url("**/receiving/returns/*")
