@@ -131,7 +131,8 @@ def _sqlite_foreign_keys(connection, on):
     # `PRAGMA foreign_keys` does nothing inside a transaction, and SQLAlchemy would open one
     # before any statement of its own (app/__init__.py's BEGIN): say it on the driver's
     # connection, which is in autocommit mode between transactions (isolation_level None).
-    assert not connection.in_transaction(), "PRAGMA foreign_keys must be set outside a transaction"
+    if connection.in_transaction():
+        raise RuntimeError("PRAGMA foreign_keys must be set outside a transaction")
     driver = connection.connection.driver_connection
     driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
     if driver.execute("PRAGMA foreign_keys").fetchone()[0] != int(on):
