@@ -154,12 +154,13 @@ def _throttled(username: str, address: str, known_device: bool) -> str | None:
     since = utcnow() - timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     base = select(func.count(LoginFailure.id)).where(LoginFailure.created_at >= since)
     if (db.session.scalar(base.where(LoginFailure.username == username)) or 0) >= cfg["LOGIN_MAX_FAILURES"]:
-        return "Too many failed attempts. Wait a few minutes, then try again."
+        return _("Too many failed attempts. Wait a few minutes, then try again.")
     # An address may try several accounts (a shared store tablet), so it gets more room.
     if not known_device and (
         db.session.scalar(base.where(LoginFailure.address == address)) or 0
     ) >= cfg["LOGIN_MAX_FAILURES"] * 4:
-        return "Too many failed sign-ins from this network. Wait a few minutes, or sign in on a device you have used before."
+        return _("Too many failed sign-ins from this network. Wait a few minutes, or sign in on a device you have "
+                 "used before.")
     return None
 
 

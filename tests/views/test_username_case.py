@@ -97,3 +97,15 @@ def test_cli_token_for_a_username_in_other_capitals_is_the_users(app):
     raw = result.output.strip().splitlines()[-1]
     me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Token {raw}"})
     assert me.status_code == 200 and me.get_json()["username"] == "Ayse"
+
+
+def test_a_held_back_sign_in_is_told_in_turkish_on_a_turkish_page(app, client):
+    factories.user("Ayse", "staff", [factories.location("IST-01")])
+    db.session.commit()
+    client.post("/language", data={"language": "tr"})
+    for _attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(client, "ayse", "wrong-password-xx")
+    response = login(client, "AYSE")
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "Çok fazla başarısız deneme oldu." in page and "Too many failed" not in page
