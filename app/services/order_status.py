@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import inspect
+
 from app.extensions import db
-from app.models import Order
+from app.models import Order, OrderItem, Package
 from app.models.base import utcnow
 from app.services import events
 from app.services.representations import order_dict
@@ -57,12 +59,27 @@ def derive_order_status(order: Order, released: bool = False) -> str:
     return status_from(current, all_cancelled, (p.state for p in order.packages))
 
 
+def _membership_pending(session) -> bool:
+    """True when an unflushed change could change which items or packages an order has (a new
+    or deleted one, or a package moved to another order): those need a flush before the load."""
+    if any(isinstance(obj, (Package, OrderItem)) for objs in (session.new, session.deleted) for obj in objs):
+        return True
+    return any(isinstance(obj, Package) and inspect(obj).attrs.order_id.history.has_changes() for obj in session.dirty)
+
+
 def refresh_order_status(order: Order, actor_label: str, command: str = "status", released: bool = False) -> None:
     """Re-derive `order.status` (flush only); emits order.status_changed (and order.cancelled),
     logged from the status the order really had (`on_hold` → `planned` for a released order)."""
-    db.session.flush()
+    session = db.session()
     old = order.status
-    new = derive_order_status(order, released)
+    if _membership_pending(session):
+        session.flush()  # the order's items and packages as the database will hold them
+        new = derive_order_status(order, released)
+    else:
+        # Only changed rows pending: loading the items and packages finds the changed objects in
+        # the identity map as they are in memory, so the changes go out with the next flush.
+        with session.no_autoflush:
+            new = derive_order_status(order, released)
     if new == old:
         return
     order.status = new

@@ -22,7 +22,7 @@ from app.metrics import timed_command
 from app.models import Invoice, Order, Package, PackageItem, Product, Shipment, Transfer
 from app.schemas import parse
 from app.schemas.commands import PACKAGE_COMMAND_PARAMS
-from app.services import config_cache, pickup_codes
+from app.services import config_cache, deferred_rows, pickup_codes
 from app.services.actors import Actor
 from app.services.db import write_with_race_retry
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -208,6 +208,10 @@ def run_package_command(package_id: int, command: str, params: dict[str, Any] | 
         raise NotFound(_('Unknown package command %(command)s.', command=repr(command)), code="unknown_command",
                        details={"commands": list(PACKAGE_TRANSITIONS)})
     def work() -> tuple[Package, Ctx]:
+        with deferred_rows.deferring():
+            return _work()
+
+    def _work() -> tuple[Package, Ctx]:
         package = lock_package(package_id, actor)
         if location_id is not None and package.location_id != location_id:
             raise NotFound(_('Package not found.'))

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.stock import Reservation, Stock, StockLedger
+from app.services import deferred_rows
 
 
 class InsufficientStock(Exception):
@@ -44,11 +45,11 @@ class Need:
 def _ledger(stock_row_values: tuple[int, int], location_id: int, product_id: int, on_hand_delta: int,
             reserved_delta: int, reason: str, actor: str, reference: str | None, note: str | None = None) -> None:
     on_hand_after, reserved_after = stock_row_values
-    db.session.add(StockLedger(
-        location_id=location_id, product_id=product_id, on_hand_delta=on_hand_delta,
-        reserved_delta=reserved_delta, on_hand_after=on_hand_after, reserved_after=reserved_after,
-        reason=reason, actor=actor, reference=reference, note=note,
-    ))
+    row = {"location_id": location_id, "product_id": product_id, "on_hand_delta": on_hand_delta,
+           "reserved_delta": reserved_delta, "on_hand_after": on_hand_after, "reserved_after": reserved_after,
+           "reason": reason, "actor": actor, "reference": reference, "note": note}
+    if not deferred_rows.defer(StockLedger.__table__, row):
+        db.session.add(StockLedger(**row))
 
 
 def _apply(location_id: int, product_id: int, on_hand_delta: int, reserved_delta: int,
@@ -126,21 +127,31 @@ def release(actor: str, reference: str | None, *, package_item_ids: Iterable[int
 def consume(actor: str, reference: str | None, *, package_item_ids: Iterable[int] = (),
             transfer_item_ids: Iterable[int] = (), reason: str = "consume") -> int:
     """Reserved units physically leave: on_hand and reserved both drop (packing, dispatch)."""
-    # Reservations change only through this module, and each of its functions flushes what it
-    # changed before it returns; the stock rows are written by statements, never by the ORM. So
-    # the caller's pending changes (the package's new version) need not go out in a flush of
-    # their own before these statements: they go with this function's one flush.
+    # Statements only, no flush: the reservations are read as plain rows and deleted by one
+    # DELETE (an object of one already loaded is marked deleted too), the stock rows are
+    # changed by statements, and the ledger rows go out with the caller's next flush or commit.
+    # So the caller's pending changes (the package's new version) go out once, with its commit.
     with db.session.no_autoflush:
-        reservations = _reservations_for(package_item_ids, transfer_item_ids)
-        # Every stock row first (in the lock order), then the ledger rows and the deletes: they go
-        # out in one flush (one multi-row INSERT, one DELETE) instead of each UPDATE flushing the
-        # previous line's rows on its own.
-        afters = [_apply(res.location_id, res.product_id, -res.quantity, -res.quantity) for res in reservations]
-    for res, after in zip(reservations, afters, strict=True):
-        _ledger(after, res.location_id, res.product_id, -res.quantity, -res.quantity, reason, actor, reference)
-        db.session.delete(res)
-    db.session.flush()
-    return sum(res.quantity for res in reservations)
+        reservations = _reservation_rows(package_item_ids, transfer_item_ids)
+        for _id, location_id, product_id, quantity in reservations:  # in the lock order
+            after = _apply(location_id, product_id, -quantity, -quantity)
+            _ledger(after, location_id, product_id, -quantity, -quantity, reason, actor, reference)
+        if reservations:
+            db.session.execute(delete(Reservation).where(Reservation.id.in_([r[0] for r in reservations]))
+                               .execution_options(synchronize_session="evaluate"))
+    return sum(r[3] for r in reservations)
+
+
+def _reservation_rows(package_item_ids: Iterable[int], transfer_item_ids: Iterable[int]) -> list[tuple]:
+    """(id, location, product, quantity) of the items' reservations, in the stock lock order."""
+    p_ids, t_ids = list(package_item_ids), list(transfer_item_ids)
+    conditions = ([Reservation.package_item_id.in_(p_ids)] if p_ids else []) + (
+        [Reservation.transfer_item_id.in_(t_ids)] if t_ids else [])
+    if not conditions:
+        return []
+    rows = db.session.execute(select(Reservation.id, Reservation.location_id, Reservation.product_id,
+                                     Reservation.quantity).where(or_(*conditions))).tuples().all()
+    return sorted(rows, key=lambda r: (r[1], r[2], r[0]))
 
 
 def _shrink(res: Reservation, qty: int) -> None:

@@ -4,40 +4,16 @@ that sneaks back in fails here, and a keyed command commits once."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from app.extensions import db
 from tests import factories
 from tests.api.test_packages_api import auth, make_package
+from tests.statements import database_work
 
 # SQLite counts its BEGIN IMMEDIATE statements too (PostgreSQL's BEGIN is implicit).
 PICK_CEILING = 9
-PREPARE_CEILING = 14
-PACKING_CEILING = 15
+PREPARE_CEILING = 12
+PACKING_CEILING = 14
 GET_CEILING = 6
-
-
-@contextmanager
-def _database_work():
-    seen = {"statements": [], "sql": [], "commits": 0, "after_commit": 0}
-
-    def statement(conn, cursor, sql, parameters, context, executemany):
-        seen["statements"].append(" ".join(sql.split())[:120])
-        seen["sql"].append(sql)
-
-    def commit(conn):
-        seen["commits"] += 1
-        seen["after_commit"] = len(seen["statements"])
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
 
 
 def _store_with_packages(n: int):
@@ -58,10 +34,10 @@ def test_pick_and_prepare_stay_within_their_statement_ceilings(app, client):
     for pid in ids[:1]:
         assert client.post(f"/api/v1/packages/{pid}/commands/prepare", headers=headers).status_code == 200
     pid = ids[1]
-    with _database_work() as prepare:
+    with database_work() as prepare:
         response = client.post(f"/api/v1/packages/{pid}/commands/prepare", headers=headers)
     assert response.status_code == 200, response.get_json()
-    with _database_work() as pick:
+    with database_work() as pick:
         response = client.post(f"/api/v1/packages/{pid}/commands/pick", json={"barcode": "8690000000017"},
                                headers=headers)
     assert response.status_code == 200, response.get_json()
@@ -80,14 +56,14 @@ def test_a_keyed_command_commits_once_and_its_repeat_replays_the_same_answer(app
     headers = auth("ayse", "staff", [store])
     keyed = {**headers, "Idempotency-Key": "scan-1"}
     assert client.post(f"/api/v1/packages/{package.id}/commands/prepare", headers=headers).status_code == 200
-    with _database_work() as work:
+    with database_work() as work:
         first = client.post(f"/api/v1/packages/{package.id}/commands/pick", json={"barcode": "8690000000017"},
                             headers=keyed)
     assert first.status_code == 200, first.get_json()
     # The command, its Idempotency-Key claim and the stored answer: one transaction, one commit.
     assert work["commits"] == 1, work["statements"]
     assert len(work["statements"]) <= PICK_CEILING + 4, work["statements"]
-    with _database_work() as work:
+    with database_work() as work:
         again = client.post(f"/api/v1/packages/{package.id}/commands/pick", json={"barcode": "8690000000017"},
                             headers=keyed)
     assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
@@ -114,7 +90,7 @@ def test_packing_reads_the_configuration_token_once_and_does_not_reload_the_pack
             response = client.post(f"/api/v1/packages/{pid}/commands/pick", json={"barcode": "8690000000017"},
                                    headers=headers)
             assert response.status_code == 200, response.get_json()
-        with _database_work() as work:
+        with database_work() as work:
             response = client.post(f"/api/v1/packages/{pid}/commands/complete_packing_without_shipment",
                                    headers=headers)
         assert response.status_code == 200, response.get_json()
@@ -141,12 +117,12 @@ def test_every_commands_answer_is_a_fresh_get_and_nothing_is_read_after_its_comm
              ("pick", {"barcode": "8690000000017"}, PICK_CEILING),
              ("complete_packing_without_shipment", None, PACKING_CEILING)]
     for command, body, ceiling in steps:
-        with _database_work() as work:
+        with database_work() as work:
             response = client.post(f"/api/v1/packages/{pid}/commands/{command}", json=body, headers=headers)
         assert response.status_code == 200, response.get_json()
         assert work["commits"] == 1 and work["statements"][work["after_commit"]:] == [], (command, work["statements"])
         assert len(work["statements"]) <= ceiling, (command, work["statements"])
-        with _database_work() as read:
+        with database_work() as read:
             fresh = client.get(f"/api/v1/packages/{pid}", headers=headers)
         assert fresh.status_code == 200 and fresh.headers["ETag"] == response.headers["ETag"]
         assert fresh.get_json() == response.get_json(), command
@@ -177,7 +153,7 @@ def test_a_setting_another_process_commits_is_seen_by_the_very_next_api_command(
     with db.engine.connect().execution_options(sqlite_immediate=True) as other:  # another process's write
         other.execute(update(Setting.__table__).where(Setting.key == "REQUIRE_SCAN_TO_PACK").values(value=True))
         other.commit()
-    with _database_work() as work:
+    with database_work() as work:
         second = client.post(f"/api/v1/packages/{pid}/commands/complete_packing", json={}, headers=headers)
     # One unit of two is scanned and scanning is now required: packing is refused, nothing changed.
     assert second.status_code == 409, second.get_json()
