@@ -8,15 +8,17 @@ fetched, one statement per table); that bookkeeping costs more than the rows the
 rows here instead, and they are written by plain `INSERT`s (one per table, every row in it):
 
 - at every flush, after the flush's own statements (a row may point at a row the flush inserted),
-  and before every statement the session executes that may touch their tables — so a query in
-  the same transaction sees them, as it would see ORM objects after the autoflush;
+  and before every statement the session executes that may touch their tables, subqueries
+  included (any text statement) — so a query in the same transaction sees them, as it would see
+  ORM objects after the autoflush (a statement sent on the connection itself, past the session,
+  does not: none reads these tables inside a package command);
 - before the commit;
 - before a savepoint begins, on the enclosing transaction's connection, so rolling the savepoint
   back cannot take the enclosing transaction's rows with it.
 
-A rollback drops the rows not yet written (the database drops the written ones). The rows keep
-the order they were added in, within and across tables' statements (ids are in that order per
-table). The outbox relay learns the largest event id it must publish from here, as it does from
+A rollback or the session's close drops the rows not yet written (the database drops the
+written ones). The rows keep the order they were added in, within and across tables' statements
+(ids are in that order per table). The outbox relay learns the largest event id it must publish from here, as it does from
 its ORM flushes.
 """
 
@@ -26,8 +28,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Delete, Insert, Select, Table, Update, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.util import find_tables
 
 from app.extensions import db
 
@@ -94,14 +97,18 @@ def _before_statement(state) -> None:
 
 
 def _elsewhere(state, rows) -> bool:
-    """True for an ORM statement on entities none of whose tables has pending rows (loading an
-    order's packages, a stock UPDATE): the rows can wait and go out with the others in one
-    statement. A Core or text statement may touch anything: the rows go first."""
-    mappers = state.all_mappers
-    if not mappers:
-        return False
+    """True for a statement that cannot touch a table with pending rows, so the rows can wait and
+    go out with the others in one statement: a relationship load of other entities (an order's
+    packages), or a SELECT/INSERT/UPDATE/DELETE none of whose tables, subqueries included, is
+    one of theirs (a stock UPDATE). A text statement may touch anything: the rows go first."""
     pending = {table for table, _row in rows}
-    return not any(table in pending for mapper in mappers for table in mapper.tables)
+    if state.is_relationship_load:
+        return not any(table in pending for mapper in state.all_mappers for table in mapper.tables)
+    statement = state.statement
+    if not isinstance(statement, (Select, Insert, Update, Delete)):
+        return False
+    return not any(table in pending for table in find_tables(
+        statement, check_columns=True, include_aliases=True, include_joins=True, include_crud=True))
 
 
 @event.listens_for(Session, "before_commit")
@@ -127,4 +134,10 @@ def _before_savepoint(session: Session, transaction: SessionTransaction) -> None
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    _forget(session)
+    _forget(session)  # a savepoint's too: the rows still pending were added inside it
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one ended: committed (nothing left) or closed
+        _forget(session)

@@ -90,3 +90,29 @@ def test_a_package_command_writes_its_log_and_events_and_they_are_in_order(app):
         .order_by(OutboxEvent.id)).tuples())
     assert package_events[-2:] == [("package.state_changed", {"state": "waiting"}),
                                     ("package.state_changed", {"state": "preparing"})]
+
+
+def test_a_query_naming_the_rows_table_only_in_a_subquery_sees_them(app):
+    from app.models import Package
+
+    package = make_package("waiting")
+    db.session.commit()
+    begin_write()
+    with deferred_rows.deferring():
+        events.log_transition("package", package.id, "waiting", "waiting", "probe", {}, "tester")
+        count = db.session.scalar(select(func.count(Package.id)).where(
+            select(TransitionLog.id).where(TransitionLog.entity_type == "package", TransitionLog.command == "probe",
+                                           TransitionLog.entity_id == Package.id).exists()))
+    db.session.rollback()
+    assert count == 1
+
+
+def test_closing_the_session_drops_the_rows_not_yet_written(app):
+    begin_write()
+    with deferred_rows.deferring():
+        _log(5, "never committed")
+    db.session.close()
+    begin_write()
+    _log(5, "committed")
+    db.session.commit()
+    assert [row[0] for row in _logged(5)] == ["committed"]
