@@ -104,7 +104,15 @@ def run_migrations_online():
             # fails (NO ACTION). So they are off while migrations run, and each migration checks
             # the references itself before it commits (see _check_foreign_keys).
             _sqlite_foreign_keys(connection, False)
-            conf_args["on_version_apply"] = [*_as_list(conf_args.get("on_version_apply")), _check_foreign_keys]
+            # Rows that pointed nowhere before this run (a row deleted in the sqlite3 shell, where
+            # foreign keys are off by default) are not a migration's doing: said once, not fatal.
+            known = _pointing_nowhere(connection.connection.driver_connection)
+            if known:
+                logger.warning("%d rows already pointed at rows that are not there before migrating "
+                               "(pre-existing; the migrations run, and fail only on rows they break "
+                               "themselves): %s", len(known), _named(known))
+            conf_args["on_version_apply"] = [*_as_list(conf_args.get("on_version_apply")),
+                                             _ForeignKeyCheck(known)]
         try:
             context.configure(
                 connection=connection,
@@ -139,15 +147,46 @@ def _sqlite_foreign_keys(connection, on):
         raise RuntimeError(f"SQLite did not turn foreign keys {'on' if on else 'off'}")
 
 
-def _check_foreign_keys(ctx, step, heads, run_args):
-    """In each SQLite migration's transaction, before it commits: no row may point at a row that
-    is not there (foreign keys are off while migrations run). A migration that broke one is
+def _pointing_nowhere(connection) -> set[tuple]:
+    """`PRAGMA foreign_key_check` as a set of (table, rowid, parent, referencing columns).
+    `connection` is the driver's (no transaction opened) or SQLAlchemy's (the migration's own).
+    The foreign key is named by its columns, not by the check's fkid: the number is the key's
+    place in the table's list, which a batch rebuild of the table may change."""
+    execute = getattr(connection, "exec_driver_sql", None) or connection.execute
+    found, keys = set(), {}
+    for table, rowid, parent, fkid in execute("PRAGMA foreign_key_check").fetchall():
+        if table not in keys:
+            columns = {}
+            for key, _seq, _parent, column, *_ in execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
+                columns.setdefault(key, []).append(column)
+            keys[table] = {key: ",".join(names) for key, names in columns.items()}
+        found.add((table, rowid, parent, keys[table].get(fkid, str(fkid))))
+    return found
+
+
+def _named(rows: set[tuple]) -> str:
+    shown = sorted(rows, key=lambda r: (r[0], r[1] if r[1] is not None else -1, r[3]))[:10]
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return ", ".join(f"{table} row {rowid} ({columns}) -> {parent}" for table, rowid, parent, columns in shown) + more
+
+
+class _ForeignKeyCheck:
+    """In each SQLite migration's transaction, after the step and before the run commits: no
+    row may point at a row that is not there unless it already did before the step (foreign
+    keys are off while migrations run). A migration that broke one fails the run, which is
     rolled back whole, with the rows named."""
-    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        shown = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken[:10])
-        where = f"{'up to' if step.is_upgrade else 'down from'} {step.up_revision_id}"
-        raise RuntimeError(f"migration {where} would leave {len(broken)} rows pointing at rows that are not there: {shown}")
+
+    def __init__(self, known: set[tuple]):
+        self.known = known  # before the next step
+
+    def __call__(self, ctx, step, heads, run_args):
+        now = _pointing_nowhere(ctx.connection)
+        broken = now - self.known
+        if broken:
+            where = f"{'up to' if step.is_upgrade else 'down from'} {step.up_revision_id}"
+            raise RuntimeError(f"migration {where} would leave {len(broken)} rows pointing at rows "
+                               f"that are not there: {_named(broken)}")
+        self.known = now  # the next step is judged against this one's outcome
 
 
 if context.is_offline_mode():

@@ -298,3 +298,100 @@ def test_0030_turns_the_json_null_of_message_columns_into_sql_null(scratch_app):
                   ("channel_inbox", "reason_message"), ("webhook_attempts", "error_message"))]
         assert nulls == [True, True, True, False]
         assert "HTTP %(status)s" in db.session.execute(text("SELECT CAST(error_message AS TEXT) FROM webhook_attempts")).scalar()
+
+
+# --- SQLite: a row that already pointed nowhere does not block the migrations -------------------
+# (an admin deleted a row in the sqlite3 shell, where foreign keys are off by default); a migration
+# that breaks a reference itself still fails and is rolled back.
+
+
+@pytest.fixture
+def sqlite_scratch_app(app, tmp_path):
+    """An app on a SQLite database of its own, whichever database the run tests: the check it
+    exercises is SQLite's (PostgreSQL never lets a row point nowhere)."""
+
+    class ScratchConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'orphans.db'}"
+        REDIS_URL = app.config["REDIS_URL"]
+
+    other = create_app(ScratchConfig)
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sqlite_shell(path, sql: str) -> None:
+    """As the sqlite3 shell would: foreign keys off (its default), autocommit."""
+    import sqlite3
+
+    shell = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert shell.execute("PRAGMA foreign_keys").fetchone()[0] == 0
+        shell.execute(sql)
+    finally:
+        shell.close()
+
+
+def _breaking_migrations(tmp_path, down_revision: str):
+    """The project's migrations and one more, in tmp_path, that deletes a package the shipment,
+    invoice and items of the test's rows point at."""
+    import shutil
+    from pathlib import Path
+
+    directory = tmp_path / "migrations"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "migrations", directory,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (directory / "versions" / "9001_breaks_a_reference.py").write_text(
+        '"""deletes package 1 under the rows that point at it"""\n'
+        "from alembic import op\n\n"
+        f'revision = "9001"\ndown_revision = "{down_revision}"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n    op.execute('DELETE FROM packages WHERE id = 1')\n\n\n"
+        "def downgrade():\n    pass\n")
+    return str(directory)
+
+
+def test_sqlite_rows_pointing_nowhere_before_a_migration_do_not_block_it_and_new_ones_still_do(
+        sqlite_scratch_app, tmp_path, capfd):
+    # env.py's fileConfig() takes the handlers off the alembic loggers at each run: what it logs
+    # is read where its console handler writes it, stderr.
+    path = tmp_path / "orphans.db"
+    with sqlite_scratch_app.app_context():
+        upgrade()
+        head = _revision()
+        _one_row_everywhere()
+        db.session.remove()
+        db.engine.dispose()
+        _sqlite_shell(path, "DELETE FROM cargo_companies WHERE id = 1")  # shipments row 1 points at it
+        orphans = db.session.execute(text("PRAGMA foreign_key_check")).fetchall()
+        assert ("shipments", 1, "cargo_companies") in {tuple(r[:3]) for r in orphans}
+        db.session.remove()
+
+        # Down over 0024 rebuilds shipments (drops last_error_message) with the row in it, and up again.
+        downgrade(revision="0023")
+        assert _revision() == "0023"
+        assert "last_error_message" not in _columns("shipments")
+        upgrade()
+        assert _revision() == head
+        assert "last_error_message" in _columns("shipments")
+        still = db.session.execute(text("PRAGMA foreign_key_check")).fetchall()
+        assert {tuple(r[:3]) for r in still} == {tuple(r[:3]) for r in orphans}  # kept, none added
+        db.session.remove()
+
+        said = [line for line in capfd.readouterr().err.splitlines() if line.startswith(("WARN", "ERROR"))]
+        assert len(said) == 2, said  # one line per run (down, up), none per migration
+        assert all("pre-existing" in line and "shipments row 1 (cargo_company_id) -> cargo_companies" in line
+                   for line in said), said
+
+        # A migration that itself leaves rows pointing nowhere still fails, naming only its own rows.
+        with pytest.raises(RuntimeError, match=r"migration up to 9001 would leave \d+ rows pointing at rows "
+                                               r"that are not there: .*-> packages") as failed:
+            config = sqlite_scratch_app.extensions["migrate"].migrate.get_config(_breaking_migrations(tmp_path, head))
+            alembic_command.upgrade(config, "head")  # flask-migrate's upgrade() would only log it and exit
+        assert "cargo_compan" not in str(failed.value)
+        db.session.remove()
+        db.engine.dispose()
+        assert _revision() == head  # rolled back whole
+        assert db.session.execute(text("SELECT COUNT(*) FROM packages WHERE id = 1")).scalar() == 1
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the app
