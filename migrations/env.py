@@ -102,7 +102,7 @@ def run_migrations_online():
             # rename). With foreign keys on (app/__init__.py turns them on for every connection),
             # that DROP TABLE deletes the rows that point at the table (ON DELETE CASCADE) or
             # fails (NO ACTION). So they are off while migrations run, and each migration checks
-            # the references itself before it commits (see _check_foreign_keys).
+            # the references itself before the run commits (see _ForeignKeyCheck).
             _sqlite_foreign_keys(connection, False)
             # Rows that pointed nowhere before this run (a row deleted in the sqlite3 shell, where
             # foreign keys are off by default) are not a migration's doing: said once, not fatal.
