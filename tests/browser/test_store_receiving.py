@@ -95,6 +95,11 @@ def test_the_receiving_list_and_a_counter_return_at_tablet_size(app, page):
     page.keyboard.press("Enter")
     expect(page.locator("#return-progress")).to_contain_text("Counted 1 of 1")
     page.click("[data-command=review]")
+    # The review is a page of its own: wait until it has loaded (htmx included), or on a busy
+    # machine the click posts the form before htmx takes it over and the browser follows the
+    # no-JavaScript answer (back to the receiving list) instead of showing the finished return.
+    page.wait_for_url("**/finish")
+    page.wait_for_load_state("load")
     page.click("button[data-command=finish]")
     expect(page.locator("#return .package-head .chip")).to_have_text("Restocked")
     page.click("nav >> text=Receiving")
