@@ -26,8 +26,10 @@ from app.services.transitions import SHIPPED_OR_LATER
 MAX_FOUND = 20
 MIN_NAME_LETTERS = 3
 # A phone number as people type or channels store it: digits with spaces, dashes, dots, slashes,
-# brackets and a leading +. It is compared by its last PHONE_DIGITS digits (a Turkish number
-# without 0 or +90: "0532 123 45 67", "+90 532 123 4567" and "5321234567" are one number).
+# brackets and a leading +. A full number is compared by its last PHONE_DIGITS digits (a Turkish
+# number without 0 or +90: "0532 123 45 67", "+90 532 123 4567" and "5321234567" are one number);
+# a shorter one only with a stored number of exactly those digits (never the end of another
+# customer's number: "123 45 67" is not "0544 123 45 67").
 PHONE_TYPED = re.compile(r"^\+?[\d\s\-./()]+$")
 PHONE_SEPARATORS = (" ", "-", ".", "/", "(", ")", "+")
 PHONE_DIGITS = 10
@@ -58,7 +60,8 @@ def find_shipped_orders(query: str) -> list[Order]:
 
 def _same_phone(query: str) -> list:
     """SQL: the stored phone is the typed one whatever the format of either — separators dropped,
-    compared by the last PHONE_DIGITS digits (so a leading 0, 90 or +90 does not matter). Nothing
+    compared by the last PHONE_DIGITS digits (so a leading 0, 90 or +90 does not matter) when the
+    query has that many; with fewer, the stored digits must be exactly the typed ones. Nothing
     for a query that is not a phone number or too short to name one."""
     digits = re.sub(r"\D", "", query)
     if not PHONE_TYPED.match(query) or len(digits) < MIN_PHONE_DIGITS:
@@ -66,6 +69,8 @@ def _same_phone(query: str) -> list:
     stored = Order.customer_phone
     for separator in PHONE_SEPARATORS:
         stored = func.replace(stored, separator, "")
+    if len(digits) < PHONE_DIGITS:
+        return [stored == digits]
     return [stored.like(f"%{digits[-PHONE_DIGITS:]}")]
 
 
