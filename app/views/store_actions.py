@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import CargoCompany, DenialReason
-from app.services import config_cache
+from app.services import config_cache, said
 from app.services.settings import get_setting
 from app.services.state_labels import state_label
 from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
@@ -109,7 +109,10 @@ def _field(command: str, param: str, cache: dict[str, Any], needs_code: bool = F
 
     required = param not in OPTIONAL_PARAMS
     if param == "reason" and command == "refuse":
-        return Field(param, _("Reason"), "select", options("denial", _denial_options))
+        # A title is said through the catalogue (the demo's are catalogue sentences; a brand's own
+        # title, typed in its language, reads as typed): per request, the snapshot stays stored text.
+        return Field(param, _("Reason"), "select",
+                     [(code, said.text(said.said(title))) for code, title in options("denial", _denial_options)])
     if param == "reason":
         return Field(param, _("Reason"), "text", required=command != "cancel")
     if param == "cargo_company":

@@ -70,7 +70,9 @@ def package_context(location: StockLocation, package: Package, submitted: Submit
     picked, required = picked_and_required(package)
     # A marketplace label fetched by its connector may exist only as ZPL (Trendyol's common label):
     # then Print label downloads the ZPL for the thermal printer instead of opening a PDF.
-    label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url or shipment.label_zpl))
+    # A cancelled package is not shipped: its label is not offered even if one was fetched.
+    label_ready = bool(shipment and (shipment.label_pdf or shipment.label_url or shipment.label_zpl)) \
+        and package.state != "cancelled"
     label_format = "pdf" if shipment and (shipment.label_pdf or shipment.label_url) else "zpl"
     # Until every unit is scanned, scanning is the next step, not packing; once the label is
     # there, printing it comes before shipping.
