@@ -7,7 +7,7 @@ looks up work orders through that location, so another store's URLs answer 404.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -21,6 +21,8 @@ from app.i18n import lower
 from app.models.base import utcnow
 from app.models.events import TransitionLog
 from app.models.locations import StockLocation
+from app.schemas import parse
+from app.schemas.commands import PACKAGE_COMMAND_PARAMS, TRANSFER_COMMAND_PARAMS
 from app.services import dashboards, queues_store
 from app.services.actors import Actor
 from app.services.errors import ServiceError
@@ -30,6 +32,7 @@ from app.services.state_labels import command_label, ledger_reason, state_label,
 from app.services.transitions import PACKED_STATES, PREVIOUS, SHIPPED_OR_LATER, Transition
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
+from app.views.store_actions import params_from_form
 
 bp = Blueprint("store", __name__, url_prefix="/store")
 
@@ -52,8 +55,10 @@ MOVED_ON = {
 # States in which a step that returns to the remembered state (Unblock) was not done: still
 # blocked, or ended another way meanwhile.
 NOT_RETURNED = ("cancelled", "refused")
-# How many of the work order's latest history rows a stale form's step is looked for in.
+# How many history rows of the step since the form was drawn a stale form's values are looked for in.
 HISTORY_LOOKBACK = 20
+# What a command adds to its history row about itself, beyond the values posted.
+LOGGED_EXTRAS = ("unscanned",)
 # Details that are codes for programs (a state, a status), not words for people.
 MACHINE_DETAILS = ("state", "commands", "allowed_commands", "shipment_status", "version")
 # A refusal whose details name nothing but the state: "not possible now" says it for staff.
@@ -112,6 +117,26 @@ def form_version() -> int | None:
     return whole_number(raw)
 
 
+def form_drawn_at() -> datetime | None:
+    """The moment (server clock, UTC) the form was drawn, from its `drawn_at` field (None if
+    missing or garbled)."""
+    raw = request.form.get("drawn_at", "")
+    try:
+        moment = datetime.fromisoformat(raw) if 0 < len(raw) <= 40 else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@bp.app_template_global()
+def form_drawn_at_now() -> str:
+    """What a store form's `drawn_at` field carries: now, on the server's clock (UTC, as history
+    rows are stamped)."""
+    return utcnow().isoformat()
+
+
 def int_arg(name: str, default: int = 1) -> int:
     """A small non-negative integer query argument; anything else (or absurdly large) is the default."""
     raw = request.args.get(name, "")
@@ -147,23 +172,49 @@ def _step_in_place(exc: ServiceError, transition: Transition) -> bool:
         return state in MOVED_ON.get(transition.target, ())
     # The step keeps the state, or the work order is back where the step starts from (Create
     # shipment, then the label came and it is packed again): its history says whether it ran.
-    return transition.command in _commands_since_form(details.get("version"))
+    return _ran_since_form(transition)
 
 
-def _commands_since_form(current_version: Any) -> set[str]:
-    """The commands in the history of the work order this request is about (the route's package
-    or transfer) since the form's version: its latest rows, one per version moved on. Read only
-    on a stale form's answer, never on a button's usual path."""
+def _ran_since_form(transition: Transition) -> bool:
+    """Whether the work order this request is about (the route's package or transfer) has, since
+    the form was drawn (its `drawn_at`), a history row of this very step with the values posted:
+    a double tap, or the same change from another tab. Another change, the same step with other
+    values (tab A stored invoice FTR-2, tab B's stale form sends FTR-3), or rows from before the
+    form was drawn do not count; a form without the moment (a page from before it was sent)
+    cannot tell, so it hears that the step was not done. Read only on a stale form's answer,
+    never on a button's usual path."""
     args = request.view_args or {}
     entity = ("package", args["package_id"]) if "package_id" in args else \
         ("transfer", args["transfer_id"]) if "transfer_id" in args else None
-    sent = form_version()
-    if entity is None or not isinstance(current_version, int) or sent is None or sent >= current_version:
-        return set()
-    rows = db.session.scalars(select(TransitionLog.command)
-                              .where(TransitionLog.entity_type == entity[0], TransitionLog.entity_id == entity[1])
-                              .order_by(TransitionLog.id.desc()).limit(min(current_version - sent, HISTORY_LOOKBACK)))
-    return set(rows)
+    drawn = form_drawn_at()
+    posted = _posted_params(entity[0], transition) if entity is not None and drawn is not None else None
+    if posted is None:
+        return False
+    rows = db.session.scalars(select(TransitionLog.params)
+                              .where(TransitionLog.entity_type == entity[0], TransitionLog.entity_id == entity[1],
+                                     TransitionLog.command == transition.command, TransitionLog.created_at >= drawn)
+                              .order_by(TransitionLog.id.desc()).limit(HISTORY_LOOKBACK))
+    return any(_same_values(posted, logged) for logged in rows)
+
+
+def _posted_params(entity_type: str, transition: Transition) -> dict[str, Any] | None:
+    """The posted values as the command parses and logs them (None if they would not parse)."""
+    models = PACKAGE_COMMAND_PARAMS if entity_type == "package" else TRANSFER_COMMAND_PARAMS
+    model = models.get(transition.command)
+    if model is None:
+        return None
+    try:
+        return parse(model, params_from_form(transition, request.form)).model_dump(mode="json", exclude_none=True)
+    except ServiceError:
+        return None
+
+
+def _same_values(posted: dict[str, Any], logged: Any) -> bool:
+    """The logged row holds exactly the posted values (what the command adds to its row about
+    itself, such as the units packed unscanned, aside)."""
+    if not isinstance(logged, dict):
+        return False
+    return {k: v for k, v in logged.items() if k not in LOGGED_EXTRAS} == posted
 
 
 def error_message(exc: ServiceError, at_fields: tuple[str, ...] = ()) -> str:

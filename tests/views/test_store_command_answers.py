@@ -24,6 +24,7 @@ def _comparable(html: str) -> str:
     the CSRF token (signed per request) and out-of-band markers."""
     html = re.sub(r'<div id="notice" class="notice-slot"[^>]*>.*?</div>', "", html, flags=re.S)
     html = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+    html = re.sub(r'name="drawn_at" value="[^"]*"', 'name="drawn_at"', html)  # the moment each form was drawn
     return html.replace(' hx-swap-oob="true"', "")
 
 

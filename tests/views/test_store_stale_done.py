@@ -11,6 +11,7 @@ from app.services.shipments import label_ready
 from tests.services.builders import make_package
 from tests.views.test_store_packages import reload, transitions, url
 from tests.views.test_store_queue import HX, login, store_with_staff
+from tests.views.test_store_stale_same_step import drawn_form
 
 DONE = "Already done — here is the current state."
 NOT_DONE = "Someone changed this meanwhile (a colleague, or you in another tab), so “{}” was not done."
@@ -58,7 +59,7 @@ def test_refresh_label_tapped_twice_says_done(app, client):
     store = store_with_staff()
     package = make_package("packed", location=store)
     login(client)
-    form = {"version": package.version}
+    form = drawn_form(client, package)
     _tap_twice(client, package, "refresh_label", form)
     again = client.post(url(package, "/commands/refresh_label"), data=form, headers=HX).get_data(as_text=True)
     assert DONE in again and NOT_DONE.format("Refresh label") not in again
@@ -69,7 +70,7 @@ def test_update_invoice_tapped_twice_says_done(app, client):
     store = store_with_staff()
     package = make_package("packed", location=store)
     login(client)
-    form = {"version": package.version, "number": "INV-7", "date": "2026-12-01", "url": "https://invoices.example/7"}
+    form = drawn_form(client, package, number="INV-7", date="2026-12-01", url="https://invoices.example/7")
     _tap_twice(client, package, "update_invoice", form)
     again = client.post(url(package, "/commands/update_invoice"), data=form, headers=HX).get_data(as_text=True)
     assert DONE in again and NOT_DONE.format("Update invoice") not in again
