@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -154,14 +155,14 @@ MAX_VALUE_CHARS = 10_000  # a setting is configuration, not a data store
 
 def validate_setting(key: str, value: Any) -> None:
     if len(json.dumps(value)) > MAX_VALUE_CHARS:
-        raise ValidationFailed(f"Invalid value for {key}.",
+        raise ValidationFailed(_("Invalid value for %(key)s.", key=key),
                                {"value": f"A setting's value is at most {MAX_VALUE_CHARS:,} characters of JSON."})
     if key in KNOWN_SETTINGS:
         problem = KNOWN_SETTINGS[key][1](value)
         if problem:
-            raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})
+            raise ValidationFailed(_("Invalid value for %(key)s.", key=key), {"value": problem})
     if key == "ORDER_FILTERING" and (problem := order_filtering.unknown_keys_problem(value)):
-        raise ValidationFailed(f"Invalid value for {key}.", {"value": problem})  # checked when saved only
+        raise ValidationFailed(_("Invalid value for %(key)s.", key=key), {"value": problem})  # checked when saved only
 
 
 def put_setting(key: str, value: Any) -> None:

@@ -158,6 +158,10 @@ COMMAND_LABELS: dict[str, LazyString] = {
     "cancel_order": _l("Units cancelled"),
     "label_ready": _l("Label ready"),
     "status": _l("Follows its packages"),
+    "request_label": _l("Label requested from the carrier"),
+    # Not the buttons' "Cancel": that msgid is also a dialog's "never mind" ("Vazgeç").
+    "cancel": _l("Cancel it"),
+    "cancel_at_carrier": _l("Cancelled at the carrier"),
 }
 
 

@@ -144,7 +144,7 @@ def _locations_by_code(codes: list[str], errors: dict[str, str]) -> list[StockLo
     found = db.session.scalars(select(StockLocation).where(StockLocation.code.in_(codes))).all()
     missing = sorted(set(codes) - {loc.code for loc in found})
     if missing:
-        errors["locations"] = f"Unknown location code(s): {', '.join(missing)}."
+        errors["locations"] = _("Unknown location code(s): %(codes)s.", codes=", ".join(missing))
     return list(found)
 
 

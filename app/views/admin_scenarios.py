@@ -128,7 +128,7 @@ def scenario_dry_run():
         try:
             body = json_text.loads(pasted)
         except ValueError as exc:
-            errors["order_json"] = _json_problem(exc)
+            errors["order_json"] = json_problem(exc)
     else:
         errors["order_number"] = _("Enter an order number, or paste an order below.")
     if not errors:
@@ -142,7 +142,7 @@ def scenario_dry_run():
                   result=result, errors=errors, order_number=number, order_json=pasted)
 
 
-def _json_problem(exc: ValueError) -> str:
+def json_problem(exc: ValueError) -> str:
     """What is wrong with a pasted order's JSON, in the page's language."""
     if isinstance(exc, json.JSONDecodeError):
         return _('This is not valid JSON: look near line %(line)s, column %(column)s, and check the quotes and '

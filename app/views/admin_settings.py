@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -13,9 +14,11 @@ from app.extensions import db
 from app.forms import show_service_errors
 from app.forms.admin import OnOffSettingForm, SettingForm, setting_form_class
 from app.models.settings import Setting
+from app.schemas import json_text
 from app.services.errors import ValidationFailed
 from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting, used_instead
 from app.views.admin import bp
+from app.views.admin_scenarios import json_problem
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
@@ -45,9 +48,19 @@ SETTING_PROBLEMS = (
 )
 
 
+# An on/off setting's switch is labelled with what it does, which reads right whether the box is
+# ticked or not (a static "On" beside an unticked box read as if it were on).
+SWITCH_WORDS = {
+    "REQUIRE_SCAN_TO_PACK": _l("Scan every item before packing"),
+    "IS_OTP_ENABLED": _l("Ask for the customer's pickup code"),
+    "WEBHOOK_ALLOW_PRIVATE_URLS": _l("Allow webhooks to private addresses"),
+}
+
+
 def _shown(value) -> str:
+    """A value as the page shows it: on/off in the reader's language."""
     if isinstance(value, bool):
-        return "On" if value else "Off"
+        return _("On") if value else _("Off")
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -65,10 +78,33 @@ def _rows() -> list[dict]:
     return rows
 
 
+def _unusable(key: str) -> str | None:
+    """What is used instead of a stored value that is not usable (as the list says), or None."""
+    stored = db.session.get(Setting, key)
+    if stored is None or KNOWN_SETTINGS[key][1](stored.value) is None:
+        return None
+    return _shown(used_instead(key))
+
+
 def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
     return render("admin/setting.html", "admin/_setting_form.html", status=status, key=key, form=form,
                   description=SETTING_WORDS.get(key, KNOWN_SETTINGS[key][2]), saved=saved,
-                  switch=isinstance(form, OnOffSettingForm))
+                  switch=isinstance(form, OnOffSettingForm), switch_words=SWITCH_WORDS.get(key, _l("On")),
+                  unusable=_unusable(key))
+
+
+def _json_in_words(form) -> None:
+    """The JSON field's own problem in the page's language (the form says json's English), worded
+    as the scenario dry-run page words it."""
+    if not isinstance(form, SettingForm) or not form.value.errors or not form.value.data:
+        return
+    try:
+        json_text.loads(form.value.data)
+    except json.JSONDecodeError as exc:
+        form.value.errors = [json_problem(exc)]
+    except ValueError as exc:  # NaN, Infinity: the English names the value, other languages say it in words
+        if get_locale() is not None and get_locale().language != "en":
+            form.value.errors = [json_problem(exc)]
 
 
 @bp.get("/settings/")
@@ -89,6 +125,7 @@ def setting(key: str):
         form = form_class(formdata=None, value=json.dumps(value, indent=2) if form_class is SettingForm else value)
         return _form_page(key, form)
     if not form.validate():
+        _json_in_words(form)
         return _form_page(key, form, status=422)
     try:
         put_setting(key, form.parsed())

@@ -20,7 +20,8 @@ from app.models import Order
 from app.services import admin_queries, planning
 from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
-from app.services.human_input import say
+from app.services.human_input import field_label, say
+from app.services.said import text as said_text
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
@@ -42,6 +43,35 @@ PLANNED_TEXT = {  # the planning outcome (services/planning/trace.py OUTCOME_TEX
     "on_hold": _l("Order %(number)s was planned: On hold: the order's source status is not accepted by "
                   "ORDER_FILTERING."),
 }
+
+
+# A history row's parameters by name, as people read them (other names through human_input's
+# field labels, "some_name" -> "Some name").
+PARAM_LABELS = {"error": _l("Error"), "version": _l("Version"), "tracking_number": _l("Tracking number"),
+                "reason": _l("Reason"), "cargo_company": _l("Cargo company")}
+
+
+@bp.app_template_filter("history_params")
+def history_params(params: Any) -> list[tuple[str, str]]:
+    """A history row's parameters as (name, value) in the reader's language, never raw key=value:
+    an error kept as a message too (`error_message`) is said in the reader's language."""
+    if not isinstance(params, dict):
+        return []
+    shown = []
+    for name, value in params.items():
+        if name == "error_message":
+            continue
+        if name == "error" and params.get("error_message"):
+            value = said_text(params["error_message"]) or value
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{field_label(k)}: {v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        label = PARAM_LABELS.get(name)
+        shown.append((str(label) if label is not None else field_label(name), str(value)))
+    return shown
 
 
 @bp.get("/orders/")

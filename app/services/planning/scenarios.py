@@ -55,7 +55,7 @@ def _check_rules(rules: list[RuleIn], known: dict[str, int], prefix: str = "rule
         for field in ("locations", "exclude", "transfer_sources"):
             unknown = [c for c in getattr(rule, field) if c not in known]
             if unknown:
-                errors[f"{prefix}.{n}.{field}"] = "Unknown location code(s): " + ", ".join(unknown) + "."
+                errors[f"{prefix}.{n}.{field}"] = _("Unknown location code(s): %(codes)s.", codes=", ".join(unknown))
         if rule.locations and set(rule.locations) <= set(rule.exclude):
             errors[f"{prefix}.{n}.exclude"] = "The rule excludes every location it lists."
         if rule.transfer_sources and not rule.transferable:

@@ -21,11 +21,10 @@ from app.schemas.webhooks import RetryIn, WebhookIn, WebhookUpdate
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.said import text as said_text
 from app.services.settings import get_setting
 from app.services.webhooks import outbox
 from app.services.webhooks.retry import MAX_ATTEMPTS_LIMIT, MIN_ATTEMPTS, STRATEGIES, validate_retry_policy
-from app.services.webhooks.urls import PRIVATE_URLS_SETTING, url_problem
+from app.services.webhooks.urls import PRIVATE_URLS_SETTING, as_sentence, url_problem
 
 INVALID = "The webhook subscription is not valid."
 M = TypeVar("M", bound=BaseModel)
@@ -79,15 +78,11 @@ def _require_manager(actor: Actor) -> None:
         raise Forbidden(_('Only admins and supervisors can see webhooks.'))
 
 
-def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:] + "."
-
-
 def _url_problems(url: Any) -> dict[str, str]:
     if not isinstance(url, str):
         return {}
     problem = url_problem(url, get_setting(PRIVATE_URLS_SETTING) is True)
-    return {"url": _sentence(said_text(problem))} if problem else {}  # in the reader's language
+    return {"url": as_sentence(problem)} if problem else {}  # in the reader's language; a host as typed
 
 
 def _retry_problems(retry: Any) -> dict[str, str]:

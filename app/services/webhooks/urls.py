@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from app.services.http_client import capped_said, non_public_address, refusal_said
-from app.services.said import N_, Message, english, said
+from app.services.said import N_, Message, english, said, text
 
 PRIVATE_URLS_SETTING = "WEBHOOK_ALLOW_PRIVATE_URLS"
 
@@ -65,6 +65,25 @@ def url_problem(url: str, allow_private: bool) -> Message | None:
     return said(N_("%(problem)s; webhooks to private, loopback, link-local and other non-public addresses are "
                    "refused unless the %(setting)s setting is enabled"),
                 problem=refusal_said(host, *found)[1], setting=PRIVATE_URLS_SETTING)
+
+
+def _starts_with_value(message) -> bool:
+    """Whether a message's first word is one of its values (a host name, as typed), recursively."""
+    msgid = message.get("id") if isinstance(message, dict) else None
+    if not isinstance(msgid, str) or not msgid.startswith("%("):
+        return False
+    first = (message.get("values") or {}).get(msgid[2:msgid.find(")")])
+    return _starts_with_value(first) if isinstance(first, dict) else True
+
+
+def as_sentence(problem: Message) -> str:
+    """A URL problem as a sentence in the reader's language: a first capital and a full stop —
+    but a sentence that starts with a host name shows the host as typed ("localhost resolves
+    to 127.0.0.1…", never "Localhost")."""
+    words = text(problem)
+    if words and not _starts_with_value(problem):
+        words = words[0].upper() + words[1:]
+    return words + "."
 
 
 def is_url_allowed(url: str, allow_private: bool) -> bool:
