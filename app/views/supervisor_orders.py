@@ -48,7 +48,10 @@ PLANNED_TEXT = {  # the planning outcome (services/planning/trace.py OUTCOME_TEX
 # A history row's parameters by name, as people read them (other names through human_input's
 # field labels, "some_name" -> "Some name").
 PARAM_LABELS = {"error": _l("Error"), "version": _l("Version"), "tracking_number": _l("Tracking number"),
-                "reason": _l("Reason"), "cargo_company": _l("Cargo company")}
+                "reason": _l("Reason"), "cargo_company": _l("Cargo company"),
+                # an address change: what it was and what it is now
+                "from": _l("Was"), "to": _l("Now"), "line": _l("Address line"), "postcode": _l("Postcode"),
+                "country": _l("Country")}
 
 
 @bp.app_template_filter("history_params")
@@ -66,12 +69,16 @@ def history_params(params: Any) -> list[tuple[str, str]]:
         elif isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
-            value = ", ".join(f"{field_label(k)}: {v}" for k, v in value.items())
+            value = ", ".join(f"{_param_label(k)}: {v}" for k, v in value.items())
         elif isinstance(value, bool):
             value = _("Yes") if value else _("No")
-        label = PARAM_LABELS.get(name)
-        shown.append((str(label) if label is not None else field_label(name), str(value)))
+        shown.append((_param_label(name), str(value)))
     return shown
+
+
+def _param_label(name: str) -> str:
+    label = PARAM_LABELS.get(name)
+    return str(label) if label is not None else field_label(name)
 
 
 @bp.get("/orders/")
