@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import free_port
+from tests.scratch_db import postgres_database
 from tests.test_devserver import Run, _alive, _children, _cmdline, _descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,15 +178,8 @@ def _two_free_ports() -> int:
 @pytest.fixture
 def cluster_database():
     url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database or 'packline'}_cluster_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database(url, f"{url.database or 'packline'}_cluster_{os.getpid()}") as database:
+        yield database
 
 
 def _flask(env: dict[str, str], *args: str) -> str:

@@ -12,15 +12,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.models import ChannelStockSync
 from app.services import kpi_rollups
-from tests import factories
+from tests import factories, scratch_db
 from tests.kpi_history import History
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 30)
@@ -29,32 +26,8 @@ FIRST, LAST = date(2026, 11, 1), date(2026, 11, 30)
 @pytest.fixture
 def scratch_app(app, tmp_path):
     """An app on a database of its own (this test takes it up and down the migration chain)."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    admin = None
-    if url.startswith("postgresql"):
-        parsed = make_url(url)
-        name = f"{parsed.database}_kpi_migrations"
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        scratch = parsed.set(database=name).render_as_string(hide_password=False)
-    else:
-        scratch = f"sqlite:///{tmp_path / 'kpi-migrations.db'}"
-
-    class ScratchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = scratch
-        REDIS_URL = app.config["REDIS_URL"]
-
-    other = create_app(ScratchConfig)
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(scratch).database}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_db.scratch_app(app, tmp_path, "kpi-migrations") as other:
+        yield other
 
 
 def _histograms(table: str, key: str) -> dict[tuple, dict[int, int]]:

@@ -9,14 +9,11 @@ from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
-from tests import factories
+from tests import factories, scratch_db
 from tests.services.builders import make_package
 
 
@@ -63,32 +60,8 @@ def test_location_codes_and_skus_are_unique(app):
 @pytest.fixture
 def scratch_app(app, tmp_path):
     """An app on a database of its own, to take up and down the migration chain."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    admin = None
-    if url.startswith("postgresql"):
-        parsed = make_url(url)
-        name = f"{parsed.database}_said_migrations"
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        scratch = parsed.set(database=name).render_as_string(hide_password=False)
-    else:
-        scratch = f"sqlite:///{tmp_path / 'said-migrations.db'}"
-
-    class ScratchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = scratch
-        REDIS_URL = app.config["REDIS_URL"]
-
-    other = create_app(ScratchConfig)
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(scratch).database}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_db.scratch_app(app, tmp_path, "said-migrations") as other:
+        yield other
 
 
 def _columns(table: str) -> set[str]:
@@ -127,7 +100,6 @@ def test_the_last_error_message_columns_go_down_and_up_again_keeping_the_rows(sc
 
 
 def _revision() -> str:
-    db.session.remove()
     return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
@@ -249,10 +221,6 @@ def _kept(before: dict[str, set[tuple]], after: dict[str, set[tuple]]) -> dict[s
     return lost
 
 
-def _revision() -> str:
-    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
 def test_every_migration_goes_down_and_up_keeping_the_rows_of_the_tables_it_keeps(scratch_app):
     with scratch_app.app_context():
         upgrade()
@@ -309,16 +277,8 @@ def test_0030_turns_the_json_null_of_message_columns_into_sql_null(scratch_app):
 def sqlite_scratch_app(app, tmp_path):
     """An app on a SQLite database of its own, whichever database the run tests: the check it
     exercises is SQLite's (PostgreSQL never lets a row point nowhere)."""
-
-    class ScratchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'orphans.db'}"
-        REDIS_URL = app.config["REDIS_URL"]
-
-    other = create_app(ScratchConfig)
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with scratch_db.scratch_app(app, tmp_path, "orphans", sqlite=True) as other:
+        yield other
 
 
 def _sqlite_shell(path, sql: str) -> None:
