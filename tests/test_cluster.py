@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import free_port
+from tests.http_servers import LocalServer, QuietHandler
 from tests.scratch_db import postgres_database
 from tests.test_devserver import Run, _alive, _children, _cmdline, _descendants
 
@@ -49,14 +49,11 @@ BARCODE = "8690000000017"
 PERIODIC = re.compile(r"^periodic-(?P<name>.+)-(?P<slot>\d+)$")
 
 
-class Holding(ThreadingHTTPServer):
+class Holding(LocalServer):
     """A local server that holds its `hold_at`-th request unanswered until `release` is set."""
 
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, handler: type[BaseHTTPRequestHandler], hold_at: int) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[QuietHandler], hold_at: int) -> None:
+        super().__init__(handler)
         self.lock = threading.Lock()
         self.count = 0
         self.hold_at = hold_at
@@ -64,9 +61,6 @@ class Holding(ThreadingHTTPServer):
         self.held_client_port = 0
         self.held_tag = ""
         self.release = threading.Event()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
     def hold_this_one(self, client_port: int, tag: str = "") -> bool:
         with self.lock:
@@ -77,9 +71,6 @@ class Holding(ThreadingHTTPServer):
         self.held.set()
         self.release.wait(60)
         return True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the killed worker hangs up
 
 
 class Receiver(Holding):
@@ -98,43 +89,28 @@ class Gateway(Holding):
         self.keys: list[str] = []
 
 
-class _GatewayHandler(BaseHTTPRequestHandler):
+class _GatewayHandler(QuietHandler):
     server: Gateway
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         key = self.headers["Idempotency-Key"]
         if self.path != "/shipments" or self.server.hold_this_one(self.client_address[1], key):
             return
         with self.server.lock:
             self.server.keys.append(key)
         body = json.dumps({"tracking_number": f"GW-{uuid.uuid5(uuid.NAMESPACE_URL, key).hex[:12]}"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(200, body, Content_Type="application/json")
 
     def do_GET(self) -> None:  # the carrier poll asks for parcel statuses
-        body = b'{"status": "created"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(200, b'{"status": "created"}', Content_Type="application/json")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: Receiver
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         if self.server.hold_this_one(self.client_address[1]):
             return  # no answer: the sender is dead
         time.sleep(0.1)

@@ -3,50 +3,38 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from app.services.http_client import HttpError, HttpResponse, request
+from tests.conftest import free_port
+from tests.http_servers import LocalServer, QuietHandler, serving
 
-Route = Callable[[BaseHTTPRequestHandler], None]
+Route = Callable[[QuietHandler], None]
 
 
-class Server(ThreadingHTTPServer):
+class Server(LocalServer):
     """Answers each path with the route a test registered; records every request it gets."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(Handler)
         self.routes: dict[str, Route] = {}
         self.received: list[tuple[str, str, dict[str, str], bytes]] = []
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.server_address[1]}{path}"
 
     def paths(self) -> list[str]:
         return [path for _, path, _, _ in self.received]
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the client hangs up on purpose in some tests
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     server: Server
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def _serve(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         self.server.received.append((self.command, self.path, dict(self.headers.items()), body))
         self.server.routes[self.path](self)
 
@@ -54,13 +42,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def answer(status: int, body: bytes = b"", **headers: str) -> Route:
-    def route(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name.replace("_", "-"), value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+    def route(handler: QuietHandler) -> None:
+        handler.reply(status, body, **headers)
 
     return route
 
@@ -68,7 +51,7 @@ def answer(status: int, body: bytes = b"", **headers: str) -> Route:
 def chunked(total: int, chunk: bytes = b"x" * 65536) -> Route:
     """A 200 without Content-Length: only counting what arrives can bound it."""
 
-    def route(handler: BaseHTTPRequestHandler) -> None:
+    def route(handler: QuietHandler) -> None:
         handler.send_response(200)
         handler.send_header("Connection", "close")
         handler.end_headers()
@@ -81,14 +64,14 @@ def chunked(total: int, chunk: bytes = b"x" * 65536) -> Route:
 
 
 def sleepy(seconds: float) -> Route:
-    def route(handler: BaseHTTPRequestHandler) -> None:
+    def route(handler: QuietHandler) -> None:
         time.sleep(seconds)
         answer(200, b"late")(handler)
 
     return route
 
 
-def trickle(handler: BaseHTTPRequestHandler) -> None:
+def trickle(handler: QuietHandler) -> None:
     handler.send_response(200)
     handler.send_header("Content-Length", "200")
     handler.end_headers()
@@ -99,25 +82,14 @@ def trickle(handler: BaseHTTPRequestHandler) -> None:
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    server = Server()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(Server()) as server:
+        yield server
 
 
 def failure(url: str, **options: object) -> HttpError:
     with pytest.raises(HttpError) as error:
         request("GET", url, **{"allow_private": True, **options})  # type: ignore[arg-type]
     return error.value
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- answers ---------------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ Real HTTP servers, a real RQ worker, the row read back with SQL."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import text
@@ -19,56 +17,34 @@ from app.services.channels.base import ChannelError
 from app.services.http_client import MESSAGE_CHARS, HttpError, request
 from app.services.said import english
 from tests.channels.conftest import woo_config
+from tests.http_servers import LocalServer, QuietHandler, serving
 
 HUGE = "https://elsewhere.example/" + "a" * 60_000  # under http.client's 64 KiB header line
 
 
-class Remote(ThreadingHTTPServer):
+class Remote(LocalServer):
     """Redirects every request to HUGE, or answers `status` with `body`."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.status, self.body, self.location = 302, b"", HUGE
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: Remote
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def _serve(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(self.server.status)
-        if self.server.status in (301, 302, 307, 308):
-            self.send_header("Location", self.server.location)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.server.body)))
-        self.end_headers()
-        self.wfile.write(self.server.body)
+        self.read_body()
+        redirect = {"Location": self.server.location} if self.server.status in (301, 302, 307, 308) else {}
+        self.reply(self.server.status, self.server.body, **redirect, Content_Type="application/json")
 
     do_GET = do_POST = do_PUT = _serve
 
 
 @pytest.fixture
 def remote() -> Iterator[Remote]:
-    server = Remote()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(Remote()) as server:
+        yield server
 
 
 def _longest_text(value) -> int:
@@ -83,7 +59,7 @@ def _longest_text(value) -> int:
 
 def test_the_http_clients_redirect_message_keeps_the_address_cut(remote):
     with pytest.raises(HttpError) as error:
-        request("GET", remote.url + "/hook", allow_private=True)
+        request("GET", remote.url("/hook"), allow_private=True)
     message = error.value.said
     assert message["id"] == "HTTP %(status)s redirect not followed (Location: %(location)s)"
     location = message["values"]["location"]
@@ -92,7 +68,7 @@ def test_the_http_clients_redirect_message_keeps_the_address_cut(remote):
 
 
 def test_a_channel_calls_message_keeps_its_path_and_answer_cut(app, remote):
-    connector = connector_for("woocommerce", woo_config(type("Sim", (), {"url": remote.url})()))
+    connector = connector_for("woocommerce", woo_config(type("Sim", (), {"url": remote.url()})()))
     remote.status, remote.body = 500, json.dumps({"message": "b" * 60_000}).encode()
     with pytest.raises(ChannelError) as error:
         connector.call("GET", "/wp-json/wc/v3/orders?page=" + "9" * 50_000)  # a next-page link a shop sent
@@ -111,7 +87,7 @@ def test_a_carrier_redirect_to_a_huge_address_is_stored_cut(app, remote, monkeyp
 
     monkeypatch.setitem(app.config, "CARRIER_RETRY_INTERVALS", [0])
     cargo = factories.cargo_company("ARAS", name="Aras Kargo", adapter="http",
-                                    config={"base_url": remote.url, "api_key": "k", "timeout_seconds": 5})
+                                    config={"base_url": remote.url(), "api_key": "k", "timeout_seconds": 5})
     shipment = build_shipment(cargo)
     db.session.commit()
     shipment_id = shipment.id
@@ -134,7 +110,7 @@ def test_a_carrier_gateways_huge_error_message_is_kept_cut(app, remote):
     from tests.services.carriers.test_http import shipment_request
 
     remote.status, remote.body = 422, json.dumps({"message": "c" * 60_000}).encode()
-    adapter = get_adapter("http", {"base_url": remote.url + "/api/", "api_key": "k"})
+    adapter = get_adapter("http", {"base_url": remote.url("/api/"), "api_key": "k"})
     with pytest.raises(CarrierError) as error:
         adapter.create_shipment(shipment_request())
     message = error.value.said

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from pypdf import PdfReader
@@ -34,6 +33,7 @@ from app.services.actors import Actor
 from app.services.carriers.demo import demo_tracking_number
 from app.services.packages import run_package_command
 from tests import factories
+from tests.http_servers import LocalServer, QuietHandler, serving
 from tests.services import builders
 
 GATEWAY_KEY = "gw-secret"
@@ -138,10 +138,10 @@ class Gateway:
 def gateway() -> Iterator[Gateway]:
     gw = Gateway()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             gw.requests += 1
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.read_body()
             if self.headers.get("Authorization") != f"Bearer {GATEWAY_KEY}":
                 status, body = 401, b'{"message": "bad key"}'
             elif self.path == "/shipments":
@@ -152,7 +152,7 @@ def gateway() -> Iterator[Gateway]:
             else:
                 status, body = 404, b'{"message": "no such endpoint"}'
             try:
-                self._answer(status, body)
+                self.reply(status, body, Content_Type="application/json")
             except OSError:
                 pass  # the client gave up (timeout tests)
 
@@ -160,30 +160,14 @@ def gateway() -> Iterator[Gateway]:
             gw.requests += 1
             tracking = self.path.removeprefix("/shipments/")
             if tracking in gw.statuses:
-                self._answer(200, json.dumps({"status": gw.statuses[tracking]}).encode())
+                self.reply(200, json.dumps({"status": gw.statuses[tracking]}).encode(), Content_Type="application/json")
             else:
-                self._answer(500, b'{"message": "tracking service down"}')
+                self.reply(500, b'{"message": "tracking service down"}', Content_Type="application/json")
 
-        def _answer(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    gw.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield gw
-    gw.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    server = LocalServer(Handler)
+    gw.url = server.url()
+    with serving(server, release=gw.release):
+        yield gw
 
 
 def http_cargo(gw: Gateway) -> CargoCompany:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rq import Queue
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Package, TransitionLog
 from app.queues import redis_connection
+from tests.http_servers import LocalServer, QuietHandler, serving
 from tests.tasks.test_carriers_jobs import build_shipment, enqueue_label, run_worker
 
 
@@ -34,30 +33,18 @@ class InvoiceService:
 def invoice_service(app, monkeypatch) -> Iterator[InvoiceService]:
     service = InvoiceService()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            service.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            service.received.append(json.loads(self.read_body()))
             body = service.answer if isinstance(service.answer, bytes) else json.dumps(service.answer).encode()
-            self.send_response(service.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(service.status, body, Content_Type="application/json")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    service.url = f"http://127.0.0.1:{server.server_port}/invoices"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = LocalServer(Handler)
+    service.url = server.url("/invoices")
     monkeypatch.setitem(app.config, "INVOICE_SERVICE_URL", service.url)
     monkeypatch.setitem(app.config, "CARRIER_RETRY_INTERVALS", [0, 0])
-    yield service
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(server):
+        yield service
 
 
 def test_invoice_service_is_asked_after_the_label_and_its_invoice_is_stored(app, invoice_service):

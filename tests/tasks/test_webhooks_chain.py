@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from app.models.webhooks import WebhookAttempt, WebhookDelivery
 from app.queues import redis_connection
 from app.services.webhooks import INTERRUPTED, claim_attempt, publish_pending, sender, sweep
 from app.worker import tick
+from tests.http_servers import LocalServer, QuietHandler, serving
 from tests.tasks.test_webhooks_flow import Receiver, change_package, run_worker, running_receiver, subscribe
 from tests.tasks.test_webhooks_worker_killed import LEASE_SECONDS, kill_tree, start_worker_process
 
@@ -175,50 +175,35 @@ def test_a_head_locked_by_another_claim_is_skipped_and_left_to_a_job(app, receiv
 # --- a worker killed in the middle of a chain -------------------------------------------------------
 
 
-class HoldSecond(ThreadingHTTPServer):
+class HoldSecond(LocalServer):
     """Answers 204; holds the second request it gets until `release` is set. Records
     (event id, attempt) of every request."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _HoldSecondHandler)
+        super().__init__(_HoldSecondHandler)
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str]] = []
         self.second_arrived = threading.Event()
         self.release = threading.Event()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the killed worker hangs up on purpose
-
-
-class _HoldSecondHandler(BaseHTTPRequestHandler):
+class _HoldSecondHandler(QuietHandler):
     server: HoldSecond
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         with self.server.lock:
             self.server.seen.append((self.headers["Packline-Event-Id"], self.headers["Packline-Attempt"]))
             count = len(self.server.seen)
         if count == 2:
             self.server.second_arrived.set()
             self.server.release.wait(60)
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.reply(204)
 
 
 def test_a_worker_killed_in_the_middle_of_a_chain_leaves_a_lease_and_the_delivery_is_sent_again(app):
     server = HoldSecond()
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
+    with serving(server, release=server.release):
         subscribe(server.url("/hold"))
         ids = [change_package(n, "waiting", "preparing") for n in range(4)]
         worker = start_worker_process(app)  # sender threads on; its lease is 2 s
@@ -250,10 +235,6 @@ def test_a_worker_killed_in_the_middle_of_a_chain_leaves_a_lease_and_the_deliver
         log = db.session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == leased_id)
                                  .order_by(WebhookAttempt.id)).all()
         assert [(a.number, a.status_code, a.error) for a in log] == [(1, None, INTERRUPTED), (2, 204, None)]
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 # --- two real workers, several subscriptions ----------------------------------------------------------

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rq import Queue, SimpleWorker
@@ -27,6 +26,7 @@ from app.services.settings import put_setting
 from app.services.webhooks import publish_pending, sweep, verify
 from app.services.webhooks.subscriptions import create_subscription, update_subscription
 from app.worker import tick
+from tests.http_servers import LocalServer, QuietHandler, serving
 
 SECRET = "s3cret-for-tests"
 ADMIN = Actor.system("tests")
@@ -35,24 +35,18 @@ ADMIN = Actor.system("tests")
 # --- a real receiver --------------------------------------------------------------------------------
 
 
-class Receiver(ThreadingHTTPServer):
+class Receiver(LocalServer):
     """Records every request. Answers 204, except: `/down` answers 503; `/reset` resets the
     connection; `/huge` sends 5 MB; `/redirect` redirects to `/ok`; `/flaky` fails twice
     with 500, then 204;
     `/block-first` holds the first request until `release` is set, then answers 204."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(Handler)
         self.received: list[tuple[str, dict[str, str], bytes]] = []
         self.lock = threading.Lock()
         self.first_arrived = threading.Event()
         self.release = threading.Event()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
     def requests_to(self, path: str) -> list[tuple[dict[str, str], bytes]]:
         with self.lock:
@@ -61,18 +55,12 @@ class Receiver(ThreadingHTTPServer):
     def event_ids(self, path: str) -> list[str]:
         return [json.loads(body)["id"] for _, body in self.requests_to(path)]
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a killed worker hangs up on purpose
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     server: Receiver
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         with self.server.lock:
             self.server.received.append((self.path, dict(self.headers.items()), body))
             count = sum(1 for p, _, _ in self.server.received if p == self.path)
@@ -84,10 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/huge":
             return self.reply(200, b"x" * 5_000_000)
         if self.path == "/redirect":
-            self.send_response(302)
-            self.send_header("Location", "/ok")
-            self.send_header("Content-Length", "0")
-            return self.end_headers()
+            return self.reply(302, Location="/ok")
         if self.path == "/flaky" and count <= 2:
             return self.reply(500, b"not today")
         if self.path == "/block-first" and count == 1:
@@ -95,23 +80,12 @@ class Handler(BaseHTTPRequestHandler):
             self.server.release.wait(60)
         self.reply(204)
 
-    def reply(self, status: int, body: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
 
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     server = Receiver()
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
+    with serving(server, release=server.release):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,60 +16,45 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.webhooks import WebhookDelivery
+from tests.http_servers import LocalServer, QuietHandler, serving
 from tests.tasks.test_webhooks_flow import change_package, subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class SlowAndFast(ThreadingHTTPServer):
+class SlowAndFast(LocalServer):
     """`/slow` answers only when `release` is set (or after 30 s); everything else at once.
     Records (path, event id, attempt, arrival time)."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.lock = threading.Lock()
         self.arrivals: list[tuple[str, str, str, float]] = []
         self.release = threading.Event()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
     def events_at(self, path: str) -> list[str]:
         with self.lock:
             return [event for p, event, _, _ in self.arrivals if p == path]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: SlowAndFast
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         with self.server.lock:
             self.server.arrivals.append((self.path, self.headers["Packline-Event-Id"],
                                          self.headers["Packline-Attempt"], time.monotonic()))
         if self.path == "/slow":
             self.server.release.wait(30)
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.reply(204)
 
 
 @pytest.fixture
 def receiver() -> Iterator[SlowAndFast]:
     server = SlowAndFast()
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
+    with serving(server, release=server.release):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 def start_worker(app, threads: int) -> subprocess.Popen:

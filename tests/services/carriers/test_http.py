@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from pypdf import PdfReader
@@ -21,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from app.services.carriers import CarrierError, get_adapter
 from app.services.carriers.base import Address, ShipmentRequest
 from app.services.carriers.http import STATUS_MAP, HttpCarrier
+from tests.http_servers import LocalServer, QuietHandler, serving
 
 API_KEY = "s3cret-token"
 NOW = datetime(2026, 3, 2, 12, 0)
@@ -106,11 +106,10 @@ class Gateway:
         return Answer(404, {"message": "no such shipment"})
 
 
-def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(gateway: Gateway) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
+            body = self.read_body()
             headers = dict(self.headers.items())
             gateway.received.append(Received(self.command, self.path, headers, body))
             answer = gateway.answer(self.command, self.path, headers, body)
@@ -119,41 +118,20 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             payload = answer.body
             if not isinstance(payload, bytes):
                 payload = json.dumps(payload).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            self.reply(answer.status, payload, Content_Type=answer.content_type, **answer.headers)
 
         do_GET = do_POST = _serve
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
     return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # clients that gave up waiting (the timeout tests) are expected
 
 
 @pytest.fixture
 def gateway() -> Iterator[Gateway]:
     gateway = Gateway()
-    server = _Server(("127.0.0.1", 0), _handler(gateway))
-    gateway.url = f"http://127.0.0.1:{server.server_port}/api/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield gateway
-    gateway.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    server = LocalServer(_handler(gateway))
+    gateway.url = server.url("/api/")
+    with serving(server, release=gateway.release):
+        yield gateway
 
 
 def carrier(gateway: Gateway, **config: object) -> HttpCarrier:

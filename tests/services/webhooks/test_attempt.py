@@ -10,18 +10,16 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from app.services.webhooks import USER_AGENT, build_body, build_headers, post, sign, verify
+from tests.http_servers import LocalServer, QuietHandler, serving
 
 SECRET = "whsec-test"
 EVENT_ID = "3f1c2b8e-5a7d-4c1e-9b0a-2d4e6f8a1c3e"
@@ -32,44 +30,24 @@ EXAMPLE_RECEIVER = Path(__file__).resolve().parents[3] / "docs" / "examples" / "
 # --- a real receiver whose behaviour is chosen by the path -------------------------------------
 
 
-class Recorder(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class Recorder(LocalServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), RecordingHandler)
+        super().__init__(RecordingHandler)
         self.received: list[tuple[str, dict[str, str], bytes]] = []
         self.huge_bytes_sent: list[int] = []
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
     def paths(self) -> list[str]:
         return [path for path, _, _ in self.received]
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # clients hang up on purpose in these tests
 
-
-class RecordingHandler(BaseHTTPRequestHandler):
+class RecordingHandler(QuietHandler):
     server: Recorder
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         self.server.received.append((self.path, dict(self.headers.items()), body))
         route = getattr(self, "route_" + self.path.strip("/").replace("-", "_"))
         route()
-
-    def reply(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def route_ok(self) -> None:
         self.reply(200, b"received", Content_Type="text/plain; charset=utf-8")
@@ -117,20 +95,9 @@ class RecordingHandler(BaseHTTPRequestHandler):
             self.server.huge_bytes_sent.append(sent)
 
 
-@contextmanager
-def serving(server: ThreadingHTTPServer) -> Iterator[None]:
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Recorder]:
-    server = Recorder()
-    with serving(server):
+    with serving(Recorder()) as server:
         yield server
 
 
