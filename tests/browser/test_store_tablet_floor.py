@@ -21,12 +21,25 @@ WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolat
              "e => window.__csp.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)));")
 
 
+def _ayse_signed_in(page, store_code: str) -> None:
+    sign_in(page, "ayse")
+    page.wait_for_url(f"**/store/{store_code}/")
+
+
+def _store_with_a_delivered_cap():
+    """Store IST-01 where ayse works, and a delivered order of one black cap from it."""
+    store = factories.location("IST-01", name="Kadıköy Store")
+    factories.user("ayse", "staff", [store])
+    factories.product("CAP-BLK", "8690000000024", name="Baseball cap, black")
+    db.session.commit()
+    return store, make_package("delivered", location=store, items=[("CAP-BLK", 1)], spare=0)
+
+
 @pytest.mark.parametrize("width,height", [(768, 1024), (1024, 768), (1024, 1366)])
 def test_every_queue_tab_is_in_sight_and_reachable_at_tablet_width(app, page, width, height):
     store, _package = tablet_store()
     page.set_viewport_size({"width": width, "height": height})
-    sign_in(page, "ayse")
-    page.wait_for_url("**/store/IST-KDK/")
+    _ayse_signed_in(page, "IST-KDK")
     page.goto("/store/IST-KDK/packages")
     tabs = page.locator("nav.tabs a.tab")
     assert tabs.count() == 8
@@ -52,8 +65,7 @@ def test_store_pages_and_swapped_fragments_raise_no_csp_violation(app, page):
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
     page.add_init_script(WATCH_CSP)
-    sign_in(page, "ayse")
-    page.wait_for_url("**/store/IST-KDK/")
+    _ayse_signed_in(page, "IST-KDK")
     violations: dict[str, list[str]] = {}
 
     def check(where: str) -> None:
@@ -91,16 +103,11 @@ def test_store_pages_and_swapped_fragments_raise_no_csp_violation(app, page):
 
 
 def test_back_after_finishing_a_return_shows_the_finished_return_not_its_form(app, page):
-    store = factories.location("IST-01", name="Kadıköy Store")
-    factories.user("ayse", "staff", [store])
-    factories.product("CAP-BLK", "8690000000024", name="Baseball cap, black")
-    db.session.commit()
-    delivered = make_package("delivered", location=store, items=[("CAP-BLK", 1)], spare=0)
+    store, delivered = _store_with_a_delivered_cap()
     ret = create_return({"order": delivered.order_id, "location": "IST-01",
                          "items": [{"sku": "CAP-BLK", "quantity": 1}]}, staff(store))
     return_id = ret.id
-    sign_in(page, "ayse")
-    page.wait_for_url("**/store/IST-01/")
+    _ayse_signed_in(page, "IST-01")
     page.goto(f"/store/IST-01/receiving/returns/{return_id}")
     scan(page, "8690000000024")
     expect(page.locator("#return-progress")).to_contain_text("Counted 1 of 1")
@@ -123,8 +130,7 @@ def test_a_cancelled_click_and_collect_package_says_to_put_its_items_back(app, p
     store, _package = tablet_store()
     package = make_package("cancelled", location=store, delivery_type="click_and_collect", items=[("CAP-BLK", 1)])
     db.session.commit()
-    sign_in(page, "ayse")
-    page.wait_for_url("**/store/IST-KDK/")
+    _ayse_signed_in(page, "IST-KDK")
     page.goto(f"/store/IST-KDK/packages/{package.id}")
     shipment = page.locator("#shipment")
     expect(shipment).to_contain_text("Cancelled: the customer will not collect this package, so do not hand it over.")
@@ -133,14 +139,9 @@ def test_a_cancelled_click_and_collect_package_says_to_put_its_items_back(app, p
 
 
 def test_back_after_taking_a_counter_return_shows_it_and_no_form_to_send_again(app, page):
-    store = factories.location("IST-01", name="Kadıköy Store")
-    factories.user("ayse", "staff", [store])
-    factories.product("CAP-BLK", "8690000000024", name="Baseball cap, black")
-    db.session.commit()
-    delivered = make_package("delivered", location=store, items=[("CAP-BLK", 1)], spare=0)
+    _store, delivered = _store_with_a_delivered_cap()
     number = delivered.order.number
-    sign_in(page, "ayse")
-    page.wait_for_url("**/store/IST-01/")
+    _ayse_signed_in(page, "IST-01")
     page.goto("/store/IST-01/returns/new")
     page.fill("#order-search", number)
     page.keyboard.press("Enter")

@@ -5,6 +5,8 @@ then the label job moved the package on to packed). A step that was not done sti
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db
 from app.services.carriers.base import CarrierShipment
 from app.services.shipments import label_ready
@@ -44,37 +46,24 @@ def test_complete_packing_tapped_again_after_the_label_moved_the_package_on_says
     assert transitions(package, "complete_packing") == 1
 
 
-def test_unblock_tapped_twice_says_done(app, client):
+@pytest.mark.parametrize(("state", "command", "label", "fields", "then"), [
+    ("blocked", "unblock", "Unblock", None, lambda p: p.state == "waiting"),
+    ("packed", "refresh_label", "Refresh label", {}, lambda p: p.state == "packed"),
+    ("packed", "update_invoice", "Update invoice",
+     {"number": "INV-7", "date": "2026-12-01", "url": "https://invoices.example/7"},
+     lambda p: p.invoice.number == "INV-7"),
+], ids=["unblock", "refresh_label", "update_invoice"])
+def test_a_step_tapped_twice_says_done(app, client, state, command, label, fields, then):
+    """Unblock returns to the remembered state (its page has no moment: the version tells);
+    Refresh label and Update invoice keep the state (their forms carry the moment drawn)."""
     store = store_with_staff()
-    package = make_package("blocked", location=store)
+    package = make_package(state, location=store)
     login(client)
-    form = {"version": package.version}
-    _tap_twice(client, package, "unblock", form)
-    again = client.post(url(package, "/commands/unblock"), data=form, headers=HX).get_data(as_text=True)
-    assert DONE in again and NOT_DONE.format("Unblock") not in again
-    assert reload(package).state == "waiting" and transitions(package, "unblock") == 1
-
-
-def test_refresh_label_tapped_twice_says_done(app, client):
-    store = store_with_staff()
-    package = make_package("packed", location=store)
-    login(client)
-    form = drawn_form(client, package)
-    _tap_twice(client, package, "refresh_label", form)
-    again = client.post(url(package, "/commands/refresh_label"), data=form, headers=HX).get_data(as_text=True)
-    assert DONE in again and NOT_DONE.format("Refresh label") not in again
-    assert reload(package).state == "packed" and transitions(package, "refresh_label") == 1
-
-
-def test_update_invoice_tapped_twice_says_done(app, client):
-    store = store_with_staff()
-    package = make_package("packed", location=store)
-    login(client)
-    form = drawn_form(client, package, number="INV-7", date="2026-12-01", url="https://invoices.example/7")
-    _tap_twice(client, package, "update_invoice", form)
-    again = client.post(url(package, "/commands/update_invoice"), data=form, headers=HX).get_data(as_text=True)
-    assert DONE in again and NOT_DONE.format("Update invoice") not in again
-    assert reload(package).invoice.number == "INV-7" and transitions(package, "update_invoice") == 1
+    form = {"version": package.version} if fields is None else drawn_form(client, package, **fields)
+    _tap_twice(client, package, command, form)
+    again = client.post(url(package, f"/commands/{command}"), data=form, headers=HX).get_data(as_text=True)
+    assert DONE in again and NOT_DONE.format(label) not in again
+    assert then(reload(package)) and transitions(package, command) == 1
 
 
 def test_a_stale_refresh_label_after_another_step_was_not_done(app, client):
