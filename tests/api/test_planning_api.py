@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Order, Package, Scenario, ScenarioRule
 from app.queues import redis_connection
 from tests import factories
-from tests.services.planning.network import order, scenario, site
+from tests.services.planning.network import order, shirts_at_a_store, site
 
 
 def _admin(role: str = "admin") -> dict[str, str]:
@@ -108,11 +108,7 @@ def test_staff_cannot_change_scenarios(app, client):
 
 def test_dry_run_endpoint_returns_plan_and_trace_and_writes_nothing(app, client):
     headers = _admin()
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH-01", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 3)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(3, default="WH-01")
     o = order([(shirt, 1)])
 
     response = client.post("/api/v1/planning/dry-run", json={"order_id": o.id}, headers=headers)
@@ -130,11 +126,7 @@ def test_dry_run_endpoint_returns_plan_and_trace_and_writes_nothing(app, client)
 
 def test_order_planning_trace_is_exposed_with_readable_text(app, client):
     headers = _admin()
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH-01", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 3)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(3, default="WH-01")
     order_id = order([(shirt, 1)]).id
     assert client.post(f"/api/v1/orders/{order_id}/plan", headers=headers).status_code == 200
 
@@ -149,11 +141,7 @@ def test_order_planning_trace_is_exposed_with_readable_text(app, client):
 
 def test_batch_run_plans_every_waiting_order_with_progress_in_the_job(app, client):
     headers = _admin()
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH-01", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 4)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(4, default="WH-01")
     ids = [order([(shirt, 1)]).id for _ in range(6)]
 
     started = client.post("/api/v1/planning/run", json={"chunk_size": 4}, headers=headers)

@@ -39,6 +39,19 @@ def scenario(default: StockLocation, rules: list[dict], name: str = "Default", p
     return sc
 
 
+def shirts_at_a_store(units: int, rules: list[dict] | None = None, *, default: str | None = "WH",
+                      **store: object) -> tuple[StockLocation, Product]:
+    """Store KDK in Kadıköy holding `units` of a new product SHIRT, and a scenario with `rules`
+    (one rule open to every site when None) whose default is a new warehouse coded `default`
+    (the store itself when None). Returns (the store, the shirt)."""
+    kdk = site("KDK", *KADIKOY, **store)
+    fallback = kdk if default is None else site(default, 40.81, 29.30, type="warehouse")
+    shirt = factories.product("SHIRT")
+    factories.stock(kdk, shirt, units)
+    scenario(fallback, [{}] if rules is None else rules)
+    return kdk, shirt
+
+
 def order(lines: list[tuple[Product, int]], *, coords: tuple[float, float] | None = KADIKOY,
           channel_code: str = "web", city: str = "Istanbul", district: str | None = "Kadıköy",
           delivery_type: str = "cargo", pickup: StockLocation | None = None, status: str = "approved",

@@ -20,7 +20,7 @@ from app.services.planning.batch import plan_batch
 from app.services.representations import order_dict, package_dict, transfer_dict
 from app.services.settings import put_setting
 from tests import factories
-from tests.services.planning.network import order, scenario, site
+from tests.services.planning.network import order, scenario, shirts_at_a_store, site
 
 
 def _without_times(data: dict) -> dict:
@@ -75,10 +75,7 @@ def test_batch_rows_and_events_match_the_objects_they_describe(app):
 
 
 def test_batch_holds_unaccepted_orders(app):
-    store = site("KDK", 40.99, 29.03)
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(store, [{}])
+    store, shirt = shirts_at_a_store(5, default=None)
     put_setting("ORDER_FILTERING", {"accepted_statuses": ["approved"]})
     held = order([(shirt, 1)], status="pending").id
     planned = order([(shirt, 1)]).id
@@ -91,10 +88,7 @@ def test_batch_holds_unaccepted_orders(app):
 
 
 def test_flask_plan_and_replan_commands_print_a_summary(app):
-    store = site("KDK", 40.99, 29.03)
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 1)
-    scenario(store, [{}])
+    store, shirt = shirts_at_a_store(1, default=None)
     order([(shirt, 1)])
     order([(shirt, 1)])
     runner = app.test_cli_runner()
@@ -108,11 +102,7 @@ def test_flask_plan_and_replan_commands_print_a_summary(app):
 
 
 def test_same_order_number_in_three_channels_gets_distinct_package_numbers_in_a_batch(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 10)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(10)
     first = order([(shirt, 1)], channel_code="web")
     plan_batch([first.id])  # already has SAME-P1 in the database before the next chunk
     others = []
@@ -139,10 +129,7 @@ def test_batch_order_event_lists_the_packages_the_order_had_before(app):
     from app.services.planning import plan_order
     from tests.services.builders import supervisor
 
-    store = site("KDK", 40.99, 29.03)
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(store, [{}])
+    store, shirt = shirts_at_a_store(5, default=None)
     o = order([(shirt, 1)])
     plan_order(o.id, trigger="job")
     (first,) = db.session.scalars(select(Package).where(Package.order_id == o.id)).all()
@@ -160,10 +147,7 @@ def test_batch_order_event_lists_the_packages_the_order_had_before(app):
 
 
 def test_batch_package_events_offer_the_commands_the_settings_allow_now(app):
-    store = site("KDK", 40.99, 29.03)
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(store, [{}])
+    store, shirt = shirts_at_a_store(5, default=None)
     before = order([(shirt, 1)]).id
     plan_batch([before])  # with scanning optional: packing straight away is offered
     put_setting("REQUIRE_SCAN_TO_PACK", True)

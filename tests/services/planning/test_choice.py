@@ -9,7 +9,7 @@ from app.models import Package, PlanningExclusion, Reservation, Stock, Transfer
 from app.services.planning import plan_order
 from app.services.planning.trace import expand
 from tests import factories
-from tests.services.planning.network import order, packages_of, placement, scenario, site
+from tests.services.planning.network import order, packages_of, placement, scenario, shirts_at_a_store, site
 
 
 def _stock(loc, product, qty):
@@ -192,11 +192,7 @@ def test_a_refused_store_is_never_chosen_again_for_that_order_item(app):
 
 
 def test_out_of_stock_parks_at_the_default_location_without_reserving(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    _stock(store, shirt, 1)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(1)
     o = order([(shirt, 2)])
 
     plan_order(o.id)
@@ -208,11 +204,7 @@ def test_out_of_stock_parks_at_the_default_location_without_reserving(app):
 
 
 def test_planning_twice_plans_nothing_more(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    _stock(store, shirt, 5)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(5)
     o = order([(shirt, 2)])
 
     plan_order(o.id)

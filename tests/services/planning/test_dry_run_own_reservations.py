@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Reservation, Stock, Transfer
 from app.services.planning import dry_run, plan_order
 from tests import factories
-from tests.services.planning.network import order, packages_of, placement, scenario, site
+from tests.services.planning.network import order, packages_of, placement, scenario, shirts_at_a_store, site
 from tests.views.test_auth import login
 
 
@@ -24,11 +24,7 @@ def _package_sites(result) -> list[str]:
 
 
 def test_an_order_holding_the_last_units_still_fits_where_it_holds_them(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 2)
-    scenario(default, [{"location_type": "store"}])
+    _store, shirt = shirts_at_a_store(2, [{"location_type": "store"}])
     o = order([(shirt, 2)])
     plan_order(o.id)
     assert placement(o.id) == {"KDK": {"SHIRT": 2}} and _reserved() == 2
@@ -59,11 +55,7 @@ def test_its_transfer_reservation_at_the_source_counts_for_it_too(app):
 
 
 def test_its_own_open_package_does_not_fill_the_store_quota(app):
-    store = site("KDK", 40.99, 29.03, max_quota=1)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(default, [{"location_type": "store", "use_quota": True}])
+    _store, shirt = shirts_at_a_store(5, [{"location_type": "store", "use_quota": True}], max_quota=1)
     o = order([(shirt, 1)])
     plan_order(o.id)
     assert placement(o.id) == {"KDK": {"SHIRT": 1}}
@@ -75,11 +67,7 @@ def test_its_own_open_package_does_not_fill_the_store_quota(app):
 
 
 def test_another_orders_reservation_stays_taken(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 2)
-    scenario(default, [{"location_type": "store"}])
+    store, shirt = shirts_at_a_store(2, [{"location_type": "store"}])
     first = order([(shirt, 2)])
     plan_order(first.id)
     second = order([(shirt, 2)])
@@ -93,11 +81,7 @@ def test_another_orders_reservation_stays_taken(app):
 
 
 def test_the_admin_dry_run_panel_says_an_order_in_progress_fits(app, client):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 1)
-    scenario(default, [{"location_type": "store"}])
+    _store, shirt = shirts_at_a_store(1, [{"location_type": "store"}])
     o = order([(shirt, 1)])
     plan_order(o.id)
     factories.user("root", "admin")

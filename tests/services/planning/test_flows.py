@@ -29,7 +29,7 @@ from app.services.planning import (
 )
 from app.services.settings import put_setting
 from tests import factories
-from tests.services.planning.network import order, packages_of, placement, scenario, site
+from tests.services.planning.network import order, packages_of, placement, scenario, shirts_at_a_store, site
 
 
 def _run_planning_worker() -> None:
@@ -125,11 +125,7 @@ def test_click_and_collect_brings_missing_units_into_the_pickup_store(app):
 
 
 def test_order_filtering_holds_unaccepted_orders_and_releases_them_when_accepted(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(5)
     put_setting("ORDER_FILTERING", {"accepted_statuses": ["approved"]})
     o = order([(shirt, 1)], status="awaiting_payment")
 
@@ -155,12 +151,8 @@ def _counts() -> dict[str, int]:
 
 
 def test_dry_run_of_a_pasted_order_plans_it_and_writes_nothing(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
+    store, shirt = shirts_at_a_store(5)
     factories.channel("web")
-    scenario(default, [{}])
     db.session.commit()
     before = _counts()
 
@@ -176,11 +168,7 @@ def test_dry_run_of_a_pasted_order_plans_it_and_writes_nothing(app):
 
 
 def test_dry_run_of_an_existing_order_writes_nothing(app):
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
-    scenario(default, [{}])
+    store, shirt = shirts_at_a_store(5)
     o = order([(shirt, 1)])
     before = _counts()
 
@@ -219,12 +207,8 @@ def test_an_on_hold_order_resent_by_the_channel_with_an_accepted_status_is_plann
     from app.services.actors import Actor
     from app.services.orders import create_order
 
-    store = site("KDK", 40.99, 29.03)
-    default = site("WH", 40.81, 29.30, type="warehouse")
-    shirt = factories.product("SHIRT")
-    factories.stock(store, shirt, 5)
+    store, shirt = shirts_at_a_store(5)
     factories.channel("web")
-    scenario(default, [{}])
     put_setting("ORDER_FILTERING", {"accepted_statuses": ["approved"]})
     body = {"number": "WEB-9", "channel": "web", "placed_at": "2026-11-20T10:00:00Z", "status": "awaiting_payment",
             "delivery_type": "cargo", "customer": {"name": "Ayse"},

@@ -34,6 +34,19 @@ def _live(order_id: int) -> list[Package]:
     return [p for p in packages_of(order_id) if p.state not in ("cancelled", "refused")]
 
 
+def _planned_shirts(default, quantity: int, *stock):
+    """SHIRT stocked as the (site, units) pairs say, the rules NO_SPLIT_THEN_TRANSFER with `default`
+    the scenario's default site, and an order for `quantity` shirts planned into one live package."""
+    shirt = factories.product("SHIRT")
+    for where, units in stock:
+        factories.stock(where, shirt, units)
+    scenario(default, NO_SPLIT_THEN_TRANSFER)
+    o = order([(shirt, quantity)])
+    plan_order(o.id)
+    (package,) = _live(o.id)
+    return shirt, o, package
+
+
 def _events(kind: str, aggregate_id: int) -> list[OutboxEvent]:
     return list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == kind,
                                                              OutboxEvent.aggregate_id == aggregate_id)
@@ -42,13 +55,7 @@ def _events(kind: str, aggregate_id: int) -> list[OutboxEvent]:
 
 def test_a_transfer_source_out_of_stock_is_replaced_by_another_transfer_into_the_same_package(app):
     kdk, _bsk, wh1, wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(wh1, shirt, 1)
-    factories.stock(wh2, shirt, 1)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 1)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    _shirt, o, package = _planned_shirts(wh1, 1, (wh1, 1), (wh2, 1))
     (first,) = package.transfers
     assert (package.location_id, package.state, first.source_id) == (kdk.id, "waiting_for_transfer", wh1.id)
 
@@ -97,12 +104,7 @@ def test_missing_items_come_by_transfer_into_the_package_that_reported_them(app)
 
 def test_units_no_rule_can_bring_back_are_parked_and_later_refill_the_same_package(app):
     kdk, _bsk, wh1, _wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(kdk, shirt, 2)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 2)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    shirt, o, package = _planned_shirts(wh1, 2, (kdk, 2))
     run_package_command(package.id, "prepare", {}, staff(kdk))
     item = package.items[0]
 
@@ -130,12 +132,7 @@ def test_units_no_rule_can_bring_back_are_parked_and_later_refill_the_same_packa
 
 def test_a_partial_cancel_tells_followers_the_new_quantities(app):
     kdk, _bsk, wh1, _wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(kdk, shirt, 5)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 3)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    _shirt, o, package = _planned_shirts(wh1, 3, (kdk, 5))
     order_item = db.session.get(Order, o.id).items[0]
 
     cancel_order(o.id, {"items": [{"item_id": order_item.id, "quantity": 1}], "reason": "customer"}, supervisor())
@@ -152,13 +149,7 @@ def test_a_partial_cancel_tells_followers_the_new_quantities(app):
 
 def test_a_blocked_package_keeps_its_lost_units_and_unblocks_into_waiting_for_them(app):
     kdk, bsk, wh1, wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(wh1, shirt, 1)
-    factories.stock(wh2, shirt, 1)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 1)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    shirt, o, package = _planned_shirts(wh1, 1, (wh1, 1), (wh2, 1))
     assert package.location_id == kdk.id
     run_package_command(package.id, "block", {"reason": "address check"}, supervisor())
     factories.stock(bsk, shirt, 5)  # the first rule could now pack the lost unit at BSK: it must not
@@ -177,12 +168,7 @@ def test_a_blocked_package_keeps_its_lost_units_and_unblocks_into_waiting_for_th
 
 def test_unblocking_after_the_transfers_arrived_makes_the_package_ready(app):
     kdk, _bsk, wh1, _wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(wh1, shirt, 1)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 1)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    _shirt, o, package = _planned_shirts(wh1, 1, (wh1, 1))
     (transfer,) = package.transfers
     run_package_command(package.id, "block", {"reason": "check"}, supervisor())
     run_transfer_command(transfer.id, "dispatch", {}, staff(wh1))
@@ -195,13 +181,7 @@ def test_unblocking_after_the_transfers_arrived_makes_the_package_ready(app):
 
 def test_a_cancelled_transfer_is_not_planned_again_from_the_same_source(app):
     kdk, _bsk, wh1, wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(wh1, shirt, 3)
-    factories.stock(wh2, shirt, 3)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 1)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    _shirt, o, package = _planned_shirts(wh1, 1, (wh1, 3), (wh2, 3))
     (first,) = package.transfers
     assert first.source_id == wh1.id
 
@@ -214,12 +194,7 @@ def test_a_cancelled_transfer_is_not_planned_again_from_the_same_source(app):
 
 def test_the_package_created_event_lists_its_transfers_like_the_api(app):
     kdk, _bsk, wh1, _wh2 = _network()
-    shirt = factories.product("SHIRT")
-    factories.stock(wh1, shirt, 1)
-    scenario(wh1, NO_SPLIT_THEN_TRANSFER)
-    o = order([(shirt, 1)])
-    plan_order(o.id)
-    (package,) = _live(o.id)
+    _shirt, o, package = _planned_shirts(wh1, 1, (wh1, 1))
     (created,) = _events("package.created", package.id)
     assert [t["number"] for t in created.data["transfers"]] == [t.number for t in package.transfers]
     assert created.data == package_dict(package) | {"updated_at": created.data["updated_at"]}
