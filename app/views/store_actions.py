@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.models import CargoCompany, DenialReason
 from app.services import config_cache, said
+from app.services.errors import ServiceError, ValidationFailed
 from app.services.settings import get_setting
 from app.services.state_labels import state_label
 from app.services.transitions import DELIVERY_STATUS_TARGETS, PACKAGE_TRANSITIONS, Transition
@@ -41,7 +42,7 @@ PICKUP_PROMINENT = (*PROMINENT, "complete_packing_without_shipment")
 NOT_BUTTONS = ("pick", "report_missing", "manual_plan")
 NUMBER_PARAMS = ("boxes", "quantity")
 DECIMAL_PARAMS = ("weight_kg",)
-OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "url", "otp", "label_url")
+OPTIONAL_PARAMS = ("weight_kg", "tracking_url", "otp", "label_url")
 
 
 @dataclass
@@ -131,17 +132,39 @@ def _field(command: str, param: str, cache: dict[str, Any], needs_code: bool = F
     if param == "otp":
         # Only a package that has a code asks for one (see `needs_pickup_code`).
         return Field(param, _("Customer's code"), "text", required=True) if needs_code else None
+    if param == "url" and command == "update_invoice":
+        # The service takes a link or a document; a tablet has no document to send (the API
+        # uploads one), so here the link is what it takes: required, and said what it is.
+        return Field(param, _("Invoice link"), "url", required=True,
+                     hint=_("the web address where the invoice can be opened (a PDF document can be attached "
+                            "only through the API)"))
     if param not in TYPED_FIELDS:
         return None  # e.g. document_base64: not something to type on a tablet
     label, kind = TYPED_FIELDS[param]
     return Field(param, str(label), kind, value="1" if param == "boxes" else "", required=required)
 
 
+# A rule the service states for the API said for the store's form, next to the field it is about,
+# as what to do: the invoice takes "a link or a document", and the tablet's form has only the link.
+ON_THE_FORM = {("update_invoice", "Give url or document_base64."):
+               ("url", _l("Type the invoice link: the web address where the invoice can be opened."))}
+
+
+def on_the_form(command: str, exc: ServiceError) -> ServiceError:
+    """`exc` with a whole-form rule of `ON_THE_FORM` moved to its field, in the form's words."""
+    details = exc.details or {}
+    found = ON_THE_FORM.get((command, details.get("__root__")))
+    if found is None:
+        return exc
+    moved = {key: value for key, value in details.items() if key != "__root__"}
+    moved[found[0]] = str(found[1])
+    return ValidationFailed(exc.message, moved)
+
+
 # The other typed parameters: label and kind (translated only when a form shows one).
 TYPED_FIELDS = {"boxes": (_l("Boxes"), "number"), "weight_kg": (_l("Weight (kg)"), "decimal"),
                 "tracking_url": (_l("Tracking link"), "url"), "label_url": (_l("Label link"), "url"),
-                "number": (_l("Invoice number"), "text"), "date": (_l("Invoice date"), "date"),
-                "url": (_l("Invoice link"), "url")}
+                "number": (_l("Invoice number"), "text"), "date": (_l("Invoice date"), "date")}
 
 
 # What staff read after a step worked: what happened and what comes next, in their words.

@@ -40,6 +40,7 @@ from app.views.store_actions import (
     confirm_question,
     done_message,
     needs_pickup_code,
+    on_the_form,
     params_from_form,
     unscanned_question,
 )
@@ -203,7 +204,8 @@ def package_command(code: str, package_id: int, command: str):
     except Withdrawn as asked:
         return render("store/packages/package.html", "store/packages/_package.html", **asked.answer,
                       **package_context(location, package_or_404(location, package_id)))
-    except ServiceError as exc:
+    except ServiceError as refused:
+        exc = on_the_form(command, refused)
         message, submitted_error = error_message(exc), exc
         if exc.code == "stale":
             message, category = stale_message(exc, transition), "info"

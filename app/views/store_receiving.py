@@ -24,11 +24,20 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import InboundShipment, ProductBarcode, PurchaseOrder, StockLocation, Transfer
+from app.models import (
+    InboundShipment,
+    InboundShipmentLine,
+    ProductBarcode,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderReceipt,
+    StockLocation,
+    Transfer,
+)
 from app.models.returns import Return
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.services.human_input import say
@@ -42,9 +51,18 @@ from app.services.returns import (
 )
 from app.services.returns.lookup import find_shipped_orders, return_at, returnable_lines, returns_arriving
 from app.services.returns.states import EXPECTED_RETURN_STATES, RECEIVABLE_RETURN_STATES
+from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
-from app.views.store import after_command, bp, current_actor, error_message, form_version, location_or_404
+from app.views.store import (
+    after_command,
+    bp,
+    current_actor,
+    error_message,
+    form_drawn_at,
+    form_version,
+    location_or_404,
+)
 
 KINDS = ("purchase-orders", "inbound-shipments")
 # A return the receiving screen has finished (received and inspected): Already finished.
@@ -64,10 +82,31 @@ def _incoming_transfers(location: StockLocation) -> list[Transfer]:
 def receiving(code: str):
     location = location_or_404(code)
     actor = current_actor()
+    purchase_orders = inbound_receiving.receivable_purchase_orders(actor, location.id)
     return render("store/receiving/list.html", "store/receiving/_list.html", location=location,
                   returns=returns_arriving(location.id), transfers=_incoming_transfers(location),
-                  purchase_orders=inbound_receiving.receivable_purchase_orders(actor, location.id),
+                  purchase_orders=purchase_orders, carried=_carried_by([po.id for po in purchase_orders]),
                   inbound_shipments=inbound_receiving.receivable_inbound_shipments(actor, location.id))
+
+
+def _carried_by(purchase_order_ids: list[int]) -> dict[int, list[tuple[InboundShipment, int]]]:
+    """Per purchase order, the inbound shipments (containers) on their way that carry its lines,
+    with the units each carries of it. Those goods are counted on the container's page, where
+    they arrive (docs/decisions.md): the purchase order's page and row say so and link there."""
+    if not purchase_order_ids:
+        return {}
+    rows = db.session.execute(
+        select(PurchaseOrderLine.purchase_order_id, InboundShipment, func.sum(InboundShipmentLine.quantity))
+        .join(InboundShipmentLine, InboundShipmentLine.shipment_id == InboundShipment.id)
+        .join(PurchaseOrderLine, PurchaseOrderLine.id == InboundShipmentLine.purchase_order_line_id)
+        .where(PurchaseOrderLine.purchase_order_id.in_(purchase_order_ids),
+               InboundShipment.status.in_(INBOUND_SHIPMENT_TRANSITIONS["receive"].sources))
+        .group_by(PurchaseOrderLine.purchase_order_id, InboundShipment.id)
+        .order_by(InboundShipment.id))
+    carried: dict[int, list[tuple[InboundShipment, int]]] = {}
+    for po_id, shipment, units in rows:
+        carried.setdefault(po_id, []).append((shipment, int(units)))
+    return carried
 
 
 # ------------------------------------------------------------------------------ returns
@@ -271,6 +310,13 @@ def counter_return(code: str):
                               "reason": request.form.get(f"reason-{line.product.id}", "").strip()[:500] or None})
         if not items and not errors:
             errors["_form"] = _("Choose at least one item the customer brings back.")
+        taken = _taken_from_this_form(order, location, items) if items and not errors else None
+        if taken is not None:
+            # The same form sent again (a double tap, Back and Take again, a second tab): the
+            # return it asked for is there already — say so and show it, never a second one.
+            flash(_("Already done — return %(number)s was already taken with these items. Here it is: it waits "
+                    "to be received.", number=taken.number), "info")
+            return redirect(url_for("store.receive_return", code=location.code, return_id=taken.id), code=303)
         if not errors:
             try:
                 ret = create_return({"order": order.id, "location": location.code, "items": items},
@@ -285,10 +331,31 @@ def counter_return(code: str):
     started = list(db.session.scalars(select(Return).where(
         Return.order_id == order.id, Return.location_id == location.id,
         Return.state.in_(RECEIVABLE_RETURN_STATES)).order_by(Return.id))) if order is not None else []
+    # Nothing more can come back: say whether it has come back, or is only taken (here or at
+    # another store) and still waits to be received — "has come back" only when it has.
+    returnable = any(line.returnable for line in lines)
+    waiting = (not returnable and order is not None and db.session.scalar(select(Return.id).where(
+        Return.order_id == order.id, Return.state.in_(EXPECTED_RETURN_STATES)).limit(1)) is not None)
     return render("store/receiving/counter.html", "store/receiving/_counter.html",
                   status=422 if errors else 200, location=location, query=query, orders=orders, order=order,
                   lines=lines, errors=errors, form=request.form, started=started,
-                  returnable=any(line.returnable for line in lines))
+                  returnable=returnable, waiting=waiting)
+
+
+def _taken_from_this_form(order, location: StockLocation, items: list[dict[str, Any]]) -> Return | None:
+    """A counter return of `order` taken here since this form was drawn (its `drawn_at`) with
+    exactly the items posted (SKU, units, reason): the form was sent before. A form without the
+    moment cannot tell (None: it is taken as new, or refused as the service refuses it)."""
+    drawn = form_drawn_at()
+    if drawn is None:
+        return None
+    posted = sorted((i["sku"], i["quantity"], i["reason"]) for i in items)
+    for ret in db.session.scalars(select(Return).where(
+            Return.order_id == order.id, Return.location_id == location.id, Return.source == "counter",
+            Return.state != "cancelled", Return.created_at >= drawn).order_by(Return.id.desc())):
+        if sorted((i.product.sku, i.quantity, i.reason) for i in ret.items) == posted:
+            return ret
+    return None
 
 
 # ------------------------------------------------------------------------------ purchase orders, inbound shipments
@@ -417,13 +484,18 @@ def receive_inbound(code: str, kind: str, record_id: int):
                     if exc.code == "stale" else nothing_expected if exc.code == "command_not_allowed"
                     else error_message(exc) or _("Check the lines marked in red."))
             notice = {"text": text, "category": "error"}
-            if exc.code == "stale":
+            if exc.code in ("stale", "command_not_allowed"):
                 db.session.expire_all()
                 record = _inbound_record(kind, record_id, location)
                 version = record.version
                 basis = inbound_receiving.shipment_basis(record_id) if shipment else ""
                 lines = _expected_lines(kind, record_id)
                 counts = {line.sku: {"count": 0, "damaged": 0, "reason": ""} for line in lines}
+                expecting = inbound_receiving.still_expected(record)
+                if not expecting:
+                    # Nothing more to count: received meanwhile (another tablet finished its own
+                    # count first) is already done; closed or cancelled is said as it is.
+                    status, notice = _nothing_left_to_count(kind, record, nothing_expected)
         else:
             # Back to what else arrives, with the message; htmx follows the redirect as a page load.
             flash(_finished_message(kind, record_id, location), "success")
@@ -440,10 +512,28 @@ def receive_inbound(code: str, kind: str, record_id: int):
                 line_errors[counted_skus[int(parts[1])]] = message
     return render("store/receiving/inbound.html", "store/receiving/_inbound.html", status=status, location=location,
                   kind=kind, record=record, lines=lines, counts=counts, receipt_key=receipt_key, version=version,
-                  basis=basis,
+                  basis=basis, carried=[] if shipment else _carried_by([record_id]).get(record_id, []),
+                  orders=sorted({line.purchase_order_number for line in lines}) if shipment else [],
                   notice=notice, line_errors=line_errors, expecting=expecting,
                   counted=_counted_toward_expected(lines, counts),
                   expected=sum(line.outstanding for line in lines))
+
+
+def _nothing_left_to_count(kind: str, record, nothing_expected: str) -> tuple[int, dict[str, str]]:
+    """A Finish refused because the delivery expects nothing more now: "Already received" when it
+    was received meanwhile (another tablet finished first: counting again would book the goods
+    twice), else why nothing is expected (closed, cancelled, or a container whose goods all came
+    otherwise)."""
+    if kind == "purchase-orders":
+        received = record.state == "received"
+    else:  # delivered by its own count, not marked delivered because its lines arrived otherwise
+        received = record.status == "delivered" and db.session.scalar(select(PurchaseOrderReceipt.id).where(
+            PurchaseOrderReceipt.inbound_shipment_id == record.id).limit(1)) is not None
+    if received:
+        return 200, {"text": _("Already received — %(number)s was received meanwhile (on another tablet, or by a "
+                               "colleague), so this count was not booked again. Nothing more to count here.",
+                               number=record.number), "category": "info"}
+    return 409, {"text": nothing_expected, "category": "error"}
 
 
 def _finished_message(kind: str, record_id: int, location: StockLocation) -> str:

@@ -138,10 +138,8 @@ def test_a_cancelled_click_and_collect_package_says_to_put_its_items_back(app, p
     expect(shipment).not_to_contain_text("Pack it, then tap Ready for pickup")
 
 
-def test_back_after_taking_a_counter_return_shows_it_and_no_form_to_send_again(app, page):
-    _store, delivered = _store_with_a_delivered_cap()
-    number = delivered.order.number
-    _ayse_signed_in(page, "IST-01")
+def take_the_cap_back_and_go_back(page, number: str) -> None:
+    """At IST-01's counter: find order `number`, take its one unit back, then Back."""
     page.goto("/store/IST-01/returns/new")
     page.fill("#order-search", number)
     page.keyboard.press("Enter")
@@ -151,6 +149,13 @@ def test_back_after_taking_a_counter_return_shows_it_and_no_form_to_send_again(a
     page.wait_for_url("**/receiving/returns/*")
     page.go_back()
     page.wait_for_load_state("load")
+
+
+def test_back_after_taking_a_counter_return_shows_it_and_no_form_to_send_again(app, page):
+    _store, delivered = _store_with_a_delivered_cap()
+    number = delivered.order.number
+    _ayse_signed_in(page, "IST-01")
+    take_the_cap_back_and_go_back(page, number)
     expect(page.locator("#nothing-returnable")).to_contain_text("nothing more can be returned")
     expect(page.locator("[id^=started-return-] a")).to_contain_text("Open return")
     expect(page.locator("button[data-command=create-return]")).to_have_count(0)
