@@ -8,19 +8,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 class NotStandardJson(ValueError):
-    """NaN, Infinity or a number too large for a float."""
+    """NaN, Infinity or a number too large for a float. `str()` is the API's English sentence;
+    `value` is what was written, `too_large` whether it is a number (for `problem`)."""
+
+    def __init__(self, message: str, value: str, too_large: bool = False):
+        super().__init__(message)
+        self.value, self.too_large = value, too_large
 
 
 def _refuse_constant(name: str) -> Any:
-    raise NotStandardJson(f"The body contains {name}, which JSON does not allow; send a number or null.")
+    raise NotStandardJson(f"The body contains {name}, which JSON does not allow; send a number or null.", name)
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise NotStandardJson(f"The number {text[:40]} is too large; send a smaller number.")
+        raise NotStandardJson(f"The number {text[:40]} is too large; send a smaller number.", text[:40], too_large=True)
     return value
 
 
@@ -31,10 +38,14 @@ def loads(text: str | bytes) -> Any:
 
 
 def problem(exc: ValueError) -> str:
-    """What is wrong with typed JSON, in words for a form: where the mistake is, or which value
-    JSON does not allow."""
+    """What is wrong with typed JSON, in words for a form in the page's language: where the mistake
+    is, or which value JSON does not allow (json's own English, "Expecting ',' delimiter", is not
+    said: no reader of another language could use it)."""
     if isinstance(exc, json.JSONDecodeError):
-        return f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}). Check the quotes and brackets."
+        return _('This is not valid JSON: look near line %(line)s, column %(column)s, and check the quotes and '
+                 'brackets.', line=exc.lineno, column=exc.colno)
+    if isinstance(exc, NotStandardJson) and exc.too_large:
+        return _('The number %(number)s is too large; use a smaller number.', number=exc.value)
     if isinstance(exc, NotStandardJson):
-        return str(exc).replace("The body contains", "It contains").replace("; send", "; use")
-    return "This is not valid JSON."
+        return _('It contains %(value)s, which JSON does not allow; use a number or null.', value=exc.value)
+    return _('This is not valid JSON.')

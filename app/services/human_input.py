@@ -14,10 +14,11 @@ from typing import Any, get_args, get_origin
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from wtforms.i18n import get_translations
 
+from app.services import said as saying
+from app.services.said import N_
 from app.services.typed_numbers import show_decimal
 
 TRUE = ("1", "true", "yes", "y", "on", "evet", "e")
@@ -56,74 +57,74 @@ def clean(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
 # staff use, each saying what to type instead, in the page's language. The API keeps pydantic's
 # texts and field paths; every HTML form and import report goes through `say`, and a form's list of
 # problems names each field as the form labels it (`field_label`: "Row 1, Unit cost").
-_PLAIN: list[tuple[re.Pattern[str], Any]] = [(re.compile(pattern), text) for pattern, text in (
-    (r"^(Field required|This field is required\.?)$", _l("This field is required. Fill it in.")),
-    (r"^String should have at least 1 character$", _l("This field is required. Fill it in.")),
-    (r"^String should have at least (?P<n>\d+) characters$", _l("Use at least %(n)s characters.")),
-    (r"^String should have at most (?P<n>\d+) characters?$", _l("Use at most %(n)s characters.")),
-    (r"^Field must be at most (?P<n>\d+) characters? long\.$", _l("Use at most %(n)s characters.")),
-    (r"^Input should be greater than or equal to (?P<n>\S+)$", _l("Enter %(n)s or more.")),
-    (r"^Input should be greater than (?P<n>\S+)$", _l("Enter a number above %(n)s.")),
-    (r"^Input should be less than or equal to (?P<n>\S+)$", _l("Enter %(n)s or less.")),
-    (r"^Input should be less than (?P<n>\S+)$", _l("Enter a number below %(n)s.")),
-    (r"^Field must be at least (?P<n>\d+) characters? long\.$", _l("Use at least %(n)s characters.")),
+_PLAIN: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) for pattern, text in (
+    (r"^(Field required|This field is required\.?)$", N_("This field is required. Fill it in.")),
+    (r"^String should have at least 1 character$", N_("This field is required. Fill it in.")),
+    (r"^String should have at least (?P<n>\d+) characters$", N_("Use at least %(n)s characters.")),
+    (r"^String should have at most (?P<n>\d+) characters?$", N_("Use at most %(n)s characters.")),
+    (r"^Field must be at most (?P<n>\d+) characters? long\.$", N_("Use at most %(n)s characters.")),
+    (r"^Input should be greater than or equal to (?P<n>\S+)$", N_("Enter %(n)s or more.")),
+    (r"^Input should be greater than (?P<n>\S+)$", N_("Enter a number above %(n)s.")),
+    (r"^Input should be less than or equal to (?P<n>\S+)$", N_("Enter %(n)s or less.")),
+    (r"^Input should be less than (?P<n>\S+)$", N_("Enter a number below %(n)s.")),
+    (r"^Field must be at least (?P<n>\d+) characters? long\.$", N_("Use at least %(n)s characters.")),
     (r"^Field must be between (?P<min>\d+) and (?P<max>\d+) characters long\.$",
-     _l("Use %(min)s to %(max)s characters.")),
+     N_("Use %(min)s to %(max)s characters.")),
     (r"^Number must be between (?P<min>-?\d+(\.\d+)?) and (?P<max>-?\d+(\.\d+)?)\.?$",
-     _l("Enter a number from %(min)s to %(max)s.")),
-    (r"^Number must be at least (?P<n>-?\d+(\.\d+)?)\.?$", _l("Enter %(n)s or more.")),
-    (r"^Number must be at most (?P<n>-?\d+(\.\d+)?)\.?$", _l("Enter %(n)s or less.")),
+     N_("Enter a number from %(min)s to %(max)s.")),
+    (r"^Number must be at least (?P<n>-?\d+(\.\d+)?)\.?$", N_("Enter %(n)s or more.")),
+    (r"^Number must be at most (?P<n>-?\d+(\.\d+)?)\.?$", N_("Enter %(n)s or less.")),
     (r"^Input should be a valid integer.*|^Not a valid integer value\.?$",
-     _l("Enter a whole number, for example 3.")),
+     N_("Enter a whole number, for example 3.")),
     (r"^(Input should be a valid (number|decimal).*|Not a valid (float|decimal) value\.?|Decimal input should be .*"
-     r"|Must be a number or a decimal string\.)$", _l("Enter a number, for example 1.5.")),
+     r"|Must be a number or a decimal string\.)$", N_("Enter a number, for example 1.5.")),
     (r"^Decimal input should have no more than (?P<n>\d+) decimal places?$",
-     _l("Use at most %(n)s digits after the decimal point.")),
+     N_("Use at most %(n)s digits after the decimal point.")),
     (r"^Decimal input should have no more than (?P<n>\d+) digits? before the decimal point$",
-     _l("Use at most %(n)s digits before the decimal point.")),
+     N_("Use at most %(n)s digits before the decimal point.")),
     (r"^Write the number plainly with at most (?P<n>\d+) decimals, e\.g\. \"(?P<example>[^\"]*)\"\.$",
-     _l("Write the number plainly with at most %(n)s decimals, for example %(example)s.")),
-    (r"^Input should be a valid boolean.*", _l("Choose yes or no.")),
+     N_("Write the number plainly with at most %(n)s decimals, for example %(example)s.")),
+    (r"^Input should be a valid boolean.*", N_("Choose yes or no.")),
     (r"^Input should be a valid (date|datetime).*|^Not a valid date(time)? value\.?$",
-     _l("Enter a date, for example 2026-12-31.")),
-    (r"^Choose a date between (?P<start>\d+) and (?P<end>\d+)\.$", _l("Choose a date between %(start)s and %(end)s.")),
-    (r"^SKU (?P<sku>\S+) is on two lines: put it on one line\.$", _l("SKU %(sku)s is on two lines: put it on one line.")),
-    (r"^Input should be (?P<options>('[^']*'(, | or )?)+)$", _l("Choose one of: %(options)s.")),
-    (r"^Not a valid choice\.?$", _l("Choose one of the options.")),
-    (r"^Invalid URL\.?$", _l("Enter a full web address starting with https://.")),
-    (r"^Extra inputs are not permitted$", _l("This field is not used here; leave it out.")),
+     N_("Enter a date, for example 2026-12-31.")),
+    (r"^Choose a date between (?P<start>\d+) and (?P<end>\d+)\.$", N_("Choose a date between %(start)s and %(end)s.")),
+    (r"^SKU (?P<sku>\S+) is on two lines: put it on one line\.$", N_("SKU %(sku)s is on two lines: put it on one line.")),
+    (r"^Input should be (?P<options>('[^']*'(, | or )?)+)$", N_("Choose one of: %(options)s.")),
+    (r"^Not a valid choice\.?$", N_("Choose one of the options.")),
+    (r"^Invalid URL\.?$", N_("Enter a full web address starting with https://.")),
+    (r"^Extra inputs are not permitted$", N_("This field is not used here; leave it out.")),
     (r"^List should have at most (?P<n>\d+) items? after validation, not (?P<given>\d+)$",
-     _l("At most %(n)s are allowed and there are %(given)s: remove some.")),
-    (r"^List should have at most (?P<n>\d+) items?.*", _l("At most %(n)s are allowed: remove some.")),
-    (r"^List should have at least 1 item.*", _l("Give at least one.")),
-    (r"^Input should be a valid (string|list|dictionary|object).*", _l("This value has the wrong form.")),
-    (r"^String should match pattern .*", _l("Use letters and digits only, without spaces.")),
+     N_("At most %(n)s are allowed and there are %(given)s: remove some.")),
+    (r"^List should have at most (?P<n>\d+) items?.*", N_("At most %(n)s are allowed: remove some.")),
+    (r"^List should have at least 1 item.*", N_("Give at least one.")),
+    (r"^Input should be a valid (string|list|dictionary|object).*", N_("This value has the wrong form.")),
+    (r"^String should match pattern .*", N_("Use letters and digits only, without spaces.")),
 )]
 # Whole sentences of the schemas: those naming API fields said for people, the others as they are
 # (marked here so that the catalogues carry them).
 _SENTENCES = {
     "List the missing items or set whole_package.":
-        _l("Enter how many units are missing, or tick Give up the whole package."),
+        N_("Enter how many units are missing, or tick Give up the whole package."),
     "Give at least one of cargo_company, tracking_number, tracking_url.":
-        _l("Fill in at least one: cargo company, tracking number or tracking link."),
-    "Give item_ids or items.": _l("Choose the items to plan."),
+        N_("Fill in at least one: cargo company, tracking number or tracking link."),
+    "Give item_ids or items.": N_("Choose the items to plan."),
     "This channel prints its own label: use complete_packing_channel.":
-        _l("This marketplace prints its own label: use Complete packing (channel label)."),
-    "Give url or document_base64.": _l("Give a link or a document."),
-    "Each sort key may appear once.": _l("Each sort key may appear once."),
-    "List each SKU once.": _l("List each SKU once."),
-    "List each item once.": _l("List each item once."),
-    "The document is larger than 10 MB.": _l("The document is larger than 10 MB."),
-    "Not valid base64.": _l("Not valid base64."),
-    "The document is empty.": _l("The document is empty."),
-    "The secret must not be empty.": _l("The secret must not be empty."),
-    "Each barcode may appear only once.": _l("Each barcode may appear only once."),
+        N_("This marketplace prints its own label: use Complete packing (channel label)."),
+    "Give url or document_base64.": N_("Give a link or a document."),
+    "Each sort key may appear once.": N_("Each sort key may appear once."),
+    "List each SKU once.": N_("List each SKU once."),
+    "List each item once.": N_("List each item once."),
+    "The document is larger than 10 MB.": N_("The document is larger than 10 MB."),
+    "Not valid base64.": N_("Not valid base64."),
+    "The document is empty.": N_("The document is empty."),
+    "The secret must not be empty.": N_("The secret must not be empty."),
+    "Each barcode may appear only once.": N_("Each barcode may appear only once."),
     "Damaged units cannot be more than the units that arrived.":
-        _l("Damaged units cannot be more than the units that arrived."),
-    "The date-time is out of range.": _l("The date-time is out of range."),
+        N_("Damaged units cannot be more than the units that arrived."),
+    "The date-time is out of range.": N_("The date-time is out of range."),
 }
-PATTERN_HELP = {"code": _l("Use letters, digits, '-', '_' or '.' (no spaces)."), "sku": _l("No spaces or slashes."),
-                "barcodes": _l("Barcodes cannot contain spaces.")}
+PATTERN_HELP = {"code": N_("Use letters, digits, '-', '_' or '.' (no spaces)."), "sku": N_("No spaces or slashes."),
+                "barcodes": N_("Barcodes cannot contain spaces.")}
 _URL_FIELDS = ("url", "label_url", "tracking_url", "image_url")
 
 
@@ -139,71 +140,86 @@ def _bound(text: str) -> str:
     return show_decimal(Decimal(found.group("n") if found else text))
 
 
-def say(message: Any, field: str | None = None) -> Any:
-    """One validation message in plain words, in the page's language (anything else is returned
-    as it is)."""
-    if not isinstance(message, str):
+def plain_said(message: Any, field: str | None = None) -> Any:
+    """`say`'s words for a validation message as a catalogue message (services/said.py), to keep
+    now and say later in the reader's language (a job's refusal); a message we have no words for,
+    and anything that is not text, as it is."""
+    if not isinstance(message, str) or not message:
         return message
     if message in _SENTENCES:
-        return str(_SENTENCES[message])
+        return saying.said(_SENTENCES[message])
     name = (field or "").split(".")[-1] if field and field.split(".")[-1] in PATTERN_HELP else (field or "").split(".")[0]
     if message.startswith("String should match pattern"):
         if name in PATTERN_HELP:
-            return str(PATTERN_HELP[name])
+            return saying.said(PATTERN_HELP[name])
         if name in _URL_FIELDS or (field or "").split(".")[-1] in _URL_FIELDS:
-            return str(_l("Enter a full web address starting with https://."))
-    for pattern, text in _PLAIN:
+            return saying.said(N_("Enter a full web address starting with https://."))
+    for pattern, msgid in _PLAIN:
         found = pattern.match(message)
         if found:
             values = {k: _bound(v.replace("'", "")) if k in ("n", "min", "max") else v.replace("'", "")
                       for k, v in found.groupdict().items() if v is not None}
-            return str(text) % values if values else str(text)
-    if not message:
+            return saying.said(msgid, **values)
+    return message
+
+
+def say(message: Any, field: str | None = None) -> Any:
+    """One validation message in plain words, in the page's language (anything else is returned
+    as it is)."""
+    if not isinstance(message, str) or not message:
         return message
-    said = _(message)  # a sentence the catalogue has
-    if said == message and get_locale() is not None and get_locale().language != "en":
+    plain = plain_said(message, field)
+    if saying.is_message(plain):
+        return saying.text(plain)
+    words = _(message)  # a sentence the catalogue has
+    if words == message and get_locale() is not None and get_locale().language != "en":
         # WTForms says its own messages in English (WTF_I18N_ENABLED is off, so that the ones above
         # get these words); any other one of them in WTForms' own translation.
-        said = get_translations(languages=[get_locale().language]).gettext(message)
-    return said
+        words = get_translations(languages=[get_locale().language]).gettext(message)
+    return words
 
 
 # The words each form puts next to a field, by the API's field name (the supervisor's inbound
 # forms, the admin forms): a list of problems names the field as people see it.
-FIELD_LABELS: dict[str, Any] = {
-    "code": _l("Code"), "name": _l("Name"), "contact": _l("Contact"), "lead_time_days": _l("Lead time (days)"),
-    "active": _l("Active"), "sku": _l("SKU"), "quantity": _l("Quantity"), "unit_cost": _l("Unit cost"),
-    "unit_price": _l("Unit price"), "number": _l("Number"), "supplier": _l("Supplier"),
-    "destination": _l("Goes to"), "expected_at": _l("Expected on"), "note": _l("Note"), "lines": _l("Rows"),
-    "damaged": _l("Damaged"), "reason": _l("Why?"), "carrier": _l("Carrier"),
-    "container_number": _l("Container number"), "tracking_number": _l("Tracking number"),
-    "eta": _l("Expected arrival"), "documents": _l("Documents"), "url": _l("Link"),
-    "purchase_order": _l("Purchase order"), "location": _l("Location"), "reorder_point": _l("Reorder point"),
-    "reorder_quantity": _l("Reorder quantity"), "occurred_at": _l("When it happened"), "city": _l("City"),
-    "district": _l("District"), "priority": _l("Priority"), "weight_kg": _l("Weight (kg)"),
-    "barcodes": _l("Barcodes"), "title": _l("Title"), "type": _l("Type"), "max_quota": _l("Quota"),
-    "on_hand": _l("On hand"), "items": _l("Items"), "receipt_key": _l("Receipt"),
-    "kind": _l("Kind"), "channel_value": _l("The channel's value"), "our_value": _l("Ours"),
-    "adapter": _l("Orders come from"), "config": _l("Settings"),
+FIELD_LABELS: dict[str, str] = {
+    "code": N_("Code"), "name": N_("Name"), "contact": N_("Contact"), "lead_time_days": N_("Lead time (days)"),
+    "active": N_("Active"), "sku": N_("SKU"), "quantity": N_("Quantity"), "unit_cost": N_("Unit cost"),
+    "unit_price": N_("Unit price"), "number": N_("Number"), "supplier": N_("Supplier"),
+    "destination": N_("Goes to"), "expected_at": N_("Expected on"), "note": N_("Note"), "lines": N_("Rows"),
+    "damaged": N_("Damaged"), "reason": N_("Why?"), "carrier": N_("Carrier"),
+    "container_number": N_("Container number"), "tracking_number": N_("Tracking number"),
+    "eta": N_("Expected arrival"), "documents": N_("Documents"), "url": N_("Link"),
+    "purchase_order": N_("Purchase order"), "location": N_("Location"), "reorder_point": N_("Reorder point"),
+    "reorder_quantity": N_("Reorder quantity"), "occurred_at": N_("When it happened"), "city": N_("City"),
+    "district": N_("District"), "priority": N_("Priority"), "weight_kg": N_("Weight (kg)"),
+    "barcodes": N_("Barcodes"), "title": N_("Title"), "type": N_("Type"), "max_quota": N_("Quota"),
+    "on_hand": N_("On hand"), "items": N_("Items"), "receipt_key": N_("Receipt"),
+    "kind": N_("Kind"), "channel_value": N_("The channel's value"), "our_value": N_("Ours"),
+    "adapter": N_("Orders come from"), "config": N_("Settings"), "date": N_("Date"),
 }
-_ROW_LABELS = {"documents": _l("Document %(row)s, %(field)s")}
+_ROW_LABELS = {"documents": N_("Document %(row)s, %(field)s")}
+
+
+def field_said(path: Any) -> Any:
+    """`field_label`'s words as a catalogue message to keep (a name we have no label for as text)."""
+    parts = str(path).split(".")
+
+    def label(name: str) -> Any:
+        found = FIELD_LABELS.get(name)
+        return saying.said(found) if found is not None else name.replace("_", " ").capitalize()
+
+    if len(parts) >= 2 and parts[1].isdigit():
+        row = int(parts[1]) + 1
+        if len(parts) == 2:
+            return saying.said(N_("Row %(row)s"), row=row)
+        return saying.said(_ROW_LABELS.get(parts[0], N_("Row %(row)s, %(field)s")), row=row, field=label(parts[-1]))
+    return label(parts[-1])
 
 
 def field_label(path: Any) -> str:
     """The API's field path as the form labels it: "lead_time_days" → "Lead time (days)",
     "lines.0.unit_cost" → "Row 1, Unit cost" (Turkish on a Turkish page)."""
-    parts = str(path).split(".")
-
-    def label(name: str) -> str:
-        found = FIELD_LABELS.get(name)
-        return str(found) if found is not None else name.replace("_", " ").capitalize()
-
-    if len(parts) >= 2 and parts[1].isdigit():
-        row = int(parts[1]) + 1
-        if len(parts) == 2:
-            return str(_l("Row %(row)s", row=row))
-        return str(_ROW_LABELS.get(parts[0], _l("Row %(row)s, %(field)s"))) % {"row": row, "field": label(parts[-1])}
-    return label(parts[-1])
+    return saying.text(field_said(path))
 
 
 def in_words(details: dict[str, Any]) -> dict[str, Any]:

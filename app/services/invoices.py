@@ -18,8 +18,9 @@ from app.models import Package
 from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.services.http_client import HttpError, capped_said, request
+from app.services.human_input import field_said, plain_said
 from app.services.packages import run_package_command
-from app.services.said import N_, Message, english, joined, listening, recall, said
+from app.services.said import N_, Message, english, is_message, joined, listening, recall, said
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKED_AND_LATER
 
 INVOICEABLE_STATES = PACKED_AND_LATER
@@ -83,11 +84,24 @@ def fetch_invoice(package_id: int, service_url: str, timeout: float = TIMEOUT_SE
         with listening():  # the command's refusal is kept as the catalogue messages it was said in
             run_package_command(package_id, "update_invoice", params, Actor.system("invoice"))
     except ServiceError as exc:
-        details = [said(N_("%(field)s: %(problem)s"), field=str(k), problem=recall(v)) for k, v in exc.details.items()]
+        details = [said(N_("%(field)s: %(problem)s"), field=field_said(k), problem=_in_words(v, str(k)))
+                   for k, v in exc.details.items()]
         message = said(N_("invoice service answer not stored: %(problem)s %(details)s"),
-                       problem=recall(exc.message), details=joined(details, "; "))
+                       problem=_in_words(exc.message), details=joined(details, "; "))
         raise InvoiceServiceError(english(message).strip(), transient=False, said=message) from None
     return "invoiced"
+
+
+def _in_words(value: Any, field: str | None = None) -> Any:
+    """A refusal's sentence as a catalogue message, said later in the reader's language: one said
+    through gettext while listening as it was, pydantic's English as the forms say it
+    (`human_input.plain_said`), else the text as its own id (a service's English constant, such
+    as "The command parameters are not valid.", is in the catalogue; other text reads as it is)."""
+    heard = recall(value)
+    if is_message(heard):
+        return heard
+    plain = plain_said(heard, field)
+    return said(plain) if isinstance(plain, str) and plain else plain
 
 
 def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:

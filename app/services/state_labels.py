@@ -159,7 +159,7 @@ COMMAND_LABELS: dict[str, LazyString] = {
     "label_ready": _l("Label ready"),
     "status": _l("Follows its packages"),
     "request_label": _l("Label requested from the carrier"),
-    # Not the buttons' "Cancel": that msgid is also a dialog's "never mind" ("Vazgeç").
+    # A package's or a transfer's: not their buttons' words ("Cancel package"), the row is either.
     "cancel": _l("Cancel it"),
     "cancel_at_carrier": _l("Cancelled at the carrier"),
 }

@@ -46,7 +46,9 @@ class Transition:
     target: str | None  # None: stays; PREVIOUS: the remembered state
     guards: tuple[str, ...] = ()
     managers_only: bool = False  # supervisors, admins and the system
-    label: str = ""  # lazy: read in the request's language (flask_babel.lazy_gettext)
+    # lazy: read in the request's language (flask_babel.lazy_gettext). A button says what it does
+    # ("Cancel package", never a bare "Cancel": that msgid is a dialog's "never mind", "Vazgeç").
+    label: str = ""
     destructive: bool = False
     params: tuple[str, ...] = field(default=())
     side: str | None = None  # transfers: "source" or "destination" — which store's staff may run it
@@ -95,8 +97,8 @@ PACKAGE_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                params=("number", "date", "url", "document_base64")),
     Transition("manual_plan", ("waiting_for_transfer", "waiting", "preparing", "out_of_stock", "blocked"),
                "cancelled", managers_only=True, label=_l("Plan manually"), params=("assignments",)),
-    Transition("cancel", BEFORE_SHIPPED, "cancelled", managers_only=True, label=_l("Cancel"), destructive=True,
-               params=("reason",)),
+    Transition("cancel", BEFORE_SHIPPED, "cancelled", managers_only=True, label=_l("Cancel package"),
+               destructive=True, params=("reason",)),
 )}
 
 # `update_shipment_status` may move to any of these (carrier news).
@@ -111,7 +113,7 @@ TRANSFER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                side="source"),
     Transition("out_of_stock", ("waiting",), "out_of_stock", label=_l("Out of stock"), destructive=True,
                side="source"),
-    Transition("cancel", ("waiting", "ready_for_dispatch"), "cancelled", managers_only=True, label=_l("Cancel"),
+    Transition("cancel", ("waiting", "ready_for_dispatch"), "cancelled", managers_only=True, label=_l("Cancel transfer"),
                destructive=True, params=("reason",)),
 )}
 
@@ -128,7 +130,8 @@ PURCHASE_ORDER_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
     Transition("receive", RECEIVABLE_PURCHASE_ORDER_STATES, RECEIPT, label=_l("Receive"), params=("lines", "receipt_key")),
     Transition("close_short", ("confirmed", "in_transit", "partially_received"), "closed", managers_only=True,
                label=_l("Close short"), destructive=True, params=("reason",)),
-    Transition("cancel", ("draft", "sent", "confirmed"), "cancelled", managers_only=True, label=_l("Cancel"),
+    Transition("cancel", ("draft", "sent", "confirmed"), "cancelled", managers_only=True,
+               label=_l("Cancel purchase order"),
                destructive=True, params=("reason",)),
 )}
 
@@ -142,8 +145,8 @@ INBOUND_SHIPMENT_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
                params=("eta", "note")),
     Transition("receive", ("booked", "departed", "arrived"), "delivered", label=_l("Receive"),
                params=("lines", "receipt_key")),
-    Transition("cancel", ("booked",), "cancelled", managers_only=True, label=_l("Cancel"), destructive=True,
-               params=("note",)),
+    Transition("cancel", ("booked",), "cancelled", managers_only=True, label=_l("Cancel shipment"),
+               destructive=True, params=("note",)),
 )}
 
 SHIPMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -4,8 +4,6 @@ their fields, and a dry-run panel that plans an existing or pasted order without
 
 from __future__ import annotations
 
-import json
-
 import htmx_flask
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -128,7 +126,7 @@ def scenario_dry_run():
         try:
             body = json_text.loads(pasted)
         except ValueError as exc:
-            errors["order_json"] = json_problem(exc)
+            errors["order_json"] = json_text.problem(exc)
     else:
         errors["order_number"] = _("Enter an order number, or paste an order below.")
     if not errors:
@@ -140,16 +138,6 @@ def scenario_dry_run():
             errors[field] = f"{say(exc.message)} {details}".strip()
     return render("admin/scenarios/dry_run.html", "admin/scenarios/_dry_run.html", status=422 if errors else 200,
                   result=result, errors=errors, order_number=number, order_json=pasted)
-
-
-def json_problem(exc: ValueError) -> str:
-    """What is wrong with a pasted order's JSON, in the page's language."""
-    if isinstance(exc, json.JSONDecodeError):
-        return _('This is not valid JSON: look near line %(line)s, column %(column)s, and check the quotes and '
-                 'brackets.', line=exc.lineno, column=exc.colno)
-    if isinstance(exc, json_text.NotStandardJson):
-        return _('It contains a value JSON does not allow (NaN, Infinity or a number too large): use a number or null.')
-    return _('This is not valid JSON.')
 
 
 @bp.get("/scenarios/dry-run")

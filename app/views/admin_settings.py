@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,11 +13,9 @@ from app.extensions import db
 from app.forms import show_service_errors
 from app.forms.admin import OnOffSettingForm, SettingForm, setting_form_class
 from app.models.settings import Setting
-from app.schemas import json_text
 from app.services.errors import ValidationFailed
 from app.services.settings import KNOWN_SETTINGS, get_setting, put_setting, used_instead
 from app.views.admin import bp
-from app.views.admin_scenarios import json_problem
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
 
@@ -93,20 +90,6 @@ def _form_page(key: str, form, *, status: int = 200, saved: bool = False):
                   unusable=_unusable(key))
 
 
-def _json_in_words(form) -> None:
-    """The JSON field's own problem in the page's language (the form says json's English), worded
-    as the scenario dry-run page words it."""
-    if not isinstance(form, SettingForm) or not form.value.errors or not form.value.data:
-        return
-    try:
-        json_text.loads(form.value.data)
-    except json.JSONDecodeError as exc:
-        form.value.errors = [json_problem(exc)]
-    except ValueError as exc:  # NaN, Infinity: the English names the value, other languages say it in words
-        if get_locale() is not None and get_locale().language != "en":
-            form.value.errors = [json_problem(exc)]
-
-
 @bp.get("/settings/")
 @role_required("admin")
 def settings():
@@ -125,7 +108,6 @@ def setting(key: str):
         form = form_class(formdata=None, value=json.dumps(value, indent=2) if form_class is SettingForm else value)
         return _form_page(key, form)
     if not form.validate():
-        _json_in_words(form)
         return _form_page(key, form, status=422)
     try:
         put_setting(key, form.parsed())

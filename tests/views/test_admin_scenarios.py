@@ -128,7 +128,7 @@ def test_dry_run_plans_an_existing_or_pasted_order_and_writes_nothing(admin):
 @pytest.mark.parametrize(("data", "message"), [
     ({"order_number": "NOPE"}, "No order numbered NOPE."),
     ({"order_json": "{bad"}, "This is not valid JSON"),
-    ({"order_json": "{\"items\": NaN}"}, "It contains a value JSON does not allow"),
+    ({"order_json": "{\"items\": NaN}"}, "It contains NaN, which JSON does not allow"),
     ({"order_json": '{"number": "X"}'}, "The order is not valid."),
     ({}, "Enter an order number"),
 ])
