@@ -35,9 +35,11 @@ from app.services.channels.base import ChannelConnector, ChannelOrder
 from app.services.channels.mappings import lookup
 from app.services.db import begin_write
 from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.http_client import capped
 from app.services.human_input import field_label
 from app.services.package_commands.common import safe_enqueue
 from app.services.said import N_, joined, listening, recall, said, stored
+from app.services.said import english as said_english
 from app.services.state_labels import state_label
 from app.services.transitions import PACKED_STATES
 
@@ -255,8 +257,13 @@ def _count_attempt(entry_id: int) -> None:
 def _finish(entry_id: int, outcome: str, reason: Any, order_id: int | None,
             return_id: int | None = None) -> None:
     """Record the outcome; `reason` is a sentence said through the catalogue (`_()`), or a
-    message (`said`), or None."""
+    message (`said`), or None. Its values come from the channel's payload (an unknown SKU, a
+    code): cut as a failure's are (`http_client.capped`), so a huge one cannot make the row and
+    the inbox page megabytes long; the English is said from what is kept."""
     english, message = stored(reason)
+    if message is not None:
+        message = capped(message)
+        english = said_english(message)
     begin_write()
     values: dict[str, Any] = {"outcome": outcome, "reason": english and english[:2000],
                               "reason_message": message, "processed_at": utcnow()}
