@@ -6,14 +6,13 @@ is PostgreSQL (SQLite's writers queue up anyway)."""
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import ChannelCursor
 from app.services.channels import pull
 from tests.channels.test_trendyol_pull import _ty
+from tests.threads import at_once
 
 
 def test_two_first_polls_at_once_both_succeed_and_leave_one_cursor_each(world, sim, app):
@@ -22,24 +21,10 @@ def test_two_first_polls_at_once_both_succeed_and_leave_one_cursor_each(world, s
         db.session.execute(delete(ChannelCursor))
         db.session.commit()
         db.session.remove()
-        barrier = threading.Barrier(2)
-        errors: list[BaseException] = []
+        def poll() -> None:
+            pull.pull_channel(channel_id, lock=False)  # no Redis lock: the database alone must hold
 
-        def poll(barrier: threading.Barrier = barrier, errors: list[BaseException] = errors) -> None:
-            with app.app_context():
-                try:
-                    barrier.wait(timeout=30)
-                    pull.pull_channel(channel_id, lock=False)  # no Redis lock: the database alone must hold
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=poll) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        _, errors = at_once(app, [poll, poll])
         assert not errors, errors
         keys = sorted(db.session.scalars(select(ChannelCursor.key)))
         assert keys == sorted([pull.cursor_key(channel_id), pull.returns_cursor_key(channel_id)])

@@ -3,7 +3,6 @@ from a stored cursor; polls running at once on two workers import every package 
 
 from __future__ import annotations
 
-import threading
 import time
 
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from app.extensions import db
 from app.models import Channel, ChannelCursor, ChannelInboxEntry, Order
 from app.services.channels import pull
 from tests.channels.conftest import run_jobs
+from tests.threads import at_once
 
 
 def _ty() -> int:
@@ -64,24 +64,10 @@ def test_two_workers_polling_at_once_import_each_package_once(world, sim, app):
                                 for n in range(30)])
     channel_id = _ty()
     db.session.remove()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
     def poll() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                pull.pull_channel(channel_id, lock=False)  # no Redis lock: the database alone must hold
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+        pull.pull_channel(channel_id, lock=False)  # no Redis lock: the database alone must hold
 
-    threads = [threading.Thread(target=poll) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _, errors = at_once(app, [poll, poll])
     assert not errors, errors
     assert _count(ChannelInboxEntry) == 30
     # both workers also process: every entry twice at once
@@ -90,21 +76,10 @@ def test_two_workers_polling_at_once_import_each_package_once(world, sim, app):
     from app.services.channels import intake
 
     def process(ids: list[int]) -> None:
-        with app.app_context():
-            try:
-                for entry_id in ids:
-                    intake.process_entry(entry_id)
-            except BaseException as exc:  # noqa: BLE001
-                errors.append(exc)
-            finally:
-                db.session.remove()
+        for entry_id in ids:
+            intake.process_entry(entry_id)
 
-    threads = [threading.Thread(target=process, args=(entry_ids,)), threading.Thread(target=process,
-                                                                                     args=(entry_ids[::-1],))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    _, errors = at_once(app, [lambda: process(entry_ids), lambda: process(entry_ids[::-1])], timeout=120)
     assert not errors, errors
     assert _count(Order) == 30
     assert set(db.session.scalars(select(ChannelInboxEntry.outcome))) == {"imported"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,6 +20,7 @@ from app.services.settings import put_setting
 from tests import factories
 from tests.api.test_bad_input_regressions import auth
 from tests.services.builders import make_package, staff
+from tests.threads import at_once
 
 CODE = "482913"
 
@@ -90,25 +92,15 @@ def test_the_api_answers_429_when_locked(store, client):
 
 def _hand_over_at_once(app, attempts: list[tuple[int, str]], who) -> list[str]:
     """Each attempt in its own thread and app context (its own database session), all at once."""
-    import threading
 
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list[str] = []
+    def attempt(package_id: int, code: str) -> str:
+        try:
+            return _hand_over(package_id, code, who)
+        except Conflict:
+            return "Conflict"
 
-    def run(package_id: int, code: str) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes.append(_hand_over(package_id, code, who))
-            except Conflict:
-                outcomes.append("Conflict")
-            db.session.remove()
-
-    threads = [threading.Thread(target=run, args=attempt) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = at_once(app, [partial(attempt, *each) for each in attempts])
+    assert not errors, errors
     return outcomes
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from rq import Queue, SimpleWorker
@@ -17,6 +16,7 @@ from app.services.packages import run_package_command
 from app.worker import PERIODIC
 from tests import factories
 from tests.services.builders import make_package, supervisor
+from tests.threads import at_once
 
 
 def packed_today() -> int:
@@ -76,24 +76,11 @@ def test_two_rollups_of_the_same_days_at_once_leave_one_set_of_rows(app):
         db.session.commit()
         run_package_command(package.id, "complete_packing_without_shipment", {}, supervisor())
     today = local_times.local(utcnow()).date()
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
 
     def rollup():
-        with app.app_context():
-            try:
-                barrier.wait()
-                kpi_rollups.rebuild(today - timedelta(days=1), today + timedelta(days=1))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+        kpi_rollups.rebuild(today - timedelta(days=1), today + timedelta(days=1))
 
-    threads = [threading.Thread(target=rollup) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _, errors = at_once(app, [rollup, rollup])
     assert not errors
     assert packed_today() == 3
     db.session.rollback()

@@ -4,8 +4,6 @@ book the goods once."""
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -14,28 +12,7 @@ from app.services.errors import Conflict
 from app.services.inbound.receiving import receive_inbound_shipment, receive_purchase_order
 from tests import factories
 from tests.services.inbound.helpers import purchase_order, staff_of, supplier, warehouse
-
-
-def _run_together(app, targets) -> tuple[list, list[BaseException]]:
-    results, errors = [], []
-    barrier = threading.Barrier(len(targets))
-
-    def run(target):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(target())
-            except BaseException as exc:  # noqa: BLE001 - reported by the test
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
+from tests.threads import at_once
 
 
 def _setup():
@@ -57,7 +34,7 @@ def test_the_same_count_finished_by_four_threads_at_once_is_booked_once(app):
     clerk, po_id, wh_id, tea_id = staff_of(wh), po.id, wh.id, tea.id
     lines = [{"sku": "TEA", "quantity": 7}]
 
-    results, errors = _run_together(app, [
+    results, errors = at_once(app, [
         lambda: receive_purchase_order(po_id, lines, clerk, receipt_key="tablet-session-9").replayed
         for _ in range(4)])
 
@@ -74,7 +51,7 @@ def test_two_tablets_that_counted_the_same_goods_book_them_once(app):
     clerk, po_id, wh_id, tea_id, version = staff_of(wh), po.id, wh.id, tea.id, po.version
     lines = [{"sku": "TEA", "quantity": 10}]
 
-    results, errors = _run_together(app, [
+    results, errors = at_once(app, [
         lambda key=key: receive_purchase_order(po_id, lines, clerk, receipt_key=key, expected_version=version).replayed
         for key in ("tablet-a", "tablet-b")])
 
@@ -94,7 +71,7 @@ def test_an_inbound_shipment_received_by_two_docks_at_once_is_booked_once(app):
     clerk, shipment_id, wh_id, tea_id = staff_of(wh), shipment.id, wh.id, tea.id
     lines = [{"sku": "TEA", "quantity": 10}]
 
-    results, errors = _run_together(app, [
+    results, errors = at_once(app, [
         lambda: receive_inbound_shipment(shipment_id, lines, clerk, receipt_key="dock-session").replayed
         for _ in range(3)])
 

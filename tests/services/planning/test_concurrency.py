@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -12,28 +10,7 @@ from app.services.planning import plan_order
 from app.services.planning.batch import plan_batch
 from tests import factories
 from tests.services.planning.network import order, scenario, site
-
-
-def _run_threads(app, targets) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(targets))
-
-    def run(target):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                target()
-            except BaseException as exc:  # noqa: BLE001 - reported by the test
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return errors
+from tests.threads import at_once
 
 
 def test_concurrent_planners_never_oversell(app):
@@ -48,7 +25,7 @@ def test_concurrent_planners_never_oversell(app):
     batch_ids = [order([(shirt, 1)]).id for _ in range(6)]
 
     targets = [lambda i=i: plan_order(i) for i in ids] + [lambda: plan_batch(batch_ids, chunk_size=3)]
-    errors = _run_threads(app, targets)
+    _, errors = at_once(app, targets)
 
     assert errors == []
     db.session.rollback()  # end this session's read snapshot (SQLite WAL) before looking
