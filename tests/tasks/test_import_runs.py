@@ -30,7 +30,7 @@ from tests.api.test_orders_api import ORDER
 from tests.factories import PASSWORD
 from tests.tasks.test_webhooks_worker_killed import kill_tree
 from tests.views.test_admin_imports import ThreadWorker, run_import, work
-from tests.views.test_auth import login
+from tests.views.test_auth import login, signed_in_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 20_000
@@ -38,10 +38,7 @@ ROWS = 20_000
 
 @pytest.fixture
 def admin(app, client):
-    factories.user("root", "admin")
-    db.session.commit()
-    login(client, "root")
-    return client
+    return signed_in_admin(client)
 
 
 def catalog(locations: int = 20, products: int = 1000) -> tuple[list[str], list[str]]:

@@ -12,15 +12,12 @@ from app.extensions import db
 from app.models import CargoCompany, Channel, DenialReason, OutboxEvent, Product, StockLocation
 from tests import factories
 from tests.services.builders import row_counts
-from tests.views.test_auth import login
+from tests.views.test_auth import signed_in_admin
 
 
 @pytest.fixture
 def admin(app, client):
-    factories.user("root", "admin")
-    db.session.commit()
-    login(client, "root")
-    return client
+    return signed_in_admin(client)
 
 
 def _counts():

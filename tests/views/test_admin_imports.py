@@ -17,15 +17,12 @@ from app.models import Channel, ImportRun, Order, Product, StockLocation
 from app.queues import redis_connection
 from tests import factories
 from tests.services.builders import row_counts, stock_of
-from tests.views.test_auth import login
+from tests.views.test_auth import signed_in_admin
 
 
 @pytest.fixture
 def admin(app, client):
-    factories.user("root", "admin")
-    db.session.commit()
-    login(client, "root")
-    return client
+    return signed_in_admin(client)
 
 
 class ThreadWorker(SimpleWorker):

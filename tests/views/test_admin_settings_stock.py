@@ -9,15 +9,12 @@ from app.extensions import db
 from app.models import Setting, StockLedger
 from tests import factories
 from tests.services.builders import row_counts, stock_of
-from tests.views.test_auth import login
+from tests.views.test_auth import signed_in_admin
 
 
 @pytest.fixture
 def admin(app, client):
-    factories.user("root", "admin")
-    db.session.commit()
-    login(client, "root")
-    return client
+    return signed_in_admin(client)
 
 
 def test_settings_list_shows_every_known_key_with_its_value(admin):

@@ -18,17 +18,14 @@ from app.services.said import N_, said
 from app.services.users import create_user
 from tests import factories
 from tests.services.builders import make_package
-from tests.views.test_auth import login
+from tests.views.test_auth import login, signed_in_admin
 
 TR = {"Accept-Language": "tr"}
 
 
 @pytest.fixture
 def admin(app, client):
-    factories.user("root", "admin")
-    db.session.commit()
-    login(client, "root")
-    return client
+    return signed_in_admin(client)
 
 
 def _page(client, path: str, **kwargs) -> str:

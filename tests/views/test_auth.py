@@ -18,6 +18,14 @@ def login(client, username, password=PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def signed_in_admin(client, username: str = "root"):
+    """`client` signed in as a new admin `username`."""
+    factories.user(username, "admin")
+    db.session.commit()
+    login(client, username)
+    return client
+
+
 def test_each_role_lands_on_its_own_screen(app, client):
     store = factories.location("IST-KDK")
     factories.user("ayse", "staff", [store])
