@@ -7,27 +7,16 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import Order, OrderItem, Package, Scenario, Setting, StockLocation, TransitionLog
 from app.models.base import utcnow
 from app.services import workorders
 from tests import factories
+from tests.api.helpers import auth, count
 
 HUGE = 2**70  # beyond SQLite's and PostgreSQL's integers
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
-
-
-def count(model) -> int:
-    db.session.commit()  # a fresh snapshot: on SQLite an open read transaction sees old rows
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:

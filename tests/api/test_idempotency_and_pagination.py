@@ -11,16 +11,10 @@ from app.models import IdempotencyRecord, OutboxEvent, Package, StockLedger, Sto
 from app.models.base import utcnow
 from app.services.idempotency import fingerprint as request_fingerprint
 from tests import factories
+from tests.api.helpers import auth
 from tests.services.builders import make_package
 
 LOCATION = {"code": "IST-01", "name": "Kadikoy Store", "type": "store"}
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def written_rows() -> tuple[int, int, int, int]:

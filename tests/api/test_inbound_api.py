@@ -8,13 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxEvent, Stock
 from tests import factories
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
+from tests.api.helpers import auth
 
 
 def _setup(client):

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CargoCompany, Channel, DenialReason, OutboxEvent, Product, ProductBarcode, StockLocation
 from tests import factories
+from tests.api.helpers import auth, count
 
 LOCATION = {"code": "IST-01", "name": "Kadikoy Store", "type": "store", "city": "Istanbul", "district": "Kadikoy",
             "latitude": 40.99, "longitude": 29.03, "priority": 10, "is_packaging_center": True,
             "is_transfer_source": True, "is_pickup_location": True, "max_quota": 50,
             "target_packaging_minutes": 120, "active": True, "tags": []}
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
-
-
-def count(model) -> int:
-    db.session.commit()  # a fresh snapshot: on SQLite an open read transaction sees old rows
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_admin_creates_a_location_and_the_created_event_carries_it(app, client):

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import re
 
-from app.extensions import db
 from app.views.api.openapi import openapi_path
 from app.views.api.routing import REGISTRY
 from tests import factories
+from tests.api.helpers import auth
 
 MY_MODULES = {"catalog", "jobs", "locations", "orders", "packages", "settings", "stock", "transfers"}
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def conforms(schema: dict, value, doc: dict) -> bool:

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Order, OutboxEvent, Scenario, ScenarioRule
 from app.services import workorders
 from tests import factories
+from tests.api.helpers import auth
 
 ORDER = {"number": "WEB-1001", "channel": "web", "placed_at": "2026-11-20T10:00:00Z", "status": "approved",
          "delivery_type": "cargo", "pickup_location": None, "payment_type": "card", "cargo_company": "demo",
@@ -15,13 +16,6 @@ ORDER = {"number": "WEB-1001", "channel": "web", "placed_at": "2026-11-20T10:00:
          "shipping_address": {"line": "Moda Cd. 1", "city": "Istanbul", "district": "Kadikoy", "postcode": "34710",
                               "country": "TR", "latitude": 40.98, "longitude": 29.02},
          "items": [{"sku": "TSHIRT-M", "quantity": 2, "price": "199.90"}]}
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def master_data():

@@ -11,13 +11,7 @@ from app.models import Order, OrderItem, OutboxEvent, Package, StockLedger, Tran
 from app.models.base import utcnow
 from app.services import workorders
 from tests import factories
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
+from tests.api.helpers import auth
 
 
 def make_package(location, product, number: str, quantity: int = 1, state: str = "waiting") -> Package:

@@ -8,14 +8,8 @@ from app.extensions import db
 from app.models import Return, WebhookSubscription
 from app.models.events import EVENT_TYPES
 from tests import factories
+from tests.api.helpers import auth
 from tests.services.builders import make_package, stock_of
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
 
 
 def test_a_store_creates_receives_and_inspects_a_return(app, client):

@@ -8,13 +8,7 @@ from app.extensions import db
 from app.models import Setting
 from app.queues import redis_connection
 from tests import factories
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
+from tests.api.helpers import auth
 
 
 def test_admin_puts_and_reads_a_setting(app, client):

@@ -7,13 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Stock, StockLedger
 from tests import factories
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
+from tests.api.helpers import auth
 
 
 def ledger_rows() -> list[StockLedger]:

@@ -9,13 +9,7 @@ from app.models import Channel, Order, OrderItem, Transfer, TransitionLog
 from app.models.base import utcnow
 from app.services import workorders
 from tests import factories
-
-
-def auth(username: str, role: str = "admin", locations=None) -> dict[str, str]:
-    db.session.commit()  # SQLite cannot upgrade a read transaction older than the requests' writes
-    factories.user(username, role, locations)
-    db.session.commit()
-    return {"Authorization": f"Token {factories.api_token(username)}"}
+from tests.api.helpers import auth
 
 
 def setup_transfer():
