@@ -12,36 +12,23 @@ from app.extensions import db
 from app.models import StockLedger, Transfer, TransitionLog
 from app.services.errors import Conflict, ValidationFailed
 from app.services.transfers import run_transfer_command
-from tests import factories
 from tests.services.builders import (
-    get_product,
     ledger_sums,
     live_packages,
-    make_scenario,
     make_transfer,
     row_counts,
-    set_stock,
     staff,
     stock_of,
 )
+from tests.services.test_transfers import resourcing_network, rules_allow_transfers
 
 
 @pytest.fixture
 def network(app):
     """Source S sends to destination D; store B can send the units again; WH parks the rest."""
-    source = factories.location(code="S", priority=5)
-    destination = factories.location(code="D", priority=6)
-    b = factories.location(code="B", priority=1)
-    wh = factories.location(code="WH", priority=9)
-    make_scenario(wh)
-    set_stock(b, get_product("SKU-A"), 5)
-    from app.models import ScenarioRule
-
-    db.session.flush()
-    for rule in db.session.scalars(select(ScenarioRule)):
-        rule.transferable = True
-    db.session.commit()
-    return source, destination, b
+    sites = resourcing_network()
+    rules_allow_transfers()
+    return sites
 
 
 def _receive(transfer: Transfer, lines, who) -> Transfer:

@@ -182,8 +182,7 @@ def test_report_missing_with_bad_items_is_422_and_changes_nothing(app):
 
 # --- re-sourcing ----------------------------------------------------------------------------
 
-@pytest.fixture
-def network(app):
+def resourcing_network():
     """Source S sends to destination D; store B (preferred) can take over; WH parks the rest."""
     from tests.services.builders import get_product, make_scenario, set_stock
 
@@ -197,7 +196,12 @@ def network(app):
     return source, destination, b
 
 
-def _rules_allow_transfers() -> None:
+@pytest.fixture
+def network(app):
+    return resourcing_network()
+
+
+def rules_allow_transfers() -> None:
     from app.models import ScenarioRule
 
     for rule in db.session.scalars(select(ScenarioRule)):
@@ -207,7 +211,7 @@ def _rules_allow_transfers() -> None:
 
 def test_missing_transfer_units_are_written_off_and_brought_by_another_transfer(network):
     source, destination, b = network
-    _rules_allow_transfers()
+    rules_allow_transfers()
     transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=0)
     params = {"items": [{"item_id": transfer.items[0].id, "quantity": 1}]}
     result = run_transfer_command(transfer.id, "report_missing", params, staff(source))
@@ -239,7 +243,7 @@ def test_missing_transfer_units_park_when_the_rules_neither_transfer_nor_split(n
 
 def test_out_of_stock_transfer_is_replaced_by_a_transfer_from_another_source(network):
     source, destination, _ = network
-    _rules_allow_transfers()
+    rules_allow_transfers()
     transfer = make_transfer(items=[("SKU-A", 2)], source=source, destination=destination, spare=1)
     result = run_transfer_command(transfer.id, "out_of_stock", {}, staff(source))
     assert result.state == "out_of_stock"
