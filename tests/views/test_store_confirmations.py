@@ -8,20 +8,15 @@ import re
 
 from app.extensions import db
 from app.models import Setting
-from tests import factories
 from tests.services.builders import make_package
-from tests.views.test_store_packages import reload, url
+from tests.views.test_store_packages import refusable_package, reload, url
 from tests.views.test_store_queue import HX, login, store_with_staff
 
 REFRESH = '<meta http-equiv="refresh" content="10">'
 
 
 def test_refusing_without_javascript_asks_on_the_page_with_the_reason_then_refuses(app, client):
-    store = store_with_staff()
-    factories.denial_reason("damaged", title="Item damaged")
-    db.session.commit()
-    package = make_package("waiting", location=store)
-    login(client)
+    package = refusable_package(client)
     page = client.get(url(package)).get_data(as_text=True)
     refuse_form = re.search(r'<form[^>]*/commands/refuse".*?</form>', page, re.S).group(0)
     # With JavaScript the browser's dialog asks and store.js enables this; a plain post leaves it out.
@@ -52,11 +47,7 @@ def test_a_refusal_without_a_reason_is_not_asked_about_but_sent_back_to_the_form
 
 
 def test_an_old_refuse_form_after_a_colleague_started_says_it_was_not_done_instead_of_asking(app, client):
-    store = store_with_staff()
-    factories.denial_reason("damaged", title="Item damaged")
-    db.session.commit()
-    package = make_package("waiting", location=store)
-    login(client)
+    package = refusable_package(client)
     client.post(url(package, "/commands/prepare"), data={"version": package.version}, headers=HX)
     stale = client.post(url(package, "/commands/refuse"), data={"version": package.version, "reason": "damaged"},
                         headers=HX)

@@ -135,12 +135,19 @@ def test_scan_without_javascript_redirects_to_the_package_with_the_result(app, c
     assert 'flash-error' in client.get(url(package)).get_data(as_text=True)
 
 
-def test_refuse_needs_a_reason_and_then_refuses(app, client):
+def refusable_package(client):
+    """A waiting package at a store whose staff member is signed in on `client`; 'damaged' (Item
+    damaged) is a reason to refuse it."""
     store = store_with_staff()
     factories.denial_reason("damaged", title="Item damaged")
     db.session.commit()
     package = make_package("waiting", location=store)
     login(client)
+    return package
+
+
+def test_refuse_needs_a_reason_and_then_refuses(app, client):
+    package = refusable_package(client)
     page = client.get(url(package)).get_data(as_text=True)
     assert '<option value="damaged">Item damaged</option>' in page
     missing = client.post(url(package, "/commands/refuse"), data={"version": package.version}, headers=HX)
