@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from app.extensions import db
-from app.models import PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
+from app.models import Product, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
 from app.services.actors import Actor
 from tests import factories
 
@@ -42,3 +42,12 @@ def purchase_order(destination: StockLocation, lines: list[tuple], state: str = 
 
 def warehouse(code: str = "WH-01") -> StockLocation:
     return factories.location(code, type="warehouse")
+
+
+def warehouse_tea_mug() -> tuple[StockLocation, Product, Product]:
+    """Warehouse WH-01, products TEA and MUG, supplier ACME (committed)."""
+    wh = warehouse()
+    tea, mug = factories.product("TEA"), factories.product("MUG")
+    supplier()
+    db.session.commit()
+    return wh, tea, mug

@@ -13,7 +13,7 @@ from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.inbound.purchase_orders import create_purchase_order, run_purchase_order_command
 from app.services.transitions import PURCHASE_ORDER_TRANSITIONS, RECEIPT
 from tests import factories
-from tests.services.inbound.helpers import SUPERVISOR, purchase_order, staff_of, supplier, warehouse
+from tests.services.inbound.helpers import SUPERVISOR, purchase_order, staff_of, warehouse_tea_mug
 
 PARAMS = {"edit": None, "send": {}, "confirm": {"expected_at": "2026-12-20T09:00:00Z"}, "mark_in_transit": {},
           "close_short": {"reason": "Supplier ran out"}, "cancel": {"reason": "Ordered by mistake"}}
@@ -28,11 +28,7 @@ def _body(**kw) -> dict:
 
 @pytest.fixture
 def setup(app):
-    wh = warehouse()
-    tea, mug = factories.product("TEA"), factories.product("MUG")
-    supplier()
-    db.session.commit()
-    return wh, tea, mug
+    return warehouse_tea_mug()
 
 
 def test_a_purchase_order_is_created_as_a_draft_with_its_lines_logged_and_announced(setup):

@@ -30,7 +30,7 @@ from app.services.inbound.receiving import (
 )
 from app.services.planning import plan_order
 from tests import factories
-from tests.services.inbound.helpers import SUPERVISOR, purchase_order, staff_of, supplier, warehouse
+from tests.services.inbound.helpers import SUPERVISOR, purchase_order, staff_of, warehouse_tea_mug
 from tests.services.planning.network import order, scenario
 
 
@@ -42,11 +42,7 @@ def _on_hand(location, product) -> int:
 
 @pytest.fixture
 def wh_tea_mug(app):
-    wh = warehouse()
-    tea, mug = factories.product("TEA"), factories.product("MUG")
-    supplier()
-    db.session.commit()
-    return wh, tea, mug
+    return warehouse_tea_mug()
 
 
 def test_partial_receipts_then_close_short(wh_tea_mug):
