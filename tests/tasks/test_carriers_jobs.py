@@ -74,6 +74,15 @@ def enqueue_label(shipment_id: int, version: int = 1, suffix: str = "") -> None:
     enqueue("carriers", "app.tasks.carriers.request_label", shipment_id, job_id=f"label-{shipment_id}-{version}{suffix}")
 
 
+def label_requested(cargo: CargoCompany | None = None, **shipment: object) -> tuple[int, int]:
+    """(shipment id, package id) of a new shipment whose label job a real worker has run."""
+    built = build_shipment(cargo, **shipment)
+    shipment_id, package_id = built.id, built.package_id
+    enqueue_label(shipment_id)
+    run_worker()
+    return shipment_id, package_id
+
+
 def run_worker() -> None:
     conn = redis_connection()
     SimpleWorker([Queue("carriers", connection=conn)], connection=conn).work(burst=True)
@@ -179,10 +188,7 @@ def http_cargo(gw: Gateway) -> CargoCompany:
 
 
 def test_worker_gets_a_demo_label_and_the_package_becomes_packed(app):
-    shipment = build_shipment(boxes=2)
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(boxes=2)
 
     shipment = reload(shipment_id)
     assert shipment.status == "label_ready"
@@ -204,10 +210,7 @@ def test_worker_gets_a_demo_label_and_the_package_becomes_packed(app):
 
 
 def test_running_the_label_job_twice_keeps_one_shipment_and_one_tracking_number(app):
-    shipment = build_shipment()
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested()
     first = reload(shipment_id).tracking_number
     enqueue_label(shipment_id, suffix="-again")  # a duplicate delivery of the same request
     run_worker()
@@ -220,10 +223,7 @@ def test_running_the_label_job_twice_keeps_one_shipment_and_one_tracking_number(
 
 
 def test_a_shipment_cancelled_and_requested_again_gets_a_new_idempotency_key(app):
-    shipment = build_shipment()
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested()
     first = reload(shipment_id).tracking_number
     shipment = reload(shipment_id)
     db.session.add(TransitionLog(entity_type="shipment", entity_id=shipment_id, from_state="label_ready",
@@ -241,10 +241,7 @@ def test_a_shipment_cancelled_and_requested_again_gets_a_new_idempotency_key(app
 
 
 def test_a_label_job_for_a_cancelled_package_calls_no_carrier(app, gateway):
-    shipment = build_shipment(http_cargo(gateway), state="cancelled")
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested(http_cargo(gateway), state="cancelled")
     assert gateway.creates == []
     assert reload(shipment_id).status == "pending"
 
@@ -292,10 +289,7 @@ def test_update_shipment_info_regenerates_the_label_with_the_new_tracking_number
 
 
 def test_http_gateway_label_is_requested_once_per_idempotency_key(app, gateway):
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(http_cargo(gateway))
     enqueue_label(shipment_id, suffix="-again")
     run_worker()
 
@@ -312,10 +306,7 @@ def test_http_gateway_label_is_requested_once_per_idempotency_key(app, gateway):
 
 def test_a_create_whose_answer_was_lost_is_retried_into_the_same_carrier_shipment(app, gateway):
     gateway.mode = "lose_first_answer"
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested(http_cargo(gateway))
 
     shipment = reload(shipment_id)
     assert shipment.status == "label_ready"
@@ -337,10 +328,7 @@ def test_a_create_whose_answer_was_lost_is_retried_into_the_same_carrier_shipmen
 def test_a_failing_gateway_leaves_a_failed_shipment_with_the_reason_and_nothing_half_written(
         app, gateway, mode, attempts, reason):
     gateway.mode = mode
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(http_cargo(gateway))
 
     shipment = reload(shipment_id)
     assert shipment.status == "failed"
@@ -358,10 +346,7 @@ def test_a_failing_gateway_leaves_a_failed_shipment_with_the_reason_and_nothing_
 
 def test_a_failed_label_succeeds_when_requested_again(app, gateway):
     gateway.mode = "error500"
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested(http_cargo(gateway))
     assert reload(shipment_id).status == "failed"
 
     gateway.mode = "ok"
@@ -374,10 +359,7 @@ def test_a_failed_label_succeeds_when_requested_again(app, gateway):
 
 def test_a_cargo_company_with_a_broken_config_fails_the_shipment_at_once(app):
     cargo = factories.cargo_company("BROKEN", adapter="http", config={"base_url": "ftp://nowhere"})
-    shipment = build_shipment(cargo)
-    shipment_id = shipment.id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, _package_id = label_requested(cargo)
     shipment = reload(shipment_id)
     assert shipment.status == "failed"
     assert "base_url must be an http:// or https:// URL" in shipment.last_error
@@ -402,10 +384,7 @@ def run_poll() -> dict:
 
 
 def test_polling_moves_a_demo_parcel_to_delivered_and_the_package_follows(app):
-    shipment = build_shipment()  # demo carrier with deliver_after_minutes=0
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested()  # demo carrier with deliver_after_minutes=0
     ship(package_id)
     assert reload(shipment_id).status == "in_transit"
 
@@ -423,10 +402,7 @@ def test_polling_moves_a_demo_parcel_to_delivered_and_the_package_follows(app):
 
 
 def test_a_demo_parcel_stays_in_transit_until_its_delivery_time(app):
-    shipment = build_shipment(factories.cargo_company("SLOW", config={"deliver_after_minutes": 60}))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(factories.cargo_company("SLOW", config={"deliver_after_minutes": 60}))
     ship(package_id)
     assert run_poll() == {**QUIET, "polled": 1}
     assert db.session.get(Package, package_id).state == "shipped"
@@ -468,10 +444,7 @@ def test_polling_requeues_a_label_request_whose_job_was_lost(app):
 
 
 def test_a_cancelled_package_s_shipment_is_cancelled_at_the_carrier_once(app, gateway):
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(http_cargo(gateway))
     run_package_command(package_id, "cancel", {"reason": "customer changed her mind"}, Actor.system("test"))
     assert reload(shipment_id).status == "cancelled"
 
@@ -486,10 +459,7 @@ def test_a_cancelled_package_s_shipment_is_cancelled_at_the_carrier_once(app, ga
 
 
 def test_a_cancelled_demo_parcel_is_recorded_as_cancelled_at_the_demo_carrier_once(app):
-    shipment = build_shipment()  # demo carrier
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested()  # demo carrier
     tracking_number = reload(shipment_id).tracking_number
     run_package_command(package_id, "cancel", {}, Actor.system("test"))
 
@@ -502,10 +472,7 @@ def test_a_cancelled_demo_parcel_is_recorded_as_cancelled_at_the_demo_carrier_on
 
 def test_a_carrier_refusing_a_cancellation_is_recorded_and_not_asked_again(app, gateway):
     gateway.cancel_answer = 409
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(http_cargo(gateway))
     run_package_command(package_id, "cancel", {}, Actor.system("test"))
 
     assert run_poll() == {**QUIET, "cancel_errors": 1}

@@ -18,6 +18,7 @@ from tests.tasks.test_carriers_jobs import (  # noqa: F401 — gateway is the ca
     enqueue_label,
     gateway,
     http_cargo,
+    label_requested,
     run_poll,
     run_worker,
 )
@@ -40,10 +41,7 @@ def _page(client, url: str) -> str:
 
 def test_a_carrier_refusing_a_cancellation_reads_in_turkish_in_the_shipment_history(app, client, gateway):  # noqa: F811
     gateway.cancel_answer = 409
-    shipment = build_shipment(http_cargo(gateway))
-    shipment_id, package_id = shipment.id, shipment.package_id
-    enqueue_label(shipment_id)
-    run_worker()
+    shipment_id, package_id = label_requested(http_cargo(gateway))
     run_package_command(package_id, "cancel", {}, Actor.system("test"))
     assert run_poll()["cancel_errors"] == 1
     order_id = db.session.get(Shipment, shipment_id).package.order_id
