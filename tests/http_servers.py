@@ -10,6 +10,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 
+import pytest
+
+from tests.conftest import free_port
+
 
 class LocalServer(ThreadingHTTPServer):
     """A threaded HTTP server on a free port of 127.0.0.1. A client hanging up on purpose (a
@@ -65,3 +69,13 @@ def serving(server: Server, release: threading.Event | None = None) -> Iterator[
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def proxies_lead_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment's proxy variables (HTTP, HTTPS, ALL; both cases) name a port nobody listens
+    on and no NO_PROXY exempts anything: a client that honoured them could not connect."""
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)

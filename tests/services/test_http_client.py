@@ -13,7 +13,7 @@ import requests
 
 from app.services.http_client import HttpError, HttpResponse, request
 from tests.conftest import free_port
-from tests.http_servers import LocalServer, QuietHandler, serving
+from tests.http_servers import LocalServer, QuietHandler, proxies_lead_nowhere, serving
 
 Route = Callable[[QuietHandler], None]
 
@@ -213,11 +213,7 @@ def test_a_malformed_url_is_permanent(url):
 
 def test_proxies_from_the_environment_are_ignored(server, monkeypatch):
     server.routes["/ok"] = answer(200, b"direct")
-    dead_proxy = f"http://127.0.0.1:{free_port()}"
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, dead_proxy)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    proxies_lead_nowhere(monkeypatch)
     with pytest.raises(requests.exceptions.ProxyError):  # the environment does route plain requests
         requests.get(server.url("/ok"), timeout=2)
 

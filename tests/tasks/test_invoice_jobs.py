@@ -4,7 +4,6 @@ once the package's label is ready."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Package, TransitionLog
 from app.queues import redis_connection
-from tests.http_servers import LocalServer, QuietHandler, serving
+from tests.http_servers import LocalServer, QuietHandler, proxies_lead_nowhere, serving
 from tests.tasks.test_carriers_jobs import build_shipment, enqueue_label, run_worker
 
 
@@ -110,13 +109,7 @@ def test_packing_without_a_carrier_also_asks_the_invoice_service(app, invoice_se
 
 
 def test_proxies_from_the_environment_are_ignored(app, invoice_service, monkeypatch):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, dead_proxy)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    proxies_lead_nowhere(monkeypatch)
     shipment = build_shipment()
     package_id = shipment.package_id
     enqueue_label(shipment.id)

@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from app.services.carriers import CarrierError, get_adapter
 from app.services.carriers.base import Address, ShipmentRequest
 from app.services.carriers.http import STATUS_MAP, HttpCarrier
-from tests.http_servers import LocalServer, QuietHandler, serving
+from tests.http_servers import LocalServer, QuietHandler, proxies_lead_nowhere, serving
 
 API_KEY = "s3cret-token"
 NOW = datetime(2026, 3, 2, 12, 0)
@@ -310,13 +310,7 @@ def test_an_answer_over_10_mb_is_refused_as_permanent(gateway: Gateway) -> None:
 
 
 def test_proxies_from_the_environment_are_ignored(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, dead_proxy)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    proxies_lead_nowhere(monkeypatch)
 
     shipment = carrier(gateway).create_shipment(shipment_request())
 
