@@ -111,6 +111,13 @@ def current(token: Any = ...) -> Config:
     return snapshot
 
 
+def checked() -> Config | None:
+    """The snapshot this transaction has already checked (no statement), or None."""
+    session = db.session()
+    snapshot = session.info.get(_CHECKED)
+    return snapshot[1] if snapshot is not None and snapshot[0] is session.get_transaction() else None
+
+
 def forget() -> None:
     """Drop every snapshot of this process (tests)."""
     with _lock:

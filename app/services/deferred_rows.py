@@ -16,6 +16,15 @@ rows here instead, and they are written by plain `INSERT`s (one per table, every
 - before a savepoint begins, on the enclosing transaction's connection, so rolling the savepoint
   back cannot take the enclosing transaction's rows with it.
 
+At the commit of such a transaction, the rows it changed are written past the unit of work too,
+when every pending change is a plain one (`_write_plain_updates`): a loaded row of an ordinary
+mapped table whose changed attributes are its own columns, the key excepted, and which no flush
+hook watches (audited records, cached configuration). Each one is an `UPDATE ... WHERE id` of the
+changed columns and the table's `onupdate` values (rows of one table changing the same columns in
+one statement, as the unit of work sends them), in the unit of work's order, the row count checked
+as it checks it; the objects are then marked unchanged; anything else (a new or deleted object,
+a changed relationship or key) leaves the whole commit to the unit of work.
+
 A rollback or the session's close drops the rows not yet written (the database drops the
 written ones). The rows keep the order they were added in, within and across tables' statements
 (ids are in that order per table). The outbox relay learns the largest event id it must publish from here, as it does from
@@ -28,8 +37,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Select, Table, Update, event, insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Delete, Insert, Select, Table, Update, bindparam, event, insert, update
+from sqlalchemy.orm import ColumnProperty, Mapper, Session, SessionTransaction
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.util import find_tables
 
 from app.extensions import db
@@ -114,8 +125,106 @@ def _elsewhere(state, rows) -> bool:
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     if _ROWS in session.info:
+        _write_plain_updates(session)
         session.flush()  # the changed rows first (its after_flush writes the pending rows)
         write(session)
+
+
+_UPDATE_KEY = "packline_row_key"
+# mapper -> (its table, its key column, {attribute name: column}) or None when its changes
+# always go through the unit of work.
+_PLAIN: dict[Mapper, tuple[Table, Any, dict[str, Any]] | None] = {}
+_UPDATES: dict[Table, Update] = {}
+
+
+def _plain_mapper(mapper: Mapper):
+    if mapper in _PLAIN:
+        return _PLAIN[mapper]
+    from app.services.audit import AUDITED
+    from app.services.config_cache import CACHED_MODELS
+
+    table = mapper.local_table
+    plain = None
+    if (isinstance(table, Table) and mapper.inherits is None and not mapper.polymorphic_map
+            and mapper.version_id_col is None and len(mapper.primary_key) == 1
+            and not issubclass(mapper.class_, (*AUDITED, *CACHED_MODELS))
+            and not any(c.server_onupdate is not None or (c.onupdate is not None and not c.onupdate.is_callable)
+                        for c in table.columns)):
+        columns = {prop.key: prop.columns[0] for prop in mapper.iterate_properties
+                   if isinstance(prop, ColumnProperty) and len(prop.columns) == 1
+                   and prop.columns[0].table is table and not prop.columns[0].primary_key}
+        plain = (table, mapper.primary_key[0], columns)
+    _PLAIN[mapper] = plain
+    return plain
+
+
+def _write_plain_updates(session: Session) -> None:
+    """Write the transaction's changed rows with plain UPDATEs, when all its pending changes are
+    plain (see the module's docstring); otherwise leave them to the flush."""
+    if session._new or session._deleted:  # noqa: SLF001 — what `Session._is_clean` reads
+        return
+    modified = list(session.identity_map._modified)  # noqa: SLF001 — the states `Session.dirty` lists
+    if not modified:
+        return
+    writes = []
+    for state in modified:
+        plain = _plain_mapper(state.mapper)
+        if plain is None or state.deleted or not state.has_identity:
+            return
+        table, key_column, columns = plain
+        values = {}
+        dict_ = state.dict
+        for name, before in state.committed_state.items():
+            column = columns.get(name)
+            if column is None:  # a relationship, the key, or a column of another table
+                return
+            if name not in dict_:
+                return
+            value = dict_[name]
+            if hasattr(value, "__clause_element__"):
+                return  # an SQL expression assigned to an attribute
+            if state.manager[name].impl.is_equal(value, before) is not True:
+                values[column.key] = value
+        writes.append((state, table, key_column, values))
+    # In the unit of work's order (parent tables first, then by key), so two writers lock rows
+    # in one order.
+    order = _table_order()
+    writes.sort(key=lambda w: (order.get(w[1], len(order)), w[0].identity))
+    connection = session.connection()
+    # Rows of one table changing the same columns go in one statement with a parameter set each
+    # (an executemany), as the unit of work sends them.
+    batches: dict[tuple[Table, tuple[str, ...]], list] = {}
+    for write_ in writes:
+        if write_[3]:
+            batches.setdefault((write_[1], tuple(sorted(write_[3]))), []).append(write_)
+    for (table, _names), batch in batches.items():
+        statement = _UPDATES.get(table)
+        if statement is None:
+            statement = _UPDATES[table] = update(table).where(batch[0][2] == bindparam(_UPDATE_KEY))
+        result = connection.execute(statement, [{**values, _UPDATE_KEY: state.identity[0]}
+                                                for state, _t, _k, values in batch])
+        if (len(batch) == 1 or connection.dialect.supports_sane_multi_rowcount) and result.rowcount != len(batch):
+            raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update {len(batch)} row(s); "
+                                 f"{result.rowcount} were matched.")
+        # What the table's onupdate defaults wrote (an updated_at) goes on the objects too.
+        onupdate = [(name, column.key) for name, column in _PLAIN[batch[0][0].mapper][2].items()
+                    if column.onupdate is not None and column.key not in batch[0][3]]
+        if onupdate:
+            written = result.last_updated_params()
+            for (state, *_rest), params in zip(batch, written if isinstance(written, list) else [written],
+                                               strict=True):
+                for name, key in onupdate:
+                    state.dict[name] = params[key]
+    InstanceState._commit_all_states(((state, state.dict) for state, *_ in writes), session.identity_map)
+
+
+_ORDER: dict[Table, int] = {}
+
+
+def _table_order() -> dict[Table, int]:
+    if not _ORDER:
+        _ORDER.update({table: n for n, table in enumerate(db.metadata.sorted_tables)})
+    return _ORDER
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -85,7 +85,10 @@ def refresh_order_status(order: Order, actor_label: str, command: str = "status"
     order.status = new
     order.updated_at = utcnow()
     events.log_transition("order", order.id, old, new, command, {}, actor_label)
-    data = order_dict(order)  # from the objects as they are: the rows go out with the next flush
+    # From the objects as they are (membership changes were flushed above): the changed rows go
+    # out with the next flush, so the relationship loads the payload needs do not flush them now.
+    with session.no_autoflush:
+        data = order_dict(order)
     events.emit("order.status_changed", "order", order.id, data, previous={"status": old})
     if new == "cancelled":
         events.emit("order.cancelled", "order", order.id, data, previous={"status": old})

@@ -20,6 +20,7 @@ from app.models import (
     Transfer,
 )
 from app.models.base import iso
+from app.services import config_cache
 from app.services.transitions import allowed_package_commands, allowed_transfer_commands
 
 
@@ -194,6 +195,26 @@ def order_data(o: OrderColumns, *, status: str, channel: str | None, pickup_loca
     }
 
 
+_CODES = {"location": "location_code", "source": "location_code", "destination": "location_code",
+          "pickup_location": "location_code", "channel": "channel_code", "cargo_company": "cargo_code"}
+
+
+def _code(obj: Any, relation: str, key: int | None) -> str | None:
+    """The code of the location, channel or cargo company `obj.<relation>` refers to: the loaded
+    object's, else the configuration snapshot's when this transaction has checked it (a command
+    has), so describing an order in a command's event loads no configuration row; else loaded."""
+    if key is None:
+        return None
+    loaded = obj.__dict__.get(relation)
+    if loaded is None:
+        snapshot = config_cache.checked()
+        code = getattr(snapshot, _CODES[relation]).get(key) if snapshot is not None else None
+        if code is not None:
+            return code
+        loaded = getattr(obj, relation)
+    return loaded.code
+
+
 def order_dict(o: Order, sees: Callable[[int], bool] | None = None) -> dict[str, Any]:
     """The order as the API returns it. `sees(location_id)` limits it to a viewer's locations (staff,
     a supervisor of some stores): another location's package shows only its number and state, and
@@ -201,16 +222,17 @@ def order_dict(o: Order, sees: Callable[[int], bool] | None = None) -> dict[str,
     packages, transfers = [], []
     for p in o.packages:
         if sees is None or sees(p.location_id):
-            packages.append(package_ref(p.id, p.number, p.state, p.location.code))
+            packages.append(package_ref(p.id, p.number, p.state, _code(p, "location", p.location_id)))
         else:
             packages.append(package_ref(None, p.number, p.state, None))
     for t in o.transfers:
         if sees is None or sees(t.source_id) or sees(t.destination_id):
-            transfers.append(transfer_ref(t.id, t.number, t.state, t.source.code, t.destination.code))
+            transfers.append(transfer_ref(t.id, t.number, t.state, _code(t, "source", t.source_id),
+                                          _code(t, "destination", t.destination_id)))
     return order_data(
-        o, status=o.status, channel=o.channel.code,
-        pickup_location=o.pickup_location.code if o.pickup_location else None,
-        cargo_company=o.cargo_company.code if o.cargo_company else None,
+        o, status=o.status, channel=_code(o, "channel", o.channel_id),
+        pickup_location=_code(o, "pickup_location", o.pickup_location_id),
+        cargo_company=_code(o, "cargo_company", o.cargo_company_id),
         items=[order_item_data(i.id, i.product.sku, i.quantity, i.cancelled_quantity, i.price, i.status)
                for i in o.items],
         packages=packages, transfers=transfers)

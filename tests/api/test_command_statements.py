@@ -4,7 +4,10 @@ that sneaks back in fails here, and a keyed command commits once."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.extensions import db
+from app.models.events import OutboxEvent
 from tests import factories
 from tests.api.test_packages_api import auth, make_package
 from tests.statements import database_work
@@ -161,3 +164,27 @@ def test_a_setting_another_process_commits_is_seen_by_the_very_next_api_command(
     assert "complete_packing" not in second.get_json()["error"]["details"]["allowed_commands"]
     assert sum("config_versions" in s for s in work["sql"]) == 1, work["statements"]
     assert client.get(f"/api/v1/packages/{pid}", headers=headers).get_json()["state"] == "preparing"
+
+
+def test_an_order_status_change_describes_the_order_without_loading_configuration_rows(app, client):
+    """The order.status_changed payload names the order's channel, cargo company and package
+    locations; inside a command they come from the configuration snapshot the command checked."""
+    store, packages = _store_with_packages(2)
+    cargo = factories.cargo_company("demo")
+    for package in packages:
+        package.order.cargo_company_id = cargo.id
+    db.session.commit()
+    ids = [p.id for p in packages]
+    headers = auth("ayse", "staff", [store])
+    # The first command of a process loads the configuration snapshot; measure the second.
+    assert client.post(f"/api/v1/packages/{ids[0]}/commands/prepare", headers=headers).status_code == 200
+    with database_work() as prepare:
+        response = client.post(f"/api/v1/packages/{ids[1]}/commands/prepare", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    loads = [s for s in (" ".join(s.split()) for s in prepare["sql"])
+             if "FROM cargo_companies" in s or "FROM channels" in s or "FROM stock_locations WHERE" in s]
+    assert loads == []
+    event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "order.status_changed")
+                               .order_by(OutboxEvent.id.desc())).first()
+    assert (event.data["number"], event.data["cargo_company"], event.data["channel"]) == ("WEB-1", "demo", "web")
+    assert [p["location"] for p in event.data["packages"]] == ["IST-A"]

@@ -1,17 +1,25 @@
 """Append-only rows written by plain INSERTs while `deferred_rows.deferring()` is active (a
 package command): the same rows as through the ORM, visible to the transaction's own queries,
-dropped with a rollback, and a savepoint's rollback takes only its own rows."""
+dropped with a rollback, and a savepoint's rollback takes only its own rows. The changed rows of
+such a transaction are written by plain UPDATEs when they can be, by the unit of work otherwise."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.models import AuditEntry, Order, Package, Product, StockLocation
 from app.models.events import OutboxEvent, TransitionLog
-from app.services import deferred_rows, events
+from app.services import audit, deferred_rows, events
 from app.services.db import begin_write
 from app.services.packages import run_package_command
-from tests.services.builders import make_package, staff
+from tests.services.builders import make_package, staff, supervisor
 
 
 def _logged(entity_id: int) -> list[tuple]:
@@ -116,3 +124,85 @@ def test_closing_the_session_drops_the_rows_not_yet_written(app):
     _log(5, "committed")
     db.session.commit()
     assert [row[0] for row in _logged(5)] == ["committed"]
+
+
+@contextmanager
+def _flushes():
+    """Count the unit of work's flushes (its after_flush hook) in the body."""
+    seen: list[int] = []
+
+    def count(_session, _context) -> None:
+        seen.append(1)
+
+    event.listen(Session, "after_flush", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_flush", count)
+
+
+def test_a_package_commands_changed_rows_are_written_without_the_unit_of_work(app):
+    package = make_package("waiting", items=[("TSHIRT-M", 1), ("CAP", 1)])
+    package.updated_at -= timedelta(hours=1)
+    db.session.commit()
+    package_id, order_id, version, stamped = package.id, package.order_id, package.version, package.updated_at
+    actor = staff(package.location)
+    with _flushes() as flushes:
+        answered = run_package_command(package_id, "prepare", {}, actor)
+    assert flushes == []  # nothing went through the unit of work
+    assert answered not in db.session.dirty and not db.session.dirty
+    assert (answered.state, answered.version) == ("preparing", version + 1)
+    in_memory = (answered.updated_at, answered.order.status)
+    db.session.close()
+    row = db.session.get(Package, package_id)
+    # The row holds what the object holds, the table's onupdate (updated_at) included.
+    assert (row.state, row.version, row.updated_at, row.order.status) == ("preparing", version + 1, *in_memory)
+    assert row.updated_at > stamped
+    assert db.session.get(Order, order_id).status == in_memory[1]
+    # Packing changes both items the same way: one statement for the two rows, both written.
+    db.session.rollback()
+    with _flushes() as flushes:
+        packed = run_package_command(package_id, "complete_packing_without_shipment", {}, actor)
+    assert flushes == [] and not db.session.dirty
+    in_memory = sorted((item.id, item.state) for item in packed.items)
+    assert len({state for _id, state in in_memory}) == 1 and in_memory[0][1] != "open"
+    db.session.close()
+    assert sorted((item.id, item.state) for item in db.session.get(Package, package_id).items) == in_memory
+
+
+def test_a_change_a_plain_update_cannot_write_goes_through_the_unit_of_work_with_its_hooks(app):
+    package = make_package("waiting")
+    location = package.location
+    db.session.commit()
+    package_id, location_id = package.id, location.id
+    begin_write()
+    with audit.acting(supervisor()), deferred_rows.deferring():
+        _log(6, "beside an audited change")
+        package.block_reason = "a reason"
+        location.name = "Renamed store"  # audited (and configuration): only the flush's hooks see it
+        with _flushes() as flushes:
+            db.session.commit()
+    assert flushes == [1]
+    db.session.close()
+    assert db.session.get(Package, package_id).block_reason == "a reason"
+    assert db.session.get(StockLocation, location_id).name == "Renamed store"
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.kind == "location")) == 1
+    assert [row[0] for row in _logged(6)] == ["beside an audited change"]
+
+
+def test_a_row_gone_behind_the_sessions_back_fails_the_commit_and_writes_nothing(app):
+    product = Product(sku="GONE-1", name="Soon gone")
+    db.session.add(product)
+    db.session.commit()
+    product_id = product.id
+    begin_write()
+    with deferred_rows.deferring():
+        _log(7, "with a row that is gone")
+        assert product.name == "Soon gone"  # loaded again after the commit, before the change
+        product.name = "Renamed"
+    db.session.connection().execute(delete(Product.__table__).where(Product.__table__.c.id == product_id))
+    with pytest.raises(StaleDataError):
+        db.session.commit()
+    db.session.rollback()
+    assert _logged(7) == []
+    assert db.session.scalar(select(Product.name).where(Product.sku == "GONE-1")) == "Soon gone"
