@@ -112,10 +112,15 @@ def current(token: Any = ...) -> Config:
 
 
 def checked() -> Config | None:
-    """The snapshot this transaction has already checked (no statement), or None."""
+    """The snapshot this transaction has already checked (no statement), or None — also while the
+    session holds a configuration record changed and not yet flushed (the snapshot predates it)."""
     session = db.session()
     snapshot = session.info.get(_CHECKED)
-    return snapshot[1] if snapshot is not None and snapshot[0] is session.get_transaction() else None
+    if snapshot is None or snapshot[0] is not session.get_transaction():
+        return None
+    if any(isinstance(obj, CACHED_MODELS) for objs in (session.new, session.dirty) for obj in objs):
+        return None
+    return snapshot[1]
 
 
 def forget() -> None:

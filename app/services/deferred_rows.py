@@ -20,9 +20,9 @@ At the commit of such a transaction, the rows it changed are written past the un
 when every pending change is a plain one (`_write_plain_updates`): a loaded row of an ordinary
 mapped table whose changed attributes are its own columns, the key excepted, and which no flush
 hook watches (audited records, cached configuration). Each one is an `UPDATE ... WHERE id` of the
-changed columns and the table's `onupdate` values (rows of one table changing the same columns in
-one statement, as the unit of work sends them), in the unit of work's order, the row count checked
-as it checks it; the objects are then marked unchanged; anything else (a new or deleted object,
+changed columns and the table's `onupdate` values (consecutive rows of one table changing the same
+columns in one statement, as the unit of work sends them), tables in dependency order and rows by
+key, the row count checked as the unit of work checks it; the objects are then marked unchanged; anything else (a new or deleted object,
 a changed relationship or key) leaves the whole commit to the unit of work.
 
 A rollback or the session's close drops the rows not yet written (the database drops the
@@ -35,9 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Select, Table, Update, bindparam, event, insert, update
+from sqlalchemy import ClauseElement, Delete, Insert, Select, Table, Update, bindparam, event, insert, update
 from sqlalchemy.orm import ColumnProperty, Mapper, Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
@@ -161,7 +162,9 @@ def _plain_mapper(mapper: Mapper):
 def _write_plain_updates(session: Session) -> None:
     """Write the transaction's changed rows with plain UPDATEs, when all its pending changes are
     plain (see the module's docstring); otherwise leave them to the flush."""
-    if session._new or session._deleted:  # noqa: SLF001 — what `Session._is_clean` reads
+    if session._new or session._deleted or session.in_nested_transaction():  # noqa: SLF001
+        # (a savepoint's release fires before_commit too; its rollback restores only the objects
+        # the unit of work registered, so a savepoint's changes always go through it)
         return
     modified = list(session.identity_map._modified)  # noqa: SLF001 — the states `Session.dirty` lists
     if not modified:
@@ -181,23 +184,20 @@ def _write_plain_updates(session: Session) -> None:
             if name not in dict_:
                 return
             value = dict_[name]
-            if hasattr(value, "__clause_element__"):
+            if hasattr(value, "__clause_element__") or isinstance(value, ClauseElement):
                 return  # an SQL expression assigned to an attribute
             if state.manager[name].impl.is_equal(value, before) is not True:
                 values[column.key] = value
         writes.append((state, table, key_column, values))
-    # In the unit of work's order (parent tables first, then by key), so two writers lock rows
-    # in one order.
+    # In one fixed order (tables in dependency order, then by key), so the writers that take this
+    # path lock rows in the same order; consecutive rows of one table changing the same columns
+    # go in one statement with a parameter set each (an executemany), as the unit of work sends them.
     order = _table_order()
     writes.sort(key=lambda w: (order.get(w[1], len(order)), w[0].identity))
     connection = session.connection()
-    # Rows of one table changing the same columns go in one statement with a parameter set each
-    # (an executemany), as the unit of work sends them.
-    batches: dict[tuple[Table, tuple[str, ...]], list] = {}
-    for write_ in writes:
-        if write_[3]:
-            batches.setdefault((write_[1], tuple(sorted(write_[3]))), []).append(write_)
-    for (table, _names), batch in batches.items():
+    changed = (w for w in writes if w[3])
+    for (table, _names), run in groupby(changed, key=lambda w: (w[1], tuple(sorted(w[3])))):
+        batch = list(run)
         statement = _UPDATES.get(table)
         if statement is None:
             statement = _UPDATES[table] = update(table).where(batch[0][2] == bindparam(_UPDATE_KEY))

@@ -212,7 +212,7 @@ def _code(obj: Any, relation: str, key: int | None) -> str | None:
         if code is not None:
             return code
         loaded = getattr(obj, relation)
-    return loaded.code
+    return loaded.code if loaded is not None else None
 
 
 def order_dict(o: Order, sees: Callable[[int], bool] | None = None) -> dict[str, Any]:

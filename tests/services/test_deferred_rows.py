@@ -20,6 +20,7 @@ from app.services import audit, deferred_rows, events
 from app.services.db import begin_write
 from app.services.packages import run_package_command
 from tests.services.builders import make_package, staff, supervisor
+from tests.statements import database_work
 
 
 def _logged(entity_id: int) -> list[tuple]:
@@ -161,9 +162,10 @@ def test_a_package_commands_changed_rows_are_written_without_the_unit_of_work(ap
     assert db.session.get(Order, order_id).status == in_memory[1]
     # Packing changes both items the same way: one statement for the two rows, both written.
     db.session.rollback()
-    with _flushes() as flushes:
+    with _flushes() as flushes, database_work() as work:
         packed = run_package_command(package_id, "complete_packing_without_shipment", {}, actor)
     assert flushes == [] and not db.session.dirty
+    assert len([s for s in work["statements"] if s.startswith("UPDATE package_items")]) == 1
     in_memory = sorted((item.id, item.state) for item in packed.items)
     assert len({state for _id, state in in_memory}) == 1 and in_memory[0][1] != "open"
     db.session.close()
@@ -206,3 +208,24 @@ def test_a_row_gone_behind_the_sessions_back_fails_the_commit_and_writes_nothing
     db.session.rollback()
     assert _logged(7) == []
     assert db.session.scalar(select(Product.name).where(Product.sku == "GONE-1")) == "Soon gone"
+
+
+def test_a_change_inside_a_released_savepoint_is_undone_by_the_enclosing_savepoints_rollback(app):
+    package = make_package("waiting")
+    db.session.commit()
+    package_id = package.id
+    begin_write()
+    with deferred_rows.deferring():
+        _log(8, "before the savepoints")
+        assert package.block_reason is None
+        outer = db.session.begin_nested()
+        inner = db.session.begin_nested()
+        package.block_reason = "inside the savepoints"
+        _log(8, "inside the savepoints")
+        inner.commit()  # a release fires before_commit too: the change must stay the unit of work's
+        outer.rollback()
+        assert package.block_reason is None  # restored in memory, as in the database
+    db.session.commit()
+    db.session.close()
+    assert db.session.get(Package, package_id).block_reason is None
+    assert [row[0] for row in _logged(8)] == ["before the savepoints"]
