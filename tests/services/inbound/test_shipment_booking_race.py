@@ -12,7 +12,7 @@ from app.services.errors import ValidationFailed
 from app.services.inbound.shipments import create_inbound_shipment, run_inbound_shipment_command
 from tests import factories
 from tests.services.inbound.helpers import SUPERVISOR, purchase_order, supplier, warehouse
-from tests.services.inbound.test_receiving_concurrency import _run_together
+from tests.threads import at_once
 
 
 def test_two_shipments_booked_at_once_never_carry_more_than_is_open(app):
@@ -27,7 +27,7 @@ def test_two_shipments_booked_at_once_never_carry_more_than_is_open(app):
             {"purchase_order": "PO-RACE", "sku": "TEA", "quantity": 6}]}, SUPERVISOR).number
 
     for attempt in range(3):  # a few rounds: the threads meet at a barrier, then race for the lock
-        results, errors = _run_together(app, [lambda n=n, a=attempt: book(f"C-{a}-{n}") for n in ("a", "b")])
+        results, errors = at_once(app, [lambda n=n, a=attempt: book(f"C-{a}-{n}") for n in ("a", "b")])
         assert len(results) == 1, (results, errors)
         assert len(errors) == 1 and isinstance(errors[0], ValidationFailed), errors
         assert "lines.0.quantity" in errors[0].details
