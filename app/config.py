@@ -105,6 +105,10 @@ class Config:
     # ("10.0.0.5, 10.1.0.0/16"). None: the peer's own address is the client's.
     TRUSTED_PROXIES: str | None = None
     LOGIN_MAX_FAILURES = 5
+    # werkzeug's method string for new password hashes: its default, scrypt (N=32768, ~0.15 s of
+    # CPU). Not read from the environment; only TestConfig lowers the cost. A stored hash names its
+    # own method, so a check always uses the cost it was made with.
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_LOCK_MINUTES = 15
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
@@ -188,3 +192,6 @@ class TestConfig(Config):
     WEBHOOK_SENDER_THREADS = 0
     SECRET_KEY = "test-secret"
     SESSION_COOKIE_SECURE = False
+    # The same scrypt at a test's cost: the suite makes and checks thousands of passwords, and at
+    # the production cost they were a tenth of its CPU (test_users checks the production default).
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"

@@ -13,11 +13,12 @@ sent all at once are held to the same limits as guesses sent one by one."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
@@ -35,8 +36,6 @@ from app.services.passwords import password_problem
 from app.services.sessions import end_all_sessions, open_session
 
 TOKEN_PREFIX = "pkl_"
-# A hash to compare against when the user does not exist, so timing does not reveal it.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class LoginError(ServiceError):
@@ -44,9 +43,20 @@ class LoginError(ServiceError):
     code = "login_failed"
 
 
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
 def hash_password(password: str) -> str:
-    """scrypt (werkzeug's default) — a memory-hard KDF."""
-    return generate_password_hash(password)
+    """scrypt (werkzeug's default) — a memory-hard KDF; its cost is the app's PASSWORD_HASH_METHOD."""
+    return generate_password_hash(password, method=_hash_method())
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash to compare against when the user does not exist, made at the cost real ones are
+    made at, so timing does not reveal whether the name exists."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def create_user(
@@ -190,7 +200,7 @@ def _check_credentials(username: str, password: str, address: str, known_device:
     username, address = username_key(username)[:100], address[:64]
     _count_attempt(username, address, known_device)
     user = db.session.scalar(select(User).where(User.username_key == username))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(_hash_method()), password or "")
     if not (ok and user and user.active):
         raise LoginError(_('Wrong username or password, or the account is disabled.'))
     user_id = user.id
