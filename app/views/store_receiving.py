@@ -310,19 +310,21 @@ def counter_return(code: str):
                               "reason": request.form.get(f"reason-{line.product.id}", "").strip()[:500] or None})
         if not items and not errors:
             errors["_form"] = _("Choose at least one item the customer brings back.")
-        taken = _taken_from_this_form(order, location, items) if items and not errors else None
-        if taken is not None:
-            # The same form sent again (a double tap, Back and Take again, a second tab): the
-            # return it asked for is there already — say so and show it, never a second one.
-            flash(_("Already done — return %(number)s was already taken with these items. Here it is: it waits "
-                    "to be received.", number=taken.number), "info")
-            return redirect(url_for("store.receive_return", code=location.code, return_id=taken.id), code=303)
         if not errors:
             try:
                 ret = create_return({"order": order.id, "location": location.code, "items": items},
-                                    current_actor(), source="counter")
+                                    current_actor(), source="counter", form_drawn_at=form_drawn_at())
             except ServiceError as exc:
-                errors = {"_form": error_message(exc)}
+                if not (isinstance(exc, Conflict) and exc.code == "return_already_taken"):
+                    errors = {"_form": error_message(exc)}
+                else:
+                    # The same form sent again (a double tap, Back and Take again, a second tab):
+                    # the return it asked for is there already — say so and show it, never a second.
+                    taken = db.session.get(Return, exc.details["return"])
+                    flash(_("Already done — return %(number)s was already taken with these items. Here it is: it "
+                            "waits to be received.", number=taken.number), "info")
+                    return redirect(url_for("store.receive_return", code=location.code, return_id=taken.id),
+                                    code=303)
             else:
                 return redirect(url_for("store.receive_return", code=location.code, return_id=ret.id), code=303)
     lines = returnable_lines(order) if order is not None else []
@@ -340,22 +342,6 @@ def counter_return(code: str):
                   status=422 if errors else 200, location=location, query=query, orders=orders, order=order,
                   lines=lines, errors=errors, form=request.form, started=started,
                   returnable=returnable, waiting=waiting)
-
-
-def _taken_from_this_form(order, location: StockLocation, items: list[dict[str, Any]]) -> Return | None:
-    """A counter return of `order` taken here since this form was drawn (its `drawn_at`) with
-    exactly the items posted (SKU, units, reason): the form was sent before. A form without the
-    moment cannot tell (None: it is taken as new, or refused as the service refuses it)."""
-    drawn = form_drawn_at()
-    if drawn is None:
-        return None
-    posted = sorted((i["sku"], i["quantity"], i["reason"]) for i in items)
-    for ret in db.session.scalars(select(Return).where(
-            Return.order_id == order.id, Return.location_id == location.id, Return.source == "counter",
-            Return.state != "cancelled", Return.created_at >= drawn).order_by(Return.id.desc())):
-        if sorted((i.product.sku, i.quantity, i.reason) for i in ret.items) == posted:
-            return ret
-    return None
 
 
 # ------------------------------------------------------------------------------ purchase orders, inbound shipments

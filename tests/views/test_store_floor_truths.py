@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import InboundShipment, InboundShipmentLine, PurchaseOrderLine, Return
 from tests import factories
+from tests.conftest import IsolatedClient
 from tests.services.builders import make_package
 from tests.services.inbound.helpers import purchase_order
+from tests.threads import at_once
 from tests.views.test_store_packages import reload, url
 from tests.views.test_store_queue import HX, login, store_with_staff
 
@@ -133,6 +135,27 @@ def test_take_the_return_sent_again_from_an_old_page_says_already_done(app, clie
     _turkish()
     body = client.get(client.post(post_url, data=second_tab).headers["Location"]).get_data(as_text=True)
     assert f"Zaten yapılmış — {number} iadesi" in body
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_take_the_return_sent_twice_at_the_same_moment_takes_one_return(app, units):
+    """Two tablets (or a double tap) sending the same form at once: the second waits for the
+    first's lock on the order and finds its return — one return, both led to it."""
+    package = make_package("delivered", items=[("SKU-A", units)], spare=0)
+    store = package.location
+    factories.user("ayse", "staff", [store])
+    db.session.commit()
+    app.test_client_class = IsolatedClient
+    clients = [app.test_client(), app.test_client()]
+    for each in clients:
+        login(each)
+    post_url, form = _counter(clients[0], store.code, package.order.number)
+    answers, failures = at_once(app, [lambda c=c: c.post(post_url, data=form) for c in clients])
+    assert not failures, failures
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Return.id))) == 1
 
 
 def test_a_new_form_for_other_units_is_a_new_return(app, client):

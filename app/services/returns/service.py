@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -120,7 +121,8 @@ def _next_number(order: Order) -> str:
     return f"{order.number}-R{count + 1}"
 
 
-def create_return(data: Any, actor: Actor, source: str = "api", channel_ref: str | None = None) -> Return:
+def create_return(data: Any, actor: Actor, source: str = "api", channel_ref: str | None = None,
+                  form_drawn_at: datetime | None = None) -> Return:
     """Create a return of shipped units (the API body of SPEC §14; `source` says where it came
     from: api, counter, channel). Refused (422, nothing changed): an unknown order or location,
     a location the actor cannot work at, a SKU never shipped on this order, more units than are
@@ -144,6 +146,11 @@ def create_return(data: Any, actor: Actor, source: str = "api", channel_ref: str
                 raise Conflict(_("Return %(number)s was already made from this channel return.",
                                  number=existing.number), code="duplicate_channel_return",
                                details={"return": existing.id})
+        if form_drawn_at is not None:
+            taken = _taken_since(order.id, location.id, source, body.items, form_drawn_at)
+            if taken is not None:
+                raise Conflict(_("Return %(number)s was already taken with these items.", number=taken.number),
+                               code="return_already_taken", details={"return": taken.id})
         by_sku = _products_by_sku([line.sku for line in body.items])
         left = returnable_units(order.id)
         shipped = shipped_units(order.id)
@@ -171,6 +178,19 @@ def create_return(data: Any, actor: Actor, source: str = "api", channel_ref: str
         return ret
 
     return write_with_race_retry(work)
+
+
+def _taken_since(order_id: int, location_id: int, source: str, items: list, since: datetime) -> Return | None:
+    """A return of the order at the location from the same source, made since `since` (when the
+    form was drawn) with exactly these items (SKU, units, reason): the same form sent again. Read
+    under the order's lock, so two sends at once make one return."""
+    posted = sorted((line.sku, line.quantity, line.reason) for line in items)
+    for ret in db.session.scalars(select(Return).where(
+            Return.order_id == order_id, Return.location_id == location_id, Return.source == source,
+            Return.state != "cancelled", Return.created_at >= since).order_by(Return.id.desc())):
+        if sorted((i.product.sku, i.quantity, i.reason) for i in ret.items) == posted:
+            return ret
+    return None
 
 
 def _created(ret: Return, params: dict[str, Any], actor_label: str) -> None:
