@@ -33,7 +33,7 @@ from app.models import (
 from app.models.inbound import INBOUND_SHIPMENT_STATES, PURCHASE_ORDER_STATES
 from app.services import admin_queries, records
 from app.services.db import committed
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, ValidationFailed
 from app.services.inbound import requisitions as requisitions_service
 from app.services.inbound.data import visible_inbound_shipment, visible_purchase_order
 from app.services.inbound.demand import on_the_way
@@ -45,6 +45,7 @@ from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS, PURCHASE_ORDE
 from app.services.typed_numbers import read_decimal, show_decimal
 from app.views.htmx import render
 from app.views.security import role_required
+from app.views.store import error_message
 from app.views.supervisor import MANAGERS, bp, current_actor, page_arg
 
 EMPTY_ROWS = 5  # blank line rows a form offers besides the ones already filled
@@ -106,7 +107,13 @@ def _int(value: str | None) -> Any:
 
 
 def _problems(exc: ServiceError) -> dict[str, str]:
-    return {key: str(message) for key, message in (exc.details or {}).items()} or {"__all__": exc.message}
+    """A form's field errors as the service gave them (the template says them in plain words); any
+    other refusal as one sentence — never its machine details (state names, versions, lists)."""
+    if isinstance(exc, ValidationFailed) and exc.details:
+        return {key: str(message) for key, message in exc.details.items()}
+    if exc.code == "stale":  # "changed by someone else; reload it and try again"
+        return {"__all__": str(exc.message)}
+    return {"__all__": error_message(exc)}
 
 
 def _history(entity: str, entity_id: int) -> list[TransitionLog]:

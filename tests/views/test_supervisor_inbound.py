@@ -128,3 +128,29 @@ def test_ids_no_database_can_hold_and_nul_characters_are_not_found_on_the_screen
         assert client.get(url).status_code == 404, url
     assert client.post(f"/store/WH-01/receiving/returns/{huge}/scan", data={"barcode": "1"}).status_code == 404
     assert client.get("/store/WH-01/returns/new?q=%00").status_code == 200
+
+
+def test_a_refused_command_is_one_sentence_without_machine_details(app, client):
+    """A command the purchase order's state does not allow, or sent from an old page: the page
+    says so in words (also in Turkish), never "State: cancelled Allowed commands: [] Version: 1"."""
+    wh = _setup(client)
+    tea = db.session.scalar(select(Product).where(Product.sku == "TEA"))
+    po = purchase_order(wh, [(tea, 3)], state="cancelled")
+
+    def refusal(command: str, version: int) -> str:
+        answer = client.post(f"/supervisor/purchase-orders/{po.id}/commands/{command}",
+                             data={"version": str(version), "reason": "late"})
+        assert answer.status_code == 409
+        page = answer.get_data(as_text=True)
+        said = page[page.index('data-field="__all__"'):]
+        return said[:said.index("</ul>")]
+
+    said = refusal("confirm", po.version)
+    assert "That is not possible now (it is cancelled). The buttons show what you can do." in said
+    stale = refusal("cancel", po.version + 5)
+    assert "The purchase order was changed by someone else; reload it and try again." in stale
+    for text in (said, stale):
+        assert "Allowed commands" not in text and "Version" not in text and "[]" not in text
+    db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = 'boss'"))
+    db.session.commit()
+    assert "Bu şu anda yapılamaz (durumu: iptal edildi)" in refusal("confirm", po.version)
