@@ -8,16 +8,18 @@ delivery was delivered after all) is ours: see docs/decisions.md.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from app.models.returns import RETURN_STATES
 from app.services.transitions import Transition
 
 INSPECT_TARGET = "@inspected"  # restocked or written_off, by what inspection found
 
 RETURN_TRANSITIONS: dict[str, Transition] = {t.command: t for t in (
-    Transition("ship", ("requested",), "in_transit", label="Customer sent it"),
-    Transition("receive", ("requested", "in_transit"), "received", label="Receive", params=("items",)),
-    Transition("inspect", ("received",), INSPECT_TARGET, label="Inspect", params=("items",)),
-    Transition("cancel", ("requested", "in_transit"), "cancelled", managers_only=True, label="Cancel",
+    Transition("ship", ("requested",), "in_transit", label=_l("Customer sent it")),
+    Transition("receive", ("requested", "in_transit"), "received", label=_l("Receive"), params=("items",)),
+    Transition("inspect", ("received",), INSPECT_TARGET, label=_l("Inspect return"), params=("items",)),
+    Transition("cancel", ("requested", "in_transit"), "cancelled", managers_only=True, label=_l("Cancel return"),
                destructive=True, params=("reason",)),
 )}
 
