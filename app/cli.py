@@ -7,9 +7,18 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.devserver import DEMO_LOGINS_MARKER
 from app.extensions import db
 from app.services.db import committed
 from app.services.errors import ServiceError
+
+
+def _echo_demo_logins() -> None:
+    from app.services.demo import demo_logins
+
+    for login in demo_logins():
+        where = f"  ({login.location})" if login.location else ""
+        click.echo(f"  {login.role:<10} {login.username:<16} {login.password}{where}")
 
 
 def register_cli(app: Flask) -> None:
@@ -53,7 +62,9 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo brand ready: " + ", ".join(f"{v} {k}" for k, v in created.items()) + " created.")
 
     @app.cli.command("seed-demo-if-empty")
-    def seed_if_empty_cmd() -> None:
+    @click.option("--print-logins", is_flag=True,
+                  help=f"Then a line {DEMO_LOGINS_MARKER!r} and the demo logins (`make run` shows them later).")
+    def seed_if_empty_cmd(print_logins: bool) -> None:
         """Seed the demo brand only when the database has no users yet (used by `make run`)."""
         from app.models import User
         from app.services.demo import seed_demo
@@ -63,6 +74,9 @@ def register_cli(app: Flask) -> None:
             click.echo("Seeded the demo brand.")
         else:
             click.echo("Database already has data; not seeding.")
+        if print_logins:  # one process fewer for `make run` to start (each costs ~2.5 s of imports)
+            click.echo(DEMO_LOGINS_MARKER)
+            _echo_demo_logins()
 
     @app.cli.command("demo-shop")
     @click.argument("simulator_url")
@@ -79,11 +93,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("demo-logins")
     def demo_logins_cmd() -> None:
         """Print the demo logins."""
-        from app.services.demo import demo_logins
-
-        for login in demo_logins():
-            where = f"  ({login.location})" if login.location else ""
-            click.echo(f"  {login.role:<10} {login.username:<16} {login.password}{where}")
+        _echo_demo_logins()
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")

@@ -193,5 +193,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SESSION_COOKIE_SECURE = False
     # The same scrypt at a test's cost: the suite makes and checks thousands of passwords, and at
-    # the production cost they were a tenth of its CPU (test_users checks the production default).
+    # the production cost they were a tenth of its CPU (tests/services/test_password_hashing.py checks the production default).
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"

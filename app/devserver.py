@@ -44,6 +44,8 @@ PROCFILE = Path(__file__).resolve().parent / "Procfile"
 BIN = Path(sys.executable).parent
 STOP_TIMEOUT = 15  # seconds each child gets to stop before it is killed
 RESTARTS_PER_MINUTE = 5
+# What `flask seed-demo-if-empty --print-logins` prints between its own words and the logins.
+DEMO_LOGINS_MARKER = "-- demo logins --"
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
 
 
@@ -241,7 +243,11 @@ def main() -> None:
         if redis:
             _start_redis(redis, directory)
         _release(procfile["release"], env)
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed-demo-if-empty"], cwd=ROOT, env=env, check=True)
+        # Seeds when empty and prints the logins after a marker line: shown once the site answers.
+        seeded = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed-demo-if-empty", "--print-logins"],
+                                cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        said, _marker, logins = seeded.partition(DEMO_LOGINS_MARKER + "\n")
+        print(said, end="", flush=True)
         for child in workers + webs:
             child.start()
         deadline = time.monotonic() + 60
@@ -254,8 +260,7 @@ def main() -> None:
         urls = ", ".join(f"http://{shown}:{port}/" for port in ports)
         if env.get("DEMO_SHOP", "1") != "0" and "shop" in procfile:
             shop = _start_shop(procfile["shop"], env, f"http://{shown}:{ports[0]}")
-        print(f"\n  Packline is running at {urls}\n\n  Demo logins:", flush=True)
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo-logins"], cwd=ROOT, env=env, check=True)
+        print(f"\n  Packline is running at {urls}\n\n  Demo logins:\n{logins}", end="", flush=True)
         print("\n  Press Ctrl-C to stop.\n", flush=True)
         while True:
             for child in webs + workers:
@@ -323,6 +328,13 @@ def _start_shop(command: str, env: dict[str, str], web_url: str) -> Child | None
                 "SHOP_WEBHOOK_URL": f"{web_url}/channels/web/webhooks", "PYTHONUNBUFFERED": "1"}
     shop = Child("shop", "shop", command_line(command, shop_env), shop_env)
     shop.start()
+    deadline = time.monotonic() + 30  # the URL printed below answers
+    while not _listening("127.0.0.1", port):
+        if not shop.running or time.monotonic() > deadline:
+            print("  The demo shop did not start (see its messages above); the site works without it.",
+                  file=sys.stderr, flush=True)
+            return shop if shop.running else None
+        time.sleep(0.1)
     every = env.get("DEMO_SHOP_EVERY") or "20"
     print(f"  The demo shop (a simulated Shopify shop at http://127.0.0.1:{port}) places an order on the "
           f"'web' channel every {every} s.", flush=True)

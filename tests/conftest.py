@@ -143,7 +143,8 @@ def _empty_all_tables() -> None:
 _BUMP_CONFIG_VERSION = text(
     "INSERT INTO config_versions (id, version, token) VALUES (1, 1, (random() * 9.0e18)::bigint) "
     "ON CONFLICT (id) DO UPDATE SET version = config_versions.version + 1, token = EXCLUDED.token")
-# Every sequence a test drew from starts again (what TRUNCATE ... RESTART IDENTITY did).
+# Every sequence of the schema a test drew from starts again (each belongs to a table's id column,
+# so this is what TRUNCATE ... RESTART IDENTITY did).
 _RESTART_USED_SEQUENCES = text(
     "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
     "FROM pg_sequences WHERE last_value IS NOT NULL AND schemaname = current_schema()")
@@ -151,7 +152,7 @@ _RESTART_USED_SEQUENCES = text(
 
 def _empty_postgres_tables(tables) -> None:
     """DELETE FROM the tables that hold rows (children first), then restart the sequences used.
-    A TRUNCATE of every table costs ~130 ms per test (new files for each table and index); most
+    A TRUNCATE of all 64 tables costs ~130 ms per test (new files for each table and index); most
     tests leave a handful of tables with a few rows."""
     holding = " UNION ALL ".join(f"SELECT {n} WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
                                  for n, t in enumerate(tables))

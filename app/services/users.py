@@ -198,9 +198,10 @@ def _check_credentials(username: str, password: str, address: str, known_device:
     flushes."""
     # Throttled and looked up by the name's key: "Ayse" and "ayse" are one account (username_key).
     username, address = username_key(username)[:100], address[:64]
+    dummy = _dummy_hash(_hash_method())  # made on a process's first attempt, whoever it names
     _count_attempt(username, address, known_device)
     user = db.session.scalar(select(User).where(User.username_key == username))
-    ok = check_password_hash(user.password_hash if user else _dummy_hash(_hash_method()), password or "")
+    ok = check_password_hash(user.password_hash if user else dummy, password or "")
     if not (ok and user and user.active):
         raise LoginError(_('Wrong username or password, or the account is disabled.'))
     user_id = user.id

@@ -107,9 +107,10 @@ def _int(value: str | None) -> Any:
 
 
 def _problems(exc: ServiceError) -> dict[str, str]:
-    """A form's field errors as the service gave them (the template says them in plain words); any
-    other refusal as one sentence — never its machine details (state names, versions, lists)."""
-    if isinstance(exc, ValidationFailed) and exc.details:
+    """A form's field errors (and a taken number or code) as the service gave them, at their fields
+    (the template says them in plain words); any other refusal as one sentence — never its machine
+    details (state names, versions, lists)."""
+    if exc.details and (isinstance(exc, ValidationFailed) or exc.code == "duplicate"):  # shown at their fields
         return {key: str(message) for key, message in exc.details.items()}
     if exc.code == "stale":  # "changed by someone else; reload it and try again"
         return {"__all__": str(exc.message)}
@@ -469,7 +470,8 @@ def add_requisition_line(requisition_id: int):
     except ServiceError as exc:
         if exc.status == 404:
             raise
-        return _requisition_page(requisition_id, {f"add.{k}": v for k, v in _problems(exc).items()}, status=exc.status)
+        return _requisition_page(requisition_id, {k if k == "__all__" else f"add.{k}": v
+                                                     for k, v in _problems(exc).items()}, status=exc.status)
     return redirect(url_for("supervisor.requisition", requisition_id=requisition_id), 303)
 
 

@@ -154,3 +154,27 @@ def test_a_refused_command_is_one_sentence_without_machine_details(app, client):
     db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = 'boss'"))
     db.session.commit()
     assert "Bu şu anda yapılamaz (durumu: iptal edildi)" in refusal("confirm", po.version)
+
+
+def test_a_taken_number_is_said_at_its_field_and_a_refused_line_without_a_field_name(app, client):
+    """A refusal that names a form field (a purchase order number already used) stays at that
+    field; one that names none (a line added to a dismissed requisition) is one sentence."""
+    wh = _setup(client)
+    tea = db.session.scalar(select(Product).where(Product.sku == "TEA"))
+    purchase_order(wh, [(tea, 3)], state="draft", number="PO-1")
+    taken = client.post("/supervisor/purchase-orders/new", data={
+        "number": "PO-1", "supplier": "ACME", "destination": "WH-01", "expected_at": "2026-12-20", "sku-0": "TEA",
+        "quantity-0": "2"})
+    assert taken.status_code == 422
+    page = taken.get_data(as_text=True)
+    assert '<li data-field="number"><strong>Number</strong>: Another purchase order already uses this number.' in page
+
+    requisition = Requisition(number="RQ-1", location_id=wh.id, state="dismissed", created_by="user:boss")
+    db.session.add(requisition)
+    db.session.commit()
+    refused = client.post(f"/supervisor/requisitions/{requisition.id}/lines", data={"sku": "TEA", "quantity": "2"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    said = page[page.index('data-field="__all__">'):]
+    assert said.startswith('data-field="__all__">That is not possible now (it is dismissed).'), said[:200]
+    assert "<strong>" not in said[:said.index("</li>")]

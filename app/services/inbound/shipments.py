@@ -70,8 +70,8 @@ def add_inbound_shipment(data: Any, actor: Actor) -> InboundShipment:
     require_manager(actor)
     body = validate(InboundShipmentIn, data, INVALID).model_dump(mode="python")
     if db.session.scalar(select(InboundShipment.id).where(InboundShipment.number == body["number"])) is not None:
-        raise Conflict(f"Inbound shipment {body['number']} already exists.",
-                       {"number": "Another inbound shipment already uses this number."}, code="duplicate")
+        raise Conflict(_("Inbound shipment %(number)s already exists.", number=body["number"]),
+                       {"number": _("Another inbound shipment already uses this number.")}, code="duplicate")
     numbers = {line["purchase_order"] for line in body["lines"]}
     visible = sorted(po.id for po in db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers)))
                      if actor.can_see(po.destination_id))
