@@ -82,6 +82,25 @@ class Run:
     def output(self) -> str:
         return "".join(self.lines)
 
+    def end(self) -> None:
+        """After a failed check: stop it as a user would (SIGTERM), then whatever it started that is
+        still there — a failing test must not leave a demo shop placing orders behind it."""
+        if self.proc.poll() is not None:
+            return
+        started = _descendants(self.proc.pid)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for pid in started:
+            if _alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
     def wait_for(self, text: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.output:
@@ -106,8 +125,7 @@ def test_make_run_stops_cleanly_and_leaves_nothing_behind(tmp_path, how):
             run.proc.send_signal(signal.SIGTERM)
         assert run.proc.wait(timeout=90) == 0, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.end()
     run.reader.join(timeout=10)
     deadline = time.monotonic() + 30
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
@@ -141,8 +159,7 @@ def test_a_web_server_bound_to_another_host_is_waited_for_there(tmp_path):
         run.proc.send_signal(signal.SIGTERM)
         assert run.proc.wait(timeout=90) == 0, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.end()
     run.reader.join(timeout=10)
 
 
@@ -173,8 +190,7 @@ def test_a_killed_worker_stops_the_rest_with_a_message_and_leaves_no_scheduler_b
         os.kill(worker, signal.SIGKILL)
         assert run.proc.wait(timeout=90) == 1, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.end()
     run.reader.join(timeout=10)
     _wait(lambda: not [pid for pid in everything if _alive(pid)], 30, "every process gone", run)
     assert "The worker stopped unexpectedly (exit code -9); stopping the rest." in run.output
@@ -198,8 +214,7 @@ def test_a_killed_private_redis_is_started_again_and_the_site_goes_on(tmp_path):
         run.proc.send_signal(signal.SIGTERM)
         assert run.proc.wait(timeout=90) == 0, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.end()
     _wait(lambda: not [pid for pid in everything if _alive(pid)], 30, "every process gone", run)
 
 
@@ -249,8 +264,7 @@ def test_the_demo_shop_places_orders_that_arrive_planned_and_hears_the_stock(tmp
         run.proc.send_signal(signal.SIGTERM)
         assert run.proc.wait(timeout=90) == 0, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.end()
     run.reader.join(timeout=10)
     deadline = time.monotonic() + 30
     while _alive(shop_pid) and time.monotonic() < deadline:
