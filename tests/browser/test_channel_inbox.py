@@ -4,6 +4,7 @@ maps the SKU, processes it again, and the order exists."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.channel_simulator.samples import shopify_order
@@ -34,7 +35,9 @@ def test_admin_maps_an_unknown_sku_and_reprocesses_the_waiting_order(world, sim,
     page.fill("#m-theirs", "TS-M-RED")
     page.fill("#m-ours", "TSHIRT-M")
     page.click("#add-mapping")
-    assert "Mapped TS-M-RED to TSHIRT-M" in page.inner_text("body")
+    # The click posts and is redirected back: wait for the new page (reading at once can catch
+    # the empty document between the two).
+    expect(page.locator(".flash")).to_contain_text("Mapped TS-M-RED to TSHIRT-M")
     page.goto("/admin/integrations/inbox?outcome=needs_attention&channel=shop")
     page.click("#reprocess-all")
     assert "1 imported" in page.inner_text(".flash")
