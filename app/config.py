@@ -112,6 +112,9 @@ class Config:
     LOGIN_LOCK_MINUTES = 15
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    # Without JavaScript, a package page waiting for its carrier label reloads itself this often
+    # (with JavaScript its fragment polls instead). TestConfig shortens it: a browser test waits it out.
+    STORE_NOSCRIPT_REFRESH_SECONDS = 10
     WEBHOOK_ALLOW_PRIVATE_URLS: str | None = None
     WEBHOOK_SENDER_THREADS = 8
     # A planning job that finds more orders' jobs waiting behind it plans up to this many orders in
@@ -195,3 +198,4 @@ class TestConfig(Config):
     # The same scrypt at a test's cost: the suite makes and checks thousands of passwords, and at
     # the production cost they were a tenth of its CPU (tests/services/test_password_hashing.py checks the production default).
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    STORE_NOSCRIPT_REFRESH_SECONDS = 2

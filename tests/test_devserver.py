@@ -19,6 +19,9 @@ import pytest
 
 from tests.conftest import free_port
 
+# Every start here uses a SQLite file of its own (`_env`), whatever database the run tests.
+pytestmark = pytest.mark.own_database
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -12,7 +12,7 @@ from tests.services.builders import make_package
 from tests.views.test_store_packages import refusable_package, reload, url
 from tests.views.test_store_queue import HX, login, store_with_staff
 
-REFRESH = '<meta http-equiv="refresh" content="10">'
+REFRESH = '<meta http-equiv="refresh" content="2">'  # TestConfig.STORE_NOSCRIPT_REFRESH_SECONDS
 
 
 def test_refusing_without_javascript_asks_on_the_page_with_the_reason_then_refuses(app, client):
