@@ -14,6 +14,11 @@ package, POST .../commands/prepare, .../commands/pick once per unit (by barcode)
 .../commands/complete_packing_without_shipment (no carrier job needed): 4 commands per package,
 in order, each expected to answer 200. The command phase stops after --seconds even if packages
 are left; gunicorn and redis are stopped at the end (also on error).
+
+Every phase also prints the client's own CPU per request (`time.process_time` of this process,
+all client threads): the clients share the machine's cores with gunicorn and the database, so
+what they burn is not the server's. `--client light` drives the API and `/healthz` with
+http.client instead of requests (about a third of the client CPU per request).
 """
 
 from __future__ import annotations
@@ -162,6 +167,65 @@ def _start_gunicorn(url: str, redis_url: str, port: int, log: Path, workers: int
         time.sleep(0.2)
 
 
+class _LightSession:
+    """A keep-alive HTTP/1.1 connection with the little `requests.Session` API the API and
+    `/healthz` clients use (`--client light`): http.client costs the client a fraction of the
+    CPU requests does, and on a box the client shares with the server that CPU is the server's."""
+
+    class _Answer:
+        def __init__(self, status_code: int, body: bytes):
+            self.status_code, self.text = status_code, body.decode("utf-8", "replace")
+
+    def __init__(self, base: str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        self._host, self._port = parts.hostname, parts.port
+        self._conn = None
+        self.headers: dict[str, str] = {}
+
+    def _request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]):
+        import http.client
+        from urllib.parse import urlsplit
+
+        split = urlsplit(url)
+        path = split.path + (f"?{split.query}" if split.query else "")
+        for attempt in (1, 2):  # a kept-alive connection the server closed is opened again once
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=30)
+            try:
+                self._conn.request(method, path, body=body, headers={**self.headers, **headers})
+                answer = self._conn.getresponse()
+                return self._Answer(answer.status, answer.read())
+            except (http.client.HTTPException, ConnectionError):
+                self._conn.close()
+                self._conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, url: str, timeout: float = 30):
+        return self._request("GET", url, None, {})
+
+    def post(self, url: str, json=None, timeout: float = 30):
+        import json as _json
+
+        body = b"" if json is None else _json.dumps(json).encode()
+        return self._request("POST", url, body, {"Content-Type": "application/json"} if json is not None else {})
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def _session(base: str, kind: str):
+    if kind == "light":
+        return _LightSession(base)
+    import requests
+
+    return requests.Session()
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -172,20 +236,18 @@ def _pct(values: list[float], q: float) -> float:
 def _run_clients(client, clients: int, seconds: float, latencies: list[list[float]], errors: list[str]) -> dict:
     """Run `client(n)` on `clients` threads (bounded by `seconds` + 60) and gather their latencies."""
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()  # process-wide: every client thread
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=seconds + 60)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     flat = [v for part in latencies for v in part]
-    return {"requests": len(flat), "seconds": elapsed, "latencies": flat, "errors": errors}
+    return {"requests": len(flat), "seconds": elapsed, "latencies": flat, "errors": errors, "client_cpu": cpu}
 
 
 def _drive_commands(base: str, token: str, work: list[tuple[int, list[str]]], clients: int,
-                    seconds: float) -> dict:
-    import requests
-
+                    seconds: float, kind: str = "requests") -> dict:
     todo: queue.Queue = queue.Queue()
     for item in work:
         todo.put(item)
@@ -195,7 +257,7 @@ def _drive_commands(base: str, token: str, work: list[tuple[int, list[str]]], cl
     stop_at = time.perf_counter() + seconds
 
     def client(n: int) -> None:
-        session = requests.Session()
+        session = _session(base, kind)
         session.headers["Authorization"] = f"Token {token}"
         mine = latencies[n]
         try:
@@ -289,16 +351,14 @@ def _drive_buttons(base: str, work: list[tuple[int, list[str]]], clients: int, s
     return result
 
 
-def _drive_healthz(base: str, clients: int, requests_total: int, seconds: float) -> dict:
-    import requests
-
+def _drive_healthz(base: str, clients: int, requests_total: int, seconds: float, kind: str = "requests") -> dict:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
     per_client = requests_total // clients
     stop_at = time.perf_counter() + seconds
 
     def client(n: int) -> None:
-        session = requests.Session()
+        session = _session(base, kind)
         mine = latencies[n]
         try:
             for _ in range(per_client):
@@ -323,7 +383,9 @@ def _line(label: str, r: dict) -> str:
     rate = r["requests"] / r["seconds"] if r["seconds"] else 0.0
     return (f"{label}: {rate:.0f} req/s ({r['requests']} in {r['seconds']:.1f}s), "
             f"p50 {_pct(lat, 0.5) * ms:.1f} ms, p95 {_pct(lat, 0.95) * ms:.1f} ms, "
-            f"p99 {_pct(lat, 0.99) * ms:.1f} ms, mean {statistics.fmean(lat) * ms if lat else 0:.1f} ms")
+            f"p99 {_pct(lat, 0.99) * ms:.1f} ms, mean {statistics.fmean(lat) * ms if lat else 0:.1f} ms; "
+            f"the client's own CPU {r['client_cpu'] / max(r['requests'], 1) * ms:.2f} ms a request "
+            f"({r['client_cpu'] / r['seconds'] if r['seconds'] else 0:.2f} of a core)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--healthz", type=int, default=4000, help="GET /healthz requests in the baseline")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client", choices=["requests", "light"], default="requests",
+                        help="the API and /healthz clients' HTTP library: requests (default) or http.client "
+                             "(light: less of the shared CPU goes to the client; the buttons always use requests)")
     parser.add_argument("--buttons", action="store_true",
                         help="also run the same commands as the store's htmx buttons (half the packages each)")
     args = parser.parse_args(argv)
@@ -354,14 +419,14 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         gunicorn = _start_gunicorn(url, redis.url, port, tmp / "gunicorn.log", args.workers, args.threads)
         base = f"http://127.0.0.1:{port}"
-        warm = _drive_healthz(base, args.clients, args.clients * 10, 10)  # every worker thread connects once
+        warm = _drive_healthz(base, args.clients, args.clients * 10, 10, args.client)  # every worker thread connects once
         if warm["errors"]:
             raise SystemExit(f"warm-up failed: {warm['errors'][:3]}")
-        health1 = _drive_healthz(base, args.clients, args.healthz // 2, 15)
+        health1 = _drive_healthz(base, args.clients, args.healthz // 2, 15, args.client)
         api_work, button_work = (work[::2], work[1::2]) if args.buttons else (work, [])
-        cmds = _drive_commands(base, token, api_work, args.clients, args.seconds)
+        cmds = _drive_commands(base, token, api_work, args.clients, args.seconds, args.client)
         buttons = _drive_buttons(base, button_work, args.clients, args.seconds) if args.buttons else None
-        health2 = _drive_healthz(base, args.clients, args.healthz // 2, 15)
+        health2 = _drive_healthz(base, args.clients, args.healthz // 2, 15, args.client)
     finally:
         _stop(gunicorn)
         redis.stop()
@@ -373,9 +438,10 @@ def main(argv: list[str] | None = None) -> int:
     health = {"requests": health1["requests"] + health2["requests"],
               "seconds": health1["seconds"] + health2["seconds"],
               "latencies": health1["latencies"] + health2["latencies"],
-              "errors": health1["errors"] + health2["errors"]}
+              "errors": health1["errors"] + health2["errors"],
+              "client_cpu": health1["client_cpu"] + health2["client_cpu"]}
     print(f"[commands/{kind}] gunicorn -w {args.workers} --threads {args.threads}, {args.clients} client threads "
-          f"over loopback; {cmds['packages']} packages packed ({cmds['requests']} commands)")
+          f"over loopback ({args.client}); {cmds['packages']} packages packed ({cmds['requests']} commands)")
     print(f"[commands/{kind}] " + _line("commands (prepare/pick/complete_packing_without_shipment)", cmds))
     if buttons is not None:
         print(f"[commands/{kind}] " + _line(f"store htmx buttons (prepare/scan/pack, {buttons['packages']} packages)",
