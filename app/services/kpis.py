@@ -96,11 +96,15 @@ def parse_filters(args: Mapping[str, Any], allowed: list[StockLocation], channel
         start_arg = parse_day(args.get("from"), first=True)
         end_arg = parse_day(args.get("to"), first=False)
         if start_arg or end_arg:
+            latest = end + timedelta(days=366)
+            if any(day is not None and not EARLIEST <= day <= latest for day in (start_arg, end_arg)):
+                # Before any arithmetic: a day a year from 0001 or 9999 has no neighbour to step to.
+                raise FilterProblem(_l("Pick days between 2000 and next year."))
             s = start_arg or (end_arg - timedelta(days=DEFAULT_DAYS - 1))
             e = end_arg or max(s, min(s + timedelta(days=DEFAULT_DAYS - 1), end))
             if e < s:
                 raise FilterProblem(_l("The first day is after the last day. Swap them and try again."))
-            if s < EARLIEST or e > end + timedelta(days=366):
+            if s < EARLIEST or e > latest:
                 raise FilterProblem(_l("Pick days between 2000 and next year."))
             if (e - s).days + 1 > MAX_DAYS:
                 raise FilterProblem(_l("Pick at most %(n)s days at a time.", n=MAX_DAYS))

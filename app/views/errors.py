@@ -42,7 +42,29 @@ def _page(status: int, message: str):
     return render_template(template, status=status, message=message), status
 
 
+# Paths whose callers are programs with their own rules: the API refuses NUL itself (400/422,
+# app/views/api/bodies.py); a channel's webhook body is read raw for its signature, so its form
+# must not be parsed here.
+_MACHINE_PATHS = ("/api/", "/channels/")
+
+
+def refuse_nul_characters():
+    """No screen takes a NUL character (PostgreSQL cannot store one, and no keyboard or scanner
+    means one): a form or link holding one is refused, changing nothing, before any view reads it."""
+    if request.path.startswith(_MACHINE_PATHS):
+        return None
+    values = list(request.args.items(multi=True))
+    if request.method != "GET" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += list(request.form.items(multi=True))
+    if any("\x00" in key or "\x00" in value for key, value in values):
+        return _page(400, _("What was sent contains an invisible character that cannot be stored (NUL). "
+                            "Type the text again, or scan again, and send it."))
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         message = _('Your session form expired. Reload the page and try again.')

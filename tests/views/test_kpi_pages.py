@@ -99,6 +99,8 @@ def test_an_admin_sees_the_page(client, history):
 @pytest.mark.parametrize("args, words", [
     ({"from": "2026-11-12", "to": "2026-11-01"}, "The first day is after the last day"),
     ({"from": "0001-01-01", "to": "9999-12-31"}, "between 2000 and next year"),
+    ({"to": "0001-01-01"}, "between 2000 and next year"),  # one end alone: no day before it to count back to
+    ({"from": "9999-12-31"}, "between 2000 and next year"),  # nor after it
     ({"from": "2026-13-45"}, "is not a date"),
     ({"from": "x" * 5000}, "is not a date"),
     ({"channel": "nope"}, "No channel nope"),
