@@ -85,3 +85,64 @@ def test_a_version_field_with_thousands_of_digits_is_no_500(app, client):
     login(client)
     response = client.post(url(package, "/commands/refuse"), data={"version": "9" * 5000, "reason": "x"}, headers=HX)
     assert response.status_code < 500
+
+
+# --- whole numbers and money amounts beyond their database columns (the fuzzer's 500s) -----------
+
+NINES = "9" * 400
+BEYOND_INT = (NINES, "-" + NINES, "2147483648", "-2147483649")
+ADMIN_INTEGER_FIELDS = [
+    ("/admin/stock/adjust", {"location": "ANK-KZL", "sku": "TSHIRT-BLA-S", "reason": "count", "note": "x"}, "quantity"),
+    *[(url, {}, field) for url in ("/admin/locations/new", "/admin/locations/IST-BSK/edit")
+      for field in ("priority", "max_quota", "target_packaging_minutes")],
+    *[(url, {}, "priority") for url in ("/admin/denial_reasons/new", "/admin/denial_reasons/damaged/edit")],
+    ("/admin/settings/REPLAN_INTERVAL_MINUTES", {}, "value"),
+]
+
+
+def _demo_signed_in(client, role: str):
+    from app.services.demo import ADMIN_PASSWORD, SUPERVISOR_PASSWORD, seed_demo
+    from tests.services.inbound.helpers import supplier
+    from tests.views.test_auth import login as sign_in_as
+
+    seed_demo()
+    supplier("ACME")
+    db.session.commit()
+    password = ADMIN_PASSWORD if role == "admin" else SUPERVISOR_PASSWORD
+    assert sign_in_as(client, role, password).status_code in (302, 303)
+
+
+def _rows() -> list[tuple]:
+    """Every row of every table, to prove a refused form changed nothing."""
+    db.session.rollback()
+    return [tuple(row) for table in db.metadata.sorted_tables
+            for row in db.session.execute(select(table).order_by(*table.primary_key.columns))]
+
+
+def _filled_form(client, url: str) -> dict[str, str]:
+    """The form's fields as the page draws them (so an edit changes only the field under test)."""
+    import re
+    html = client.get(url).get_data(as_text=True)
+    fields = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
+    for name in re.findall(r'<input[^>]*type="checkbox"[^>]*name="([^"]+)"[^>]*checked', html):
+        fields[name] = "y"
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', body) or re.search(r'value="([^"]*)"', body)
+        fields[name] = chosen.group(1) if chosen else ""
+    fields.pop("csrf_token", None)
+    return fields
+
+
+@pytest.mark.parametrize("raw", BEYOND_INT)
+@pytest.mark.parametrize(("url", "data", "field"), ADMIN_INTEGER_FIELDS)
+def test_a_whole_number_beyond_the_database_is_refused_at_its_admin_field(app, client, url, data, field, raw):
+    _demo_signed_in(client, "admin")
+    form = {**_filled_form(client, url), **data, field: raw}
+    if url.endswith("/new"):
+        form.update(code="NEW-1", name="New", title="New")
+    before = _rows()
+    response = client.post(url, data=form)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text[:500]
+    assert "Enter a whole number" in text and "2,147,483,647" in text, text
+    assert _rows() == before
