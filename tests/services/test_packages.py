@@ -316,6 +316,24 @@ def test_manual_plan_must_cover_every_item_exactly_once(app):
         assert field in exc.value.details
 
 
+def test_manual_plan_problems_are_said_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    package = make_package("waiting", items=[("SKU-A", 1), ("SKU-B", 1)])
+    a, _b = package.items
+    plan = {"assignments": [{"item_ids": [a.id, 99999], "location": "NOPE"}]}
+    with app.test_request_context(), force_locale("tr"):
+        with pytest.raises(ValidationFailed) as exc:
+            run_package_command(package.id, "manual_plan", plan, supervisor())
+    assert exc.value.details == {"assignments.0.location": "'NOPE' koduyla etkin bir lokasyon yok.",
+                                 "assignments.0.item_ids": "99999 numaralı kalem bu paketin açık kalemlerinden biri değil."}
+    plan = {"assignments": [{"item_ids": [a.id], "location": package.location.code}]}
+    with app.test_request_context(), force_locale("tr"):
+        with pytest.raises(ValidationFailed) as exc:
+            run_package_command(package.id, "manual_plan", plan, supervisor())
+    assert exc.value.details == {"assignments": "Her adedi tam bir kez atayın; atanmayanlar: SKU-B (1 adetten 0)"}
+
+
 def test_manual_plan_without_stock_is_422_naming_sku_and_location_and_changes_nothing(app):
     package = make_package("waiting", items=[("SKU-A", 2)])
     empty = factories.location(code="EMPTY-1")

@@ -164,7 +164,8 @@ def manual_plan(ctx: Ctx) -> None:
     for n, assignment in enumerate(ctx.params.assignments):
         loc = db.session.scalar(select(StockLocation).where(StockLocation.code == assignment.location))
         if loc is None or not loc.active:
-            errors[f"assignments.{n}.location"] = f"No active location with code {assignment.location!r}."
+            errors[f"assignments.{n}.location"] = _('No active location has the code %(code)s.',
+                                                    code=repr(assignment.location))
         units_here: dict[int, int] = {}
         # (error key for the item id, for the quantity; item id; units or None for all of them)
         wanted = [(f"assignments.{n}.item_ids",) * 2 + (item_id, None) for item_id in assignment.item_ids]
@@ -173,21 +174,23 @@ def manual_plan(ctx: Ctx) -> None:
         for id_key, quantity_key, item_id, quantity in wanted:
             item = items.get(item_id)
             if item is None:
-                errors[id_key] = f"Item {item_id} is not an open item of this package."
+                errors[id_key] = _('Item %(id)s is not an open item of this package.', id=item_id)
                 continue
             units = item.quantity if quantity is None else quantity
             before = assigned.get(item_id, 0)
             assigned[item_id] = before + units
             if before <= item.quantity < before + units:  # this one goes over (reported once)
                 errors[quantity_key] = (
-                    f"Item {item_id} is assigned twice." if quantity is None and before else
-                    f"{item.product.sku}: {before + units} units assigned, the package holds {item.quantity}.")
+                    _('Item %(id)s is assigned twice.', id=item_id) if quantity is None and before else
+                    _('%(sku)s: %(assigned)s units assigned, the package holds %(held)s.',
+                      sku=item.product.sku, assigned=before + units, held=item.quantity))
             units_here[item_id] = units_here.get(item_id, 0) + units
         plans.append((loc, units_here))  # type: ignore[arg-type]
-    short = [f"{items[i].product.sku} ({assigned.get(i, 0)} of {items[i].quantity})"
-             for i in sorted(items) if assigned.get(i, 0) < items[i].quantity]
+    short = [_('%(sku)s (%(assigned)s of %(held)s)', sku=items[i].product.sku, assigned=assigned.get(i, 0),
+               held=items[i].quantity) for i in sorted(items) if assigned.get(i, 0) < items[i].quantity]
     if short and not errors:
-        errors["assignments"] = "Assign every unit exactly once; not all assigned: " + ", ".join(short)
+        errors["assignments"] = _('Assign every unit exactly once; not all assigned: %(items)s',
+                                  items=", ".join(short))
     if errors:
         raise ValidationFailed(_('The plan is not valid.'), errors)
 
