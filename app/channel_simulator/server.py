@@ -65,6 +65,7 @@ class State:
         self.shopify_fulfilled_orders: set[int] = set()
         self.shopify_cancelled: dict[int, dict[str, Any]] = {}
         self.shopify_refunds: list[dict[str, Any]] = []
+        self.demo_orders: list[list[tuple[str, int]]] = []  # the lines of each order the demo shop chose
         # WooCommerce
         self.woo_products: dict[int, dict[str, Any]] = {}
         self.woo_order_updates: list[dict[str, Any]] = []
@@ -93,6 +94,37 @@ class State:
                                          "manage_stock": True, "stock_quantity": 0, "stock_status": "outofstock"}
             self.trendyol_stock.setdefault(sku, 0)
 
+    def shopify_available(self, sku: str) -> int | None:
+        """What the Shopify shop believes it can sell of `sku`: the sum of the levels last pushed
+        for its inventory item, or None when none was ever pushed (a shop before its first sync)."""
+        items = {v["inventory_item_id"] for p in self.shopify_products for v in p["variants"] if v["sku"] == sku}
+        levels = [available for key, available in self.shopify_levels.items() if int(key.split(":")[1]) in items]
+        return sum(levels) if levels else None
+
+    def take_demo_order(self, skus: list[str], rng: Any) -> list[tuple[str, int]]:
+        """One to three lines of the SKUs the shop has in stock, their quantities taken off its
+        levels as a real shop does when it sells; [] when it has none of them."""
+        lines: list[tuple[str, int]] = []
+        levels = {sku: self.shopify_available(sku) for sku in skus}
+        in_stock = [sku for sku, available in levels.items() if available is None or available >= 1]
+        for sku in rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3))):
+            available = levels[sku]
+            quantity = rng.randint(1, 2 if available is None else min(2, available))
+            lines.append((sku, quantity))
+            if available is not None:
+                self._take_level(sku, quantity)
+        if lines:
+            self.demo_orders.append(lines)
+        return lines
+
+    def _take_level(self, sku: str, quantity: int) -> None:
+        items = {v["inventory_item_id"] for p in self.shopify_products for v in p["variants"] if v["sku"] == sku}
+        for key in sorted(self.shopify_levels):
+            if int(key.split(":")[1]) in items and quantity > 0:
+                taken = min(quantity, max(0, self.shopify_levels[key]))
+                self.shopify_levels[key] -= taken
+                quantity -= taken
+
     def snapshot(self) -> dict[str, Any]:
         by_item = {v["inventory_item_id"]: v["sku"] for p in self.shopify_products for v in p["variants"]}
         shopify_stock: dict[str, int] = {}
@@ -103,7 +135,8 @@ class State:
         return {
             "shopify": {"stock": shopify_stock, "levels": self.shopify_levels,
                         "fulfillments": self.shopify_fulfillments,
-                        "cancelled": sorted(self.shopify_cancelled), "refunds": self.shopify_refunds},
+                        "cancelled": sorted(self.shopify_cancelled), "refunds": self.shopify_refunds,
+                        "demo_orders": self.demo_orders},
             "woocommerce": {"stock": {p["sku"]: p["stock_quantity"] for p in self.woo_products.values()},
                             "order_updates": self.woo_order_updates, "refunds": self.woo_refunds},
             "trendyol": {"stock": self.trendyol_stock, "package_updates": self.trendyol_package_updates,
@@ -591,7 +624,8 @@ def serve(host: str, port: int, verbose: bool = False) -> ThreadingHTTPServer:
 
 def place_orders(url: str, secret: str, every: float, skus: list[str], stop: threading.Event) -> None:
     """The demo shop: a signed Shopify `orders/create` webhook to `url` every `every` seconds,
-    one to three lines of the given SKUs."""
+    one to three lines of the given SKUs that the stock levels Packline pushed say are available
+    (SKUs never pushed count as available); no order in a round when none is."""
     import random
 
     from app.channel_simulator.samples import shopify_order
@@ -600,8 +634,12 @@ def place_orders(url: str, secret: str, every: float, skus: list[str], stop: thr
     with STATE.lock:
         STATE.add_catalog(skus)
     while not stop.wait(every):
+        with STATE.lock:
+            lines = STATE.take_demo_order(skus, random)
+        if not lines:
+            print("demo shop: no order this time, the shop has none of its SKUs in stock", flush=True)
+            continue
         number += 1
-        lines = [(sku, random.randint(1, 2)) for sku in random.sample(skus, k=min(len(skus), random.randint(1, 3)))]
         answer = send_webhook({"url": url, "channel": "shopify", "topic": "orders/create", "secret": secret,
                                "payload": shopify_order(number, lines)})
         print(f"demo shop: order {number} -> {answer.get('status') or answer.get('error')}", flush=True)

@@ -66,3 +66,64 @@ def test_make_run_connects_only_the_demo_brand_to_the_demo_shop(app):
     assert connect_demo_shop("web", "http://127.0.0.1:10") == []
     db.session.refresh(channel)
     assert channel.config["base_url"] == "https://brand.myshopify.com"
+
+
+def _wait_for(condition, seconds: float = 20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("the demo shop did not get there in time")
+
+
+def test_the_demo_shop_never_orders_what_it_was_told_is_out_of_stock(app, live_server):
+    """Packline pushes MUG 0 to the demo shop: from then on its orders hold only TSHIRT-M, and once
+    both are 0 it places none until a SKU is back, and then no more of it than it was told."""
+    from app.services.actors import Actor
+    from app.services.channels import inventory
+    from app.services.db import committed
+    from app.services.stock_levels import set_stock_levels
+    from app.tasks.channels import sync_stock
+
+    def set_level(sku: str, quantity: int) -> None:
+        committed(set_stock_levels, [{"location": "IST-01", "sku": sku, "quantity": quantity}], Actor.system("test"))
+
+    store = factories.location("IST-01")
+    factories.cargo_company("demo")
+    factories.channel("web")
+    for sku in ("TSHIRT-M", "MUG"):
+        factories.stock(store, factories.product(sku=sku), 100)
+    db.session.commit()
+    make_scenario(store)
+    proc, sim = start_simulator("--place-orders", f"{live_server}/channels/web/webhooks", "--every", "0.1",
+                                "--skus", "TSHIRT-M,MUG")
+    try:
+        connect_demo_channel("web", sim.url)
+        inventory.sync_changes()  # the first run only sets the cursor
+        set_level("MUG", 0)
+        set_level("TSHIRT-M", 50)
+        sync_stock()
+        assert sim.state()["shopify"]["stock"] == {"TSHIRT-M": 50, "MUG": 0}
+        told = len(sim.state()["shopify"]["demo_orders"])
+        _wait_for(lambda: len(sim.state()["shopify"]["demo_orders"]) >= told + 8)
+        after = sim.state()["shopify"]["demo_orders"][told:]
+        assert all(sku == "TSHIRT-M" for lines in after for sku, _ in lines), after
+
+        set_level("TSHIRT-M", 0)
+        sync_stock()
+        told = len(sim.state()["shopify"]["demo_orders"])
+        time.sleep(1.5)  # some fifteen rounds
+        assert sim.state()["shopify"]["demo_orders"][told:] == []
+
+        set_level("MUG", 3)
+        sync_stock()
+        _wait_for(lambda: sim.state()["shopify"]["stock"]["MUG"] == 0)  # it sold what it was told it had
+        time.sleep(0.5)
+        after = sim.state()["shopify"]["demo_orders"][told:]
+        assert after and all(sku == "MUG" for lines in after for sku, _ in lines)
+        assert sum(quantity for lines in after for _, quantity in lines) == 3
+    finally:
+        proc.terminate()
+        proc.wait(10)
