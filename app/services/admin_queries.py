@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
+    DenialReason,
     Order,
     Package,
     PackageItem,
@@ -32,6 +33,7 @@ from app.services.actors import Actor
 from app.services.errors import NotFound
 from app.services.pagination import Page, PageArgs, paginate
 from app.services.planning import render_trace
+from app.services.said import said as said_message
 from app.services.said import text as said_text
 from app.services.transitions import ACTIVE_TRANSFER_STATES
 
@@ -159,21 +161,48 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
     ]
     logs = db.session.scalars(select(TransitionLog).where(or_(*conditions))
                               .order_by(TransitionLog.created_at, TransitionLog.id))
+    items: dict[tuple[str, int], Any] = {("package", i.id): i for p in packages for i in p.items}
+    items.update({("transfer", i.id): i for t in transfers for i in t.items})
     history = [HistoryRow(log.created_at, names[(log.entity_type, log.entity_id)], log.from_state, log.to_state,
-                          log.command, log.actor, shown_params(log.params)) for log in logs]
+                          log.command, log.actor, shown_params(log.params, log.entity_type, log.command, items))
+               for log in logs]
     traces = list(db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order.id)
                                      .order_by(PlanningTrace.id)))
     return {"order": order, "packages": packages, "transfers": transfers, "history": history,
             "traces": [(t, trace_text(t)) for t in traces]}
 
 
-def shown_params(params: dict[str, Any] | None) -> dict[str, Any]:
+def shown_params(params: dict[str, Any] | None, kind: str | None = None, command: str | None = None,
+                 items: dict[tuple[str, int], Any] | None = None) -> dict[str, Any]:
     """A history row's parameters for a person: an error kept with its catalogue message (a
-    carrier's cancellation or label failure, `error_message`) is said in the reader's language."""
+    carrier's cancellation or label failure, `error_message`) is said in the reader's language;
+    item ids read as their SKU (`sku` and `quantity` in each line, an assignment's whole items
+    with the units they held) and a refusal's denial reason as its title."""
     params = dict(params or {})
     message = params.pop("error_message", None)
     if message is not None and "error" in params:
         params["error"] = said_text(message)
+    items = items or {}
+
+    def line(item_id: Any, quantity: Any = None, **rest: Any) -> dict[str, Any]:
+        item = items.get((kind or "", item_id)) if isinstance(item_id, int) else None
+        sku = item.product.sku if item is not None else f"#{item_id}"
+        if quantity is None and item is not None:
+            quantity = item.quantity
+        return {**rest, "sku": sku, "quantity": quantity}
+
+    if isinstance(params.get("assignments"), list):
+        params["assignments"] = [
+            {"location": a.get("location"),
+             "units": [line(i) for i in a.get("item_ids") or []]
+             + [line(**u) for u in a.get("items") or [] if isinstance(u, dict) and "item_id" in u]}
+            for a in params["assignments"] if isinstance(a, dict)]
+    if isinstance(params.get("items"), list):
+        params["items"] = [line(**i) if isinstance(i, dict) and "item_id" in i else i for i in params["items"]]
+    if command == "refuse" and params.get("reason"):
+        title = db.session.scalar(select(DenialReason.title).where(DenialReason.code == str(params["reason"])))
+        if title:  # the demo's titles are catalogue sentences; a brand's own is shown as typed
+            params["reason"] = said_text(said_message(title))
     return params
 
 

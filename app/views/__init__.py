@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from flask_babel import gettext as _
+
+from app.i18n import format_number
 
 MAX_INT = 2_147_483_647  # PostgreSQL's integer: ids beyond it exist nowhere
 
@@ -12,6 +15,12 @@ def whole_number(raw: str, max_digits: int = 9) -> int | None:
     None. `str.isdigit()` alone lets "²" or thousands of digits through to `int()`, which raises
     (Python refuses over 4,300 digits): a 500 where the person should read "enter a number"."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= max_digits else None
+
+
+def whole_number_refused(max_digits: int = 9) -> str:
+    """What to say when `whole_number(raw, max_digits)` refused what was typed: the range it takes."""
+    return _("Enter a whole number from %(min)s to %(max)s.", min=format_number(0),
+             max=format_number(10**max_digits - 1))
 
 
 def number_or_text(raw: str) -> int | str:

@@ -52,7 +52,7 @@ from app.services.returns import (
 from app.services.returns.lookup import find_shipped_orders, return_at, returnable_lines, returns_arriving
 from app.services.returns.states import EXPECTED_RETURN_STATES, RECEIVABLE_RETURN_STATES
 from app.services.transitions import INBOUND_SHIPMENT_TRANSITIONS
-from app.views import whole_number
+from app.views import whole_number, whole_number_refused
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -198,7 +198,7 @@ def _finish_lines(ret: Return) -> tuple[list[FinishedLine], dict[str, str]]:
         for field, raw in (("received", raw_received), ("damaged", raw_damaged)):
             value = whole_number(raw, 6)
             if value is None:
-                errors[f"{sku}.{field}"] = _("Enter a whole number, 0 or more.")
+                errors[f"{sku}.{field}"] = whole_number_refused(6)
             values.append(value or 0)
         note = request.form.get(f"note-{item.id}", "").strip()[:500] or None
         lines.append(FinishedLine(sku, values[0], values[1], note))
@@ -304,7 +304,7 @@ def counter_return(code: str):
             raw = request.form.get(f"quantity-{line.product.id}", "").strip() or "0"
             quantity = whole_number(raw, 6)
             if quantity is None:
-                errors[line.product.sku] = _("Enter a whole number, 0 or more.")
+                errors[line.product.sku] = whole_number_refused(6)
             elif quantity:
                 items.append({"sku": line.product.sku, "quantity": quantity,
                               "reason": request.form.get(f"reason-{line.product.id}", "").strip()[:500] or None})
@@ -376,7 +376,7 @@ def _form_counts(lines) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
             raw = request.form.get(f"{field}-{line.sku}", "").strip()
             value = whole_number(raw, 6)
             if raw and value is None:
-                problems[line.sku] = _("Enter a whole number, 0 or more.")
+                problems[line.sku] = whole_number_refused(6)
             entry[field] = value or 0
         entry["reason"] = request.form.get(f"reason-{line.sku}", "").strip()[:500]
         if entry["damaged"] and not entry["reason"] and line.sku not in problems:

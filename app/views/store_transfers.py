@@ -27,7 +27,7 @@ from app.services.transfers import (
     scanned_count,
 )
 from app.services.transitions import TRANSFER_TRANSITIONS, allowed_transfer_commands
-from app.views import number_or_text, whole_number
+from app.views import number_or_text, whole_number, whole_number_refused
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
     after_command,
@@ -226,7 +226,7 @@ def _typed_lines(lines: list[ReceivingLine]) -> tuple[dict[str, dict[str, Any]],
             raw = request.form.get(f"{field}-{line.product_id}", default).strip() or default
             value = whole_number(raw, 6)
             if value is None:
-                errors[f"{line.sku}.{field}"] = _("Enter a whole number, 0 or more.")
+                errors[f"{line.sku}.{field}"] = whole_number_refused(6)
             typed[field] = value if value is not None else raw
         typed["note"] = request.form.get(f"note-{line.product_id}", "").strip()[:500] or None
         values[line.sku] = typed

@@ -22,12 +22,15 @@ from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.human_input import field_label, say
 from app.services.said import text as said_text
+from app.services.state_labels import state_label, trigger_label
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
+from app.views.store_packages import MISSING_REASONS
 from app.views.supervisor import MANAGERS, bp, current_actor
 
+MISSING_REASON_LABELS = dict(MISSING_REASONS)
 # An order in these statuses has nothing left to plan or to cancel.
 FINISHED_ORDER_STATUSES = ("cancelled", "shipped", "delivered")
 CHANGED_MEANWHILE = _l("This order changed meanwhile (another tab or a colleague): here it is as it is now.")
@@ -51,29 +54,86 @@ PARAM_LABELS = {"error": _l("Error"), "version": _l("Version"), "tracking_number
                 "reason": _l("Reason"), "cargo_company": _l("Cargo company"),
                 # an address change: what it was and what it is now
                 "from": _l("Was"), "to": _l("Now"), "line": _l("Address line"), "postcode": _l("Postcode"),
-                "country": _l("Country")}
+                "country": _l("Country"),
+                # the commands' own parameters (schemas/commands.py), as their history rows say them
+                "assignments": _l("Planned at"), "items": _l("Items"), "lines": _l("Received"),
+                "whole_package": _l("Whole package"), "trigger": _l("Why"), "barcode": _l("Barcode"),
+                "boxes": _l("Boxes"), "unscanned": _l("Units not scanned"), "label_url": _l("Label link"),
+                "tracking_url": _l("Tracking link"), "status": _l("Status"), "document_base64": _l("Document"),
+                "quote": _l("Quote")}
+# Never shown: a pickup code is the customer's secret.
+HIDDEN_PARAMS = ("error_message", "otp")
 
 
 @bp.app_template_filter("history_params")
 def history_params(params: Any) -> list[tuple[str, str]]:
-    """A history row's parameters as (name, value) in the reader's language, never raw key=value:
-    an error kept as a message too (`error_message`) is said in the reader's language."""
+    """A history row's parameters as (name, value) in the reader's language, never raw key=value
+    nor a raw dict or list: an error kept as a message too (`error_message`) is said in the
+    reader's language; units as "2 × SKU" (`admin_queries.shown_params` puts the SKUs in)."""
     if not isinstance(params, dict):
         return []
     shown = []
     for name, value in params.items():
-        if name == "error_message":
+        if name in HIDDEN_PARAMS or value is None:
             continue
         if name == "error" and params.get("error_message"):
             value = said_text(params["error_message"]) or value
-        elif isinstance(value, (list, tuple)):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            value = ", ".join(f"{_param_label(k)}: {v}" for k, v in value.items())
-        elif isinstance(value, bool):
-            value = _("Yes") if value else _("No")
+        elif name == "assignments" and isinstance(value, list):
+            value = ", ".join(_assignment(a) for a in value)
+        elif name == "items" and isinstance(value, list):
+            value = ", ".join(_units(i) for i in value)
+        elif name == "lines" and isinstance(value, list):
+            value = "; ".join(_received(line) for line in value)
+        elif name in ("trigger", "status") and isinstance(value, str):
+            value = trigger_label(value) if name == "trigger" else state_label(value)
+        elif name == "document_base64":
+            value = _("attached")
+        else:
+            value = _value(value)
         shown.append((_param_label(name), str(value)))
     return shown
+
+
+def _value(value: Any) -> str:
+    """Any other value in words: a dict as "Name: value", a list one after another."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dict):
+        return ", ".join(f"{_param_label(k)}: {_value(v) if v not in (None, '') else '—'}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return " / ".join(_value(v) for v in value)
+    return str(value)
+
+
+def _units(line: Any) -> str:
+    """`{"sku": "SKU-A", "quantity": 2, "reason": "not_found"}` -> "2 × SKU-A (Not found on the shelf)"."""
+    if not isinstance(line, dict) or "sku" not in line:
+        return _value(line)
+    said = _("%(count)s × %(sku)s", count=line.get("quantity"), sku=line["sku"])
+    reason = line.get("reason")
+    if reason:
+        said = _("%(units)s (%(reason)s)", units=said, reason=MISSING_REASON_LABELS.get(reason, reason))
+    return said
+
+
+def _assignment(assignment: Any) -> str:
+    """A manual plan's assignment: "2 × SKU-A + 1 × SKU-B → IST-KDK"."""
+    if not isinstance(assignment, dict):
+        return _value(assignment)
+    units = " + ".join(_units(u) for u in assignment.get("units") or [])
+    return f"{units} → {assignment.get('location') or '—'}"
+
+
+def _received(line: Any) -> str:
+    """A transfer receiving's count of one SKU, with the damaged units and the note when given."""
+    if not isinstance(line, dict) or "sku" not in line:
+        return _value(line)
+    if line.get("damaged"):
+        said = _("%(sku)s: %(received)s arrived, %(damaged)s damaged", sku=line["sku"],
+                 received=line.get("received"), damaged=line["damaged"])
+    else:
+        said = _("%(sku)s: %(received)s arrived", sku=line["sku"], received=line.get("received"))
+    return f"{said} “{line['note']}”" if line.get("note") else said
 
 
 def _param_label(name: str) -> str:

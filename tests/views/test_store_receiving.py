@@ -154,7 +154,7 @@ def test_a_count_typed_wrong_or_damaged_without_reason_books_nothing(app, client
     for bad in ("-1", "x", "1.5"):
         answer = client.post(url, data={**base, "count-TSHIRT-S": bad, "damaged-TSHIRT-S": "0"})
         assert answer.status_code == 422, bad
-        assert "Enter a whole number, 0 or more." in answer.get_data(as_text=True)
+        assert "Enter a whole number from 0 to 999,999." in answer.get_data(as_text=True)
     answer = client.post(url, data={**base, "count-TSHIRT-S": "2", "damaged-TSHIRT-S": "1", "reason-TSHIRT-S": ""})
     assert answer.status_code == 422 and "Say why the units are damaged." in answer.get_data(as_text=True)
     db.session.rollback()
