@@ -1,0 +1,54 @@
+"""Text people type with no spaces (a block reason of 600 × "Ş") wraps inside its box on a phone:
+neither the store's package page (the "Blocked:" banner) nor the supervisor's package page (the
+"Blocked because" fact) scrolls sideways."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from tests import factories
+from tests.browser.test_store_flow import sign_in
+from tests.services.builders import make_package
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+LONG_REASON = "Ş" * 600
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _blocked_package():
+    store = factories.location("IST-KDK", name="Kadıköy Store")
+    factories.user("ayse", "staff", [store])
+    factories.user("sup", "supervisor")
+    db.session.commit()
+    package = make_package("blocked", location=store, items=[("BELT-BLA-85", 2)])
+    package.block_reason = LONG_REASON
+    db.session.commit()
+    return store, package
+
+
+def _width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_a_long_block_reason_wraps_on_the_store_and_supervisor_package_pages(app, phone):
+    store, package = _blocked_package()
+    sign_in(phone, "ayse")
+    phone.goto(f"/store/{store.code}/packages/{package.id}")
+    assert phone.get_by_text("Blocked: ŞŞŞ").is_visible()
+    assert _width(phone) <= PHONE["width"], f"store package page scrolls sideways ({_width(phone)} px)"
+
+    phone.context.clear_cookies()
+    sign_in(phone, "sup")
+    phone.goto(f"/supervisor/packages/{package.id}/")
+    assert phone.get_by_text(LONG_REASON).is_visible()
+    assert _width(phone) <= PHONE["width"], f"supervisor package page scrolls sideways ({_width(phone)} px)"
