@@ -8,6 +8,8 @@ same name (`waiting`, `cancelled`, `out_of_stock`, ...) they mean the same thing
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -101,6 +103,25 @@ def state_label(state: str | None) -> str:
         return ""
     label = STATE_LABELS.get(state)
     return str(label) if label is not None else state.replace("_", " ").capitalize()
+
+
+# A line of a package that gave everything up keeps its own state (`package_items.state` stays
+# "open"): read alone it would say "Open" next to the package's live replacement.
+ITEM_OF_ENDED_PACKAGE_LABELS: dict[str, LazyString] = {
+    "cancelled": _l("Cancelled with the package"),
+    "refused": _l("Released: the package was refused"),
+}
+
+
+def item_state_label(item: Any) -> str:
+    """A package line's state for people: a still-"open" (or picked, packed) line of a cancelled or
+    refused package says it went with the package; otherwise the item's own state."""
+    from app.services.transitions import NOT_HOLDING_ITEM_STATES
+
+    package_state = getattr(getattr(item, "package", None), "state", None)
+    if package_state in ITEM_OF_ENDED_PACKAGE_LABELS and item.state not in NOT_HOLDING_ITEM_STATES:
+        return str(ITEM_OF_ENDED_PACKAGE_LABELS[package_state])
+    return state_label(item.state)
 
 
 # Why a stock ledger row was written (`stock_ledger.reason`), in words for the ledger screens; the

@@ -22,7 +22,7 @@ from app.services import orders as orders_service
 from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.human_input import field_label, say
 from app.services.said import text as said_text
-from app.services.state_labels import state_label, trigger_label
+from app.services.state_labels import item_state_label, state_label, trigger_label
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, SHIPPED_OR_LATER
 from app.views import whole_number
 from app.views.htmx import render, wants_fragment
@@ -31,6 +31,8 @@ from app.views.store_packages import MISSING_REASONS
 from app.views.supervisor import MANAGERS, bp, current_actor
 
 MISSING_REASON_LABELS = dict(MISSING_REASONS)
+# A package line's state: "cancelled with the package", not "open", once its package ended.
+bp.add_app_template_filter(item_state_label, "item_state_label")
 # An order in these statuses has nothing left to plan or to cancel.
 FINISHED_ORDER_STATUSES = ("cancelled", "shipped", "delivered")
 CHANGED_MEANWHILE = _l("This order changed meanwhile (another tab or a colleague): here it is as it is now.")
