@@ -305,7 +305,9 @@ def batch_cancel(code: str, batch_id: int):
 # --- labels ----------------------------------------------------------------------------------
 
 def _document(document) -> Response:
-    response = Response(document.content, mimetype=document.mimetype)
+    # the document's type is a whole Content-Type ("text/plain; charset=utf-8"): as a mimetype Flask
+    # would add the charset a second time
+    response = Response(document.content, content_type=document.mimetype)
     disposition = "inline" if document.mimetype == "application/pdf" else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Package, PickBatch
+from app.models import Package, PickBatch, Shipment
 from tests import factories
 from tests.services.builders import get_product, make_package, set_stock
 from tests.views.test_store_queue import HX, login, store_with_staff
@@ -203,3 +203,24 @@ def test_giving_up_a_batch_leaves_its_packages_preparing(app, client):
     assert [state_of(i) for i in ids] == ["preparing", "preparing"]
     again = client.post(f"{location}/cancel", headers=HX)
     assert "Already done — here is the current state." in again.get_data(as_text=True)
+
+
+def test_the_batch_zpl_says_its_charset_once(app, client):
+    from app.services import batches, shipments
+    from app.services.actors import Actor
+
+    store = store_with_staff()
+    ids = small_orders(store)
+    login(client)
+    location = start(client, ids)
+    actor = Actor(label="user:ayse", role="staff", location_ids=frozenset({store.id}))
+    batch_id = first_batch_id()
+    for code in (SHIRT, CAP, SHIRT, SHIRT):
+        batches.scan(store.id, batch_id, code, actor)
+    for package_id in ids:
+        batches.run_command(store.id, batch_id, package_id, "complete_packing", {"boxes": 1}, actor)
+    for shipment_id in db.session.scalars(select(Shipment.id).order_by(Shipment.id)).all():
+        shipments.request_label(shipment_id)
+    response = client.get(f"{location}/labels.zpl")
+    assert response.status_code == 200 and response.get_data().count(b"^XA") == 2
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
