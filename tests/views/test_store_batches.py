@@ -224,3 +224,13 @@ def test_the_batch_zpl_says_its_charset_once(app, client):
     response = client.get(f"{location}/labels.zpl")
     assert response.status_code == 200 and response.get_data().count(b"^XA") == 2
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_the_scan_label_is_one_sentence_in_turkish(app, client):
+    store = store_with_staff()
+    ids = small_orders(store)
+    db.session.execute(db.text("UPDATE users SET language = 'tr' WHERE username = 'ayse'"))
+    db.session.commit()
+    login(client)
+    page = client.get(start(client, ids)).get_data(as_text=True)
+    assert '<label for="scan-field">Her ürünü bir kez okutun: sayfa hangi kasaya gideceğini söyler.</label>' in page
