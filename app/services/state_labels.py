@@ -152,7 +152,7 @@ TRIGGER_LABELS: dict[str, LazyString] = {
     "batch": _l("batch run"),
     "sweep": _l("catch-up sweep"),
     "manual": _l("by hand"),
-    "demo": _l("demo"),
+    "demo": _l("demo data"),  # the seeded orders; not "deneme" (trial), which Turkish uses for the dry run
     "released": _l("released from hold"),
     "replan": _l("re-planned"),
     "change": _l("order changed"),
