@@ -228,8 +228,8 @@ def error_message(exc: ServiceError, at_fields: tuple[str, ...] = ()) -> str:
         # message with more to say, such as why the label is not ready, is kept).
         return _("That is not possible now (it is %(state)s). The buttons show what you can do.",
                  state=lower(state_label(state)))
-    generic = {str(text) for text in GENERIC_INVALID}
-    parts = [] if exc.message in generic and exc.details else [say(exc.message)]
+    generic = {str(text) for text in GENERIC_INVALID}  # in the page's language, as `say` puts the message
+    parts = [] if say(exc.message) in generic and exc.details else [say(exc.message)]
     for key, value in (exc.details or {}).items():
         if str(key).split(".")[0] in at_fields:
             continue

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.i18n import format_number
 from app.models import Package, StockLocation
 from app.services import queues_store
 from app.services.carriers.base import Address
@@ -20,9 +21,10 @@ from app.services.package_commands import channel_labels
 from app.services.packages import Withdrawn, package_at, run_package_command
 from app.services.pagination import PageArgs
 from app.services.transitions import NOT_HOLDING_ITEM_STATES, PACKAGE_TRANSITIONS, allowed_package_commands
-from app.views import number_or_text
+from app.views import number_or_text, whole_number
 from app.views.htmx import render, wants_fragment
 from app.views.store import (
+    AT_THE_FIELD,
     after_command,
     bp,
     current_actor,
@@ -264,9 +266,23 @@ def scan(code: str, package_id: int):
 
 # --- missing items -------------------------------------------------------------------------
 
-def _missing_form(location: StockLocation, package: Package, status: int = 200, errors: str | None = None):
+def _missing_form(location: StockLocation, package: Package, status: int = 200, errors: str | None = None,
+                  field_errors: dict[int, str] | None = None):
     return render("store/packages/missing.html", "store/packages/_missing.html", status=status,
-                  reasons=MISSING_REASONS, error=errors, form=request.form, **package_context(location, package))
+                  reasons=MISSING_REASONS, error=errors, field_errors=field_errors or {}, form=request.form,
+                  **package_context(location, package))
+
+
+def _missing_counts_refused(package: Package) -> dict[int, str]:
+    """A count the form's field does not take (0 to the item's units) is said next to it, naming
+    the item and the range, before the command runs."""
+    refused = {}
+    for item in package.items:
+        raw = request.form.get(f"quantity-{item.id}", "").strip()
+        if raw and whole_number(raw, 5) is None:  # more than it holds: the command names what it holds
+            refused[item.id] = _("Units missing of %(sku)s: enter a whole number from 0 to %(most)s.",
+                                 sku=item.product.sku, most=format_number(item.quantity))
+    return refused
 
 
 @bp.get("/<code>/packages/<int:package_id>/missing")
@@ -281,6 +297,9 @@ def missing_form(code: str, package_id: int):
 def report_missing(code: str, package_id: int):
     location = location_or_404(code)
     package = package_or_404(location, package_id)
+    refused = _missing_counts_refused(package)
+    if refused:  # the form again, with its fields, without JavaScript too: a flash could not mark them
+        return _missing_form(location, package, status=422, errors=str(AT_THE_FIELD), field_errors=refused)
     items = []
     for item in package.items:
         raw = request.form.get(f"quantity-{item.id}", "").strip()

@@ -56,6 +56,23 @@ PO_LABELS = {"send": _l("Send to supplier"), "confirm": _l("Supplier confirmed")
 SHIPMENT_LABELS = {"depart": _l("Departed"), "arrive": _l("Arrived"), "update_eta": _l("Change ETA"),
                    "cancel": _l("Cancel shipment"), "receive": _l("Receive")}
 
+# What a command did, one whole sentence each (the button's words repeated said nothing done).
+PO_DONE = {
+    "send": lambda number: _("Purchase order %(number)s was sent to the supplier.", number=number),
+    "confirm": lambda number: _("Purchase order %(number)s was confirmed by the supplier.", number=number),
+    "mark_in_transit": lambda number: _("Purchase order %(number)s was marked as on the way.", number=number),
+    "close_short": lambda number: _("Purchase order %(number)s was closed short: its missing units are no "
+                                    "longer expected.", number=number),
+    "cancel": lambda number: _("Purchase order %(number)s was cancelled.", number=number),
+}
+SHIPMENT_DONE = {
+    "depart": lambda number: _("Inbound shipment %(number)s was marked as departed.", number=number),
+    "arrive": lambda number: _("Inbound shipment %(number)s was marked as arrived.", number=number),
+    "update_eta": lambda number: _("The expected arrival of inbound shipment %(number)s was changed.",
+                                   number=number),
+    "cancel": lambda number: _("Inbound shipment %(number)s was cancelled.", number=number),
+}
+
 
 def _text(name: str) -> str | None:
     return (request.form.get(name) or "").strip() or None
@@ -144,7 +161,8 @@ def inbound():
 # --- suppliers ----------------------------------------------------------------------------------
 
 def _supplier_body() -> dict[str, Any]:
-    return {"code": _text("code"), "name": _text("name"), "contact": _text("contact"),
+    # An empty code or name is "" (required, fill it in), not None (which reads as "the wrong form").
+    return {"code": _text("code") or "", "name": _text("name") or "", "contact": _text("contact"),
             "lead_time_days": _int(_text("lead_time_days")) or 0, "active": request.form.get("active") == "1"}
 
 
@@ -284,8 +302,7 @@ def purchase_order_command(purchase_order_id: int, command: str):
         if exc.status == 404:
             raise
         return _po_page(purchase_order_id, _problems(exc), status=exc.status)
-    flash(_("Purchase order %(number)s: %(label)s.", number=po.number,
-            label=PO_LABELS[command]), "success")
+    flash(PO_DONE[command](po.number), "success")
     return redirect(url_for("supervisor.purchase_order", purchase_order_id=po.id), 303)
 
 
@@ -365,8 +382,7 @@ def inbound_shipment_command(shipment_id: int, command: str):
         if exc.status == 404:
             raise
         return _shipment_page(shipment_id, _problems(exc), status=exc.status)
-    flash(_("Inbound shipment %(number)s: %(label)s.", number=shipment.number,
-            label=SHIPMENT_LABELS[command]), "success")
+    flash(SHIPMENT_DONE[command](shipment.number), "success")
     return redirect(url_for("supervisor.inbound_shipment", shipment_id=shipment.id), 303)
 
 

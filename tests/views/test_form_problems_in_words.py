@@ -49,6 +49,17 @@ def test_a_supplier_form_names_the_field_as_labelled_in_the_pages_language(super
     assert "lead_time_days" not in " ".join(found)
 
 
+@pytest.mark.parametrize("headers, expected", [
+    (ENGLISH, ["Code: This field is required. Fill it in.", "Name: This field is required. Fill it in."]),
+    (TURKISH, ["Kod: Bu alan zorunlu. Lütfen doldurun.", "Ad: Bu alan zorunlu. Lütfen doldurun."]),
+])
+def test_a_supplier_without_code_or_name_is_told_they_are_required(supervisor, headers, expected):
+    response = supervisor.post("/supervisor/suppliers/", headers=headers,
+                               data={"code": "", "name": "  ", "lead_time_days": "3", "active": "1"})
+    assert response.status_code == 422
+    assert problems(response.get_data(as_text=True)) == expected  # never "This value has the wrong form."
+
+
 @pytest.mark.parametrize("headers, row_problem, date_problem", [
     (ENGLISH, "Row 1, Unit cost: Enter a number, for example 1.5.", "Expected on: Choose a date between 2000 and 2100."),
     (TURKISH, "Satır 1, Birim maliyet: Bir sayı girin, örneğin 1,5.",

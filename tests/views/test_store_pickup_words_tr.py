@@ -67,3 +67,29 @@ def test_reporting_more_missing_units_than_the_package_holds_is_said_in_turkish(
     assert answer.status_code == 422
     assert "Pakette TSHIRT-M ürününden yalnızca 1 adet var." in body and "holds only" not in body
     assert reload(package).state == "preparing"
+
+
+def test_a_missing_count_below_0_is_said_in_turkish_with_the_item_and_its_range(app, client):
+    store = _turkish_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 2)])
+    item = package.items[0]
+    login(client)
+    answer = client.post(url(package, "/missing"), data={"version": package.version, f"quantity-{item.id}": "-1",
+                                                         f"reason-{item.id}": "not_found"}, headers=HX)
+    body = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 422
+    assert "TSHIRT-M eksik adedi: 0 ile 2 arasında bir tam sayı girin." in body
+    assert "Komut bilgileri geçerli değil" not in body and "1 ya da daha fazla" not in body
+    assert reload(package).state == "preparing"
+
+
+def test_a_refused_command_field_is_said_in_turkish_without_the_vague_prefix(app, client):
+    """The service's "The command parameters are not valid." adds nothing to the field's own words,
+    in Turkish as in English."""
+    store = _turkish_staff()
+    package = make_package("waiting", location=store)
+    login(client)
+    answer = client.post(url(package, "/commands/block"), data={"version": package.version, "reason": "x" * 600},
+                         headers=HX)
+    body = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 422 and "Komut bilgileri geçerli değil" not in body

@@ -43,7 +43,26 @@ def test_a_missing_quantity_that_is_not_a_number_is_said_plainly(app, client):
     login(client)
     data = {"version": package.version, f"quantity-{package.items[0].id}": "two"}
     words = _text(client.post(url(package, "/missing"), data=data, headers=HX))
-    assert "Enter a whole number, for example 3." in words and not API_WORDS.search(words)
+    assert "Units missing of SKU-A: enter a whole number from 0 to 1." in words and not API_WORDS.search(words)
+
+
+def test_a_missing_count_below_0_names_the_item_and_its_range_at_the_field(app, client):
+    store = store_with_staff()
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", 3), ("CAP", 1)])
+    shirt = next(i for i in package.items if i.product.sku == "TSHIRT-M")
+    login(client)
+    data = {"version": package.version, f"quantity-{shirt.id}": "-1", f"reason-{shirt.id}": "not_found"}
+    for headers in (HX, {}):  # without JavaScript the form comes back too, with the field marked
+        response = client.post(url(package, "/missing"), data=data, headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "Check the field marked in red: nothing was done." in body
+        field = body.split(f'id="quantity-{shirt.id}"')[1].split("</div>")[0]
+        assert 'aria-invalid="true"' in field
+        assert "Units missing of TSHIRT-M: enter a whole number from 0 to 3." in field
+        assert 'value="-1"' in field and "1 or more" not in body and not API_WORDS.search(_text(response))
+    db.session.rollback()
+    assert db.session.get(Package, package.id).state == "preparing"
 
 
 def test_a_required_field_left_empty_says_fill_it_in(app, client):
