@@ -33,7 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,7 +54,8 @@ def language_problem(value: object) -> str | None:
     """None when `value` is a language code we speak, else what to choose instead."""
     if value in LANGUAGES:
         return None
-    return "Choose one of: " + ", ".join(f'"{code}" ({name})' for code, name in LANGUAGES.items()) + "."
+    return gettext("Choose one of: %(options)s.",
+                   options=", ".join(f'"{code}" ({name})' for code, name in LANGUAGES.items()))
 
 
 def brand_language() -> str:

@@ -43,7 +43,8 @@ def barcodes_taken(wanted: dict[str, list[str]]) -> dict[str, list[tuple[str, st
 
 
 def _taken_message(taken: list[tuple[str, str]]) -> str:
-    return "Already used by another product: " + ", ".join(f"{code} ({owner})" for code, owner in taken) + "."
+    return _("Already used by another product: %(barcodes)s.",
+             barcodes=", ".join(f"{code} ({owner})" for code, owner in taken))
 
 
 def _conflicts(body: dict[str, Any], _product: Product | None) -> dict[str, str]:

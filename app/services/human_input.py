@@ -196,12 +196,23 @@ FIELD_LABELS: dict[str, str] = {
     "on_hand": N_("On hand"), "items": N_("Items"), "receipt_key": N_("Receipt"),
     "kind": N_("Kind"), "channel_value": N_("The channel's value"), "our_value": N_("Ours"),
     "adapter": N_("Orders come from"), "config": N_("Settings"), "date": N_("Date"),
+    # an order's fields (the scenario dry-run's pasted order, an orders import)
+    "channel": N_("Channel"), "placed_at": N_("Placed at"), "status": N_("Status"),
+    "delivery_type": N_("Delivery type"), "pickup_location": N_("Pickup location"),
+    "payment_type": N_("Payment type"), "cargo_company": N_("Cargo company"), "customer": N_("Customer"),
+    "shipping_address": N_("Shipping address"), "price": N_("Price"), "email": N_("Email"), "phone": N_("Phone"),
+    "postcode": N_("Postcode"), "country": N_("Country"), "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"), "order_id": N_("Order"),
 }
-_ROW_LABELS = {"documents": N_("Document %(row)s, %(field)s")}
+_ROW_LABELS = {"documents": N_("Document %(row)s, %(field)s"), "items": N_("Item %(row)s, %(field)s")}
+# A problem of the whole input (a model validator's, pydantic's "__root__"): said without a field.
+WHOLE = ("", "__root__", "__all__")
 
 
 def field_said(path: Any) -> Any:
     """`field_label`'s words as a catalogue message to keep (a name we have no label for as text)."""
+    if str(path) in WHOLE:
+        return ""
     parts = str(path).split(".")
 
     def label(name: str) -> Any:
@@ -218,8 +229,32 @@ def field_said(path: Any) -> Any:
 
 def field_label(path: Any) -> str:
     """The API's field path as the form labels it: "lead_time_days" → "Lead time (days)",
-    "lines.0.unit_cost" → "Row 1, Unit cost" (Turkish on a Turkish page)."""
+    "lines.0.unit_cost" → "Row 1, Unit cost" (Turkish on a Turkish page); "" for the whole input."""
     return saying.text(field_said(path))
+
+
+def problem_said(path: Any, problem: Any) -> Any:
+    """"Field: problem" as a catalogue message to keep; a problem of the whole input alone."""
+    if str(path) in WHOLE:
+        return problem
+    return saying.said(N_("%(field)s: %(problem)s"), field=field_said(path), problem=problem)
+
+
+def problem_line(path: Any, problem: Any) -> str:
+    """"Row 1, Unit cost: Enter a number …" in the page's language; a problem of the whole input
+    alone (never "root: …")."""
+    return saying.text(problem_said(path, problem))
+
+
+def in_words_said(details: dict[str, Any]) -> dict[str, Any]:
+    """`in_words` as catalogue messages to keep (an import's report, said when it is read): a
+    sentence said through the catalogue inside `said.listening()` is kept as its message too."""
+    out: dict[str, Any] = {}
+    for path, message in (details or {}).items():
+        name = str(path).split(".")[0]
+        kept = plain_said(message, str(path))
+        out[name if name in PATTERN_HELP else path] = kept if saying.is_message(kept) else saying.recall(kept)
+    return out
 
 
 def in_words(details: dict[str, Any]) -> dict[str, Any]:

@@ -24,8 +24,31 @@ from app.extensions import db
 from app.schemas.common import validate
 from app.services.actors import Actor
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.said import N_
 
 INVALID = "Some fields are not valid."
+
+# Each kind's sentences whole, by its label: a kind's name inside a sentence must be part of the
+# sentence's msgid (Turkish puts it elsewhere and inflects it). A kind not listed here gets the
+# "record" sentences.
+_SENTENCES: dict[str, dict[str, str]] = {
+    "product": {"missing": N_("There is no product %(key)s."), "exists": N_("Product %(key)s already exists."),
+                "taken": N_("Another product already uses this SKU.")},
+    "location": {"missing": N_("There is no location %(key)s."), "exists": N_("Location %(key)s already exists."),
+                 "taken": N_("Another location already uses this code.")},
+    "channel": {"missing": N_("There is no channel %(key)s."), "exists": N_("Channel %(key)s already exists."),
+                "taken": N_("Another channel already uses this code.")},
+    "supplier": {"missing": N_("There is no supplier %(key)s."), "exists": N_("Supplier %(key)s already exists."),
+                 "taken": N_("Another supplier already uses this code.")},
+    "cargo company": {"missing": N_("There is no cargo company %(key)s."),
+                      "exists": N_("Cargo company %(key)s already exists."),
+                      "taken": N_("Another cargo company already uses this code.")},
+    "denial reason": {"missing": N_("There is no denial reason %(key)s."),
+                      "exists": N_("Denial reason %(key)s already exists."),
+                      "taken": N_("Another denial reason already uses this code.")},
+}
+_RECORD_SENTENCES = {"missing": N_("There is no record %(key)s."), "exists": N_("Record %(key)s already exists."),
+                     "taken": N_("Another record already uses this code.")}
 
 
 def _no_problems(*_args: Any) -> dict[str, str]:
@@ -58,6 +81,10 @@ class Kind:
     def key_word(self) -> str:
         return "SKU" if self.key == "sku" else "code"
 
+    def says(self, sentence: str, **values: Any) -> str:
+        """One of this kind's sentences ("missing", "exists", "taken") in the page's language."""
+        return _(_SENTENCES.get(self.label, _RECORD_SENTENCES)[sentence], **values)
+
 
 def require_admin(actor: Actor) -> None:
     """Only admins (and the system, for imports) change master data and stock figures."""
@@ -69,7 +96,7 @@ def get(kind: Kind, key: str):
     """The record `key` of `kind`, or NotFound."""
     record = db.session.scalar(select(kind.model).where(getattr(kind.model, kind.key) == key))
     if record is None:
-        raise NotFound(_('There is no %(label)s %(key)s.', label=kind.label, key=key))
+        raise NotFound(kind.says("missing", key=key))
     return record
 
 
@@ -102,15 +129,15 @@ def update(kind: Kind, key: str, data: Any, actor: Actor, *, partial: bool = Tru
     if partial:
         changes = validate(kind.patch, data, INVALID).model_dump(exclude_unset=True)
         changes.update({name: value for name, value in kind.null_as.items() if name in changes and changes[name] is None})
-        _refuse({name: "May not be null." for name, value in changes.items()
+        _refuse({name: _("May not be null.") for name, value in changes.items()
                  if value is None and not _nullable(kind, name)})
     else:
         whole = validate(kind.schema, data, INVALID).model_dump()
         if whole[kind.key] != key:  # codes are referenced by scenarios, imports and integrations
-            _refuse({kind.key: f"The {kind.key_word} cannot be changed."})
+            _refuse({kind.key: _("The SKU cannot be changed.") if kind.key == "sku" else _("The code cannot be changed.")})
     record = db.session.scalar(select(kind.model).where(getattr(kind.model, kind.key) == key).with_for_update())
     if record is None:
-        raise NotFound(_('There is no %(label)s %(key)s.', label=kind.label, key=key))
+        raise NotFound(kind.says("missing", key=key))
     current = kind.current(record)
     body = {**current, **changes} if partial else whole
     _refuse(kind.check(body))
@@ -165,8 +192,7 @@ def _refuse_conflicts(kind: Kind, body: dict[str, Any], record: Any) -> None:
 
 
 def _duplicate(kind: Kind, key: str) -> Conflict:
-    return Conflict(_('%(value)s %(key)s already exists.', value=kind.label.capitalize(), key=key),
-                    {kind.key: _('Another %(label)s already uses this %(key_word)s.', label=kind.label, key_word=kind.key_word)}, code="duplicate")
+    return Conflict(kind.says("exists", key=key), {kind.key: kind.says("taken")}, code="duplicate")
 
 
 def _flush(kind: Kind, key: str) -> None:

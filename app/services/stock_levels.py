@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -60,7 +61,7 @@ def set_stock_levels(data: Any, actor: Actor, reference: str | None = None) -> l
         problems.update({f"{index}.{name}": message for name, message in _unknown(row, ids).items()})
         pair = (row["location"], row["sku"])
         if pair in seen:
-            problems[f"{index}.sku"] = f"Same location and SKU as row {seen[pair]}."
+            problems[f"{index}.sku"] = _("Same location and SKU as row %(row)s.", row=seen[pair])
         seen.setdefault(pair, index)
     if problems:
         raise ValidationFailed(ROWS_INVALID, problems)
@@ -171,8 +172,9 @@ def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
         reserved = existing.get(pair, (0, 0))[1]
         old = on_hand[pair]
         if new < reserved:
-            problems[index] = {"quantity": f"Too low: {reserved} unit(s) are reserved for open packages or "
-                                           f"transfers."}
+            problems[index] = {"quantity": ngettext(
+                "Too low: %(num)s unit is reserved for open packages or transfers.",
+                "Too low: %(num)s units are reserved for open packages or transfers.", reserved)}
             continue
         on_hand[pair] = new
         changes[index] = LevelChange(pair[0], pair[1], old, new)
@@ -261,9 +263,9 @@ def _look_up(rows: list[dict[str, Any]], ids: dict) -> dict:
 def _unknown(row: dict[str, Any], ids: dict) -> dict[str, str]:
     problems = {}
     if ids[_loc(row)] is None:
-        problems["location"] = f"Unknown location {row['location']!r}."
+        problems["location"] = _("Unknown location '%(code)s'.", code=row["location"])
     if ids[_sku(row)] is None:
-        problems["sku"] = f"Unknown SKU {row['sku']!r}."
+        problems["sku"] = _("Unknown SKU '%(sku)s'.", sku=row["sku"])
     return problems
 
 

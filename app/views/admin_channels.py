@@ -26,7 +26,7 @@ from app.services.channels import records as channel_records
 from app.services.channels.config import masked
 from app.services.db import committed
 from app.services.errors import NotFound, ServiceError
-from app.services.human_input import say
+from app.services.human_input import in_words, say
 from app.services.local_times import show_time
 from app.services.pagination import PageArgs, paginate
 from app.services.state_labels import state_label
@@ -244,11 +244,19 @@ def add_mapping(code: str):
     channel = _channel(code)
     data = {key: request.form.get(key, "") for key in ("kind", "channel_value", "our_value")}
     try:
-        committed(mappings.set_mapping, code, data, _actor())
+        mapping, previous = committed(mappings.change_mapping, code, data, _actor())
     except ServiceError as exc:
         db.session.rollback()
-        return _channel_page(channel, mapping_errors=exc.details or {"__root__": exc.message}, status_code=422)
-    flash(_('Mapped %(channel_value)s to %(our_value)s.', channel_value=data['channel_value'], our_value=data['our_value']), "ok")
+        return _channel_page(channel, mapping_errors=in_words(exc.details) or {"__root__": exc.message}, status_code=422)
+    if previous is None:
+        flash(_('Mapped %(channel_value)s to %(our_value)s.', channel_value=mapping.channel_value,
+                our_value=mapping.our_value), "ok")
+    elif previous == mapping.our_value:
+        flash(_('%(channel_value)s already maps to %(our_value)s.', channel_value=mapping.channel_value,
+                our_value=mapping.our_value), "ok")
+    else:
+        flash(_('%(channel_value)s now maps to %(our_value)s (was %(previous)s).', channel_value=mapping.channel_value,
+                our_value=mapping.our_value, previous=previous), "ok")
     return redirect(url_for(".channel_view", code=code) + "#mappings", 303)
 
 
@@ -276,7 +284,7 @@ def import_mappings(code: str):
         count = committed(mappings.import_csv, code, raw.decode("utf-8-sig", "replace"), _actor())
     except ServiceError as exc:
         db.session.rollback()
-        return _channel_page(channel, mapping_errors=exc.details or {"file": exc.message}, status_code=422)
+        return _channel_page(channel, mapping_errors=in_words(exc.details) or {"file": exc.message}, status_code=422)
     flash(_('Imported %(count)s mappings.', count=count), "ok")
     return redirect(url_for(".channel_view", code=code) + "#mappings", 303)
 

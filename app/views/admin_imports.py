@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import htmx_flask
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,9 +15,17 @@ from app.services import imports
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
 from app.services.pagination import PageArgs, paginate
+from app.services.said import N_
 from app.views.admin import bp
 from app.views.htmx import render, wants_fragment
 from app.views.security import role_required
+
+# A run's page is headed with what it imports, one whole sentence per kind.
+RUN_HEADINGS = {
+    "locations": N_("Locations import %(number)s"), "channels": N_("Channels import %(number)s"),
+    "products": N_("Products import %(number)s"), "stock": N_("Stock import %(number)s"),
+    "orders": N_("Orders import %(number)s"), "purchase_orders": N_("Purchase orders import %(number)s"),
+}
 
 
 def _list_page(form: ImportForm, status: int = 200):
@@ -53,5 +62,6 @@ def import_upload():
 @role_required("admin")
 def import_run(run_id: int):
     run = imports.get_run(run_id)
-    return render("admin/imports/run.html", "admin/imports/_progress.html", run=run)
+    heading = _(RUN_HEADINGS.get(run.kind, N_("Import %(number)s")), number=run.id)
+    return render("admin/imports/run.html", "admin/imports/_progress.html", run=run, heading=heading)
 

@@ -17,7 +17,7 @@ from app.models import CargoCompany, Channel, Order, StockLocation
 from app.schemas import json_text
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.human_input import field_label, in_words, say
+from app.services.human_input import in_words, problem_line, say
 from app.services.planning import dry_run
 from app.services.planning import scenarios as scenario_service
 from app.views.admin import bp
@@ -134,7 +134,7 @@ def scenario_dry_run():
             result = dry_run(body, Actor.for_user(current_user), explain_in=None)  # the page's language
         except (ValidationFailed, NotFound) as exc:
             field = "order_number" if number else "order_json"
-            details = "; ".join(f"{field_label(k)}: {v}" for k, v in in_words(exc.details or {}).items())
+            details = "; ".join(problem_line(k, v) for k, v in in_words(exc.details or {}).items())
             errors[field] = f"{say(exc.message)} {details}".strip()
     return render("admin/scenarios/dry_run.html", "admin/scenarios/_dry_run.html", status=422 if errors else 200,
                   result=result, errors=errors, order_number=number, order_json=pasted)

@@ -82,7 +82,7 @@ def test_saving_stores_conditions_rules_in_order_and_sort_keys(admin):
     ({"rules-1-locations": "NOPE-1"}, "rules-1-locations", "Unknown location code(s): NOPE-1."),
     ({"rules-0-sort-1-by": "stock"}, "rules-0-sort-0-by", "Each sort key may appear once."),
     ({"rules-1-max_packages": "0"}, "rules-1-max_packages", "Enter 1 or more."),
-    ({"rules-0-transfer_sources": "IST-01"}, "rules-0-transfer_sources", "only apply when the rule is transferable"),
+    ({"rules-0-transfer_sources": "IST-01"}, "rules-0-transfer_sources", "only applies when May bring missing units by transfer is ticked"),
 ])
 def test_scenario_errors_are_shown_next_to_the_field_and_nothing_is_written(admin, extra, field_id, message):
     db.session.rollback()

@@ -17,8 +17,10 @@ from app.schemas.channels import MappingIn
 from app.schemas.common import validate
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
-from app.services.human_input import field_label
+from app.services.human_input import field_label, say
+from app.services.planning.snapshot import accepted_statuses
 from app.services.records import require_admin
+from app.services.said import N_
 
 DELIVERY_TYPES = ("cargo", "click_and_collect")
 MAX_IMPORT_LINES = 20_000
@@ -61,21 +63,37 @@ def _channel(code: str) -> Channel:
     return channel
 
 
+_MISSING = {"sku": (Product, Product.sku, N_("There is no product with SKU %(value)s.")),
+            "location": (StockLocation, StockLocation.code, N_("There is no location with code %(value)s.")),
+            "cargo": (CargoCompany, CargoCompany.code, N_("There is no cargo company with code %(value)s."))}
+
+
 def _our_value_problem(kind: str, value: str) -> str | None:
-    checks = {"sku": (Product, Product.sku, "product with SKU"),
-              "location": (StockLocation, StockLocation.code, "location with code"),
-              "cargo": (CargoCompany, CargoCompany.code, "cargo company with code")}
-    if kind in checks:
-        model, column, words = checks[kind]
+    """Why `value` cannot be ours for `kind`, in the page's language, or None. Kinds with a closed
+    set of values name the allowed ones: delivery types always, source statuses when
+    ORDER_FILTERING lists the accepted ones (an empty list accepts every status, so any name is
+    one of ours). Payment types are the channel's own words, kept as they come."""
+    if kind in _MISSING:
+        model, column, sentence = _MISSING[kind]
         if db.session.scalar(select(model.id).where(column == value)) is None:
-            return f"There is no {words} {value!r}."
+            return _(sentence, value=value)
     if kind == "delivery" and value not in DELIVERY_TYPES:
-        return "Must be cargo or click_and_collect."
+        return _("Use one of our delivery types: %(options)s.", options=", ".join(DELIVERY_TYPES))
+    if kind == "status":
+        accepted = accepted_statuses()
+        if accepted and value not in accepted:
+            return _("Use one of the statuses ORDER_FILTERING accepts: %(options)s.", options=", ".join(accepted))
     return None
 
 
 def set_mapping(code: str, data: Any, actor: Actor) -> ChannelMapping:
     """Create or replace the mapping of one channel value. Flushes."""
+    return change_mapping(code, data, actor)[0]
+
+
+def change_mapping(code: str, data: Any, actor: Actor) -> tuple[ChannelMapping, str | None]:
+    """`set_mapping`, also returning the value the channel's value mapped to before (None when
+    it is new), so the admin is told what a re-added mapping replaced. Flushes."""
     require_admin(actor)
     channel = _channel(code)
     body = validate(MappingIn, data, "The mapping is not valid.")
@@ -85,12 +103,13 @@ def set_mapping(code: str, data: Any, actor: Actor) -> ChannelMapping:
     mapping = db.session.scalar(select(ChannelMapping).where(
         ChannelMapping.channel_id == channel.id, ChannelMapping.kind == body.kind,
         ChannelMapping.channel_value == body.channel_value))
+    previous = mapping.our_value if mapping is not None else None
     if mapping is None:
         mapping = ChannelMapping(channel_id=channel.id, kind=body.kind, channel_value=body.channel_value)
         db.session.add(mapping)
     mapping.our_value = body.our_value
     db.session.flush()
-    return mapping
+    return mapping, previous
 
 
 def delete_mapping(code: str, mapping_id: int, actor: Actor) -> None:
@@ -124,7 +143,7 @@ def import_csv(code: str, text: str, actor: Actor) -> int:
             with db.session.begin_nested():
                 set_mapping(code, {"kind": row[0].strip(), "channel_value": row[1], "our_value": row[2]}, actor)
         except ValidationFailed as exc:
-            problems[f"line {n}"] = "; ".join(_('%(field)s: %(problem)s', field=field_label(k), problem=v)
+            problems[f"line {n}"] = "; ".join(_('%(field)s: %(problem)s', field=field_label(k), problem=say(v, k))
                                               for k, v in (exc.details or {}).items()) or exc.message
     if problems:
         raise ValidationFailed(_('Some lines are not valid; nothing was imported.'), problems)

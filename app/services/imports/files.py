@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.services.said import N_, said
+
 KINDS = ("locations", "channels", "products", "stock", "orders", "purchase_orders")
 CUSTOMER_FIELDS = {"customer_name": "name", "customer_email": "email", "customer_phone": "phone"}
 ADDRESS_FIELDS = {"ship_line": "line", "ship_city": "city", "ship_district": "district",
@@ -101,14 +103,19 @@ def _csv_rows(text: str, kind: str, line: int, position: int) -> Source:
     try:
         header = [_normal(h) for h in next(reader)]
     except (StopIteration, csv.Error):
-        raise HeaderError("The file is empty.") from None
+        raise HeaderError(said(N_("The file is empty."))) from None
     required, optional = COLUMNS[kind]
     missing = [c for c in required if c not in header]
     if missing:
-        raise HeaderError(f"Missing column(s): {', '.join(missing)}. The first line must name the columns: "
-                          f"{', '.join(required)} (optional: {', '.join(optional) or 'none'}).")
+        if optional:
+            raise HeaderError(said(N_("Missing column(s): %(missing)s. The first line must name the columns: "
+                                      "%(required)s (optional: %(optional)s)."),
+                                   missing=", ".join(missing), required=", ".join(required), optional=", ".join(optional)))
+        raise HeaderError(said(N_("Missing column(s): %(missing)s. The first line must name the columns: %(required)s."),
+                               missing=", ".join(missing), required=", ".join(required)))
     unknown = [h for h in header if h and h not in required and h not in optional]
-    notes = [{"line": 1, "message": f"Ignored unknown column(s): {', '.join(unknown)}."}] if unknown else []
+    notes = [{"line": 1, "message": said(N_("Ignored unknown column(s): %(columns)s."), columns=", ".join(unknown))}
+             ] if unknown else []
     shift = 0
     if position:  # resume there, numbering lines as in the whole file
         lines.position, shift = position, line
@@ -132,17 +139,19 @@ def _csv_rows(text: str, kind: str, line: int, position: int) -> Source:
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(header):
-                yield number, lines.position, {"__error__": f"{len(values)} values but {len(header)} columns."}
+                yield number, lines.position, {"__error__": said(
+                    N_("The line has %(values)s values but the file has %(columns)s columns."),
+                    values=len(values), columns=len(header))}
                 continue
             yield number, lines.position, {h: v.strip() for h, v in zip(header, values, strict=False) if h}
 
     return Source(rows(), total, notes)
 
 
-def _unreadable(exc: csv.Error) -> str:
+def _unreadable(exc: csv.Error) -> dict[str, Any]:
     if "field larger than field limit" in str(exc):
-        return f"A value is too long (more than {csv.field_size_limit():,} characters)."
-    return f"The line could not be read: {exc}."
+        return said(N_("A value is too long (more than %(limit)s characters)."), limit=csv.field_size_limit())
+    return said(N_("The line could not be read: %(reason)s."), reason=str(exc))
 
 
 def _json_rows(text: str, position: int) -> Source:
@@ -150,15 +159,15 @@ def _json_rows(text: str, position: int) -> Source:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise HeaderError(f"Not valid JSON: {exc}.") from exc
+        raise HeaderError(said(N_("Not valid JSON: %(reason)s."), reason=str(exc))) from exc
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list):
-        raise HeaderError("A JSON import must be a list of objects.")
+        raise HeaderError(said(N_("A JSON import must be a list of objects.")))
 
     def rows() -> Iterator[Row]:
         for index in range(position, len(data)):
             item = data[index]
-            yield index + 1, index + 1, item if isinstance(item, dict) else {"__error__": "Each entry must be an object."}
+            yield index + 1, index + 1, item if isinstance(item, dict) else {"__error__": said(N_("Each entry must be an object."))}
 
     return Source(rows(), len(data), is_json=True)

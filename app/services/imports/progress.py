@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ImportRun
 from app.models.base import utcnow
-from app.services import stock_levels
+from app.services import said, stock_levels
 from app.services.actors import Actor
 from app.services.db import begin_write
 
@@ -27,6 +28,17 @@ MAX_ERRORS = 1000  # kept in the report; the rejected count is always exact
 # handler sleeps, it is not woken): between two chunks the import leaves the lock free that long,
 # so a login or an order never waits more than one chunk plus this.
 SQLITE_GAP_SECONDS = 0.1
+
+
+def problem(line: int, message: Any, fields: dict | None = None) -> dict[str, Any]:
+    """One entry of a run's report: the problem's English text (the API, logs) and, when it was
+    said through the catalogue, its catalogue message, said in the reader's language when the
+    report is shown (services/said.py; the job runs inside `said.listening()`)."""
+    text, kept = said.stored(message)
+    entry: dict[str, Any] = {"line": line, "message": text or "", "fields": fields or {}}
+    if kept is not None:
+        entry["said"] = kept
+    return entry
 
 
 class Superseded(Exception):
@@ -45,10 +57,10 @@ class Progress:
         self._committed_at = 0.0
         self._sqlite = db.session.get_bind().dialect.name == "sqlite"
 
-    def reject(self, line: int, message: str, fields: dict | None = None) -> None:
+    def reject(self, line: int, message: Any, fields: dict | None = None) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"line": line, "message": message, "fields": fields or {}})
+            self.errors.append(problem(line, message, fields))
 
     def passed(self, line: int, position: int, rows: int = 1) -> None:
         """`rows` rows up to `line` are handled (written, or rejected); reading resumes at `position`."""

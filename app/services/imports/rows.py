@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.extensions import db
 from app.schemas.catalog import StockRowIn
-from app.services import human_input, records, stock_levels
+from app.services import human_input, records, said, stock_levels
 from app.services.catalog import PRODUCTS
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.imports.files import ADDRESS_FIELDS, CUSTOMER_FIELDS, Row, Source
@@ -49,9 +49,22 @@ def write_rows(kind: str, source: Source, progress: Progress, deadline: float) -
     return _records(kind, source.rows, progress, deadline)
 
 
-def _message(exc: ServiceError, details: dict | None = None) -> str:
-    details = exc.details if details is None else details
-    return "; ".join(f"{k}: {v}" for k, v in (details or {}).items()) or exc.message
+def _message(exc: ServiceError, lines: list | None = None) -> Any:
+    """A row's problem to keep, each field's problem after its column as the file names it, said
+    in the reader's language when the report is shown (`progress.problem`)."""
+    if lines is None:
+        lines = [_column_problem(k, v) for k, v in human_input.in_words_said(exc.details).items()]
+    return said.joined(lines, "; ") if lines else exc.message
+
+
+def _column_problem(column: str, problem: Any) -> Any:
+    if column in human_input.WHOLE:
+        return problem
+    return said.said(said.N_("%(field)s: %(problem)s"), field=column, problem=problem)
+
+
+def _could_not_save(exc: Exception) -> dict:
+    return said.said(said.N_("Could not be saved: %(error)s."), error=exc.__class__.__name__)
 
 
 # ------------------------------------------------------------------------------------------- stock
@@ -76,8 +89,9 @@ def _stock(rows: Iterator[Row], progress: Progress, deadline: float) -> bool:
                 if "__error__" in row:
                     progress.reject(line, row["__error__"])
                 elif line in problems:
-                    details = human_input.in_words(problems[line])
-                    progress.reject(line, "; ".join(f"{k}: {v}" for k, v in details.items()), details)
+                    kept = human_input.in_words_said(problems[line])
+                    progress.reject(line, said.joined([_column_problem(k, v) for k, v in kept.items()], "; "),
+                                    human_input.in_words(problems[line]))
                 else:
                     progress.updated += 1
             progress.stock_changes.extend(result.changes.values())
@@ -116,12 +130,11 @@ def _record_row(record_kind: records.Kind, kind: str, line: int, row: dict[str, 
         with db.session.begin_nested():
             _, created = records.upsert(record_kind, human_input.clean(record_kind.schema, row), progress.actor)
     except ServiceError as exc:  # invalid (422) or a duplicate / clash (409)
-        details = human_input.in_words(exc.details)
-        progress.reject(line, _message(exc, details), details)
+        progress.reject(line, _message(exc), human_input.in_words(exc.details))
     except IntegrityError:
-        progress.reject(line, "Conflicts with an existing record.")
+        progress.reject(line, said.said(said.N_("Conflicts with an existing record.")))
     except (SQLAlchemyError, ValueError, TypeError) as exc:
-        progress.reject(line, f"Could not be saved: {exc.__class__.__name__}.")
+        progress.reject(line, _could_not_save(exc))
     else:
         progress.created += created
         progress.updated += not created
@@ -230,9 +243,10 @@ def _purchase_order(line: int, po: dict[str, Any], progress: Progress) -> None:
             add_purchase_order(po, progress.actor)
     except ServiceError as exc:
         details = _po_line_details(human_input.in_words(exc.details), file_lines)
-        progress.reject(line, _message(exc, details), details)
+        progress.reject(line, _message(exc, _po_line_problems(human_input.in_words_said(exc.details), file_lines)),
+                        details)
     except (SQLAlchemyError, ValueError, TypeError) as exc:
-        progress.reject(line, f"Could not be saved: {exc.__class__.__name__}.")
+        progress.reject(line, _could_not_save(exc))
     else:
         progress.created += 1
 
@@ -245,6 +259,20 @@ def _po_line_details(details: dict[str, str], file_lines: list[int]) -> dict[str
         if len(parts) >= 2 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(file_lines):
             key = " ".join([f"line {file_lines[int(parts[1])]}", *parts[2:]])
         out[key] = message
+    return out
+
+
+def _po_line_problems(details: dict[str, Any], file_lines: list[int]) -> list[Any]:
+    """`_po_line_details` as messages to keep: "line 14 sku: …" in the reader's language."""
+    out = []
+    for key, message in details.items():
+        parts = str(key).split(".")
+        if len(parts) >= 3 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(file_lines):
+            where = said.said(said.N_("line %(line)s %(column)s"), line=file_lines[int(parts[1])],
+                              column=" ".join(parts[2:]))
+            out.append(said.said(said.N_("%(field)s: %(problem)s"), field=where, problem=message))
+        else:
+            out.append(_column_problem(key, message))
     return out
 
 

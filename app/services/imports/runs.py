@@ -24,11 +24,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ImportRun
 from app.models.base import utcnow
+from app.services import said
 from app.services.actors import Actor
 from app.services.db import begin_write
 from app.services.errors import NotFound, ValidationFailed
 from app.services.imports import files, rows
-from app.services.imports.progress import MAX_ERRORS, Progress, Superseded
+from app.services.imports.progress import MAX_ERRORS, Progress, Superseded, problem
 
 log = logging.getLogger("packline.imports")
 
@@ -89,7 +90,8 @@ def run_import(run_id: int, job_id: str | None = None) -> ImportRun | None:
     RQ_SYNC, the whole file at once). A job that no longer owns the run does nothing. Whatever
     goes wrong, the run ends "failed" with the reason, never stays "running"."""
     try:
-        return _slice(run_id, job_id)
+        with said.listening():  # row problems are kept as the catalogue messages they were said in
+            return _slice(run_id, job_id)
     except Superseded:
         db.session.rollback()
         return db.session.get(ImportRun, run_id)
@@ -112,11 +114,12 @@ def _slice(run_id: int, job_id: str | None) -> ImportRun | None:
     try:
         source = files.open_rows(content, run.filename, run.kind, run.last_line, run.resume_offset)
     except files.HeaderError as exc:
-        return _end(run_id, job_id, "failed", {"line": 1, "message": str(exc)}, replace=True)
+        return _end(run_id, job_id, "failed", problem(1, exc.args[0]), replace=True)
     del content
     if run.status == "queued":
         run = _owned(run_id, job_id)
-        run.status, run.total, run.errors, run.heartbeat_at = "running", source.total, source.notes, utcnow()
+        run.status, run.total, run.errors, run.heartbeat_at = "running", source.total, [
+            problem(note["line"], note["message"]) for note in source.notes], utcnow()
         db.session.commit()
     progress = Progress(run, job_id)
     sync = current_app.config.get("RQ_SYNC")

@@ -57,9 +57,11 @@ def _check_rules(rules: list[RuleIn], known: dict[str, int], prefix: str = "rule
             if unknown:
                 errors[f"{prefix}.{n}.{field}"] = _("Unknown location code(s): %(codes)s.", codes=", ".join(unknown))
         if rule.locations and set(rule.locations) <= set(rule.exclude):
-            errors[f"{prefix}.{n}.exclude"] = "The rule excludes every location it lists."
+            errors[f"{prefix}.{n}.exclude"] = _("The rule leaves out every location it lists under Only these "
+                                                "locations: remove some from Never these locations.")
         if rule.transfer_sources and not rule.transferable:
-            errors[f"{prefix}.{n}.transfer_sources"] = "Transfer sources only apply when the rule is transferable."
+            errors[f"{prefix}.{n}.transfer_sources"] = _("Transfer from only applies when May bring missing units by "
+                                                         "transfer is ticked: tick it or empty this field.")
     return errors
 
 
@@ -116,12 +118,12 @@ def get_scenario(scenario_id: int) -> Scenario:
 def create_scenario(data: Any, actor: Actor) -> Scenario:
     """Validate that the scenario can work (rules, known locations, sort keys) and store it."""
     _require_admin(actor)
-    body = validate(ScenarioIn, data, "The scenario cannot work.")
+    body = validate(ScenarioIn, data, _("Some fields are not valid; the scenario was not saved."))
     begin_write()
     known = _location_ids(_codes(body.rules) | {body.default_location})
     errors = _check_rules(body.rules, known)
     if body.default_location not in known:
-        errors["default_location"] = f"No location with code {body.default_location!r}."
+        errors["default_location"] = _("There is no location with code %(value)s.", value=body.default_location)
     if errors:
         raise ValidationFailed(_('The scenario cannot work.'), errors)
     _check_name_free(body.name)
@@ -137,14 +139,14 @@ def create_scenario(data: Any, actor: Actor) -> Scenario:
 def update_scenario(scenario_id: int, data: Any, actor: Actor, replace: bool = False) -> Scenario:
     """PUT (`replace`: the whole scenario) or PATCH (only the fields sent; `rules` replaces all rules)."""
     _require_admin(actor)
-    body = validate(ScenarioIn if replace else ScenarioPatch, data, "The scenario cannot work.")
+    body = validate(ScenarioIn if replace else ScenarioPatch, data, _("Some fields are not valid; the scenario was not saved."))
     begin_write()
     scenario = _get(scenario_id, lock=True)
     rules = body.rules
     known = _location_ids(_codes(rules or []) | ({body.default_location} if body.default_location else set()))
     errors = _check_rules(rules or [], known)
     if body.default_location and body.default_location not in known:
-        errors["default_location"] = f"No location with code {body.default_location!r}."
+        errors["default_location"] = _("There is no location with code %(value)s.", value=body.default_location)
     if errors:
         raise ValidationFailed(_('The scenario cannot work.'), errors)
     if body.name is not None:
