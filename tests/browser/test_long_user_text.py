@@ -1,4 +1,4 @@
-"""Text people type with no spaces (a block reason of 600 × "Ş") wraps inside its box on a phone:
+"""Text people type with no spaces (a block reason of 500 × "Ş") wraps inside its box on a phone:
 neither the store's package page (the "Blocked:" banner) nor the supervisor's package page (the
 "Blocked because" fact) scrolls sideways."""
 
@@ -14,7 +14,7 @@ from tests.services.builders import make_package
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-LONG_REASON = "Ş" * 600
+LONG_REASON = "Ş" * 500  # the longest block reason there is (packages.block_reason is 500 long)
 
 
 @pytest.fixture
