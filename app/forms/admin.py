@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms.numbers import WholeNumberField
 from app.i18n import ROLE_LABELS
 from app.models.users import ROLES
 from app.schemas import json_text
@@ -32,8 +33,8 @@ STOCK_REASON_LABELS = {"count": _l("Count"), "damaged": _l("Damaged"), "found": 
 class StockAdjustmentForm(FlaskForm):
     location = SelectField(_l("Location"), validators=[DataRequired()])
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=100)])
-    quantity = IntegerField(_l("Units on hand (counted)"), validators=[InputRequired(message=_l("Enter the counted units.")),
-                                                                   NumberRange(min=0)])
+    quantity = WholeNumberField(_l("Units on hand (counted)"),
+                                validators=[InputRequired(message=_l("Enter the counted units.")), NumberRange(min=0)])
     reason = SelectField(_l("Reason"), choices=[SelectChoice(r, STOCK_REASON_LABELS.get(r, r)) for r in STOCK_REASONS])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
@@ -67,6 +68,8 @@ class OnOffSettingForm(FlaskForm):
 
 
 class NumberSettingForm(FlaskForm):
+    # Not a WholeNumberField: the value is stored as JSON, and each setting's own check says its
+    # range in its own words ("every 1 to 10080 minutes"), a huge number too.
     value = IntegerField(_l("Value"), validators=[InputRequired(message=_l("Enter a whole number, for example 30."))])
 
     def parsed(self) -> int:

@@ -7,11 +7,11 @@ import json
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms.numbers import LocalDecimalField, LocalFloatField
+from app.forms.numbers import LocalDecimalField, LocalFloatField, WholeNumberField
 from app.models.catalog import CARRIER_ADAPTERS
 from app.models.locations import LOCATION_TYPES
 from app.schemas import json_text
@@ -55,12 +55,12 @@ class LocationForm(FlaskForm):
     district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
     latitude = LocalFloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
     longitude = LocalFloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
-    priority = IntegerField(_l("Priority"), default=100, validators=[Optional(), NumberRange(min=0)],
-                            description=_l("Lower is preferred."))
-    max_quota = IntegerField(_l("Maximum open packages"), validators=[Optional(), NumberRange(min=0)],
-                             description=_l("Empty means unlimited."))
-    target_packaging_minutes = IntegerField(_l("Target packaging time (minutes)"),
-                                            validators=[Optional(), NumberRange(min=1)])
+    priority = WholeNumberField(_l("Priority"), default=100, validators=[Optional(), NumberRange(min=0)],
+                                description=_l("Lower is preferred."))
+    max_quota = WholeNumberField(_l("Maximum open packages"), validators=[Optional(), NumberRange(min=0)],
+                                 description=_l("Empty means unlimited."))
+    target_packaging_minutes = WholeNumberField(_l("Target packaging time (minutes)"),
+                                                validators=[Optional(), NumberRange(min=1)])
     tags = ListField(_l("Tags"), validators=[Optional(), Length(max=500)], description=_l("Separated by commas."))
     time_zone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)],
                             description=_l('For the times shown for this location, e.g. "Europe/Istanbul". '
@@ -106,5 +106,5 @@ class CargoCompanyForm(FlaskForm):
 class DenialReasonForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)], description=CODE_HELP)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    priority = IntegerField(_l("Order in lists"), default=100, validators=[Optional(), NumberRange(min=0)])
+    priority = WholeNumberField(_l("Order in lists"), default=100, validators=[Optional(), NumberRange(min=0)])
     active = BooleanField(_l("Active"), default=True)

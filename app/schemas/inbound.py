@@ -19,7 +19,8 @@ Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000,
                                        pattern=rf"^https?://[^{SPACE}]+$")]
 ReceiptKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
+MAX_QUANTITY = 1_000_000  # units on one line: far below the Integer column's 2,147,483,647
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 

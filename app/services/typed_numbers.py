@@ -18,7 +18,7 @@ shows reads back as the same number.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
 from flask_babel import get_locale
@@ -71,5 +71,10 @@ def show_decimal(value: Decimal | float | int | None, places: int = 0) -> str:
         return ""
     if isinstance(value, float):
         value = Decimal(repr(value))
+    value = Decimal(value)
     pattern = "0." + "0" * places + "#" * 12
-    return format_decimal(value, format=pattern, locale=_locale(), decimal_quantization=False)
+    # Babel rounds in the current decimal context (28 digits): a number typed with 20 whole digits
+    # and shown with its decimals needs more, or formatting it raises InvalidOperation.
+    with localcontext() as context:
+        context.prec = max(context.prec, max(value.adjusted(), 0) + 1 + places + 12)
+        return format_decimal(value, format=pattern, locale=_locale(), decimal_quantization=False)

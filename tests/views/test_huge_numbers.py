@@ -5,15 +5,22 @@ and change nothing."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Package, Transfer
+from app.models import Package, Product, Requisition, RequisitionLine, StockLocation, Transfer, User
 from app.models.webhooks import WebhookSubscription
+from app.services.demo import ADMIN_PASSWORD, SUPERVISOR_PASSWORD, seed_demo
+from app.services.typed_numbers import show_decimal
 from app.views import number_or_text, whole_number
 from tests.services.builders import make_package, make_transfer
+from tests.services.inbound.helpers import purchase_order, supplier
 from tests.views.test_admin_webhooks import sign_in
+from tests.views.test_auth import login as sign_in_as
 from tests.views.test_store_packages import url
 from tests.views.test_store_queue import HX, login, store_with_staff
 from tests.views.test_store_transfers import two_stores
@@ -96,17 +103,13 @@ ADMIN_INTEGER_FIELDS = [
     *[(url, {}, field) for url in ("/admin/locations/new", "/admin/locations/IST-BSK/edit")
       for field in ("priority", "max_quota", "target_packaging_minutes")],
     *[(url, {}, "priority") for url in ("/admin/denial_reasons/new", "/admin/denial_reasons/damaged/edit")],
-    ("/admin/settings/REPLAN_INTERVAL_MINUTES", {}, "value"),
 ]
 
 
-def _demo_signed_in(client, role: str):
-    from app.services.demo import ADMIN_PASSWORD, SUPERVISOR_PASSWORD, seed_demo
-    from tests.services.inbound.helpers import supplier
-    from tests.views.test_auth import login as sign_in_as
-
+def _demo_signed_in(client, role: str, language: str | None = None):
     seed_demo()
     supplier("ACME")
+    db.session.scalar(select(User).where(User.username == role)).language = language
     db.session.commit()
     password = ADMIN_PASSWORD if role == "admin" else SUPERVISOR_PASSWORD
     assert sign_in_as(client, role, password).status_code in (302, 303)
@@ -121,7 +124,6 @@ def _rows() -> list[tuple]:
 
 def _filled_form(client, url: str) -> dict[str, str]:
     """The form's fields as the page draws them (so an edit changes only the field under test)."""
-    import re
     html = client.get(url).get_data(as_text=True)
     fields = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
     for name in re.findall(r'<input[^>]*type="checkbox"[^>]*name="([^"]+)"[^>]*checked', html):
@@ -146,3 +148,125 @@ def test_a_whole_number_beyond_the_database_is_refused_at_its_admin_field(app, c
     assert response.status_code == 422, text[:500]
     assert "Enter a whole number" in text and "2,147,483,647" in text, text
     assert _rows() == before
+
+
+@pytest.mark.parametrize("raw", (*BEYOND_INT, "9" * 5000))
+def test_a_huge_number_setting_is_refused_in_the_settings_own_words(app, client, raw):
+    _demo_signed_in(client, "admin")
+    before = _rows()
+    response = client.post("/admin/settings/REPLAN_INTERVAL_MINUTES", data={"value": raw})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text[:500]
+    assert any(words in text for words in ("every 1 to 10080 minutes", "whole number above 0", "Enter a whole number"))
+    assert _rows() == before
+
+
+def _draft_purchase_order():
+    location = db.session.scalar(select(StockLocation).where(StockLocation.code == "ANK-KZL"))
+    product = db.session.scalar(select(Product).where(Product.sku == "TSHIRT-BLA-S"))
+    return purchase_order(location, [(product, 3)], state="draft", number="PO-HUGE")
+
+
+def _open_requisition():
+    location = db.session.scalar(select(StockLocation).where(StockLocation.code == "ANK-KZL"))
+    product = db.session.scalar(select(Product).where(Product.sku == "TSHIRT-BLA-S"))
+    requisition = Requisition(number="REQ-HUGE", location_id=location.id, state="open", created_by="user:boss",
+                              lines=[RequisitionLine(product_id=product.id, quantity=2, reason="manual")])
+    db.session.add(requisition)
+    db.session.commit()
+    return requisition
+
+
+MONEY_BEYOND_THE_COLUMN = ("99999999999999999999", "9223372036854775808", "10000000000", "1" + "0" * 39)
+PO_LINE = {"supplier": "ACME", "destination": "ANK-KZL", "expected_at": "2026-03-01", "sku-0": "TSHIRT-BLA-S",
+           "quantity-0": "1"}
+
+
+@pytest.mark.parametrize("raw", MONEY_BEYOND_THE_COLUMN)
+@pytest.mark.parametrize("form", ["new purchase order", "purchase order edit", "quote"])
+def test_a_money_amount_beyond_its_column_is_refused_at_its_field(app, client, form, raw):
+    _demo_signed_in(client, "supervisor")
+    if form == "new purchase order":
+        url, data, field = "/supervisor/purchase-orders/new", {**PO_LINE, "number": "fuzz", "unit_cost-0": raw}, "unit_cost"
+    elif form == "purchase order edit":
+        po = _draft_purchase_order()
+        url, data, field = (f"/supervisor/purchase-orders/{po.id}/edit",
+                            {**PO_LINE, "version": str(po.version), "unit_cost-0": raw}, "unit_cost")
+    else:
+        url = f"/supervisor/requisitions/{_open_requisition().id}/quotes"
+        data, field = ({"supplier": "ACME", "lead_time_days": "1", "sku-0": "TSHIRT-BLA-S", "quantity-0": "1",
+                        "unit_price-0": raw}, "unit_price")
+    before = _rows()
+    response = client.post(url, data=data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text[:500]
+    assert f'<li data-field="lines.0.{field}">' in text and "Enter 9999999999.99 or less." in text, text
+    assert f'name="{field}-0"' in text  # the row is drawn again with the number in it, to correct it
+    assert _rows() == before
+
+
+def test_showing_a_number_never_raises(app):
+    with app.test_request_context():
+        assert show_decimal(Decimal("99999999999999999999"), 2) == "99999999999999999999.00"
+        assert show_decimal(Decimal("9" * 60 + ".5"), 2) == "9" * 60 + ".50"
+        assert show_decimal(Decimal("-1E+40"), 0) == "-1" + "0" * 40
+
+
+QUANTITY_BEYOND_THE_COLUMN = ("2147483648", "9223372036854775808", NINES)
+
+
+@pytest.mark.parametrize("raw", QUANTITY_BEYOND_THE_COLUMN)
+@pytest.mark.parametrize("form", ["requisition line", "new purchase order", "purchase order edit", "quote",
+                                  "inbound shipment", "reorder point"])
+def test_a_quantity_beyond_its_column_is_refused_at_its_field(app, client, form, raw):
+    _demo_signed_in(client, "supervisor")
+    if form == "requisition line":
+        url, data = f"/supervisor/requisitions/{_open_requisition().id}/lines", {"sku": "TSHIRT-BLA-S", "quantity": raw}
+        field = "add.quantity"
+    elif form == "new purchase order":
+        url, data, field = "/supervisor/purchase-orders/new", {**PO_LINE, "number": "fuzz", "quantity-0": raw}, \
+            "lines.0.quantity"
+    elif form == "purchase order edit":
+        po = _draft_purchase_order()
+        url, data = f"/supervisor/purchase-orders/{po.id}/edit", {**PO_LINE, "version": str(po.version), "quantity-0": raw}
+        field = "lines.0.quantity"
+    elif form == "quote":
+        url = f"/supervisor/requisitions/{_open_requisition().id}/quotes"
+        data = {"supplier": "ACME", "lead_time_days": raw, "sku-0": "TSHIRT-BLA-S", "quantity-0": raw}
+        field = "lines.0.quantity"
+    elif form == "inbound shipment":
+        po = _draft_purchase_order()
+        url, data = "/supervisor/inbound-shipments/new", {"number": "ASN-1", "purchase_order-0": po.number,
+                                                          "sku-0": "TSHIRT-BLA-S", "quantity-0": raw}
+        field = "lines.0.quantity"
+    else:
+        url, data = "/supervisor/reorder-points/", {"location": "ANK-KZL", "sku": "TSHIRT-BLA-S",
+                                                    "reorder_point": raw, "reorder_quantity": raw}
+        field = "reorder_quantity"
+    before = _rows()
+    response = client.post(url, data=data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text[:500]
+    assert f'<li data-field="{field}">' in text, text
+    assert "Enter 1000000 or less." in text or "Enter a whole number" in text, text
+    assert _rows() == before
+
+
+def test_on_a_turkish_page_the_refusals_are_in_turkish_with_its_digit_groups(app, client):
+    _demo_signed_in(client, "supervisor", "tr")
+    added = client.post(f"/supervisor/requisitions/{_open_requisition().id}/lines",
+                        data={"sku": "TSHIRT-BLA-S", "quantity": NINES})
+    assert added.status_code == 422
+    assert "1 ile 1.000.000 arasında bir tam sayı girin." in added.get_data(as_text=True)
+    priced = client.post("/supervisor/purchase-orders/new",
+                         data={**PO_LINE, "number": "fuzz", "unit_cost-0": "99999999999999999999"})
+    assert priced.status_code == 422
+    assert 'value="99999999999999999999,00"' in priced.get_data(as_text=True)
+
+
+def test_on_a_turkish_admin_page_a_huge_count_is_refused_in_turkish(app, client):
+    _demo_signed_in(client, "admin", "tr")
+    response = client.post("/admin/stock/adjust", data={"location": "ANK-KZL", "sku": "TSHIRT-BLA-S",
+                                                        "reason": "count", "quantity": NINES})
+    assert response.status_code == 422
+    assert "0 ile 2.147.483.647 arasında bir tam sayı girin." in response.get_data(as_text=True)

@@ -25,9 +25,11 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.i18n import format_number
 from app.models import (
     Package,
     PackageItem,
@@ -44,7 +46,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.inbound import FINISHED_PURCHASE_ORDER_STATES
 from app.schemas.common import validate
-from app.schemas.inbound import QuoteIn, ReorderPointIn
+from app.schemas.inbound import MAX_QUANTITY, QuoteIn, ReorderPointIn
 from app.services import events
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -178,10 +180,12 @@ def _number(prefix: str) -> str:
 
 
 def add_requisition_line(requisition_id: int, sku: str, quantity: int, actor: Actor) -> Requisition:
-    """A supervisor adds (or raises) a line by hand. Flushes."""
+    """A supervisor adds (or raises) a line by hand: 1 to `MAX_QUANTITY` units, like a quote's or a
+    purchase order's line (more would fail at flush, beyond the Integer column). Flushes."""
     requisition = _editable_requisition(requisition_id, actor)
-    if not isinstance(quantity, int) or quantity < 1:
-        raise ValidationFailed(INVALID, {"quantity": "Enter a whole number of at least 1."})
+    if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise ValidationFailed(INVALID, {"quantity": _("Enter a whole number from %(min)s to %(max)s.",
+                                                       min=format_number(1), max=format_number(MAX_QUANTITY))})
     product = products_by_sku([("sku", sku)])[sku]
     line = next((line for line in requisition.lines if line.product_id == product.id), None)
     if line is None:
