@@ -14,7 +14,6 @@ NASTY_NEXT = [
     "/%09/evil.example/",  # a tab: browsers drop it and read //evil.example/
     "/%0A/x",  # a newline in the Location header
     "/%0D%0ALocation:%20https://evil.example/",
-    "/%00/evil.example",
     "//evil.example",
     "///evil.example",
     "////evil.example",
@@ -50,6 +49,12 @@ def test_a_next_that_leaves_the_site_lands_on_the_role_screen(client, root, raw_
     response = client.post(f"/login?next={raw_next}", data={"username": "root", "password": PASSWORD})
     assert response.status_code == 303
     assert response.headers["Location"] == "/admin/"
+
+
+def test_a_next_holding_nul_is_refused_with_no_redirect(client, root):
+    # The screens refuse NUL anywhere (tests/views/test_nul_characters.py): no sign-in, no Location.
+    response = client.post("/login?next=/%00/evil.example", data={"username": "root", "password": PASSWORD})
+    assert response.status_code == 400 and "Location" not in response.headers
 
 
 @pytest.mark.parametrize(("raw_next", "location"), [
