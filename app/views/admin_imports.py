@@ -26,6 +26,7 @@ RUN_HEADINGS = {
     "products": N_("Products import %(number)s"), "stock": N_("Stock import %(number)s"),
     "orders": N_("Orders import %(number)s"), "purchase_orders": N_("Purchase orders import %(number)s"),
 }
+RUN_HEADING = N_("Import %(number)s")  # a kind this list does not know yet
 
 
 def _list_page(form: ImportForm, status: int = 200):
@@ -62,6 +63,6 @@ def import_upload():
 @role_required("admin")
 def import_run(run_id: int):
     run = imports.get_run(run_id)
-    heading = _(RUN_HEADINGS.get(run.kind, N_("Import %(number)s")), number=run.id)
+    heading = _(RUN_HEADINGS.get(run.kind, RUN_HEADING), number=run.id)
     return render("admin/imports/run.html", "admin/imports/_progress.html", run=run, heading=heading)
 
