@@ -7,8 +7,9 @@ message id (the English sentence, marked for `make i18n`) and its values:
     {"id": "Unknown SKU %(skus)s: add the product, ...", "values": {"skus": ["A-1", "B-2"]}}
 
 and said when they are shown: `text(message)` in the current language (the request's),
-`english(message)` for logs and the API. A value is text, a number, a list (said joined with ", ";
-`{"items": [...], "sep": "; "}` for another separator) or a message itself. A stored message whose
+`english(message)` for logs and the API. A value is text, a number (an int as it is: ids and
+codes; `{"number": n}` for a quantity shown with the reader's grouping, "131,072" / "131.072"),
+a list (said joined with ", "; `{"items": [...], "sep": "; "}` for another separator) or a message itself. A stored message whose
 id is no longer in the catalogue (the English was reworded since) is said in its stored English;
 a plain string is said as it is (older rows, the channel's own words).
 
@@ -84,6 +85,10 @@ def _say(message: Any, depth: int) -> str:
         return ", ".join(_say(v, depth + 1) for v in message)
     if not isinstance(message, dict) or depth > MAX_DEPTH * 3:
         return str(message)
+    if set(message) == {"number"} and isinstance(message["number"], (int, float)):
+        from app.i18n import format_number
+
+        return format_number(message["number"])
     if isinstance(message.get("items"), list):
         return str(message.get("sep", ", ")).join(_say(v, depth + 1) for v in message["items"])
     msgid = message.get("id")

@@ -46,3 +46,13 @@ def test_lists_joined_and_messages_no_longer_in_the_catalogue_fall_back_to_their
         assert said.text(reworded) == "Order W-1 was once said like this."
         assert said.text(said.joined([said.said(said.N_("Shipping address changed.")), "kanalın sözü"], "; ")) == \
             "Teslimat adresi değişti.; kanalın sözü"
+
+
+def test_a_quantity_is_grouped_the_readers_way_and_an_int_stays_as_it_is(app):
+    message = said.said(said.N_("A value is too long (more than %(limit)s characters)."), limit={"number": 131072})
+    with force_locale("tr"):
+        assert "131.072" in said.text(message)
+        assert "131,072" in said.english(message)
+    plain = said.said(said.N_("A value is too long (more than %(limit)s characters)."), limit=131072)
+    with force_locale("en"):
+        assert "more than 131072 characters" in said.text(plain)  # ids and codes are never grouped

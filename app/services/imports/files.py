@@ -150,7 +150,7 @@ def _csv_rows(text: str, kind: str, line: int, position: int) -> Source:
 
 def _unreadable(exc: csv.Error) -> dict[str, Any]:
     if "field larger than field limit" in str(exc):
-        return said(N_("A value is too long (more than %(limit)s characters)."), limit=csv.field_size_limit())
+        return said(N_("A value is too long (more than %(limit)s characters)."), limit={"number": csv.field_size_limit()})
     return said(N_("The line could not be read: %(reason)s."), reason=str(exc))
 
 
