@@ -42,23 +42,30 @@ def _page(status: int, message: str):
     return render_template(template, status=status, message=message), status
 
 
-# Paths whose callers are programs with their own rules: the API refuses NUL itself (400/422,
+# Callers that are programs with rules of their own: the API refuses NUL itself (400/422,
 # app/views/api/bodies.py); a channel's webhook body is read raw for its signature, so its form
-# must not be parsed here.
-_MACHINE_PATHS = ("/api/", "/channels/")
+# must not be parsed here (its path is checked: a code in it is looked up).
+_API = "/api/"
+_RAW_BODIES = "/channels/"
 
 
 def refuse_nul_characters():
-    """No screen takes a NUL character (PostgreSQL cannot store one, and no keyboard or scanner
-    means one): a form or link holding one is refused, changing nothing, before any view reads it."""
-    if request.path.startswith(_MACHINE_PATHS):
+    """No screen takes a NUL character (PostgreSQL cannot store or compare one, and no keyboard
+    or scanner means one): a path, link, form or uploaded file's name holding one is refused,
+    changing nothing, before any view reads it."""
+    if request.path.startswith(_API):
         return None
+    message = _("What was sent contains an invisible character that cannot be stored (NUL). "
+             "Type the text again, or scan again, and send it.")
+    if "\x00" in request.path:
+        return _page(400, message)
     values = list(request.args.items(multi=True))
-    if request.method != "GET" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if (not request.path.startswith(_RAW_BODIES) and request.method != "GET"
+            and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")):
         values += list(request.form.items(multi=True))
+        values += [(key, upload.filename or "") for key, upload in request.files.items(multi=True)]
     if any("\x00" in key or "\x00" in value for key, value in values):
-        return _page(400, _("What was sent contains an invisible character that cannot be stored (NUL). "
-                            "Type the text again, or scan again, and send it."))
+        return _page(400, message)
     return None
 
 

@@ -60,3 +60,32 @@ def test_a_link_with_nul_in_its_query_is_refused(app, client):
     response = client.get("/supervisor/orders/", query_string={"q": "12\x00"})
     assert response.status_code == 400 and SAID in response.get_data(as_text=True)
     assert client.get("/supervisor/orders/", query_string={"q": "12"}).status_code == 200  # the same link without it
+
+
+def test_a_path_holding_nul_is_refused_on_screens_and_the_channels_receiver(app, client):
+    # A code in the path is looked up: PostgreSQL refuses to compare a NUL (a 500 before).
+    store_with_staff()
+    login(client)
+    for url in ("/store/%00/", "/store/IST-KDK/packages/%00"):
+        response = client.get(url)
+        assert response.status_code == 400 and SAID in response.get_data(as_text=True), url
+    client.post("/logout")
+    signed_in_admin(client)
+    assert client.get("/admin/integrations/%00").status_code == 400
+    client.post("/logout")
+    before = _counts()
+    response = client.post("/channels/%00/webhooks", data=b'{"id": 1}', content_type="application/json")
+    assert response.status_code == 400  # no sign-in needed to reach it; nothing is written either
+    assert _counts() == before
+
+
+def test_an_uploaded_file_whose_name_holds_nul_is_refused_and_no_run_is_made(app, client):
+    import io
+
+    signed_in_admin(client)
+    before = _counts()
+    response = client.post("/admin/imports/", data={"kind": "channels", "file": (io.BytesIO(b"code,name\nweb,Web\n"),
+                                                                                 "channels\x00.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and SAID in response.get_data(as_text=True)
+    assert _counts() == before

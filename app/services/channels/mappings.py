@@ -18,7 +18,6 @@ from app.schemas.common import validate
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
 from app.services.human_input import field_label, say
-from app.services.planning.snapshot import accepted_statuses
 from app.services.records import require_admin
 from app.services.said import N_
 
@@ -69,20 +68,17 @@ _MISSING = {"sku": (Product, Product.sku, N_("There is no product with SKU %(val
 
 
 def _our_value_problem(kind: str, value: str) -> str | None:
-    """Why `value` cannot be ours for `kind`, in the page's language, or None. Kinds with a closed
-    set of values name the allowed ones: delivery types always, source statuses when
-    ORDER_FILTERING lists the accepted ones (an empty list accepts every status, so any name is
-    one of ours). Payment types are the channel's own words, kept as they come."""
+    """Why `value` cannot be ours for `kind`, in the page's language, or None. Delivery types are
+    a closed set and are named when refused. A source status is any status name: one that
+    ORDER_FILTERING does not accept is valid too (its orders wait on hold until the channel sends
+    an accepted one), and that setting may change after the mapping is saved. Payment types are
+    the channel's own words, kept as they come."""
     if kind in _MISSING:
         model, column, sentence = _MISSING[kind]
         if db.session.scalar(select(model.id).where(column == value)) is None:
             return _(sentence, value=value)
     if kind == "delivery" and value not in DELIVERY_TYPES:
         return _("Use one of our delivery types: %(options)s.", options=", ".join(DELIVERY_TYPES))
-    if kind == "status":
-        accepted = accepted_statuses()
-        if accepted and value not in accepted:
-            return _("Use one of the statuses ORDER_FILTERING accepts: %(options)s.", options=", ".join(accepted))
     return None
 
 
