@@ -34,7 +34,7 @@ from typing import Any
 from flask_babel import force_locale, gettext, ngettext
 
 Message = dict[str, Any]
-MAX_HEARD = 2000  # sentences remembered per listening block
+MAX_HEARD = 2000  # sentences remembered per listening block: the latest ones (a long job keeps going)
 MAX_DEPTH = 4
 
 
@@ -126,8 +126,10 @@ def heard(text_said: Any, msgid: str, values: dict[str, Any], plural: str | None
           n: int | None = None) -> None:
     """Called by the catalogue domain for every gettext/ngettext; cheap when nobody listens."""
     book = _heard.get()
-    if book is None or not isinstance(text_said, str) or len(book) >= MAX_HEARD:
+    if book is None or not isinstance(text_said, str):
         return
+    if len(book) >= MAX_HEARD and text_said not in book:
+        del book[next(iter(book))]  # the oldest: a job row after row needs what it said last
     entry: Message = {"id": msgid, "values": dict(values)}
     if plural is not None:
         entry["plural"], entry["n"] = plural, n

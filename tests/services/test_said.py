@@ -56,3 +56,12 @@ def test_a_quantity_is_grouped_the_readers_way_and_an_int_stays_as_it_is(app):
     plain = said.said(said.N_("A value is too long (more than %(limit)s characters)."), limit=131072)
     with force_locale("en"):
         assert "more than 131072 characters" in said.text(plain)  # ids and codes are never grouped
+
+
+def test_a_long_listening_block_keeps_recalling_its_latest_sentences(app):
+    # An import slice says a few sentences per bad row; past the cap the newest must still be kept.
+    with force_locale("tr"), said.listening():
+        for n in range(said.MAX_HEARD + 500):
+            last = _("Unknown location %(code)s.", code=f"X-{n}")
+        _english, message = said.stored(last)
+    assert message == {"id": "Unknown location %(code)s.", "values": {"code": f"X-{said.MAX_HEARD + 499}"}}
