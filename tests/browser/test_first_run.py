@@ -59,6 +59,17 @@ def sign_in(page, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def too_wide(page) -> list[str]:
+    """The innermost elements reaching past the viewport's right edge, to say what made a page
+    scroll sideways when that is seen only once in a while."""
+    return page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                     && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+        .slice(0, 8)
+        .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px: `
+                  + (e.textContent || '').trim().slice(0, 80))""")
+
+
 def visit(page, path: str) -> None:
     response = page.goto(path)
     assert response.status < 400, (path, response.status)
@@ -163,5 +174,6 @@ def test_a_supervisor_plans_an_order_then_cancels_some_units_after_a_question(ap
     page.click("[data-action=confirm-cancel]")
     expect(page.get_by_text("2 units of order WEB-900 are cancelled; their stock is released.")).to_be_visible()
     assert cancelled_units(order_id) == {"SHIRT": 2, "CAP": 0}
-    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= SIZES[size]["width"], (width, too_wide(page))
     assert unexpected(page.problems) == []
