@@ -138,38 +138,38 @@ def set_stock_chunk(checked: CheckedRows, actor: Actor, reason: str) -> ChunkRes
     """Set the checked figures in bulk, in order, each row on its own: a figure below the units
     reserved there is that row's problem ("quantity": "Too low: ..."), a pair named twice ends at
     its last figure, and every change is in the ledger (reason and reference `reason`). One read
-    (locking, on PostgreSQL) of the chunk's stock rows and multi-row writes, whatever the number
-    of rows. Flushes."""
+    (locking, on PostgreSQL) of the chunk's stock rows (a second after making the missing ones)
+    and multi-row writes, whatever the number of rows. Flushes."""
     require_admin(actor)
     result = ChunkResult({}, dict(checked.problems))
-    for _attempt in range(3):
-        try:
-            with db.session.begin_nested():  # a lost insert race rolls back only this chunk's writes
-                changes, too_low = _write_chunk(checked.valid, actor.label, reason)
-        except _InsertRace:
-            continue
-        result.changes.update(changes)
-        result.problems.update(too_low)
-        return result
-    raise _InsertRace("stock rows kept appearing while the chunk was written")
-
-
-class _InsertRace(Exception):
-    """Another transaction created a stock row this chunk was about to create (PostgreSQL)."""
+    changes, too_low = _write_chunk(checked.valid, actor.label, reason)
+    result.changes.update(changes)
+    result.problems.update(too_low)
+    return result
 
 
 def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
                  reason: str) -> tuple[dict[int, LevelChange], dict[int, dict[str, str]]]:
     pairs = sorted({(location_id, product_id) for location_id, product_id, _unused in valid.values()})
+    now = utcnow()
     existing = _levels(pairs)  # (location_id, product_id) -> (on_hand, reserved)
-    on_hand = {pair: existing.get(pair, (0, 0))[0] for pair in pairs}
+    missing = [pair for pair in pairs if pair not in existing]
+    if missing:
+        # The rows the chunk lacks are made first, holding 0, then read back locked with the rest:
+        # a row another writer (an admin's count) made meanwhile is waited for and found, instead
+        # of the chunk losing a race on it (it was retried, and a busy admin could fail the import).
+        rows_from("INSERT INTO stock (location_id, product_id, on_hand, reserved, updated_at) "
+                  "SELECT v.l, v.p, v.q, 0, :now FROM {rows} WHERE true "
+                  "ON CONFLICT (location_id, product_id) DO NOTHING RETURNING location_id",
+                  FIGURE, [(*pair, 0) for pair in missing], {"now": now})
+        existing.update(_levels(missing))
+    on_hand = {pair: existing[pair][0] for pair in pairs}
     changes: dict[int, LevelChange] = {}
     problems: dict[int, dict[str, str]] = {}
     ledger: list[dict[str, Any]] = []
-    now = utcnow()
     for index, (location_id, product_id, new) in valid.items():  # in the file's order
         pair = (location_id, product_id)
-        reserved = existing.get(pair, (0, 0))[1]
+        reserved = existing[pair][1]
         old = on_hand[pair]
         if new < reserved:
             problems[index] = {"quantity": ngettext(
@@ -182,14 +182,6 @@ def _write_chunk(valid: dict[int, tuple[int, int, int]], actor_label: str,
             ledger.append({"location_id": pair[0], "product_id": pair[1], "on_hand_delta": new - old,
                            "reserved_delta": 0, "on_hand_after": new, "reserved_after": reserved, "reason": reason,
                            "actor": actor_label, "reference": reason, "note": None, "created_at": now})
-    new_rows = [(*pair, on_hand[pair]) for pair in pairs if pair not in existing]
-    if new_rows:
-        inserted = rows_from("INSERT INTO stock (location_id, product_id, on_hand, reserved, updated_at) "
-                             "SELECT v.l, v.p, v.q, 0, :now FROM {rows} WHERE true "
-                             "ON CONFLICT (location_id, product_id) DO NOTHING RETURNING location_id",
-                             FIGURE, new_rows, {"now": now})
-        if len(inserted) != len(new_rows):
-            raise _InsertRace()
     changed = [(*pair, on_hand[pair]) for pair, (before, _unused) in existing.items() if on_hand[pair] != before]
     rows_from("UPDATE stock SET on_hand = v.q, updated_at = :now FROM {rows} "
               "WHERE stock.location_id = v.l AND stock.product_id = v.p", FIGURE, changed, {"now": now})
