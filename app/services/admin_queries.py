@@ -163,8 +163,13 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
                               .order_by(TransitionLog.created_at, TransitionLog.id))
     items: dict[tuple[str, int], Any] = {("package", i.id): i for p in packages for i in p.items}
     items.update({("transfer", i.id): i for t in transfers for i in t.items})
+    logs = list(logs)
+    refused = {str(log.params["reason"]) for log in logs
+               if log.command == "refuse" and isinstance(log.params, dict) and log.params.get("reason")}
+    titles = dict(db.session.execute(select(DenialReason.code, DenialReason.title)
+                                     .where(DenialReason.code.in_(refused))).all()) if refused else {}
     history = [HistoryRow(log.created_at, names[(log.entity_type, log.entity_id)], log.from_state, log.to_state,
-                          log.command, log.actor, shown_params(log.params, log.entity_type, log.command, items))
+                          log.command, log.actor, shown_params(log.params, log.entity_type, log.command, items, titles))
                for log in logs]
     traces = list(db.session.scalars(select(PlanningTrace).where(PlanningTrace.order_id == order.id)
                                      .order_by(PlanningTrace.id)))
@@ -173,11 +178,13 @@ def order_view(actor: Actor, order_id: int) -> dict[str, Any]:
 
 
 def shown_params(params: dict[str, Any] | None, kind: str | None = None, command: str | None = None,
-                 items: dict[tuple[str, int], Any] | None = None) -> dict[str, Any]:
+                 items: dict[tuple[str, int], Any] | None = None,
+                 titles: dict[str, str] | None = None) -> dict[str, Any]:
     """A history row's parameters for a person: an error kept with its catalogue message (a
     carrier's cancellation or label failure, `error_message`) is said in the reader's language;
     item ids read as their SKU (`sku` and `quantity` in each line, an assignment's whole items
-    with the units they held) and a refusal's denial reason as its title."""
+    with the units they held) and a refusal's denial reason as its title (`titles`: code → title,
+    read once for the whole history)."""
     params = dict(params or {})
     message = params.pop("error_message", None)
     if message is not None and "error" in params:
@@ -200,7 +207,7 @@ def shown_params(params: dict[str, Any] | None, kind: str | None = None, command
     if isinstance(params.get("items"), list):
         params["items"] = [line(**i) if isinstance(i, dict) and "item_id" in i else i for i in params["items"]]
     if command == "refuse" and params.get("reason"):
-        title = db.session.scalar(select(DenialReason.title).where(DenialReason.code == str(params["reason"])))
+        title = (titles or {}).get(str(params["reason"]))
         if title:  # the demo's titles are catalogue sentences; a brand's own is shown as typed
             params["reason"] = said_text(said_message(title))
     return params

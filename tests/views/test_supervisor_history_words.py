@@ -84,3 +84,23 @@ def test_a_transfers_count_reads_per_sku(app, client):
     english = _history(client, db.session.get(Transfer, transfer.id).package.order_id)
     assert "Received: SKU-A: 2 arrived, 1 damaged “box crushed”" in english
     assert not _raw(english), english
+
+
+def test_the_titles_of_many_refusals_are_read_in_one_statement(app, client):
+    from app.models import TransitionLog
+    from tests.statements import database_work
+
+    for code, title, priority in DENIAL_REASONS:
+        factories.denial_reason(code, title=title, priority=priority)
+    package = make_package("waiting")
+    db.session.commit()
+    run_package_command(package.id, "refuse", {"reason": "not_found"}, supervisor())
+    for reason in ("damaged", "not_found", "damaged"):  # the same package refused again, as a long day goes
+        db.session.add(TransitionLog(entity_type="package", entity_id=package.id, from_state="waiting",
+                                     to_state="waiting", command="refuse", params={"reason": reason}, actor="user:x"))
+    db.session.commit()
+    _sup(client)
+    with database_work() as seen:
+        english = _history(client, package.order_id)
+    assert english.count("Reason: Item not found in the store") == 2 and "not_found" not in english
+    assert sum("FROM denial_reasons" in s for s in seen["statements"]) == 1, seen["statements"]
