@@ -15,7 +15,9 @@ from tests.channels.conftest import run_jobs, start_simulator
 from tests.services.builders import make_scenario
 
 
-def test_the_demo_shop_places_orders_that_arrive_planned(app, live_server):
+def a_store_and_a_shop_placing_orders(live_server: str, every: str):
+    """IST-01 with 100 of TSHIRT-M and MUG, planned there, and a simulated shop placing an
+    order of them every `every` seconds on the `web` channel."""
     store = factories.location("IST-01")
     factories.cargo_company("demo")
     factories.channel("web")
@@ -23,8 +25,12 @@ def test_the_demo_shop_places_orders_that_arrive_planned(app, live_server):
         factories.stock(store, factories.product(sku=sku), 100)
     db.session.commit()
     make_scenario(store)
-    proc, sim = start_simulator("--place-orders", f"{live_server}/channels/web/webhooks", "--every", "0.3",
-                                "--skus", "TSHIRT-M,MUG")
+    return start_simulator("--place-orders", f"{live_server}/channels/web/webhooks", "--every", every,
+                           "--skus", "TSHIRT-M,MUG")
+
+
+def test_the_demo_shop_places_orders_that_arrive_planned(app, live_server):
+    proc, sim = a_store_and_a_shop_placing_orders(live_server, every="0.3")
     try:
         assert connect_demo_channel("web", sim.url) is not None
         deadline = time.time() + 20
@@ -90,15 +96,7 @@ def test_the_demo_shop_never_orders_what_it_was_told_is_out_of_stock(app, live_s
     def set_level(sku: str, quantity: int) -> None:
         committed(set_stock_levels, [{"location": "IST-01", "sku": sku, "quantity": quantity}], Actor.system("test"))
 
-    store = factories.location("IST-01")
-    factories.cargo_company("demo")
-    factories.channel("web")
-    for sku in ("TSHIRT-M", "MUG"):
-        factories.stock(store, factories.product(sku=sku), 100)
-    db.session.commit()
-    make_scenario(store)
-    proc, sim = start_simulator("--place-orders", f"{live_server}/channels/web/webhooks", "--every", "0.1",
-                                "--skus", "TSHIRT-M,MUG")
+    proc, sim = a_store_and_a_shop_placing_orders(live_server, every="0.1")
     try:
         connect_demo_channel("web", sim.url)
         inventory.sync_changes()  # the first run only sets the cursor
