@@ -9,20 +9,12 @@ import pytest
 from app.extensions import db
 from tests import factories
 from tests.browser.test_store_flow import sign_in
+from tests.browser.test_store_phone import PHONE, phone  # noqa: F401  (the phone page fixture)
 from tests.services.builders import make_package
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
 LONG_REASON = "Ş" * 500  # the longest block reason there is (packages.block_reason is 500 long)
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _blocked_package():
@@ -40,7 +32,7 @@ def _width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
-def test_a_long_block_reason_wraps_on_the_store_and_supervisor_package_pages(app, phone):
+def test_a_long_block_reason_wraps_on_the_store_and_supervisor_package_pages(app, phone):  # noqa: F811
     store, package = _blocked_package()
     sign_in(phone, "ayse")
     phone.goto(f"/store/{store.code}/packages/{package.id}")

@@ -56,27 +56,26 @@ def test_a_locked_package_is_said_in_turkish(app, client):
     assert "Too many" not in body and "Locked for" not in body
 
 
-def test_reporting_more_missing_units_than_the_package_holds_is_said_in_turkish(app, client):
+def _report_missing(client, held: int, missing: str):
+    """A Turkish staff member reports `missing` units of TSHIRT-M on a package holding `held`."""
     store = _turkish_staff()
-    package = make_package("preparing", location=store, items=[("TSHIRT-M", 1)])
+    package = make_package("preparing", location=store, items=[("TSHIRT-M", held)])
     item = package.items[0]
     login(client)
-    answer = client.post(url(package, "/missing"), data={"version": package.version, f"quantity-{item.id}": "3",
+    answer = client.post(url(package, "/missing"), data={"version": package.version, f"quantity-{item.id}": missing,
                                                          f"reason-{item.id}": "not_found"}, headers=HX)
-    body = html.unescape(answer.get_data(as_text=True))
+    return package, answer, html.unescape(answer.get_data(as_text=True))
+
+
+def test_reporting_more_missing_units_than_the_package_holds_is_said_in_turkish(app, client):
+    package, answer, body = _report_missing(client, 1, "3")
     assert answer.status_code == 422
     assert "Pakette TSHIRT-M ürününden yalnızca 1 adet var." in body and "holds only" not in body
     assert reload(package).state == "preparing"
 
 
 def test_a_missing_count_below_0_is_said_in_turkish_with_the_item_and_its_range(app, client):
-    store = _turkish_staff()
-    package = make_package("preparing", location=store, items=[("TSHIRT-M", 2)])
-    item = package.items[0]
-    login(client)
-    answer = client.post(url(package, "/missing"), data={"version": package.version, f"quantity-{item.id}": "-1",
-                                                         f"reason-{item.id}": "not_found"}, headers=HX)
-    body = html.unescape(answer.get_data(as_text=True))
+    package, answer, body = _report_missing(client, 2, "-1")
     assert answer.status_code == 422
     assert "TSHIRT-M eksik adedi: 0 ile 2 arasında bir tam sayı girin." in body
     assert "Komut bilgileri geçerli değil" not in body and "1 ya da daha fazla" not in body

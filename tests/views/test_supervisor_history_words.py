@@ -52,12 +52,18 @@ def test_a_manual_plan_reads_as_units_going_to_a_location(app, client):
     assert not _raw(turkish), turkish
 
 
-def test_a_refusal_says_the_denial_reasons_title_in_the_readers_language(app, client):
+def _refused_package():
+    """A package refused as "not_found", with the demo's denial reasons (their titles are catalogue sentences)."""
     for code, title, priority in DENIAL_REASONS:
         factories.denial_reason(code, title=title, priority=priority)
     package = make_package("waiting")
     db.session.commit()
     run_package_command(package.id, "refuse", {"reason": "not_found"}, supervisor())
+    return package
+
+
+def test_a_refusal_says_the_denial_reasons_title_in_the_readers_language(app, client):
+    package = _refused_package()
     _sup(client)
     english = _history(client, package.order_id)
     assert "Reason: Item not found in the store" in english and "not_found" not in english
@@ -90,11 +96,7 @@ def test_the_titles_of_many_refusals_are_read_in_one_statement(app, client):
     from app.models import TransitionLog
     from tests.statements import database_work
 
-    for code, title, priority in DENIAL_REASONS:
-        factories.denial_reason(code, title=title, priority=priority)
-    package = make_package("waiting")
-    db.session.commit()
-    run_package_command(package.id, "refuse", {"reason": "not_found"}, supervisor())
+    package = _refused_package()
     for reason in ("damaged", "not_found", "damaged"):  # the same package refused again, as a long day goes
         db.session.add(TransitionLog(entity_type="package", entity_id=package.id, from_state="waiting",
                                      to_state="waiting", command="refuse", params={"reason": reason}, actor="user:x"))
